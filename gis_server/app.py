@@ -1,0 +1,56 @@
+"""The application factory. Nothing is built at import time: call :func:`create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from gis_server.db import Database, make_engine
+from gis_server.errors import register_error_handlers
+from gis_server.routers import features
+from gis_server.settings import Settings, get_settings
+
+DESCRIPTION = """海城民政一张图：地名、界线界桩、应急避难场所、养老与福利设施、公墓与散坟、三沿六区约束、困难群众户。
+
+Haicheng civil-affairs spatial service. Geometries are GeoJSON (RFC 7946, lon/lat, CGCS2000);
+writes need the feature's version in `If-Match`; errors carry a Chinese `message`."""
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Build the app; tests pass their own settings and database."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owns_db = database is None
+        app.state.db = database or Database(make_engine(settings))
+        yield
+        if owns_db:
+            app.state.db.dispose()
+
+    app = FastAPI(title="海城民政一张图 Haicheng civil-affairs GIS", description=DESCRIPTION, version="0.1.0",
+                  lifespan=lifespan)
+    app.state.settings = settings
+    register_error_handlers(app)
+    app.include_router(features.router)
+
+    @app.get("/api/health", tags=["系统 system"], summary="健康检查")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> str:
+        return INDEX_HTML
+
+    return app
+
+
+INDEX_HTML = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>海城民政一张图</title></head>
+<body style="font-family:sans-serif;max-width:40em;margin:2em auto">
+<h1>海城民政一张图</h1><p>服务已运行。地图页面正在建设中。</p>
+<ul><li><a href="/docs">接口文档（API docs）</a></li><li><a href="/api/layers">图层列表</a></li></ul>
+</body></html>"""

@@ -1,0 +1,176 @@
+"""``haicheng-gis``: the embedded database, migrations, the server and the demo data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import typer
+
+from gis_server.settings import Settings, get_settings
+
+app = typer.Typer(help="海城民政一张图 — command line", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="The database (embedded PostgreSQL + PostGIS unless GIS_DATABASE_URL is set)",
+                     no_args_is_help=True)
+demo_app = typer.Typer(help="The Haicheng demo dataset", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+
+
+def _cluster(settings: Settings):  # noqa: ANN202
+    from gis_server.cluster import Cluster
+
+    return Cluster.for_data_dir(settings.data_dir, settings.db_port, settings.db_name, echo=typer.echo)
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def ensure_database(settings: Settings) -> None:
+    """Start the embedded cluster (when no URL is configured) or check the configured server."""
+    from gis_server.cluster import ClusterError
+
+    if not settings.uses_embedded_db:
+        import sqlalchemy as sa
+
+        from gis_server.db import make_engine
+
+        engine = make_engine(settings)
+        try:
+            with engine.begin() as conn:
+                for ext in ("postgis", "pg_trgm"):
+                    conn.execute(sa.text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
+        except sa.exc.OperationalError as exc:
+            _fail(f"Cannot reach GIS_DATABASE_URL: {exc.orig}")
+        finally:
+            engine.dispose()
+        typer.echo("Using the configured database (GIS_DATABASE_URL).")
+        return
+    try:
+        started = _cluster(settings).up()
+    except ClusterError as exc:
+        _fail(str(exc))
+    typer.echo(f"Database {'started' if started else 'already running'} on 127.0.0.1:{settings.db_port}.")
+
+
+@db_app.command("up")
+def db_up() -> None:
+    """Create (first time) and start the database; a no-op when it already runs."""
+    ensure_database(get_settings())
+
+
+@db_app.command("down")
+def db_down() -> None:
+    """Stop the embedded database."""
+    settings = get_settings()
+    if not settings.uses_embedded_db:
+        _fail("GIS_DATABASE_URL is set: that server is not managed here.")
+    stopped = _cluster(settings).down()
+    typer.echo("Database stopped." if stopped else "Database was not running.")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show where the database is and whether it runs."""
+    settings = get_settings()
+    if not settings.uses_embedded_db:
+        typer.echo(f"configured: {settings.sqlalchemy_url.split('@')[-1]}")
+        return
+    for key, value in _cluster(settings).status().items():
+        typer.echo(f"{key}: {value}")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the schema to the newest migration."""
+    from gis_server.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.sqlalchemy_url)
+    typer.echo("Schema is up to date.")
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Build and load the deterministic Haicheng demo dataset (replaces earlier demo rows only)."""
+    from importers.demo import load_demo
+
+    from gis_server.db import make_engine
+
+    engine = make_engine(get_settings())
+    try:
+        load_demo(engine, echo=typer.echo)
+    finally:
+        engine.dispose()
+
+
+def _pidfile(settings: Settings) -> Path:
+    return settings.data_dir / "server.pid"
+
+
+def _stop_server(settings: Settings) -> bool:
+    pidfile = _pidfile(settings)
+    if not pidfile.exists():
+        return False
+    pid = int(pidfile.read_text().strip() or 0)
+    pidfile.unlink()
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    return True
+
+
+def _wait_until_up(url: str, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (our own local URL)
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+@app.command()
+def serve(
+    detach: bool = typer.Option(False, "--detach", help="Run in the background (restarts a running one)."),
+    reload: bool = typer.Option(False, "--reload", help="Reload on code changes (development)."),
+) -> None:
+    """Serve the API and the map at http://HOST:PORT (default 127.0.0.1:8000)."""
+    settings = get_settings()
+    args = [sys.executable, "-m", "uvicorn", "gis_server.app:create_app", "--factory",
+            "--host", settings.host, "--port", str(settings.port)]
+    if not detach:
+        if reload:
+            args.append("--reload")
+        os.execv(sys.executable, args)
+    _stop_server(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    log = open(settings.data_dir / "server.log", "ab")  # noqa: SIM115 (handed to the child)
+    process = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+    _pidfile(settings).write_text(str(process.pid))
+    url = f"http://{settings.host}:{settings.port}"
+    if not _wait_until_up(url + "/api/health"):
+        _fail(f"The server did not answer; see {settings.data_dir / 'server.log'}")
+    typer.echo(f"Serving at {url}  (API docs: {url}/docs; stop with: haicheng-gis stop)")
+
+
+@app.command()
+def stop() -> None:
+    """Stop a server started with ``serve --detach``."""
+    typer.echo("Server stopped." if _stop_server(get_settings()) else "No server was running.")

@@ -1,0 +1,41 @@
+"""The database handle the app uses: one engine per process, a transaction per write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, create_engine
+
+from gis_server.settings import Settings
+
+
+def make_engine(settings: Settings) -> Engine:
+    return create_engine(
+        settings.sqlalchemy_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+        # JIT makes PostGIS queries slower (ENVIRONMENT.md); also set on the embedded server
+        connect_args={"options": "-c jit=off"},
+    )
+
+
+class Database:
+    """Hands out connections: ``read()`` for queries, ``transaction()`` for writes."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()

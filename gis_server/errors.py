@@ -1,0 +1,78 @@
+"""Domain errors → HTTP statuses, registered once. Users read Chinese; logs keep the detail."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from layers.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionRequired,
+    Unauthenticated,
+    VersionConflict,
+)
+
+log = logging.getLogger("gis_server")
+
+STATUS = {
+    NotFound: 404,
+    InvalidInput: 422,
+    PreconditionRequired: 428,
+    VersionConflict: 412,
+    Forbidden: 403,
+    Unauthenticated: 401,
+}
+
+
+def status_for(exc: DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def _request_validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str, object]]]:
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        if err.get("type") == "json_invalid":
+            message = "请求体不是合法的 JSON"
+        elif err.get("type") == "missing":
+            message = f"缺少参数 {where}"
+        else:
+            message = f"参数 {where} 无效"
+        problems.append({"field": where, "message": message, "message_en": err.get("msg")})
+    return "；".join(str(p["message"]) for p in problems) or "请求无效", problems
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        status = status_for(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(exc.to_dict(), status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        message, problems = _request_validation_message(exc)
+        return JSONResponse({"error": "invalid_input", "message": message,
+                             "message_en": "invalid request", "problems": problems}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = {404: "未找到", 405: "不支持该请求方法"}.get(exc.status_code, str(exc.detail))
+        return JSONResponse({"error": "http_error", "message": message, "message_en": str(exc.detail)},
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"error": "internal", "message": "服务器内部错误，请稍后重试或联系管理员",
+                             "message_en": "internal server error"}, status_code=500)

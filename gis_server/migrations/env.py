@@ -1,0 +1,50 @@
+"""Alembic environment: GeoAlchemy2's helpers in both modes, metadata from the layer models."""
+
+from __future__ import annotations
+
+from alembic import context
+from geoalchemy2 import alembic_helpers
+from sqlalchemy import engine_from_config, pool
+
+from layers.base import Base
+from layers.catalog import registry
+from layers.history import FeatureHistory  # noqa: F401  (registers the table)
+
+registry()  # imports every layer model onto Base.metadata
+config = context.config
+target_metadata = Base.metadata
+
+COMMON = {
+    "target_metadata": target_metadata,
+    "include_object": alembic_helpers.include_object,
+    "process_revision_directives": alembic_helpers.writer,
+    "render_item": alembic_helpers.render_item,
+    "compare_type": True,
+}
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True, **COMMON)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, **COMMON)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = engine_from_config(config.get_section(config.config_ini_section) or {}, prefix="sqlalchemy.",
+                                poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        context.configure(connection=conn, **COMMON)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,233 @@
+"""The generic feature API: every layer of the registry, one set of routes."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Request, Response
+
+from gis_server.deps import CurrentActor, DbDep, LayerDep, SettingsDep
+from layers.catalog import registry
+from layers.errors import Forbidden, InvalidInput, PreconditionRequired
+from layers.features import (
+    Actor,
+    ListQuery,
+    count_features,
+    create_feature,
+    feature_history,
+    get_feature,
+    list_features,
+    restore_version,
+    retire_feature,
+    update_feature,
+)
+from layers.geometry import validate_geometry
+from layers.registry import LayerSpec
+from layers.schemas import validate_properties
+
+router = APIRouter(prefix="/api/layers", tags=["图层与要素 layers"])
+
+GEOJSON = "application/geo+json"
+RESERVED_PARAMS = {"bbox", "limit", "offset", "sort", "crs", "reason"}
+ReasonQuery = Annotated[str | None, Query(description="修改原因（写入历史）", max_length=500)]
+CrsQuery = Annotated[str | None, Query(description="输入几何的坐标系：EPSG:4490/4326/4550/4529 或 gcj02")]
+IfMatch = Annotated[str | None, Header(description="要素当前版本（ETag），防止覆盖他人修改")]
+
+
+def _require_read(spec: LayerSpec, actor: Actor) -> None:
+    if not spec.can_read(actor.roles):
+        raise Forbidden(f"您无权查看图层“{spec.title}”", f"no read permission on {spec.name}")
+
+
+def _require_write(spec: LayerSpec, actor: Actor) -> None:
+    if not spec.can_write(actor.roles):
+        raise Forbidden(f"您无权修改图层“{spec.title}”", f"no write permission on {spec.name}")
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None) -> int:
+    """The version named by an ``If-Match`` header (``"3"``, ``W/"3"`` or ``3``)."""
+    if not if_match:
+        raise PreconditionRequired("缺少 If-Match 请求头：请带上您编辑的要素版本（ETag）",
+                                   "If-Match header with the feature's ETag is required")
+    match = re.fullmatch(r'\s*(?:W/)?"?(\d+)"?\s*', if_match)
+    if not match:
+        raise PreconditionRequired(f"If-Match 请求头“{if_match}”不是有效的版本号",
+                                   f"If-Match {if_match!r} is not a version")
+    return int(match.group(1))
+
+
+def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
+    if not bbox:
+        return None
+    try:
+        values = tuple(float(v) for v in bbox.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
+        raise InvalidInput("bbox 应为 最小经度,最小纬度,最大经度,最大纬度", "bbox must be minx,miny,maxx,maxy",
+                           field="bbox")
+    return values  # type: ignore[return-value]
+
+
+def _feature_body(body: Any, *, partial: bool) -> tuple[Any, Any, str | None]:
+    """(geometry, properties, crs) of a GeoJSON Feature body."""
+    if not isinstance(body, dict):
+        raise InvalidInput("请求体应为 GeoJSON Feature 对象", "body must be a GeoJSON Feature object")
+    if not partial and body.get("type") != "Feature":
+        raise InvalidInput("请求体应为 GeoJSON Feature（type 为 Feature）", "body must have type Feature")
+    crs = body.get("crs")
+    if isinstance(crs, dict):
+        crs = (crs.get("properties") or {}).get("name")
+    return body.get("geometry"), body.get("properties"), crs
+
+
+def _feature_response(text_body: str, version: int, status: int = 200, location: str | None = None) -> Response:
+    headers = {"ETag": _etag(version)}
+    if location:
+        headers["Location"] = location
+    return Response(text_body, status_code=status, media_type=GEOJSON, headers=headers)
+
+
+@router.get("", summary="全部图层")
+def list_layers(db: DbDep, actor: CurrentActor) -> list[dict[str, Any]]:
+    out = []
+    with db.read() as conn:
+        for spec in registry():
+            readable = spec.can_read(actor.roles)
+            out.append({
+                "name": spec.name, "title": spec.title, "theme": spec.theme,
+                "geometry_type": spec.geometry_type,
+                "count": count_features(conn, spec) if readable else None,
+                "permissions": {"read": readable, "write": spec.can_write(actor.roles)},
+                "large": spec.large, "personal_fields": list(spec.personal_fields),
+                "natural_key": list(spec.natural_key),
+            })
+    return out
+
+
+@router.get("/{layer}", summary="图层说明（字段、中文标签、取值）")
+def describe_layer(spec: LayerDep, actor: CurrentActor) -> dict[str, Any]:
+    return {
+        "name": spec.name, "title": spec.title, "theme": spec.theme, "geometry_type": spec.geometry_type,
+        "title_field": spec.title_field, "style": spec.style, "natural_key": list(spec.natural_key),
+        "permissions": {"read": spec.can_read(actor.roles), "write": spec.can_write(actor.roles)},
+        "fields": [vars(f) for f in spec.fields],
+    }
+
+
+@router.get("/{layer}/features", summary="要素列表（分页、范围、筛选）", response_class=Response)
+def get_features(
+    request: Request, spec: LayerDep, db: DbDep, actor: CurrentActor, settings: SettingsDep,
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy（经纬度）")] = None,
+    limit: Annotated[int | None, Query(ge=1, description="每页条数（有上限）")] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    sort: Annotated[str | None, Query(description="排序字段，前加 - 为降序，逗号分隔")] = None,
+) -> Response:
+    _require_read(spec, actor)
+    filters = {k: v for k, v in request.query_params.items() if k not in RESERVED_PARAMS}
+    query = ListQuery(bbox=_parse_bbox(bbox), limit=min(limit or settings.page_limit_default,
+                                                        settings.page_limit_max),
+                      offset=offset, sort=sort, filters=filters)
+    with db.read() as conn:
+        body = list_features(conn, spec, query)
+    return Response(body, media_type=GEOJSON)
+
+
+@router.get("/{layer}/features/{feature_id}", summary="单个要素（ETag 为版本号）", response_class=Response)
+def get_one(spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor) -> Response:
+    _require_read(spec, actor)
+    with db.read() as conn:
+        body, version = get_feature(conn, spec, feature_id)
+    return _feature_response(body, version)
+
+
+@router.post("/{layer}/features", status_code=201, summary="新建要素（GeoJSON Feature）",
+             response_class=Response)
+def post_feature(
+    spec: LayerDep, db: DbDep, actor: CurrentActor, settings: SettingsDep,
+    body: Annotated[Any, Body(description="GeoJSON Feature")], crs: CrsQuery = None, reason: ReasonQuery = None,
+) -> Response:
+    _require_write(spec, actor)
+    geometry, properties, body_crs = _feature_body(body, partial=False)
+    geom = validate_geometry(geometry, spec.geometry_type, crs or body_crs, settings.extent_margin_deg)
+    props = validate_properties(spec, properties, partial=False)
+    with db.transaction() as conn:
+        feature_id, _ = create_feature(conn, spec, props, geom, actor, reason)
+        text_body, version = get_feature(conn, spec, feature_id)
+    return _feature_response(text_body, version, 201, f"/api/layers/{spec.name}/features/{feature_id}")
+
+
+def _write(spec: LayerSpec, feature_id: int, db: Any, actor: Actor, settings: Any, body: Any,
+           if_match: str | None, crs: str | None, reason: str | None, *, replace: bool) -> Response:
+    _require_write(spec, actor)
+    version = expected_version(if_match)
+    geometry, properties, body_crs = _feature_body(body, partial=not replace)
+    geom = None
+    if replace or geometry is not None:
+        geom = validate_geometry(geometry, spec.geometry_type, crs or body_crs, settings.extent_margin_deg)
+    props = validate_properties(spec, properties, partial=not replace)
+    with db.transaction() as conn:
+        update_feature(conn, spec, feature_id, version, props, geom, actor, reason, replace=replace)
+        text_body, new_version = get_feature(conn, spec, feature_id)
+    return _feature_response(text_body, new_version)
+
+
+@router.put("/{layer}/features/{feature_id}", summary="整体替换要素（需 If-Match）", response_class=Response)
+def put_feature(
+    spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
+    body: Annotated[Any, Body()], if_match: IfMatch = None, crs: CrsQuery = None, reason: ReasonQuery = None,
+) -> Response:
+    return _write(spec, feature_id, db, actor, settings, body, if_match, crs, reason, replace=True)
+
+
+@router.patch("/{layer}/features/{feature_id}", summary="部分修改要素（需 If-Match）", response_class=Response)
+def patch_feature(
+    spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
+    body: Annotated[Any, Body()], if_match: IfMatch = None, crs: CrsQuery = None, reason: ReasonQuery = None,
+) -> Response:
+    return _write(spec, feature_id, db, actor, settings, body, if_match, crs, reason, replace=False)
+
+
+@router.delete("/{layer}/features/{feature_id}", status_code=204, summary="注销要素（需 If-Match，可恢复）",
+               response_class=Response)
+def delete_feature(
+    spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor,
+    if_match: IfMatch = None, reason: ReasonQuery = None,
+) -> Response:
+    _require_write(spec, actor)
+    version = expected_version(if_match)
+    with db.transaction() as conn:
+        new_version = retire_feature(conn, spec, feature_id, version, actor, reason)
+    return Response(status_code=204, headers={"ETag": _etag(new_version)})
+
+
+@router.get("/{layer}/features/{feature_id}/history", summary="要素历史（每一版）")
+def get_history(spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor) -> dict[str, Any]:
+    _require_read(spec, actor)
+    with db.read() as conn:
+        versions = feature_history(conn, spec, feature_id)
+    return {"layer": spec.name, "id": feature_id, "versions": versions}
+
+
+@router.post("/{layer}/features/{feature_id}/restore", summary="恢复到某一版（生成新版本，需 If-Match）",
+             response_class=Response)
+def restore(
+    spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor,
+    body: Annotated[dict[str, Any], Body(examples=[{"version": 1}])],
+    if_match: IfMatch = None, reason: ReasonQuery = None,
+) -> Response:
+    _require_write(spec, actor)
+    expected = expected_version(if_match)
+    target = body.get("version")
+    if not isinstance(target, int) or isinstance(target, bool) or target < 1:
+        raise InvalidInput("请给出要恢复的版本号 version（正整数）", "body.version must be a positive integer",
+                           field="version")
+    with db.transaction() as conn:
+        restore_version(conn, spec, feature_id, expected, target, actor, reason)
+        text_body, version = get_feature(conn, spec, feature_id)
+    return _feature_response(text_body, version)

@@ -1,0 +1,63 @@
+"""Settings, read from the environment (prefix ``GIS_``) and an optional ``.env`` file.
+
+Nothing is read at import time: :func:`get_settings` builds a fresh object, and the app
+factory takes one as an argument so tests can pass their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "change-me-development-only"
+
+
+class Settings(BaseSettings):
+    """Service settings. Every field can be set as ``GIS_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="GIS_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of an existing PostGIS database; unset = the embedded cluster.",
+    )
+    data_dir: Path = Field(default=PROJECT_ROOT / ".gisdata", description="Embedded cluster and files.")
+    db_port: int = Field(default=54329, description="Port of the embedded cluster (127.0.0.1 only).")
+    db_name: str = "haicheng_gis"
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = DEFAULT_SECRET
+    dev_user: str = Field(default="dev", description="Acting user recorded for writes before login exists.")
+    page_limit_default: int = 100
+    page_limit_max: int = 5000
+    extent_margin_deg: float = Field(default=0.05, description="Margin around the Haicheng extent, degrees.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError("GIS_SECRET_KEY must be set to a private value outside development")
+        if self.page_limit_default > self.page_limit_max:
+            raise ValueError("GIS_PAGE_LIMIT_DEFAULT must not exceed GIS_PAGE_LIMIT_MAX")
+        return self
+
+    @property
+    def uses_embedded_db(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, the embedded cluster's when none is configured."""
+        if self.database_url:
+            return self.database_url
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.db_port}/{self.db_name}"
+
+
+def get_settings() -> Settings:
+    return Settings()

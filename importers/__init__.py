@@ -1,0 +1,1 @@
+"""Reading and writing files: reference data, demo data, GIS formats."""

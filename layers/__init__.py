@@ -1,0 +1,1 @@
+"""The domain: thematic layers, their registry and the analyses that belong to them."""

@@ -1,0 +1,81 @@
+"""Declarative base, the columns every feature row carries, and the field helper.
+
+Field metadata (Chinese label, allowed values, personal data) lives in the column's ``info``
+so the model is the single source for the API schemas, the forms and the map legend.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Identity, Integer, MetaData, String, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+STORAGE_SRID = 4490  # CGCS2000, lon/lat
+METRIC_SRID = 4550  # CGCS2000 / 3-degree Gauss-Kruger CM 123E
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def field(
+    type_: Any,
+    label: str,
+    *args: Any,
+    choices: dict[str, str] | None = None,
+    required: bool = False,
+    personal: bool = False,
+    unit: str | None = None,
+    **kw: Any,
+) -> Any:
+    """A layer attribute: a column with its Chinese label and validation hints in ``info``."""
+    info: dict[str, Any] = {"label": label, "required": required, "personal": personal}
+    if choices:
+        info["choices"] = choices
+    if unit:
+        info["unit"] = unit
+    return mapped_column(type_, *args, nullable=not required, info=info, **kw)
+
+
+def _system(type_: Any, label: str, **kw: Any) -> Any:
+    # sort_order puts the bookkeeping columns after the layer's own in every table
+    return mapped_column(type_, info={"label": label, "system": True}, sort_order=1000, **kw)
+
+
+class FeatureMixin:
+    """Identity, optimistic-locking version, provenance and soft-delete columns.
+
+    ``version``, ``updated_*`` and the history rows are maintained by database triggers
+    (see ``layers.history``), so edits made straight in PostGIS are versioned too.
+    """
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True, sort_order=-1,
+                                    info={"label": "编号", "system": True})
+    version: Mapped[int] = _system(Integer, "版本", nullable=False, server_default="1")
+    source: Mapped[str] = _system(String(32), "数据来源", nullable=False, server_default="user")
+    created_at: Mapped[datetime] = _system(DateTime(timezone=True), "创建时间", nullable=False,
+                                           server_default=func.now())
+    created_by: Mapped[str | None] = _system(Text, "创建人")
+    updated_at: Mapped[datetime] = _system(DateTime(timezone=True), "更新时间", nullable=False,
+                                           server_default=func.now())
+    updated_by: Mapped[str | None] = _system(Text, "更新人")
+    retired_at: Mapped[datetime | None] = _system(DateTime(timezone=True), "注销时间")
+    retired_reason: Mapped[str | None] = _system(Text, "注销原因")
+
+
+def geometry_column(geometry_type: str) -> Any:
+    """The ``geom`` column: SRID 4490 with a GiST index (GeoAlchemy2 creates it)."""
+    from geoalchemy2 import Geometry
+
+    return mapped_column(Geometry(geometry_type.upper(), srid=STORAGE_SRID, spatial_index=True),
+                         nullable=False, sort_order=999, info={"label": "几何", "system": True})

@@ -1,0 +1,76 @@
+"""The place-name gazetteer (地名) and place-name signs (地名标志)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped
+
+from layers.base import Base, FeatureMixin, field, geometry_column
+from layers.registry import LayerSpec
+from layers.roles import EVERYONE, PLACE_NAMES_EDITOR
+
+THEME = "地名"
+
+NAME_STATUS = {"proposed": "拟命名", "approved": "已批准", "announced": "已公告", "historical": "历史地名"}
+SURVEY_METHODS = {"measured": "实测", "graphical": "图解"}
+SIGN_TYPES = {"road": "路牌", "street": "街牌", "village": "村牌", "house_number": "门牌",
+              "scenic": "景点牌", "building": "楼牌", "other": "其他"}
+SIGN_CONDITIONS = {"good": "完好", "damaged": "损坏", "missing": "缺失", "faded": "字迹不清"}
+
+
+class PlaceName(FeatureMixin, Base):
+    __tablename__ = "place_names"
+
+    code: Mapped[str | None] = field(String(20), "地名代码", unique=True)
+    name: Mapped[str] = field(Text, "标准名称", required=True)
+    specific_part: Mapped[str | None] = field(Text, "专名")
+    generic_part: Mapped[str | None] = field(Text, "通名")
+    pinyin: Mapped[str | None] = field(Text, "罗马字母拼写")
+    class_code: Mapped[str] = field(String(5), "类别代码", required=True, index=True)
+    township_code: Mapped[str | None] = field(String(9), "所在乡镇代码", index=True)
+    village_code: Mapped[str | None] = field(String(12), "所在村代码")
+    status: Mapped[str] = field(String(16), "状态", choices=NAME_STATUS, required=True,
+                                server_default="approved")
+    replaced_by_id: Mapped[int | None] = field(BigInteger, "现用地名编号")
+    meaning: Mapped[str | None] = field(Text, "含义")
+    history: Mapped[str | None] = field(Text, "历史沿革")
+    description: Mapped[str | None] = field(Text, "地理实体描述")
+    survey_method: Mapped[str | None] = field(String(16), "测量方法", choices=SURVEY_METHODS)
+    established_year: Mapped[int | None] = field(Integer, "设立年份")
+    abolished_year: Mapped[int | None] = field(Integer, "废止年份")
+    approval_authority: Mapped[str | None] = field(Text, "批准机关")
+    approval_doc_no: Mapped[str | None] = field(Text, "批准文号")
+    approval_date: Mapped[date | None] = field(Date, "批准日期")
+    announced_date: Mapped[date | None] = field(Date, "公告日期")
+    culture_protected: Mapped[bool] = field(Boolean, "列入保护名录", required=True, server_default="false")
+    geom = geometry_column("Geometry")
+
+    __table_args__ = (
+        Index("ix_place_names_name_trgm", "name", postgresql_using="gin",
+              postgresql_ops={"name": "gin_trgm_ops"}),
+    )
+
+
+class PlaceNameSign(FeatureMixin, Base):
+    __tablename__ = "place_name_signs"
+
+    place_name_id: Mapped[int | None] = field(BigInteger, "地名编号", ForeignKey("place_names.id"), index=True)
+    sign_type: Mapped[str] = field(String(16), "标志类型", choices=SIGN_TYPES, required=True)
+    inscription: Mapped[str] = field(Text, "标志名称", required=True)
+    inscription_pinyin: Mapped[str | None] = field(Text, "标志拼写")
+    condition: Mapped[str | None] = field(String(16), "状况", choices=SIGN_CONDITIONS)
+    installed_date: Mapped[date | None] = field(Date, "设置日期")
+    inspected_date: Mapped[date | None] = field(Date, "检查日期")
+    geom = geometry_column("Point")
+
+
+WRITERS = frozenset({PLACE_NAMES_EDITOR})
+
+LAYERS = [
+    LayerSpec("place_names", "地名", THEME, PlaceName, "Geometry", EVERYONE, WRITERS, natural_key=("code",),
+              large=True, style={"color": "#1f4e9c", "radius": 4}),
+    LayerSpec("place_name_signs", "地名标志", THEME, PlaceNameSign, "Point", EVERYONE, WRITERS,
+              title_field="inscription", style={"color": "#2a7ab8", "radius": 4}),
+]
