@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
 from gis_server.db import Database, make_engine
 from gis_server.errors import register_error_handlers
-from gis_server.routers import features
+from gis_server.routers import features, tiles
+from gis_server.routers.pages import install_pages
 from gis_server.settings import Settings, get_settings
 
 DESCRIPTION = """海城民政一张图：地名、界线界桩、应急避难场所、养老与福利设施、公墓与散坟、三沿六区约束、困难群众户。
@@ -36,21 +36,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     register_error_handlers(app)
     app.include_router(features.router)
+    app.include_router(tiles.router)
 
     @app.get("/api/health", tags=["系统 system"], summary="健康检查")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> str:
-        return INDEX_HTML
-
+    install_pages(app)
     return app
-
-
-INDEX_HTML = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>海城民政一张图</title></head>
-<body style="font-family:sans-serif;max-width:40em;margin:2em auto">
-<h1>海城民政一张图</h1><p>服务已运行。地图页面正在建设中。</p>
-<ul><li><a href="/docs">接口文档（API docs）</a></li><li><a href="/api/layers">图层列表</a></li></ul>
-</body></html>"""
