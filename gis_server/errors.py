@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from layers.errors import (
@@ -52,6 +53,14 @@ def _request_validation_message(exc: RequestValidationError) -> tuple[str, list[
     return "；".join(str(p["message"]) for p in problems) or "请求无效", problems
 
 
+def _key_detail(detail: str) -> str:
+    """``Key (line_id, number)=(1, 001) already exists.`` → ``line_id, number = 1, 001``."""
+    if detail.startswith("Key (") and ")=(" in detail:
+        keys, _, rest = detail[5:].partition(")=(")
+        return f"{keys} = {rest.split(')')[0]}"
+    return detail
+
+
 def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
@@ -70,6 +79,28 @@ def register_error_handlers(app: FastAPI) -> None:
         message = {404: "未找到", 405: "不支持该请求方法"}.get(exc.status_code, str(exc.detail))
         return JSONResponse({"error": "http_error", "message": message, "message_en": str(exc.detail)},
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+        # the transaction was rolled back: nothing changed. Say which rule, not the SQL.
+        diag = getattr(exc.orig, "diag", None)
+        detail = getattr(diag, "message_detail", None) or ""
+        sqlstate = getattr(exc.orig, "sqlstate", "")
+        if sqlstate == "23505":
+            message, status = f"与已有记录重复：{_key_detail(detail)}", 409
+        elif sqlstate == "23503":
+            message, status = f"引用的记录不存在：{_key_detail(detail)}", 422
+        else:
+            message, status = "数据不符合约束条件", 422
+        log.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return JSONResponse({"error": "conflict" if status == 409 else "invalid_input", "message": message,
+                             "message_en": detail or "constraint violated"}, status_code=status)
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> JSONResponse:
+        log.info("data error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return JSONResponse({"error": "invalid_input", "message": "字段值的格式或长度不正确",
+                             "message_en": "invalid value"}, status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -28,6 +28,7 @@ class FieldSpec:
     system: bool = False
     unit: str | None = None
     has_default: bool = False
+    max_length: int | None = None
 
 
 def _json_type(column: Column[Any]) -> str:
@@ -78,6 +79,7 @@ class LayerSpec:
                 system=bool(info.get("system")),
                 unit=info.get("unit"),
                 has_default=column.server_default is not None,
+                max_length=getattr(column.type, "length", None),
             ))
         return out
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, create_model
 
 from layers.errors import InvalidInput
 from layers.registry import FieldSpec, LayerSpec
@@ -29,6 +29,8 @@ def _annotation(f: FieldSpec) -> Any:
     if f.choices:
         choice = Literal[tuple(f.choices)]  # type: ignore[valid-type]
         return list[choice] if f.type == "array" else choice  # type: ignore[valid-type]
+    if f.type == "string" and f.max_length:
+        return Annotated[str, StringConstraints(max_length=f.max_length)]
     return _PY_TYPES.get(f.type, Any)
 
 
@@ -74,6 +76,7 @@ _MESSAGES = {
     "float_type": "应为数值",
     "bool_type": "应为是/否",
     "date_type": "应为日期（YYYY-MM-DD）",
+    "string_too_long": "太长",
 }
 
 
