@@ -35,6 +35,7 @@ demo: install
 	$(CLI) db up
 	$(CLI) migrate
 	$(CLI) demo load
+	$(CLI) demo accounts
 	$(CLI) serve --detach
 
 ## The whole test suite (starts its own throwaway PostGIS)

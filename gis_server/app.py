@@ -9,9 +9,10 @@ from fastapi import FastAPI
 
 from gis_server.db import Database, make_engine
 from gis_server.errors import register_error_handlers
-from gis_server.routers import features, tiles
+from gis_server.routers import admin, auth, features, households, tiles
 from gis_server.routers.pages import install_pages
 from gis_server.settings import Settings, get_settings
+from layers.privacy import PersonalDataCipher
 
 DESCRIPTION = """海城民政一张图：地名、界线界桩、应急避难场所、养老与福利设施、公墓与散坟、三沿六区约束、困难群众户。
 
@@ -34,7 +35,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app = FastAPI(title="海城民政一张图 Haicheng civil-affairs GIS", description=DESCRIPTION, version="0.1.0",
                   lifespan=lifespan)
     app.state.settings = settings
+    app.state.cipher = PersonalDataCipher(settings.data_key)
     register_error_handlers(app)
+    app.include_router(auth.router)
+    app.include_router(admin.router)
+    app.include_router(households.router)
     app.include_router(features.router)
     app.include_router(tiles.router)
 

@@ -18,8 +18,14 @@ app = typer.Typer(help="海城民政一张图 — command line", no_args_is_help
 db_app = typer.Typer(help="The database (embedded PostgreSQL + PostGIS unless GIS_DATABASE_URL is set)",
                      no_args_is_help=True)
 demo_app = typer.Typer(help="The Haicheng demo dataset", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts and their roles", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+app.add_typer(users_app, name="users")
+
+# One account per role for the demo (development only; never use these passwords elsewhere).
+DEMO_ACCOUNTS = {role: f"demo-{role.replace('_', '-')}-2026" for role in
+                 ("admin", "place_names_editor", "funeral_planner", "boundary_surveyor", "case_worker", "viewer")}
 
 
 def _cluster(settings: Settings):  # noqa: ANN202
@@ -174,3 +180,101 @@ def serve(
 def stop() -> None:
     """Stop a server started with ``serve --detach``."""
     typer.echo("Server stopped." if _stop_server(get_settings()) else "No server was running.")
+
+
+def _in_transaction(action):  # noqa: ANN001, ANN202
+    """Run ``action(conn)`` in a transaction; domain errors become a red message and exit 1."""
+    from gis_server.db import make_engine
+    from layers.errors import DomainError
+
+    engine = make_engine(get_settings())
+    try:
+        with engine.begin() as conn:
+            return action(conn)
+    except DomainError as exc:
+        _fail(exc.message)
+    finally:
+        engine.dispose()
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: list[str] = typer.Option(..., "--role", "-r", help="Role (repeat for several)."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+) -> None:
+    """Create a user with one or more roles."""
+    from gis_server.accounts.service import create_user
+
+    password = _read_password(password_stdin)
+    _in_transaction(lambda conn: create_user(conn, name, password, role))
+    typer.echo(f"User {name} created with roles: {', '.join(role)}.")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: str,
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+) -> None:
+    """Change a user's password."""
+    from gis_server.accounts.service import set_password
+
+    password = _read_password(password_stdin)
+    _in_transaction(lambda conn: set_password(conn, name, password))
+    typer.echo(f"Password of {name} changed.")
+
+
+@users_app.command("disable")
+def users_disable(name: str) -> None:
+    """Disable a user (they can no longer sign in; existing tokens stop working)."""
+    from gis_server.accounts.service import set_disabled
+
+    _in_transaction(lambda conn: set_disabled(conn, name, True))
+    typer.echo(f"User {name} disabled.")
+
+
+@users_app.command("enable")
+def users_enable(name: str) -> None:
+    """Enable a disabled user."""
+    from gis_server.accounts.service import set_disabled
+
+    _in_transaction(lambda conn: set_disabled(conn, name, False))
+    typer.echo(f"User {name} enabled.")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users and their roles."""
+    from gis_server.accounts.service import list_users
+
+    for user in _in_transaction(list_users):
+        state = " (disabled)" if user["disabled"] else ""
+        typer.echo(f"{user['username']}: {', '.join(user['roles'])}{state}")
+
+
+@demo_app.command("accounts")
+def demo_accounts() -> None:
+    """Create one demo account per role (development only) and print names and passwords."""
+    from sqlalchemy import text
+
+    from gis_server.accounts.service import create_user
+
+    settings = get_settings()
+    if settings.environment == "production":
+        _fail("Demo accounts are not created in production.")
+
+    def ensure(conn) -> None:  # noqa: ANN001
+        for role, password in DEMO_ACCOUNTS.items():
+            if not conn.execute(text("SELECT 1 FROM users WHERE username = :u"), {"u": role}).first():
+                create_user(conn, role, password, [role])
+
+    _in_transaction(ensure)
+    typer.echo("Demo accounts (development only):")
+    for role, password in DEMO_ACCOUNTS.items():
+        typer.echo(f"  {role:<20} {password}")

@@ -6,13 +6,20 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from gis_server.accounts.security import csrf_matches, read_token
+from gis_server.accounts.service import load_actor
 from gis_server.db import Database
 from gis_server.settings import Settings
 from layers.catalog import registry
-from layers.errors import NotFound
+from layers.errors import Forbidden, NotFound, Unauthenticated
 from layers.features import Actor
 from layers.registry import LayerSpec
 from layers.roles import ADMIN
+
+SESSION_COOKIE = "gis_session"
+CSRF_COOKIE = "gis_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -30,11 +37,35 @@ def get_layer(layer: Annotated[str, Path(description="图层名（英文），�
     return spec
 
 
+def _credentials(request: Request) -> tuple[str, bool] | None:
+    """(token, from_cookie) from the Authorization header or the session cookie."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip(), False
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return (cookie, True) if cookie else None
+
+
 def get_current_actor(request: Request) -> Actor:
-    """The acting user. Until accounts exist, the configured development user with every right."""
+    """The signed-in user (Bearer token or session cookie); writes by cookie need the CSRF token."""
     settings: Settings = request.app.state.settings
+    credentials = _credentials(request)
+    if credentials is None:
+        raise Unauthenticated("请先登录", "authentication required")
+    token, from_cookie = credentials
+    claims = read_token(settings.secret_key, token)
+    if from_cookie and request.method not in SAFE_METHODS and not csrf_matches(
+            request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER)):
+        raise Forbidden("缺少或错误的 CSRF 令牌，请刷新页面后重试", "CSRF token missing or wrong")
     client = request.client.host if request.client else None
-    return Actor(name=settings.dev_user, roles=frozenset({ADMIN}), address=client)
+    db: Database = request.app.state.db
+    with db.read() as conn:
+        return load_actor(conn, claims.username, client)
+
+
+def require_admin(actor: Actor) -> None:
+    if ADMIN not in actor.roles:
+        raise Forbidden("只有系统管理员可以执行此操作", "admin role required")
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

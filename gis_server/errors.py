@@ -11,11 +11,13 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from layers.errors import (
+    Conflict,
     DomainError,
     Forbidden,
     InvalidInput,
     NotFound,
     PreconditionRequired,
+    Throttled,
     Unauthenticated,
     VersionConflict,
 )
@@ -27,8 +29,10 @@ STATUS = {
     InvalidInput: 422,
     PreconditionRequired: 428,
     VersionConflict: 412,
+    Conflict: 409,
     Forbidden: 403,
     Unauthenticated: 401,
+    Throttled: 429,
 }
 
 
@@ -66,6 +70,8 @@ def register_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         status = status_for(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if "retry_after" in exc.details:
+            headers = {"Retry-After": str(exc.details["retry_after"])}
         return JSONResponse(exc.to_dict(), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

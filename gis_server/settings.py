@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SECRET = "change-me-development-only"
+DEFAULT_SECRET = "change-me-this-is-the-development-only-secret"
 
 
 class Settings(BaseSettings):
@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = DEFAULT_SECRET
+    personal_data_key: str | None = Field(
+        default=None, description="Key for encrypting ID numbers; required outside development/test.")
+    token_ttl_minutes: int = Field(default=480, ge=1, description="Lifetime of API tokens and web sessions.")
+    login_free_failures: int = Field(default=3, description="Failed logins allowed before throttling.")
+    login_max_delay_seconds: int = Field(default=300, description="Longest wait after repeated failures.")
     dev_user: str = Field(default="dev", description="Acting user recorded for writes before login exists.")
     page_limit_default: int = 100
     page_limit_max: int = 5000
@@ -43,9 +48,18 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
             raise ValueError("GIS_SECRET_KEY must be set to a private value outside development")
+        if len(self.secret_key) < 32:
+            raise ValueError("GIS_SECRET_KEY must be at least 32 characters")
+        if self.environment == "production" and not self.personal_data_key:
+            raise ValueError("GIS_PERSONAL_DATA_KEY must be set outside development")
         if self.page_limit_default > self.page_limit_max:
             raise ValueError("GIS_PAGE_LIMIT_DEFAULT must not exceed GIS_PAGE_LIMIT_MAX")
         return self
+
+    @property
+    def data_key(self) -> str:
+        """The personal-data key (derived from the secret key in development and tests)."""
+        return self.personal_data_key or f"dev-personal-data:{self.secret_key}"
 
     @property
     def uses_embedded_db(self) -> bool:

@@ -35,11 +35,19 @@ def field(
     choices: dict[str, str] | None = None,
     required: bool = False,
     personal: bool = False,
+    mask: str | None = None,
+    hidden: bool = False,
     unit: str | None = None,
     **kw: Any,
 ) -> Any:
-    """A layer attribute: a column with its Chinese label and validation hints in ``info``."""
-    info: dict[str, Any] = {"label": label, "required": required, "personal": personal}
+    """A layer attribute: a column with its Chinese label and validation hints in ``info``.
+
+    ``personal`` marks personal data; ``mask`` names how it is masked in output
+    (``layers.privacy.SQL_MASKS``); ``hidden`` columns are never output nor set by clients.
+    """
+    info: dict[str, Any] = {"label": label, "required": required, "personal": personal, "hidden": hidden}
+    if mask:
+        info["mask"] = mask
     if choices:
         info["choices"] = choices
     if unit:

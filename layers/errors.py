@@ -43,9 +43,17 @@ class VersionConflict(DomainError):
     code = "version_conflict"
 
 
+class Conflict(DomainError):
+    code = "conflict"
+
+
 class Forbidden(DomainError):
     code = "forbidden"
 
 
 class Unauthenticated(DomainError):
     code = "unauthenticated"
+
+
+class Throttled(DomainError):
+    code = "too_many_attempts"

@@ -32,10 +32,20 @@ def q(name: str) -> str:
 @dataclass
 class ListQuery:
     bbox: tuple[float, float, float, float] | None = None
-    limit: int = 100
+    limit: int | None = 100
     offset: int = 0
     sort: str | None = None
     filters: dict[str, str] = field(default_factory=dict)
+    row_filter: str | None = None  # an extra SQL condition from the privacy rules (alias t)
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """What a layer's ``prepare_write`` hook may use: the open transaction and the data cipher."""
+
+    conn: Connection
+    cipher: Any
+    feature_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,8 +60,9 @@ class Actor:
 # --- building SQL from the registry ----------------------------------------------------------
 
 def property_sql(spec: LayerSpec, alias: str = "t", expressions: dict[str, str] | None = None) -> str:
-    """A jsonb expression with every property of a row; ``expressions`` override columns (masking)."""
-    expressions = expressions or {}
+    """A jsonb expression with every property of a row; ``expressions`` override columns (masking);
+    ``{t}`` in an expression stands for the table alias."""
+    expressions = {name: sql.replace("{t}", alias) for name, sql in (expressions or {}).items()}
     pairs = [f"'{f.name}', {expressions.get(f.name, f'{alias}.{q(f.name)}')}" for f in spec.fields]
     chunks = [pairs[i:i + PAIRS_PER_OBJECT] for i in range(0, len(pairs), PAIRS_PER_OBJECT)]
     return " || ".join(f"jsonb_build_object({', '.join(chunk)})" for chunk in chunks)
@@ -81,6 +92,8 @@ def _sort_sql(spec: LayerSpec, sort: str | None, alias: str) -> str:
 
 def _filter_sql(spec: LayerSpec, query: ListQuery, params: dict[str, Any]) -> str:
     clauses = ["t.retired_at IS NULL"]
+    if query.row_filter:
+        clauses.append(f"({query.row_filter})")
     if query.bbox:
         params.update(zip(("minx", "miny", "maxx", "maxy"), query.bbox, strict=True))
         clauses.append("ST_Intersects(t.geom, ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4490))")
@@ -106,7 +119,7 @@ def _filter_sql(spec: LayerSpec, query: ListQuery, params: dict[str, Any]) -> st
 def list_features(conn: Connection, spec: LayerSpec, query: ListQuery,
                   expressions: dict[str, str] | None = None) -> str:
     """A GeoJSON FeatureCollection (text) with ``numberMatched``/``numberReturned``."""
-    params: dict[str, Any] = {"limit": query.limit, "offset": query.offset}
+    params: dict[str, Any] = {"limit": query.limit, "offset": query.offset}  # limit None = all
     where = _filter_sql(spec, query, params)
     table = q(spec.table.name)
     sql = f"""
@@ -150,8 +163,9 @@ def current_version(conn: Connection, spec: LayerSpec, feature_id: int) -> tuple
 def set_actor(conn: Connection, actor: Actor, reason: str | None, operation: str | None = None) -> None:
     """Hand who/why/what to the history triggers for the rest of this transaction."""
     conn.execute(text("SELECT set_config('gis.user', :user, true), set_config('gis.reason', :reason, true), "
-                      "set_config('gis.operation', :operation, true)"),
-                 {"user": actor.name, "reason": reason or "", "operation": operation or ""})
+                      "set_config('gis.operation', :operation, true), set_config('gis.client', :client, true)"),
+                 {"user": actor.name, "reason": reason or "", "operation": operation or "",
+                  "client": actor.address or ""})
 
 
 def _value_sql(spec: LayerSpec, f: FieldSpec, param: str) -> str:
@@ -177,7 +191,7 @@ def create_feature(conn: Connection, spec: LayerSpec, properties: dict[str, Any]
                    actor: Actor, reason: str | None = None, source: str = "user") -> tuple[int, int]:
     """Insert a checked feature; returns (id, version)."""
     set_actor(conn, actor, reason)
-    fields = {f.name: f for f in spec.editable_fields}
+    fields = {f.name: f for f in spec.stored_fields}
     names = [n for n in properties if n in fields]
     columns = ", ".join([*(q(n) for n in names), "source", "geom"])
     values = ", ".join([*(_value_sql(spec, fields[n], f"v_{n}") for n in names), ":source",
@@ -209,7 +223,7 @@ def update_feature(conn: Connection, spec: LayerSpec, feature_id: int, expected_
     ``replace`` (PUT) sets every editable field: those not given become NULL or their default.
     """
     set_actor(conn, actor, reason)
-    fields = {f.name: f for f in spec.editable_fields}
+    fields = {f.name: f for f in spec.stored_fields}
     assignments, params = [], {"id": feature_id, "expected": expected_version}
     for name, f in fields.items():
         if name in properties:
@@ -280,7 +294,7 @@ def restore_version(conn: Connection, spec: LayerSpec, feature_id: int, expected
     if exists is None:
         raise NotFound(f"编号 {feature_id} 的要素没有第 {restore} 版", f"no version {restore} of {feature_id}")
     set_actor(conn, actor, reason or f"恢复至第 {restore} 版", operation="restore")
-    names = [f.name for f in spec.editable_fields]
+    names = [f.name for f in spec.stored_fields]
     targets = ", ".join([*(q(n) for n in names), "geom", "retired_at", "retired_reason"])
     sources = ", ".join([*(f"r.{q(n)}" for n in names), "h.geom", "NULL::timestamptz", "NULL::text"])
     row = conn.execute(text(

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Integer, String, Text
+import json
+from typing import Any
+
+from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped
 
 from layers.base import Base, FeatureMixin, field, geometry_column
-from layers.registry import LayerSpec
+from layers.errors import Conflict
+from layers.features import WriteContext
+from layers.privacy import mask_id_number, validate_id_number
+from layers.registry import FieldSpec, LayerSpec
 from layers.roles import CASE_WORKER
 
 HOUSEHOLD_CATEGORIES = {
@@ -26,21 +32,82 @@ HOUSEHOLD_CATEGORIES = {
 class Household(FeatureMixin, Base):
     __tablename__ = "households"
 
-    head_name: Mapped[str] = field(Text, "户主姓名", required=True, personal=True)
-    phone: Mapped[str | None] = field(String(20), "联系电话", personal=True)
-    address: Mapped[str | None] = field(Text, "住址", personal=True)
+    head_name: Mapped[str] = field(Text, "户主姓名", required=True, personal=True, mask="name")
+    id_number_masked: Mapped[str | None] = field(String(18), "身份证号码", personal=True)
+    phone: Mapped[str | None] = field(String(20), "联系电话", personal=True, mask="phone")
+    address: Mapped[str | None] = field(Text, "住址", personal=True, mask="address")
     categories: Mapped[list[str]] = field(ARRAY(String(32)), "救助类别", choices=HOUSEHOLD_CATEGORIES,
                                           required=True)
     members: Mapped[int] = field(Integer, "家庭人口", required=True, server_default="1", unit="人")
-    has_child_under_14: Mapped[bool] = field(Boolean, "有14岁以下儿童", required=True,
-                                             server_default="false")
+    has_child_under_14: Mapped[bool] = field(Boolean, "有14岁以下儿童", required=True, server_default="false")
     village_code: Mapped[str | None] = field(String(12), "所在村代码", index=True)
+    # the number itself only encrypted, and a keyed hash to find duplicates (never in output)
+    id_number_cipher: Mapped[bytes | None] = field(LargeBinary, "身份证号码（密文）", personal=True, hidden=True)
+    id_number_hash: Mapped[str | None] = field(String(64), "身份证号码（匹配摘要）", personal=True, hidden=True)
     geom = geometry_column("Point")
+
+    __table_args__ = (
+        Index("ix_households_id_number_hash", "id_number_hash", postgresql_where=text("retired_at IS NULL")),
+    )
+
+
+ID_NUMBER_INPUT = FieldSpec(name="id_number", label="身份证号码", type="string", personal=True, max_length=18)
+
+
+def prepare_household(properties: dict[str, Any], ctx: WriteContext) -> dict[str, Any]:
+    """Turn a clear ID number into its cipher, matching hash and masked form; refuse duplicates."""
+    if "id_number" not in properties:
+        return properties
+    out = dict(properties)
+    number = out.pop("id_number")
+    if number is None:
+        return {**out, "id_number_cipher": None, "id_number_hash": None, "id_number_masked": None}
+    number = validate_id_number(number)
+    digest = ctx.cipher.match_hash(number)
+    duplicate = ctx.conn.execute(
+        text("SELECT id FROM households WHERE id_number_hash = :h AND retired_at IS NULL AND id <> :id"),
+        {"h": digest, "id": ctx.feature_id or 0}).scalar()
+    if duplicate is not None:
+        raise Conflict(f"该身份证号码已登记在编号 {duplicate} 的困难群众户中", "ID number already registered",
+                       field="id_number", existing_id=duplicate)
+    return {**out, "id_number_cipher": ctx.cipher.encrypt(number), "id_number_hash": digest,
+            "id_number_masked": mask_id_number(number)}
+
+
+def reveal_household(conn: Any, feature_id: int, feature_json: str, cipher: Any) -> str:
+    """Add the decrypted ``id_number`` to a revealed household."""
+    token = conn.execute(text("SELECT id_number_cipher FROM households WHERE id = :id"), {"id": feature_id}).scalar()
+    feature = json.loads(feature_json)
+    feature["properties"]["id_number"] = cipher.decrypt(token) if token is not None else None
+    return json.dumps(feature, ensure_ascii=False)
+
+
+SUPPRESS_BELOW = 5  # statistical disclosure control: smaller cells are not shown
+
+
+def summary(conn: Any, by: str) -> list[dict[str, Any]]:
+    """Household counts per village or township; cells below 5 households are suppressed."""
+    if by == "village":
+        key, units = "h.village_code", "villages"
+    else:
+        key, units = "left(h.village_code, 9)", "townships"
+    rows = conn.execute(text(
+        f"SELECT u.code, u.name, count(h.id) AS households FROM {units} u "
+        f"LEFT JOIN households h ON {key} = u.code AND h.retired_at IS NULL "
+        "WHERE u.retired_at IS NULL GROUP BY u.code, u.name ORDER BY u.code"))
+    out = []
+    for code, name, households in rows:
+        suppressed = 0 < households < SUPPRESS_BELOW
+        out.append({"code": code, "name": name, "households": None if suppressed else households,
+                    "suppressed": suppressed})
+    return out
 
 
 CASE_OFFICE = frozenset({CASE_WORKER})
 
 LAYERS = [
     LayerSpec("households", "困难群众户", "困难群众户", Household, "Point", CASE_OFFICE, CASE_OFFICE,
-              large=True, title_field="head_name", style={"color": "#c2185b", "radius": 3}),
+              large=True, title_field="head_name", style={"color": "#c2185b", "radius": 3},
+              reveal_roles=CASE_OFFICE, shared_map_filter="NOT {t}.has_child_under_14",
+              input_fields=(ID_NUMBER_INPUT,), prepare_write=prepare_household, reveal_hook=reveal_household),
 ]

@@ -5,7 +5,7 @@ A layer is a declaration: adding one is a new :class:`LayerSpec`, never a branch
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ class FieldSpec:
     unit: str | None = None
     has_default: bool = False
     max_length: int | None = None
+    hidden: bool = False
 
 
 def _json_type(column: Column[Any]) -> str:
@@ -56,6 +57,14 @@ class LayerSpec:
     large: bool = False  # served to the map as vector tiles, not GeoJSON by viewport
     style: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    # personal data: who may see one record in full, and rows kept off shared maps ({t} = alias)
+    reveal_roles: frozenset[str] = frozenset()
+    shared_map_filter: str | None = None
+    # input-only fields (e.g. an ID number) and the hook that turns them into stored columns
+    input_fields: tuple[FieldSpec, ...] = ()
+    prepare_write: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+    # adds what only a reveal shows (e.g. the decrypted ID number) to one Feature's GeoJSON text
+    reveal_hook: Callable[[Any, int, str, Any], str] | None = None
 
     @property
     def table(self) -> Table:
@@ -63,7 +72,11 @@ class LayerSpec:
 
     @property
     def fields(self) -> list[FieldSpec]:
-        """Every non-geometry column, in table order."""
+        """Every column users may see (not the geometry, not hidden ones), in table order."""
+        return [f for f in self.all_fields if not f.hidden]
+
+    @property
+    def all_fields(self) -> list[FieldSpec]:
         out = []
         for column in self.table.columns:
             if column.name == "geom":
@@ -80,12 +93,19 @@ class LayerSpec:
                 unit=info.get("unit"),
                 has_default=column.server_default is not None,
                 max_length=getattr(column.type, "length", None),
+                hidden=bool(info.get("hidden")),
             ))
         return out
 
     @property
     def editable_fields(self) -> list[FieldSpec]:
+        """What clients may set (``input_fields`` come on top, for the write hook to turn into columns)."""
         return [f for f in self.fields if not f.system]
+
+    @property
+    def stored_fields(self) -> list[FieldSpec]:
+        """What a write may set once the layer's hook has run: editable and hidden columns."""
+        return [f for f in self.all_fields if not f.system or f.hidden]
 
     @property
     def personal_fields(self) -> tuple[str, ...]:

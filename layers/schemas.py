@@ -42,7 +42,7 @@ class LayerSchemas:
 
 @cache
 def schemas_for(spec: LayerSpec) -> LayerSchemas:
-    fields = spec.editable_fields
+    fields = [*spec.editable_fields, *spec.input_fields]
     prefix = spec.model.__name__
     # A required field may be left out only when the database has a default for it; it may
     # never be sent as null. The unset default (None) is dropped by ``exclude_unset``.
@@ -82,7 +82,7 @@ _MESSAGES = {
 
 def explain(spec: LayerSpec, error: ValidationError) -> InvalidInput:
     """A Chinese message naming each bad field by its label."""
-    labels = {f.name: f for f in spec.fields}
+    labels = {f.name: f for f in [*spec.fields, *spec.input_fields]}
     problems = []
     for item in error.errors():
         name = str(item["loc"][0]) if item["loc"] else ""

@@ -5,16 +5,21 @@ A missing PostgreSQL/PostGIS is an error, never a skip.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine
 
+from gis_server.accounts.security import issue_token
+from gis_server.accounts.service import create_user
 from gis_server.app import create_app
 from gis_server.migrate import upgrade
 from gis_server.settings import Settings
+from layers.roles import ALL_ROLES
 from tests.utils.database import RollbackDatabase, throwaway_cluster
+
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +32,9 @@ def database_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     engine = create_engine(database_url)
+    with engine.begin() as connection:  # one account per role, named after it, kept for the session
+        for role in sorted(ALL_ROLES):
+            create_user(connection, role, PASSWORD, [role])
     yield engine
     engine.dispose()
 
@@ -45,7 +53,37 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings, conn: Connection) -> Iterator[TestClient]:
+def anonymous(settings: Settings, conn: Connection) -> Iterator[TestClient]:
+    """A client with no credentials, on the test's rolled-back transaction."""
     app = create_app(settings, database=RollbackDatabase(conn))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+def bearer(settings: Settings, username: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(settings.secret_key, username, 600)}"}
+
+
+@pytest.fixture
+def client(anonymous: TestClient, settings: Settings) -> TestClient:
+    """Signed in as ``admin`` (may read and write every layer)."""
+    anonymous.headers.update(bearer(settings, "admin"))
+    return anonymous
+
+
+@pytest.fixture
+def client_as(settings: Settings, conn: Connection) -> Iterator[Callable[[str], TestClient]]:
+    """``client_as("viewer")``: a client signed in as the account named after a role."""
+    clients: list[TestClient] = []
+
+    def make(username: str) -> TestClient:
+        test_client = TestClient(create_app(settings, database=RollbackDatabase(conn)),
+                                 raise_server_exceptions=False)
+        test_client.__enter__()
+        test_client.headers.update(bearer(settings, username))
+        clients.append(test_client)
+        return test_client
+
+    yield make
+    for test_client in clients:
+        test_client.__exit__(None, None, None)

@@ -6,13 +6,10 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import engine_from_config, pool
 
-from layers.base import Base
-from layers.catalog import registry
-from layers.history import FeatureHistory  # noqa: F401  (registers the table)
+from gis_server.schema import metadata
 
-registry()  # imports every layer model onto Base.metadata
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata()
 
 COMMON = {
     "target_metadata": target_metadata,

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 
+from gis_server.accounts import audit
 from gis_server.deps import CurrentActor, DbDep, LayerDep, SettingsDep
+from importers.tabular import feature_rows, to_csv, to_xlsx
 from layers.catalog import registry
 from layers.errors import Forbidden, InvalidInput, PreconditionRequired
 from layers.features import (
     Actor,
     ListQuery,
+    WriteContext,
     count_features,
     create_feature,
     feature_history,
@@ -23,13 +27,14 @@ from layers.features import (
     update_feature,
 )
 from layers.geometry import validate_geometry
+from layers.privacy import masked_expressions, may_reveal, visible_rows_sql
 from layers.registry import LayerSpec
 from layers.schemas import validate_properties
 
 router = APIRouter(prefix="/api/layers", tags=["图层与要素 layers"])
 
 GEOJSON = "application/geo+json"
-RESERVED_PARAMS = {"bbox", "limit", "offset", "sort", "crs", "reason"}
+RESERVED_PARAMS = {"bbox", "limit", "offset", "sort", "crs", "reason", "format", "reveal"}
 ReasonQuery = Annotated[str | None, Query(description="修改原因（写入历史）", max_length=500)]
 CrsQuery = Annotated[str | None, Query(description="输入几何的坐标系：EPSG:4490/4326/4550/4529 或 gcj02")]
 IfMatch = Annotated[str | None, Header(description="要素当前版本（ETag），防止覆盖他人修改")]
@@ -72,6 +77,22 @@ def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
         raise InvalidInput("bbox 应为 最小经度,最小纬度,最大经度,最大纬度", "bbox must be minx,miny,maxx,maxy",
                            field="bbox")
     return values  # type: ignore[return-value]
+
+
+def list_query(request: Request, spec: LayerSpec, actor: Actor, bbox: str | None, limit: int | None, offset: int,
+               sort: str | None) -> ListQuery:
+    """The list query of a request: paging, bbox, attribute filters and the privacy row filter."""
+    filters = {k: v for k, v in request.query_params.items() if k not in RESERVED_PARAMS}
+    return ListQuery(bbox=_parse_bbox(bbox), limit=limit, offset=offset, sort=sort, filters=filters,
+                     row_filter=visible_rows_sql(spec, actor))
+
+
+def audit_personal_read(db: Any, spec: LayerSpec, actor: Actor, action: str, **detail: Any) -> None:
+    """Reads of layers with personal data are audited, masked or not (masked data is still personal)."""
+    if not spec.personal_fields:
+        return
+    with db.transaction() as conn:
+        audit.record(conn, actor, action, layer=spec.name, **{k: v for k, v in detail.items() if v is not None})
 
 
 def _feature_body(body: Any, *, partial: bool) -> tuple[Any, Any, str | None]:
@@ -129,27 +150,63 @@ def get_features(
     sort: Annotated[str | None, Query(description="排序字段，前加 - 为降序，逗号分隔")] = None,
 ) -> Response:
     _require_read(spec, actor)
-    filters = {k: v for k, v in request.query_params.items() if k not in RESERVED_PARAMS}
-    query = ListQuery(bbox=_parse_bbox(bbox), limit=min(limit or settings.page_limit_default,
-                                                        settings.page_limit_max),
-                      offset=offset, sort=sort, filters=filters)
+    query = list_query(request, spec, actor, bbox, min(limit or settings.page_limit_default, settings.page_limit_max),
+                       offset, sort)
     with db.read() as conn:
-        body = list_features(conn, spec, query)
+        body = list_features(conn, spec, query, masked_expressions(spec, actor))
+    audit_personal_read(db, spec, actor, "read_personal", bbox=bbox, offset=offset)
     return Response(body, media_type=GEOJSON)
 
 
-@router.get("/{layer}/features/{feature_id}", summary="单个要素（ETag 为版本号）", response_class=Response)
-def get_one(spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor) -> Response:
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": GEOJSON,
+                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@router.get("/{layer}/export", summary="导出（GeoJSON / CSV / XLSX，个人信息已脱敏，记入审计）",
+            response_class=Response)
+def export(
+    request: Request, spec: LayerDep, db: DbDep, actor: CurrentActor,
+    format: Annotated[Literal["geojson", "csv", "xlsx"], Query(description="文件格式")] = "xlsx",
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy（经纬度）")] = None,
+    sort: Annotated[str | None, Query()] = None,
+) -> Response:
     _require_read(spec, actor)
+    query = list_query(request, spec, actor, bbox, None, 0, sort)
+    with db.transaction() as conn:
+        text_body = list_features(conn, spec, query, masked_expressions(spec, actor))
+        collection = json.loads(text_body)
+        audit.record(conn, actor, "export", layer=spec.name, format=format, count=collection["numberReturned"],
+                     bbox=bbox)
+    filename = f"{spec.name}.{format}"
+    if format == "geojson":
+        content = text_body.encode()
+    else:
+        header, rows = feature_rows(collection, [(f.name, f.label) for f in spec.fields])
+        content = to_csv(header, rows) if format == "csv" else to_xlsx(header, rows, spec.title)
+    return Response(content, media_type=EXPORT_TYPES[format],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/{layer}/features/{feature_id}", summary="单个要素（ETag 为版本号）", response_class=Response)
+def get_one(
+    request: Request, spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor,
+    reveal: Annotated[bool, Query(description="显示完整个人信息（仅授权角色，逐条记入审计日志）")] = False,
+) -> Response:
+    _require_read(spec, actor)
+    if reveal and not may_reveal(spec, actor):
+        raise Forbidden(f"您无权查看“{spec.title}”的完整个人信息", f"no reveal permission on {spec.name}")
     with db.read() as conn:
-        body, version = get_feature(conn, spec, feature_id)
+        body, version = get_feature(conn, spec, feature_id, masked_expressions(spec, actor, reveal=reveal))
+        if reveal and spec.reveal_hook is not None:
+            body = spec.reveal_hook(conn, feature_id, body, request.app.state.cipher)
+    audit_personal_read(db, spec, actor, "reveal" if reveal else "read_personal", feature_id=feature_id)
     return _feature_response(body, version)
 
 
 @router.post("/{layer}/features", status_code=201, summary="新建要素（GeoJSON Feature）",
              response_class=Response)
 def post_feature(
-    spec: LayerDep, db: DbDep, actor: CurrentActor, settings: SettingsDep,
+    request: Request, spec: LayerDep, db: DbDep, actor: CurrentActor, settings: SettingsDep,
     body: Annotated[Any, Body(description="GeoJSON Feature")], crs: CrsQuery = None, reason: ReasonQuery = None,
 ) -> Response:
     _require_write(spec, actor)
@@ -157,12 +214,18 @@ def post_feature(
     geom = validate_geometry(geometry, spec.geometry_type, crs or body_crs, settings.extent_margin_deg)
     props = validate_properties(spec, properties, partial=False)
     with db.transaction() as conn:
+        props = prepare(spec, props, WriteContext(conn, request.app.state.cipher))
         feature_id, _ = create_feature(conn, spec, props, geom, actor, reason)
-        text_body, version = get_feature(conn, spec, feature_id)
+        text_body, version = get_feature(conn, spec, feature_id, masked_expressions(spec, actor))
     return _feature_response(text_body, version, 201, f"/api/layers/{spec.name}/features/{feature_id}")
 
 
-def _write(spec: LayerSpec, feature_id: int, db: Any, actor: Actor, settings: Any, body: Any,
+def prepare(spec: LayerSpec, props: dict[str, Any], ctx: WriteContext) -> dict[str, Any]:
+    """Run the layer's write hook (e.g. encrypting an ID number) inside the write's transaction."""
+    return spec.prepare_write(props, ctx) if spec.prepare_write else props
+
+
+def _write(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: Actor, settings: Any, body: Any,
            if_match: str | None, crs: str | None, reason: str | None, *, replace: bool) -> Response:
     _require_write(spec, actor)
     version = expected_version(if_match)
@@ -172,25 +235,26 @@ def _write(spec: LayerSpec, feature_id: int, db: Any, actor: Actor, settings: An
         geom = validate_geometry(geometry, spec.geometry_type, crs or body_crs, settings.extent_margin_deg)
     props = validate_properties(spec, properties, partial=not replace)
     with db.transaction() as conn:
+        props = prepare(spec, props, WriteContext(conn, request.app.state.cipher, feature_id))
         update_feature(conn, spec, feature_id, version, props, geom, actor, reason, replace=replace)
-        text_body, new_version = get_feature(conn, spec, feature_id)
+        text_body, new_version = get_feature(conn, spec, feature_id, masked_expressions(spec, actor))
     return _feature_response(text_body, new_version)
 
 
 @router.put("/{layer}/features/{feature_id}", summary="整体替换要素（需 If-Match）", response_class=Response)
 def put_feature(
-    spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
+    request: Request, spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
     body: Annotated[Any, Body()], if_match: IfMatch = None, crs: CrsQuery = None, reason: ReasonQuery = None,
 ) -> Response:
-    return _write(spec, feature_id, db, actor, settings, body, if_match, crs, reason, replace=True)
+    return _write(request, spec, feature_id, db, actor, settings, body, if_match, crs, reason, replace=True)
 
 
 @router.patch("/{layer}/features/{feature_id}", summary="部分修改要素（需 If-Match）", response_class=Response)
 def patch_feature(
-    spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
+    request: Request, spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
     body: Annotated[Any, Body()], if_match: IfMatch = None, crs: CrsQuery = None, reason: ReasonQuery = None,
 ) -> Response:
-    return _write(spec, feature_id, db, actor, settings, body, if_match, crs, reason, replace=False)
+    return _write(request, spec, feature_id, db, actor, settings, body, if_match, crs, reason, replace=False)
 
 
 @router.delete("/{layer}/features/{feature_id}", status_code=204, summary="注销要素（需 If-Match，可恢复）",
@@ -229,5 +293,5 @@ def restore(
                            field="version")
     with db.transaction() as conn:
         restore_version(conn, spec, feature_id, expected, target, actor, reason)
-        text_body, version = get_feature(conn, spec, feature_id)
+        text_body, version = get_feature(conn, spec, feature_id, masked_expressions(spec, actor))
     return _feature_response(text_body, version)

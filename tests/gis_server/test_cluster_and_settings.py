@@ -27,8 +27,10 @@ def test_cluster_up_is_a_noop_when_running_and_down_stops_it(tmp_path):
 
 def test_production_refuses_the_default_secret():
     with pytest.raises(ValidationError, match="GIS_SECRET_KEY"):
-        Settings(environment="production", _env_file=None)
-    Settings(environment="production", secret_key="x" * 32, _env_file=None)
+        Settings(environment="production", personal_data_key="k" * 32, _env_file=None)
+    with pytest.raises(ValidationError, match="GIS_PERSONAL_DATA_KEY"):
+        Settings(environment="production", secret_key="x" * 32, _env_file=None)
+    Settings(environment="production", secret_key="x" * 32, personal_data_key="k" * 32, _env_file=None)
 
 
 def test_contradicting_page_limits_are_refused():

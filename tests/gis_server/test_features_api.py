@@ -16,7 +16,7 @@ def test_layers_lists_all_twenty_layers_with_counts(client):
     assert layers["shelters"]["count"] == 1
     assert layers["shelters"]["title"] == "应急避难场所"
     assert layers["roads"]["geometry_type"] == "MultiLineString"
-    assert layers["households"]["personal_fields"] == ["head_name", "phone", "address"]
+    assert layers["households"]["personal_fields"] == ["head_name", "id_number_masked", "phone", "address"]
 
 
 def test_describe_layer_gives_chinese_labels_and_choices(client):
@@ -37,7 +37,7 @@ def test_create_returns_201_location_etag_and_the_feature(client):
     assert body["geometry"] == {"type": "Point", "coordinates": [122.7, 40.85]}
     assert body["properties"]["name"] == "人民广场"
     assert body["properties"]["capacity"] == 1200
-    assert body["properties"]["created_by"] == "dev"
+    assert body["properties"]["created_by"] == "admin"
     assert "crs" not in body
 
 
@@ -116,7 +116,7 @@ def test_delete_retires_the_row_it_vanishes_from_lists_and_stays_in_history(clie
     versions = client.get(url + "/history").json()["versions"]
     assert [(v["version"], v["operation"]) for v in versions] == [(1, "insert"), (2, "retire")]
     assert versions[1]["reason"] == "场所已拆除"
-    assert versions[1]["changed_by"] == "dev"
+    assert versions[1]["changed_by"] == "admin"
 
 
 def test_history_lists_every_version_with_who_when_what_and_why(client):
@@ -131,7 +131,7 @@ def test_history_lists_every_version_with_who_when_what_and_why(client):
     assert versions[2]["changed_fields"] == ["geometry"]
     assert versions[0]["properties"]["name"] == "一"
     assert versions[2]["geometry"] == point(122.7, 40.9)
-    assert all(v["changed_at"] and v["changed_by"] == "dev" for v in versions)
+    assert all(v["changed_at"] and v["changed_by"] == "admin" for v in versions)
 
 
 def test_restore_brings_an_old_version_back_as_a_new_version(client):
@@ -225,8 +225,9 @@ def test_attribute_filters(client):
 def test_array_filter_matches_any_element(client):
     create(client, "households", point(), head_name="张三", categories=["dibao", "disabled"])
     create(client, "households", point(), head_name="李四", categories=["orphan"])
-    body = client.get("/api/layers/households/features", params={"categories": "disabled"}).json()
-    assert body["numberMatched"] == 1
+    response = client.get("/api/layers/households/features", params={"categories": "disabled"})
+    assert response.status_code == 200, response.text
+    assert response.json()["numberMatched"] == 1
 
 
 def test_unknown_layer_and_id_are_404_in_chinese(client):

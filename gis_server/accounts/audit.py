@@ -1,0 +1,51 @@
+"""The audit log: who did what, when, from where. Writes to layers are logged by the database
+trigger (migration 0002); logins, reveals, reads of personal data and exports are logged here."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from layers.features import Actor
+
+ACTION_TITLES = {
+    "insert": "新建", "update": "修改", "retire": "注销", "restore": "恢复", "delete": "删除",
+    "login": "登录成功", "login_failed": "登录失败", "reveal": "查看完整个人信息", "read_personal": "读取个人信息",
+    "export": "导出", "bulk_load": "批量导入", "user_admin": "账户管理",
+}
+
+
+def record(conn: Connection, actor: Actor | None, action: str, *, layer: str | None = None,
+           feature_id: int | None = None, reason: str | None = None, username: str | None = None,
+           address: str | None = None, **detail: Any) -> None:
+    detail = {k: v for k, v in detail.items() if v is not None}
+    conn.execute(text(
+        "INSERT INTO audit_log (username, client_address, action, layer, feature_id, reason, detail) "
+        "VALUES (:username, :address, :action, :layer, :feature_id, :reason, CAST(:detail AS jsonb))"),
+        {"username": username or (actor.name if actor else None), "address": address or (actor.address if actor
+                                                                                            else None),
+         "action": action, "layer": layer, "feature_id": feature_id, "reason": reason,
+         "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None})
+
+
+def query(conn: Connection, *, username: str | None = None, layer: str | None = None, action: str | None = None,
+          since: datetime | None = None, until: datetime | None = None, limit: int = 100,
+          offset: int = 0) -> dict[str, Any]:
+    clauses, params = ["true"], {"limit": limit, "offset": offset}
+    for name, value, clause in (("username", username, "username = :username"), ("layer", layer, "layer = :layer"),
+                                ("action", action, "action = :action"), ("since", since, "at >= :since"),
+                                ("until", until, "at < :until")):
+        if value is not None:
+            clauses.append(clause)
+            params[name] = value
+    where = " AND ".join(clauses)
+    total = conn.execute(text(f"SELECT count(*) FROM audit_log WHERE {where}"), params).scalar_one()
+    rows = conn.execute(text(
+        f"SELECT id, at, username, client_address, action, layer, feature_id, old_version, new_version, reason, "
+        f"detail FROM audit_log WHERE {where} ORDER BY at DESC, id DESC LIMIT :limit OFFSET :offset"), params)
+    entries = [{**row._asdict(), "at": row.at.isoformat(), "action_title": ACTION_TITLES.get(row.action, row.action)}
+               for row in rows]
+    return {"numberMatched": total, "numberReturned": len(entries), "entries": entries}

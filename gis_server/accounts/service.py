@@ -1,0 +1,124 @@
+"""Creating and managing users, signing in with throttling, and loading the acting user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from gis_server.accounts import audit
+from gis_server.accounts.security import dummy_hash, hash_password, verify_password
+from layers.errors import Conflict, InvalidInput, NotFound, Throttled, Unauthenticated
+from layers.features import Actor
+
+MIN_PASSWORD_LENGTH = 8
+SYSTEM = "system"  # account changes are made from the command line, by whoever runs it on the server
+
+
+@dataclass(frozen=True)
+class Throttle:
+    free_failures: int = 3
+    max_delay_seconds: int = 300
+
+    def wait_seconds(self, failures: int) -> int:
+        """Seconds to wait after ``failures`` consecutive failures: 0, then 2, 4, 8 … up to the cap."""
+        if failures < self.free_failures:
+            return 0
+        return min(2 ** (failures - self.free_failures + 1), self.max_delay_seconds)
+
+
+def known_roles(conn: Connection) -> set[str]:
+    return set(conn.execute(text("SELECT name FROM roles")).scalars())
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"密码至少 {MIN_PASSWORD_LENGTH} 位", f"password needs {MIN_PASSWORD_LENGTH}+ characters",
+                           field="password")
+
+
+def create_user(conn: Connection, username: str, password: str, roles: list[str]) -> int:
+    unknown = set(roles) - known_roles(conn)
+    if unknown or not roles:
+        raise InvalidInput(f"未知角色：{'、'.join(sorted(unknown)) or '（未指定）'}", f"unknown roles {sorted(unknown)}",
+                           field="role")
+    _check_password(password)
+    if conn.execute(text("SELECT 1 FROM users WHERE username = :u"), {"u": username}).first():
+        raise Conflict(f"用户“{username}”已存在", f"user {username!r} exists")
+    user_id = conn.execute(text("INSERT INTO users (username, password_hash) VALUES (:u, :h) RETURNING id"),
+                           {"u": username, "h": hash_password(password)}).scalar_one()
+    conn.execute(text("INSERT INTO user_roles (user_id, role) SELECT :id, unnest(CAST(:roles AS text[]))"),
+                 {"id": user_id, "roles": roles})
+    audit.record(conn, None, "user_admin", username=SYSTEM, target=username, change="created", roles=roles)
+    return user_id
+
+
+def _require_user(conn: Connection, username: str) -> int:
+    user_id = conn.execute(text("SELECT id FROM users WHERE username = :u"), {"u": username}).scalar()
+    if user_id is None:
+        raise NotFound(f"没有用户“{username}”", f"no user {username!r}")
+    return user_id
+
+
+def set_password(conn: Connection, username: str, password: str) -> None:
+    _check_password(password)
+    user_id = _require_user(conn, username)
+    conn.execute(text("UPDATE users SET password_hash = :h, password_changed_at = now() WHERE id = :id"),
+                 {"h": hash_password(password), "id": user_id})
+    audit.record(conn, None, "user_admin", username=SYSTEM, target=username, change="password changed")
+
+
+def set_disabled(conn: Connection, username: str, disabled: bool) -> None:
+    user_id = _require_user(conn, username)
+    conn.execute(text("UPDATE users SET disabled = :d WHERE id = :id"), {"d": disabled, "id": user_id})
+    audit.record(conn, None, "user_admin", username=SYSTEM, target=username,
+                 change="disabled" if disabled else "enabled")
+
+
+def list_users(conn: Connection) -> list[dict[str, object]]:
+    rows = conn.execute(text(
+        "SELECT u.username, u.disabled, coalesce(array_agg(r.role ORDER BY r.role) FILTER (WHERE r.role IS NOT NULL), "
+        "'{}') AS roles FROM users u LEFT JOIN user_roles r ON r.user_id = u.id GROUP BY u.id ORDER BY u.username"))
+    return [row._asdict() for row in rows]
+
+
+def load_actor(conn: Connection, username: str, address: str | None) -> Actor:
+    """The acting user with their current roles; a disabled or deleted user is refused."""
+    row = conn.execute(text(
+        "SELECT u.disabled, array_agg(r.role) FILTER (WHERE r.role IS NOT NULL) FROM users u "
+        "LEFT JOIN user_roles r ON r.user_id = u.id WHERE u.username = :u GROUP BY u.id"), {"u": username}).first()
+    if row is None or row[0]:
+        raise Unauthenticated("账户不存在或已停用", "user unknown or disabled")
+    return Actor(name=username, roles=frozenset(row[1] or ()), address=address)
+
+
+def authenticate(conn: Connection, username: str, password: str, address: str | None,
+                 throttle: Throttle) -> Actor:
+    """Check a password. Failures are logged and counted; after a few, attempts must wait.
+
+    Raises :class:`Unauthenticated` or :class:`Throttled` (both :class:`DomainError`); the
+    caller commits the transaction before raising, so the failure stays counted and audited.
+    """
+    state = conn.execute(text(
+        "SELECT failures, extract(epoch FROM now() - last_failure_at) FROM login_throttle WHERE username = :u"),
+        {"u": username}).first()
+    failures, since = (state[0], float(state[1] or 0)) if state else (0, 0.0)
+    wait = throttle.wait_seconds(failures) - since
+    if wait > 0:
+        audit.record(conn, None, "login_failed", username=username, address=address, detail="throttled")
+        raise Throttled(f"登录失败次数过多，请 {int(wait) + 1} 秒后再试", "too many failed logins",
+                              retry_after=int(wait) + 1)
+    row = conn.execute(text("SELECT password_hash, disabled FROM users WHERE username = :u"), {"u": username}).first()
+    ok = verify_password(row[0], password) if row else verify_password(dummy_hash(), password)
+    if not ok or row is None or row[1]:
+        conn.execute(text(
+            "INSERT INTO login_throttle (username, failures, last_failure_at) VALUES (:u, 1, now()) "
+            "ON CONFLICT (username) DO UPDATE SET failures = login_throttle.failures + 1, last_failure_at = now()"),
+            {"u": username})
+        audit.record(conn, None, "login_failed", username=username, address=address,
+                     detail="disabled" if row and row[1] and ok else "bad credentials")
+        raise Unauthenticated("用户名或密码错误", "invalid username or password")
+    conn.execute(text("DELETE FROM login_throttle WHERE username = :u"), {"u": username})
+    actor = load_actor(conn, username, address)
+    audit.record(conn, actor, "login")
+    return actor

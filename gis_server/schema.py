@@ -1,0 +1,16 @@
+"""All tables of the database, for Alembic and the schema test (imports every model)."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+
+def metadata() -> MetaData:
+    from gis_server.accounts import models as _accounts  # noqa: F401
+    from layers import demo_state as _demo_state  # noqa: F401
+    from layers import history as _history  # noqa: F401
+    from layers.base import Base
+    from layers.catalog import registry
+
+    registry()
+    return Base.metadata

@@ -1,0 +1,120 @@
+"""Sign-in, tokens, sessions, CSRF and login throttling."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+from sqlalchemy import text
+
+from tests.conftest import PASSWORD
+from tests.utils.features import feature, point
+
+
+def token_for(anonymous, username="viewer", password=PASSWORD):
+    return anonymous.post("/api/auth/token", data={"username": username, "password": password})
+
+
+def test_token_endpoint_returns_bearer_token(anonymous, settings):
+    response = token_for(anonymous)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == settings.token_ttl_minutes * 60
+    me = anonymous.get("/api/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.json()["username"] == "viewer"
+    assert me.json()["roles"] == ["viewer"]
+
+
+def test_no_credentials_is_401(anonymous):
+    response = anonymous.get("/api/layers")
+    assert response.status_code == 401
+    assert response.json()["message"] == "请先登录"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_wrong_password_is_401_and_logged(anonymous, client):
+    response = token_for(anonymous, password="wrong password")
+    assert response.status_code == 401
+    assert response.json()["message"] == "用户名或密码错误"
+    entries = client.get("/api/audit", params={"action": "login_failed"}).json()["entries"]
+    assert entries[0]["username"] == "viewer"
+    assert entries[0]["client_address"] == "testclient"
+
+
+def test_successful_login_is_logged(anonymous, client):
+    token_for(anonymous)
+    entries = client.get("/api/audit", params={"action": "login", "user": "viewer"}).json()["entries"]
+    assert len(entries) == 1
+
+
+def test_expired_token_is_401(anonymous, settings):
+    now = int(time.time())
+    expired = jwt.encode({"sub": "admin", "iat": now - 100, "exp": now - 10}, settings.secret_key, algorithm="HS256")
+    response = anonymous.get("/api/layers", headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401
+    assert "过期" in response.json()["message"]
+
+
+def test_forged_token_is_401(anonymous):
+    now = int(time.time())
+    forged = jwt.encode({"sub": "admin", "iat": now, "exp": now + 60}, "x" * 40, algorithm="HS256")
+    response = anonymous.get("/api/layers", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+
+
+def test_disabled_user_is_refused_even_with_a_valid_token(client, conn):
+    token = token_for(client).json()["access_token"]
+    conn.execute(text("UPDATE users SET disabled = true WHERE username = 'viewer'"))
+    assert client.get("/api/layers", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert token_for(client).status_code == 401
+
+
+def test_repeated_failures_are_throttled_then_allowed_after_the_wait(anonymous, conn, settings):
+    for _ in range(settings.login_free_failures):
+        assert token_for(anonymous, password="bad password").status_code == 401
+    throttled = token_for(anonymous)  # even the right password must wait now
+    assert throttled.status_code == 429
+    assert int(throttled.headers["retry-after"]) >= 1
+    assert "秒后再试" in throttled.json()["message"]
+    conn.execute(text("UPDATE login_throttle SET last_failure_at = now() - interval '1 hour'"))
+    assert token_for(anonymous).status_code == 200
+    assert conn.execute(text("SELECT count(*) FROM login_throttle")).scalar_one() == 0
+
+
+def test_unknown_user_is_throttled_like_a_known_one(anonymous, settings):
+    for _ in range(settings.login_free_failures):
+        assert token_for(anonymous, username="nobody").status_code == 401
+    assert token_for(anonymous, username="nobody").status_code == 429
+
+
+def test_session_cookie_is_httponly_and_writes_need_the_csrf_token(anonymous):
+    response = anonymous.post("/api/auth/session", data={"username": "funeral_planner", "password": PASSWORD})
+    assert response.status_code == 200
+    set_cookie = response.headers.get_list("set-cookie")
+    session = next(c for c in set_cookie if c.startswith("gis_session="))
+    assert "HttpOnly" in session and "SameSite=strict" in session
+    csrf = response.json()["csrf_token"]
+    assert anonymous.get("/api/layers").status_code == 200  # reads need no CSRF token
+    body = feature(point(), grave_count=2)
+    refused = anonymous.post("/api/layers/scattered_graves/features", json=body)
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["message"]
+    wrong = anonymous.post("/api/layers/scattered_graves/features", json=body, headers={"X-CSRF-Token": "nope"})
+    assert wrong.status_code == 403
+    accepted = anonymous.post("/api/layers/scattered_graves/features", json=body, headers={"X-CSRF-Token": csrf})
+    assert accepted.status_code == 201
+    assert accepted.json()["properties"]["created_by"] == "funeral_planner"
+
+
+def test_logout_clears_the_session(anonymous):
+    anonymous.post("/api/auth/session", data={"username": "viewer", "password": PASSWORD})
+    assert anonymous.delete("/api/auth/session").status_code == 204
+    anonymous.cookies.clear()
+    assert anonymous.get("/api/layers").status_code == 401
+
+
+def test_audit_log_is_admin_only(client_as):
+    assert client_as("viewer").get("/api/audit").status_code == 403
+    assert client_as("case_worker").get("/api/audit").status_code == 403
+    assert client_as("admin").get("/api/audit").status_code == 200

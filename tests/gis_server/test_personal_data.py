@@ -1,0 +1,170 @@
+"""Households: ID numbers checked, encrypted and masked; reveals and reads audited; children kept off maps."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from openpyxl import load_workbook
+from sqlalchemy import text
+
+from tests.utils.features import feature, point
+
+ID = "21038119800101101X"  # valid GB 11643 check character
+
+
+def household(client, **props):
+    body = {"head_name": "张三丰", "categories": ["dibao"], "phone": "13812345678", "address": "海城市海州街道某路8号",
+            **props}
+    response = client.post("/api/layers/households/features", json=feature(point(), **body))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_id_number_with_a_bad_check_character_is_refused(client):
+    response = client.post("/api/layers/households/features", json=feature(
+        point(), head_name="张三", categories=["dibao"], id_number="210381198001011011"))
+    assert response.status_code == 422
+    assert response.json()["message"] == "身份证号码校验码错误：最后一位应为 X，请核对号码"
+    assert client.get("/api/layers/households/features").json()["numberMatched"] == 0
+
+
+def test_id_number_shape_and_birth_date_are_checked(client):
+    for bad, fragment in (("21038119800101", "18 位"), ("210381198013011010", "出生日期")):
+        response = client.post("/api/layers/households/features", json=feature(
+            point(), head_name="张三", categories=["dibao"], id_number=bad))
+        assert response.status_code == 422
+        assert fragment in response.json()["message"]
+
+
+def test_id_number_is_stored_encrypted_never_in_clear(client, conn):
+    created = household(client, id_number=ID.lower())
+    row = conn.execute(text("SELECT id_number_cipher, id_number_hash, id_number_masked FROM households WHERE id = :id"),
+                       {"id": created["id"]}).one()
+    assert ID.encode() not in bytes(row[0])
+    assert len(row[1]) == 64 and ID not in row[1]
+    assert row[2] == "210381********101X"
+    everything = conn.execute(text("SELECT string_agg(t::text, '|') FROM households t")).scalar_one()
+    assert ID not in everything and ID.lower() not in everything
+    history = conn.execute(text("SELECT string_agg(data::text, '|') FROM feature_history")).scalar_one()
+    assert ID not in history
+    audit = conn.execute(text("SELECT coalesce(string_agg(t::text, '|'), '') FROM audit_log t")).scalar_one()
+    assert ID not in audit
+
+
+def test_a_duplicate_id_number_is_refused_by_its_keyed_hash(client):
+    first = household(client, id_number=ID)
+    response = client.post("/api/layers/households/features", json=feature(
+        point(), head_name="李四", categories=["orphan"], id_number=ID))
+    assert response.status_code == 409
+    assert str(first["id"]) in response.json()["message"]
+
+
+def test_personal_fields_are_masked_in_single_list_and_export_even_for_case_workers(client_as, client):
+    created = household(client, id_number=ID)
+    case_worker = client_as("case_worker")
+    single = case_worker.get(f"/api/layers/households/features/{created['id']}").json()["properties"]
+    listed = case_worker.get("/api/layers/households/features").json()["features"][0]["properties"]
+    for props in (created["properties"], single, listed):
+        assert props["head_name"] == "张**"
+        assert props["phone"] == "138****5678"
+        assert props["id_number_masked"] == "210381********101X"
+        assert props["address"] == "海城市海州街****"
+        assert "id_number" not in props and "id_number_cipher" not in props and "id_number_hash" not in props
+    exported = case_worker.get("/api/layers/households/export", params={"format": "csv"})
+    assert exported.status_code == 200
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert "户主姓名" in rows[0]
+    assert "张**" in rows[1] and "张三丰" not in exported.text and "13812345678" not in exported.text
+    xlsx = case_worker.get("/api/layers/households/export", params={"format": "xlsx"})
+    cells = [c for row in load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True) for c in row]
+    assert "张**" in cells and "张三丰" not in cells
+
+
+def test_case_worker_reveals_one_record_and_the_reveal_is_audited(client_as, client):
+    created = household(client, id_number=ID)
+    case_worker = client_as("case_worker")
+    response = case_worker.get(f"/api/layers/households/features/{created['id']}", params={"reveal": "true"})
+    assert response.status_code == 200
+    props = response.json()["properties"]
+    assert (props["head_name"], props["phone"], props["id_number"]) == ("张三丰", "13812345678", ID)
+    entries = client.get("/api/audit", params={"action": "reveal"}).json()["entries"]
+    assert [(e["username"], e["layer"], e["feature_id"]) for e in entries] == [
+        ("case_worker", "households", created["id"])]
+
+
+def test_other_roles_cannot_reveal(client_as, client):
+    created = household(client)
+    for role in ("viewer", "funeral_planner", "place_names_editor", "boundary_surveyor"):
+        response = client_as(role).get(f"/api/layers/households/features/{created['id']}", params={"reveal": "true"})
+        assert response.status_code == 403
+
+
+def test_reads_and_exports_of_personal_data_are_audited(client_as, client):
+    household(client)
+    case_worker = client_as("case_worker")
+    case_worker.get("/api/layers/households/features", params={"bbox": "122.6,40.8,122.8,40.9"})
+    case_worker.get("/api/layers/households/export", params={"format": "xlsx"})
+    entries = client.get("/api/audit", params={"user": "case_worker"}).json()["entries"]
+    assert [e["action"] for e in entries] == ["export", "read_personal"]
+    assert entries[0]["detail"] == {"format": "xlsx", "count": 1}
+    assert entries[1]["detail"]["bbox"] == "122.6,40.8,122.8,40.9"
+
+
+def test_non_personal_layers_are_not_audited_on_read(client):
+    client.get("/api/layers/roads/features")
+    assert client.get("/api/audit", params={"action": "read_personal"}).json()["numberMatched"] == 0
+
+
+def test_households_with_young_children_only_for_the_case_office(client_as, client):
+    household(client, head_name="有童户", has_child_under_14=True)
+    household(client, head_name="无童户")
+    case_worker = client_as("case_worker").get("/api/layers/households/features").json()
+    admin = client.get("/api/layers/households/features").json()
+    assert case_worker["numberMatched"] == 2
+    assert admin["numberMatched"] == 1  # the admin is not the case office: no child household on a shared map
+    assert admin["features"][0]["properties"]["head_name"] == "无**"
+
+
+def test_summary_by_village_suppresses_cells_below_five(client_as, client):
+    client.post("/api/layers/villages/features", json=feature(
+        {"type": "Polygon", "coordinates": [[[122.6, 40.8], [122.7, 40.8], [122.7, 40.9], [122.6, 40.8]]]},
+        code="210381001001", name="甲村", township_code="210381001"))
+    client.post("/api/layers/villages/features", json=feature(
+        {"type": "Polygon", "coordinates": [[[122.7, 40.8], [122.8, 40.8], [122.8, 40.9], [122.7, 40.8]]]},
+        code="210381001002", name="乙村", township_code="210381001"))
+    for i in range(6):
+        household(client, village_code="210381001001", head_name=f"甲{i}")
+    for i in range(3):
+        household(client, village_code="210381001002", head_name=f"乙{i}")
+    viewer = client_as("viewer")
+    body = viewer.get("/api/layers/households/summary", params={"by": "village"}).json()
+    rows = {r["code"]: r for r in body["rows"]}
+    assert rows["210381001001"] == {"code": "210381001001", "name": "甲村", "households": 6, "suppressed": False}
+    assert rows["210381001002"] == {"code": "210381001002", "name": "乙村", "households": None, "suppressed": True}
+    assert viewer.get("/api/layers/households/summary", params={"by": "county"}).status_code == 422
+
+
+def test_audit_log_refuses_update_delete_and_truncate(client, conn):
+    household(client)
+    for statement in ("UPDATE audit_log SET username = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"):
+        savepoint = conn.begin_nested()
+        try:
+            conn.execute(text(statement))
+            raise AssertionError(f"{statement} was allowed")
+        except Exception as exc:  # noqa: BLE001
+            assert "append-only" in str(exc)
+        finally:
+            savepoint.rollback()
+    assert conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'insert'")).scalar_one() == 1
+
+
+def test_writes_are_audited_with_versions_reason_and_address(client):
+    created = household(client)
+    url = f"/api/layers/households/features/{created['id']}"
+    client.patch(url, json={"properties": {"members": 3}}, params={"reason": "入户核查"}, headers={"If-Match": '"1"'})
+    entries = client.get("/api/audit", params={"layer": "households", "action": "update"}).json()["entries"]
+    assert len(entries) == 1
+    entry = entries[0]
+    assert (entry["username"], entry["feature_id"], entry["old_version"], entry["new_version"], entry["reason"],
+            entry["client_address"]) == ("admin", created["id"], 1, 2, "入户核查", "testclient")

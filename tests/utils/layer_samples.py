@@ -1,0 +1,38 @@
+"""Minimal valid properties for a feature of any layer (for the permission sweep)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.utils.features import feature, line
+
+
+def _boundary_line_id(client: TestClient) -> int:
+    body = feature(line((122.4, 40.6), (122.5, 40.7)), name="测试界线", line_level="county", side_a="海城市",
+                   side_b="大石桥市")
+    return client.post("/api/layers/boundary_lines/features", json=body).json()["id"]
+
+
+def sample_properties(client: TestClient, layer: str, unique: str = "a") -> dict[str, Any]:
+    """Required fields filled in; ``unique`` keeps natural keys apart."""
+    samples: dict[str, dict[str, Any]] = {
+        "townships": {"code": f"2103811{90 if unique == 'a' else 91}", "name": "测试镇"},
+        "villages": {"code": f"2103811902{'01' if unique == 'a' else '02'}", "name": "测试村",
+                     "township_code": "210381190"},
+        "place_names": {"name": f"测试地名{unique}", "class_code": "11000"},
+        "place_name_signs": {"sign_type": "road", "inscription": "测试路"},
+        "boundary_lines": {"name": f"测试线{unique}", "line_level": "county", "side_a": "甲", "side_b": "乙"},
+        "shelters": {"name": "测试场所", "shelter_type": "emergency"},
+        "care_facilities": {"name": "测试幸福院", "facility_type": "happiness_home"},
+        "cemeteries": {"name": "测试公墓", "cemetery_type": "village_public", "status": "existing"},
+        "scattered_graves": {"grave_count": 1},
+        "households": {"head_name": "测试", "categories": ["dibao"]},
+        "roads": {"road_class": "county"},
+        "railways": {"name": "测试铁路", "railway_class": "conventional"},
+        "rivers": {"name": "测试河", "river_kind": "river"},
+    }
+    if layer == "boundary_markers":
+        return {"line_id": _boundary_line_id(client), "number": f"00{unique}", "marker_type": "single"}
+    return samples.get(layer, {"name": f"测试区{unique}"})
