@@ -104,15 +104,14 @@ def migrate() -> None:
 
 
 @demo_app.command("load")
-def demo_load() -> None:
+def demo_load(force: bool = typer.Option(False, "--force", help="Reload even if this dataset is loaded.")) -> None:
     """Build and load the deterministic Haicheng demo dataset (replaces earlier demo rows only)."""
-    from importers.demo import load_demo
-
     from gis_server.db import make_engine
+    from importers.demo import load_demo
 
     engine = make_engine(get_settings())
     try:
-        load_demo(engine, echo=typer.echo)
+        load_demo(engine, echo=typer.echo, force=force)
     finally:
         engine.dispose()
 
