@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from gis_server.db import Database, make_engine
 from gis_server.errors import register_error_handlers
-from gis_server.routers import admin, auth, features, households, tiles
+from gis_server.routers import admin, auth, features, households, login, tiles
 from gis_server.routers.pages import install_pages
 from gis_server.settings import Settings, get_settings
 from layers.privacy import PersonalDataCipher
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.cipher = PersonalDataCipher(settings.data_key)
     register_error_handlers(app)
     app.include_router(auth.router)
+    app.include_router(login.router)
     app.include_router(admin.router)
     app.include_router(households.router)
     app.include_router(features.router)

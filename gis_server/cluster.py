@@ -112,7 +112,7 @@ class Cluster:
     # -- running commands ---------------------------------------------------------------
     def _run(self, args: list[str], **kw) -> subprocess.CompletedProcess[str]:
         if self.bindir is None:
-            self.bindir = ensure_server_software(self.echo)  # type: ignore[arg-type]
+            self.bindir = ensure_server_software(self.echo)
         cmd = [str(self.bindir / args[0]), *args[1:]]
         if _is_root():
             cmd = ["runuser", "-u", "postgres", "--", *cmd]

@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SECRET = "change-me-this-is-the-development-only-secret"
+DEFAULT_SECRET = "change-me-this-is-the-development-only-secret"  # noqa: S105 (refused in production)
 
 
 class Settings(BaseSettings):

@@ -61,7 +61,8 @@ class Actor:
 
 def property_sql(spec: LayerSpec, alias: str = "t", expressions: dict[str, str] | None = None) -> str:
     """A jsonb expression with every property of a row; ``expressions`` override columns (masking);
-    ``{t}`` in an expression stands for the table alias."""
+    ``{t}`` in an expression stands for the table alias.
+    """
     expressions = {name: sql.replace("{t}", alias) for name, sql in (expressions or {}).items()}
     pairs = [f"'{f.name}', {expressions.get(f.name, f'{alias}.{q(f.name)}')}" for f in spec.fields]
     chunks = [pairs[i:i + PAIRS_PER_OBJECT] for i in range(0, len(pairs), PAIRS_PER_OBJECT)]
@@ -127,14 +128,13 @@ def list_features(conn: Connection, spec: LayerSpec, query: ListQuery,
             SELECT t.* FROM {table} t WHERE {where}
             ORDER BY {_sort_sql(spec, query.sort, 't')} LIMIT :limit OFFSET :offset
         )
-        SELECT json_build_object(
-            'type', 'FeatureCollection',
-            'numberMatched', (SELECT count(*) FROM {table} t WHERE {where}),
-            'numberReturned', (SELECT count(*) FROM page),
-            'features', coalesce((SELECT json_agg({feature_sql(spec, 'p', expressions)}
-                                                  ORDER BY {_sort_sql(spec, query.sort, 'p')})
-                                  FROM page p), '[]'::json)
-        )::text"""
+        SELECT '{{"type":"FeatureCollection","numberMatched":'
+               || (SELECT count(*) FROM {table} t WHERE {where})
+               || ',"numberReturned":' || count(*) || ',"features":['
+               || coalesce(string_agg({feature_sql(spec, 'p', expressions)}, ','
+                                      ORDER BY {_sort_sql(spec, query.sort, 'p')}), '')
+               || ']}}'
+        FROM page p"""
     return conn.execute(text(sql), params).scalar_one()
 
 
@@ -224,7 +224,8 @@ def update_feature(conn: Connection, spec: LayerSpec, feature_id: int, expected_
     """
     set_actor(conn, actor, reason)
     fields = {f.name: f for f in spec.stored_fields}
-    assignments, params = [], {"id": feature_id, "expected": expected_version}
+    assignments: list[str] = []
+    params: dict[str, Any] = {"id": feature_id, "expected": expected_version}
     for name, f in fields.items():
         if name in properties:
             assignments.append(f"{q(name)} = {_value_sql(spec, f, f'v_{name}')}")

@@ -1,5 +1,6 @@
 """The audit log: who did what, when, from where. Writes to layers are logged by the database
-trigger (migration 0002); logins, reveals, reads of personal data and exports are logged here."""
+trigger (migration 0002); logins, reveals, reads of personal data and exports are logged here.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def record(conn: Connection, actor: Actor | None, action: str, *, layer: str | N
 def query(conn: Connection, *, username: str | None = None, layer: str | None = None, action: str | None = None,
           since: datetime | None = None, until: datetime | None = None, limit: int = 100,
           offset: int = 0) -> dict[str, Any]:
-    clauses, params = ["true"], {"limit": limit, "offset": offset}
+    clauses: list[str] = ["true"]
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
     for name, value, clause in (("username", username, "username = :username"), ("layer", layer, "layer = :layer"),
                                 ("action", action, "action = :action"), ("since", since, "at >= :since"),
                                 ("until", until, "at < :until")):

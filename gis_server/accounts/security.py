@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from layers.errors import Unauthenticated
 
-TOKEN_ALGORITHM = "HS256"
+TOKEN_ALGORITHM = "HS256"  # noqa: S105 (an algorithm name, not a secret)
 
 
 @cache

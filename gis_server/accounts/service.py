@@ -40,8 +40,8 @@ def _check_password(password: str) -> None:
 def create_user(conn: Connection, username: str, password: str, roles: list[str]) -> int:
     unknown = set(roles) - known_roles(conn)
     if unknown or not roles:
-        raise InvalidInput(f"未知角色：{'、'.join(sorted(unknown)) or '（未指定）'}", f"unknown roles {sorted(unknown)}",
-                           field="role")
+        names = "、".join(sorted(unknown)) or "（未指定）"
+        raise InvalidInput(f"未知角色：{names}", f"unknown roles {sorted(unknown)}", field="role")
     _check_password(password)
     if conn.execute(text("SELECT 1 FROM users WHERE username = :u"), {"u": username}).first():
         raise Conflict(f"用户“{username}”已存在", f"user {username!r} exists")

@@ -76,7 +76,7 @@ def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
         raise InvalidInput("bbox 应为 最小经度,最小纬度,最大经度,最大纬度", "bbox must be minx,miny,maxx,maxy",
                            field="bbox")
-    return values  # type: ignore[return-value]
+    return values
 
 
 def list_query(request: Request, spec: LayerSpec, actor: Actor, bbox: str | None, limit: int | None, offset: int,

@@ -1,0 +1,24 @@
+// Sign in through the session endpoint; the server sets an HttpOnly cookie and a CSRF cookie.
+(function () {
+  "use strict";
+  var form = document.getElementById("login-form");
+  var error = document.getElementById("error");
+  var button = document.getElementById("submit");
+  function nextPage() {
+    var next = new URLSearchParams(window.location.search).get("next") || "/";
+    return next.charAt(0) === "/" && next.charAt(1) !== "/" ? next : "/";  // only our own pages
+  }
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    error.textContent = "";
+    button.disabled = true;
+    fetch("/api/auth/session", { method: "POST", body: new URLSearchParams(new FormData(form)),
+                                 credentials: "same-origin" })
+      .then(function (response) {
+        if (response.ok) { window.location.assign(nextPage()); return null; }
+        return response.json().then(function (body) { error.textContent = body.message || "登录失败"; });
+      })
+      .catch(function () { error.textContent = "无法连接服务器，请检查网络后重试"; })
+      .finally(function () { button.disabled = false; });
+  });
+})();
