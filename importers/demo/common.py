@@ -123,14 +123,14 @@ class Table:
 def sample_points(rng_: np.random.Generator, polygon: BaseGeometry, n: int, batch: int = 256) -> np.ndarray:
     """``n`` uniform random points (x, y) inside ``polygon`` by rejection, deterministic for a stream."""
     minx, miny, maxx, maxy = polygon.bounds
-    prepared = shapely.prepare(polygon) or polygon
+    shapely.prepare(polygon)
     out: list[np.ndarray] = []
     count = 0
     for _ in range(10_000):
         if count >= n:
             break
         xy = np.column_stack([rng_.uniform(minx, maxx, batch), rng_.uniform(miny, maxy, batch)])
-        keep = xy[shapely.contains_xy(prepared, xy[:, 0], xy[:, 1])]
+        keep = xy[shapely.contains_xy(polygon, xy[:, 0], xy[:, 1])]
         out.append(keep)
         count += len(keep)
     if count < n:

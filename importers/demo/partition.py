@@ -21,7 +21,7 @@ from importers.demo.common import Division, county_outline, divisions, metric_xy
 SEATS: dict[str, tuple[float, float]] = {
     "海州街道": (122.690, 40.880), "兴海街道": (122.652, 40.868), "响堂街道": (122.728, 40.852),
     "东四街道": (122.742, 40.900), "东四方台街道": (122.690, 40.918),
-    "腾鳌镇": (122.800, 41.020), "耿庄镇": (122.640, 41.035), "温香镇": (122.520, 41.040),
+    "腾鳌镇": (122.790, 41.060), "耿庄镇": (122.640, 41.035), "温香镇": (122.520, 41.040),
     "望台镇": (122.720, 40.985), "中小镇": (122.800, 40.945), "牛庄镇": (122.470, 40.985),
     "西四镇": (122.420, 40.935), "高坨镇": (122.565, 40.885), "西柳镇": (122.575, 40.805),
     "感王镇": (122.635, 40.755), "王石镇": (122.705, 40.728), "南台镇": (122.785, 40.765),
@@ -102,9 +102,11 @@ def _lloyd(points: np.ndarray, polygon: BaseGeometry, steps: int) -> np.ndarray:
     return points
 
 
-def _faces(lines: list[BaseGeometry]) -> list[BaseGeometry]:
-    noded = shapely.union_all(shapely.GeometryCollection(lines))
-    return list(shapely.polygonize(list(getattr(noded, "geoms", [noded]))).geoms)
+def _faces(lines: list[BaseGeometry], county: BaseGeometry) -> list[BaseGeometry]:
+    """The faces of the noded linework that lie inside the county."""
+    noded = shapely.union_all([g for g in lines if not g.is_empty])
+    faces = shapely.polygonize(list(getattr(noded, "geoms", [noded]))).geoms
+    return [f for f in faces if county.contains(f.representative_point())]
 
 
 def _assign(faces: list[BaseGeometry], seeds: np.ndarray) -> np.ndarray:
@@ -130,8 +132,9 @@ def build_partition() -> Partition:
     town_divs = [d for d in divisions() if d.level == "township"]
     seats = np.array([metric_xy(*SEATS[d.name]) for d in town_divs])
     county_line = county.boundary
-    town_lines = [ln.intersection(county) for ln in _cell_lines(seats, county, r, 0.10)]
-    faces = _faces([county_line, *town_lines])
+    # edges overshoot the outline a little: noding cuts them, polygonize drops the dangles
+    town_lines = [ln.intersection(county.buffer(50)) for ln in _cell_lines(seats, county, r, 0.10)]
+    faces = _faces([county_line, *town_lines], county)
     owner = _assign(faces, seats)
     townships: dict[str, Unit] = {}
     for i, d in enumerate(town_divs):
@@ -151,12 +154,12 @@ def build_partition() -> Partition:
         # the village nearest the township seat becomes the seat village: put it on the seat
         k = int(np.argmin(np.hypot(pts[:, 0] - t.seat[0], pts[:, 1] - t.seat[1])))
         pts[k] = t.seat
-        near = t.geom.buffer(1.0)
+        near = t.geom.buffer(20.0)
         all_lines += [ln.intersection(near) for ln in _cell_lines(pts, t.geom, r, 0.08)]
         seed_rows += [(d, p) for d, p in zip(divs, pts, strict=True)]
         t.seat_village = divs[k].code  # type: ignore[attr-defined]
 
-    faces = _faces(all_lines)
+    faces = _faces(all_lines, county)
     seeds = np.array([p for _, p in seed_rows])
     parents = np.array([d.parent_code for d, _ in seed_rows])
     town_codes = list(townships)

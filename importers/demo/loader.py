@@ -1,0 +1,119 @@
+"""Load the demo dataset: replace earlier demo rows (``source='demo'``) and never touch others.
+
+A second load of the same dataset (same generator version and seed, rows still there) is a
+no-op; ``force=True`` reloads regardless.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import shapely
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+from importers.demo.common import DATASET, LABEL, SOURCE, Table, fingerprint, to_lonlat
+from importers.demo.dataset import TABLE_ORDER, build_dataset
+from layers.base import Base
+from layers.demo_state import DemoState  # noqa: F401  (registers the demo_state table on Base.metadata)
+from layers.features import Actor, q, set_actor
+
+ACTOR = Actor("demo-loader")
+BATCH = 2000
+
+
+def _tables() -> dict[str, Any]:
+    from layers.catalog import registry
+
+    return {spec.table.name: spec.table for spec in registry()}
+
+
+def demo_counts(conn: Connection) -> dict[str, int]:
+    return {name: conn.execute(text(f"SELECT count(*) FROM {q(name)} WHERE source = :s"), {"s": SOURCE}).scalar_one()
+            for name in TABLE_ORDER}
+
+
+def _state(conn: Connection) -> tuple[str, dict[str, int]] | None:
+    row = conn.execute(text("SELECT fingerprint, counts FROM demo_state WHERE dataset = :d"), {"d": DATASET}).first()
+    return (row[0], row[1]) if row else None
+
+
+def delete_demo_rows(conn: Connection, echo: Callable[[str], None] = print) -> int:
+    """Delete every demo row (children first) and the history rows of those rows only."""
+    total = 0
+    for name in reversed(TABLE_ORDER):
+        ids = [r[0] for r in conn.execute(text(f"DELETE FROM {q(name)} WHERE source = :s RETURNING id"),
+                                          {"s": SOURCE})]
+        if ids:
+            conn.execute(text("DELETE FROM feature_history WHERE layer = :layer AND feature_id = ANY(:ids)"),
+                         {"layer": name, "ids": ids})
+        total += len(ids)
+    echo(f"  删除旧示例数据 {total} 行")
+    return total
+
+
+def _insert(conn: Connection, table: Table, columns: Any) -> None:
+    names = sorted({k for row in table.rows for k in row if k not in ("geom",)} - {"id"})
+    values = []
+    for n in names:
+        col_type = columns[n].type
+        if isinstance(col_type, JSONB):
+            values.append(f"CAST(:{n} AS jsonb)")
+        elif isinstance(col_type, ARRAY):
+            values.append(f"CAST(:{n} AS text[])")
+        else:
+            values.append(f":{n}")
+    sql = text(f"INSERT INTO {q(table.name)} (id, {', '.join(q(n) for n in names)}, source, geom) "
+               f"VALUES (:id, {', '.join(values)}, '{SOURCE}', ST_GeomFromWKB(:wkb, 4490))")
+    geoms = to_lonlat(shapely.force_2d([row["geom"] for row in table.rows]))
+    wkbs = shapely.to_wkb(geoms)
+    jsonb = {n for n in names if isinstance(columns[n].type, JSONB)}
+    params = []
+    for row, wkb in zip(table.rows, wkbs, strict=True):
+        p = {n: row.get(n) for n in names}
+        for n in jsonb:
+            p[n] = json.dumps(p[n], ensure_ascii=False) if p[n] is not None else None
+        p["id"], p["wkb"] = row["id"], wkb
+        params.append(p)
+    for i in range(0, len(params), BATCH):
+        conn.execute(sql, params[i:i + BATCH])
+
+
+def load_demo(engine: Engine, echo: Callable[[str], None] = print, force: bool = False) -> dict[str, int]:
+    """Build and load the deterministic Haicheng demo dataset; returns the row count per table."""
+    start = time.perf_counter()
+    wanted = fingerprint()
+    with engine.connect() as conn:
+        state = _state(conn)
+        if not force and state and state[0] == wanted and state[1] == demo_counts(conn):
+            echo(f"示例数据已是最新（{wanted}），未重新加载；用 force 重新加载。")
+            return state[1]
+    echo(f"生成{LABEL}（指纹 {wanted}）…")
+    data = build_dataset(echo)
+    columns = _tables()
+    counts: dict[str, int] = {}
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL jit = off"))
+        set_actor(conn, ACTOR, LABEL)
+        delete_demo_rows(conn, echo)
+        for name in TABLE_ORDER:
+            t0 = time.perf_counter()
+            _insert(conn, data[name], columns[name].columns)
+            counts[name] = len(data[name])
+            echo(f"  写入 {name:<22} {counts[name]:>6} 行  {time.perf_counter() - t0:.1f} s")
+        conn.execute(text(
+            "INSERT INTO demo_state (dataset, fingerprint, counts, loaded_at) "
+            "VALUES (:d, :f, CAST(:c AS jsonb), now()) "
+            "ON CONFLICT (dataset) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, counts = EXCLUDED.counts, "
+            "loaded_at = EXCLUDED.loaded_at"), {"d": DATASET, "f": wanted, "c": json.dumps(counts)})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for name in TABLE_ORDER:
+            conn.execute(text(f"ANALYZE {q(name)}"))
+    echo(f"示例数据加载完成：{sum(counts.values())} 行，用时 {time.perf_counter() - start:.1f} s")
+    return counts
+
+
+__all__ = ["Base", "delete_demo_rows", "demo_counts", "load_demo"]
