@@ -2,12 +2,12 @@
 
 One run, one process, the same table, bbox and limit for every contestant:
 
-* ``sql``      — the exact statement the API runs (captured from ``layers.features.list_features``),
-                 replayed on one psycopg connection: the floor, no HTTP, no Python per feature.
-* ``sql+sa``   — ``list_features`` itself on one held SQLAlchemy connection (informational: the
-                 SQL building + SQLAlchemy layer, still without HTTP).
-* ``api``      — our FastAPI app under uvicorn (one worker), over a keep-alive HTTP connection.
-* ``tipg``     — tipg (OGC API Features) under uvicorn serving the same table.
+* ``sql``   — the exact statement the API runs for that request (captured from the app itself, so
+              with the privacy masking of the signed-in role), replayed on one psycopg connection:
+              the floor — no HTTP, no Python per feature.
+* ``api``   — our FastAPI app under uvicorn (one worker), over a keep-alive HTTP connection, signed in
+              with a Bearer token (a ``case_worker`` account the bench creates) when the app has sign-in.
+* ``tipg``  — tipg (OGC API Features) under uvicorn serving the same table.
 
 Targets (from the issue): api ≥ 0.8 × sql throughput and ≥ 5 × tipg's. Always exits 0.
 
@@ -20,10 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
+import secrets
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -128,27 +131,81 @@ def load_households(url: str, n: int, seed: int) -> None:
 
 # --- contestants -------------------------------------------------------------------------------
 
-def capture_statement(engine, spec, query) -> tuple[str, dict]:  # noqa: ANN001
-    """The SQL and parameters list_features sends to the driver (exactly, after SQLAlchemy)."""
-    from sqlalchemy import event
+BENCH_USER = "bench"
+BENCH_ROLE = "case_worker"  # the role that reads households in daily work (masked personal fields)
 
-    from layers.features import list_features
+
+def accounts_enabled() -> bool:
+    try:
+        import gis_server.accounts.service  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def create_bench_user(url: str) -> tuple[str, str]:
+    """A case-worker account in the throwaway database (only when the app has sign-in)."""
+    from sqlalchemy import create_engine
+
+    from gis_server.accounts.service import create_user
+
+    password = "bench-" + secrets.token_urlsafe(18)
+    engine = create_engine(sqlalchemy_url(url))
+    try:
+        with engine.begin() as conn:
+            create_user(conn, BENCH_USER, password, [BENCH_ROLE])
+    finally:
+        engine.dispose()
+    print(f"auth: created user {BENCH_USER!r} with role {BENCH_ROLE}")
+    return BENCH_USER, password
+
+
+def sign_in(post: Callable[[str, bytes, dict[str, str]], tuple[int, bytes]],
+            credentials: tuple[str, str] | None) -> dict[str, str]:
+    """Request headers for the API: a Bearer token when the app has sign-in, else none."""
+    if credentials is None:
+        return {}
+    status, body = post("/api/auth/token", urlencode({"username": credentials[0], "password": credentials[1]})
+                        .encode(), {"Content-Type": "application/x-www-form-urlencoded"})
+    if status != 200:
+        raise RuntimeError(f"sign-in as {credentials[0]!r} failed: {status} {body[:300]!r}")
+    return {"Authorization": "Bearer " + json.loads(body)["access_token"]}
+
+
+def capture_api_statement(url: str, path: str, credentials: tuple[str, str] | None) -> tuple[str, dict]:
+    """The FeatureCollection statement the API sends to the driver for ``path`` (exactly, after
+    SQLAlchemy and the privacy rules): the same request, served in-process once, with a listener."""
+    with warnings.catch_warnings():  # "Using httpx with starlette.testclient is deprecated": harmless
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from gis_server.app import create_app
+    from gis_server.settings import Settings
 
     captured: list[tuple[str, dict]] = []
 
     def grab(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
-        captured.append((statement, parameters))
+        if "FeatureCollection" in statement:
+            captured.append((statement, dict(parameters or {})))
 
-    event.listen(engine, "before_cursor_execute", grab)
-    try:
-        with engine.connect() as conn:
-            list_features(conn, spec, query)
-    finally:
-        event.remove(engine, "before_cursor_execute", grab)
-    statements = [c for c in captured if "FeatureCollection" in c[0]]
-    if len(statements) != 1:
-        raise RuntimeError(f"expected one FeatureCollection statement, saw {len(captured)}: {captured}")
-    return statements[0]
+    app = create_app(Settings(database_url=sqlalchemy_url(url), _env_file=None))
+    with TestClient(app) as client:
+        def post(p: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+            r = client.post(p, content=body, headers=headers)
+            return r.status_code, r.content
+
+        headers = sign_in(post, credentials)
+        event.listen(Engine, "before_cursor_execute", grab)
+        try:
+            response = client.get(path, headers=headers)
+        finally:
+            event.remove(Engine, "before_cursor_execute", grab)
+    if response.status_code != 200 or len(captured) != 1:
+        raise RuntimeError(f"could not capture the list statement: HTTP {response.status_code}, "
+                           f"{len(captured)} statements: {response.text[:300]}")
+    return captured[0]
 
 
 def summary(body: bytes | str) -> tuple[int, int | None, list]:
@@ -158,50 +215,37 @@ def summary(body: bytes | str) -> tuple[int, int | None, list]:
 
 
 @contextmanager
-def contestants(url: str, bbox: tuple[float, ...], limit: int, with_tipg: bool) -> Iterator[dict]:
-    """Set up every contestant; yields {name: (callable, path or None)}; tears all down."""
+def contestants(url: str, bbox: tuple[float, ...], limit: int, with_tipg: bool,
+                credentials: tuple[str, str] | None) -> Iterator[dict[str, Callable[[], object]]]:
+    """Set up every contestant; yields {name: callable returning the body}; tears all down."""
     import psycopg
 
-    from gis_server.db import make_engine
-    from gis_server.settings import Settings
-    from layers.catalog import registry
-    from layers.features import ListQuery, list_features
-
-    spec = registry().get(LAYER)
-    assert spec is not None
-    query = ListQuery(bbox=bbox, limit=limit)
     bbox_param = ",".join(f"{v:.6f}" for v in bbox)
+    api_path = f"/api/layers/{LAYER}/features?" + urlencode({"bbox": bbox_param, "limit": limit})
     with ExitStack() as stack:
-        settings = Settings(database_url=sqlalchemy_url(url), _env_file=None)
-        engine = make_engine(settings)  # the app's engine settings (jit off, pre-ping)
-        stack.callback(engine.dispose)
-        statement, params = capture_statement(engine, spec, query)
-
-        # 1. the SQL floor: the same statement on one psycopg connection (jit off like the app)
-        raw = psycopg.connect(libpq_url(url), options="-c jit=off", autocommit=True)
+        # 1. the SQL floor: the API's own statement on one psycopg connection (jit off like the app),
+        #    in a transaction ended by ROLLBACK like SQLAlchemy's (autocommit measured ~6 ms slower here)
+        statement, params = capture_api_statement(url, api_path, credentials)
+        raw = psycopg.connect(libpq_url(url), options="-c jit=off")
         stack.callback(raw.close)
 
         def sql() -> str:
-            return raw.execute(statement, params).fetchone()[0]
-
-        # 1b. list_features on one held SQLAlchemy connection
-        sa_conn = stack.enter_context(engine.connect())
-
-        def sql_sa() -> str:
-            body = list_features(sa_conn, spec, query)
-            sa_conn.rollback()  # the app ends each request's transaction too
+            body = raw.execute(statement, params).fetchone()[0]
+            raw.rollback()
             return body
 
-        # 2. our API
+        # 2. our API, signed in like a client
         api = stack.enter_context(uvicorn_server(
             "api", "gis_server.app:create_app", factory=True, ready_path="/api/health",
             env={"GIS_DATABASE_URL": sqlalchemy_url(url), "GIS_ENVIRONMENT": "development"}))
-        api_get = HttpGetter(api.port, f"/api/layers/{LAYER}/features?" + urlencode(
-            {"bbox": bbox_param, "limit": limit}))
+        session = HttpGetter(api.port, "/api/health")
+        headers = sign_in(session.post, credentials)
+        session.close()
+        api_get = HttpGetter(api.port, api_path, headers)
         stack.callback(api_get.close)
-        out = {"sql": sql, "sql+sa": sql_sa, "api": api_get}
+        out: dict[str, Callable[[], object]] = {"sql": sql, "api": api_get}
 
-        # 3. tipg on the same table
+        # 3. tipg on the same table (no sign-in, no masking: it serves the raw columns)
         if with_tipg:
             tipg_dir = Path(tempfile.mkdtemp(prefix="bench-tipg-cwd-", dir="/tmp"))  # no stray .env
             stack.callback(tipg_dir.rmdir)
@@ -240,9 +284,6 @@ def report(stats: dict[str, Stats], sizes: dict[str, int], counts: dict[str, int
         verdicts.append(ok)
         print(f"{label} = {ratio:5.2f}×  [{ratio_mean:5.2f}×]   target ≥ {target:g}×   "
               f"{'MET' if ok else 'NOT MET'}")
-    if "sql+sa" in stats:
-        print(f"sql+sa/sql = {stats['sql+sa'].rps / stats['sql'].rps:5.2f}×  (SQL building + SQLAlchemy, "
-              f"no HTTP; informational)")
     print()
     print("RESULT:", "all targets met" if all(verdicts) else "target(s) NOT met")
 
@@ -258,14 +299,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=8, help="alternating rounds (default 8)")
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--no-tipg", action="store_true", help="skip tipg")
+    ap.add_argument("--username", default=os.environ.get("GIS_BENCH_USER"),
+                    help="with --database-url and sign-in: an account that may read households "
+                         "(or GIS_BENCH_USER / GIS_BENCH_PASSWORD)")
+    ap.add_argument("--password", default=os.environ.get("GIS_BENCH_PASSWORD"))
     args = ap.parse_args(argv)
 
     lon, lat = (float(v) for v in args.centre.split(","))
     bbox = bbox_around(lon, lat, HALF_SIDE_M)
+    credentials: tuple[str, str] | None = None
     with ExitStack() as stack:
         if args.database_url:
             url = sqlalchemy_url(args.database_url)
             print("database: given by --database-url (no data added)")
+            if accounts_enabled():
+                if not (args.username and args.password):
+                    ap.error("the API needs sign-in: give --username/--password of an account that may read "
+                             "households")
+                credentials = (args.username, args.password)
         else:
             from gis_server.migrate import upgrade
 
@@ -274,9 +325,11 @@ def main(argv: list[str] | None = None) -> int:
             upgrade(url)
             print(f"database: migrated in {time.perf_counter() - t0:.1f} s")
             load_households(url, args.households, args.seed)
+            if accounts_enabled():
+                credentials = create_bench_user(url)
         print(f"bbox: {','.join(map(str, bbox))} (5 × 5 km around {lon},{lat}), limit={args.limit}")
 
-        with contestants(url, bbox, args.limit, not args.no_tipg) as fns:
+        with contestants(url, bbox, args.limit, not args.no_tipg, credentials) as fns:
             sizes, counts, ids = {}, {}, {}
             for name, fn in fns.items():
                 body = fn()
@@ -286,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"{sizes[name]:,} bytes")
             if len(set(counts.values())) != 1 or counts["sql"] != args.limit:
                 print(f"WARNING: contestants disagree or fall short of limit={args.limit}: {counts}")
+            if sizes["api"] != sizes["sql"]:
+                print("WARNING: the API's body differs from its captured statement's result")
             if "tipg" in ids:
                 same = len(set(ids["api"]) & set(ids["tipg"]))
                 print(f"check: api and tipg share {same} of {counts['api']} feature ids "

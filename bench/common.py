@@ -3,7 +3,7 @@
 * :func:`throwaway_cluster` — a private PostgreSQL + PostGIS under /tmp on a free port, destroyed on exit.
 * :func:`uvicorn_server` — one uvicorn worker in a subprocess on a free 127.0.0.1 port, waited for
   and stopped on exit (also on Ctrl-C and errors).
-* :class:`HttpGetter` — a keep-alive HTTP/1.1 GET client (``http.client``) that reads the whole body.
+* :class:`HttpGetter` — a keep-alive HTTP/1.1 client (``http.client``) that reads the whole body.
 * :func:`run_rounds` / :class:`Stats` — alternating timing rounds and median/p90 summaries.
 
 Everything listens on 127.0.0.1 only.
@@ -133,7 +133,7 @@ def _stop(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
 
 
 @contextmanager
-def uvicorn_server(name: str, app: str, env: Mapping[str, str], *, factory: bool = False,
+def uvicorn_server(name: str, app: str, env: Mapping[str, str] | None = None, *, factory: bool = False,
                    ready_path: str = "/", cwd: Path | None = None, timeout: float = 60.0,
                    echo: Callable[[str], None] = print) -> Iterator[Server]:
     """``python -m uvicorn APP`` (one worker, no access log) on a free port; yields when it answers 200.
@@ -148,7 +148,7 @@ def uvicorn_server(name: str, app: str, env: Mapping[str, str], *, factory: bool
     if factory:
         cmd.append("--factory")
     with open(log, "wb") as log_file:
-        process = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=str(cwd or REPO_ROOT),
+        process = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, cwd=str(cwd or REPO_ROOT),
                                    stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(name, port, process, log)
     try:
@@ -176,12 +176,13 @@ def uvicorn_server(name: str, app: str, env: Mapping[str, str], *, factory: bool
 class HttpGetter:
     """GET one path over a single keep-alive HTTP/1.1 connection, reading the whole body."""
 
-    def __init__(self, port: int, path: str, timeout: float = 30.0):
+    def __init__(self, port: int, path: str, headers: Mapping[str, str] | None = None, timeout: float = 30.0):
         self.path = path
+        self.headers = dict(headers or {})
         self.conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
 
     def get(self) -> bytes:
-        self.conn.request("GET", self.path)
+        self.conn.request("GET", self.path, headers=self.headers)
         response = self.conn.getresponse()
         body = response.read()
         if response.status != 200:
@@ -189,6 +190,12 @@ class HttpGetter:
         return body
 
     __call__ = get
+
+    def post(self, path: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, bytes]:
+        """POST on the same connection; returns (status, body)."""
+        self.conn.request("POST", path, body=body, headers=dict(headers))
+        response = self.conn.getresponse()
+        return response.status, response.read()
 
     def close(self) -> None:
         self.conn.close()

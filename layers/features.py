@@ -21,8 +21,6 @@ from layers.errors import InvalidInput, NotFound, VersionConflict
 from layers.history import OPERATION_TITLES
 from layers.registry import FieldSpec, LayerSpec
 
-PAIRS_PER_OBJECT = 40  # jsonb_build_object takes at most 100 arguments
-
 
 def q(name: str) -> str:
     """Quote an identifier that comes from the registry (never from a request)."""
@@ -60,19 +58,22 @@ class Actor:
 # --- building SQL from the registry ----------------------------------------------------------
 
 def property_sql(spec: LayerSpec, alias: str = "t", expressions: dict[str, str] | None = None) -> str:
-    """A jsonb expression with every property of a row; ``expressions`` override columns (masking);
-    ``{t}`` in an expression stands for the table alias.
+    """A json expression with every property of a row, in field order; ``expressions`` override columns
+    (masking); ``{t}`` in an expression stands for the table alias.
+
+    ``row_to_json`` of a one-row subselect: no argument limit, and about half the cost of
+    ``jsonb_build_object`` (bench/bench_features.py).
     """
     expressions = {name: sql.replace("{t}", alias) for name, sql in (expressions or {}).items()}
-    pairs = [f"'{f.name}', {expressions.get(f.name, f'{alias}.{q(f.name)}')}" for f in spec.fields]
-    chunks = [pairs[i:i + PAIRS_PER_OBJECT] for i in range(0, len(pairs), PAIRS_PER_OBJECT)]
-    return " || ".join(f"jsonb_build_object({', '.join(chunk)})" for chunk in chunks)
+    columns = ", ".join(f"{expressions.get(f.name, f'{alias}.{q(f.name)}')} AS {q(f.name)}" for f in spec.fields)
+    return f"(SELECT row_to_json(_props) FROM (SELECT {columns}) _props)"
 
 
 def feature_sql(spec: LayerSpec, alias: str = "t", expressions: dict[str, str] | None = None) -> str:
-    return (f"json_build_object('type', 'Feature', 'id', {alias}.id, "
-            f"'geometry', ST_AsGeoJSON({alias}.geom, 9, 0)::json, "
-            f"'properties', {property_sql(spec, alias, expressions)})")
+    """A GeoJSON Feature as text, concatenated: the geometry text is not parsed again as json."""
+    return (f"""'{{"type":"Feature","id":' || {alias}.id || ',"geometry":' """
+            f"""|| coalesce(ST_AsGeoJSON({alias}.geom, 9, 0), 'null') || ',"properties":' """
+            f"""|| {property_sql(spec, alias, expressions)}::text || '}}'""")
 
 
 def _sort_sql(spec: LayerSpec, sort: str | None, alias: str) -> str:

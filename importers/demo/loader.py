@@ -15,6 +15,7 @@ import shapely
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from gis_server.accounts import audit
 from importers.demo.common import DATASET, LABEL, SOURCE, Table, fingerprint, to_lonlat
 from importers.demo.dataset import TABLE_ORDER, build_dataset
 from layers.base import Base
@@ -98,6 +99,8 @@ def load_demo(engine: Engine, echo: Callable[[str], None] = print, force: bool =
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL jit = off"))
         set_actor(conn, ACTOR, LABEL)
+        # one audit entry for the whole load instead of one per row (see migration 0002)
+        conn.execute(text("SELECT set_config('gis.bulk', 'on', true)"))
         delete_demo_rows(conn, echo)
         for name in TABLE_ORDER:
             t0 = time.perf_counter()
@@ -109,6 +112,7 @@ def load_demo(engine: Engine, echo: Callable[[str], None] = print, force: bool =
             "VALUES (:d, :f, CAST(:c AS jsonb), now()) "
             "ON CONFLICT (dataset) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, counts = EXCLUDED.counts, "
             "loaded_at = EXCLUDED.loaded_at"), {"d": DATASET, "f": wanted, "c": json.dumps(counts)})
+        audit.record(conn, ACTOR, "bulk_load", reason=LABEL, dataset=DATASET, fingerprint=wanted, counts=counts)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for name in TABLE_ORDER:
             conn.execute(text(f"ANALYZE {q(name)}"))

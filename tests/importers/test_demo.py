@@ -187,3 +187,11 @@ def test_fictitious_id_numbers_have_valid_check_characters():
         assert number.startswith(f"210381{year}0517")
         assert id_check_char(number[:17]) == number[17]
     assert id_check_char("11010519491231002") == "X"
+
+
+def test_a_load_is_one_audit_entry_not_one_per_row(demo_engine):
+    with demo_engine.connect() as conn:
+        actions = dict(conn.execute(text("SELECT action, count(*) FROM audit_log WHERE username = 'demo-loader' "
+                                         "GROUP BY action")).all())
+    assert actions.get("insert", 0) == 0
+    assert actions["bulk_load"] >= 1
