@@ -15,7 +15,8 @@ def make_engine(settings: Settings) -> Engine:
         settings.sqlalchemy_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        # no pre-ping round trip on every checkout: stale connections are recycled instead
+        pool_recycle=1800,
         # JIT makes PostGIS queries slower (ENVIRONMENT.md); also set on the embedded server
         connect_args={"options": "-c jit=off"},
     )

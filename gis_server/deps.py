@@ -22,15 +22,16 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Trivial dependencies are async so they do not each take a trip through the thread pool.
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     return request.app.state.db
 
 
-def get_layer(layer: Annotated[str, Path(description="图层名（英文），见 GET /api/layers")]) -> LayerSpec:
+async def get_layer(layer: Annotated[str, Path(description="图层名（英文），见 GET /api/layers")]) -> LayerSpec:
     spec = registry().get(layer)
     if spec is None:
         raise NotFound(f"没有名为“{layer}”的图层", f"unknown layer {layer!r}", layer=layer)

@@ -112,7 +112,8 @@ def may_reveal(spec: LayerSpec, actor: Actor) -> bool:
 
 def masked_expressions(spec: LayerSpec, actor: Actor, reveal: bool = False) -> dict[str, str]:
     """SQL expressions that replace personal columns in output (column name → expression over ``{t}``,
-    the table alias, filled in by ``layers.features.property_sql``)."""
+    the table alias, filled in by ``layers.features.property_sql``).
+    """
     if reveal and may_reveal(spec, actor):
         return {}
     out = {}
