@@ -23,6 +23,7 @@ import hashlib
 import hmac
 from datetime import date
 from functools import cached_property
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -79,6 +80,24 @@ def mask_phone(phone: str | None) -> str | None:
     if phone is None:
         return None
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) >= 7 else "****"
+
+
+def mask_address(address: str | None) -> str | None:
+    return None if address is None else address[:6] + "****"
+
+
+PYTHON_MASKS = {"name": mask_name, "phone": mask_phone, "address": mask_address, "hidden": lambda value: None}
+
+
+def mask_properties(spec: LayerSpec, actor: Actor, properties: dict[str, Any]) -> dict[str, Any]:
+    """The properties a client may see: hidden columns dropped, personal ones masked (as in SQL_MASKS)."""
+    visible = {f.name for f in spec.fields}
+    out = {k: v for k, v in properties.items() if k in visible}
+    for column in spec.table.columns:
+        kind = column.info.get("mask")
+        if column.name in out and column.info.get("personal") and kind:
+            out[column.name] = PYTHON_MASKS[kind](out[column.name])
+    return out
 
 
 class PersonalDataCipher:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
@@ -27,7 +29,7 @@ from layers.features import (
     update_feature,
 )
 from layers.geometry import validate_geometry
-from layers.privacy import masked_expressions, may_reveal, visible_rows_sql
+from layers.privacy import mask_properties, masked_expressions, may_reveal, visible_rows_sql
 from layers.registry import LayerSpec
 from layers.schemas import validate_properties
 
@@ -87,12 +89,17 @@ def list_query(request: Request, spec: LayerSpec, actor: Actor, bbox: str | None
                      row_filter=visible_rows_sql(spec, actor))
 
 
-def audit_personal_read(db: Any, spec: LayerSpec, actor: Actor, action: str, **detail: Any) -> None:
+@contextmanager
+def reading(db: Any, spec: LayerSpec) -> Iterator[Any]:
+    """A connection to read ``spec``: a transaction when the read must be audited in the same commit."""
+    with (db.transaction() if spec.personal_fields else db.read()) as conn:
+        yield conn
+
+
+def audit_personal_read(conn: Any, spec: LayerSpec, actor: Actor, action: str, **detail: Any) -> None:
     """Reads of layers with personal data are audited, masked or not (masked data is still personal)."""
-    if not spec.personal_fields:
-        return
-    with db.transaction() as conn:
-        audit.record(conn, actor, action, layer=spec.name, **{k: v for k, v in detail.items() if v is not None})
+    if spec.personal_fields:
+        audit.record(conn, actor, action, layer=spec.name, **detail)
 
 
 def _feature_body(body: Any, *, partial: bool) -> tuple[Any, Any, str | None]:
@@ -152,9 +159,9 @@ def get_features(
     _require_read(spec, actor)
     query = list_query(request, spec, actor, bbox, min(limit or settings.page_limit_default, settings.page_limit_max),
                        offset, sort)
-    with db.read() as conn:
+    with reading(db, spec) as conn:
         body = list_features(conn, spec, query, masked_expressions(spec, actor))
-    audit_personal_read(db, spec, actor, "read_personal", bbox=bbox, offset=offset)
+        audit_personal_read(conn, spec, actor, "read_personal", bbox=bbox, offset=offset)
     return Response(body, media_type=GEOJSON)
 
 
@@ -195,11 +202,11 @@ def get_one(
     _require_read(spec, actor)
     if reveal and not may_reveal(spec, actor):
         raise Forbidden(f"您无权查看“{spec.title}”的完整个人信息", f"no reveal permission on {spec.name}")
-    with db.read() as conn:
+    with reading(db, spec) as conn:
         body, version = get_feature(conn, spec, feature_id, masked_expressions(spec, actor, reveal=reveal))
         if reveal and spec.reveal_hook is not None:
             body = spec.reveal_hook(conn, feature_id, body, request.app.state.cipher)
-    audit_personal_read(db, spec, actor, "reveal" if reveal else "read_personal", feature_id=feature_id)
+        audit_personal_read(conn, spec, actor, "reveal" if reveal else "read_personal", feature_id=feature_id)
     return _feature_response(body, version)
 
 
@@ -273,8 +280,13 @@ def delete_feature(
 @router.get("/{layer}/features/{feature_id}/history", summary="要素历史（每一版）")
 def get_history(spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor) -> dict[str, Any]:
     _require_read(spec, actor)
-    with db.read() as conn:
+    with reading(db, spec) as conn:
         versions = feature_history(conn, spec, feature_id)
+        audit_personal_read(conn, spec, actor, "read_personal", feature_id=feature_id, history=True)
+    for version in versions:  # history holds what the rows held: mask it like any other output
+        version["properties"] = mask_properties(spec, actor, version["properties"])
+        version["changed_fields"] = [f for f in version["changed_fields"] if f in version["properties"]
+                                     or f == "geometry"]
     return {"layer": spec.name, "id": feature_id, "versions": versions}
 
 

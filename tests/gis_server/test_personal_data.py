@@ -168,3 +168,16 @@ def test_writes_are_audited_with_versions_reason_and_address(client):
     entry = entries[0]
     assert (entry["username"], entry["feature_id"], entry["old_version"], entry["new_version"], entry["reason"],
             entry["client_address"]) == ("admin", created["id"], 1, 2, "入户核查", "testclient")
+
+
+def test_history_of_a_household_is_masked_and_hides_the_cipher(client_as, client):
+    created = household(client, id_number=ID)
+    url = f"/api/layers/households/features/{created['id']}"
+    client.patch(url, json={"properties": {"phone": "13900001111"}}, headers={"If-Match": '"1"'})
+    versions = client_as("case_worker").get(url + "/history").json()["versions"]
+    assert [v["properties"]["head_name"] for v in versions] == ["张**", "张**"]
+    assert [v["properties"]["phone"] for v in versions] == ["138****5678", "139****1111"]
+    assert versions[1]["changed_fields"] == ["phone"]
+    assert all("id_number_cipher" not in v["properties"] and "id_number_hash" not in v["properties"]
+               for v in versions)
+    assert "张三丰" not in client.get(url + "/history").text
