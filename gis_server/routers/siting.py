@@ -1,0 +1,281 @@
+"""Cemetery siting (三沿六区): rule sets, site checks, candidate sites, suitable land, coverage, graves.
+
+Every signed-in role may read and check; writing needs ``funeral_planner`` (or ``admin``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Body, Query, Request, Response
+
+from gis_server.accounts import audit
+from gis_server.deps import CurrentActor, DbDep, SettingsDep
+from gis_server.routers.features import IfMatch, expected_version
+from importers.tabular import safe_cell, to_xlsx
+from layers.catalog import registry
+from layers.errors import Forbidden, InvalidInput
+from layers.features import Actor, update_feature
+from layers.geometry import validate_geometry
+from layers.roles import ADMIN, FUNERAL_PLANNER
+from layers.siting import candidates, coverage, graves, rules, suitable
+from layers.siting.check import SITE_TYPES, check_site
+
+router = APIRouter(prefix="/api/siting", tags=["公墓选址 siting"])
+
+RuleSetQuery = Annotated[int | None, Query(description="规则集编号（默认：默认规则集）")]
+VersionQuery = Annotated[int | None, Query(description="规则集版本（默认：最新版）")]
+VillageQuery = Annotated[str | None, Query(description="村（社区）区划代码")]
+TownshipQuery = Annotated[str | None, Query(description="乡镇（街道）区划代码")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def require_planner(actor: Actor) -> None:
+    if not ({FUNERAL_PLANNER, ADMIN} & set(actor.roles)):
+        raise Forbidden("只有殡葬规划人员可以执行此操作", "funeral_planner role required")
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise InvalidInput("请求体应为 JSON 对象", "body must be a JSON object")
+    return body
+
+
+def _int_or_none(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{name} 应为整数", f"{name} must be an integer", field=name)
+    return value
+
+
+def site_geometry(body: dict[str, Any], settings: Any) -> Any:
+    """The site of a request body: a GeoJSON Point or Polygon (lon/lat unless ``crs`` says otherwise)."""
+    geom = validate_geometry(body.get("geometry"), "Geometry", body.get("crs"), settings.extent_margin_deg)
+    if geom.geom_type not in SITE_TYPES:
+        raise InvalidInput(f"选址几何应为点或面（Point/Polygon），收到 {geom.geom_type}",
+                           f"site must be a Point or Polygon, got {geom.geom_type}", field="geometry")
+    return geom
+
+
+# --- rule sets -------------------------------------------------------------------------------
+
+@router.get("/rule-sets", summary="规则集列表")
+def list_rule_sets(db: DbDep, actor: CurrentActor) -> list[dict[str, Any]]:
+    with db.read() as conn:
+        return rules.list_rule_sets(conn)
+
+
+@router.get("/legal-floors", summary="法定最小距离（规则不得低于）")
+def legal_floors(actor: CurrentActor) -> dict[str, Any]:
+    return rules.legal_floors()
+
+
+@router.get("/rule-sets/{rule_set_id}", summary="规则集（某一版，默认最新版）")
+def get_rule_set(rule_set_id: int, db: DbDep, actor: CurrentActor, version: VersionQuery = None) -> dict[str, Any]:
+    with db.read() as conn:
+        return rules.get_rule_set(conn, rule_set_id, version).to_dict()
+
+
+@router.get("/rule-sets/{rule_set_id}/versions", summary="规则集的全部版本")
+def rule_set_versions(rule_set_id: int, db: DbDep, actor: CurrentActor) -> list[dict[str, Any]]:
+    with db.read() as conn:
+        return rules.list_versions(conn, rule_set_id)
+
+
+@router.post("/rule-sets", status_code=201, summary="新建规则集（给出全部规则，或复制另一规则集并修改）")
+def create_rule_set(db: DbDep, actor: CurrentActor, body: Annotated[Any, Body()]) -> dict[str, Any]:
+    require_planner(actor)
+    body = _object(body)
+    with db.transaction() as conn:
+        created = rules.create_rule_set(conn, body.get("name"), body.get("description"), actor,
+                                        rules=body.get("rules"), copy_of=_int_or_none(body.get("copy_of"), "copy_of"),
+                                        note=body.get("note"))
+        audit.record(conn, actor, "siting_rule_set", layer="siting_rule_sets", feature_id=created.id, version=1)
+    return created.to_dict()
+
+
+@router.post("/rule-sets/{rule_set_id}/versions", status_code=201,
+             summary="修改规则集：生成新版本（based_on 为所编辑的版本；rules 可只含要改的规则）")
+def edit_rule_set(rule_set_id: int, db: DbDep, actor: CurrentActor,
+                  body: Annotated[Any, Body(examples=[{"based_on": 1, "note": "县道改为 300 米", "rules": [
+                      {"constraint": "highway", "class": "county", "distance_m": 300}]}])]) -> dict[str, Any]:
+    require_planner(actor)
+    body = _object(body)
+    based_on = _int_or_none(body.get("based_on"), "based_on")
+    if based_on is None:
+        raise InvalidInput("请给出所编辑的版本 based_on", "based_on is required", field="based_on")
+    with db.transaction() as conn:
+        created = rules.create_version(conn, rule_set_id, body.get("rules"), based_on, actor, body.get("note"))
+        audit.record(conn, actor, "siting_rule_set", layer="siting_rule_sets", feature_id=rule_set_id,
+                     version=created.version)
+    return created.to_dict()
+
+
+# --- checking a site -------------------------------------------------------------------------
+
+@router.post("/check", summary="选址合规检查（三沿六区）")
+def check(db: DbDep, actor: CurrentActor, settings: SettingsDep,
+          body: Annotated[Any, Body(examples=[{"geometry": {"type": "Point", "coordinates": [122.75, 40.85]}}])]
+          ) -> dict[str, Any]:
+    body = _object(body)
+    geom = site_geometry(body, settings)
+    with db.read() as conn:
+        rule_set = rules.get_rule_set(conn, _int_or_none(body.get("rule_set"), "rule_set"),
+                                      _int_or_none(body.get("rule_set_version"), "rule_set_version"))
+        return check_site(conn, geom, rule_set)
+
+
+# --- candidate sites -------------------------------------------------------------------------
+
+@router.post("/candidates", status_code=201, summary="保存候选地（当场检查并冻结报告）")
+def save_candidate(db: DbDep, actor: CurrentActor, settings: SettingsDep,
+                   body: Annotated[Any, Body()]) -> dict[str, Any]:
+    require_planner(actor)
+    body = _object(body)
+    geom = site_geometry(body, settings)
+    with db.transaction() as conn:
+        rule_set = rules.get_rule_set(conn, _int_or_none(body.get("rule_set"), "rule_set"))
+        saved = candidates.save_candidate(conn, geom, body.get("name"), rule_set, actor,
+                                          body.get("village_code"), body.get("note"))
+        audit.record(conn, actor, "siting_candidate", layer="candidate_sites", feature_id=saved["id"],
+                     status=saved["status"])
+    return saved
+
+
+@router.get("/candidates", summary="候选地列表")
+def list_candidates(db: DbDep, actor: CurrentActor, village: VillageQuery = None, township: TownshipQuery = None,
+                    status: Annotated[str | None, Query(description="状态")] = None) -> list[dict[str, Any]]:
+    with db.read() as conn:
+        return candidates.list_candidates(conn, village, township, status)
+
+
+@router.get("/candidates/{candidate_id}", summary="候选地（含冻结的检查报告和审批记录）")
+def get_candidate(candidate_id: int, db: DbDep, actor: CurrentActor, response: Response) -> dict[str, Any]:
+    with db.read() as conn:
+        found = candidates.get_candidate(conn, candidate_id)
+    response.headers["ETag"] = f'"{found["version"]}"'
+    return found
+
+
+@router.post("/candidates/{candidate_id}/status", summary="推进审批流程（需 If-Match）")
+def change_status(candidate_id: int, db: DbDep, actor: CurrentActor, body: Annotated[Any, Body(
+        examples=[{"status": "township_review", "note": "提交乡镇审核"}])], if_match: IfMatch = None
+                  ) -> dict[str, Any]:
+    require_planner(actor)
+    body = _object(body)
+    version = expected_version(if_match)
+    with db.transaction() as conn:
+        changed = candidates.change_status(conn, candidate_id, body.get("status"), version, actor, body.get("note"))
+        audit.record(conn, actor, "siting_candidate", layer="candidate_sites", feature_id=candidate_id,
+                     status=changed["status"], reason=body.get("note"))
+    return changed
+
+
+@router.get("/candidates/{candidate_id}/recheck", summary="按新版规则重新检查，显示变化")
+def recheck(candidate_id: int, db: DbDep, actor: CurrentActor, rule_set: RuleSetQuery = None,
+            version: VersionQuery = None) -> dict[str, Any]:
+    with db.read() as conn:
+        return candidates.recheck(conn, candidate_id, rule_set, version)
+
+
+# --- suitable land ---------------------------------------------------------------------------
+
+@router.get("/suitable", summary="可选址用地（村或乡镇，避开全部强制缓冲区）")
+def suitable_land(db: DbDep, actor: CurrentActor, village: VillageQuery = None, township: TownshipQuery = None,
+                  min_area: Annotated[float, Query(ge=0, description="最小面积（平方米）")] = 2000.0,
+                  rule_set: RuleSetQuery = None) -> dict[str, Any]:
+    with db.read() as conn:
+        return suitable.suitable_land(conn, rules.get_rule_set(conn, rule_set), village, township, min_area)
+
+
+def _compute_county(db: Any, rule_set_id: int | None) -> None:
+    with db.transaction() as conn:
+        suitable.compute_county(conn, rules.get_rule_set(conn, rule_set_id))
+
+
+@router.post("/suitable/county", status_code=202, summary="后台计算全市可选址用地")
+def compute_county(db: DbDep, actor: CurrentActor, background: BackgroundTasks,
+                   rule_set: RuleSetQuery = None) -> dict[str, Any]:
+    require_planner(actor)
+    with db.read() as conn:
+        chosen = rules.get_rule_set(conn, rule_set)
+    background.add_task(_compute_county, db, chosen.id)
+    return {"status": "scheduled", "rule_set": {"id": chosen.id, "version": chosen.version}}
+
+
+@router.get("/suitable/county", summary="全市可选址用地（后台计算的结果）")
+def county_suitable_land(db: DbDep, actor: CurrentActor, rule_set: RuleSetQuery = None,
+                         township: TownshipQuery = None) -> dict[str, Any]:
+    with db.read() as conn:
+        return suitable.stored_county(conn, rules.get_rule_set(conn, rule_set), township)
+
+
+# --- coverage --------------------------------------------------------------------------------
+
+@router.get("/coverage", summary="公益性公墓覆盖与墓位需求")
+def village_coverage(db: DbDep, actor: CurrentActor, township: TownshipQuery = None) -> dict[str, Any]:
+    with db.read() as conn:
+        return coverage.coverage(conn, township)
+
+
+@router.get("/coverage/parameters", summary="覆盖与测算参数（默认值、全市、各村）")
+def coverage_parameters(db: DbDep, actor: CurrentActor) -> dict[str, Any]:
+    with db.read() as conn:
+        return {"defaults": coverage.default_parameters(), "basis": rules.shipped()["coverage"]["basis"],
+                "stored": coverage.stored_parameters(conn)}
+
+
+@router.put("/coverage/parameters/{scope}", summary="修改参数（scope 为 county 或村代码）")
+def set_coverage_parameters(scope: str, db: DbDep, actor: CurrentActor,
+                            body: Annotated[Any, Body(examples=[{"public_share": 0.8}])]) -> dict[str, Any]:
+    require_planner(actor)
+    with db.transaction() as conn:
+        stored = coverage.set_parameters(conn, scope, body, actor)
+        audit.record(conn, actor, "siting_parameters", layer="siting_parameters", scope=scope)
+    return stored
+
+
+# --- scattered graves ------------------------------------------------------------------------
+
+@router.get("/graves", summary="散坟按规则集分类（违反哪条规则、深入多少米）")
+def classify_graves(db: DbDep, actor: CurrentActor, village: VillageQuery = None, township: TownshipQuery = None,
+                    rule_set: RuleSetQuery = None) -> dict[str, Any]:
+    with db.read() as conn:
+        chosen = rules.get_rule_set(conn, rule_set)
+        classified = graves.classify(conn, chosen, village, township)
+    return {"rule_set": {"id": chosen.id, "version": chosen.version}, "summary": graves.summary(classified),
+            "graves": classified}
+
+
+@router.get("/graves/remediation", summary="散坟整治清单（按村；format=xlsx 导出）", response_model=None)
+def remediation(db: DbDep, actor: CurrentActor, village: VillageQuery = None, township: TownshipQuery = None,
+                rule_set: RuleSetQuery = None,
+                format: Annotated[Literal["json", "xlsx"], Query(description="json 或 xlsx")] = "json",
+                ) -> Response | dict[str, Any]:
+    with db.read() as conn:
+        chosen = rules.get_rule_set(conn, rule_set)
+        rows = graves.remediation(graves.classify(conn, chosen, village, township))
+    if format == "json":
+        return {"rule_set": {"id": chosen.id, "version": chosen.version}, "rows": rows}
+    header = [label for _, label in graves.REMEDIATION_COLUMNS]
+    table = [[safe_cell(row[name]) for name, _ in graves.REMEDIATION_COLUMNS] for row in rows]
+    return Response(to_xlsx(header, table, "散坟整治清单"), media_type=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="grave_remediation.xlsx"'})
+
+
+@router.post("/graves/{grave_id}/status", summary="散坟处置状态（保留须说明理由；需 If-Match）")
+def grave_status(grave_id: int, request: Request, db: DbDep, actor: CurrentActor,
+                 body: Annotated[Any, Body(examples=[{"status": "moved", "reason": "已迁入东响村公墓"}])],
+                 if_match: IfMatch = None) -> dict[str, Any]:
+    spec = registry().get("scattered_graves")
+    assert spec is not None
+    if not spec.can_write(actor.roles):
+        raise Forbidden(f"您无权修改图层“{spec.title}”", f"no write permission on {spec.name}")
+    body = _object(body)
+    status, reason = graves.validate_status(body.get("status"), body.get("reason"))
+    version = expected_version(if_match)
+    with db.transaction() as conn:
+        new_version = update_feature(conn, spec, grave_id, version, {"status": status, "status_reason": reason},
+                                     None, actor, reason or f"处置状态改为 {status}")
+    return {"id": grave_id, "status": status, "status_reason": reason, "version": new_version}

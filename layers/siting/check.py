@@ -1,0 +1,136 @@
+"""Check a site against a rule set: one SQL statement for every constraint kind.
+
+Nearest in metres is not nearest in degrees (ENVIRONMENT.md): on lon/lat data the KNN operator
+``<->`` can pick the wrong feature (long segmented expressways especially). Each branch therefore
+takes the KNN top-1 only to learn an upper bound d of the true distance (measured in EPSG:4550),
+then measures every feature within d — ``ST_DWithin`` on the 4490 GiST index with d / 83,000
+degrees, a safe bound because 1° ≥ 83.9 km anywhere in the county — and keeps the exact nearest.
+
+The result is a plain dict (JSON-ready) that the API returns, candidates freeze and reports render.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import shapely
+import shapely.geometry
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Connection, text
+
+from layers.features import q
+from layers.geometry import transformer
+from layers.siting.rules import Rule, RuleSetVersion, is_violated
+
+METRES_PER_DEGREE_MIN = 83_000.0  # lower bound of the length of 1° (of longitude) in the county
+SITE_TYPES = ("Point", "Polygon", "MultiPolygon")
+
+# One branch per rule. :wkb is the site (EPSG:4490). Lateral references act as parameters, so both
+# the KNN ordering and ST_DWithin use the layer's GiST index.
+_BRANCH = """
+SELECT {i} AS i, n.id, n.name, n.distance, o.inside, o.overlap, NULL::text AS code
+FROM site s
+CROSS JOIN LATERAL (
+    SELECT ST_Distance(ST_Transform(t.geom, 4550), s.m) AS d
+    FROM {table} t WHERE t.retired_at IS NULL{cls}
+    ORDER BY t.geom <-> s.g LIMIT 1) k
+CROSS JOIN LATERAL (
+    SELECT t.id, t.name::text AS name, ST_Distance(ST_Transform(t.geom, 4550), s.m) AS distance
+    FROM {table} t WHERE t.retired_at IS NULL{cls}
+      AND ST_DWithin(t.geom, s.g, k.d / {mpd} + 1e-9)
+    ORDER BY distance, t.id LIMIT 1) n
+CROSS JOIN LATERAL (
+    SELECT coalesce(bool_or(NOT ST_Touches(t.geom, s.g)), false) AS inside,
+           {overlap} AS overlap
+    FROM {table} t WHERE n.distance = 0 AND t.retired_at IS NULL{cls} AND ST_Intersects(t.geom, s.g)) o
+"""
+_AREAL_OVERLAP = "coalesce(ST_Area(ST_Intersection(s.m, ST_Union(ST_Transform(t.geom, 4550)))), 0)"
+# where the site lies: the village and township that contain a point on its surface
+_PLACE = """
+SELECT {i} AS i, u.id, u.name::text, NULL::float8, NULL::bool, NULL::float8, u.code::text
+FROM site s CROSS JOIN LATERAL (
+    SELECT id, name, code FROM {table} WHERE retired_at IS NULL AND ST_Intersects(geom, s.p)
+    ORDER BY id LIMIT 1) u
+"""
+VILLAGE, TOWNSHIP = -1, -2
+
+
+def class_condition(rule: Rule, alias: str = "t", param: str | None = None) -> str:
+    """`` AND t.road_class = :c3`` for a classed rule, else empty."""
+    column = rule.kind.class_column
+    if not column or not rule.cls:
+        return ""
+    return f" AND {alias}.{q(column)} = :{param}"
+
+
+def check_sql(rules: tuple[Rule, ...]) -> tuple[str, dict[str, Any]]:
+    """The one statement (UNION ALL of a branch per rule and the two place look-ups) and its class params."""
+    params: dict[str, Any] = {}
+    branches = []
+    for i, rule in enumerate(rules):
+        cls = class_condition(rule, "t", f"c{i}")
+        if cls:
+            params[f"c{i}"] = rule.cls
+        overlap = _AREAL_OVERLAP if rule.kind.areal else "NULL::float8"
+        branches.append(_BRANCH.format(i=i, table=q(rule.kind.layer), cls=cls, mpd=METRES_PER_DEGREE_MIN,
+                                       overlap=overlap))
+    branches.append(_PLACE.format(i=VILLAGE, table="villages"))
+    branches.append(_PLACE.format(i=TOWNSHIP, table="townships"))
+    sql = ("WITH site AS MATERIALIZED (SELECT g, ST_Transform(g, 4550) AS m, ST_PointOnSurface(g) AS p "
+           "FROM (SELECT ST_GeomFromWKB(:wkb, 4490) AS g) x)\n" + "\nUNION ALL\n".join(branches))
+    return sql, params
+
+
+def area_m2(geom: BaseGeometry) -> float:
+    """Area in EPSG:4550 square metres (0 for a point)."""
+    t = transformer("EPSG:4490", "EPSG:4550")
+    return float(shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))).area)
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def rule_result(rule: Rule, nearest: tuple[Any, ...] | None) -> dict[str, Any]:
+    """One line of the report; ``nearest`` = (id, name, distance, inside, overlap) or None."""
+    if nearest is None:
+        distance, inside, overlap, feature = None, False, None, None
+    else:
+        fid, name, distance, inside, overlap = nearest
+        feature = {"layer": rule.kind.layer, "id": int(fid), "name": name}
+        if rule.kind.areal and overlap is None:
+            overlap = 0.0
+    return {
+        "rule": rule.key, "constraint": rule.constraint, "class": rule.cls, "label": rule.label,
+        "required_distance_m": rule.distance_m, "hard": rule.hard, "grade": rule.grade, "basis": rule.basis,
+        "distance_m": _round(distance), "nearest": feature,
+        "violated": is_violated(distance, rule.distance_m, inside=bool(inside)),
+        "inside": bool(inside), "overlap_area_m2": _round(overlap) if rule.kind.areal else None,
+    }
+
+
+def check_site(conn: Connection, geom: BaseGeometry, rule_set: RuleSetVersion) -> dict[str, Any]:
+    """Check a site (Point/Polygon/MultiPolygon in EPSG:4490) against ``rule_set``; returns the report dict."""
+    sql, params = check_sql(rule_set.rules)
+    params["wkb"] = shapely.to_wkb(shapely.force_2d(geom))
+    rows = conn.execute(text(sql), params).all()
+    by_index = {row[0]: row for row in rows}
+    results = [rule_result(rule, tuple(by_index[i][1:6]) if i in by_index else None)
+               for i, rule in enumerate(rule_set.rules)]
+
+    def place(i: int) -> dict[str, str] | None:
+        row = by_index.get(i)
+        return {"code": row[6], "name": row[2]} if row else None
+
+    return {
+        "compliant": not any(r["violated"] and r["hard"] for r in results),
+        "rule_set": {"id": rule_set.id, "version": rule_set.version, "name": rule_set.name},
+        "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "geometry": shapely.geometry.mapping(geom),
+        "area_m2": _round(area_m2(geom)),
+        "township": place(TOWNSHIP), "village": place(VILLAGE),
+        "results": results,
+        "violations": [r["rule"] for r in results if r["violated"]],
+    }

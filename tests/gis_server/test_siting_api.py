@@ -1,0 +1,149 @@
+"""The siting API: check, permissions, candidates and their workflow, re-check, rule sets, suitable land, graves."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.layers.test_siting_support import geojson, rect, road, seg, truth, village
+from tests.layers.test_siting_support import pt as point_at
+
+T = "210381190"
+
+
+@pytest.fixture
+def scene(conn):
+    village(conn, T + "201", rect(-3000, -3000, 3000, 3000), name="甲村")
+    return {"county_road": road(conn, seg((-3000, 300), (3000, 300)), "county")}
+
+
+def test_check_returns_the_report(client, scene):
+    body = {"geometry": geojson(rect(-50, -50, 50, 50))}
+    response = client.post("/api/siting/check", json=body)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert set(report) >= {"compliant", "rule_set", "area_m2", "township", "village", "results"}
+    assert report["village"] == {"code": T + "201", "name": "甲村"}
+    assert report["rule_set"]["version"] == 1
+    county = [r for r in report["results"] if r["rule"] == "highway.county"][0]
+    assert set(county) >= {"constraint", "label", "required_distance_m", "distance_m", "nearest", "violated",
+                           "overlap_area_m2"}
+    from shapely.geometry import shape
+    fid, line = scene["county_road"]
+    assert county["distance_m"] == round(truth(shape(body["geometry"]), line), 1) == pytest.approx(250, abs=0.5)
+    assert county["violated"] is False and report["compliant"] is True  # 250 m ≥ 200 m
+    feature = client.get(f"/api/layers/{county['nearest']['layer']}/features/{county['nearest']['id']}")
+    assert feature.status_code == 200
+
+
+@pytest.mark.parametrize("geometry", [
+    {"type": "LineString", "coordinates": [[122.7, 40.8], [122.71, 40.81]]},
+    {"type": "Point", "coordinates": [40.85, 122.75]},  # swapped
+    {"type": "Point", "coordinates": [116.4, 39.9]},  # Beijing
+    None,
+])
+def test_invalid_site_is_422(client, geometry):
+    response = client.post("/api/siting/check", json={"geometry": geometry})
+    assert response.status_code == 422
+    assert response.json()["message"]
+
+
+def test_viewer_may_check_but_not_save(client_as, scene):
+    viewer = client_as("viewer")
+    body = {"geometry": geojson(point_at(0, 0)), "name": "候选地"}
+    assert viewer.post("/api/siting/check", json=body).status_code == 200
+    assert viewer.post("/api/siting/candidates", json=body).status_code == 403
+    rule_set = viewer.get("/api/siting/rule-sets").json()[0]
+    assert viewer.post(f"/api/siting/rule-sets/{rule_set['id']}/versions",
+                       json={"based_on": 1, "rules": []}).status_code == 403
+
+
+def test_candidate_workflow_and_recheck(client_as, scene):
+    planner = client_as("funeral_planner")
+    site = {"geometry": geojson(rect(-50, -2050, 50, -1950)), "name": "甲村公墓候选地"}
+    saved = planner.post("/api/siting/candidates", json=site)
+    assert saved.status_code == 201, saved.text
+    candidate = saved.json()
+    assert candidate["status"] == "candidate" and candidate["compliant"] is True
+    assert candidate["report"]["rule_set"]["version"] == 1 and candidate["village_code"] == T + "201"
+    url = f"/api/siting/candidates/{candidate['id']}"
+    assert planner.post(f"{url}/status", json={"status": "township_review"}).status_code == 428
+    assert planner.post(f"{url}/status", json={"status": "in_use"},
+                        headers={"If-Match": '"1"'}).status_code == 409
+    for step, status in enumerate(["township_review", "county_approval", "under_construction", "in_use"], 1):
+        response = planner.post(f"{url}/status", json={"status": status, "note": f"第{step}步"},
+                                headers={"If-Match": f'"{step}"'})
+        assert response.status_code == 200, response.text
+    stale = planner.post(f"{url}/status", json={"status": "rejected"}, headers={"If-Match": '"1"'})
+    assert stale.status_code in (409, 412)
+    got = planner.get(url)
+    assert got.headers["ETag"] == '"5"'
+    assert [e["to_status"] for e in got.json()["events"]] == [
+        "candidate", "township_review", "county_approval", "under_construction", "in_use"]
+    assert all(e["by"] == "funeral_planner" for e in got.json()["events"])
+    # a newer rule set version: county roads 2,500 m → the saved site now fails that rule
+    rule_set = candidate["rule_set_id"]
+    edited = planner.post(f"/api/siting/rule-sets/{rule_set}/versions", json={
+        "based_on": 1, "note": "测试", "rules": [{"constraint": "highway", "class": "county", "distance_m": 2500}]})
+    assert edited.status_code == 201, edited.text
+    recheck = planner.get(f"{url}/recheck").json()
+    assert recheck["saved"]["rule_set"]["version"] == 1 and recheck["current"]["rule_set"]["version"] == 2
+    assert recheck["compliant_changed"] is True
+    change = [c for c in recheck["changes"] if c["rule"] == "highway.county"][0]
+    assert set(change["changed"]) == {"required_distance_m", "violated"}
+    assert planner.get(url).json()["report"]["rule_set"]["version"] == 1  # the frozen report is unchanged
+
+
+def test_non_compliant_candidate_cannot_go_to_review(client, scene):
+    saved = client.post("/api/siting/candidates", json={"geometry": geojson(point_at(0, 150)), "name": "近路"}).json()
+    assert saved["compliant"] is False
+    response = client.post(f"/api/siting/candidates/{saved['id']}/status", json={"status": "township_review"},
+                           headers={"If-Match": '"1"'})
+    assert response.status_code == 409
+
+
+def test_rule_below_legal_floor_is_422(client):
+    rule_set = client.get("/api/siting/rule-sets").json()[0]
+    response = client.post(f"/api/siting/rule-sets/{rule_set['id']}/versions", json={
+        "based_on": rule_set["latest_version"], "rules": [{"constraint": "highway", "class": "expressway",
+                                                            "distance_m": 20}]})
+    assert response.status_code == 422 and "法定下限" in response.json()["message"]
+    assert client.get("/api/siting/legal-floors").json()["highway.expressway"]["distance_m"] == 30
+
+
+def test_suitable_land_endpoint(client, scene):
+    response = client.get("/api/siting/suitable", params={"village": T + "201"})
+    assert response.status_code == 200, response.text
+    collection = response.json()
+    assert collection["type"] == "FeatureCollection" and len(collection["features"]) == 2
+    assert client.get("/api/siting/suitable").status_code == 422
+    assert client.get("/api/siting/suitable", params={"village": "210381999999"}).status_code == 404
+    assert client.post("/api/siting/suitable/county").status_code == 202
+    assert len(client.get("/api/siting/suitable/county").json()["features"]) == 2
+
+
+def test_graves_remediation_xlsx_and_status(client, conn, scene):
+    from tests.layers.test_siting_support import insert
+
+    grave, _ = insert(conn, "scattered_graves", point_at(0, 250), grave_count=1)
+    listed = client.get("/api/siting/graves", params={"village": T + "201"}).json()
+    assert listed["summary"]["violating_hard"] == 1
+    xlsx = client.get("/api/siting/graves/remediation", params={"format": "xlsx"})
+    assert xlsx.status_code == 200
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert rows[0][0] == "村代码" and rows[1][2] == grave
+    url = f"/api/siting/graves/{grave}/status"
+    assert client.post(url, json={"status": "retained"}, headers={"If-Match": '"1"'}).status_code == 422
+    done = client.post(url, json={"status": "retained", "reason": "革命烈士墓，原地保护"}, headers={"If-Match": '"1"'})
+    assert done.status_code == 200 and done.json()["version"] == 2
+    assert client.get("/api/siting/graves/remediation").json()["rows"] == []
+
+
+def test_coverage_endpoint_and_parameters(client, client_as, scene):
+    assert client.get("/api/siting/coverage").json()["uncovered"][0]["code"] == T + "201"
+    assert client.put("/api/siting/coverage/parameters/county", json={"public_share": 0.8}).status_code == 200
+    assert client.get("/api/siting/coverage/parameters").json()["stored"]["county"] == {"public_share": 0.8}
+    assert client_as("viewer").put("/api/siting/coverage/parameters/county",
+                                   json={"public_share": 0.5}).status_code == 403
