@@ -50,20 +50,29 @@ def pg_major(bindir: Path) -> str:
     return out.stdout.split()[-1].split(".")[0]
 
 
-def postgis_installed(bindir: Path) -> bool:
+# extension control file → the Debian package that ships it (for the server's major version)
+EXTENSION_PACKAGES = {"postgis": "postgresql-{major}-postgis-3", "pgrouting": "postgresql-{major}-pgrouting"}
+
+
+def extension_installed(bindir: Path, extension: str) -> bool:
     sharedir = subprocess.run(
         [str(bindir / "pg_config"), "--sharedir"], capture_output=True, text=True
     ).stdout.strip() if (bindir / "pg_config").exists() else f"/usr/share/postgresql/{pg_major(bindir)}"
-    return Path(sharedir, "extension", "postgis.control").exists()
+    return Path(sharedir, "extension", f"{extension}.control").exists()
+
+
+def postgis_installed(bindir: Path) -> bool:
+    return extension_installed(bindir, "postgis")
 
 
 def ensure_server_software(echo=print) -> Path:
-    """Find PostgreSQL and PostGIS, installing them with apt on Debian/Ubuntu as root."""
+    """Find PostgreSQL, PostGIS and pgRouting, installing them with apt on Debian/Ubuntu as root."""
     bindir = find_pg_bindir()
     major = pg_major(bindir) if bindir else "15"
-    packages = ([] if bindir else [f"postgresql-{major}"]) + (
-        [] if bindir and postgis_installed(bindir) else [f"postgresql-{major}-postgis-3"]
-    )
+    packages = ([] if bindir else [f"postgresql-{major}"]) + [
+        package.format(major=major) for extension, package in EXTENSION_PACKAGES.items()
+        if not (bindir and extension_installed(bindir, extension))
+    ]
     if not packages:
         assert bindir is not None
         return bindir
@@ -75,8 +84,8 @@ def ensure_server_software(echo=print) -> Path:
     subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
     subprocess.run(["apt-get", "install", "-y", "-q", *packages], check=True, env=env, stdout=subprocess.DEVNULL)
     bindir = find_pg_bindir()
-    if bindir is None or not postgis_installed(bindir):
-        raise ClusterError(f"PostGIS is still missing after apt; run: {command}")
+    if bindir is None or not all(extension_installed(bindir, e) for e in EXTENSION_PACKAGES):
+        raise ClusterError(f"PostGIS/pgRouting is still missing after apt; run: {command}")
     return bindir
 
 
