@@ -9,10 +9,11 @@ from fastapi import FastAPI
 
 from gis_server.db import Database, make_engine
 from gis_server.errors import register_error_handlers
-from gis_server.routers import admin, auth, features, households, login, tiles
+from gis_server.routers import admin, auth, features, households, login, siting, tiles
 from gis_server.routers.pages import install_pages
 from gis_server.settings import Settings, get_settings
 from layers.privacy import PersonalDataCipher
+from web_map.settings import MapSettings
 
 DESCRIPTION = """海城民政一张图：地名、界线界桩、应急避难场所、养老与福利设施、公墓与散坟、三沿六区约束、困难群众户。
 
@@ -20,7 +21,8 @@ Haicheng civil-affairs spatial service. Geometries are GeoJSON (RFC 7946, lon/la
 writes need the feature's version in `If-Match`; errors carry a Chinese `message`."""
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, database: Database | None = None,
+               map_settings: MapSettings | None = None) -> FastAPI:
     """Build the app; tests pass their own settings and database."""
     settings = settings or get_settings()
 
@@ -35,6 +37,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app = FastAPI(title="海城民政一张图 Haicheng civil-affairs GIS", description=DESCRIPTION, version="0.1.0",
                   lifespan=lifespan)
     app.state.settings = settings
+    app.state.map_settings = map_settings or MapSettings()
     app.state.cipher = PersonalDataCipher(settings.data_key)
     register_error_handlers(app)
     app.include_router(auth.router)
@@ -43,6 +46,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(households.router)
     app.include_router(features.router)
     app.include_router(tiles.router)
+    app.include_router(siting.router)
 
     @app.get("/api/health", tags=["系统 system"], summary="健康检查")
     def health() -> dict[str, str]:

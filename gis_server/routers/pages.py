@@ -1,25 +1,98 @@
-"""The web pages (map, login, feature pages) and their static files."""
+"""The web pages (map, feature pages) and their static files.
+
+Pages carry layer metadata for the signed-in user, never features: the browser fetches those
+from the API. Without a signed-in user a page redirects to ``/login``.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import HTMLResponse
+import inspect
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from gis_server.deps import get_current_actor
+from gis_server.routers.tiles import key_fields
+from layers.catalog import THEMES, registry
+from layers.errors import Unauthenticated
+from layers.features import Actor
+from layers.registry import LayerSpec
+from web_map.builder import STATIC, render_feature_page, render_map_page
+from web_map.settings import MapSettings
 
 router = APIRouter(include_in_schema=False)
 
-INDEX_HTML = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>海城民政一张图</title></head>
-<body style="font-family:sans-serif;max-width:40em;margin:2em auto">
-<h1>海城民政一张图</h1><p>服务已运行。地图页面正在建设中。</p>
-<ul><li><a href="/docs">接口文档（API docs）</a></li><li><a href="/api/layers">图层列表</a></li></ul>
-</body></html>"""
+
+def _actor_or_none(request: Request) -> Actor | None:
+    """The signed-in user, or None (the page then sends the browser to the login page)."""
+    dependency = request.app.dependency_overrides.get(get_current_actor, get_current_actor)
+    try:  # an override (tests) may take no request
+        return dependency(request) if inspect.signature(dependency).parameters else dependency()
+    except Unauthenticated:
+        return None
+
+
+def _map_settings(request: Request) -> MapSettings:
+    settings = getattr(request.app.state, "map_settings", None)
+    if settings is None:
+        settings = request.app.state.map_settings = MapSettings()
+    return settings
+
+
+OptionalActor = Annotated[Actor | None, Depends(_actor_or_none)]
+MapSettingsDep = Annotated[MapSettings, Depends(_map_settings)]
+
+
+def layer_metadata(spec: LayerSpec, actor: Actor) -> dict[str, Any]:
+    """What the map needs to know about a layer (no rows): title, theme, permissions, key fields."""
+    return {
+        "name": spec.name, "title": spec.title, "theme": spec.theme, "geometry_type": spec.geometry_type,
+        "large": spec.large, "title_field": spec.title_field, "style": spec.style,
+        "permissions": {"read": spec.can_read(actor.roles), "write": spec.can_write(actor.roles)},
+        "fields": [{"name": f.name, "label": f.label, "choices": f.choices, "unit": f.unit,
+                    "array": f.type == "array", "required": f.required} for f in key_fields(spec)],
+    }
+
+
+def _login(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+def _page_error(status: int, message: str) -> HTMLResponse:
+    return HTMLResponse(
+        f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" '
+        f'content="width=device-width, initial-scale=1"><title>{message}</title></head><body style="font-family:'
+        f'sans-serif;max-width:40em;margin:3em auto;padding:0 1em"><h1>{message}</h1><p><a href="/">返回地图</a></p>'
+        f"</body></html>", status_code=status)
 
 
 @router.get("/", response_class=HTMLResponse)
-def index() -> str:
-    return INDEX_HTML
+def index(request: Request, actor: OptionalActor, settings: MapSettingsDep) -> Response:
+    if actor is None:
+        return _login(request)
+    layers = [layer_metadata(spec, actor) for spec in registry()]
+    html = render_map_page(layers, settings, themes=THEMES, user=actor.name)
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/features/{layer}/{feature_id}", response_class=HTMLResponse)
+def feature_page(request: Request, layer: str, feature_id: int, actor: OptionalActor,
+                 settings: MapSettingsDep) -> Response:
+    if actor is None:
+        return _login(request)
+    spec = registry().get(layer)
+    if spec is None:
+        return _page_error(404, f"没有名为“{layer}”的图层")
+    if not spec.can_read(actor.roles):
+        return _page_error(403, f"您无权查看图层“{spec.title}”")
+    html = render_feature_page(layer_metadata(spec, actor), feature_id, settings)
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
 def install_pages(app: FastAPI) -> None:
-    """Add the pages and their static files to the app."""
+    """Add the pages and their static files (``/static``: our scripts and the npm vendor folder)."""
     app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+

@@ -1,7 +1,107 @@
-"""Vector tiles (Mapbox Vector Tile, PostGIS ST_AsMVT) for the large layers."""
+"""Vector tiles (Mapbox Vector Tile, PostGIS ST_AsMVT) for the large layers.
+
+``GET /tiles/{layer}/{z}/{x}/{y}.pbf``: one MVT layer named after the registry layer; each feature
+has the row id as MVT id and as property ``id``, and the layer's key properties. The same permission
+check, masking and row filter as the feature API (``layers.privacy``). Only the rows in the tile are
+transformed to Web Mercator: they are selected with the tile envelope transformed to EPSG:4490,
+so the GiST index is used.
+Tiles depend on the caller and change with every edit: ``Cache-Control: private, no-cache`` and
+an ETag of the content, so a browser revalidates every time and never shows a stale tile.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from sqlalchemy import text
+
+from gis_server.deps import CurrentActor, DbDep, LayerDep
+from layers.errors import Forbidden, InvalidInput
+from layers.features import q
+from layers.privacy import masked_expressions, visible_rows_sql
+from layers.registry import FieldSpec, LayerSpec
 
 router = APIRouter(tags=["矢量切片 tiles"])
+
+MVT = "application/vnd.mapbox-vector-tile"
+MAX_ZOOM = 22
+EXTENT = 4096
+BUFFER = 64  # pixels of the 4096 grid kept around a tile, so symbols on a tile edge are not cut
+MAX_KEY_FIELDS = 6
+
+
+def key_fields(spec: LayerSpec) -> list[FieldSpec]:
+    """The properties a tile (and a map popup) carries: title, categories, natural key, required.
+
+    Bookkeeping and JSON fields stay out; at most :data:`MAX_KEY_FIELDS`, in table order.
+    """
+    fields = [f for f in spec.fields if not f.system and f.type != "object"]
+    wanted = {spec.title_field, *spec.natural_key}
+    wanted |= {f.name for f in fields if f.choices}
+    ranked = [f for f in fields if f.name in wanted] + [f for f in fields if f.required and f.name not in wanted]
+    chosen = {f.name for f in ranked[:MAX_KEY_FIELDS]}
+    return [f for f in fields if f.name in chosen]
+
+
+def _value_sql(f: FieldSpec, expression: str) -> str:
+    """MVT values are text, numbers or booleans: arrays become comma lists, dates ISO text."""
+    if f.type == "array":
+        return f"array_to_string({expression}, ',')"
+    if f.type in ("integer", "number", "boolean", "string"):
+        return expression
+    return f"({expression})::text"
+
+
+def tile_sql(spec: LayerSpec, expressions: dict[str, str], row_filter: str | None) -> str:
+    """The statement for one tile; binds ``z``, ``x``, ``y``. Identifiers come from the registry."""
+    columns = ", ".join(
+        f"{_value_sql(f, expressions.get(f.name, f't.{q(f.name)}'))} AS {q(f.name)}" for f in key_fields(spec))
+    where = ["t.retired_at IS NULL", "t.geom && b.envelope_4490"]
+    if row_filter:
+        where.append(f"({row_filter})")
+    return f"""
+        WITH b AS (
+            SELECT ST_TileEnvelope(:z, :x, :y) AS envelope,
+                   ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4490) AS envelope_4490
+        ), rows AS (
+            SELECT t.id AS mvt_id, t.id, {columns},
+                   ST_AsMVTGeom(ST_Transform(t.geom, 3857), b.envelope, {EXTENT}, {BUFFER}, true) AS geom
+            FROM {q(spec.table.name)} t, b
+            WHERE {' AND '.join(where)}
+        )
+        SELECT ST_AsMVT(rows.*, :layer, {EXTENT}, 'geom', 'mvt_id') FROM rows WHERE rows.geom IS NOT NULL"""
+
+
+def _check_tile(z: int, x: int, y: int) -> None:
+    if not 0 <= z <= MAX_ZOOM:
+        raise InvalidInput(f"缩放级别 z={z} 超出范围（0–{MAX_ZOOM}）", f"z={z} out of range 0..{MAX_ZOOM}", field="z")
+    size = 1 << z
+    for name, value in (("x", x), ("y", y)):
+        if not 0 <= value < size:
+            raise InvalidInput(f"切片行列号 {name}={value} 超出范围（第 {z} 级为 0–{size - 1}）",
+                               f"{name}={value} out of range 0..{size - 1} at z={z}", field=name)
+
+
+@router.get("/tiles/{layer}/{z}/{x}/{y}.pbf", summary="矢量切片（MVT，Web 墨卡托 z/x/y）",
+            response_class=Response, responses={200: {"content": {MVT: {}}}})
+def get_tile(
+    request: Request, spec: LayerDep, db: DbDep, actor: CurrentActor,
+    z: Annotated[int, Path(description="缩放级别")], x: Annotated[int, Path(description="列号")],
+    y: Annotated[int, Path(description="行号（XYZ，自上而下）")],
+) -> Response:
+    if not spec.can_read(actor.roles):
+        raise Forbidden(f"您无权查看图层“{spec.title}”", f"no read permission on {spec.name}")
+    _check_tile(z, x, y)
+    # masks are written over the alias placeholder {t}; tiles never reveal personal data in full
+    masks = {name: expression.replace("{t}", "t") for name, expression in masked_expressions(spec, actor).items()}
+    sql = tile_sql(spec, masks, visible_rows_sql(spec, actor, "t"))
+    with db.read() as conn:
+        body = conn.execute(text(sql), {"z": z, "x": x, "y": y, "layer": spec.name}).scalar_one()
+    body = bytes(body or b"")
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Cookie, Authorization"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=MVT, headers=headers)

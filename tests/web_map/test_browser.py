@@ -1,0 +1,163 @@
+"""The map in Chromium: loads clean, every theme draws, edit and reload, the 412 dialog, drawing.
+
+Each scenario saves a screenshot under test-output/browser/. Every test also asserts (in the
+``web`` fixture) zero JS errors and zero requests that leave 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from layers.catalog import THEMES, registry
+from tests.web_map.conftest import CENTER, PageWatch
+
+LON, LAT = CENTER
+
+
+def zoom_to(web: PageWatch, zoom: int = 15) -> None:
+    web.page.evaluate(f"HC.map.setView([{LAT}, {LON}], {zoom}, {{animate: false}})")
+
+
+def drawn(web: PageWatch, theme: str) -> int:
+    names = [s.name for s in registry() if s.theme == theme]
+    return web.page.evaluate("names => names.reduce((n, l) => n + HC.layers.count(l), 0)", names)
+
+
+def show_theme(web: PageWatch, theme: str) -> None:
+    box = web.page.locator(f'input[data-theme="{theme}"]')
+    if not box.is_checked():
+        box.check()
+    names = [s.name for s in registry() if s.theme == theme]
+    web.page.wait_for_function("names => names.reduce((n, l) => n + HC.layers.count(l), 0) > 0", arg=names,
+                               timeout=10000)
+    web.page.wait_for_load_state("networkidle")
+
+
+def open_popup(web: PageWatch, layer: str) -> None:
+    web.page.locator(f"path.hc-f-{layer}").first.click()
+    web.page.wait_for_selector(".hc-popup")
+
+
+def test_page_loads_clean(web: PageWatch) -> None:
+    web.open()
+    web.page.wait_for_load_state("networkidle")
+    assert web.page.locator("html").get_attribute("lang") == "zh-CN"
+    assert drawn(web, "行政区划") > 0  # admin units are on from the start
+    assert web.page.locator("input[data-theme]").count() == len(THEMES)
+    assert "海城民政一张图" in web.page.title()
+    web.shot("01-page-loads")
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_each_theme_toggles_and_draws(web: PageWatch, theme: str) -> None:
+    web.open()
+    zoom_to(web, 14)
+    show_theme(web, theme)
+    assert drawn(web, theme) > 0
+    web.shot(f"02-theme-{THEMES.index(theme)}")
+    web.page.locator(f'input[data-theme="{theme}"]').uncheck()
+    assert drawn(web, theme) == 0
+
+
+def test_edit_feature_and_reload(web: PageWatch, api: httpx.Client, seed: dict[str, int]) -> None:
+    web.open()
+    zoom_to(web)
+    show_theme(web, "养老与福利设施")
+    open_popup(web, "care_facilities")
+    web.page.click('.hc-popup button[data-act="edit"]')
+    web.page.fill('.hc-edit-dialog input[name="name"]', "示例幸福院（已改）")
+    web.page.fill('.hc-edit-dialog input[name="beds"]', "24")
+    web.page.fill('.hc-edit-dialog input[name="__reason"]', "浏览器测试")
+    web.page.click('.hc-edit-dialog button[data-action="save"]')
+    web.page.wait_for_selector(".hc-toast-ok")
+    web.shot("03-edit-saved")
+    web.page.reload()
+    web.page.wait_for_function("window.HC && HC.ready === true")
+    zoom_to(web)
+    show_theme(web, "养老与福利设施")
+    open_popup(web, "care_facilities")
+    assert web.page.locator(".hc-popup h3").inner_text() == "示例幸福院（已改）"
+    web.shot("04-edit-after-reload")
+    saved = api.get(f"/api/layers/care_facilities/features/{seed['care_facilities']}").json()
+    assert saved["properties"]["beds"] == 24
+
+
+def test_conflict_dialog(web: PageWatch, api: httpx.Client, seed: dict[str, int]) -> None:
+    web.open()
+    zoom_to(web)
+    show_theme(web, "应急避难场所")
+    open_popup(web, "shelters")
+    web.page.click('.hc-popup button[data-act="edit"]')
+    web.page.wait_for_selector('.hc-edit-dialog input[name="name"]')
+    url = f"/api/layers/shelters/features/{seed['shelters']}"
+    current = api.get(url)
+    behind = api.patch(url, headers={"If-Match": current.headers["etag"]}, json={"properties": {"capacity": 500}})
+    assert behind.status_code == 200, behind.text
+    web.page.fill('.hc-edit-dialog input[name="name"]', "示例避难场所（页面修改）")
+    web.page.click('.hc-edit-dialog button[data-action="save"]')
+    web.page.wait_for_selector(".hc-conflict-title")
+    assert web.page.locator(".hc-conflict-title").inner_text() == "此要素已被他人修改"
+    web.shot("05-conflict-412")
+    web.page.click('button[data-action="reapply"]')  # reload the latest version, keep my change
+    web.page.wait_for_selector('.hc-edit-dialog input[name="name"]')
+    assert web.page.input_value('.hc-edit-dialog input[name="name"]') == "示例避难场所（页面修改）"
+    assert web.page.input_value('.hc-edit-dialog input[name="capacity"]') == "500"
+    web.page.click('.hc-edit-dialog button[data-action="save"]')
+    web.page.wait_for_selector(".hc-toast-ok")
+    final = api.get(url).json()["properties"]
+    assert final["name"] == "示例避难场所（页面修改）" and final["capacity"] == 500
+
+
+def test_draw_new_point(web: PageWatch, api: httpx.Client) -> None:
+    web.open()
+    zoom_to(web)
+    web.page.click("#hc-btn-new")
+    web.page.click('button[data-new-layer="shelters"]')
+    box = web.page.locator(".folium-map").bounding_box()
+    x, y = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6
+    web.page.mouse.move(x - 20, y - 20)
+    web.page.mouse.move(x, y, steps=5)
+    web.shot("06-draw-mode")
+    web.page.mouse.click(x, y)
+    web.page.wait_for_selector('.hc-edit-dialog input[name="name"]')
+    web.page.fill('.hc-edit-dialog input[name="name"]', "新画的避难场所")
+    web.page.select_option('.hc-edit-dialog select[name="shelter_type"]', "fixed")
+    web.shot("06-draw-form")
+    web.page.click('.hc-edit-dialog button[data-action="save"]')
+    web.page.wait_for_selector(".hc-toast-ok")
+    web.page.wait_for_function("HC.layers.count('shelters') >= 2")
+    web.shot("07-draw-saved")
+    found = api.get("/api/layers/shelters/features", params={"name": "新画的避难场所"}).json()
+    assert found["numberReturned"] == 1
+    assert found["features"][0]["properties"]["shelter_type"] == "fixed"
+
+
+def test_geometry_error_is_shown_where_it_is(web: PageWatch) -> None:
+    web.open()
+    zoom_to(web)
+    web.page.evaluate("loc => HC.edit.showGeometryError({message: '几何无效：自相交', location: loc})", [LON, LAT])
+    assert web.page.locator("path.hc-geom-error").count() == 1
+    assert "自相交" in web.page.locator(".hc-error-tip").inner_text()
+
+
+def test_feature_page(web: PageWatch, seed: dict[str, int]) -> None:
+    web.page.goto(f"{web.base}/features/cemeteries/{seed['cemeteries']}")
+    web.page.wait_for_selector("#hc-history li")
+    assert web.page.locator("#hc-feature-title").inner_text() == "示例公墓"
+    assert "农村公益性墓地" in web.page.locator("#hc-attrs").inner_text()
+    assert web.page.locator("#hc-small-map path").count() == 1
+    web.shot("08-feature-page")
+
+
+def test_vector_tile_popup(web: PageWatch) -> None:
+    web.open()
+    zoom_to(web, 16)
+    show_theme(web, "困难群众户")
+    point = web.page.evaluate("ll => { const p = HC.map.latLngToContainerPoint(ll); return [p.x, p.y]; }",
+                              [LAT + 0.001, LON - 0.002])
+    box = web.page.locator(".folium-map").bounding_box()
+    web.page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    web.page.wait_for_selector(".hc-popup")
+    assert "困难群众户" in web.page.locator(".hc-popup").inner_text()
+    web.shot("09-vector-tile-popup")

@@ -1,0 +1,208 @@
+"""Map builders: take layer metadata and settings, return a folium map. No database here.
+
+Every script and stylesheet the page loads is served by this app (``/static/...``): folium's
+CDN defaults are replaced in :class:`HaichengMap`. Features are never embedded: the browser asks
+the API for them (GeoJSON by viewport for small layers, vector tiles for large ones).
+
+>>> from web_map.settings import MapSettings
+>>> html = render_map_page([], MapSettings(_env_file=None), themes=["行政区划"])
+>>> "https://" in html, '<html lang="zh-CN">' in html
+(False, True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import folium
+from branca.element import Element, Figure, MacroElement
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
+from markupsafe import Markup
+
+from web_map.settings import MapSettings
+
+STATIC = Path(__file__).resolve().parent / "static"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC_URL = "/static"
+VENDOR_URL = f"{STATIC_URL}/vendor"
+PAGE_TITLE = "海城民政一张图"
+
+# EPSG:4550 CGCS2000 / 3-degree Gauss-Kruger CM 123E (DOMAIN.md §2), for proj4js in the browser
+EPSG_4550 = "+proj=tmerc +lat_0=0 +lon_0=123 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs +type=crs"
+
+# categorical colours (ColorBrewer Set1/Dark2 mix): distinguishable on white and on imagery
+PALETTE = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#1b9e77",
+           "#666666", "#d95f02")
+OWN_JS = ("hc-core.js", "hc-layers.js", "hc-edit.js", "hc-tools.js", "hc-app.js")
+OWN_CSS = ("hc-map.css",)
+
+
+@cache
+def _version(path: Path) -> str:
+    """A short content hash, so a new release never runs with a cached old script."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.exists() else "0"
+
+
+def static_url(relative: str) -> str:
+    """``/static/<relative>?v=<hash>`` for our own files."""
+    return f"{STATIC_URL}/{relative}?v={_version(STATIC / relative)}"
+
+
+class HaichengFigure(Figure):
+    """A branca Figure whose page says it is Chinese."""
+
+    _template = Template(
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n"
+        "{% if this.title %}<title>{{this.title}}</title>{% endif %}"
+        "    {{this.header.render(**kwargs)}}\n</head>\n<body>\n    {{this.html.render(**kwargs)}}\n</body>\n"
+        "<script>\n    {{this.script.render(**kwargs)}}\n</script>\n</html>\n")
+
+
+class HaichengMap(folium.Map):
+    """folium.Map loading Leaflet, Geoman, VectorGrid, proj4 and our modules from this server.
+
+    No basemap by default (``tiles=None``) and ``maxZoom`` is always set (ENVIRONMENT.md: without
+    it, layers that need a max zoom throw and everything after them fails to draw).
+    """
+
+    default_js = [
+        ("leaflet", f"{VENDOR_URL}/leaflet/leaflet.js"),
+        ("leaflet_geoman", f"{VENDOR_URL}/geoman/leaflet-geoman.js"),
+        ("vectorgrid", f"{VENDOR_URL}/vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
+        ("proj4", f"{VENDOR_URL}/proj4/proj4.js"),
+    ]
+    default_css = [
+        ("leaflet_css", f"{VENDOR_URL}/leaflet/leaflet.css"),
+        ("leaflet_geoman_css", f"{VENDOR_URL}/geoman/leaflet-geoman.css"),
+    ]
+
+    def __init__(self, location: Sequence[float] | None = None, *, max_zoom: int = 18, title: str = PAGE_TITLE,
+                 **kwargs: Any):
+        kwargs.setdefault("tiles", None)
+        kwargs.setdefault("zoom_start", 10)
+        kwargs.setdefault("control_scale", True)
+        super().__init__(location=location, maxZoom=max_zoom, **kwargs)
+        figure = HaichengFigure(title=title)
+        figure.header.add_child(Element('<link rel="icon" href="data:,">'), name="no_favicon")
+        figure.add_child(self)
+        self.default_js = [*self.default_js, *((f"hc_{n}", static_url(f"js/{n}")) for n in OWN_JS)]
+        self.default_css = [*self.default_css, *((f"hc_{n}", static_url(f"css/{n}")) for n in OWN_CSS)]
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+
+
+class MapApp(MacroElement):
+    """The page around the map (toolbar, panels) and the call that starts our scripts."""
+
+    _template = _templates().from_string("""
+{% macro html(this, kwargs) %}{{ this.shell }}{% endmacro %}
+{% macro script(this, kwargs) %}
+HC.start({{ this._parent.get_name() }}, {{ this.config|tojson }});
+{% endmacro %}""")
+
+    def __init__(self, config: dict[str, Any], shell: str):
+        super().__init__()
+        self._name = "MapApp"
+        self.config = config
+        self.shell = Markup(shell)  # noqa: S704 - rendered by our own autoescaping template
+
+
+def category_field(layer: dict[str, Any]) -> dict[str, Any] | None:
+    """The field whose values get their own colours: ``style.category_field``, else the first required
+    field with choices, else the first with choices.
+    """
+    fields = layer.get("fields") or []
+    wanted = (layer.get("style") or {}).get("category_field")
+    if wanted:
+        return next((f for f in fields if f["name"] == wanted), None)
+    with_choices = [f for f in fields if f.get("choices")]
+    return next((f for f in with_choices if f.get("required")), with_choices[0] if with_choices else None)
+
+
+def layer_style(layer: dict[str, Any]) -> dict[str, Any]:
+    """Base style plus one colour per category (``style.categories`` overrides the palette).
+
+    >>> s = layer_style({"geometry_type": "Point", "style": {"color": "#123456"},
+    ...                  "fields": [{"name": "k", "label": "类", "choices": {"a": "甲", "b": "乙"}}]})
+    >>> s["field"], [c["label"] for c in s["categories"]], s["categories"][0]["color"]
+    ('k', ['甲', '乙'], '#e41a1c')
+    >>> layer_style({"geometry_type": "Point", "style": {}, "fields": []})["categories"]
+    []
+    """
+    style = dict(layer.get("style") or {})
+    field = category_field(layer)
+    given = style.pop("categories", {}) or {}
+    style.pop("category_field", None)
+    categories = []
+    if field:
+        line = "LineString" in layer.get("geometry_type", "")
+        base_weight = float(style.get("weight", 2))
+        for i, (value, label) in enumerate(field["choices"].items()):
+            entry = {"value": value, "label": label, "color": given.get(value, PALETTE[i % len(PALETTE)])}
+            if line:  # the first classes (expressway, national road …) are drawn heavier
+                entry["weight"] = max(1.0, base_weight + 2 - i * 0.75)
+            categories.append(entry)
+    return {"base": style, "field": field["name"] if field else None, "array": bool(field and field.get("array")),
+            "categories": categories}
+
+
+def map_config(layers: Sequence[dict[str, Any]], settings: MapSettings, themes: Sequence[str],
+               user: str | None = None) -> dict[str, Any]:
+    """Everything the scripts need to start, as JSON: metadata only, never features."""
+    readable = [layer for layer in layers if layer.get("permissions", {}).get("read")]
+    out_layers = []
+    for layer in readable:
+        out_layers.append({
+            "name": layer["name"], "title": layer["title"], "theme": layer["theme"],
+            "geometry_type": layer["geometry_type"], "large": bool(layer.get("large")),
+            "write": bool(layer.get("permissions", {}).get("write")), "title_field": layer.get("title_field"),
+            "fields": [{k: f.get(k) for k in ("name", "label", "choices", "unit", "array")}
+                       for f in layer.get("fields") or []],
+            "style": layer_style(layer),
+        })
+    used = [t for t in themes if any(layer["theme"] == t for layer in out_layers)]
+    used += sorted({layer["theme"] for layer in out_layers} - set(used))
+    return {
+        "title": PAGE_TITLE, "user": user, "themes": used, "layers": out_layers,
+        "visibleThemes": used[:1], "basemaps": settings.basemaps(), "basemap": settings.default_basemap(),
+        "center": [settings.center_lat, settings.center_lon], "zoom": settings.zoom, "maxZoom": settings.max_zoom,
+        "debounceMs": settings.bbox_debounce_ms, "bboxLimit": settings.bbox_limit,
+        "api": "/api/layers", "tiles": "/tiles", "featurePage": "/features", "epsg4550": EPSG_4550,
+    }
+
+
+def build_map(layers: Sequence[dict[str, Any]], settings: MapSettings, *, themes: Sequence[str],
+              user: str | None = None) -> HaichengMap:
+    """The main map: no basemap tiles of its own (the scripts add the chosen one), our page shell."""
+    config = map_config(layers, settings, themes, user)
+    m = HaichengMap(location=config["center"], zoom_start=settings.zoom, max_zoom=settings.max_zoom)
+    shell = _templates().get_template("map_shell.html").render(config=config)
+    MapApp(config, shell).add_to(m)
+    return m
+
+
+def render_map_page(layers: Sequence[dict[str, Any]], settings: MapSettings, *, themes: Sequence[str],
+                    user: str | None = None) -> str:
+    """The HTML of ``/``."""
+    return build_map(layers, settings, themes=themes, user=user).get_root().render()
+
+
+def render_feature_page(layer: dict[str, Any], feature_id: int, settings: MapSettings) -> str:
+    """The HTML of ``/features/{layer}/{id}``: a shell whose script fetches the feature and its history."""
+    config = {"layer": {"name": layer["name"], "title": layer["title"], "write": layer["permissions"]["write"],
+                        "style": layer_style(layer), "geometry_type": layer["geometry_type"],
+                        "title_field": layer.get("title_field")},
+              "id": feature_id, "api": "/api/layers", "maxZoom": settings.max_zoom,
+              "basemaps": settings.basemaps(), "basemap": settings.default_basemap(), "epsg4550": EPSG_4550}
+    css = [f"{VENDOR_URL}/leaflet/leaflet.css", static_url("css/hc-map.css")]
+    js = [f"{VENDOR_URL}/leaflet/leaflet.js", f"{VENDOR_URL}/proj4/proj4.js", static_url("js/hc-core.js"),
+          static_url("js/hc-feature.js")]
+    return _templates().get_template("feature.html").render(title=PAGE_TITLE, layer=layer, feature_id=feature_id,
+                                                            config=config, css=css, js=js)

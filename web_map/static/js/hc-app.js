@@ -1,0 +1,22 @@
+/* 海城民政一张图 — starts the map page: HC.start(map, config) is called by the page folium builds. */
+(function () {
+  'use strict';
+  var HC = window.HC = window.HC || {};
+
+  HC.start = function (map, config) {
+    HC.map = map;
+    HC.config = config;
+    map.attributionControl.setPrefix('Leaflet');
+    HC.tools.init(map, config);
+    HC.layers.init(map, config);
+    HC.edit.init(map, config);
+    var panel = document.getElementById('hc-panel');
+    var toggle = document.getElementById('hc-btn-layers');
+    toggle.addEventListener('click', function () { panel.classList.toggle('hc-open'); });
+    document.querySelectorAll('[data-close]').forEach(function (b) {
+      b.addEventListener('click', function () { document.getElementById(b.dataset.close).classList.remove('hc-open'); });
+    });
+    if (window.matchMedia('(min-width: 761px)').matches) { panel.classList.add('hc-open'); }
+    HC.ready = true;
+  };
+})();
