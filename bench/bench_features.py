@@ -22,7 +22,6 @@ import json
 import math
 import os
 import random
-import secrets
 import sys
 import tempfile
 import time
@@ -37,8 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402
     HttpGetter,
     Stats,
+    create_bench_user,
     libpq_url,
     run_rounds,
+    sign_in,
     sqlalchemy_url,
     throwaway_cluster,
     uvicorn_server,
@@ -131,45 +132,7 @@ def load_households(url: str, n: int, seed: int) -> None:
 
 # --- contestants -------------------------------------------------------------------------------
 
-BENCH_USER = "bench"
 BENCH_ROLE = "case_worker"  # the role that reads households in daily work (masked personal fields)
-
-
-def accounts_enabled() -> bool:
-    try:
-        import gis_server.accounts.service  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def create_bench_user(url: str) -> tuple[str, str]:
-    """A case-worker account in the throwaway database (only when the app has sign-in)."""
-    from sqlalchemy import create_engine
-
-    from gis_server.accounts.service import create_user
-
-    password = "bench-" + secrets.token_urlsafe(18)
-    engine = create_engine(sqlalchemy_url(url))
-    try:
-        with engine.begin() as conn:
-            create_user(conn, BENCH_USER, password, [BENCH_ROLE])
-    finally:
-        engine.dispose()
-    print(f"auth: created user {BENCH_USER!r} with role {BENCH_ROLE}")
-    return BENCH_USER, password
-
-
-def sign_in(post: Callable[[str, bytes, dict[str, str]], tuple[int, bytes]],
-            credentials: tuple[str, str] | None) -> dict[str, str]:
-    """Request headers for the API: a Bearer token when the app has sign-in, else none."""
-    if credentials is None:
-        return {}
-    status, body = post("/api/auth/token", urlencode({"username": credentials[0], "password": credentials[1]})
-                        .encode(), {"Content-Type": "application/x-www-form-urlencoded"})
-    if status != 200:
-        raise RuntimeError(f"sign-in as {credentials[0]!r} failed: {status} {body[:300]!r}")
-    return {"Authorization": "Bearer " + json.loads(body)["access_token"]}
 
 
 def capture_api_statement(url: str, path: str, credentials: tuple[str, str] | None) -> tuple[str, dict]:
@@ -312,11 +275,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.database_url:
             url = sqlalchemy_url(args.database_url)
             print("database: given by --database-url (no data added)")
-            if accounts_enabled():
-                if not (args.username and args.password):
-                    ap.error("the API needs sign-in: give --username/--password of an account that may read "
-                             "households")
-                credentials = (args.username, args.password)
+            if not (args.username and args.password):
+                ap.error("the API needs sign-in: give --username/--password of an account that may read "
+                         "households")
+            credentials = (args.username, args.password)
         else:
             from gis_server.migrate import upgrade
 
@@ -325,8 +287,7 @@ def main(argv: list[str] | None = None) -> int:
             upgrade(url)
             print(f"database: migrated in {time.perf_counter() - t0:.1f} s")
             load_households(url, args.households, args.seed)
-            if accounts_enabled():
-                credentials = create_bench_user(url)
+            credentials = create_bench_user(url, BENCH_ROLE)
         print(f"bbox: {','.join(map(str, bbox))} (5 × 5 km around {lon},{lat}), limit={args.limit}")
 
         with contestants(url, bbox, args.limit, not args.no_tipg, credentials) as fns:

@@ -81,6 +81,45 @@ def throwaway_cluster(dbname: str = "gis_bench", echo: Callable[[str], None] = p
         echo("cluster: stopped and deleted")
 
 
+# --- accounts -----------------------------------------------------------------------------------
+
+BENCH_USER = "bench"
+
+
+def create_bench_user(url: str, role: str) -> tuple[str, str]:
+    """An account with ``role`` in the throwaway database; returns (name, password)."""
+    import secrets
+
+    from sqlalchemy import create_engine
+
+    from gis_server.accounts.service import create_user
+
+    password = "bench-" + secrets.token_urlsafe(18)
+    engine = create_engine(sqlalchemy_url(url))
+    try:
+        with engine.begin() as conn:
+            create_user(conn, BENCH_USER, password, [role])
+    finally:
+        engine.dispose()
+    print(f"auth: created user {BENCH_USER!r} with role {role}")
+    return BENCH_USER, password
+
+
+def sign_in(post: Callable[[str, bytes, dict[str, str]], tuple[int, bytes]],
+            credentials: tuple[str, str] | None) -> dict[str, str]:
+    """Request headers for the API: a Bearer token (none when no credentials are given)."""
+    import json
+    from urllib.parse import urlencode
+
+    if credentials is None:
+        return {}
+    status, body = post("/api/auth/token", urlencode({"username": credentials[0], "password": credentials[1]})
+                        .encode(), {"Content-Type": "application/x-www-form-urlencoded"})
+    if status != 200:
+        raise RuntimeError(f"sign-in as {credentials[0]!r} failed: {status} {body[:300]!r}")
+    return {"Authorization": "Bearer " + json.loads(body)["access_token"]}
+
+
 # --- a server in a subprocess ------------------------------------------------------------------
 
 @dataclass
