@@ -1,0 +1,86 @@
+"""The command line against the test database (GIS_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from gis_server.accounts.security import verify_password
+from gis_server.cli import DEMO_ACCOUNTS, app
+
+
+@pytest.fixture
+def run(database_url, monkeypatch):
+    monkeypatch.setenv("GIS_DATABASE_URL", database_url)
+    runner = CliRunner()
+
+    def invoke(*args: str, stdin: str | None = None):
+        return runner.invoke(app, list(args), input=stdin)
+
+    return invoke
+
+
+@pytest.fixture
+def cleanup(engine):
+    yield
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM users WHERE username LIKE 'cli-%'"))
+
+
+def test_users_add_list_disable_enable_passwd(run, engine, cleanup):
+    added = run("users", "add", "cli-zhang", "--role", "place_names_editor", "--role", "viewer", "--password-stdin",
+                stdin="first-password\n")
+    assert added.exit_code == 0, added.output
+    assert "cli-zhang" in run("users", "list").output
+    assert "place_names_editor, viewer" in run("users", "list").output
+    assert run("users", "disable", "cli-zhang").exit_code == 0
+    assert "cli-zhang: place_names_editor, viewer (disabled)" in run("users", "list").output
+    assert run("users", "enable", "cli-zhang").exit_code == 0
+    assert run("users", "passwd", "cli-zhang", "--password-stdin", stdin="second-password\n").exit_code == 0
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT password_hash FROM users WHERE username = 'cli-zhang'")).scalar_one()
+    assert stored.startswith("$argon2id$")
+    assert verify_password(stored, "second-password")
+
+
+def test_users_add_prompts_for_the_password_twice(run, cleanup):
+    result = run("users", "add", "cli-li", "--role", "viewer", stdin="a-good-password\na-good-password\n")
+    assert result.exit_code == 0, result.output
+
+
+def test_bad_role_short_password_and_unknown_user_are_clear_errors(run, cleanup):
+    bad_role = run("users", "add", "cli-wang", "--role", "mayor", "--password-stdin", stdin="long-enough-pw\n")
+    assert bad_role.exit_code == 1
+    assert "未知角色：mayor" in bad_role.output
+    short = run("users", "add", "cli-wang", "--role", "viewer", "--password-stdin", stdin="short\n")
+    assert short.exit_code == 1
+    assert "密码至少 8 位" in short.output
+    assert "没有用户“nobody”" in run("users", "disable", "nobody").output
+
+
+def test_db_status_and_up_with_a_configured_database(run):
+    assert "configured:" in run("db", "status").output
+    up = run("db", "up")
+    assert up.exit_code == 0
+    assert "Using the configured database" in up.output
+
+
+def test_demo_accounts_are_printed_and_existing_accounts_kept(run, engine):
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT username, password_hash FROM users ORDER BY username")).all()
+    result = run("demo", "accounts")
+    assert result.exit_code == 0, result.output
+    for role, password in DEMO_ACCOUNTS.items():
+        assert f"{role:<20} {password}" in result.output
+    with engine.connect() as conn:  # the accounts named after the roles exist already: none is replaced
+        assert conn.execute(text("SELECT username, password_hash FROM users ORDER BY username")).all() == before
+
+
+def test_demo_accounts_are_refused_in_production(run, monkeypatch):
+    monkeypatch.setenv("GIS_ENVIRONMENT", "production")
+    monkeypatch.setenv("GIS_SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("GIS_PERSONAL_DATA_KEY", "k" * 40)
+    result = run("demo", "accounts")
+    assert result.exit_code == 1
+    assert "not created in production" in result.output
