@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
+from typing import Any
 
 from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped
 
 from layers.base import Base, FeatureMixin, field, geometry_column
+from layers.errors import InvalidInput
 from layers.registry import LayerSpec
 from layers.roles import BOUNDARY_SURVEYOR, EVERYONE
 
@@ -50,6 +53,9 @@ class BoundaryMarker(FeatureMixin, Base):
     managing_side: Mapped[str | None] = field(Text, "管护方")
     reference_objects: Mapped[list | None] = field(JSONB, "方位物")
     registered_date: Mapped[date | None] = field(Date, "登记日期")
+    # the document that allowed the current registered position (agreement, joint re-survey record);
+    # every change of position is a new version in feature_history, with this and the reason
+    position_doc: Mapped[str | None] = field(Text, "点位依据文件")
     geom = geometry_column("Point")
 
     __table_args__ = (
@@ -61,10 +67,59 @@ class BoundaryMarker(FeatureMixin, Base):
 
 WRITERS = frozenset({BOUNDARY_SURVEYOR})
 
+
+def next_inspection_date(last: date, years: int = INSPECTION_CYCLE_YEARS) -> date:
+    """The date of the next regular joint inspection (29 February falls back to the 28th).
+
+    >>> next_inspection_date(date(2019, 10, 15)), next_inspection_date(date(2020, 2, 29))
+    (datetime.date(2024, 10, 15), datetime.date(2025, 2, 28))
+    """
+    try:
+        return last.replace(year=last.year + years)
+    except ValueError:
+        return last.replace(year=last.year + years, day=28)
+
+
+def check_reference_objects(objects: Any) -> list[dict[str, Any]] | None:
+    """方位物: a list of ``{"name", "bearing_deg" (0–360, clockwise from north), "distance_m" (> 0)}``.
+
+    >>> check_reference_objects([{"name": "独立树", "bearing_deg": 45, "distance_m": 12.5}])
+    [{'name': '独立树', 'bearing_deg': 45.0, 'distance_m': 12.5}]
+    >>> check_reference_objects([{"name": "", "bearing_deg": 400, "distance_m": 5}])
+    Traceback (most recent call last):
+    ...
+    layers.errors.InvalidInput: reference object 1: name, bearing_deg in [0, 360) and distance_m > 0 are required
+    """
+    if objects is None:
+        return None
+    if not isinstance(objects, list):
+        raise InvalidInput("方位物应为列表", "reference_objects must be a list", field="reference_objects")
+    out = []
+    for i, item in enumerate(objects, 1):
+        try:
+            name = str(item["name"]).strip()
+            bearing, distance = float(item["bearing_deg"]), float(item["distance_m"])
+        except (KeyError, TypeError, ValueError):
+            name, bearing, distance = "", -1.0, -1.0
+        if not name or not (0 <= bearing < 360) or not (distance > 0) or not math.isfinite(distance):
+            raise InvalidInput(f"第 {i} 个方位物应有名称、方位角（0–360°，自北顺时针）和距离（大于 0 米）",
+                               f"reference object {i}: name, bearing_deg in [0, 360) and distance_m > 0 are required",
+                               field="reference_objects")
+        extra = {k: v for k, v in item.items() if k not in ("name", "bearing_deg", "distance_m")}
+        out.append({"name": name, "bearing_deg": bearing, "distance_m": distance, **extra})
+    return out
+
+
+def _prepare_marker(props: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    if "reference_objects" in props:
+        props = {**props, "reference_objects": check_reference_objects(props["reference_objects"])}
+    return props
+
+
 LAYERS = [
     LayerSpec("boundary_lines", "行政区域界线", THEME, BoundaryLine, "MultiLineString", EVERYONE, WRITERS,
               natural_key=("name",), style={"color": "#8e24aa", "weight": 3, "dashArray": "8 4"}),
     LayerSpec("boundary_markers", "界桩", THEME, BoundaryMarker, "Point", EVERYONE, WRITERS,
               natural_key=("line_id", "number"), title_field="number",
-              style={"color": "#6a1b9a", "radius": 5}),
+              style={"color": "#6a1b9a", "radius": 5}, prepare_write=_prepare_marker),
 ]
