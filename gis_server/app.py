@@ -11,6 +11,7 @@ from gis_server.db import Database, make_engine
 from gis_server.errors import register_error_handlers
 from gis_server.routers import admin, auth, features, households, login, siting, tiles
 from gis_server.routers import inspections as inspections_router
+from gis_server.routers import place_names as place_names_router
 from gis_server.routers.pages import install_pages
 from gis_server.settings import Settings, get_settings
 from layers.privacy import PersonalDataCipher
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(households.router)
     app.include_router(features.router)
     app.include_router(tiles.router)
+    app.include_router(place_names_router.router)
     app.include_router(siting.router)
     app.include_router(inspections_router.router)
 

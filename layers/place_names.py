@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped
+from sqlalchemy import BigInteger, Boolean, Computed, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.base import Base, FeatureMixin, field, geometry_column
 from layers.registry import LayerSpec
@@ -18,6 +19,10 @@ SURVEY_METHODS = {"measured": "实测", "graphical": "图解"}
 SIGN_TYPES = {"road": "路牌", "street": "街牌", "village": "村牌", "house_number": "门牌",
               "scenic": "景点牌", "building": "楼牌", "other": "其他"}
 SIGN_CONDITIONS = {"good": "完好", "damaged": "损坏", "missing": "缺失", "faded": "字迹不清"}
+
+
+def _computed(expression: str, label: str) -> Any:
+    return mapped_column(Text, Computed(expression, persisted=True), info={"label": label, "system": True})
 
 
 class PlaceName(FeatureMixin, Base):
@@ -45,11 +50,20 @@ class PlaceName(FeatureMixin, Base):
     approval_date: Mapped[date | None] = field(Date, "批准日期")
     announced_date: Mapped[date | None] = field(Date, "公告日期")
     culture_protected: Mapped[bool] = field(Boolean, "列入保护名录", required=True, server_default="false")
+    pinyin_toned: Mapped[str | None] = field(Text, "罗马字母拼写（带声调）")
+    # search keys computed by PostgreSQL from ``pinyin`` (functions of migration 0005), so rows
+    # written in bulk or from QGIS have them too: "Haicheng Shi" → "haichengshi", "hcs"
+    pinyin_key: Mapped[str | None] = _computed("gazetteer_pinyin_key(pinyin)", "拼音检索键")
+    pinyin_initials: Mapped[str | None] = _computed("gazetteer_pinyin_initials(pinyin)", "拼音首字母")
     geom = geometry_column("Geometry")
 
     __table_args__ = (
         Index("ix_place_names_name_trgm", "name", postgresql_using="gin",
               postgresql_ops={"name": "gin_trgm_ops"}),
+        Index("ix_place_names_pinyin_key", "pinyin_key", postgresql_ops={"pinyin_key": "text_pattern_ops"}),
+        Index("ix_place_names_pinyin_initials", "pinyin_initials",
+              postgresql_ops={"pinyin_initials": "text_pattern_ops"}),
+        Index("ix_place_names_name_prefix", "name", postgresql_ops={"name": "text_pattern_ops"}),
     )
 
 
@@ -68,9 +82,28 @@ class PlaceNameSign(FeatureMixin, Base):
 
 WRITERS = frozenset({PLACE_NAMES_EDITOR})
 
+
+def prepare_place_name(props: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    """Write hook: on creation, fill 专名/通名 and a suggested pinyin (toneless and toned) when not given.
+
+    The township and village are derived from the geometry by the table's trigger (migration 0005).
+    """
+    from layers.gazetteer.pinyin import suggest
+
+    if ctx.feature_id is not None or not props.get("name"):
+        return props
+    spelling = suggest(props["name"], props.get("class_code"), props.get("specific_part"), props.get("generic_part"))
+    out = dict(props)
+    out.setdefault("specific_part", spelling.specific or None)
+    out.setdefault("generic_part", spelling.generic or None)
+    if not out.get("pinyin"):
+        out["pinyin"], out["pinyin_toned"] = spelling.toneless, out.get("pinyin_toned") or spelling.toned
+    return out
+
+
 LAYERS = [
     LayerSpec("place_names", "地名", THEME, PlaceName, "Geometry", EVERYONE, WRITERS, natural_key=("code",),
-              large=True, style={"color": "#1f4e9c", "radius": 4}),
+              large=True, style={"color": "#1f4e9c", "radius": 4}, prepare_write=prepare_place_name),
     LayerSpec("place_name_signs", "地名标志", THEME, PlaceNameSign, "Point", EVERYONE, WRITERS,
               title_field="inscription", style={"color": "#2a7ab8", "radius": 4}),
 ]

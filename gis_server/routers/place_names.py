@@ -1,0 +1,247 @@
+"""The gazetteer API: naming-rule check, search, lifecycle, other names, signs, publication, import."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Query, Response, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+
+from gis_server.accounts import audit
+from gis_server.deps import CurrentActor, DbDep, SettingsDep
+from gis_server.routers.features import IfMatch, expected_version
+from importers.place_names import commit_import, dry_run
+from importers.tabular import safe_cell, to_csv, to_xlsx
+from layers.catalog import registry
+from layers.errors import Forbidden
+from layers.features import Actor, get_feature
+from layers.gazetteer import lifecycle, publication
+from layers.gazetteer.classes import SCOPES, class_table
+from layers.gazetteer.names import VARIANT_KINDS, add_variant, variants_of
+from layers.gazetteer.rules import validate
+from layers.gazetteer.search import SearchQuery, search
+from layers.gazetteer.signs import mismatched_signs
+from layers.geometry import validate_geometry
+from layers.registry import LayerSpec
+
+router = APIRouter(prefix="/api/place-names", tags=["地名 gazetteer"])
+GEOJSON = "application/geo+json"
+FILE_TYPES = {"csv": "text/csv; charset=utf-8",
+              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ValidateBody(_Body):
+    name: str = Field(max_length=100)
+    class_code: str = Field(max_length=5)
+    geometry: dict[str, Any] | None = None
+    id: int | None = None
+
+
+class ApproveBody(_Body):
+    approval_authority: str = Field(min_length=1)
+    approval_doc_no: str = Field(min_length=1)
+    approval_date: date
+    reason: str | None = None
+
+
+class AnnounceBody(_Body):
+    announced_date: date
+    reason: str | None = None
+
+
+class RenameBody(_Body):
+    new_name: str = Field(min_length=1, max_length=100)
+    approval_doc_no: str = Field(min_length=1)
+    rename_date: date
+    approval_authority: str | None = None
+    justification: str | None = None
+    pinyin: str | None = None
+    pinyin_toned: str | None = None
+
+
+class AbolishBody(_Body):
+    abolished_date: date
+    approval_doc_no: str | None = None
+    reason: str | None = None
+
+
+class VariantBody(_Body):
+    name: str = Field(min_length=1, max_length=100)
+    kind: Literal["alias", "abbreviation", "historical", "colloquial"]
+    pinyin: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    source: str | None = None
+    document: str | None = None
+
+
+def _spec() -> LayerSpec:
+    spec = registry().get("place_names")
+    assert spec is not None
+    return spec
+
+
+def _require_write(actor: Actor) -> None:
+    if not _spec().can_write(actor.roles):
+        raise Forbidden("您无权修改地名", "no write permission on place_names")
+
+
+def _feature(conn: Any, place_id: int) -> Response:
+    body, version = get_feature(conn, _spec(), place_id)
+    return Response(body, media_type=GEOJSON, headers={"ETag": f'"{version}"'})
+
+
+def _file(header: list[str], rows: list[list[Any]], fmt: str, title: str, filename: str) -> Response:
+    rows = [[safe_cell(v) for v in row] for row in rows]
+    content = to_csv(header, rows) if fmt == "csv" else to_xlsx(header, rows, title)
+    return Response(content, media_type=FILE_TYPES[fmt],
+                    headers={"Content-Disposition": f"attachment; filename=\"{filename}.{fmt}\""})
+
+
+@router.get("/classes", summary="地名类别表（11 大类及小类、命名查重范围）")
+def classes(actor: CurrentActor) -> list[dict[str, Any]]:
+    return [{**vars(c), "title": c.title, "scope_title": SCOPES[c.scope]} for c in class_table().values()]
+
+
+@router.post("/validate", summary="命名规则检查（重名、同音、通名、生僻字、禁用词、保护名录）")
+def check_name(body: ValidateBody, db: DbDep, actor: CurrentActor, settings: SettingsDep) -> dict[str, Any]:
+    geom = (validate_geometry(body.geometry, "Geometry", None, settings.extent_margin_deg)
+            if body.geometry is not None else None)
+    with db.read() as conn:
+        return validate(conn, body.name, body.class_code, geom, body.id)
+
+
+@router.get("/search", summary="地名查询（中文、全拼、首字母、别名与曾用名）")
+def search_names(
+    db: DbDep, actor: CurrentActor,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="地名、拼音（可带空格或声调）或拼音首字母")],
+    class_code: Annotated[str | None, Query(max_length=5, description="类别代码（可只给前缀，如 06）")] = None,
+    township_code: Annotated[str | None, Query(max_length=9, description="所在乡镇代码")] = None,
+    status: Annotated[str | None, Query(description="状态：proposed/approved/announced/historical")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    with db.read() as conn:
+        return search(conn, SearchQuery(q, class_code, township_code, status, limit, offset))
+
+
+@router.get("/signs/mismatches", summary="标志与现标准名称不符（更名、废止后待更换的地名标志）")
+def sign_mismatches(db: DbDep, actor: CurrentActor,
+                    township_code: Annotated[str | None, Query(max_length=9)] = None) -> dict[str, Any]:
+    with db.read() as conn:
+        items = mismatched_signs(conn, township_code)
+    return {"total": len(items), "items": items}
+
+
+@router.get("/directory", summary="地名录（按乡镇、类别，按拼音排序；JSON / CSV / XLSX）", response_model=None)
+def directory(db: DbDep, actor: CurrentActor,
+              township_code: Annotated[str | None, Query(max_length=9)] = None,
+              class_code: Annotated[str | None, Query(max_length=5)] = None,
+              include_historical: bool = False,
+              format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json") -> Any:
+    with db.read() as conn:
+        rows = publication.directory_rows(conn, township_code, class_code, include_historical)
+    if format == "json":
+        return {"total": len(rows), "columns": dict(publication.DIRECTORY_COLUMNS), "items": rows}
+    header, values = publication.table(rows, publication.DIRECTORY_COLUMNS)
+    return _file(header, values, format, "地名录", "place_name_directory")
+
+
+@router.get("/announcement", summary="地名公告（期间内批准的命名、更名；JSON / CSV / XLSX）", response_model=None)
+def announcement(db: DbDep, actor: CurrentActor, start: date, end: date,
+                 format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json") -> Any:
+    with db.read() as conn:
+        rows = publication.announcement_rows(conn, start, end)
+    if format == "json":
+        return {"text": publication.announcement_text(rows, start, end),
+                "columns": dict(publication.ANNOUNCEMENT_COLUMNS), "items": rows}
+    header, values = publication.table(rows, publication.ANNOUNCEMENT_COLUMNS)
+    return _file(header, values, format, "地名公告", f"place_name_announcement_{start}_{end}")
+
+
+@router.post("/import", summary="导入普查数据（XLSX/CSV/SHP(zip)/GPKG；先预检，commit=true 时按地名代码写入）")
+async def import_file(
+    db: DbDep, actor: CurrentActor, file: Annotated[UploadFile, File(description="XLSX、CSV（UTF-8 或 GBK）、"
+                                                                            "zip 打包的 Shapefile 或 GPKG")],
+    commit: bool = False, crs: Annotated[str | None, Query(description="坐标系，默认 EPSG:4490")] = None,
+) -> dict[str, Any]:
+    content = await file.read()
+    filename = file.filename or "upload.csv"
+    if not commit:
+        with db.read() as conn:
+            return dry_run(conn, content, filename, crs)
+    _require_write(actor)
+    with db.transaction() as conn:
+        result = commit_import(conn, content, filename, actor, crs)
+        audit.record(conn, actor, "import", layer="place_names", filename=filename, rows=result["rows"],
+                     summary=result["summary"])
+    return result
+
+
+@router.get("/{place_id}/names", summary="一个地名的全部名称（标准名称、别名、简称、历史名称、俗称）")
+def names(place_id: int, db: DbDep, actor: CurrentActor) -> dict[str, Any]:
+    with db.read() as conn:
+        body, _version = get_feature(conn, _spec(), place_id)
+        props = json.loads(body)["properties"]
+        return {"id": place_id, "standard": {"name": props["name"], "pinyin": props["pinyin"],
+                                             "pinyin_toned": props["pinyin_toned"], "status": props["status"]},
+                "variants": variants_of(conn, place_id), "kinds": VARIANT_KINDS}
+
+
+@router.post("/{place_id}/variants", status_code=201, summary="登记别名、简称、历史名称或俗称")
+def post_variant(place_id: int, body: VariantBody, db: DbDep, actor: CurrentActor) -> dict[str, Any]:
+    _require_write(actor)
+    with db.transaction() as conn:
+        get_feature(conn, _spec(), place_id)
+        variant_id = add_variant(conn, place_id, body.name, body.kind, pinyin=body.pinyin,
+                                 start_date=body.start_date, end_date=body.end_date, source=body.source,
+                                 document=body.document)
+        audit.record(conn, actor, "add_variant", layer="place_names", feature_id=place_id, variant_id=variant_id)
+        return {"id": variant_id, "variants": variants_of(conn, place_id)}
+
+
+@router.post("/{place_id}/approve", summary="批准（分配 20 位地名代码；需 If-Match）", response_class=Response)
+def approve(place_id: int, body: ApproveBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
+    _require_write(actor)
+    version = expected_version(if_match)
+    with db.transaction() as conn:
+        lifecycle.approve(conn, place_id, version, actor, authority=body.approval_authority,
+                          doc_no=body.approval_doc_no, approval_date=body.approval_date, reason=body.reason)
+        return _feature(conn, place_id)
+
+
+@router.post("/{place_id}/announce", summary="公告（需 If-Match）", response_class=Response)
+def announce(place_id: int, body: AnnounceBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
+    _require_write(actor)
+    version = expected_version(if_match)
+    with db.transaction() as conn:
+        lifecycle.announce(conn, place_id, version, actor, announced_date=body.announced_date, reason=body.reason)
+        return _feature(conn, place_id)
+
+
+@router.post("/{place_id}/rename", summary="更名（原名转为历史名称；保护名录地名须填理由；需 If-Match）",
+             response_class=Response)
+def rename(place_id: int, body: RenameBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
+    _require_write(actor)
+    version = expected_version(if_match)
+    with db.transaction() as conn:
+        lifecycle.rename(conn, place_id, version, actor, new_name=body.new_name, doc_no=body.approval_doc_no,
+                         rename_date=body.rename_date, authority=body.approval_authority,
+                         justification=body.justification, pinyin=body.pinyin, pinyin_toned=body.pinyin_toned)
+        return _feature(conn, place_id)
+
+
+@router.post("/{place_id}/abolish", summary="废止（转为历史地名，仍可查询；需 If-Match）", response_class=Response)
+def abolish(place_id: int, body: AbolishBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
+    _require_write(actor)
+    version = expected_version(if_match)
+    with db.transaction() as conn:
+        lifecycle.abolish(conn, place_id, version, actor, abolished_date=body.abolished_date,
+                          doc_no=body.approval_doc_no, reason=body.reason)
+        return _feature(conn, place_id)

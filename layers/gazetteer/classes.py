@@ -1,0 +1,84 @@
+"""The census place-name class table (``data/place_names/classes.csv``), kept as data.
+
+Each subclass has a 5-digit class code (used in the 20-digit place-name code), its major class,
+the generic parts (通名) it usually ends with, whether its pinyin is written as one word (natural
+villages), and the scope in which 《地名管理条例》 Art. 9 forbids duplicates and homophones:
+``county`` (the whole county-level area), ``built_up`` (the same built-up area), ``townships``
+(all townships on record) or ``none``.
+
+>>> c = place_class("06100")
+>>> c.major_class, c.subclass, c.one_word, c.scope
+('居民点', '自然村', True, 'county')
+>>> split_name("海城市", "03100"), split_name("王家屯", "06100"), split_name("路", "07100")
+(('海城', '市'), ('王家', '屯'), ('', '路'))
+>>> split_name("海城", "03100")
+('海城', '')
+>>> len(major_classes())
+11
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from layers.errors import InvalidInput
+
+CLASSES_FILE = Path(__file__).resolve().parents[2] / "data" / "place_names" / "classes.csv"
+SCOPES = {"county": "全市（县级行政区域）范围", "built_up": "同一建成区（城镇规划区）范围",
+          "townships": "全部乡镇（街道）", "none": "同一乡镇（街道）范围"}
+# Generic parts recognised in any class (a name's class may list its own on top).
+COMMON_GENERICS = ("市", "县", "区", "镇", "乡", "街道", "村", "屯", "庄", "路", "街", "巷", "河", "山", "桥")
+
+
+@dataclass(frozen=True)
+class PlaceClass:
+    code: str
+    major_code: str
+    major_class: str
+    subclass: str
+    generics: tuple[str, ...]
+    scope: str
+    one_word: bool
+
+    @property
+    def title(self) -> str:
+        return f"{self.major_class}·{self.subclass}"
+
+
+@cache
+def class_table() -> dict[str, PlaceClass]:
+    with CLASSES_FILE.open(encoding="utf-8") as f:
+        rows = [PlaceClass(r["code"], r["major_code"], r["major_class"], r["subclass"],
+                           tuple(g for g in r["generics"].split("|") if g), r["scope"], r["one_word"] == "1")
+                for r in csv.DictReader(f)]
+    return {c.code: c for c in rows}
+
+
+def major_classes() -> dict[str, str]:
+    """Major class code → name, in table order."""
+    return {c.major_code: c.major_class for c in class_table().values()}
+
+
+def place_class(code: str) -> PlaceClass:
+    found = class_table().get(code)
+    if found is None:
+        raise InvalidInput(f"类别代码“{code}”不在地名类别表中", f"unknown class code {code!r}", field="class_code")
+    return found
+
+
+def generics_for(code: str | None) -> tuple[str, ...]:
+    """The class's generics then the common ones, longest first (so 大街 wins over 街)."""
+    own = class_table()[code].generics if code in class_table() else ()
+    return tuple(sorted(set(own) | set(COMMON_GENERICS), key=len, reverse=True))
+
+
+def split_name(name: str, class_code: str | None) -> tuple[str, str]:
+    """(专名, 通名) by the longest known generic at the end; ``('', name)`` for a bare generic."""
+    name = name.strip()
+    for generic in generics_for(class_code):
+        if name.endswith(generic):
+            return name[: -len(generic)], generic
+    return name, ""

@@ -1,0 +1,138 @@
+"""A name's life: 拟命名 → 已批准 (code assigned) → 已公告; 更名; 废止 (historical, still searchable).
+
+Every step is an UPDATE of the place through the generic feature store, so it needs the version the
+editor saw and is written to the feature history with who, when and why. The 20-digit code is
+county 6 + township 3 + class 5 + sequence 6; the sequence is per township and class, never
+reused (retired and historical records count), taken under a transaction-level advisory lock.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from layers.catalog import registry
+from layers.errors import Conflict, InvalidInput, NotFound
+from layers.features import Actor, update_feature
+from layers.gazetteer.classes import class_table
+from layers.gazetteer.names import add_variant
+from layers.gazetteer.pinyin import suggest
+from layers.gazetteer.rules import validate
+from layers.registry import LayerSpec
+
+COUNTY_CODE = "210381"
+NO_TOWNSHIP = "000"  # county-level records (the county itself) have no township
+
+
+def _spec() -> LayerSpec:
+    spec = registry().get("place_names")
+    assert spec is not None
+    return spec
+
+
+def _load(conn: Connection, place_id: int) -> Any:
+    row = conn.execute(text(
+        "SELECT id, version, code, name, pinyin, class_code, township_code, status, culture_protected, "
+        "approval_date, retired_at FROM place_names WHERE id = :id"), {"id": place_id}).first()
+    if row is None or row.retired_at is not None:
+        raise NotFound(f"没有编号为 {place_id} 的地名", f"place name {place_id} not found")
+    return row
+
+
+def _require_status(row: Any, *allowed: str, action: str) -> None:
+    if row.status not in allowed:
+        from layers.place_names import NAME_STATUS
+
+        raise Conflict(f"“{row.name}”当前状态为{NAME_STATUS.get(row.status, row.status)}，不能{action}",
+                       f"cannot {action} a name in status {row.status}", status=row.status)
+
+
+def next_code(conn: Connection, township_code: str | None, class_code: str) -> str:
+    """The next free 20-digit code of a township and class (locks the sequence until commit)."""
+    if class_code not in class_table():
+        raise InvalidInput(f"类别代码“{class_code}”不在地名类别表中，不能编码", f"unknown class {class_code!r}",
+                           field="class_code")
+    township = township_code[-3:] if township_code else NO_TOWNSHIP
+    prefix = f"{COUNTY_CODE}{township}{class_code}"
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('place_name_code:' || :p))"), {"p": prefix})
+    last = conn.execute(text("SELECT max(substr(code, 15, 6)) FROM place_names WHERE code LIKE :p || '%' "
+                             "AND length(code) = 20"), {"p": prefix}).scalar_one()
+    return f"{prefix}{int(last or 0) + 1:06d}"
+
+
+def approve(conn: Connection, place_id: int, expected_version: int, actor: Actor, *, authority: str,
+            doc_no: str, approval_date: date, reason: str | None = None) -> int:
+    """拟命名 → 已批准: records the approval and assigns the code (kept if it has one)."""
+    row = _load(conn, place_id)
+    _require_status(row, "proposed", action="批准")
+    if not (authority or "").strip() or not (doc_no or "").strip():
+        raise InvalidInput("请填写批准机关和批准文号", "authority and doc_no are required")
+    is_county = row.class_code == "03100" and row.name.endswith(("市", "县"))
+    if not row.township_code and not is_county:
+        raise InvalidInput("无法确定该地名所在乡镇（位置不在任何乡镇范围内），不能编制地名代码",
+                           "no township for the place: cannot assign a code", field="geometry")
+    props: dict[str, Any] = {"status": "approved", "approval_authority": authority.strip(),
+                             "approval_doc_no": doc_no.strip(), "approval_date": approval_date}
+    if not row.code:
+        props["code"] = next_code(conn, row.township_code, row.class_code)
+    return update_feature(conn, _spec(), place_id, expected_version, props, None, actor,
+                          reason or f"批准（{doc_no.strip()}）")
+
+
+def announce(conn: Connection, place_id: int, expected_version: int, actor: Actor, *, announced_date: date,
+             reason: str | None = None) -> int:
+    """已批准 → 已公告 with the announcement date."""
+    row = _load(conn, place_id)
+    _require_status(row, "approved", action="公告")
+    if row.approval_date and announced_date < row.approval_date:
+        raise InvalidInput("公告日期早于批准日期", "announced before approval", field="announced_date")
+    return update_feature(conn, _spec(), place_id, expected_version,
+                          {"status": "announced", "announced_date": announced_date}, None, actor, reason or "公告")
+
+
+def rename(conn: Connection, place_id: int, expected_version: int, actor: Actor, *, new_name: str, doc_no: str,
+           rename_date: date, authority: str | None = None, justification: str | None = None,
+           pinyin: str | None = None, pinyin_toned: str | None = None) -> int:
+    """更名: the old standard name becomes a 历史名称 (ending on ``rename_date``, with the document);
+    the place keeps its id and code and is 已批准 again under the new name (to be announced).
+    """
+    row = _load(conn, place_id)
+    _require_status(row, "approved", "announced", action="更名")
+    new_name = (new_name or "").strip()
+    if new_name == row.name:
+        raise InvalidInput("新名称与现名相同", "new name equals the current name", field="new_name")
+    if not (doc_no or "").strip():
+        raise InvalidInput("请填写更名批准文号", "doc_no is required", field="doc_no")
+    if row.culture_protected and not (justification or "").strip():
+        raise InvalidInput(f"“{row.name}”列入地名保护名录，更名须填写理由", "protected name: justification required",
+                           field="justification")
+    check = validate(conn, new_name, row.class_code, None, place_id)
+    errors = [p for p in check["problems"] if p["severity"] == "error"]
+    if errors:
+        raise InvalidInput("新名称不符合命名规则：" + "；".join(p["message"] for p in errors),
+                           "new name breaks naming rules", problems=check["problems"])
+    add_variant(conn, place_id, row.name, "historical", pinyin=row.pinyin, start_date=row.approval_date,
+                end_date=rename_date, document=doc_no.strip(), source=authority)
+    spelling = suggest(new_name, row.class_code)
+    props = {"name": new_name, "specific_part": spelling.specific or None, "generic_part": spelling.generic or None,
+             "pinyin": pinyin or spelling.toneless,
+             "pinyin_toned": pinyin_toned or (None if pinyin else spelling.toned),
+             "status": "approved", "approval_doc_no": doc_no.strip(), "approval_date": rename_date,
+             "announced_date": None}
+    if authority:
+        props["approval_authority"] = authority
+    why = f"更名：{row.name} → {new_name}（{doc_no.strip()}）" + (f"；理由：{justification.strip()}"
+                                                              if justification else "")
+    return update_feature(conn, _spec(), place_id, expected_version, props, None, actor, why)
+
+
+def abolish(conn: Connection, place_id: int, expected_version: int, actor: Actor, *, abolished_date: date,
+            doc_no: str | None = None, reason: str | None = None) -> int:
+    """废止: the record becomes historical (历史地名) with its year; it stays searchable."""
+    row = _load(conn, place_id)
+    _require_status(row, "proposed", "approved", "announced", action="废止")
+    why = "废止" + (f"（{doc_no}）" if doc_no else "") + (f"：{reason}" if reason else "")
+    return update_feature(conn, _spec(), place_id, expected_version,
+                          {"status": "historical", "abolished_year": abolished_date.year}, None, actor, why)

@@ -1,0 +1,132 @@
+"""Naming rules against the database: scopes of duplicates and homophones, derived township/village.
+
+Also provides the small test area (two townships with a village and a built-up area each) that the
+other gazetteer tests use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shapely.geometry import Point, box
+from sqlalchemy import Connection, text
+
+from layers.catalog import registry
+from layers.features import Actor, create_feature, update_feature
+from layers.gazetteer.rules import validate
+from layers.place_names import prepare_place_name
+
+ACTOR = Actor("tester", frozenset({"place_names_editor"}))
+# township A (a 街道 with the city's built-up area) and township B (a town with its own)
+A, B = "210381001", "210381101"
+A_XY, B_XY = (122.72, 40.86), (122.62, 40.86)
+
+
+class _New:
+    feature_id = None
+
+
+def make_area(conn: Connection) -> None:
+    for code, name, (x, y) in ((A, "海州街道", A_XY), (B, "牛庄镇", B_XY)):
+        square = box(x - 0.02, y - 0.02, x + 0.03, y + 0.03).wkt
+        conn.execute(text("INSERT INTO townships (code, name, geom) "
+                          "VALUES (:c, :n, ST_Multi(ST_GeomFromText(:g, 4490)))"),
+                     {"c": code, "n": name, "g": square})
+        conn.execute(text("INSERT INTO villages (code, name, township_code, geom) "
+                          "VALUES (:c, :n, :t, ST_Multi(ST_GeomFromText(:g, 4490)))"),
+                     {"c": code + "001", "n": name[:2] + "社区", "t": code, "g": square})
+        conn.execute(text("INSERT INTO urban_planning_zones (name, geom) "
+                          "VALUES (:n, ST_Multi(ST_GeomFromText(:g, 4490)))"),
+                     {"n": name[:2] + "建成区", "g": box(x - 0.01, y - 0.01, x + 0.01, y + 0.01).wkt})
+
+
+def add_place(conn: Connection, name: str, class_code: str, xy: tuple[float, float], **extra: Any) -> int:
+    spec = registry().get("place_names")
+    props = prepare_place_name({"name": name, "class_code": class_code, **extra}, _New())
+    place_id, _ = create_feature(conn, spec, props, Point(*xy), ACTOR)
+    return place_id
+
+
+def rules(result: dict[str, Any]) -> list[tuple[str, str, list[int]]]:
+    return [(p["rule"], p["severity"], p["conflicts"]) for p in result["problems"]]
+
+
+def test_homophone_in_the_county_is_a_warning(conn):
+    make_area(conn)
+    wang = add_place(conn, "王家村", "04100", A_XY)
+    result = validate(conn, "汪家村", "04100", Point(*B_XY))
+    assert result["ok"] is True
+    assert result["pinyin_suggestion"] == "Wangjia Cun"
+    assert rules(result) == [("homophone", "warning", [wang])]
+    assert result["problems"][0]["message"] == "与全市（县级行政区域）内已有地名同音：王家村（Wangjia Cun），应避免同音"
+
+
+def test_duplicate_village_anywhere_in_the_county_is_an_error(conn):
+    make_area(conn)
+    wang = add_place(conn, "王家村", "04100", A_XY)
+    result = validate(conn, "王家村", "04100", Point(*B_XY))
+    assert result["ok"] is False
+    assert rules(result) == [("duplicate", "error", [wang])]
+
+
+def test_street_duplicate_only_within_the_same_built_up_area(conn):
+    make_area(conn)
+    street = add_place(conn, "幸福路", "07100", A_XY)
+    other_area = validate(conn, "幸福路", "07100", Point(*B_XY))
+    assert other_area == {"ok": True, "pinyin_suggestion": "Xingfu Lu", "pinyin_suggestion_toned": "Xìngfú Lù",
+                          "specific_part": "幸福", "generic_part": "路", "problems": []}
+    same_area = validate(conn, "幸福路", "07100", Point(A_XY[0] + 0.005, A_XY[1]))
+    assert rules(same_area) == [("duplicate", "error", [street])]
+    assert same_area["problems"][0]["message"] == f"与同一建成区（海州建成区）内已有地名重名：幸福路（编号 {street}）"
+    # a residential area counts too: streets and residential areas share the built-up scope
+    assert rules(validate(conn, "幸福路", "06200", Point(*A_XY))) == [("duplicate", "error", [street])]
+
+
+def test_townships_are_checked_against_all_townships(conn):
+    make_area(conn)
+    town = add_place(conn, "牛庄镇", "03100", B_XY)
+    assert rules(validate(conn, "牛庄镇", "03100", Point(*A_XY))) == [("duplicate", "error", [town])]
+    assert rules(validate(conn, "牛壮镇", "03100")) == [("homophone", "warning", [town])]
+
+
+def test_renaming_excludes_the_record_itself_and_flags_protected_names(conn):
+    make_area(conn)
+    place = add_place(conn, "王家村", "04100", A_XY, culture_protected=True)
+    assert rules(validate(conn, "王家村", "04100", None, place)) == []
+    assert rules(validate(conn, "李家村", "04100", None, place)) == [("protected_rename", "warning", [place])]
+
+
+def test_historical_names_do_not_conflict(conn):
+    make_area(conn)
+    add_place(conn, "王家村", "04100", A_XY, status="historical")
+    assert rules(validate(conn, "王家村", "04100", Point(*B_XY))) == []
+
+
+def test_township_and_village_are_derived_from_the_geometry_and_follow_moves(conn):
+    make_area(conn)
+    place = add_place(conn, "幸福路", "07100", A_XY)
+    row = conn.execute(text("SELECT township_code, village_code, version FROM place_names WHERE id = :i"),
+                       {"i": place}).one()
+    assert tuple(row[:2]) == (A, A + "001")
+    update_feature(conn, registry().get("place_names"), place, row.version, {}, Point(*B_XY), ACTOR)
+    moved = conn.execute(text("SELECT township_code, village_code FROM place_names WHERE id = :i"), {"i": place}).one()
+    assert tuple(moved) == (B, B + "001")
+
+
+def test_pinyin_keys_are_generated_by_the_database(conn):
+    make_area(conn)
+    conn.execute(text("INSERT INTO place_names (name, class_code, pinyin, geom) VALUES "
+                      "('海城市', '03100', 'Haicheng Shi', ST_GeomFromText('POINT(122.72 40.86)', 4490)), "
+                      "('腾鳌镇', '03100', 'Téng''áo Zhèn', ST_GeomFromText('POINT(122.72 40.86)', 4490)), "
+                      "('西安路', '07100', 'Xi''an Lu', ST_GeomFromText('POINT(122.72 40.86)', 4490)), "
+                      "('经五路', '07100', 'Jing 5 Lu', ST_GeomFromText('POINT(122.72 40.86)', 4490)), "
+                      "('王家堡', '06100', 'Wangjiabao', ST_GeomFromText('POINT(122.72 40.86)', 4490))"))
+    rows = conn.execute(text("SELECT name, pinyin_key, pinyin_initials, township_code FROM place_names "
+                             "ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [
+        ("海城市", "haichengshi", "hcs", None),  # the county itself is not placed in a township
+        ("腾鳌镇", "tengaozhen", "taz", A),
+        ("西安路", "xianlu", "xal", A),
+        ("经五路", "jing5lu", "j5l", A),
+        ("王家堡", "wangjiabao", "wjb", A),
+    ]
