@@ -36,6 +36,7 @@ demo: install
 	$(CLI) migrate
 	$(CLI) demo load
 	$(CLI) demo accounts
+	$(CLI) coverage refresh
 	$(CLI) serve --detach
 
 ## The whole test suite (starts its own throwaway PostGIS)

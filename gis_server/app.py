@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from gis_server.db import Database, make_engine
 from gis_server.errors import register_error_handlers
 from gis_server.routers import admin, auth, features, households, login, siting, tiles
+from gis_server.routers import coverage as coverage_router
 from gis_server.routers import inspections as inspections_router
 from gis_server.routers import place_names as place_names_router
 from gis_server.routers.pages import install_pages
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(tiles.router)
     app.include_router(place_names_router.router)
     app.include_router(siting.router)
+    app.include_router(coverage_router.router)
     app.include_router(inspections_router.router)
 
     @app.get("/api/health", tags=["系统 system"], summary="健康检查")

@@ -19,9 +19,11 @@ db_app = typer.Typer(help="The database (embedded PostgreSQL + PostGIS unless GI
                      no_args_is_help=True)
 demo_app = typer.Typer(help="The Haicheng demo dataset", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts and their roles", no_args_is_help=True)
+coverage_app = typer.Typer(help="Service areas and coverage of households", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
+app.add_typer(coverage_app, name="coverage")
 
 # One account per role for the demo (development only; never use these passwords elsewhere).
 DEMO_ACCOUNTS = {role: f"demo-{role.replace('_', '-')}-2026" for role in
@@ -277,3 +279,17 @@ def demo_accounts() -> None:
     typer.echo("Demo accounts (development only):")
     for role, password in DEMO_ACCOUNTS.items():
         typer.echo(f"  {role:<20} {password}")
+
+
+@coverage_app.command("refresh")
+def coverage_refresh(force: bool = typer.Option(False, "--force", help="Recompute even if nothing changed.")) -> None:
+    """Recompute the road-network service areas after roads or facilities changed (a no-op otherwise)."""
+    from gis_server.db import make_engine
+    from layers.coverage.refresh import refresh_job
+
+    engine = make_engine(get_settings())
+    try:
+        result = refresh_job(engine, force=force)
+    finally:
+        engine.dispose()
+    typer.echo(f"Network service areas: {result}")

@@ -11,6 +11,7 @@ def metadata() -> MetaData:
     from layers import history as _history  # noqa: F401
     from layers.base import Base
     from layers.catalog import registry
+    from layers.coverage import models as _coverage  # noqa: F401
     from layers.gazetteer import names as _gazetteer_names  # noqa: F401
     from layers.inspections import models as _inspections  # noqa: F401
     from layers.siting import models as _siting  # noqa: F401

@@ -1,0 +1,270 @@
+"""Coverage of households by shelters and care facilities; shelters, care capacity, child welfare,
+where to build next. Aggregates for every signed-in role (small cells suppressed for roles that may
+not read households); household lists only for roles that may, masked unless revealed, audited.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Body, Query, Response
+from sqlalchemy import text
+
+from gis_server.accounts import audit
+from gis_server.deps import CurrentActor, DbDep, require_admin
+from importers.tabular import feature_rows, to_xlsx
+from layers.catalog import registry
+from layers.coverage import analysis, care, child_welfare, radii, refresh, shelters, suggest
+from layers.coverage.exports import COVERAGE_COLUMNS, workbook
+from layers.coverage.selection import Selection
+from layers.errors import Forbidden, InvalidInput
+from layers.facilities import CARE_TYPES
+from layers.features import Actor
+from layers.households import HOUSEHOLD_CATEGORIES
+from layers.privacy import masked_expressions, may_reveal, visible_rows_sql
+from layers.registry import LayerSpec
+
+router = APIRouter(prefix="/api/coverage", tags=["服务覆盖 coverage"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GEOJSON = "application/geo+json"
+TypeQuery = Annotated[str, Query(description="设施类型代码，逗号分隔（如 happiness_home,day_care）")]
+CategoryQuery = Annotated[str | None, Query(description="救助类别代码，逗号分隔；不填 = 全部困难群众户")]
+MethodQuery = Annotated[Literal["euclidean", "network"], Query(description="euclidean 直线 / network 路网")]
+ModeQuery = Annotated[Literal["walking", "driving"], Query(description="路网方式：walking 步行 / driving 车行")]
+ByQuery = Annotated[Literal["village", "township"], Query(description="village 按村 / township 按乡镇")]
+RevealQuery = Annotated[bool, Query(description="显示完整个人信息（仅授权角色，记入审计）")]
+
+
+def _households() -> LayerSpec:
+    spec = registry().get("households")
+    assert spec is not None  # noqa: S101 - the registry always has it
+    return spec
+
+
+def _suppress(actor: Actor) -> bool:
+    return not _households().can_read(actor.roles)
+
+
+def _selection(facility_type: str, category: str | None, method: str, mode: str) -> Selection:
+    return Selection.parse(facility_type, category, method, mode)
+
+
+def _freshness(conn: Any, sel: Selection) -> dict[str, Any] | None:
+    return refresh.status(conn) if sel.method == "network" else None
+
+
+@router.get("", summary="覆盖率（按村或乡镇）")
+def coverage(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
+             method: MethodQuery = "euclidean", mode: ModeQuery = "walking", by: ByQuery = "village") -> dict[str, Any]:
+    sel = _selection(facility_type, category, method, mode)
+    with db.read() as conn:
+        rows = analysis.coverage_rows(conn, sel, by, _suppress(actor))
+        total = analysis.totals(conn, sel, _suppress(actor))
+        fresh = _freshness(conn, sel)
+    return {**sel.describe(), "by": by, "rows": rows, "total": total, "network_status": fresh,
+            "suppressed_below": analysis.SUPPRESS_BELOW}
+
+
+@router.get("/choropleth", summary="各村未覆盖困难群众户数（GeoJSON 面，供专题图）")
+def choropleth(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
+               method: MethodQuery = "euclidean", mode: ModeQuery = "walking") -> Response:
+    sel = _selection(facility_type, category, method, mode)
+    with db.read() as conn:
+        body = analysis.village_choropleth(conn, sel, _suppress(actor))
+    body.update(sel.describe())
+    return Response(json.dumps(body, ensure_ascii=False), media_type=GEOJSON)
+
+
+def _uncovered(db: Any, actor: Actor, sel: Selection, reveal: bool, village: str | None, limit: int | None,
+               offset: int, action: str, **detail: Any) -> dict[str, Any]:
+    spec = _households()
+    if not spec.can_read(actor.roles):
+        raise Forbidden("您无权查看困难群众户名单", "no read permission on households")
+    if reveal and not may_reveal(spec, actor):
+        raise Forbidden("您无权查看困难群众户的完整个人信息", "no reveal permission on households")
+    with db.transaction() as conn:
+        collection = analysis.uncovered_features(conn, sel, spec, masked_expressions(spec, actor, reveal=reveal),
+                                                 visible_rows_sql(spec, actor), village, limit, offset)
+        audit.record(conn, actor, "reveal" if reveal and action != "export" else action, layer=spec.name,
+                     coverage=sel.describe(), village=village, count=collection["numberReturned"],
+                     revealed=reveal, **detail)
+    return collection
+
+
+@router.get("/uncovered", summary="未覆盖困难群众户名单（个案人员；默认脱敏，记入审计）")
+def uncovered(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
+              method: MethodQuery = "euclidean", mode: ModeQuery = "walking", reveal: RevealQuery = False,
+              village: Annotated[str | None, Query(description="村或乡镇代码")] = None,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+    sel = _selection(facility_type, category, method, mode)
+    body = _uncovered(db, actor, sel, reveal, village, limit, offset, "read_personal", page_offset=offset)
+    return Response(json.dumps(body, ensure_ascii=False), media_type=GEOJSON)
+
+
+@router.get("/uncovered/export", summary="导出未覆盖名单 XLSX（默认脱敏，记入审计）", response_class=Response)
+def uncovered_export(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
+                     method: MethodQuery = "euclidean", mode: ModeQuery = "walking", reveal: RevealQuery = False,
+                     village: Annotated[str | None, Query()] = None) -> Response:
+    sel = _selection(facility_type, category, method, mode)
+    collection = _uncovered(db, actor, sel, reveal, village, None, 0, "export", format="xlsx")
+    spec = _households()
+    header, rows = feature_rows(collection, [(f.name, f.label) for f in spec.fields])
+    content = to_xlsx(header, rows, "未覆盖困难群众户")
+    return Response(content, media_type=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="uncovered_households.xlsx"'})
+
+
+@router.get("/export", summary="覆盖率表 XLSX（按村、按乡镇）", response_class=Response)
+def coverage_export(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
+                    method: MethodQuery = "euclidean", mode: ModeQuery = "walking") -> Response:
+    sel = _selection(facility_type, category, method, mode)
+    suppress = _suppress(actor)
+    with db.read() as conn:
+        villages = analysis.coverage_rows(conn, sel, "village", suppress)
+        townships = analysis.coverage_rows(conn, sel, "township", suppress)
+    types = "、".join(radii.TYPE_TITLES[t] for t in sel.facility_types)
+    cats = "、".join(HOUSEHOLD_CATEGORIES[c] for c in sel.categories) or "全部困难群众户"
+    notes = [f"设施类型：{types}", f"救助类别：{cats}", f"方法：{'路网' if sel.method == 'network' else '直线'}",
+             f"小于 {analysis.SUPPRESS_BELOW} 户的格子不显示" if suppress else "未做小格抑制（有权查看困难群众户）"]
+    content = workbook([("按乡镇", COVERAGE_COLUMNS, townships), ("按村", COVERAGE_COLUMNS, villages)], notes)
+    return Response(content, media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="coverage.xlsx"'})
+
+
+@router.post("/suggest", summary="新建设施选址建议（最大覆盖模型 MCLP）")
+def suggest_sites(db: DbDep, actor: CurrentActor,
+                  body: Annotated[dict[str, Any], Body(examples=[{"facility_type": "happiness_home",
+                                                                   "category": "elderly_alone", "k": 3,
+                                                                   "method": "euclidean"}])]) -> dict[str, Any]:
+    with db.transaction() as conn:  # temp tables live for this transaction
+        result = suggest.suggest(conn, body, by_village=not _suppress(actor))
+    return result
+
+
+@router.get("/radii", summary="各类设施默认服务半径及依据")
+def service_radii(actor: CurrentActor) -> list[dict[str, Any]]:
+    return radii.defaults_table()
+
+
+@router.get("/service-areas", summary="设施服务范围（GeoJSON 面）")
+def service_areas(db: DbDep, actor: CurrentActor, facility_type: TypeQuery,
+                  mode: Annotated[Literal["euclidean", "walking", "driving"], Query()] = "euclidean") -> Response:
+    types = radii.parse_types(facility_type)
+    with db.read() as conn:
+        body = conn.execute(text(
+            "SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object("
+            "'type', 'Feature', 'id', sa.facility_layer || '/' || sa.facility_id, "
+            "'geometry', ST_AsGeoJSON(sa.geom, 7, 0)::json, 'properties', json_build_object("
+            "'facility_layer', sa.facility_layer, 'facility_id', sa.facility_id, 'facility_type', sa.facility_type, "
+            "'mode', sa.mode, 'radius_m', sa.radius_m, 'access_m', sa.access_m, 'computed_at', sa.computed_at)) "
+            "ORDER BY sa.facility_layer, sa.facility_id), '[]'::json))::text "
+            "FROM coverage_service_areas sa WHERE sa.facility_type = ANY(:types) AND sa.mode = :mode "
+            "AND sa.geom IS NOT NULL"), {"types": list(types), "mode": mode}).scalar_one()
+        status = refresh.status(conn)
+    return Response(body, media_type=GEOJSON, headers={"X-Coverage-Stale": "true" if status["stale"] else "false"})
+
+
+@router.get("/status", summary="服务范围是否需要重新计算")
+def coverage_status(db: DbDep, actor: CurrentActor) -> dict[str, Any]:
+    with db.read() as conn:
+        return refresh.status(conn)
+
+
+def _refresh(db: Any, force: bool) -> None:
+    with db.transaction() as conn:
+        refresh.refresh(conn, force)
+
+
+@router.post("/refresh", status_code=202, summary="后台重新计算服务范围（直线与路网）")
+def refresh_service_areas(db: DbDep, actor: CurrentActor, background: BackgroundTasks,
+                          force: Annotated[bool, Query()] = False) -> dict[str, Any]:
+    require_admin(actor)
+    background.add_task(_refresh, db, force)
+    return {"status": "scheduled", "force": force}
+
+
+@router.get("/parameters", summary="路网参数（步行、车行速度）")
+def get_parameters(db: DbDep, actor: CurrentActor) -> dict[str, Any]:
+    with db.read() as conn:
+        return refresh.load_params(conn)
+
+
+@router.put("/parameters", summary="修改路网参数（管理员；服务范围随后重算）")
+def put_parameters(db: DbDep, actor: CurrentActor, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    require_admin(actor)
+    with db.transaction() as conn:
+        return refresh.save_params(conn, body, actor)
+
+
+@router.get("/shelters", summary="避难场所容量与服务区人口")
+def shelter_capacity(db: DbDep, actor: CurrentActor) -> dict[str, Any]:
+    with db.read() as conn:
+        rows = shelters.shelter_capacity(conn)
+    return {"rows": rows, "over_capacity": sum(r["over_capacity"] for r in rows), "assumption": shelters.ASSUMPTION}
+
+
+@router.get("/shelters/gaps", summary="无避难场所覆盖的村、无避难场所的乡镇")
+def shelter_gaps(db: DbDep, actor: CurrentActor) -> dict[str, Any]:
+    with db.read() as conn:
+        return shelters.areas_without_shelter(conn)
+
+
+@router.get("/care", summary="养老与福利设施床位、在院人数、入住率")
+def care_occupancy(db: DbDep, actor: CurrentActor,
+                   facility_type: Annotated[str | None, Query()] = None) -> dict[str, Any]:
+    if facility_type is not None and facility_type not in CARE_TYPES:
+        raise InvalidInput(f"没有养老设施类型“{facility_type}”", "unknown care type", field="facility_type")
+    with db.read() as conn:
+        return {"rows": care.facility_occupancy(conn, facility_type)}
+
+
+@router.get("/care/central-support", summary="特困集中供养：各乡镇床位与需求")
+def central_support(db: DbDep, actor: CurrentActor) -> dict[str, Any]:
+    with db.read() as conn:
+        result = care.central_support_by_township(conn)
+    if _suppress(actor):
+        for row in result["rows"]:
+            if 0 < row["demand_households"] < analysis.SUPPRESS_BELOW:
+                row.update(demand_households=None, demand_persons=None, balance=None, short=None, suppressed=True)
+    return result
+
+
+@router.get("/child-welfare/officers", summary="儿童主任、儿童督导员名单（默认脱敏，记入审计）")
+def officers(db: DbDep, actor: CurrentActor, reveal: RevealQuery = False,
+             role: Annotated[Literal["director", "supervisor"] | None, Query()] = None,
+             unit_code: Annotated[str | None, Query()] = None) -> dict[str, Any]:
+    if reveal and not child_welfare.may_reveal(actor):
+        raise Forbidden("您无权查看儿童福利工作人员的完整联系方式", "no reveal permission on officers")
+    with db.transaction() as conn:
+        rows = child_welfare.list_officers(conn, reveal, role, unit_code)
+        audit.record(conn, actor, "reveal" if reveal else "read_personal", layer="child_welfare_officers",
+                     count=len(rows), role=role, unit_code=unit_code)
+    return {"rows": rows, "revealed": reveal}
+
+
+@router.post("/child-welfare/officers", status_code=201, summary="登记儿童主任或儿童督导员")
+def add_officer(db: DbDep, actor: CurrentActor, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    if not child_welfare.WRITE_ROLES & actor.roles:
+        raise Forbidden("只有社会救助经办人员可以登记儿童福利工作人员", "case_worker role required")
+    with db.transaction() as conn:
+        officer_id = child_welfare.create_officer(conn, body, actor)
+        audit.record(conn, actor, "insert", layer="child_welfare_officers", feature_id=officer_id)
+    return {"id": officer_id}
+
+
+@router.delete("/child-welfare/officers/{officer_id}", status_code=204, summary="儿童福利工作人员离任（保留记录）",
+               response_class=Response)
+def retire_officer(officer_id: int, db: DbDep, actor: CurrentActor) -> Response:
+    if not child_welfare.WRITE_ROLES & actor.roles:
+        raise Forbidden("只有社会救助经办人员可以修改儿童福利工作人员", "case_worker role required")
+    with db.transaction() as conn:
+        child_welfare.retire_officer(conn, officer_id, actor)
+        audit.record(conn, actor, "retire", layer="child_welfare_officers", feature_id=officer_id)
+    return Response(status_code=204)
+
+
+@router.get("/child-welfare/gaps", summary="缺儿童主任的村、缺儿童督导员的乡镇（GeoJSON）")
+def child_welfare_gaps(db: DbDep, actor: CurrentActor) -> dict[str, Any]:
+    with db.read() as conn:
+        return child_welfare.gaps(conn)

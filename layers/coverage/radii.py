@@ -1,0 +1,111 @@
+"""Service radii of facility types, with their basis (DOMAIN.md §6), and the facility sources.
+
+A facility's radius is its own ``service_radius_m`` when set (editable per facility), else the
+default of its type below. Types without a default radius serve an administrative unit instead:
+``township`` (its own township; 敬老院 and regional centres "serve their township(s)") or
+``county`` (the whole city). Type codes are those of the facility layers (``SHELTER_TYPES``,
+``CARE_TYPES``); they do not overlap, so a type code names its layer.
+
+>>> source_of("happiness_home").layer, DEFAULTS["happiness_home"].radius_m
+('care_facilities', 1000.0)
+>>> DEFAULTS["nursing_home"].scope, DEFAULTS["welfare_center"].scope
+('township', 'county')
+>>> parse_types("emergency,fixed")
+('emergency', 'fixed')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from layers.errors import InvalidInput
+from layers.facilities import CARE_SERVICE_RADIUS_M, CARE_TYPES, SHELTER_SERVICE_RADIUS_M, SHELTER_TYPES
+
+
+@dataclass(frozen=True)
+class Radius:
+    radius_m: float | None  # None: serves an administrative unit (scope)
+    scope: str  # "radius" | "township" | "county"
+    basis: str
+    mode: str = "walking"  # network mode used by default for this type
+
+
+@dataclass(frozen=True)
+class FacilitySource:
+    layer: str  # table name
+    type_column: str
+    types: dict[str, str]  # code → Chinese title
+    township_columns: tuple[str, ...]  # columns that give the township code, in order
+
+
+SOURCES = (
+    FacilitySource("shelters", "shelter_type", SHELTER_TYPES, ("village_code",)),
+    FacilitySource("care_facilities", "facility_type", CARE_TYPES, ("township_code", "village_code")),
+)
+
+_SHELTER_BASIS = {
+    "emergency": "默认值：紧急避难场所服务半径 500 m（约 10 分钟步行；GB 51143-2015，DOMAIN.md §6）",
+    "fixed": "默认值：固定避难场所服务半径 2,000 m（GB 51143-2015，DOMAIN.md §6）",
+    "central": "默认值：中心避难场所按固定避难场所取 2,000 m（DOMAIN.md §6）",
+}
+_CARE = {
+    "happiness_home": Radius(float(CARE_SERVICE_RADIUS_M["happiness_home"]), "radius",
+                             "默认值：农村幸福院 1,000 m（15 分钟生活圈 ≈ 1 km，GB 50180-2018；DOMAIN.md §6）"),
+    "day_care": Radius(float(CARE_SERVICE_RADIUS_M["day_care"]), "radius",
+                       "默认值：日间照料站 1,000 m（15 分钟生活圈 ≈ 1 km，GB 50180-2018；DOMAIN.md §6）"),
+    "nursing_home": Radius(None, "township", "敬老院服务所在乡镇（DOMAIN.md §6）"),
+    "regional_center": Radius(None, "township", "区域养老服务中心服务所在乡镇（DOMAIN.md §6；跨乡镇服务范围未登记）"),
+    "private_home": Radius(None, "township", "民办养老机构按所在乡镇计（项目默认值，无依据）"),
+    "welfare_center": Radius(None, "county", "社会福利中心服务全市（项目默认值）"),
+    "child_welfare": Radius(None, "county", "儿童福利院服务全市（项目默认值）"),
+}
+DEFAULTS: dict[str, Radius] = {
+    **{code: Radius(float(SHELTER_SERVICE_RADIUS_M[code]), "radius", _SHELTER_BASIS[code]) for code in SHELTER_TYPES},
+    **_CARE,
+}
+TYPE_TITLES = {code: title for source in SOURCES for code, title in source.types.items()}
+
+
+def source_of(facility_type: str) -> FacilitySource:
+    for source in SOURCES:
+        if facility_type in source.types:
+            return source
+    raise InvalidInput(f"没有设施类型“{facility_type}”；可选：{'、'.join(TYPE_TITLES)}",
+                       f"unknown facility type {facility_type!r}", field="facility_type")
+
+
+def parse_types(value: str | None) -> tuple[str, ...]:
+    """Comma-separated facility type codes, each checked; at least one."""
+    types = tuple(dict.fromkeys(t.strip() for t in (value or "").split(",") if t.strip()))
+    if not types:
+        raise InvalidInput("请给出设施类型 facility_type", "facility_type is required", field="facility_type")
+    for t in types:
+        source_of(t)
+    return types
+
+
+def radius_sql(source: FacilitySource, alias: str = "f") -> str:
+    """The effective radius of a facility row (NULL = serves a unit): own value, else the type default."""
+    cases = " ".join(f"WHEN '{code}' THEN {DEFAULTS[code].radius_m!r}" for code in source.types
+                     if DEFAULTS[code].radius_m is not None)
+    return f"coalesce({alias}.service_radius_m, CASE {alias}.{source.type_column} {cases} END)::float8"
+
+
+def scope_sql(source: FacilitySource, alias: str = "f") -> str:
+    """'township' or 'county' for unit-serving types, NULL for radius types."""
+    cases = " ".join(f"WHEN '{code}' THEN '{DEFAULTS[code].scope}'" for code in source.types
+                     if DEFAULTS[code].radius_m is None)
+    return f"(CASE {alias}.{source.type_column} {cases} ELSE NULL END)" if cases else "NULL::text"
+
+
+def township_sql(source: FacilitySource, alias: str = "f") -> str:
+    """The facility's township code: its own columns, else the township polygon containing it."""
+    columns = ", ".join(f"left({alias}.{c}, 9)" for c in source.township_columns)
+    return (f"coalesce({columns}, (SELECT t.code FROM townships t WHERE t.retired_at IS NULL "
+            f"AND ST_Covers(t.geom, {alias}.geom) ORDER BY t.code LIMIT 1))")
+
+
+def defaults_table() -> list[dict[str, object]]:
+    """Every type with its default radius or scope and basis (for the API and the page)."""
+    return [{"facility_type": code, "layer": source_of(code).layer, "title": TYPE_TITLES[code],
+             "radius_m": r.radius_m, "scope": r.scope, "basis": r.basis} for code, r in DEFAULTS.items()]

@@ -1,0 +1,95 @@
+"""What a coverage question selects: facility types, household categories, method and mode.
+
+Builds the SQL pieces every analysis shares: the household filter, the facilities CTE (``fac``:
+layer, id, type, geom 4490, m = geom in EPSG:4550, r = radius or NULL, scope, township) and the
+covered-households CTE (``covered(id)``) of the chosen method. Identifiers come from code (the
+facility sources), values are bound parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from layers.coverage.network import NO_ACCESS_CLASSES
+from layers.coverage.radii import parse_types, radius_sql, scope_sql, source_of, township_sql
+from layers.errors import InvalidInput
+from layers.households import HOUSEHOLD_CATEGORIES
+
+METHODS = ("euclidean", "network")
+MODES = ("walking", "driving")
+
+
+def parse_categories(value: str | None) -> tuple[str, ...]:
+    """Comma-separated household category codes; empty = all assisted households."""
+    cats = tuple(dict.fromkeys(c.strip() for c in (value or "").split(",") if c.strip()))
+    for c in cats:
+        if c not in HOUSEHOLD_CATEGORIES:
+            raise InvalidInput(f"没有救助类别“{c}”；可选：{'、'.join(HOUSEHOLD_CATEGORIES)}",
+                               f"unknown household category {c!r}", field="category")
+    return cats
+
+
+@dataclass(frozen=True)
+class Selection:
+    facility_types: tuple[str, ...]
+    categories: tuple[str, ...] = ()
+    method: str = "euclidean"
+    mode: str = "walking"
+
+    @classmethod
+    def parse(cls, facility_type: str | None, category: str | None = None, method: str = "euclidean",
+              mode: str = "walking") -> Selection:
+        if method not in METHODS:
+            raise InvalidInput("method 应为 euclidean（直线）或 network（路网）", "method must be euclidean|network",
+                               field="method")
+        if mode not in MODES:
+            raise InvalidInput("mode 应为 walking（步行）或 driving（车行）", "mode must be walking|driving",
+                               field="mode")
+        return cls(parse_types(facility_type), parse_categories(category), method, mode)
+
+    def params(self) -> dict[str, Any]:
+        return {"types": list(self.facility_types), "cats": list(self.categories), "mode": self.mode,
+                "no_access": NO_ACCESS_CLASSES}
+
+    def describe(self) -> dict[str, Any]:
+        return {"facility_type": list(self.facility_types), "category": list(self.categories) or None,
+                "method": self.method, "mode": self.mode if self.method == "network" else None}
+
+
+def household_filter(sel: Selection, alias: str = "h") -> str:
+    """Active households of the chosen categories (any of them); no category = all."""
+    where = f"{alias}.retired_at IS NULL"
+    if sel.categories:
+        where += f" AND {alias}.categories::text[] && CAST(:cats AS text[])"
+    return where
+
+
+def facilities_cte(sel: Selection) -> str:
+    """``fac``: the facilities of the chosen types, with radius (NULL = serves a unit) and township."""
+    sources = {source_of(t).layer: source_of(t) for t in sel.facility_types}
+    parts = []
+    for source in sources.values():
+        radius = radius_sql(source)
+        parts.append(
+            f"SELECT '{source.layer}'::text AS layer, f.id, f.{source.type_column}::text AS type, f.geom, "
+            f"ST_Transform(f.geom, 4550) AS m, {radius} AS r, "
+            f"CASE WHEN {radius} IS NULL THEN {scope_sql(source)} END AS scope, {township_sql(source)} AS township "
+            f"FROM {source.layer} f WHERE f.retired_at IS NULL AND f.{source.type_column} = ANY(:types)")
+    return "fac AS MATERIALIZED (" + " UNION ALL ".join(parts) + ")"
+
+
+def unit_covered_sql(sel: Selection) -> str:
+    """Households covered by unit-serving facilities (their township, or the county)."""
+    # uncorrelated sub-selects: a hashed set of townships and a one-time county test, not a scan per household
+    return (f"SELECT h.id FROM households h WHERE {household_filter(sel)} AND ("
+            "left(h.village_code, 9) IN (SELECT fac.township FROM fac WHERE fac.r IS NULL AND fac.scope = 'township') "
+            "OR EXISTS (SELECT 1 FROM fac WHERE fac.r IS NULL AND fac.scope = 'county'))")
+
+
+def covered_ctes(sel: Selection) -> str:
+    """``fac, covered(id)`` for the selection's method (a WITH list without the WITH keyword)."""
+    from layers.coverage import euclidean, network
+
+    module = euclidean if sel.method == "euclidean" else network
+    return f"{facilities_cte(sel)}, covered AS MATERIALIZED ({module.covered_sql(sel)})"

@@ -1,0 +1,149 @@
+"""The coverage API: counts for everyone, household lists for the case office (masked, audited)."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+from sqlalchemy import text
+
+from layers.coverage.refresh import refresh
+from tests.layers.test_coverage_euclidean import VILLAGE, VILLAGE2, add_care, add_household, lonlat, make_units
+from tests.layers.test_coverage_network import river_case
+
+Q = "facility_type=happiness_home&category=elderly_alone"
+
+
+def scene(conn) -> dict[str, int]:
+    make_units(conn)
+    add_care(conn, 0, 0)
+    ids = {"in": add_household(conn, 999, 0), "out": add_household(conn, 1001, 0, name="李四")}
+    ids["child"] = add_household(conn, 1500, 0, name="王五", child=True)
+    for i in range(5):  # a second village with 5 uncovered households: not suppressed
+        add_household(conn, 3000 + i, 0, name="赵六", village=VILLAGE2)
+    return ids
+
+
+def audits(conn, action: str) -> int:
+    return conn.execute(text("SELECT count(*) FROM audit_log WHERE action = :a AND layer = 'households'"),
+                        {"a": action}).scalar_one()
+
+
+def test_coverage_rows_for_every_role_small_cells_suppressed(conn, client, client_as):
+    scene(conn)
+    body = client_as("case_worker").get(f"/api/coverage?{Q}&by=village").json()
+    rows = {r["code"]: r for r in body["rows"]}
+    assert {k: rows[VILLAGE][k] for k in ("households", "covered", "rate")} == {"households": 3, "covered": 1,
+                                                                              "rate": 0.3333}
+    viewer = {r["code"]: r for r in client_as("viewer").get(f"/api/coverage?{Q}").json()["rows"]}
+    assert viewer[VILLAGE]["households"] is None and viewer[VILLAGE]["suppressed"]
+    assert viewer[VILLAGE2]["uncovered"] == 5 and viewer[VILLAGE2]["rate"] == 0.0
+    township = client.get(f"/api/coverage?{Q}&by=township").json()
+    assert township["total"]["households"] == 8 and township["total"]["covered"] == 1
+    assert client.get("/api/coverage?facility_type=hospital").status_code == 422
+    assert client.get(f"/api/coverage?{Q}&method=crow").status_code == 422
+
+
+def test_uncovered_list_masked_audited_and_only_for_the_case_office(conn, client_as):
+    ids = scene(conn)
+    worker = client_as("case_worker")
+    before = audits(conn, "read_personal")
+    response = worker.get(f"/api/coverage/uncovered?{Q}")
+    assert response.status_code == 200
+    features = response.json()["features"]
+    found = {f["id"] for f in features}
+    assert ids["out"] in found and ids["child"] in found and ids["in"] not in found
+    names = {f["properties"]["head_name"] for f in features}
+    assert names == {"李*", "王*", "赵*"}
+    assert all(f["properties"]["phone"] == "138****5678" for f in features)
+    assert "id_number_cipher" not in features[0]["properties"]
+    assert audits(conn, "read_personal") == before + 1
+    revealed = worker.get(f"/api/coverage/uncovered?{Q}&reveal=true&village={VILLAGE}").json()["features"]
+    assert {f["properties"]["head_name"] for f in revealed} == {"李四", "王五"}
+    assert audits(conn, "reveal") >= 1
+    for role in ("viewer", "funeral_planner", "place_names_editor"):
+        assert client_as(role).get(f"/api/coverage/uncovered?{Q}").status_code == 403
+
+
+def test_children_households_hidden_from_roles_the_layer_says(conn, client):
+    ids = scene(conn)  # admin may read households but is not in the layer's reveal roles for children
+    found = {f["id"] for f in client.get(f"/api/coverage/uncovered?{Q}").json()["features"]}
+    assert ids["out"] in found and ids["child"] not in found
+
+
+def test_exports_xlsx(conn, client_as):
+    scene(conn)
+    worker = client_as("case_worker")
+    response = worker.get(f"/api/coverage/export?{Q}")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["按乡镇", "按村", "说明"]
+    assert [c.value for c in book["按村"][1]][:6] == ["区划代码", "名称", "困难群众户数", "已覆盖", "未覆盖", "覆盖率"]
+    before = audits(conn, "export")
+    listing = worker.get(f"/api/coverage/uncovered/export?{Q}")
+    sheet = load_workbook(io.BytesIO(listing.content)).active
+    names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(names) == sorted(["李*", "王*"] + ["赵*"] * 5)
+    assert audits(conn, "export") == before + 1
+    assert client_as("viewer").get(f"/api/coverage/uncovered/export?{Q}").status_code == 403
+
+
+def test_choropleth_and_service_areas(conn, client_as):
+    scene(conn)
+    refresh(conn, force=True)
+    viewer = client_as("viewer")
+    body = viewer.get(f"/api/coverage/choropleth?{Q}").json()
+    props = {f["id"]: f["properties"] for f in body["features"]}
+    assert props[VILLAGE2]["uncovered"] == 5 and props[VILLAGE]["uncovered"] is None
+    assert body["features"][0]["geometry"]["type"] == "MultiPolygon"
+    areas = viewer.get("/api/coverage/service-areas?facility_type=happiness_home").json()
+    assert len(areas["features"]) == 1 and areas["features"][0]["properties"]["radius_m"] == 1000.0
+
+
+def test_network_method_over_http(conn, client_as):
+    ids = river_case(conn)
+    refresh(conn, force=True)
+    worker = client_as("case_worker")
+    body = worker.get("/api/coverage?facility_type=happiness_home&method=network&by=township").json()
+    assert body["total"]["covered"] == 1 and body["network_status"]["stale"] is False
+    listed = {f["id"] for f in worker.get("/api/coverage/uncovered?facility_type=happiness_home&method=network")
+              .json()["features"]}
+    assert listed == {ids["across"]}
+
+
+def test_suggest_over_http(conn, client_as):
+    make_units(conn)
+    for i in range(6):
+        add_household(conn, 5000, i * 3.0)
+    points = [list(lonlat(0, 0)), list(lonlat(5200, 0))]
+    response = client_as("viewer").post("/api/coverage/suggest", json={"facility_type": "happiness_home", "k": 1,
+                                                                       "method": "euclidean", "points": points})
+    assert response.status_code == 200, response.text
+    site = response.json()["sites"][0]
+    assert site["candidate_id"] == 2 and site["newly_covered"] == 6 and "newly_covered_by_village" not in site
+    assert client_as("viewer").post("/api/coverage/suggest", json={"facility_type": "happiness_home"}
+                                    ).status_code == 422
+
+
+def test_refresh_parameters_and_officers_permissions(conn, client, client_as):
+    assert client_as("viewer").post("/api/coverage/refresh").status_code == 403
+    assert client.post("/api/coverage/refresh?force=true").status_code == 202
+    assert client.get("/api/coverage/status").json()["stale"] is False
+    assert client_as("viewer").put("/api/coverage/parameters", json={"walking": {"speed_kmh": 5}}).status_code == 403
+    params = client.put("/api/coverage/parameters", json={"walking": {"speed_kmh": 5}}).json()
+    assert params["walking"]["speed_kmh"] == 5 and params["driving"]["speed_kmh"] == 30.0
+    assert "coverage_parameters" in client.get("/api/coverage/status").json()["dirty"]
+    assert client.put("/api/coverage/parameters", json={"walking": {"speed_kmh": -1}}).status_code == 422
+    make_units(conn)
+    officer = {"role": "director", "unit_code": VILLAGE, "name": "赵敏", "phone": "13912345678"}
+    assert client_as("viewer").post("/api/coverage/child-welfare/officers", json=officer).status_code == 403
+    created = client_as("case_worker").post("/api/coverage/child-welfare/officers", json=officer)
+    assert created.status_code == 201
+    listed = client_as("viewer").get("/api/coverage/child-welfare/officers").json()["rows"]
+    assert listed[0]["name"] == "赵*"
+    assert client_as("viewer").get("/api/coverage/child-welfare/officers?reveal=true").status_code == 403
+    gaps = client_as("viewer").get("/api/coverage/child-welfare/gaps").json()
+    assert gaps["villages"]["missing"] == 1 and gaps["townships"]["missing"] == 1
+    officer_id = created.json()["id"]
+    assert client_as("case_worker").delete(f"/api/coverage/child-welfare/officers/{officer_id}").status_code == 204
+    assert client.get("/api/coverage/child-welfare/gaps").json()["villages"]["missing"] == 2

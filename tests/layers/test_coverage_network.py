@@ -1,0 +1,97 @@
+"""Network coverage on hand-made roads: a river with no bridge nearby makes the way round ~10 km.
+
+West road x = 0 and east road x = 400 m run north from y = 0 to y = 5,000 m and meet only at the
+top: between them (the river) there is no bridge. A 幸福院 20 m west of the west road at y = 50;
+a household 20 m east of the east road (440 m away in a straight line, ≈ 10.3 km by road) and
+one beside the west road 750 m further north (≈ 790 m by road).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from layers.coverage.refresh import refresh, status
+from layers.coverage.selection import Selection
+from tests.layers.test_coverage_euclidean import add_care, add_household, covered_ids, make_units, origin_xy
+
+
+def line_sql(*points: tuple[float, float]) -> str:
+    x, y = origin_xy()
+    coords = ", ".join(f"{x + dx!r} {y + dy!r}" for dx, dy in points)
+    return f"ST_Multi(ST_Transform(ST_GeomFromText('LINESTRING({coords})', 4550), 4490))"
+
+
+def add_road(conn, *points: tuple[float, float], road_class: str = "township") -> int:
+    return conn.execute(text(f"INSERT INTO roads (name, road_class, geom) VALUES ('测试路', :c, {line_sql(*points)}) "
+                             "RETURNING id"), {"c": road_class}).scalar_one()
+
+
+def river_case(conn) -> dict[str, int]:
+    make_units(conn)
+    add_road(conn, (0, 0), (0, 5000))
+    add_road(conn, (0, 5000), (400, 5000))
+    add_road(conn, (400, 5000), (400, 0))
+    facility = add_care(conn, -20, 50)
+    across = add_household(conn, 420, 50, name="河东")
+    along = add_household(conn, -20, 800, name="路西")
+    return {"facility": facility, "across": across, "along": along}
+
+
+def test_river_without_bridge_network_much_longer_than_straight_line(conn):
+    ids = river_case(conn)
+    refresh(conn, force=True)
+    euclidean = covered_ids(conn, Selection.parse("happiness_home"))
+    walking = covered_ids(conn, Selection.parse("happiness_home", method="network", mode="walking"))
+    assert {ids["across"], ids["along"]} <= euclidean
+    assert ids["along"] in walking and ids["across"] not in walking
+    area = conn.execute(text("SELECT access_m, edge_fraction, ST_Area(ST_Transform(geom, 4550)) FROM "
+                             "coverage_service_areas WHERE facility_id = :id AND mode = 'walking'"),
+                        {"id": ids["facility"]}).one()
+    assert abs(area[0] - 20.0) < 1e-6
+    assert 0 < area[2] < 1000 * 250  # a corridor along the west road, not a disc
+
+
+def test_a_bridge_brings_the_household_in(conn):
+    ids = river_case(conn)
+    add_road(conn, (0, 60), (400, 60))  # a footbridge 10 m north of both
+    refresh(conn, force=True)
+    walking = covered_ids(conn, Selection.parse("happiness_home", method="network", mode="walking"))
+    assert ids["across"] in walking  # 20 + 10 + 400 + 10 + 20 = 460 m
+
+
+def test_network_distance_exactness_at_the_radius(conn):
+    """Along one straight road: facility on the road, households 999 m and 1,001 m along it, 0 m off."""
+    make_units(conn)
+    add_road(conn, (0, -3000), (0, 3000))
+    add_care(conn, 0, 0)
+    inside = add_household(conn, 0, 999)
+    outside = add_household(conn, 0, -1001)
+    refresh(conn, force=True)
+    walking = covered_ids(conn, Selection.parse("happiness_home", method="network"))
+    assert inside in walking and outside not in walking
+
+
+def test_walkers_do_not_use_expressways(conn):
+    make_units(conn)
+    add_road(conn, (0, 0), (0, 900), road_class="expressway")
+    add_road(conn, (0, 900), (0, 1000))
+    add_road(conn, (0, -100), (0, 0))
+    add_care(conn, 5, -20)
+    far = add_household(conn, 5, 950)  # driving 5 + 20 + 900 + 50 + 5 = 980 m
+    refresh(conn, force=True)
+    assert far in covered_ids(conn, Selection.parse("happiness_home", method="network", mode="driving"))
+    assert far not in covered_ids(conn, Selection.parse("happiness_home", method="network", mode="walking"))
+
+
+def test_dirty_markers_follow_edits_and_refresh_clears_them(conn):
+    river_case(conn)
+    refresh(conn, force=True)
+    assert status(conn)["dirty"] == {}
+    add_care(conn, 100, 100, name="新幸福院")
+    assert set(status(conn)["dirty"]) == {"care_facilities"}
+    detail = refresh(conn)
+    assert detail["status"] == "refreshed" and "edges" not in detail and "care_facilities" in detail
+    assert refresh(conn) == {"status": "clean"}
+    add_road(conn, (0, 60), (400, 60))
+    assert set(status(conn)["dirty"]) == {"roads"}
+    assert "edges" in refresh(conn)
