@@ -34,10 +34,15 @@ PAGE_TITLE = "海城民政一张图"
 # EPSG:4550 CGCS2000 / 3-degree Gauss-Kruger CM 123E (DOMAIN.md §2), for proj4js in the browser
 EPSG_4550 = "+proj=tmerc +lat_0=0 +lon_0=123 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs +type=crs"
 
-# categorical colours (ColorBrewer Set1/Dark2 mix): distinguishable on white and on imagery
-PALETTE = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#1b9e77",
-           "#666666", "#d95f02")
-OWN_JS = ("hc-core.js", "hc-layers.js", "hc-edit.js", "hc-tools.js", "hc-app.js")
+# categorical colours (Tableau 10): ten hues that stay apart on white, on imagery and as 3-px dots;
+# the first one is a calm blue, so the most common category does not paint the county red
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+           "#9c755f", "#79706e")
+OWN_JS = ("hc-core.js", "hc-style.js", "hc-layers.js", "hc-edit.js", "hc-tools.js", "hc-search.js", "hc-app.js")
+# labels of administrative units (polygons of the first theme): by rank in the theme, the zoom from
+# which names are shown; ``style.label_min_zoom`` of a layer overrides it
+LABEL_MIN_ZOOM = (0, 12)
+LABEL_MAX_ZOOM = 18
 OWN_CSS = ("hc-map.css",)
 
 
@@ -117,11 +122,20 @@ HC.start({{ this._parent.get_name() }}, {{ this.config|tojson }});
 def category_field(layer: dict[str, Any]) -> dict[str, Any] | None:
     """The field whose values get their own colours: ``style.category_field``, else the first required
     field with choices, else the first with choices.
+
+    None when the registry style says so (``category_field`` given but empty) or when the layer is
+    drawn as outlines only (polygons with ``fillOpacity`` 0, e.g. administrative units): its colour and
+    weight are the registry's, a category colour would break the line hierarchy.
     """
     fields = layer.get("fields") or []
-    wanted = (layer.get("style") or {}).get("category_field")
+    style = layer.get("style") or {}
+    wanted = style.get("category_field")
+    if "category_field" in style and not wanted:
+        return None
     if wanted:
         return next((f for f in fields if f["name"] == wanted), None)
+    if "Polygon" in layer.get("geometry_type", "") and style.get("fillOpacity") == 0:
+        return None
     with_choices = [f for f in fields if f.get("choices")]
     return next((f for f in with_choices if f.get("required")), with_choices[0] if with_choices else None)
 
@@ -132,9 +146,12 @@ def layer_style(layer: dict[str, Any]) -> dict[str, Any]:
     >>> s = layer_style({"geometry_type": "Point", "style": {"color": "#123456"},
     ...                  "fields": [{"name": "k", "label": "类", "choices": {"a": "甲", "b": "乙"}}]})
     >>> s["field"], [c["label"] for c in s["categories"]], s["categories"][0]["color"]
-    ('k', ['甲', '乙'], '#e41a1c')
+    ('k', ['甲', '乙'], '#4e79a7')
     >>> layer_style({"geometry_type": "Point", "style": {}, "fields": []})["categories"]
     []
+    >>> layer_style({"geometry_type": "MultiPolygon", "style": {"color": "#555555", "fillOpacity": 0},
+    ...              "fields": [{"name": "k", "label": "类", "choices": {"a": "甲"}}]})["field"] is None
+    True
     """
     style = dict(layer.get("style") or {})
     field = category_field(layer)
@@ -149,14 +166,34 @@ def layer_style(layer: dict[str, Any]) -> dict[str, Any]:
             if line:  # the first classes (expressway, national road …) are drawn heavier
                 entry["weight"] = max(1.0, base_weight + 2 - i * 0.75)
             categories.append(entry)
-    return {"base": style, "field": field["name"] if field else None, "array": bool(field and field.get("array")),
-            "categories": categories}
+    array = bool(field and field.get("array"))
+    note = f"颜色按第一个{field['label']}" if field and array else None
+    return {"base": style, "field": field["name"] if field else None, "array": array,
+            "categories": categories, "legendNote": note}
+
+
+def label_zooms(layers: Sequence[dict[str, Any]], admin_theme: str | None) -> dict[str, list[int]]:
+    """Layer name → [min, max] zoom of its name labels: polygons of the first theme (administrative
+    units), the coarser the earlier (townships at county scale, villages from z12).
+
+    >>> label_zooms([{"name": "a", "theme": "T", "geometry_type": "MultiPolygon", "style": {}},
+    ...              {"name": "b", "theme": "T", "geometry_type": "MultiPolygon", "style": {}},
+    ...              {"name": "c", "theme": "U", "geometry_type": "Point", "style": {}}], "T")
+    {'a': [0, 18], 'b': [12, 18]}
+    """
+    out: dict[str, list[int]] = {}
+    units = [layer for layer in layers if layer["theme"] == admin_theme and "Polygon" in layer["geometry_type"]]
+    for rank, layer in enumerate(units):
+        default = LABEL_MIN_ZOOM[min(rank, len(LABEL_MIN_ZOOM) - 1)]
+        out[layer["name"]] = [int((layer.get("style") or {}).get("label_min_zoom", default)), LABEL_MAX_ZOOM]
+    return out
 
 
 def map_config(layers: Sequence[dict[str, Any]], settings: MapSettings, themes: Sequence[str],
                user: str | None = None) -> dict[str, Any]:
     """Everything the scripts need to start, as JSON: metadata only, never features."""
     readable = [layer for layer in layers if layer.get("permissions", {}).get("read")]
+    labels = label_zooms(readable, themes[0] if themes else None)
     out_layers = []
     for layer in readable:
         out_layers.append({
@@ -165,7 +202,8 @@ def map_config(layers: Sequence[dict[str, Any]], settings: MapSettings, themes: 
             "write": bool(layer.get("permissions", {}).get("write")), "title_field": layer.get("title_field"),
             "fields": [{k: f.get(k) for k in ("name", "label", "choices", "unit", "array")}
                        for f in layer.get("fields") or []],
-            "style": layer_style(layer),
+            "style": layer_style(layer), "personal": bool(layer.get("personal")),
+            "labels": labels.get(layer["name"]),
         })
     used = [t for t in themes if any(layer["theme"] == t for layer in out_layers)]
     used += sorted({layer["theme"] for layer in out_layers} - set(used))
@@ -175,6 +213,8 @@ def map_config(layers: Sequence[dict[str, Any]], settings: MapSettings, themes: 
         "center": [settings.center_lat, settings.center_lon], "zoom": settings.zoom, "maxZoom": settings.max_zoom,
         "debounceMs": settings.bbox_debounce_ms, "bboxLimit": settings.bbox_limit,
         "api": "/api/layers", "tiles": "/tiles", "featurePage": "/features", "epsg4550": EPSG_4550,
+        "search": {"api": "/api/place-names/search", "layer": "place_names", "field": "name"},
+        "demoSource": "demo", "demoLabel": "示例数据",
     }
 
 
@@ -200,6 +240,7 @@ def render_feature_page(layer: dict[str, Any], feature_id: int, settings: MapSet
                         "style": layer_style(layer), "geometry_type": layer["geometry_type"],
                         "title_field": layer.get("title_field")},
               "id": feature_id, "api": "/api/layers", "maxZoom": settings.max_zoom,
+              "demoSource": "demo", "demoLabel": "示例数据",
               "basemaps": settings.basemaps(), "basemap": settings.default_basemap(), "epsg4550": EPSG_4550}
     css = [f"{VENDOR_URL}/leaflet/leaflet.css", static_url("css/hc-map.css")]
     js = [f"{VENDOR_URL}/leaflet/leaflet.js", f"{VENDOR_URL}/proj4/proj4.js", static_url("js/hc-core.js"),

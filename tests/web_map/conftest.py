@@ -1,8 +1,11 @@
 """Fixtures for the browser tests: a database of their own, a real uvicorn server, Chromium.
 
 The browser tests commit rows, so they get a separate database (``gis_browser``) on the session's
-throwaway cluster; the other tests keep an empty main test database. Sign-in is not what these
-tests are about: the acting user is an administrator (dependency override).
+throwaway cluster; the other tests keep an empty main test database. Nothing is overridden: the
+server signs people in as in production, one account per role named after it (password
+``tests.conftest.PASSWORD``), and every page is opened by a browser that signed in through the
+real login page (``as_role("funeral_planner")``: an HttpOnly session cookie and the CSRF cookie).
+The ``api`` client (seeding, checking) uses an administrator's Bearer token.
 """
 
 from __future__ import annotations
@@ -16,17 +19,16 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from fastapi import Request
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from gis_server.accounts.service import create_user
 from gis_server.app import create_app
 from gis_server.cluster import EXTENSIONS
-from gis_server.deps import get_current_actor
 from gis_server.migrate import upgrade
 from gis_server.settings import PROJECT_ROOT, Settings
-from layers.features import Actor
-from layers.roles import ADMIN
+from layers.roles import ALL_ROLES
+from tests.conftest import PASSWORD
 from tests.utils.database import free_port
 from web_map.assets import install
 from web_map.settings import MapSettings
@@ -53,14 +55,15 @@ def browser_database_url(database_url: str) -> Iterator[str]:
             conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
     engine.dispose()
     upgrade(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:  # one account per role, named after it
+        for role in sorted(ALL_ROLES):
+            create_user(conn, role, PASSWORD, [role])
+    engine.dispose()
     yield url
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{BROWSER_DB}" WITH (FORCE)'))
     admin.dispose()
-
-
-def _admin(request: Request) -> Actor:
-    return Actor("浏览器测试", frozenset({ADMIN}), request.client.host if request.client else None)
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +71,6 @@ def live_server(browser_database_url: str) -> Iterator[str]:
     """The app on a free port of 127.0.0.1, in a thread, until the session ends."""
     install()  # the vendor folder (fast when current)
     app = create_app(Settings(environment="test", database_url=browser_database_url, _env_file=None))
-    app.dependency_overrides[get_current_actor] = _admin
     app.state.map_settings = MapSettings(_env_file=None, basemap="none", tianditu_key=None, xyz_url=None)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -84,10 +86,26 @@ def live_server(browser_database_url: str) -> Iterator[str]:
     thread.join(10)
 
 
+def token(base: str, username: str) -> dict[str, str]:
+    """Bearer headers for ``username`` (POST /api/auth/token)."""
+    response = httpx.post(f"{base}/api/auth/token", data={"username": username, "password": PASSWORD}, timeout=20)
+    assert response.status_code == 200, response.text
+    return {"Authorization": "Bearer " + response.json()["access_token"]}
+
+
 @pytest.fixture(scope="session")
 def api(live_server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server, timeout=20) as client:
+    """The API as the administrator (Bearer token): seeds and checks what the pages did."""
+    with httpx.Client(base_url=live_server, timeout=20, headers=token(live_server, "admin")) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def browser_db(browser_database_url: str) -> Iterator[Any]:
+    """An engine on gis_browser, for what the API cannot do (e.g. mark a row as demo data)."""
+    engine = create_engine(browser_database_url)
+    yield engine
+    engine.dispose()
 
 
 def _create(api: httpx.Client, layer: str, geometry: dict[str, Any], **properties: Any) -> int:
@@ -134,6 +152,13 @@ def seed(api: httpx.Client) -> dict[str, int]:
                          road_class="national"),
         "households": _create(api, "households", _pt(lon - 0.002, lat + 0.001), head_name="示例户",
                               categories=["dibao"]),
+        # a household with a child under 14: only the case office may see it, on any map
+        "child_household": _create(api, "households", _pt(lon + 0.0015, lat + 0.0025), head_name="儿童户",
+                                   categories=["left_behind_child"], has_child_under_14=True),
+        # features that scenarios change for good (retire/restore, reshape), apart from the others
+        "grave_to_retire": _create(api, "scattered_graves", _pt(lon - 0.006, lat - 0.006)),
+        "cemetery_to_reshape": _create(api, "cemeteries", _square(lon - 0.012, lat + 0.004, 0.004),
+                                       name="待改形公墓", cemetery_type="village_public", status="planned"),
     }
     ids["boundary_markers"] = _create(api, "boundary_markers", _pt(lon, lat + 0.01), line_id=ids["boundary_lines"],
                                       number="001", marker_type="single")
@@ -141,18 +166,16 @@ def seed(api: httpx.Client) -> dict[str, int]:
 
 
 @pytest.fixture(scope="session")
-def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (make system-packages)")
     OUTPUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
-            args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 800}, locale="zh-CN")
-        yield context
-        context.close()
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
 
 
 class PageWatch:
@@ -184,10 +207,66 @@ class PageWatch:
         assert self.external == [], self.external
 
 
+def new_context(browser: Any, **options: Any) -> Any:
+    options.setdefault("viewport", {"width": 1280, "height": 800})
+    return browser.new_context(locale="zh-CN", **options)
+
+
+def sign_in(page: Any, base: str, username: str, password: str = PASSWORD, next_path: str = "/") -> None:
+    """Through the login page, as a person does; ends on ``next_path``."""
+    page.goto(f"{base}/login?next={next_path}")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#submit")
+    page.wait_for_url(f"{base}{next_path}")
+
+
+class Roles:
+    """Browser contexts signed in through the login page, one per role (and viewport), kept for the session."""
+
+    def __init__(self, browser: Any, base: str):
+        self.browser, self.base = browser, base
+        self.contexts: dict[tuple[str, str], Any] = {}
+        self.pages: list[PageWatch] = []
+
+    def page(self, role: str, viewport: tuple[int, int] = (1280, 800)) -> PageWatch:
+        key = (role, "x".join(map(str, viewport)))
+        if key not in self.contexts:
+            context = new_context(self.browser, viewport={"width": viewport[0], "height": viewport[1]},
+                                  has_touch=viewport[0] < 700)
+            page = context.new_page()
+            sign_in(page, self.base, role)
+            page.close()
+            self.contexts[key] = context
+        watch = PageWatch(self.contexts[key].new_page(), self.base)
+        self.pages.append(watch)
+        return watch
+
+    def close_pages(self) -> None:
+        for watch in self.pages:
+            watch.page.close()
+        self.pages.clear()
+
+
+@pytest.fixture(scope="session")
+def roles(browser: Any, live_server: str, seed: dict[str, int]) -> Iterator[Roles]:
+    out = Roles(browser, live_server)
+    yield out
+    for context in out.contexts.values():
+        context.close()
+
+
 @pytest.fixture
-def web(browser_context: Any, live_server: str, seed: dict[str, int]) -> Iterator[PageWatch]:
-    page = browser_context.new_page()
-    watch = PageWatch(page, live_server)
-    yield watch
-    page.close()
-    watch.assert_clean()
+def as_role(roles: Roles) -> Iterator[Any]:
+    """``as_role("viewer")`` → a fresh page of a browser signed in as viewer; checked clean afterwards."""
+    yield roles.page
+    pages = list(roles.pages)
+    roles.close_pages()
+    for watch in pages:
+        watch.assert_clean()
+
+
+@pytest.fixture
+def web(as_role: Any) -> PageWatch:
+    """A page signed in as the administrator (reads and writes every layer)."""
+    return as_role("admin")

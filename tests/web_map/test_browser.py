@@ -1,10 +1,14 @@
 """The map in Chromium: loads clean, every theme draws, edit and reload, the 412 dialog, drawing.
 
-Each scenario saves a screenshot under test-output/browser/. Every test also asserts (in the
-``web`` fixture) zero JS errors and zero requests that leave 127.0.0.1.
+Every page is signed in through the login page (``web`` = admin, ``as_role(role)`` = that role), so
+writes from the page also prove the session cookie + CSRF header work. Each scenario saves a
+screenshot under test-output/browser/. Every test also asserts zero JS errors and zero requests
+that leave 127.0.0.1.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import httpx
 import pytest
@@ -60,7 +64,15 @@ def test_each_theme_toggles_and_draws(web: PageWatch, theme: str) -> None:
     assert drawn(web, theme) == 0
 
 
-def test_edit_feature_and_reload(web: PageWatch, api: httpx.Client, seed: dict[str, int]) -> None:
+def click_at(web: PageWatch, lon: float, lat: float) -> None:
+    """A real mouse click where (lon, lat) is on the map now."""
+    point = web.page.evaluate("ll => { const p = HC.map.latLngToContainerPoint(ll); return [p.x, p.y]; }", [lat, lon])
+    box = web.page.locator(".folium-map").bounding_box()
+    web.page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+
+
+def test_edit_feature_and_reload(as_role: Any, api: httpx.Client, seed: dict[str, int]) -> None:
+    web = as_role("case_worker")  # care facilities are written by the case office
     web.open()
     zoom_to(web)
     show_theme(web, "养老与福利设施")
@@ -72,8 +84,7 @@ def test_edit_feature_and_reload(web: PageWatch, api: httpx.Client, seed: dict[s
     web.page.click('.hc-edit-dialog button[data-action="save"]')
     web.page.wait_for_selector(".hc-toast-ok")
     web.shot("03-edit-saved")
-    web.page.reload()
-    web.page.wait_for_function("window.HC && HC.ready === true")
+    web.open()
     zoom_to(web)
     show_theme(web, "养老与福利设施")
     open_popup(web, "care_facilities")
@@ -154,10 +165,25 @@ def test_vector_tile_popup(web: PageWatch) -> None:
     web.open()
     zoom_to(web, 16)
     show_theme(web, "困难群众户")
-    point = web.page.evaluate("ll => { const p = HC.map.latLngToContainerPoint(ll); return [p.x, p.y]; }",
-                              [LAT + 0.001, LON - 0.002])
-    box = web.page.locator(".folium-map").bounding_box()
-    web.page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    click_at(web, LON - 0.002, LAT + 0.001)
     web.page.wait_for_selector(".hc-popup")
     assert "困难群众户" in web.page.locator(".hc-popup").inner_text()
     web.shot("09-vector-tile-popup")
+
+
+def test_edit_scattered_grave_as_funeral_planner(as_role: Any, api: httpx.Client, seed: dict[str, int]) -> None:
+    """A vector-tile feature edited from its popup by the role that owns the layer (cookie + CSRF)."""
+    web = as_role("funeral_planner")
+    web.open()
+    zoom_to(web, 16)
+    show_theme(web, "公墓与散坟")
+    click_at(web, LON + 0.002, LAT - 0.004)
+    web.page.wait_for_selector('.hc-popup button[data-act="edit"]')
+    web.page.click('.hc-popup button[data-act="edit"]')
+    web.page.fill('.hc-edit-dialog input[name="grave_count"]', "3")
+    web.page.fill('.hc-edit-dialog input[name="__reason"]', "现场核实")
+    web.page.click('.hc-edit-dialog button[data-action="save"]')
+    web.page.wait_for_selector(".hc-toast-ok")
+    web.shot("10-edit-grave-funeral-planner")
+    saved = api.get(f"/api/layers/scattered_graves/features/{seed['scattered_graves']}").json()["properties"]
+    assert saved["grave_count"] == 3 and saved["updated_by"] == "funeral_planner"

@@ -10,9 +10,13 @@
     HC.tools.init(map, config);
     HC.layers.init(map, config);
     HC.edit.init(map, config);
+    HC.search.init(map, config);
     var panel = document.getElementById('hc-panel');
     var toggle = document.getElementById('hc-btn-layers');
-    toggle.addEventListener('click', function () { panel.classList.toggle('hc-open'); });
+    toggle.addEventListener('click', function () {
+      panel.classList.toggle('hc-open');
+      toggle.setAttribute('aria-expanded', panel.classList.contains('hc-open') ? 'true' : 'false');
+    });
     document.querySelectorAll('[data-close]').forEach(function (b) {
       b.addEventListener('click', function () { document.getElementById(b.dataset.close).classList.remove('hc-open'); });
     });

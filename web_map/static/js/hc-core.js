@@ -59,8 +59,10 @@
       var parse = response.status !== 204 && type.indexOf('json') >= 0 ? response.json() : Promise.resolve(null);
       return parse.then(function (data) {
         var result = {ok: response.ok, status: response.status, etag: response.headers.get('ETag'), data: data};
-        if (response.status === 401) { HC.toast('登录已失效，请重新登录。', 'error', '/login?next=' +
-          encodeURIComponent(location.pathname)); }
+        if (response.status === 401) {
+          HC.signedOut = true;  // this message stays until the person signs in again
+          HC.toast('登录已失效，请重新登录。', 'error', '/login?next=' + encodeURIComponent(location.pathname));
+        }
         return result;
       });
     });
@@ -73,13 +75,13 @@
   var toastTimer = null;
   HC.toast = function (text, kind, link) {
     var box = document.getElementById('hc-toast');
-    if (!box) { return; }
+    if (!box || (HC.signedOut && !link)) { return; }
     box.className = 'hc-toast hc-toast-' + (kind || 'info');
     box.textContent = text;
     if (link) { box.appendChild(HC.el('a', {href: link, text: ' 去登录'})); }
     box.hidden = false;
     clearTimeout(toastTimer);
-    toastTimer = setTimeout(function () { box.hidden = true; }, kind === 'error' ? 8000 : 3500);
+    if (!link) { toastTimer = setTimeout(function () { box.hidden = true; }, kind === 'error' ? 8000 : 3500); }
   };
 
   /* A modal dialog: HC.dialog.open('标题', node, [{text, primary, onclick}]) */

@@ -315,7 +315,7 @@
   HC.edit = {
     init: function (theMap, config) {
       map = theMap; cfg = config;
-      map.createPane('hc-edit').style.zIndex = 620;
+      map.createPane('hc-edit').style.zIndex = 450;  // above the layers, below Geoman's vertex markers (600)
       errorLayer = L.layerGroup().addTo(map);
       if (map.pm) {
         map.pm.setLang('zh');

@@ -1,4 +1,5 @@
-/* 海城民政一张图 — the feature page: attributes with Chinese labels, a small map, the history list.
+/* 海城民政一张图 — the feature page: attributes with Chinese labels (and 示例数据 for demo rows), a small
+ * map, the history (who, when, why) with a restore button per version for those who may write.
  * Everything is fetched from the API at run time. */
 (function () {
   'use strict';
@@ -7,21 +8,29 @@
   var base = cfg.api + '/' + encodeURIComponent(cfg.layer.name);
   var url = base + '/features/' + cfg.id;
   var status = document.getElementById('hc-feature-status');
+  var smallMapObject = null;
 
-  function attributes(described, feature) {
+  function attributes(described, properties, retired) {
     var body = document.querySelector('#hc-attrs tbody');
     body.innerHTML = '';
     described.fields.forEach(function (f) {
       body.appendChild(HC.el('tr', {'data-field': f.name}, [HC.el('th', {text: f.label}),
-        HC.el('td', {text: HC.format(f, feature.properties[f.name])})]));
+        HC.el('td', {text: HC.format(f, properties[f.name])})]));
     });
-    var t = cfg.layer.title_field && feature.properties[cfg.layer.title_field];
-    document.getElementById('hc-feature-title').textContent = (t || cfg.layer.title + ' ' + cfg.id);
+    var t = cfg.layer.title_field && properties[cfg.layer.title_field];
+    var heading = document.getElementById('hc-feature-title');
+    heading.textContent = (t || cfg.layer.title + ' ' + cfg.id);
+    if (properties.source === cfg.demoSource) {
+      heading.appendChild(HC.el('span', {'class': 'hc-demo', text: cfg.demoLabel,
+        title: '演示用的合成数据，不是真实记录'}));
+    }
+    if (retired) { heading.appendChild(HC.el('span', {'class': 'hc-retired', text: '已注销'})); }
     document.title = (t || cfg.id) + ' — ' + cfg.layer.title;
   }
 
   function smallMap(geometry) {
-    var map = L.map('hc-small-map', {maxZoom: cfg.maxZoom, attributionControl: false});
+    if (smallMapObject) { smallMapObject.remove(); }
+    var map = smallMapObject = L.map('hc-small-map', {maxZoom: cfg.maxZoom, attributionControl: false});
     var layers = HC.basemapLayers(map, cfg.basemaps);
     if (layers[cfg.basemap]) { layers[cfg.basemap].addTo(map); }
     var kind = /Point/.test(geometry.type) ? 'point' : /Line/.test(geometry.type) ? 'line' : 'polygon';
@@ -34,34 +43,59 @@
       c.lat.toFixed(6) + '°' + (xy ? ' ｜ EPSG:4550 X ' + xy[0].toFixed(2) + ' Y ' + xy[1].toFixed(2) : '');
   }
 
+  function restore(version, current) {
+    var reason = window.prompt('恢复至第 ' + version + ' 版的原因（写入历史，可不填）', '') || '';
+    HC.request('POST', url + '/restore' + (reason ? '?reason=' + encodeURIComponent(reason) : ''),
+      {body: {version: version}, etag: '"' + current + '"'}).then(function (r) {
+      if (r.ok) { HC.toast('已恢复至第 ' + version + ' 版', 'ok'); load(); }
+      else if (r.status === 412) { HC.toast('此要素已被他人修改，已重新加载', 'error'); load(); }
+      else { HC.toast(HC.message(r), 'error'); }
+    });
+  }
+
   function history(described, versions) {
     var labels = {geometry: '图形'};
     described.fields.forEach(function (f) { labels[f.name] = f.label; });
     var list = document.getElementById('hc-history');
+    list.innerHTML = '';
+    var current = versions[versions.length - 1];
     versions.slice().reverse().forEach(function (v) {
       var fields = v.changed_fields.map(function (n) { return labels[n] || n; }).join('、');
-      list.appendChild(HC.el('li', {}, [HC.el('strong', {text: '第 ' + v.version + ' 版 ' + v.operation_title}),
-        ' ' + v.changed_at.slice(0, 19).replace('T', ' ') + ' ' + (v.changed_by || ''),
-        v.reason ? HC.el('div', {text: '原因：' + v.reason}) : null,
-        fields ? HC.el('div', {'class': 'hc-muted', text: '修改：' + fields}) : null]));
+      var item = HC.el('li', {'data-version': v.version, 'data-operation': v.operation}, [
+        HC.el('div', {'class': 'hc-history-head'}, [
+          HC.el('strong', {text: '第 ' + v.version + ' 版 ' + v.operation_title}),
+          HC.el('span', {'class': 'hc-history-when', text: v.changed_at.slice(0, 19).replace('T', ' ')}),
+          HC.el('span', {'class': 'hc-history-who', text: v.changed_by || '（未记录）'})]),
+        HC.el('div', {'class': 'hc-history-why', text: '原因：' + (v.reason || '（未填写）')}),
+        fields ? HC.el('div', {'class': 'hc-muted', text: '修改：' + fields}) : null]);
+      if (cfg.layer.write && v.version !== current.version && v.operation !== 'retire') {
+        item.appendChild(HC.el('button', {type: 'button', 'data-restore': v.version, text: '恢复此版',
+          onclick: function () { restore(v.version, current.version); }}));
+      }
+      list.appendChild(item);
     });
-    return versions[versions.length - 1];
+    return current;
   }
 
-  Promise.all([HC.describe(cfg.api, cfg.layer.name), HC.request('GET', url), HC.request('GET', url + '/history')])
-    .then(function (all) {
+  function load() {
+    return Promise.all([HC.describe(cfg.api, cfg.layer.name), HC.request('GET', url),
+      HC.request('GET', url + '/history')]).then(function (all) {
       var described = all[0], feature = all[1], hist = all[2];
-      var last = hist.ok ? history(described, hist.data.versions) : null;
+      var last = hist.ok && hist.data.versions.length ? history(described, hist.data.versions) : null;
       if (feature.ok) {
         status.textContent = '当前为第 ' + feature.data.properties.version + ' 版';
-        attributes(described, feature.data);
+        attributes(described, feature.data.properties, false);
         smallMap(feature.data.geometry);
       } else if (last) {
         status.textContent = HC.message(feature);
-        attributes(described, {properties: last.properties});
+        attributes(described, last.properties, last.operation === 'retire');
         if (last.geometry) { smallMap(last.geometry); }
       } else {
         status.textContent = HC.message(feature);
       }
+      document.body.setAttribute('data-loaded', String(Date.now()));
     }).catch(function (e) { status.textContent = '加载失败：' + e.message; });
+  }
+
+  load();
 })();

@@ -7,7 +7,16 @@
   var entries = {};
   /* VectorGrid 1.3 with Leaflet 1.9: its canvas click calls the removed DomEvent.fakeStop (VectorGrid
    * PR #288), and Leaflet asks a clicked point symbol for a latlng it does not have. Fire the click
-   * ourselves with the mouse position; while a tool is active the click goes to the map. */
+   * ourselves with the mouse position; while a tool is active the click goes to the map. A click on an
+   * empty part of a tile goes on to whatever is drawn below it (a GeoJSON polygon, another tile). */
+  function clickBelow(canvas, e) {
+    canvas.style.pointerEvents = 'none';
+    var below = document.elementFromPoint(e.clientX, e.clientY);
+    canvas.style.pointerEvents = '';
+    if (!below || below === canvas || below.classList.contains('leaflet-container')) { return false; }
+    below.dispatchEvent(new MouseEvent(e.type, e));
+    return true;
+  }
   if (window.L && L.Canvas && L.Canvas.Tile) {
     L.Canvas.Tile.include({_onClick: function (e) {
       var point = this._map.mouseEventToLayerPoint(e).subtract(this.getOffset()), clicked = null;
@@ -15,47 +24,30 @@
         var l = this._layers[id];
         if (l.options.interactive && l._containsPoint(point) && !this._map._draggableMoved(l)) { clicked = l; }
       }
-      if (!clicked || HC.mode) { return; }
+      if (HC.mode) { return; }
+      if (!clicked) { if (e.type === 'click' && clickBelow(this._container, e)) { L.DomEvent.stop(e); } return; }
       L.DomEvent.stop(e);
       clicked.fire(e.type, {latlng: this._map.mouseEventToLatLng(e), originalEvent: e}, true);
     }});
   }
 
-  var PANES = {polygon: 410, line: 420, point: 430};
-  function kind(geometryType) {
-    if (/Point/.test(geometryType)) { return 'point'; }
-    if (/LineString/.test(geometryType)) { return 'line'; }
-    if (/Polygon/.test(geometryType)) { return 'polygon'; }
-    return 'point';
+  /* VectorGrid 1.3 calls a style function with (properties, zoom) only, not the geometry dimension its
+   * docs promise: without it every point was styled as a polygon (10-px circles). Hand the dimension
+   * over as a property. */
+  if (window.L && L.VectorGrid && L.VectorGrid.Protobuf) {
+    var tilePromise = L.VectorGrid.Protobuf.prototype._getVectorTilePromise;
+    L.VectorGrid.Protobuf.include({_getVectorTilePromise: function () {
+      return tilePromise.apply(this, arguments).then(function (json) {
+        Object.keys(json.layers || {}).forEach(function (name) {
+          (json.layers[name].features || []).forEach(function (f) { f.properties.__dim = f.type; });
+        });
+        return json;
+      });
+    }});
   }
 
-  function category(layer, props) {
-    var s = layer.style, value = s.field ? props[s.field] : null;
-    if (Array.isArray(value)) { value = value[0]; }
-    if (typeof value === 'string' && value.indexOf(',') >= 0) { value = value.split(',')[0]; }
-    for (var i = 0; i < s.categories.length; i++) {
-      if (s.categories[i].value === value) { return s.categories[i]; }
-    }
-    return null;
-  }
-
-  /* Leaflet path options for a feature of `layer` with properties `props` ('k' = geometry kind). */
-  function pathStyle(layer, props, k) {
-    var base = layer.style.base, cat = category(layer, props || {});
-    var color = cat ? cat.color : (base.color || '#3388ff');
-    if (k === 'point') {
-      return {radius: (base.radius || 5) + (layer.large ? 0 : 1), color: '#ffffff', weight: 1, fill: true,
-        fillColor: color, fillOpacity: 0.9};
-    }
-    if (k === 'line') {
-      return {color: color, weight: cat && cat.weight ? cat.weight : (base.weight || 2),
-        dashArray: base.dashArray || null, opacity: 0.9};
-    }
-    var fillOpacity = base.fillOpacity === undefined ? 0.25 : base.fillOpacity;
-    return {color: cat ? color : (base.color || color), weight: base.weight || 1, fill: true, fillColor: color,
-      fillOpacity: fillOpacity, dashArray: base.dashArray || null};
-  }
-  HC.pathStyle = pathStyle;
+  var PANES = {polygon: 410, line: 420, point: 430, label: 440};  // zones under lines under points, names on top
+  var kind = HC.style.kind, pathStyle = HC.style.pathStyle;
 
   function title(layer, props, id) {
     var t = layer.title_field && props[layer.title_field];
@@ -78,17 +70,24 @@
         '<button type="button" data-act="history">历史</button>' +
         '<button type="button" data-act="retire" class="hc-danger">注销</button>';
     }
+    var demo = props.source === cfg.demoSource ? ' <span class="hc-demo">' + HC.esc(cfg.demoLabel) + '</span>' : '';
     return '<div class="hc-popup" data-layer="' + HC.esc(layer.name) + '" data-id="' + id + '">' +
-      '<h3>' + HC.esc(title(layer, props, id)) + '</h3><p class="hc-muted">' + HC.esc(layer.title) + '</p>' +
+      '<h3>' + HC.esc(title(layer, props, id)) + demo + '</h3><p class="hc-muted">' + HC.esc(layer.title) + '</p>' +
       '<table>' + rows + '</table><div class="hc-popup-actions">' + actions + '</div></div>';
   }
 
+  /* The popup shows the feature as the API has it now (tiles carry only key fields, and may be older);
+   * if that read fails, what the map already has. */
   function openPopup(layer, id, props, latlng) {
-    HC.describe(cfg.api, layer.name).then(function (d) { return d.fields; }, function () { return []; })
-      .then(function (fields) {
-        L.popup({maxWidth: 320, autoPanPaddingTopLeft: [10, 60]}).setLatLng(latlng)
-          .setContent(popupHtml(layer, id, props, fields)).openOn(map);
-      });
+    var url = cfg.api + '/' + encodeURIComponent(layer.name) + '/features/' + id;
+    Promise.all([
+      HC.describe(cfg.api, layer.name).then(function (d) { return d.fields; }, function () { return []; }),
+      HC.request('GET', url).then(function (r) { return r.ok ? r.data.properties : props; },
+        function () { return props; })
+    ]).then(function (all) {
+      L.popup({maxWidth: 320, autoPanPaddingTopLeft: [10, 60]}).setLatLng(latlng)
+        .setContent(popupHtml(layer, id, all[1] || props, all[0])).openOn(map);
+    });
   }
 
   function bboxParam() {
@@ -102,10 +101,10 @@
     var layer = entry.cfg, k = kind(layer.geometry_type), pane = layer.theme === cfg.themes[0] ? 'hc-admin' : 'hc-' + k;
     return L.geoJSON(null, {
       pane: pane,
-      style: function (f) { return L.extend(pathStyle(layer, f.properties, kind(f.geometry.type)),
+      style: function (f) { return L.extend(pathStyle(layer, f.properties, kind(f.geometry.type), map.getZoom()),
         {className: 'hc-f hc-f-' + layer.name}); },
       pointToLayer: function (f, latlng) {
-        return L.circleMarker(latlng, L.extend(pathStyle(layer, f.properties, 'point'),
+        return L.circleMarker(latlng, L.extend(pathStyle(layer, f.properties, 'point', map.getZoom()),
           {pane: 'hc-point', className: 'hc-f hc-f-' + layer.name}));
       },
       onEachFeature: function (f, l) {
@@ -130,6 +129,7 @@
       if (!r.ok) { HC.toast('加载“' + entry.cfg.title + '”失败：' + HC.message(r), 'error'); return; }
       entry.leaflet.clearLayers();
       entry.leaflet.addData(r.data);
+      if (entry.labels) { entry.labels.update(r.data); }
       entry.count = r.data.numberReturned;
       entry.truncated = r.data.numberMatched > r.data.numberReturned;
       note(entry, entry.truncated ? '仅显示 ' + r.data.numberReturned + ' / ' + r.data.numberMatched + '，请放大' :
@@ -141,8 +141,10 @@
 
   function makeTiles(entry) {
     var layer = entry.cfg, styles = {};
-    styles[layer.name] = function (props, zoom, dimension) {
-      return pathStyle(layer, props, dimension === 1 ? 'point' : dimension === 2 ? 'line' : 'polygon');
+    styles[layer.name] = function (props, zoom) {
+      var dim = props.__dim;
+      return pathStyle(layer, props, dim === 1 ? 'point' : dim === 2 ? 'line' : dim === 3 ? 'polygon' :
+        kind(layer.geometry_type), zoom);
     };
     var vg = L.vectorGrid.protobuf(cfg.tiles + '/' + encodeURIComponent(layer.name) + '/{z}/{x}/{y}.pbf?v={rev}', {
       rev: 0, vectorTileLayerStyles: styles, interactive: true, maxNativeZoom: cfg.maxZoom,
@@ -153,7 +155,8 @@
       var props = e.layer.properties || {};
       openPopup(layer, props.id, props, e.latlng);
     });
-    vg.on('load', function () { note(entry, '矢量切片'); });
+    vg.on('loading', function () { entry.loading = true; });
+    vg.on('load', function () { entry.loading = false; note(entry, '矢量切片'); });
     return vg;
   }
 
@@ -169,10 +172,13 @@
     if (on) {
       entry.leaflet = entry.leaflet || (entry.cfg.large ? makeTiles(entry) : makeGeoJson(entry));
       entry.leaflet.addTo(map);
+      if (entry.labels) { entry.labels.show(true); }
       if (!entry.cfg.large) { loadBbox(entry); }
     } else {
       if (entry.abort) { entry.abort.abort(); }
+      entry.loading = false;
       map.removeLayer(entry.leaflet);
+      if (entry.labels) { entry.labels.show(false); }
       note(entry, '');
     }
     var box = document.querySelector('input[data-layer="' + name + '"]');
@@ -189,15 +195,7 @@
     });
   }
 
-  function swatch(layer, cat) {
-    var s = pathStyle(layer, cat ? (function () { var p = {}; p[layer.style.field] = cat.value; return p; })() : {},
-      kind(layer.geometry_type));
-    var k = kind(layer.geometry_type);
-    var css = k === 'line' ? 'border-top:' + Math.max(2, s.weight) + 'px ' + (s.dashArray ? 'dashed ' : 'solid ') +
-      s.color + ';height:0;margin-top:7px' : 'background:' + (s.fillColor || s.color) +
-      (s.fillOpacity === 0 ? ';background:transparent' : '') + ';border:2px solid ' + s.color;
-    return HC.el('span', {'class': 'hc-swatch hc-swatch-' + k, style: css});
-  }
+  var swatch = HC.style.swatch;
 
   function buildControl() {
     var list = document.getElementById('hc-layer-list');
@@ -216,9 +214,11 @@
         var item = HC.el('div', {'class': 'hc-layer'}, [HC.el('label', {}, [box, swatch(layer, null), layer.title,
           HC.el('small', {'data-note': layer.name, 'class': 'hc-muted'})])]);
         if (layer.style.categories.length) {
-          item.appendChild(HC.el('ul', {'class': 'hc-legend'}, layer.style.categories.map(function (c) {
-            return HC.el('li', {}, [swatch(layer, c), c.label]);
-          })));
+          if (layer.style.legendNote) {
+            item.appendChild(HC.el('div', {'class': 'hc-legend-note', text: layer.style.legendNote}));
+          }
+          item.appendChild(HC.el('ul', {'class': 'hc-legend', 'data-legend': layer.name},
+            layer.style.categories.map(function (c) { return HC.el('li', {}, [swatch(layer, c), c.label]); })));
         }
         group.appendChild(item);
       });
@@ -231,10 +231,21 @@
       map = theMap; cfg = config;
       map.createPane('hc-admin').style.zIndex = 350;
       Object.keys(PANES).forEach(function (k) { map.createPane('hc-' + k).style.zIndex = PANES[k]; });
-      cfg.layers.forEach(function (layer) { entries[layer.name] = {cfg: layer, visible: false}; });
-      buildControl();
+      map.getPane('hc-label').style.pointerEvents = 'none';
       cfg.layers.forEach(function (layer) {
-        if (cfg.visibleThemes.indexOf(layer.theme) >= 0) { setVisible(layer.name, true); }
+        entries[layer.name] = {cfg: layer, visible: false, labels: layer.labels ? HC.style.Labels(map, layer) : null};
+      });
+      buildControl();
+      cfg.layers.forEach(function (layer) {  // layers with personal data are never on by default
+        if (cfg.visibleThemes.indexOf(layer.theme) >= 0 && !layer.personal) { setVisible(layer.name, true); }
+      });
+      map.on('zoomend', function () {  // point sizes follow the zoom; labels appear at their scale
+        Object.keys(entries).forEach(function (name) {
+          var e = entries[name];
+          if (!e.visible) { return; }
+          if (!e.cfg.large && kind(e.cfg.geometry_type) === 'point') { e.leaflet.setStyle(e.leaflet.options.style); }
+          if (e.labels) { e.labels.sync(); }
+        });
       });
       map.on('moveend', HC.debounce(function () {
         Object.keys(entries).forEach(function (name) {
@@ -270,6 +281,11 @@
       return n;
     },
     leafletLayer: function (name) { return entries[name] && entries[name].leaflet; },
+    /* visible layers still loading (GeoJSON requests or vector tiles): 0 = the map is fully drawn */
+    pending: function () {
+      return Object.keys(entries).filter(function (n) { return entries[n].visible && entries[n].loading; }).length;
+    },
+    labels: function (name) { return entries[name] && entries[name].labels ? entries[name].labels.count() : 0; },
     kind: kind
   };
 })();

@@ -1,0 +1,104 @@
+/* 海城民政一张图 — find a place name and zoom to it (search box in the top bar).
+ *
+ * Asks the gazetteer search (GET /api/place-names/search?q=: Chinese, pinyin, initials, other names);
+ * when that does not answer 200 (an older server without it), falls back to the generic feature API
+ * with an exact name (GET /api/layers/place_names/features?name=). A chosen result is fetched with its
+ * geometry, the map zooms to it and marks it. */
+(function () {
+  'use strict';
+  var HC = window.HC = window.HC || {};
+  var map, cfg, hits, list, input, seq = 0;
+
+  function featuresUrl(q) {
+    return cfg.api + '/' + encodeURIComponent(cfg.search.layer) + '/features?' + encodeURIComponent(cfg.search.field) +
+      '=' + encodeURIComponent(q) + '&limit=10';
+  }
+
+  /* → Promise of {via: 'search'|'features', items: [{id, name, detail, feature?}]} */
+  function find(q) {
+    return HC.request('GET', cfg.search.api + '?q=' + encodeURIComponent(q) + '&limit=10').then(function (r) {
+      if (r.status === 200 && r.data && Array.isArray(r.data.items)) {
+        return {via: 'search', items: r.data.items.map(function (i) {
+          return {id: i.id, name: i.name, detail: [i.class_title, i.township_name, i.status_title, i.note]
+            .filter(Boolean).join(' · ')};
+        })};
+      }
+      return HC.request('GET', featuresUrl(q)).then(function (f) {
+        if (!f.ok) { throw new Error(HC.message(f)); }
+        return {via: 'features', items: f.data.features.map(function (feature) {
+          return {id: feature.id, name: feature.properties[cfg.search.field], detail: '', feature: feature};
+        })};
+      });
+    });
+  }
+
+  function close() { list.hidden = true; list.innerHTML = ''; }
+
+  /* Zoom to one result and mark it. */
+  function show(item) {
+    close();
+    var got = item.feature ? Promise.resolve({ok: true, data: item.feature}) :
+      HC.request('GET', cfg.api + '/' + encodeURIComponent(cfg.search.layer) + '/features/' + item.id);
+    return got.then(function (r) {
+      if (!r.ok || !r.data.geometry) { HC.toast(HC.message(r, '找不到该地名的位置'), 'error'); return; }
+      hits.clearLayers();
+      var shape = L.geoJSON(r.data.geometry, {
+        style: function () { return {color: '#ff3d00', weight: 4, fill: false, className: 'hc-search-hit'}; },
+        pointToLayer: function (f, latlng) {
+          return L.circleMarker(latlng, {radius: 12, color: '#ff3d00', weight: 3, fill: false,
+            className: 'hc-search-hit'});
+        }}).addTo(hits);
+      var bounds = shape.getBounds();
+      if (/Point/.test(r.data.geometry.type)) { map.setView(bounds.getCenter(), Math.max(map.getZoom(), 15)); }
+      else { map.fitBounds(bounds, {maxZoom: 16, padding: [30, 30]}); }
+      shape.bindTooltip(HC.esc(item.name), {permanent: true, direction: 'top', className: 'hc-search-tip',
+        offset: [0, -10]}).openTooltip(bounds.getCenter());
+      HC.search.last = {id: item.id, name: item.name, center: bounds.getCenter(), zoom: map.getZoom()};
+    });
+  }
+
+  function render(q, result) {
+    list.innerHTML = '';
+    if (!result.items.length) {
+      list.appendChild(HC.el('li', {'class': 'hc-search-empty', text: '没有找到“' + q + '”' +
+        (result.via === 'features' ? '（请输入完整的标准名称）' : '')}));
+    }
+    result.items.forEach(function (item) {
+      list.appendChild(HC.el('li', {role: 'option', 'data-id': item.id, tabindex: 0,
+        onclick: function () { show(item); },
+        onkeydown: function (e) { if (e.key === 'Enter') { show(item); } }},
+      [HC.el('strong', {text: item.name}), item.detail ? HC.el('small', {text: ' ' + item.detail}) : null]));
+    });
+    list.hidden = false;
+  }
+
+  function submit(event) {
+    if (event) { event.preventDefault(); }
+    var q = input.value.trim();
+    if (!q) { close(); return Promise.resolve(); }
+    var mine = ++seq;
+    return find(q).then(function (result) {
+      if (mine !== seq) { return; }
+      HC.search.via = result.via;
+      if (result.items.length === 1) { render(q, result); return show(result.items[0]); }
+      render(q, result);
+    }).catch(function (e) { HC.toast('查找失败：' + e.message, 'error'); });
+  }
+
+  HC.search = {
+    init: function (theMap, config) {
+      map = theMap; cfg = config;
+      var form = document.getElementById('hc-search');
+      list = document.getElementById('hc-search-results');
+      input = document.getElementById('hc-search-input');
+      if (!form || !cfg.search) { return; }
+      hits = L.layerGroup().addTo(map);
+      form.addEventListener('submit', submit);
+      input.addEventListener('search', function () { if (!input.value) { close(); hits.clearLayers(); } });
+      document.addEventListener('keydown', function (e) { if (e.key === 'Escape') { close(); } });
+      map.on('click', close);
+    },
+    find: find,
+    show: show
+  };
+})();
