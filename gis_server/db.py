@@ -9,6 +9,11 @@ from sqlalchemy import Connection, Engine, create_engine
 
 from gis_server.settings import Settings
 
+# Per-session settings of the service's connections: JIT makes PostGIS queries slower
+# (ENVIRONMENT.md; also off on the embedded server), and parallel workers cost more to start
+# than a 1,000-feature page takes to build.
+SESSION_OPTIONS = "-c jit=off -c max_parallel_workers_per_gather=0"
+
 
 def make_engine(settings: Settings) -> Engine:
     return create_engine(
@@ -17,8 +22,7 @@ def make_engine(settings: Settings) -> Engine:
         max_overflow=settings.db_max_overflow,
         # no pre-ping round trip on every checkout: stale connections are recycled instead
         pool_recycle=1800,
-        # JIT makes PostGIS queries slower (ENVIRONMENT.md); also set on the embedded server
-        connect_args={"options": "-c jit=off"},
+        connect_args={"options": SESSION_OPTIONS},
     )
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import shapely
+from psycopg.adapt import Loader
+from psycopg.types.string import TextLoader
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -118,9 +120,25 @@ def _filter_sql(spec: LayerSpec, query: ListQuery, params: dict[str, Any]) -> st
 
 # --- reading ---------------------------------------------------------------------------------
 
+class Utf8Bytes(Loader):
+    """Keep a text value as the UTF-8 bytes PostgreSQL sent (no decode here, no encode for HTTP)."""
+
+    def load(self, data: Any) -> bytes:
+        return bytes(data)
+
+
+def _scalar_bytes(conn: Connection, sql: str, params: dict[str, Any]) -> bytes:
+    raw = conn.connection.driver_connection
+    raw.adapters.register_loader("text", Utf8Bytes)  # cursors copy the connection's loaders
+    try:
+        return conn.execute(text(sql), params).scalar_one()
+    finally:
+        raw.adapters.register_loader("text", TextLoader)
+
+
 def list_features(conn: Connection, spec: LayerSpec, query: ListQuery,
-                  expressions: dict[str, str] | None = None) -> str:
-    """A GeoJSON FeatureCollection (text) with ``numberMatched``/``numberReturned``."""
+                  expressions: dict[str, str] | None = None) -> bytes:
+    """A GeoJSON FeatureCollection (UTF-8 bytes) with ``numberMatched``/``numberReturned``."""
     params: dict[str, Any] = {"limit": query.limit, "offset": query.offset}  # limit None = all
     where = _filter_sql(spec, query, params)
     table = q(spec.table.name)
@@ -136,7 +154,7 @@ def list_features(conn: Connection, spec: LayerSpec, query: ListQuery,
                                       ORDER BY {_sort_sql(spec, query.sort, 'p')}), '')
                || ']}}'
         FROM page p"""
-    return conn.execute(text(sql), params).scalar_one()
+    return _scalar_bytes(conn, sql, params)
 
 
 def get_feature(conn: Connection, spec: LayerSpec, feature_id: int,

@@ -180,13 +180,13 @@ def export(
     _require_read(spec, actor)
     query = list_query(request, spec, actor, bbox, None, 0, sort)
     with db.transaction() as conn:
-        text_body = list_features(conn, spec, query, masked_expressions(spec, actor))
-        collection = json.loads(text_body)
+        body = list_features(conn, spec, query, masked_expressions(spec, actor))
+        collection = json.loads(body)
         audit.record(conn, actor, "export", layer=spec.name, format=format, count=collection["numberReturned"],
                      bbox=bbox)
     filename = f"{spec.name}.{format}"
     if format == "geojson":
-        content = text_body.encode()
+        content = body
     else:
         header, rows = feature_rows(collection, [(f.name, f.label) for f in spec.fields])
         content = to_csv(header, rows) if format == "csv" else to_xlsx(header, rows, spec.title)
