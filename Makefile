@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CLI := $(VENV)/bin/haicheng-gis
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install db serve stop lint format assets system-packages bench clean-db revision
+.PHONY: demo test install db serve stop lint format assets system-packages test-packages apt-packages bench revision
 
 ## Python environment (re-installed when pyproject.toml changes)
 $(STAMP): pyproject.toml
@@ -15,19 +15,29 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) assets
+install: $(STAMP) assets system-packages
 
 ## Front-end libraries from the npm registry into web_map/static/vendor (ignored by git)
 assets: $(STAMP)
 	$(PY) -m web_map.assets
 
-## Debian packages the tests need besides PostGIS (which `db up` installs itself): Chromium
+## Debian packages the service and tests need besides PostgreSQL/PostGIS/pgRouting (which `db up`
+## installs itself): Chromium for browser tests, CJK and Latin fonts for PDFs, poppler to read PDFs back
+RUNTIME_PACKAGES := fonts-wqy-zenhei fonts-dejavu-core
+TEST_PACKAGES := chromium poppler-utils
 system-packages:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(RUNTIME_PACKAGES)"
+
+test-packages:
+	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(TEST_PACKAGES)"
+
+apt-packages:
+	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing chromium and fonts with apt …"; \
-	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-zenhei >/dev/null; \
-	  else echo "Browser tests need Chromium: sudo apt-get install -y chromium fonts-wqy-zenhei"; exit 1; fi; \
+	    echo "Installing $$missing with apt …"; \
+	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
+	  else echo "Missing Debian packages: sudo apt-get install -y $$missing"; exit 1; fi; \
 	fi
 
 ## Everything: database, schema, demo data, server in the background at http://127.0.0.1:8000
@@ -40,7 +50,7 @@ demo: install
 	$(CLI) serve --detach
 
 ## The whole test suite (starts its own throwaway PostGIS)
-test: install system-packages
+test: install test-packages
 	$(PY) -m pytest -q
 
 db: $(STAMP)

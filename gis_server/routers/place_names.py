@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gis_server.accounts import audit
 from gis_server.deps import CurrentActor, DbDep, SettingsDep
 from gis_server.routers.features import IfMatch, expected_version
+from importers.documents import Document, to_pdf
 from importers.place_names import commit_import, dry_run
 from importers.tabular import safe_cell, to_csv, to_xlsx
 from layers.catalog import registry
@@ -97,6 +98,11 @@ def _feature(conn: Any, place_id: int) -> Response:
     return Response(body, media_type=GEOJSON, headers={"ETag": f'"{version}"'})
 
 
+def _pdf(doc: Document, filename: str) -> Response:
+    return Response(to_pdf(doc), media_type="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename=\"{filename}.pdf\""})
+
+
 def _file(header: list[str], rows: list[list[Any]], fmt: str, title: str, filename: str) -> Response:
     rows = [[safe_cell(v) for v in row] for row in rows]
     content = to_csv(header, rows) if fmt == "csv" else to_xlsx(header, rows, title)
@@ -139,28 +145,44 @@ def sign_mismatches(db: DbDep, actor: CurrentActor,
     return {"total": len(items), "items": items}
 
 
-@router.get("/directory", summary="地名录（按乡镇、类别，按拼音排序；JSON / CSV / XLSX）", response_model=None)
+@router.get("/directory", summary="地名录（按乡镇、类别，按拼音排序；JSON / CSV / XLSX / PDF）", response_model=None)
 def directory(db: DbDep, actor: CurrentActor,
               township_code: Annotated[str | None, Query(max_length=9)] = None,
               class_code: Annotated[str | None, Query(max_length=5)] = None,
               include_historical: bool = False,
-              format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json") -> Any:
+              format: Annotated[Literal["json", "csv", "xlsx", "pdf"], Query()] = "json") -> Any:
     with db.read() as conn:
         rows = publication.directory_rows(conn, township_code, class_code, include_historical)
     if format == "json":
         return {"total": len(rows), "columns": dict(publication.DIRECTORY_COLUMNS), "items": rows}
+    if format == "pdf":
+        return _pdf(publication.directory_document(rows, township_code, class_code), "place_name_directory")
     header, values = publication.table(rows, publication.DIRECTORY_COLUMNS)
     return _file(header, values, format, "地名录", "place_name_directory")
 
 
-@router.get("/announcement", summary="地名公告（期间内批准的命名、更名；JSON / CSV / XLSX）", response_model=None)
+@router.get("/dictionary.pdf", summary="地名词典（名称、拼音、类别、位置、含义、历史沿革；PDF）",
+            response_class=Response)
+def dictionary(db: DbDep, actor: CurrentActor,
+               township: Annotated[str | None, Query(max_length=9, description="乡镇（街道）代码")] = None,
+               class_code: Annotated[str | None, Query(max_length=5, description="类别代码（可只给前缀）")] = None,
+               include_historical: bool = False) -> Response:
+    with db.read() as conn:
+        rows = publication.directory_rows(conn, township, class_code, include_historical)
+        variants = publication.variants_by_place(conn, [r["id"] for r in rows])
+    return _pdf(publication.dictionary_document(rows, variants, township, class_code), "place_name_dictionary")
+
+
+@router.get("/announcement", summary="地名公告（期间内批准的命名、更名；JSON / CSV / XLSX / PDF）", response_model=None)
 def announcement(db: DbDep, actor: CurrentActor, start: date, end: date,
-                 format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json") -> Any:
+                 format: Annotated[Literal["json", "csv", "xlsx", "pdf"], Query()] = "json") -> Any:
     with db.read() as conn:
         rows = publication.announcement_rows(conn, start, end)
     if format == "json":
         return {"text": publication.announcement_text(rows, start, end),
                 "columns": dict(publication.ANNOUNCEMENT_COLUMNS), "items": rows}
+    if format == "pdf":
+        return _pdf(publication.announcement_document(rows, start, end), f"place_name_announcement_{start}_{end}")
     header, values = publication.table(rows, publication.ANNOUNCEMENT_COLUMNS)
     return _file(header, values, format, "地名公告", f"place_name_announcement_{start}_{end}")
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, BackgroundTasks, Body, Query, Request, Response
 from gis_server.accounts import audit
 from gis_server.deps import CurrentActor, DbDep, SettingsDep
 from gis_server.routers.features import IfMatch, expected_version
+from importers.documents import to_html, to_pdf
 from importers.tabular import safe_cell, to_xlsx
 from layers.catalog import registry
 from layers.errors import Forbidden, InvalidInput
@@ -20,6 +21,8 @@ from layers.geometry import validate_geometry
 from layers.roles import ADMIN, FUNERAL_PLANNER
 from layers.siting import candidates, coverage, graves, rules, suitable
 from layers.siting.check import SITE_TYPES, check_site
+from layers.siting.report import build_site_report
+from layers.siting.report_map import site_map
 
 router = APIRouter(prefix="/api/siting", tags=["公墓选址 siting"])
 
@@ -28,6 +31,9 @@ VersionQuery = Annotated[int | None, Query(description="规则集版本（默认
 VillageQuery = Annotated[str | None, Query(description="村（社区）区划代码")]
 TownshipQuery = Annotated[str | None, Query(description="乡镇（街道）区划代码")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ReportFormat = Literal["pdf", "html"]
+# the HTML report is one standalone page: it may load nothing but its own inline images and style
+HTML_HEADERS = {"Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"}
 
 
 def require_planner(actor: Actor) -> None:
@@ -126,6 +132,29 @@ def check(db: DbDep, actor: CurrentActor, settings: SettingsDep,
         return check_site(conn, geom, rule_set)
 
 
+def _report_response(report: dict[str, Any], map_png: bytes, fmt: str, filename: str, checker: str | None = None,
+                     candidate: dict[str, Any] | None = None) -> Response:
+    doc = build_site_report(report, map_png, checker=checker, candidate=candidate)
+    if fmt == "html":
+        return Response(to_html(doc), media_type="text/html; charset=utf-8", headers=HTML_HEADERS)
+    return Response(to_pdf(doc), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}.pdf"'})
+
+
+@router.post("/report.{fmt}", summary="选址合规检查报告（PDF / 独立 HTML 页面，含示意图）", response_class=Response)
+def check_report(fmt: ReportFormat, db: DbDep, actor: CurrentActor, settings: SettingsDep,
+                 body: Annotated[Any, Body(examples=[{"geometry": {"type": "Point", "coordinates": [122.75, 40.85]}}])]
+                 ) -> Response:
+    body = _object(body)
+    geom = site_geometry(body, settings)
+    with db.read() as conn:
+        rule_set = rules.get_rule_set(conn, _int_or_none(body.get("rule_set"), "rule_set"),
+                                      _int_or_none(body.get("rule_set_version"), "rule_set_version"))
+        report = check_site(conn, geom, rule_set)
+        map_png = site_map(conn, report)
+    return _report_response(report, map_png, fmt, "site_check_report", checker=actor.name)
+
+
 # --- candidate sites -------------------------------------------------------------------------
 
 @router.post("/candidates", status_code=201, summary="保存候选地（当场检查并冻结报告）")
@@ -156,6 +185,15 @@ def get_candidate(candidate_id: int, db: DbDep, actor: CurrentActor, response: R
         found = candidates.get_candidate(conn, candidate_id)
     response.headers["ETag"] = f'"{found["version"]}"'
     return found
+
+
+@router.get("/candidates/{candidate_id}/report.{fmt}", summary="候选地的冻结检查报告（PDF / 独立 HTML 页面）",
+            response_class=Response)
+def candidate_report(candidate_id: int, fmt: ReportFormat, db: DbDep, actor: CurrentActor) -> Response:
+    with db.read() as conn:
+        found = candidates.get_candidate(conn, candidate_id)
+        map_png = site_map(conn, found["report"])
+    return _report_response(found["report"], map_png, fmt, f"candidate_{candidate_id}_report", candidate=found)
 
 
 @router.post("/candidates/{candidate_id}/status", summary="推进审批流程（需 If-Match）")
