@@ -195,3 +195,31 @@ def test_a_load_is_one_audit_entry_not_one_per_row(demo_engine):
                                          "GROUP BY action")).all())
     assert actions.get("insert", 0) == 0
     assert actions["bulk_load"] >= 1
+
+
+CANDIDATE_RULES = {"expressway": {"highway.expressway"}, "national_road": {"highway.national"},
+                   "provincial_road": {"highway.provincial"}, "county_road": {"highway.county"},
+                   "railway": {"railway.high_speed", "railway.conventional"}, "embankment": {"river_embankment"},
+                   "basic_farmland": {"basic_farmland"}, "urban_planning": {"urban_planning"},
+                   "scenic_area": {"scenic_area"}, "nature_reserve": {"nature_reserve"},
+                   "water_source": {"water_source"}, "heritage": {"heritage_site"}}
+
+
+def test_candidate_sites_pass_or_fail_exactly_their_rule_in_the_siting_engine(demo_engine):
+    from shapely.geometry import shape
+
+    from layers.siting.check import check_site
+    from layers.siting.rules import get_rule_set
+
+    data = json.loads((DEMO_DATA / "candidate_sites.geojson").read_text(encoding="utf-8"))
+    with demo_engine.connect() as conn:
+        rule_set = get_rule_set(conn)
+        for feature in data["features"]:
+            expected = feature["properties"]["expected_failing_rule"]
+            report = check_site(conn, shape(feature["geometry"]), rule_set)
+            name = feature["properties"]["name"]
+            if expected is None:
+                assert report["compliant"], (name, report["violations"])
+            else:
+                assert len(report["violations"]) == 1, (name, report["violations"])
+                assert set(report["violations"]) <= CANDIDATE_RULES[expected], (name, report["violations"])
