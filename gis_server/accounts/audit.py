@@ -5,12 +5,15 @@ trigger (migration 0002); logins, reveals, reads of personal data and exports ar
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from layers.features import Actor
+from layers.registry import LayerSpec
 
 ACTION_TITLES = {
     "insert": "新建", "update": "修改", "retire": "注销", "restore": "恢复", "delete": "删除",
@@ -30,6 +33,19 @@ def record(conn: Connection, actor: Actor | None, action: str, *, layer: str | N
                                                                                             else None),
          "action": action, "layer": layer, "feature_id": feature_id, "reason": reason,
          "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None})
+
+
+@contextmanager
+def reading(db: Any, spec: LayerSpec) -> Iterator[Connection]:
+    """A connection to read ``spec``: a transaction when the read must be audited in the same commit."""
+    with (db.transaction() if spec.personal_fields else db.read()) as conn:
+        yield conn
+
+
+def audit_personal_read(conn: Connection, spec: LayerSpec, actor: Actor, action: str, **detail: Any) -> None:
+    """Reads of layers with personal data are audited, masked or not (masked data is still personal)."""
+    if spec.personal_fields:
+        record(conn, actor, action, layer=spec.name, **detail)
 
 
 def query(conn: Connection, *, username: str | None = None, layer: str | None = None, action: str | None = None,

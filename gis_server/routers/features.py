@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 
 from gis_server.accounts import audit
+from gis_server.accounts.audit import audit_personal_read, reading
 from gis_server.deps import CurrentActor, DbDep, LayerDep, SettingsDep
 from importers.tabular import feature_rows, to_csv, to_xlsx
 from layers.catalog import registry
@@ -87,19 +86,6 @@ def list_query(request: Request, spec: LayerSpec, actor: Actor, bbox: str | None
     filters = {k: v for k, v in request.query_params.items() if k not in RESERVED_PARAMS}
     return ListQuery(bbox=_parse_bbox(bbox), limit=limit, offset=offset, sort=sort, filters=filters,
                      row_filter=visible_rows_sql(spec, actor))
-
-
-@contextmanager
-def reading(db: Any, spec: LayerSpec) -> Iterator[Any]:
-    """A connection to read ``spec``: a transaction when the read must be audited in the same commit."""
-    with (db.transaction() if spec.personal_fields else db.read()) as conn:
-        yield conn
-
-
-def audit_personal_read(conn: Any, spec: LayerSpec, actor: Actor, action: str, **detail: Any) -> None:
-    """Reads of layers with personal data are audited, masked or not (masked data is still personal)."""
-    if spec.personal_fields:
-        audit.record(conn, actor, action, layer=spec.name, **detail)
 
 
 def _feature_body(body: Any, *, partial: bool) -> tuple[Any, Any, str | None]:

@@ -147,3 +147,13 @@ def test_key_fields_and_sql_come_from_the_registry() -> None:
         assert spec.title_field in names or spec.title_field not in {f.name for f in spec.fields}
         assert "ST_TileEnvelope" in tile_sql(spec, {}, None)
     assert [f.name for f in key_fields(registry().get("roads"))] == ["name", "road_class"]
+
+
+def test_household_tiles_are_audited_as_reads_of_personal_data(client_as, client):
+    client.post("/api/layers/households/features", json={
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [122.69, 40.88]},
+        "properties": {"head_name": "张三", "categories": ["dibao"]}})
+    z, x, y = 12, 3443, 1546  # the tile over the city centre
+    assert client_as("case_worker").get(f"/tiles/households/{z}/{x}/{y}.pbf").status_code in (200, 304)
+    entries = client.get("/api/audit", params={"user": "case_worker", "action": "read_personal"}).json()["entries"]
+    assert [e["detail"] for e in entries] == [{"tile": f"{z}/{x}/{y}"}]
