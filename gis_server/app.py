@@ -9,9 +9,10 @@ from fastapi import FastAPI
 
 from gis_server.db import Database, make_engine
 from gis_server.errors import register_error_handlers
-from gis_server.routers import admin, auth, features, households, login, siting, tiles
+from gis_server.routers import admin, auth, features, households, login, pages_records, siting, tiles
 from gis_server.routers import coverage as coverage_router
 from gis_server.routers import inspections as inspections_router
+from gis_server.routers import pages_analysis as analysis_pages
 from gis_server.routers import place_names as place_names_router
 from gis_server.routers.pages import install_pages
 from gis_server.settings import Settings, get_settings
@@ -53,10 +54,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(siting.router)
     app.include_router(coverage_router.router)
     app.include_router(inspections_router.router)
+    app.include_router(pages_records.router)
 
     @app.get("/api/health", tags=["系统 system"], summary="健康检查")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.include_router(analysis_pages.router)
     install_pages(app)
     return app

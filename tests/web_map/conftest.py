@@ -67,10 +67,11 @@ def browser_database_url(database_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def live_server(browser_database_url: str) -> Iterator[str]:
+def live_server(browser_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a free port of 127.0.0.1, in a thread, until the session ends."""
     install()  # the vendor folder (fast when current)
-    app = create_app(Settings(environment="test", database_url=browser_database_url, _env_file=None))
+    app = create_app(Settings(environment="test", database_url=browser_database_url, _env_file=None,
+                              data_dir=tmp_path_factory.mktemp("browser-data")))
     app.state.map_settings = MapSettings(_env_file=None, basemap="none", tianditu_key=None, xyz_url=None)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -1,0 +1,105 @@
+"""The analysis pages: cemetery siting (``/siting``) and service coverage (``/coverage``), plus the
+upload of a site file the siting page checks (``POST /api/siting/upload``).
+
+Like the map, the pages carry metadata only (layer list, choices, who may do what); the browser
+asks the siting and coverage APIs for everything else, and those APIs enforce the permissions.
+Without a signed-in user a page redirects to ``/login``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from gis_server.deps import CurrentActor, SettingsDep
+from gis_server.routers.pages import MapSettingsDep, OptionalActor, _login, layer_metadata
+from importers.site_upload import FORMATS, read_site
+from layers.catalog import THEMES, registry
+from layers.coverage.radii import defaults_table
+from layers.errors import InvalidInput
+from layers.features import Actor
+from layers.households import HOUSEHOLD_CATEGORIES
+from layers.roles import ADMIN, FUNERAL_PLANNER
+from layers.siting.candidates import STATUSES, TRANSITIONS
+from layers.siting.rules import CONSTRAINTS
+from web_map.builder import PAGE_TITLE, VENDOR_URL, _templates, map_config, static_url
+from web_map.settings import MapSettings
+
+router = APIRouter(include_in_schema=False)
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+SITING_THEMES = ("行政区划", "公墓与散坟", "三沿六区约束")
+# the approval steps in order (rejected is a way out of any review step, not a step)
+STEPS = ["candidate", "township_review", "county_approval", "under_construction", "in_use"]
+NEXT_LABELS = {"township_review": "提交乡镇审核", "county_approval": "报县民政局审批",
+               "under_construction": "批准，开始建设", "in_use": "建成使用", "rejected": "驳回"}
+VENDOR_CSS = (f"{VENDOR_URL}/leaflet/leaflet.css",)
+VENDOR_JS = (f"{VENDOR_URL}/leaflet/leaflet.js", f"{VENDOR_URL}/proj4/proj4.js")
+
+
+def _page(template: str, title: str, actor: Actor, config: dict[str, Any], css: tuple[str, ...],
+          js: tuple[str, ...]) -> HTMLResponse:
+    html = _templates().get_template(template).render(
+        title=title, site_title=PAGE_TITLE, user=actor.name, config=config,
+        css=[*VENDOR_CSS, *css, static_url("css/hc-map.css"), static_url("css/hc-analysis.css")],
+        js=[*VENDOR_JS, *js, static_url("js/hc-core.js")] + [static_url(f"js/{name}") for name in config["scripts"]])
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+def _base_config(settings: MapSettings, actor: Actor) -> dict[str, Any]:
+    return {"user": actor.name, "basemaps": settings.basemaps(), "basemap": settings.default_basemap(),
+            "center": [settings.center_lat, settings.center_lon], "zoom": settings.zoom,
+            "maxZoom": settings.max_zoom}
+
+
+@router.get("/siting", response_class=HTMLResponse)
+def siting_page(request: Request, actor: OptionalActor, settings: MapSettingsDep) -> Response:
+    """Draw or upload a site, read its 三沿六区 report, save it as a candidate, find suitable land."""
+    if actor is None:
+        return _login(request)
+    layers = []
+    for spec in registry():
+        if spec.theme in SITING_THEMES:
+            meta = layer_metadata(spec, actor)
+            meta["permissions"]["write"] = False  # this page checks sites; features are edited on the map
+            layers.append(meta)
+    config = {**map_config(layers, settings, [t for t in THEMES if t in SITING_THEMES], actor.name),
+              "canSave": bool({FUNERAL_PLANNER, ADMIN} & set(actor.roles)),
+              "constraints": [[name, c.label] for name, c in CONSTRAINTS.items()],
+              "statuses": STATUSES, "steps": STEPS, "transitions": TRANSITIONS, "nextLabels": NEXT_LABELS,
+              "uploadFormats": sorted(FORMATS),
+              "scripts": ["hc-style.js", "hc-layers.js", "hc-tools.js", "hc-siting.js"]}
+    return _page("siting.html", "公墓选址", actor, config, (f"{VENDOR_URL}/geoman/leaflet-geoman.css",),
+                 (f"{VENDOR_URL}/geoman/leaflet-geoman.js",
+                  f"{VENDOR_URL}/vectorgrid/Leaflet.VectorGrid.bundled.min.js"))
+
+
+@router.get("/coverage", response_class=HTMLResponse)
+def coverage_page(request: Request, actor: OptionalActor, settings: MapSettingsDep) -> Response:
+    """Coverage by township and village, the uncovered list (case office), where to build next."""
+    if actor is None:
+        return _login(request)
+    config = {**_base_config(settings, actor), "facilityTypes": defaults_table(), "categories": HOUSEHOLD_CATEGORIES,
+              "scripts": ["hc-coverage.js"]}
+    return _page("coverage.html", "服务覆盖分析", actor, config, (), ())
+
+
+@router.post("/api/siting/upload")
+def upload_site(actor: CurrentActor, settings: SettingsDep,
+                file: Annotated[UploadFile, File(description="GeoJSON、KML、GeoPackage 或 Shapefile 压缩包")]
+                ) -> dict[str, Any]:
+    """One site (point or polygon) from a file, as a GeoJSON geometry in EPSG:4490; nothing is stored."""
+    filename = Path(file.filename or "upload").name
+    suffix = Path(filename).suffix.lower()
+    data = file.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InvalidInput("文件过大（上限 20 MB）：选址文件只应含一个点或面", "file too large", field="file")
+    with tempfile.TemporaryDirectory(prefix="site-upload-") as folder:
+        path = Path(folder) / f"upload{suffix if suffix in FORMATS else '.bin'}"
+        path.write_bytes(data)
+        site = read_site(path, filename, settings.extent_margin_deg)
+    return {**site.to_dict(), "filename": filename}

@@ -1,0 +1,144 @@
+"""The gazetteer pages in a real browser: find a name by initials, register a new one and see the naming
+rules live before saving, approve it, rename with the old name kept, export the 地名录.
+
+Signed in through /login as viewer and place_names_editor; the data is made through the API on the
+browser database (``gis_browser``). Every page is checked for JS errors and requests leaving 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.web_map.conftest import CENTER, OUTPUT
+
+LON, LAT = CENTER
+
+
+def _place(api: httpx.Client, name: str, class_code: str, lon: float, lat: float, **extra: Any) -> int:
+    response = api.post("/api/layers/place_names/features", json={
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {"name": name, "class_code": class_code, **extra}})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def _full(page: Any, name: str) -> None:
+    page.evaluate("window.scrollTo(0, 0)")  # the fixed top bar stays on top of a full-page shot
+    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+
+
+def _search(page: Any, q: str) -> None:
+    page.fill("#pn-q", q)
+    page.click("#pn-search button[type=submit]")
+    page.wait_for_function("q => document.getElementById('pn-summary').textContent.includes(q)", arg=q)
+
+
+def test_find_by_initials_pinyin_and_old_name_and_export(as_role: Any, api: httpx.Client) -> None:
+    place_id = _place(api, "柳条屯", "06100", LON + 0.011, LAT + 0.006)
+    _place(api, "柳河沟", "06100", LON + 0.012, LAT + 0.007)
+    web = as_role("viewer")
+    web.open("/")  # the main map links to the gazetteer, and the gazetteer back to the map
+    web.page.click("#hc-nav-place-names")
+    web.page.wait_for_url("**/place-names")
+    web.page.wait_for_function("window.HC && HC.ready === true")
+    assert web.page.locator(".hc-nav a[href='/']").count() == 1
+    assert web.page.locator("#pn-new").count() == 0  # viewers do not register names
+    _search(web.page, "ltt")
+    first = web.page.locator("#pn-results tbody tr").first
+    assert first.get_attribute("data-id") == str(place_id)
+    assert "柳条屯" in first.inner_text() and "Liutiaotun" in first.inner_text()
+    web.shot("gazetteer-01-search-initials")
+    _search(web.page, "liutiao")
+    assert web.page.locator(f"#pn-results tr[data-id='{place_id}']").count() == 1
+    # filters travel in the URL and into the 地名录 export links
+    web.page.select_option("#pn-status", "approved")
+    web.page.wait_for_function("location.search.includes('status=approved')")
+    web.page.select_option("#pn-class", "06100")
+    web.page.wait_for_function("document.getElementById('pn-export-xlsx').href.includes('class_code=06100')")
+    for fmt, kind in (("xlsx", "spreadsheetml"), ("csv", "text/csv")):
+        href = web.page.get_attribute(f"#pn-export-{fmt}", "href")
+        response = web.page.request.get(web.base + href)
+        assert response.status == 200 and kind in response.headers["content-type"]
+        if fmt == "csv":
+            assert "柳条屯" in response.text()
+    web.page.click(f"#pn-results tr[data-id='{place_id}'] a")
+    web.page.wait_for_url(f"**/place-names/{place_id}")
+    web.page.wait_for_selector("#pn-names tbody tr.pn-standard")
+    assert web.page.locator("#pn-title").inner_text().startswith("柳条屯")
+    _full(web.page, "gazetteer-02-record-viewer")
+    phone = as_role("viewer", (390, 844))  # the same search on a phone
+    phone.open("/place-names?q=ltt")
+    assert phone.page.locator(f"#pn-results tr[data-id='{place_id}']").count() == 1
+    phone.shot("gazetteer-08-search-phone")
+
+
+def test_new_name_shows_the_homophone_warning_live_then_saves_and_approves(as_role: Any, api: httpx.Client) -> None:
+    wang = _place(api, "王家村", "04100", LON - 0.011, LAT + 0.012)
+    web = as_role("place_names_editor")
+    web.open("/place-names")
+    page = web.page
+    page.fill("#pn-new-lon", f"{LON + 0.013:.6f}")
+    page.fill("#pn-new-lat", f"{LAT - 0.009:.6f}")
+    page.select_option("#pn-new-class", "04100")
+    page.locator("#pn-new-name").press_sequentially("汪家村", delay=40)  # typed, not submitted
+    warning = page.locator("#pn-new-check .pn-problem[data-rule='homophone']")
+    warning.wait_for()
+    assert warning.get_attribute("data-severity") == "warning"
+    assert "王家村" in warning.inner_text() and "同音" in warning.inner_text()
+    assert warning.locator("a.pn-conflict").get_attribute("href") == f"/place-names/{wang}"
+    assert page.input_value("#pn-new-pinyin") == "Wangjia Cun"  # the suggestion, which staff may override
+    found = api.get("/api/place-names/search", params={"q": "汪家村"}).json()
+    assert [i["name"] for i in found["items"]] == []  # nothing saved yet
+    page.locator("#pn-new-check").scroll_into_view_if_needed()
+    web.shot("gazetteer-03-live-homophone-warning")
+    # an error blocks saving: a name that is only a generic part
+    page.fill("#pn-new-name", "村")
+    page.wait_for_selector("#pn-new-check .pn-problem[data-rule='generic_only'][data-severity='error']")
+    page.click("#pn-new-save")
+    page.wait_for_function("document.querySelector('#pn-new-form .hc-form-error').textContent.includes('错误')")
+    page.fill("#pn-new-name", "汪家村")
+    warning.wait_for()
+    page.click("#pn-new-save")
+    page.wait_for_url("**/place-names/*")
+    page.wait_for_selector("#pn-actions button[data-act='approve']")
+    new_id = int(page.url.rsplit("/", 1)[1])
+    assert api.get(f"/api/layers/place_names/features/{new_id}").json()["properties"]["status"] == "proposed"
+    page.click("#pn-actions button[data-act='approve']")
+    page.fill("form[data-form='approve'] input[name='approval_doc_no']", "海政地〔2025〕21号")
+    page.click(".hc-dialog-actions button[data-action='approve']")
+    page.wait_for_selector("#pn-actions button[data-act='announce']")
+    props = api.get(f"/api/layers/place_names/features/{new_id}").json()["properties"]
+    assert (props["status"], props["approval_doc_no"]) == ("approved", "海政地〔2025〕21号")
+    assert len(props["code"]) == 20
+    _full(page, "gazetteer-04-approved")
+
+
+def test_rename_keeps_the_old_name_in_history(as_role: Any, api: httpx.Client) -> None:
+    place_id = _place(api, "杏花屯", "06100", LON - 0.014, LAT - 0.011, status="approved",
+                      approval_date="2020-03-01", approval_doc_no="海政地〔2020〕2号")
+    web = as_role("place_names_editor")
+    page = web.page
+    web.open(f"/place-names/{place_id}")
+    page.click("#pn-actions button[data-act='rename']")
+    form = "form[data-form='rename']"
+    page.locator(f"{form} input[name='new_name']").press_sequentially("梨花屯", delay=30)
+    page.wait_for_selector(f"{form} .pn-check .pn-suggest")
+    assert page.input_value(f"{form} input[name='pinyin']") == "Lihuatun"
+    page.fill(f"{form} input[name='approval_doc_no']", "海政地〔2025〕30号")
+    page.fill(f"{form} input[name='rename_date']", "2025-09-01")
+    web.shot("gazetteer-05-rename-form")
+    page.click(".hc-dialog-actions button[data-action='rename']")
+    page.wait_for_selector("#pn-names tbody tr[data-kind='historical']")
+    old = page.locator("#pn-names tbody tr[data-kind='historical']").inner_text()
+    assert "杏花屯" in old and "历史名称" in old and "2025-09-01" in old and "2020-03-01" in old
+    assert page.locator("#pn-title").inner_text().startswith("梨花屯")
+    versions = page.locator("#pn-history li")
+    assert versions.count() == 2 and "更名：杏花屯 → 梨花屯" in versions.first.inner_text()
+    _full(page, "gazetteer-06-renamed")
+    web.open("/place-names?q=" + "杏花屯")
+    row = page.locator(f"#pn-results tr[data-id='{place_id}']")
+    row.wait_for()
+    assert "梨花屯" in row.inner_text() and "曾用名" in row.inner_text()
+    web.shot("gazetteer-07-old-name-finds-new")
