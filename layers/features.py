@@ -154,6 +154,9 @@ def list_features(conn: Connection, spec: LayerSpec, query: ListQuery,
                                       ORDER BY {_sort_sql(spec, query.sort, 'p')}), '')
                || ']}}'
         FROM page p"""
+    # plan with the actual bbox and filters every time: a cached generic plan (psycopg prepares a
+    # statement after a few runs) cannot tell a 5-km box from the whole county and was 2× slower
+    conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     return _scalar_bytes(conn, sql, params)
 
 
