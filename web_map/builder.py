@@ -103,6 +103,18 @@ def _templates() -> Environment:
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
 
+def render_template(template: str, **context: Any) -> str:
+    """One of our page templates (autoescaped) rendered with ``context``."""
+    return _templates().get_template(template).render(**context)
+
+
+def base_page_config(settings: MapSettings, user: str) -> dict[str, Any]:
+    """What every map page's script needs: the user, basemaps, the initial view, the EPSG:4550 definition."""
+    return {"user": user, "basemaps": settings.basemaps(), "basemap": settings.default_basemap(),
+            "center": [settings.center_lat, settings.center_lon], "zoom": settings.zoom,
+            "maxZoom": settings.max_zoom, "epsg4550": EPSG_4550}
+
+
 class MapApp(MacroElement):
     """The page around the map (toolbar, panels) and the call that starts our scripts."""
 

@@ -61,7 +61,8 @@ def layer_metadata(spec: LayerSpec, actor: Actor) -> dict[str, Any]:
     }
 
 
-def _login(request: Request) -> RedirectResponse:
+def login_redirect(request: Request) -> RedirectResponse:
+    """Signed out: to the sign-in page, and back here afterwards."""
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
 
@@ -76,7 +77,7 @@ def _page_error(status: int, message: str) -> HTMLResponse:
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, actor: OptionalActor, settings: MapSettingsDep) -> Response:
     if actor is None:
-        return _login(request)
+        return login_redirect(request)
     layers = [layer_metadata(spec, actor) for spec in registry()]
     html = render_map_page(layers, settings, themes=THEMES, user=actor.name)
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
@@ -86,7 +87,7 @@ def index(request: Request, actor: OptionalActor, settings: MapSettingsDep) -> R
 def feature_page(request: Request, layer: str, feature_id: int, actor: OptionalActor,
                  settings: MapSettingsDep) -> Response:
     if actor is None:
-        return _login(request)
+        return login_redirect(request)
     spec = registry().get(layer)
     if spec is None:
         return _page_error(404, f"没有名为“{layer}”的图层")

@@ -16,7 +16,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from gis_server.deps import CurrentActor, SettingsDep
-from gis_server.routers.pages import MapSettingsDep, OptionalActor, _login, layer_metadata
+from gis_server.routers.pages import MapSettingsDep, OptionalActor, layer_metadata, login_redirect
 from importers.site_upload import FORMATS, read_site
 from layers.catalog import THEMES, registry
 from layers.coverage.radii import defaults_table
@@ -26,8 +26,7 @@ from layers.households import HOUSEHOLD_CATEGORIES
 from layers.roles import ADMIN, FUNERAL_PLANNER
 from layers.siting.candidates import STATUSES, TRANSITIONS
 from layers.siting.rules import CONSTRAINTS
-from web_map.builder import PAGE_TITLE, VENDOR_URL, _templates, map_config, static_url
-from web_map.settings import MapSettings
+from web_map.builder import PAGE_TITLE, VENDOR_URL, base_page_config, map_config, render_template, static_url
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,24 +42,19 @@ VENDOR_JS = (f"{VENDOR_URL}/leaflet/leaflet.js", f"{VENDOR_URL}/proj4/proj4.js")
 
 def _page(template: str, title: str, actor: Actor, config: dict[str, Any], css: tuple[str, ...],
           js: tuple[str, ...]) -> HTMLResponse:
-    html = _templates().get_template(template).render(
+    html = render_template(template,
         title=title, site_title=PAGE_TITLE, user=actor.name, config=config,
         css=[*VENDOR_CSS, *css, static_url("css/hc-map.css"), static_url("css/hc-analysis.css")],
         js=[*VENDOR_JS, *js, static_url("js/hc-core.js")] + [static_url(f"js/{name}") for name in config["scripts"]])
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
-def _base_config(settings: MapSettings, actor: Actor) -> dict[str, Any]:
-    return {"user": actor.name, "basemaps": settings.basemaps(), "basemap": settings.default_basemap(),
-            "center": [settings.center_lat, settings.center_lon], "zoom": settings.zoom,
-            "maxZoom": settings.max_zoom}
-
 
 @router.get("/siting", response_class=HTMLResponse)
 def siting_page(request: Request, actor: OptionalActor, settings: MapSettingsDep) -> Response:
     """Draw or upload a site, read its 三沿六区 report, save it as a candidate, find suitable land."""
     if actor is None:
-        return _login(request)
+        return login_redirect(request)
     layers = []
     for spec in registry():
         if spec.theme in SITING_THEMES:
@@ -82,9 +76,9 @@ def siting_page(request: Request, actor: OptionalActor, settings: MapSettingsDep
 def coverage_page(request: Request, actor: OptionalActor, settings: MapSettingsDep) -> Response:
     """Coverage by township and village, the uncovered list (case office), where to build next."""
     if actor is None:
-        return _login(request)
-    config = {**_base_config(settings, actor), "facilityTypes": defaults_table(), "categories": HOUSEHOLD_CATEGORIES,
-              "scripts": ["hc-coverage.js"]}
+        return login_redirect(request)
+    config = {**base_page_config(settings, actor.name), "facilityTypes": defaults_table(),
+              "categories": HOUSEHOLD_CATEGORIES, "scripts": ["hc-coverage.js"]}
     return _page("coverage.html", "服务覆盖分析", actor, config, (), ())
 
 

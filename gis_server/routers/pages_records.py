@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import text
 
-from gis_server.routers.pages import MapSettingsDep, OptionalActor, _login
+from gis_server.routers.pages import MapSettingsDep, OptionalActor, login_redirect
 from layers.catalog import registry
 from layers.features import Actor
 from layers.gazetteer.classes import class_table
@@ -24,7 +24,7 @@ from layers.inspections.mapdata import STATUS_TITLES
 from layers.inspections.models import CAMPAIGN_STATUSES, CONDITIONS
 from layers.place_names import NAME_STATUS, SIGN_CONDITIONS, SIGN_TYPES
 from layers.roles import ADMIN, BOUNDARY_SURVEYOR
-from web_map.builder import EPSG_4550, PAGE_TITLE, VENDOR_URL, _templates, static_url
+from web_map.builder import PAGE_TITLE, VENDOR_URL, base_page_config, render_template, static_url
 from web_map.settings import MapSettings
 
 router = APIRouter(include_in_schema=False)
@@ -42,14 +42,9 @@ def _render(template: str, title: str, config: dict[str, Any], script: str, *, l
     """A record page: our template, the page config as JSON, Leaflet when it has a map, our scripts."""
     css = ([LEAFLET_CSS] if leaflet else []) + [static_url("css/hc-map.css"), static_url("css/hc-records.css")]
     js = ([LEAFLET_JS] if leaflet else []) + [static_url("js/hc-core.js"), static_url(f"js/{script}")]
-    html = _templates().get_template(template).render(site=PAGE_TITLE, title=title, config=config, css=css, js=js)
+    html = render_template(template, site=PAGE_TITLE, title=title, config=config, css=css, js=js)
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
-
-def _map_config(settings: MapSettings, actor: Actor) -> dict[str, Any]:
-    return {"user": actor.name, "basemaps": settings.basemaps(), "basemap": settings.default_basemap(),
-            "center": [settings.center_lat, settings.center_lon], "zoom": settings.zoom,
-            "maxZoom": settings.max_zoom, "epsg4550": EPSG_4550}
 
 
 def _townships(request: Request) -> list[dict[str, str]]:
@@ -62,7 +57,7 @@ def _townships(request: Request) -> list[dict[str, str]]:
 def _gazetteer_config(request: Request, settings: MapSettings, actor: Actor) -> dict[str, Any]:
     spec = registry().get("place_names")
     classes = [{"code": c.code, "title": c.title, "major": c.major_class} for c in class_table().values()]
-    return {**_map_config(settings, actor), "write": bool(spec and spec.can_write(actor.roles)),
+    return {**base_page_config(settings, actor.name), "write": bool(spec and spec.can_write(actor.roles)),
             "classes": classes, "townships": _townships(request), "statuses": NAME_STATUS,
             "variantKinds": VARIANT_KINDS, "signTypes": SIGN_TYPES,
             "signConditions": SIGN_CONDITIONS, "api": "/api/place-names", "layers": "/api/layers", "debounceMs": 350,
@@ -70,7 +65,7 @@ def _gazetteer_config(request: Request, settings: MapSettings, actor: Actor) -> 
 
 
 def _inspection_config(settings: MapSettings, actor: Actor) -> dict[str, Any]:
-    return {**_map_config(settings, actor), "write": bool({BOUNDARY_SURVEYOR, ADMIN} & set(actor.roles)),
+    return {**base_page_config(settings, actor.name), "write": bool({BOUNDARY_SURVEYOR, ADMIN} & set(actor.roles)),
             "api": "/api/inspections", "conditions": CONDITIONS, "conditionOrder": [*CONDITIONS, "not_inspected"],
             "conditionColours": CONDITION_COLOURS, "lineStatus": STATUS_TITLES, "statusOrder": list(STATUS_TITLES),
             "statusColours": STATUS_COLOURS, "campaignStatus": CAMPAIGN_STATUSES}
@@ -79,7 +74,7 @@ def _inspection_config(settings: MapSettings, actor: Actor) -> dict[str, Any]:
 @router.get("/place-names", response_class=HTMLResponse)
 def place_names_page(request: Request, actor: OptionalActor, settings: MapSettingsDep) -> Response:
     if actor is None:
-        return _login(request)
+        return login_redirect(request)
     return _render("place_names.html", "地名查询与登记", _gazetteer_config(request, settings, actor),
                    "hc-gazetteer.js", leaflet=True)
 
@@ -87,7 +82,7 @@ def place_names_page(request: Request, actor: OptionalActor, settings: MapSettin
 @router.get("/place-names/{place_id}", response_class=HTMLResponse)
 def place_name_page(request: Request, place_id: int, actor: OptionalActor, settings: MapSettingsDep) -> Response:
     if actor is None:
-        return _login(request)
+        return login_redirect(request)
     config = {**_gazetteer_config(request, settings, actor), "id": place_id}
     return _render("place_name.html", f"地名 {place_id}", config, "hc-gazetteer.js", leaflet=True)
 
@@ -95,14 +90,14 @@ def place_name_page(request: Request, place_id: int, actor: OptionalActor, setti
 @router.get("/field", response_class=HTMLResponse)
 def field_page(request: Request, actor: OptionalActor, settings: MapSettingsDep) -> Response:
     if actor is None:
-        return _login(request)
+        return login_redirect(request)
     return _render("field.html", "界桩外业检查", _inspection_config(settings, actor), "hc-field.js")
 
 
 @router.get("/inspections", response_class=HTMLResponse)
 def inspections_page(request: Request, actor: OptionalActor, settings: MapSettingsDep) -> Response:
     if actor is None:
-        return _login(request)
+        return login_redirect(request)
     return _render("inspections.html", "界线联检", _inspection_config(settings, actor), "hc-inspections.js",
                    leaflet=True)
 
@@ -110,6 +105,6 @@ def inspections_page(request: Request, actor: OptionalActor, settings: MapSettin
 @router.get("/inspections/{campaign_id}", response_class=HTMLResponse)
 def campaign_page(request: Request, campaign_id: int, actor: OptionalActor, settings: MapSettingsDep) -> Response:
     if actor is None:
-        return _login(request)
+        return login_redirect(request)
     config = {**_inspection_config(settings, actor), "id": campaign_id}
     return _render("campaign.html", f"联检任务 {campaign_id}", config, "hc-inspections.js", leaflet=True)
