@@ -164,13 +164,13 @@ def directory(db: DbDep, actor: CurrentActor,
 @router.get("/dictionary.pdf", summary="地名词典（名称、拼音、类别、位置、含义、历史沿革；PDF）",
             response_class=Response)
 def dictionary(db: DbDep, actor: CurrentActor,
-               township: Annotated[str | None, Query(max_length=9, description="乡镇（街道）代码")] = None,
+               township_code: Annotated[str | None, Query(max_length=9, description="乡镇（街道）代码")] = None,
                class_code: Annotated[str | None, Query(max_length=5, description="类别代码（可只给前缀）")] = None,
                include_historical: bool = False) -> Response:
     with db.read() as conn:
-        rows = publication.directory_rows(conn, township, class_code, include_historical)
+        rows = publication.directory_rows(conn, township_code, class_code, include_historical)
         variants = publication.variants_by_place(conn, [r["id"] for r in rows])
-    return _pdf(publication.dictionary_document(rows, variants, township, class_code), "place_name_dictionary")
+    return _pdf(publication.dictionary_document(rows, variants, township_code, class_code), "place_name_dictionary")
 
 
 @router.get("/announcement", summary="地名公告（期间内批准的命名、更名；JSON / CSV / XLSX / PDF）", response_model=None)

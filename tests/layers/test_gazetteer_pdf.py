@@ -88,7 +88,7 @@ def test_pdf_endpoints(client, conn, names, tmp_path):
     assert directory.status_code == 200 and directory.headers["content-type"] == "application/pdf"
     body = compact(directory.content, tmp_path, "api_directory")
     assert "居民点·共3条" in body and "幸福路" not in body
-    dictionary = client.get("/api/place-names/dictionary.pdf", params={"township": "210381101"})
+    dictionary = client.get("/api/place-names/dictionary.pdf", params={"township_code": "210381101"})
     assert dictionary.status_code == 200, dictionary.text
     body = compact(dictionary.content, tmp_path, "api_dictionary")
     assert "牛庄村" in body and "王家屯" not in body
