@@ -41,6 +41,8 @@
     var match = document.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
     return match ? decodeURIComponent(match[1]) : null;
   }
+  /* the CSRF token a write by session cookie must carry (also for requests HC.request does not make) */
+  HC.csrfToken = function () { return cookie('gis_csrf') || ''; };
 
   /* fetch with JSON in and out; resolves {ok, status, etag, data} (data = parsed body or null).
    * Rejects only on network errors and aborts. */
@@ -49,7 +51,7 @@
     var headers = {'Accept': 'application/json, application/geo+json'};
     if (options.body !== undefined) { headers['Content-Type'] = 'application/json'; }
     if (options.etag) { headers['If-Match'] = options.etag; }
-    var csrf = cookie('gis_csrf');
+    var csrf = HC.csrfToken();
     if (csrf && method !== 'GET') { headers['X-CSRF-Token'] = csrf; }
     return fetch(url, {
       method: method, headers: headers, credentials: 'same-origin', signal: options.signal,

@@ -51,13 +51,9 @@
       return Array.prototype.map.call(new Uint8Array(d), function (x) { return (x + 256).toString(16).slice(1); }).join('');
     });
   }
-  function csrf() {  // the CSRF cookie, for the binary and multipart requests HC.request does not make
-    var m = document.cookie.match(/(?:^|; )gis_csrf=([^;]*)/);
-    return m ? decodeURIComponent(m[1]) : '';
-  }
   function raw(method, url, body, headers) {
     return fetch(url, {method: method, body: body, credentials: 'same-origin',
-      headers: Object.assign({'Accept': 'application/json', 'X-CSRF-Token': csrf()}, headers || {})})
+      headers: Object.assign({'Accept': 'application/json', 'X-CSRF-Token': HC.csrfToken()}, headers || {})})
       .then(function (r) { return r.json().catch(function () { return null; }).then(function (d) { return {ok: r.ok, status: r.status, data: d}; }); });
   }
   function metres(a, b) {  // equirectangular: enough to rank markers a few hundred metres apart
