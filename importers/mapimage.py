@@ -37,7 +37,7 @@ class MapLayer:
     color: str = "#333333"
     fill: str | None = None  # polygon face colour (None: the line colour, faded)
     width: float = 1.2
-    style: str = "-"
+    style: Any = "-"  # a matplotlib line style
     alpha: float = 0.35
     marker: str = "o"
     size: float = 40

@@ -129,6 +129,7 @@ class Utf8Bytes(Loader):
 
 def _scalar_bytes(conn: Connection, sql: str, params: dict[str, Any]) -> bytes:
     raw = conn.connection.driver_connection
+    assert raw is not None  # a live psycopg connection while ``conn`` is open
     raw.adapters.register_loader("text", Utf8Bytes)  # cursors copy the connection's loaders
     try:
         return conn.execute(text(sql), params).scalar_one()

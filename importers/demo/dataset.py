@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from shapely.geometry import Point
 
@@ -26,6 +27,8 @@ TABLE_ORDER = [
     "households",
 ]
 
+
+T = TypeVar("T")
 
 def _admin_tables(partition: Partition) -> tuple[Table, Table]:
     townships, villages = Table("townships"), Table("villages")
@@ -50,35 +53,35 @@ def build_dataset(echo: Callable[[str], None] = print, write_files: bool = True)
     """Every demo table, deterministic for the fixed seed; reports each stage with its time."""
     out: dict[str, Table] = {}
 
-    def stage(label: str, func: Callable[[], object]) -> object:
+    def stage(label: str, func: Callable[[], T]) -> T:
         start = time.perf_counter()
         result = func()
         echo(f"  生成 {label} … {time.perf_counter() - start:.1f} s")
         return result
 
-    partition: Partition = stage("乡镇与村界 partition", build_partition)  # type: ignore[assignment]
+    partition: Partition = stage("乡镇与村界 partition", build_partition)
     out["townships"], out["villages"] = _admin_tables(partition)
     settlements = stage("居民点 settlements", lambda: build_settlements(partition))
-    net = stage("道路/铁路/河流 network", lambda: build_network(partition, settlements))  # type: ignore[arg-type]
-    out["roads"] = _rows_table("roads", net.roads)  # type: ignore[attr-defined]
-    out["railways"] = _rows_table("railways", net.railways)  # type: ignore[attr-defined]
-    out["rivers"] = _rows_table("rivers", net.rivers)  # type: ignore[attr-defined]
-    zones = stage("三沿六区 zones", lambda: build_zones(partition, settlements, net))  # type: ignore[arg-type]
-    for name, rows in zones.tables.items():  # type: ignore[attr-defined]
+    net = stage("道路/铁路/河流 network", lambda: build_network(partition, settlements))
+    out["roads"] = _rows_table("roads", net.roads)
+    out["railways"] = _rows_table("railways", net.railways)
+    out["rivers"] = _rows_table("rivers", net.rivers)
+    zones = stage("三沿六区 zones", lambda: build_zones(partition, settlements, net))
+    for name, rows in zones.tables.items():
         out[name] = _rows_table(name, [{**r, "geom": multi(r["geom"])} for r in rows])
-    out["place_names"], out["place_name_signs"] = stage(  # type: ignore[misc]
-        "地名 place names", lambda: build_place_names(partition, settlements, net))  # type: ignore[arg-type]
-    out["boundary_lines"], out["boundary_markers"] = stage(  # type: ignore[misc]
+    out["place_names"], out["place_name_signs"] = stage(
+        "地名 place names", lambda: build_place_names(partition, settlements, net))
+    out["boundary_lines"], out["boundary_markers"] = stage(
         "界线界桩 boundaries", lambda: build_boundaries(partition))
     out["shelters"] = build_shelters(partition)
     out["care_facilities"] = build_care_facilities(partition)
-    cemeteries, graves, sites = stage(  # type: ignore[misc]
-        "公墓与散坟 cemeteries", lambda: build_cemeteries(partition, settlements, net, zones))  # type: ignore[arg-type]
+    cemeteries, graves, sites = stage(
+        "公墓与散坟 cemeteries", lambda: build_cemeteries(partition, settlements, net, zones))
     out["cemeteries"], out["scattered_graves"] = cemeteries, graves
     if write_files:
         write_candidate_sites(sites)
-    out["households"] = stage(  # type: ignore[assignment]
-        "困难群众户 households", lambda: build_households(partition, settlements, net, zones))  # type: ignore[arg-type]
+    out["households"] = stage(
+        "困难群众户 households", lambda: build_households(partition, settlements, net, zones))
     return {name: out[name] for name in TABLE_ORDER}
 
 

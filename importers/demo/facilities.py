@@ -29,9 +29,9 @@ def _near(r: np.random.Generator, x: float, y: float, d: float) -> Point:
 def build_shelters(partition: Partition) -> Table:
     r = rng("shelters")
     t = Table("shelters")
-    for name, lon, lat, area in CITY_SHELTERS:
+    for name, lon, lat, city_area in CITY_SHELTERS:
         t.add(Point(metric_xy(lon, lat)), name=name, shelter_class="I", shelter_type="central", level="city",
-              usable_area_m2=float(area), capacity=int(area / AREA_PER_PERSON_M2),
+              usable_area_m2=float(city_area), capacity=int(city_area / AREA_PER_PERSON_M2),
               service_radius_m=float(SHELTER_SERVICE_RADIUS_M["central"]),
               address=f"海城市区（位置为{LABEL}）", village_code=None)
     for town in partition.townships.values():

@@ -79,7 +79,7 @@ def build_households(partition: Partition, settlements: list[Settlement], net: N
         village = s.village_code or _village_at(partition, x, y)
         name = SURNAMES[int(r.integers(len(SURNAMES)))] + GIVEN[int(r.integers(len(GIVEN)))] + "（示例）"
         phone = f"0000-0000-{int(r.integers(10000)):04d}"  # obviously not a real number
-        v = villages.get(village)
+        v = villages.get(village) if village else None
         t.add(Point(x, y), head_name=name, phone=phone,
               address=f"{v.name if v else '海城市区'}{int(r.integers(1, 12))}组（示例地址）",
               categories=chosen, members=members, has_child_under_14=child, village_code=village)

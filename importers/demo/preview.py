@@ -6,6 +6,7 @@ Reads from the configured database (``GIS_DATABASE_URL`` or the embedded one), o
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import geopandas as gpd
 import matplotlib
@@ -19,7 +20,7 @@ from importers.demo.common import LABEL, SOURCE  # noqa: E402
 
 CJK_FONTS = ["WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK JP"]
 # table, where, style (drawn in this order)
-LAYERS = [
+LAYERS: list[tuple[str, str | None, dict[str, Any]]] = [
     ("villages", None, {"facecolor": "#f4f1ea", "edgecolor": "#c8c0b0", "linewidth": 0.3}),
     ("basic_farmland", None, {"facecolor": "#e3e9a6", "edgecolor": "none"}),
     ("scenic_areas", None, {"facecolor": "#9ccc9c", "edgecolor": "#2e7d32", "linewidth": 0.5}),

@@ -121,8 +121,8 @@ def solve(pairs: list[tuple[int, int]], k: int) -> list[tuple[int, int]]:
     else:
         index = {c: j for j, c in enumerate(cands)}
         cost = np.ones((len(keys), len(cands)))
-        for i, cset in enumerate(keys):
-            cost[i, [index[c] for c in cset]] = 0.0
+        for i, group in enumerate(keys):
+            cost[i, [index[c] for c in group]] = 0.0
         weights = np.array([groups[key] for key in keys], dtype=float)
         with warnings.catch_warnings():  # PuLP 3.3 announces its 4.0 API on every variable
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -165,7 +165,9 @@ def suggest(conn: Connection, body: dict[str, Any], by_village: bool) -> dict[st
     covers: dict[int, set[int]] = defaultdict(set)
     for cand, hh in pairs:
         covers[cand].add(hh)
-    sites, done, cumulative = [], set(), 0
+    sites: list[dict[str, Any]] = []
+    done: set[int] = set()
+    cumulative = 0
     info = {r.id: r for r in conn.execute(text("SELECT id, code, name, ST_AsGeoJSON(geom, 7, 0) AS g FROM cov_cand"))}
     for rank, (cand, gain) in enumerate(order, start=1):
         new = covers[cand] - done

@@ -160,7 +160,8 @@ def plan_and_apply(conn: Connection, campaign_id: int, records: list[RecordInput
         raise InvalidInput("on_conflict 应为 abort、skip 或 incoming", "bad on_conflict", field="on_conflict")
     markers = campaign_markers(conn, campaign_id)
     by_key, by_marker = stored_by_key(conn, campaign_id), stored_by_marker(conn, campaign_id)
-    result, todo, seen = ImportResult(), [], {}
+    result, todo = ImportResult(), []
+    seen: dict[Any, Any] = {}
     by_marker_in_file: dict[int, RecordInput] = {}
     for record in records:
         key = record.key

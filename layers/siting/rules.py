@@ -62,9 +62,10 @@ def key(constraint: str, cls: str | None) -> str:
 
 def all_keys() -> list[str]:
     """Every rule a complete rule set has, in display order."""
-    out = []
+    out: list[str] = []
     for c in CONSTRAINTS.values():
-        out.extend(key(c.name, cls) for cls in (c.classes or {None: ""}))
+        classes: list[str | None] = list(c.classes) if c.classes else [None]
+        out.extend(key(c.name, cls) for cls in classes)
     return out
 
 
