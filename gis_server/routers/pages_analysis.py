@@ -78,7 +78,8 @@ def coverage_page(request: Request, actor: OptionalActor, settings: MapSettingsD
     if actor is None:
         return login_redirect(request)
     config = {**base_page_config(settings, actor.name), "facilityTypes": defaults_table(),
-              "categories": HOUSEHOLD_CATEGORIES, "scripts": ["hc-coverage.js"]}
+              "categories": HOUSEHOLD_CATEGORIES, "roles": sorted(actor.roles),
+              "scripts": ["hc-coverage.js", "hc-coverage-sections.js"]}
     return _page("coverage.html", "服务覆盖分析", actor, config, (), ())
 
 

@@ -21,7 +21,7 @@ from layers.features import Actor
 from layers.gazetteer.classes import class_table
 from layers.gazetteer.names import VARIANT_KINDS
 from layers.inspections.mapdata import STATUS_TITLES
-from layers.inspections.models import CAMPAIGN_STATUSES, CONDITIONS
+from layers.inspections.models import CAMPAIGN_STATUSES, CONDITIONS, FINDING_KINDS
 from layers.place_names import NAME_STATUS, SIGN_CONDITIONS, SIGN_TYPES
 from layers.roles import ADMIN, BOUNDARY_SURVEYOR
 from web_map.builder import PAGE_TITLE, VENDOR_URL, base_page_config, render_template, static_url
@@ -38,10 +38,10 @@ CONDITION_COLOURS = {"intact": "#2ca02c", "damaged": "#d62728", "missing": "#7f0
                      "obscured": "#8c564b", "other": "#7f7f7f", "not_inspected": "#ffffff"}
 
 
-def _render(template: str, title: str, config: dict[str, Any], script: str, *, leaflet: bool = False) -> Response:
+def _render(template: str, title: str, config: dict[str, Any], *scripts: str, leaflet: bool = False) -> Response:
     """A record page: our template, the page config as JSON, Leaflet when it has a map, our scripts."""
     css = ([LEAFLET_CSS] if leaflet else []) + [static_url("css/hc-map.css"), static_url("css/hc-records.css")]
-    js = ([LEAFLET_JS] if leaflet else []) + [static_url("js/hc-core.js"), static_url(f"js/{script}")]
+    js = ([LEAFLET_JS] if leaflet else []) + [static_url("js/hc-core.js"), *(static_url(f"js/{s}") for s in scripts)]
     html = render_template(template, site=PAGE_TITLE, title=title, config=config, css=css, js=js)
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
@@ -66,6 +66,7 @@ def _gazetteer_config(request: Request, settings: MapSettings, actor: Actor) -> 
 
 def _inspection_config(settings: MapSettings, actor: Actor) -> dict[str, Any]:
     return {**base_page_config(settings, actor.name), "write": bool({BOUNDARY_SURVEYOR, ADMIN} & set(actor.roles)),
+            "findingKinds": FINDING_KINDS,
             "api": "/api/inspections", "conditions": CONDITIONS, "conditionOrder": [*CONDITIONS, "not_inspected"],
             "conditionColours": CONDITION_COLOURS, "lineStatus": STATUS_TITLES, "statusOrder": list(STATUS_TITLES),
             "statusColours": STATUS_COLOURS, "campaignStatus": CAMPAIGN_STATUSES}
@@ -99,7 +100,7 @@ def inspections_page(request: Request, actor: OptionalActor, settings: MapSettin
     if actor is None:
         return login_redirect(request)
     return _render("inspections.html", "界线联检", _inspection_config(settings, actor), "hc-inspections.js",
-                   leaflet=True)
+                   "hc-campaign-forms.js", leaflet=True)
 
 
 @router.get("/inspections/{campaign_id}", response_class=HTMLResponse)
@@ -107,4 +108,5 @@ def campaign_page(request: Request, campaign_id: int, actor: OptionalActor, sett
     if actor is None:
         return login_redirect(request)
     config = {**_inspection_config(settings, actor), "id": campaign_id}
-    return _render("campaign.html", f"联检任务 {campaign_id}", config, "hc-inspections.js", leaflet=True)
+    return _render("campaign.html", f"联检任务 {campaign_id}", config, "hc-inspections.js", "hc-campaign-forms.js",
+                   leaflet=True)

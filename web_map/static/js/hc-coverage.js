@@ -2,7 +2,8 @@
  * coverage per township as bars (plain SVG), a choropleth of uncovered households per village, the
  * uncovered list for the case office (masked; one row revealed at a time, audited by the API), XLSX
  * exports, and where to build next (MCLP suggestions with the gain per site). Roles that may not read
- * households get aggregates only: the API answers 403 to the list and this page says so. */
+ * households get aggregates only: the API answers 403 to the list and this page says so. The shelter, care,
+ * child-welfare and household-point sections live in hc-coverage-sections.js (HC.coverage.listeners: re-run on filter change). */
 (function () {
   'use strict';
   var HC = window.HC;
@@ -202,6 +203,7 @@
       if (!r.ok) { HC.toast(HC.message(r), 'error'); return; }
       drawChoropleth(r.data);
     });
+    HC.coverage.listeners.forEach(function (fn) { fn(); });  // sections that follow the filters
     return Promise.all([bars, shades, list(mine)]).then(function () {
       if (mine === seq) { document.body.setAttribute('data-loaded', String(mine)); }
     });
@@ -236,7 +238,8 @@
     });
     $('hc-filters').addEventListener('submit', function (e) { e.preventDefault(); });
     $('hc-suggest').addEventListener('submit', suggest);
-    HC.coverage = {map: map, load: load, colour: colour, count: function () { return choropleth.getLayers().length; }};
+    HC.coverage = {map: map, load: load, colour: colour, count: function () { return choropleth.getLayers().length; },
+      selection: selection, query: query, pct: pct, listeners: []};
     load().then(function () { HC.ready = true; });
   }
 

@@ -1,13 +1,16 @@
 /* 海城民政一张图 — joint boundary inspection pages: the campaign list (/inspections) and a campaign
  * (/inspections/{id}). Both draw boundary lines coloured by inspection status (overdue / due / done)
  * and markers by their latest condition; a campaign adds displacement arrows (registered → measured
- * position), its records with the photos that arrived, findings and the package and report downloads. */
+ * position), its records with the photos that arrived, findings and the package and report downloads.
+ * The forms (new campaign, status, findings) are in hc-campaign-forms.js, on top of HC.inspections. */
 (function () {
   'use strict';
   var HC = window.HC;
   var cfg = JSON.parse(document.getElementById('hc-config').textContent);
   var $ = function (id) { return document.getElementById(id); };
-  var map, drawn = L.featureGroup();
+  var map, drawn = L.featureGroup(), lineLayers = {};
+  // what hc-campaign-forms.js builds on: the map, the line layers by id, and a reload of the campaign
+  var api = HC.inspections = {cfg: cfg, lineLayers: lineLayers, onLineClick: null};
   var NOT_INSPECTED = {not_inspected: '未检查'};
 
   function text(value) { return value === null || value === undefined || value === '' ? '—' : String(value); }
@@ -34,6 +37,7 @@
     var base = HC.basemapLayers(map, cfg.basemaps);
     if (base[cfg.basemap]) { base[cfg.basemap].addTo(map); }
     drawn.addTo(map);
+    api.map = map;
   }
 
   function drawLines(collection, only) {
@@ -45,6 +49,8 @@
       },
       onEachFeature: function (f, layer) {
         var p = f.properties;
+        lineLayers[f.id] = layer;
+        layer.on('click', function (e) { if (api.onLineClick) { api.onLineClick(f, layer, e); } });
         layer.bindPopup('<strong>' + HC.esc(p.name) + '</strong><br>' + HC.esc(p.status_title) + '　下次联检 ' +
           HC.esc(text(p.next_inspection_date)) + '<br>上次联检 ' + HC.esc(text(p.last_inspection_date)) +
           (p.in_campaign ? '<br>联检进行中' : ''));
@@ -63,6 +69,8 @@
       },
       onEachFeature: function (f, layer) {
         var p = f.properties;
+        lineLayers[f.id] = layer;
+        layer.on('click', function (e) { if (api.onLineClick) { api.onLineClick(f, layer, e); } });
         layer.bindPopup('<strong>' + HC.esc(p.number) + ' 号界桩</strong><br>' + HC.esc(titles[p.condition] || p.condition) +
           (p.displacement_m !== null ? '<br>位移 ' + HC.esc(metres(p.displacement_m)) + (p.exceeds_tolerance ? '（超限）' : '') : '') +
           (p.measured_at ? '<br>' + HC.esc(when(p.measured_at)) : ''));
@@ -100,7 +108,7 @@
     makeMap();
     return Promise.all([HC.request('GET', cfg.api + '/campaigns?limit=100'), HC.request('GET', cfg.api + '/map/lines'),
       HC.request('GET', cfg.api + '/map/markers')]).then(function (all) {
-      if (all[1].ok) { drawLines(all[1].data); }
+      if (all[1].ok) { drawLines(all[1].data); api.lines = all[1].data; }
       if (all[2].ok) { drawMarkers(all[2].data); }
       fit();
       var body = document.querySelector('#ins-campaigns tbody');
@@ -131,6 +139,7 @@
       ['位移容差', c.tolerance_m + ' 米' + (c.tolerance_basis ? '（依据：' + c.tolerance_basis + '）' : '')],
       ['界桩 / 已检 / 超限', c.counts.markers + ' / ' + c.counts.records + ' / ' + c.counts.exceeding], ['备注', text(c.notes)]];
     var body = document.querySelector('#ins-attrs tbody');
+    body.innerHTML = '';
     rows.forEach(function (r) { body.appendChild(HC.el('tr', {}, [HC.el('th', {text: r[0]}), HC.el('td', {text: r[1]})])); });
     $('ins-title').textContent = c.name;
     $('ins-status').textContent = c.status_title + ' · 第 ' + c.version + ' 版';
@@ -139,6 +148,7 @@
 
   function lines(c, statusById) {
     var body = document.querySelector('#ins-lines tbody');
+    body.innerHTML = '';
     c.lines.forEach(function (l) {
       var s = statusById[l.id] || {};
       body.appendChild(HC.el('tr', {'data-line': l.id, 'data-status': s.status || ''}, [HC.el('td', {text: l.name}),
@@ -166,6 +176,7 @@
 
   function records(list) {
     var body = document.querySelector('#ins-records tbody');
+    body.innerHTML = '';
     if (!list.length) { body.appendChild(HC.el('tr', {}, [HC.el('td', {colspan: 7, 'class': 'hc-muted', text: '尚无检查记录'})])); }
     list.forEach(function (r) {
       body.appendChild(HC.el('tr', {id: 'record-' + r.id, 'data-record': r.id, 'data-client-id': r.client_id}, [
@@ -179,23 +190,39 @@
 
   function findings(list) {
     var ul = $('ins-findings');
+    ul.innerHTML = '';
     if (!list.length) { ul.appendChild(HC.el('li', {'class': 'hc-muted', text: '未记录'})); }
     list.forEach(function (f) {
-      ul.appendChild(HC.el('li', {}, [HC.el('strong', {text: f.kind_title}), ' ' + f.line_name + '：' + f.description +
-        (f.handling ? '（处理：' + f.handling + '）' : '')]));
+      ul.appendChild(HC.el('li', {'data-finding': f.id, 'data-line': f.line_id, 'data-kind': f.kind}, [
+        HC.el('strong', {text: f.kind_title}), ' ' + f.line_name + '：' + f.description +
+        (f.handling ? '（处理：' + f.handling + '）' : '') + (f.created_by ? '　— ' + f.created_by + ' ' + when(f.created_at) : '')]));
+      if (f.geometry) {  // where it was found, if recorded
+        L.geoJSON(f.geometry, {pointToLayer: function (g, at) {
+          return L.circleMarker(at, {radius: 7, color: '#6a1b9a', weight: 2, fillColor: '#fff', fillOpacity: 1, className: 'hc-finding'});
+        }, style: {color: '#6a1b9a', weight: 3, className: 'hc-finding'}}).bindTooltip(f.kind_title + '：' + f.description).addTo(drawn);
+      }
     });
   }
 
   function campaignPage() {
     legend(true);
     makeMap();
+    api.reload = loadCampaign;
+    return loadCampaign(true);
+  }
+
+  /* (Re)load the campaign: attributes, lines, records, findings and the map; ``first`` fits the map. */
+  function loadCampaign(first) {
     var base = cfg.api + '/campaigns/' + cfg.id;
     return Promise.all([HC.request('GET', base), HC.request('GET', base + '/records'), HC.request('GET', base + '/findings'),
       HC.request('GET', cfg.api + '/map/lines'), HC.request('GET', cfg.api + '/map/markers?campaign_id=' + cfg.id),
       HC.request('GET', base + '/displacements')]).then(function (all) {
       var c = all[0];
       if (!c.ok) { $('ins-status').textContent = HC.message(c); return; }
+      drawn.clearLayers();
+      Object.keys(lineLayers).forEach(function (k) { delete lineLayers[k]; });
       attributes(c.data);
+      api.campaign = c.data;
       var statusById = {};
       if (all[3].ok) {
         drawLines(all[3].data, c.data.line_ids).forEach(function (f) { statusById[f.id] = f.properties; });
@@ -203,13 +230,15 @@
       lines(c.data, statusById);
       if (all[4].ok) { drawMarkers(all[4].data); }
       if (all[5].ok) { drawArrows(all[5].data); }
-      fit();
+      if (first) { fit(); }
       if (all[1].ok) { records(all[1].data); }
       if (all[2].ok) { findings(all[2].data); }
-      if (location.hash) { var target = document.querySelector(location.hash); if (target) { target.scrollIntoView(); } }
+      if (api.onCampaign) { api.onCampaign(c.data); }
+      if (first && location.hash) { var target = document.querySelector(location.hash); if (target) { target.scrollIntoView(); } }
     });
   }
 
-  (cfg.id ? campaignPage() : listPage()).catch(function (e) { HC.toast('加载失败：' + e.message, 'error'); })
+  api.loaded = (cfg.id ? campaignPage() : listPage());
+  api.loaded.catch(function (e) { HC.toast('加载失败：' + e.message, 'error'); })
     .then(function () { document.body.setAttribute('data-loaded', String(Date.now())); HC.ready = true; });
 })();
