@@ -47,8 +47,22 @@ def _suppress(actor: Actor) -> bool:
     return not _households().can_read(actor.roles)
 
 
-def _selection(facility_type: str, category: str | None, method: str, mode: str) -> Selection:
-    return Selection.parse(facility_type, category, method, mode)
+def _selection(db: Any, facility_type: str, category: str | None, method: str, mode: str) -> Selection:
+    """The question asked; for the road network, first bring the stored service areas up to date
+    when roads or facilities changed since they were computed (a second or two at county scale).
+    """
+    sel = Selection.parse(facility_type, category, method, mode)
+    if sel.method == "network":
+        _ensure_fresh(db)
+    return sel
+
+
+def _ensure_fresh(db: Any) -> None:
+    with db.read() as conn:
+        stale = refresh.status(conn)["stale"]
+    if stale:
+        with db.transaction() as conn:
+            refresh.refresh(conn)
 
 
 def _freshness(conn: Any, sel: Selection) -> dict[str, Any] | None:
@@ -58,7 +72,7 @@ def _freshness(conn: Any, sel: Selection) -> dict[str, Any] | None:
 @router.get("", summary="覆盖率（按村或乡镇）")
 def coverage(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
              method: MethodQuery = "euclidean", mode: ModeQuery = "walking", by: ByQuery = "village") -> dict[str, Any]:
-    sel = _selection(facility_type, category, method, mode)
+    sel = _selection(db, facility_type, category, method, mode)
     with db.read() as conn:
         rows = analysis.coverage_rows(conn, sel, by, _suppress(actor))
         total = analysis.totals(conn, sel, _suppress(actor))
@@ -70,7 +84,7 @@ def coverage(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category:
 @router.get("/choropleth", summary="各村未覆盖困难群众户数（GeoJSON 面，供专题图）")
 def choropleth(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
                method: MethodQuery = "euclidean", mode: ModeQuery = "walking") -> Response:
-    sel = _selection(facility_type, category, method, mode)
+    sel = _selection(db, facility_type, category, method, mode)
     with db.read() as conn:
         body = analysis.village_choropleth(conn, sel, _suppress(actor))
     body.update(sel.describe())
@@ -98,7 +112,7 @@ def uncovered(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category
               method: MethodQuery = "euclidean", mode: ModeQuery = "walking", reveal: RevealQuery = False,
               village: Annotated[str | None, Query(description="村或乡镇代码")] = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
-    sel = _selection(facility_type, category, method, mode)
+    sel = _selection(db, facility_type, category, method, mode)
     body = _uncovered(db, actor, sel, reveal, village, limit, offset, "read_personal", page_offset=offset)
     return Response(json.dumps(body, ensure_ascii=False), media_type=GEOJSON)
 
@@ -107,7 +121,7 @@ def uncovered(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category
 def uncovered_export(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
                      method: MethodQuery = "euclidean", mode: ModeQuery = "walking", reveal: RevealQuery = False,
                      village: Annotated[str | None, Query()] = None) -> Response:
-    sel = _selection(facility_type, category, method, mode)
+    sel = _selection(db, facility_type, category, method, mode)
     collection = _uncovered(db, actor, sel, reveal, village, None, 0, "export", format="xlsx")
     spec = _households()
     header, rows = feature_rows(collection, [(f.name, f.label) for f in spec.fields])
@@ -119,7 +133,7 @@ def uncovered_export(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, c
 @router.get("/export", summary="覆盖率表 XLSX（按村、按乡镇）", response_class=Response)
 def coverage_export(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
                     method: MethodQuery = "euclidean", mode: ModeQuery = "walking") -> Response:
-    sel = _selection(facility_type, category, method, mode)
+    sel = _selection(db, facility_type, category, method, mode)
     suppress = _suppress(actor)
     with db.read() as conn:
         villages = analysis.coverage_rows(conn, sel, "village", suppress)
@@ -137,6 +151,8 @@ def suggest_sites(db: DbDep, actor: CurrentActor,
                   body: Annotated[dict[str, Any], Body(examples=[{"facility_type": "happiness_home",
                                                                    "category": "elderly_alone", "k": 3,
                                                                    "method": "euclidean"}])]) -> dict[str, Any]:
+    if isinstance(body, dict) and body.get("method") == "network":
+        _ensure_fresh(db)
     with db.transaction() as conn:  # temp tables live for this transaction
         result = suggest.suggest(conn, body, by_village=not _suppress(actor))
     return result

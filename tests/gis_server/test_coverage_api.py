@@ -147,3 +147,21 @@ def test_refresh_parameters_and_officers_permissions(conn, client, client_as):
     officer_id = created.json()["id"]
     assert client_as("case_worker").delete(f"/api/coverage/child-welfare/officers/{officer_id}").status_code == 204
     assert client.get("/api/coverage/child-welfare/gaps").json()["villages"]["missing"] == 2
+
+
+def test_network_coverage_follows_a_road_edit_without_a_manual_refresh(conn, client, client_as):
+    from tests.layers.test_coverage_euclidean import lonlat
+
+    ids = river_case(conn)
+    refresh(conn, force=True)
+    worker = client_as("case_worker")
+    url = "/api/coverage?facility_type=happiness_home&method=network&by=township"
+    assert worker.get(url).json()["total"]["covered"] == 1  # the household across the river is not reached
+    bridge = {"type": "Feature", "properties": {"name": "人行桥", "road_class": "township"},
+              "geometry": {"type": "LineString", "coordinates": [list(lonlat(0, 60)), list(lonlat(400, 60))]}}
+    assert client.post("/api/layers/roads/features", json=bridge).status_code == 201
+    body = worker.get(url).json()  # the edit marked the service areas stale; this request brings them up to date
+    assert body["network_status"]["stale"] is False
+    assert body["total"]["covered"] == 2
+    listed = worker.get("/api/coverage/uncovered?facility_type=happiness_home&method=network").json()["features"]
+    assert ids["across"] not in {f["id"] for f in listed}
