@@ -43,7 +43,7 @@ VENDOR_JS = (f"{VENDOR_URL}/leaflet/leaflet.js", f"{VENDOR_URL}/proj4/proj4.js")
 def _page(template: str, title: str, actor: Actor, config: dict[str, Any], css: tuple[str, ...],
           js: tuple[str, ...]) -> HTMLResponse:
     html = render_template(template,
-        title=title, site_title=PAGE_TITLE, user=actor.name, config=config,
+        title=title, site=PAGE_TITLE, user=actor.name, config=config,
         css=[*VENDOR_CSS, *css, static_url("css/hc-map.css"), static_url("css/hc-analysis.css")],
         js=[*VENDOR_JS, *js, static_url("js/hc-core.js")] + [static_url(f"js/{name}") for name in config["scripts"]])
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})

@@ -70,6 +70,7 @@ def test_find_by_initials_pinyin_and_old_name_and_export(as_role: Any, api: http
     _full(web.page, "gazetteer-02-record-viewer")
     phone = as_role("viewer", (390, 844))  # the same search on a phone
     phone.open("/place-names?q=ltt")
+    phone.page.wait_for_selector(f"#pn-results tr[data-id='{place_id}']")
     assert phone.page.locator(f"#pn-results tr[data-id='{place_id}']").count() == 1
     phone.shot("gazetteer-08-search-phone")
 
