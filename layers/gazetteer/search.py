@@ -119,6 +119,8 @@ def _note(kind: str, matched: str, name: str) -> str | None:
 
 def search(conn: Connection, query: SearchQuery) -> dict[str, Any]:
     """``{"total", "items": [...]}``; each item says which name matched and how."""
+    # plan with the actual patterns: a cached generic plan cannot see a prefix or how common a trigram is
+    conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     rows = conn.execute(text(statement(query.q.strip())), search_params(query)).mappings().all()
     classes = class_table()
     items = []
