@@ -121,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"loaded ×{scale} ({BASE * scale} names) in {time.perf_counter() - t0:.1f} s")
                     loaded = scale
                 with engine.connect() as conn:
+                    # the search's own session setting (layers.gazetteer.search): custom plans
+                    conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
                     for label, q in QUERIES.items():
                         params = search_params(SearchQuery(q))
                         sql = text(statement(q))

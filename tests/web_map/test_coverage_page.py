@@ -10,14 +10,13 @@ zero requests outside 127.0.0.1 (``as_role``), a screenshot per scenario under t
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import httpx
 import pytest
-from pyproj import Transformer
 from sqlalchemy import text
 
+from tests.utils.frame import LocalFrame
 from tests.web_map.conftest import _create
 
 ORIGIN = (123.02, 40.95)
@@ -26,22 +25,8 @@ V1, V2 = T1 + "001", T2 + "001"
 Q = {"facility_type": "happiness_home", "category": "elderly_alone", "method": "euclidean"}
 
 
-@cache
-def _xy() -> tuple[float, float]:
-    return Transformer.from_crs(4490, 4550, always_xy=True).transform(*ORIGIN)
-
-
-def ll(dx: float, dy: float) -> list[float]:
-    x, y = _xy()
-    return list(Transformer.from_crs(4550, 4490, always_xy=True).transform(x + dx, y + dy))
-
-
-def rect(x0: float, y0: float, x1: float, y1: float) -> dict[str, Any]:
-    return {"type": "Polygon", "coordinates": [[ll(x0, y0), ll(x1, y0), ll(x1, y1), ll(x0, y1), ll(x0, y0)]]}
-
-
-def pt(dx: float, dy: float) -> dict[str, Any]:
-    return {"type": "Point", "coordinates": ll(dx, dy)}
+FRAME = LocalFrame(*ORIGIN)
+ll, pt, rect = FRAME.ll, FRAME.pt, FRAME.rect
 
 
 @pytest.fixture(scope="session")
