@@ -286,10 +286,13 @@ def coverage_refresh(force: bool = typer.Option(False, "--force", help="Recomput
     """Recompute the road-network service areas after roads or facilities changed (a no-op otherwise)."""
     from gis_server.db import make_engine
     from layers.coverage.refresh import refresh_job
+    from layers.errors import DomainError
 
     engine = make_engine(get_settings())
     try:
         result = refresh_job(engine, force=force)
+    except DomainError as exc:
+        _fail(exc.message)
     finally:
         engine.dispose()
     typer.echo(f"Network service areas: {result}")

@@ -122,6 +122,9 @@ def refresh(conn: Connection, force: bool = False) -> dict[str, Any]:
     """Recompute what the dirty markers ask for (everything when ``force``); returns a summary."""
     started = datetime.now(UTC)
     t0 = time.perf_counter()
+    if not conn.execute(text("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pgrouting')")).scalar():
+        raise InvalidInput("路网分析需要数据库扩展 pgRouting：请在数据库服务器上安装（Debian：postgresql-15-pgrouting）"
+                           "并执行 CREATE EXTENSION pgrouting", "the pgrouting extension is not installed")
     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
     seen = conn.execute(text("SELECT layer, changed_at FROM coverage_dirty")).all()
     dirty = {layer for layer, _ in seen}
