@@ -39,7 +39,6 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=480, ge=1, description="Lifetime of API tokens and web sessions.")
     login_free_failures: int = Field(default=3, description="Failed logins allowed before throttling.")
     login_max_delay_seconds: int = Field(default=300, description="Longest wait after repeated failures.")
-    dev_user: str = Field(default="dev", description="Acting user recorded for writes before login exists.")
     page_limit_default: int = 100
     page_limit_max: int = 5000
     extent_margin_deg: float = Field(default=0.05, description="Margin around the Haicheng extent, degrees.")
