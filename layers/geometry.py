@@ -120,14 +120,19 @@ def to_storage_crs(geom: BaseGeometry, crs: str) -> BaseGeometry:
         return geom
     if crs == "gcj02":
         return shapely.transform(geom, lambda xy: _vectorised(gcj02_to_wgs84, xy))
-    t = transformer(crs, "EPSG:4490")
-    return shapely.transform(geom, lambda xy: _stack(*t.transform(xy[:, 0], xy[:, 1])))
+    return reproject(geom, crs, "EPSG:4490")
 
 
-def _stack(x: Any, y: Any) -> Any:
+def reproject(geom: Any, source: str, target: str) -> Any:
+    """A geometry (or an array of them) from ``source`` to ``target``, x = lon/easting.
+
+    >>> round(reproject(shapely.Point(122.75, 40.85), "EPSG:4490", "EPSG:4550").x, 2)
+    478918.58
+    """
     import numpy as np
 
-    return np.column_stack([x, y])
+    t = transformer(source, target)
+    return shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
 
 
 def _vectorised(func: Any, xy: Any) -> Any:

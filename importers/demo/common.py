@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 import shapely
-from pyproj import Transformer
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
+
+from layers.geometry import reproject, transformer
 
 SEED = 20240416
 GENERATOR_VERSION = "1"  # bump whenever a change to the generator changes any row
@@ -49,24 +50,17 @@ def rng(stage: str) -> np.random.Generator:
     return np.random.default_rng([SEED, zlib.crc32(stage.encode())])
 
 
-@cache
-def _transformer(source: str, target: str) -> Transformer:
-    return Transformer.from_crs(source, target, always_xy=True)
-
-
 def to_metric(geom: BaseGeometry) -> BaseGeometry:
-    t = _transformer("EPSG:4490", "EPSG:4550")
-    return shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    return reproject(geom, "EPSG:4490", "EPSG:4550")
 
 
 def to_lonlat(geom: Any) -> Any:
     """EPSG:4550 → EPSG:4490 for one geometry or an array of them."""
-    t = _transformer("EPSG:4550", "EPSG:4490")
-    return shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    return reproject(geom, "EPSG:4550", "EPSG:4490")
 
 
 def metric_xy(lon: float, lat: float) -> tuple[float, float]:
-    x, y = _transformer("EPSG:4490", "EPSG:4550").transform(lon, lat)
+    x, y = transformer("EPSG:4490", "EPSG:4550").transform(lon, lat)
     return float(x), float(y)
 
 

@@ -14,14 +14,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import shapely
 import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from layers.features import q
-from layers.geometry import transformer
+from layers.geometry import reproject
 from layers.siting.rules import Rule, RuleSetVersion, is_violated
 
 METRES_PER_DEGREE_MIN = 83_000.0  # lower bound of the length of 1° (of longitude) in the county
@@ -85,8 +84,7 @@ def check_sql(rules: tuple[Rule, ...]) -> tuple[str, dict[str, Any]]:
 
 def area_m2(geom: BaseGeometry) -> float:
     """Area in EPSG:4550 square metres (0 for a point)."""
-    t = transformer("EPSG:4490", "EPSG:4550")
-    return float(shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))).area)
+    return float(reproject(geom, "EPSG:4490", "EPSG:4550").area)
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import shapely
 import shapely.geometry
 import shapely.ops
@@ -20,7 +19,7 @@ from sqlalchemy import Connection, text
 
 from importers.mapimage import MapLayer, render_png
 from layers.features import q
-from layers.geometry import transformer
+from layers.geometry import reproject
 from layers.siting.rules import CONSTRAINTS
 
 STYLES: dict[str, dict[str, Any]] = {  # per constraint kind: colour (and face colour of zones)
@@ -49,9 +48,7 @@ class Feature:
 
 def site_metric(report: dict[str, Any]) -> BaseGeometry:
     """The site of a report in EPSG:4550."""
-    geom = shapely.geometry.shape(report["geometry"])
-    t = transformer("EPSG:4490", "EPSG:4550")
-    return shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    return reproject(shapely.geometry.shape(report["geometry"]), "EPSG:4490", "EPSG:4550")
 
 
 def map_radius(report: dict[str, Any]) -> float:
