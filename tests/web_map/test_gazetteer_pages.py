@@ -43,6 +43,7 @@ def test_find_by_initials_pinyin_and_old_name_and_export(as_role: Any, api: http
     web.page.click("#hc-nav-place-names")
     web.page.wait_for_url("**/place-names")
     web.page.wait_for_function("window.HC && HC.ready === true")
+    assert web.page.url == web.base + "/place-names"  # no filters, no stray '?'
     assert web.page.locator(".hc-nav a[href='/']").count() == 1
     assert web.page.locator("#pn-new").count() == 0  # viewers do not register names
     _search(web.page, "ltt")

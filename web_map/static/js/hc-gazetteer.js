@@ -101,7 +101,8 @@
     }
     function load() {
       var f = filters(), size = cfg.pageSize, offset = page * size, url;
-      window.history.replaceState(null, '', '?' + query(L.extend({}, f, {page: page ? page + 1 : ''})));
+      var search = query(L.extend({}, f, {page: page ? page + 1 : ''}));
+      window.history.replaceState(null, '', location.pathname + (search ? '?' + search : ''));  // no bare '?'
       exports();
       if (f.q) { url = cfg.api + '/search?' + query(L.extend({}, f, {limit: size, offset: offset})); }
       else {
