@@ -30,6 +30,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from gis_server.db import libpq_url  # noqa: E402,F401  (the benches import it from here)
+
 HOST = "127.0.0.1"
 
 
@@ -46,13 +48,6 @@ def sqlalchemy_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-
-
-def libpq_url(url: str) -> str:
-    """``postgresql://…`` (what psycopg, asyncpg and tipg want)."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 # --- a throwaway cluster -----------------------------------------------------------------------

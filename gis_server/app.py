@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from gis_server.db import Database, make_engine
+from gis_server.accounts.cache import AccountCache
+from gis_server.db import Database, libpq_url, make_engine
 from gis_server.errors import register_error_handlers
 from gis_server.routers import admin, auth, features, households, login, pages_records, siting, tiles
 from gis_server.routers import coverage as coverage_router
@@ -34,7 +35,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owns_db = database is None
         app.state.db = database or Database(make_engine(settings))
+        # a database handed in by tests lives in one uncommitted transaction: no notifications, no cache
+        app.state.accounts = AccountCache(libpq_url(settings.sqlalchemy_url) if owns_db else None)
+        app.state.accounts.start()
         yield
+        app.state.accounts.stop()
         if owns_db:
             app.state.db.dispose()
 

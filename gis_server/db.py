@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.engine import make_url
 
 from gis_server.settings import Settings
 
@@ -13,6 +14,11 @@ from gis_server.settings import Settings
 # (ENVIRONMENT.md; also off on the embedded server), and parallel workers cost more to start
 # than a 1,000-feature page takes to build.
 SESSION_OPTIONS = "-c jit=off -c max_parallel_workers_per_gather=0"
+
+
+def libpq_url(url: str) -> str:
+    """``postgresql://…`` for psycopg itself (and other libpq clients) from a SQLAlchemy URL."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -40,6 +46,15 @@ class Database:
             # statements it prepared in a transaction that is rolled back, and re-planning the
             # larger statements (a site check: 16 nearest-feature branches) costs more than running them.
             conn.commit()
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A connection on which every statement is its own transaction: a read made of one statement
+        (a page of features with its audit record) takes one round trip, without BEGIN and COMMIT.
+        """
+        with self.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")  # reset when it goes back to the pool
+            yield conn
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from gis_server.accounts.cache import Account, AccountCache, read_account
 from gis_server.accounts.security import csrf_matches, read_token
-from gis_server.accounts.service import load_actor
+from gis_server.accounts.service import actor_for
 from gis_server.db import Database
 from gis_server.settings import Settings
 from layers.catalog import registry
@@ -59,9 +60,14 @@ def get_current_actor(request: Request) -> Actor:
             request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER)):
         raise Forbidden("缺少或错误的 CSRF 令牌，请刷新页面后重试", "CSRF token missing or wrong")
     client = request.client.host if request.client else None
-    db: Database = request.app.state.db
-    with db.read() as conn:
-        return load_actor(conn, claims.username, client)
+
+    def load() -> Account | None:
+        db: Database = request.app.state.db
+        with db.read() as conn:
+            return read_account(conn, claims.username)
+
+    accounts: AccountCache = request.app.state.accounts
+    return actor_for(accounts.get(claims.username, load), claims.username, client, claims.issued_at)
 
 
 def require_admin(actor: Actor) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from gis_server.accounts import audit
+from gis_server.accounts.cache import Account, read_account
 from gis_server.accounts.security import dummy_hash, hash_password, verify_password
 from layers.errors import Conflict, InvalidInput, NotFound, Throttled, Unauthenticated
 from layers.features import Actor
@@ -82,14 +83,19 @@ def list_users(conn: Connection) -> list[dict[str, object]]:
     return [row._asdict() for row in rows]
 
 
-def load_actor(conn: Connection, username: str, address: str | None) -> Actor:
-    """The acting user with their current roles; a disabled or deleted user is refused."""
-    row = conn.execute(text(
-        "SELECT u.disabled, array_agg(r.role) FILTER (WHERE r.role IS NOT NULL) FROM users u "
-        "LEFT JOIN user_roles r ON r.user_id = u.id WHERE u.username = :u GROUP BY u.id"), {"u": username}).first()
-    if row is None or row[0]:
+def actor_for(account: Account | None, username: str, address: str | None, issued_at: float | None = None) -> Actor:
+    """The acting user; a deleted or disabled user, or a token older than the last password change, is refused."""
+    if account is None or account.disabled:
         raise Unauthenticated("账户不存在或已停用", "user unknown or disabled")
-    return Actor(name=username, roles=frozenset(row[1] or ()), address=address)
+    # tokens carry whole seconds: one issued in the second of the change still counts
+    if issued_at is not None and issued_at < int(account.password_changed_at):
+        raise Unauthenticated("密码已修改，请重新登录", "token issued before the last password change")
+    return Actor(name=username, roles=account.roles, address=address)
+
+
+def load_actor(conn: Connection, username: str, address: str | None) -> Actor:
+    """The acting user with their current roles, read from the database."""
+    return actor_for(read_account(conn, username), username, address)
 
 
 def authenticate(conn: Connection, username: str, password: str, address: str | None,

@@ -7,6 +7,7 @@ import time
 import jwt
 from sqlalchemy import text
 
+from gis_server.accounts.service import set_password
 from tests.conftest import PASSWORD
 from tests.utils.features import feature, point
 
@@ -61,6 +62,19 @@ def test_forged_token_is_401(anonymous):
     forged = jwt.encode({"sub": "admin", "iat": now, "exp": now + 60}, "x" * 40, algorithm="HS256")
     response = anonymous.get("/api/layers", headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401
+
+
+def test_a_token_from_before_a_password_change_is_refused(anonymous, conn, settings):
+    conn.execute(text("UPDATE users SET password_changed_at = now() - interval '1 day' WHERE username = 'viewer'"))
+    issued = int(time.time()) - 60  # signed in a minute ago, then the password was changed
+    old = jwt.encode({"sub": "viewer", "iat": issued, "exp": issued + 3600}, settings.secret_key, algorithm="HS256")
+    assert anonymous.get("/api/layers", headers={"Authorization": f"Bearer {old}"}).status_code == 200
+    set_password(conn, "viewer", "a brand new passphrase")
+    response = anonymous.get("/api/layers", headers={"Authorization": f"Bearer {old}"})
+    assert response.status_code == 401
+    assert response.json()["message"] == "密码已修改，请重新登录"
+    fresh = token_for(anonymous, password="a brand new passphrase").json()["access_token"]
+    assert anonymous.get("/api/layers", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
 
 
 def test_disabled_user_is_refused_even_with_a_valid_token(client, conn):

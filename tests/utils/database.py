@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.engine import make_url
 
-from gis_server.cluster import Cluster
+from gis_server.cluster import EXTENSIONS, Cluster
 from gis_server.db import Database
+from gis_server.migrate import upgrade
 
 
 def free_port() -> int:
@@ -38,6 +40,29 @@ def throwaway_cluster(dbname: str = "gis_test") -> Iterator[str]:
         cluster.destroy()
 
 
+@contextmanager
+def committed_database(database_url: str, name: str) -> Iterator[str]:
+    """A migrated database ``name`` next to the test database, for tests whose writes must commit
+    (a live server, notifications); dropped afterwards. Yields its URL."""
+    admin = create_engine(make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for ext in EXTENSIONS:
+            conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
+    engine.dispose()
+    upgrade(url)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 class RollbackDatabase(Database):
     """Every request runs inside the test's transaction; writes are savepoints."""
 
@@ -47,6 +72,10 @@ class RollbackDatabase(Database):
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        yield self.conn
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
         yield self.conn
 
     @contextmanager

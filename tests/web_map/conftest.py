@@ -19,17 +19,14 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
 
 from gis_server.accounts.service import create_user
 from gis_server.app import create_app
-from gis_server.cluster import EXTENSIONS
-from gis_server.migrate import upgrade
 from gis_server.settings import PROJECT_ROOT, Settings
 from layers.roles import ALL_ROLES
 from tests.conftest import PASSWORD
-from tests.utils.database import free_port
+from tests.utils.database import committed_database, free_port
 from web_map.assets import install
 from web_map.settings import MapSettings
 
@@ -44,26 +41,13 @@ BROWSER_DB = "gis_browser"
 
 @pytest.fixture(scope="session")
 def browser_database_url(database_url: str) -> Iterator[str]:
-    admin = create_engine(make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{BROWSER_DB}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{BROWSER_DB}"'))
-    url = make_url(database_url).set(database=BROWSER_DB).render_as_string(hide_password=False)
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        for ext in EXTENSIONS:
-            conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
-    engine.dispose()
-    upgrade(url)
-    engine = create_engine(url)
-    with engine.begin() as conn:  # one account per role, named after it
-        for role in sorted(ALL_ROLES):
-            create_user(conn, role, PASSWORD, [role])
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{BROWSER_DB}" WITH (FORCE)'))
-    admin.dispose()
+    with committed_database(database_url, BROWSER_DB) as url:
+        engine = create_engine(url)
+        with engine.begin() as conn:  # one account per role, named after it
+            for role in sorted(ALL_ROLES):
+                create_user(conn, role, PASSWORD, [role])
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="session")
