@@ -196,8 +196,7 @@ def contestants(url: str, bbox: tuple[float, ...], limit: int, with_tipg: bool,
         stack.callback(raw.close)
 
         def sql() -> bytes:
-            raw.execute("SET LOCAL plan_cache_mode = force_custom_plan")  # as list_features does
-            body = raw.execute(statement, params).fetchone()[0]
+            body = raw.execute(statement, params, prepare=False).fetchone()[0]  # planned each time, as the app
             raw.commit()  # as the app ends its transactions (keeps prepared statements)
             return body
 

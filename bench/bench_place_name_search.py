@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from gis_server.accounts.service import create_user
     from gis_server.migrate import upgrade
+    from layers.features import planned_each_time
     from layers.gazetteer.search import SearchQuery, search_params, statement
 
     r = random.Random(11)
@@ -120,9 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                         conn.execute(text("ANALYZE place_names"))
                     print(f"loaded ×{scale} ({BASE * scale} names) in {time.perf_counter() - t0:.1f} s")
                     loaded = scale
-                with engine.connect() as conn:
-                    # the search's own session setting (layers.gazetteer.search): custom plans
-                    conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+                with engine.connect() as conn, planned_each_time(conn):  # as the search plans its statement
                     for label, q in QUERIES.items():
                         params = search_params(SearchQuery(q))
                         sql = text(statement(q))

@@ -9,6 +9,8 @@ the stale-write check is part of the UPDATE itself.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,6 +129,22 @@ class Utf8Bytes(Loader):
         return bytes(data)
 
 
+@contextmanager
+def planned_each_time(conn: Connection) -> Iterator[None]:
+    """Statements run inside are not prepared by psycopg, so PostgreSQL plans each one with its actual
+    parameters: a cached generic plan cannot tell a 5-km box from the whole county (2× slower here).
+    Same effect as ``SET LOCAL plan_cache_mode = force_custom_plan``, without that round trip.
+    """
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    saved = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = saved
+
+
 def _scalar_bytes(conn: Connection, sql: str, params: dict[str, Any]) -> bytes:
     raw = conn.connection.driver_connection
     assert raw is not None  # a live psycopg connection while ``conn`` is open
@@ -137,9 +155,20 @@ def _scalar_bytes(conn: Connection, sql: str, params: dict[str, Any]) -> bytes:
         raw.adapters.register_loader("text", TextLoader)
 
 
-def list_features(conn: Connection, spec: LayerSpec, query: ListQuery,
-                  expressions: dict[str, str] | None = None) -> bytes:
-    """A GeoJSON FeatureCollection (UTF-8 bytes) with ``numberMatched``/``numberReturned``."""
+def with_cte(sql: str, cte: str) -> str:
+    """``sql`` with one more common table expression (``name AS (…)``) in front of its own."""
+    body = sql.lstrip()
+    if body[:4].upper() == "WITH" and body[4:5].isspace():
+        return f"WITH {cte},{body[4:]}"
+    return f"WITH {cte} {body}"
+
+
+def list_features(conn: Connection, spec: LayerSpec, query: ListQuery, expressions: dict[str, str] | None = None,
+                  also: tuple[str, dict[str, Any]] | None = None) -> bytes:
+    """A GeoJSON FeatureCollection (UTF-8 bytes) with ``numberMatched``/``numberReturned``.
+
+    ``also``: a CTE and its parameters run by the same statement (the audit record of this read).
+    """
     params: dict[str, Any] = {"limit": query.limit, "offset": query.offset}  # limit None = all
     where = _filter_sql(spec, query, params)
     table = q(spec.table.name)
@@ -155,10 +184,11 @@ def list_features(conn: Connection, spec: LayerSpec, query: ListQuery,
                                       ORDER BY {_sort_sql(spec, query.sort, 'p')}), '')
                || ']}}'
         FROM page p"""
-    # plan with the actual bbox and filters every time: a cached generic plan (psycopg prepares a
-    # statement after a few runs) cannot tell a 5-km box from the whole county and was 2× slower
-    conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    return _scalar_bytes(conn, sql, params)
+    if also:
+        sql = with_cte(sql, also[0])
+        params.update(also[1])
+    with planned_each_time(conn):  # with the actual bbox and filters
+        return _scalar_bytes(conn, sql, params)
 
 
 def get_feature(conn: Connection, spec: LayerSpec, feature_id: int,

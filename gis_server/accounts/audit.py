@@ -22,17 +22,37 @@ ACTION_TITLES = {
 }
 
 
+_INSERT = ("INSERT INTO audit_log (username, client_address, action, layer, feature_id, reason, detail) "
+           "VALUES (:{p}username, :{p}address, :{p}action, :{p}layer, :{p}feature_id, :{p}reason, "
+           "CAST(:{p}detail AS jsonb))")
+
+
+def _values(actor: Actor | None, action: str, layer: str | None, feature_id: int | None, reason: str | None,
+            username: str | None, address: str | None, detail: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    detail = {k: v for k, v in detail.items() if v is not None}
+    values = {"username": username or (actor.name if actor else None),
+              "address": address or (actor.address if actor else None),
+              "action": action, "layer": layer, "feature_id": feature_id, "reason": reason,
+              "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None}
+    return {prefix + k: v for k, v in values.items()}
+
+
 def record(conn: Connection, actor: Actor | None, action: str, *, layer: str | None = None,
            feature_id: int | None = None, reason: str | None = None, username: str | None = None,
            address: str | None = None, **detail: Any) -> None:
-    detail = {k: v for k, v in detail.items() if v is not None}
-    conn.execute(text(
-        "INSERT INTO audit_log (username, client_address, action, layer, feature_id, reason, detail) "
-        "VALUES (:username, :address, :action, :layer, :feature_id, :reason, CAST(:detail AS jsonb))"),
-        {"username": username or (actor.name if actor else None), "address": address or (actor.address if actor
-                                                                                            else None),
-         "action": action, "layer": layer, "feature_id": feature_id, "reason": reason,
-         "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None})
+    conn.execute(text(_INSERT.format(p="")),
+                 _values(actor, action, layer, feature_id, reason, username, address, detail))
+
+
+def read_record(spec: LayerSpec, actor: Actor, action: str, **detail: Any) -> tuple[str, dict[str, Any]] | None:
+    """The audit record of a read of ``spec`` as a CTE for the reading statement itself, or None when
+    the layer holds no personal data. A data-modifying CTE runs exactly once, referred to or not: the
+    data and the record of who read it commit together or not at all, in one round trip.
+    """
+    if not spec.personal_fields:
+        return None
+    return (f"_audit AS ({_INSERT.format(p='audit_')})",
+            _values(actor, action, spec.name, None, None, None, None, detail, prefix="audit_"))
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 
 from gis_server.accounts import audit
-from gis_server.accounts.audit import audit_personal_read, reading
+from gis_server.accounts.audit import audit_personal_read, read_record, reading
 from gis_server.deps import CurrentActor, DbDep, LayerDep, SettingsDep
 from importers.tabular import feature_rows, to_csv, to_xlsx
 from layers.catalog import registry
@@ -145,9 +145,9 @@ def get_features(
     _require_read(spec, actor)
     query = list_query(request, spec, actor, bbox, min(limit or settings.page_limit_default, settings.page_limit_max),
                        offset, sort)
-    with reading(db, spec) as conn:
-        body = list_features(conn, spec, query, masked_expressions(spec, actor))
-        audit_personal_read(conn, spec, actor, "read_personal", bbox=bbox, offset=offset)
+    audit_record = read_record(spec, actor, "read_personal", bbox=bbox, offset=offset)
+    with db.autocommit() as conn:  # one statement: the page and, for personal data, the record of this read
+        body = list_features(conn, spec, query, masked_expressions(spec, actor), also=audit_record)
     return Response(body, media_type=GEOJSON)
 
 

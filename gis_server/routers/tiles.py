@@ -17,10 +17,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import text
 
-from gis_server.accounts.audit import audit_personal_read, reading
+from gis_server.accounts.audit import read_record
 from gis_server.deps import CurrentActor, DbDep, LayerDep
 from layers.errors import Forbidden, InvalidInput
-from layers.features import q
+from layers.features import q, with_cte
 from layers.privacy import masked_expressions, visible_rows_sql
 from layers.registry import FieldSpec, LayerSpec
 
@@ -100,9 +100,13 @@ def get_tile(
     # masks are written over the alias placeholder {t}; tiles never reveal personal data in full
     masks = {name: expression.replace("{t}", "t") for name, expression in masked_expressions(spec, actor).items()}
     sql = tile_sql(spec, masks, visible_rows_sql(spec, actor, "t"))
-    with reading(db, spec) as conn:
-        body = conn.execute(text(sql), {"z": z, "x": x, "y": y, "layer": spec.name}).scalar_one()
-        audit_personal_read(conn, spec, actor, "read_personal", tile=f"{z}/{x}/{y}")
+    params: dict[str, object] = {"z": z, "x": x, "y": y, "layer": spec.name}
+    audit_record = read_record(spec, actor, "read_personal", tile=f"{z}/{x}/{y}")
+    if audit_record:  # written by the tile's own statement
+        sql = with_cte(sql, audit_record[0])
+        params.update(audit_record[1])
+    with db.autocommit() as conn:
+        body = conn.execute(text(sql), params).scalar_one()
     body = bytes(body or b"")
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Cookie, Authorization"}

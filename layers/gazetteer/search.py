@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from layers.errors import InvalidInput
+from layers.features import planned_each_time
 from layers.gazetteer.classes import class_table
 from layers.gazetteer.names import VARIANT_KINDS
 from layers.gazetteer.pinyin import looks_like_pinyin, query_keys
@@ -119,9 +120,9 @@ def _note(kind: str, matched: str, name: str) -> str | None:
 
 def search(conn: Connection, query: SearchQuery) -> dict[str, Any]:
     """``{"total", "items": [...]}``; each item says which name matched and how."""
-    # plan with the actual patterns: a cached generic plan cannot see a prefix or how common a trigram is
-    conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    rows = conn.execute(text(statement(query.q.strip())), search_params(query)).mappings().all()
+    # planned with the actual patterns: a cached generic plan cannot see a prefix or how common a trigram is
+    with planned_each_time(conn):
+        rows = conn.execute(text(statement(query.q.strip())), search_params(query)).mappings().all()
     classes = class_table()
     items = []
     for row in rows:

@@ -199,6 +199,17 @@ def test_bbox_returns_only_features_inside(client):
     assert body["numberMatched"] == 1
 
 
+def test_a_point_on_the_bbox_edge_is_inside_and_lists_are_planned_with_their_own_bbox(client, conn):
+    shelter(client, name="边上", lon=122.7, lat=40.9)  # exactly on the east edge: ST_Intersects counts it
+    for _ in range(8):  # more runs than psycopg's prepare threshold (5)
+        body = client.get("/api/layers/shelters/features", params={"bbox": "122.6,40.8,122.7,40.95"}).json()
+        assert [f["properties"]["name"] for f in body["features"]] == ["边上"]
+    # never a prepared (generic-plan) statement: each page is planned for its own box
+    prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
+    assert not [s for s in prepared if "FeatureCollection" in s]
+    assert conn.connection.driver_connection.prepare_threshold == 5  # restored for everything else
+
+
 def test_bbox_intersects_lines_crossing_it(client):
     create(client, "roads", line((122.5, 40.9), (122.9, 40.9)), name="横贯路", road_class="county")
     body = client.get("/api/layers/roads/features", params={"bbox": "122.69,40.85,122.70,40.95"}).json()
