@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 
 from gis_server.accounts.cache import Account, AccountCache, read_account
 from gis_server.accounts.security import csrf_matches, read_token
@@ -48,8 +49,12 @@ def _credentials(request: Request) -> tuple[str, bool] | None:
     return (cookie, True) if cookie else None
 
 
-def get_current_actor(request: Request) -> Actor:
-    """The signed-in user (Bearer token or session cookie); writes by cookie need the CSRF token."""
+async def get_current_actor(request: Request) -> Actor:
+    """The signed-in user (Bearer token or session cookie); writes by cookie need the CSRF token.
+
+    Async, so a user found in the account cache costs no trip through the thread pool; the database
+    is read in the pool when the cache has no answer.
+    """
     settings: Settings = request.app.state.settings
     credentials = _credentials(request)
     if credentials is None:
@@ -67,7 +72,10 @@ def get_current_actor(request: Request) -> Actor:
             return read_account(conn, claims.username)
 
     accounts: AccountCache = request.app.state.accounts
-    return actor_for(accounts.get(claims.username, load), claims.username, client, claims.issued_at)
+    found, account = accounts.cached(claims.username)
+    if not found:
+        account = await run_in_threadpool(accounts.get, claims.username, load)
+    return actor_for(account, claims.username, client, claims.issued_at)
 
 
 def require_admin(actor: Actor) -> None:

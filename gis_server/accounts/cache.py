@@ -60,6 +60,12 @@ class AccountCache:
 
     # --- lookups ---------------------------------------------------------------------------
 
+    def cached(self, username: str) -> tuple[bool, Account | None]:
+        """(True, the account) when it is cached; (False, None) when it must be read."""
+        with self._lock:
+            hit = self._entries.get(username, _MISSING)
+        return (False, None) if hit is _MISSING else (True, hit)  # type: ignore[return-value]
+
     def get(self, username: str, load: Callable[[], Account | None]) -> Account | None:
         if not self._listening.is_set():
             return load()

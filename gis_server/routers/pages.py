@@ -29,11 +29,12 @@ from web_map.settings import MapSettings
 router = APIRouter(include_in_schema=False)
 
 
-def _actor_or_none(request: Request) -> Actor | None:
+async def _actor_or_none(request: Request) -> Actor | None:
     """The signed-in user, or None (the page then sends the browser to the login page)."""
     dependency = request.app.dependency_overrides.get(get_current_actor, get_current_actor)
-    try:  # an override (tests) may take no request
-        return dependency(request) if inspect.signature(dependency).parameters else dependency()
+    try:  # an override (tests) may take no request and need not be async
+        actor = dependency(request) if inspect.signature(dependency).parameters else dependency()
+        return await actor if inspect.isawaitable(actor) else actor
     except Unauthenticated:
         return None
 
