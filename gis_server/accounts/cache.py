@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +22,8 @@ from sqlalchemy import Connection, text
 
 CHANNEL = "gis_accounts"
 RECONNECT_SECONDS = 2.0
-POLL_SECONDS = 0.5  # how often the listener looks at its stop flag while no notification comes
+POLL_SECONDS = 0.5
+MAX_AGE_SECONDS = 60.0  # how often the listener looks at its stop flag while no notification comes
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +45,18 @@ def read_account(conn: Connection, username: str) -> Account | None:
     return Account(disabled=row[0], roles=frozenset(row[1] or ()), password_changed_at=row[2])
 
 
-_MISSING = object()
-
-
 class AccountCache:
-    """Accounts by user name; ``libpq_url=None`` (tests on a shared transaction) caches nothing."""
+    """Accounts by user name; ``libpq_url=None`` (tests on a shared transaction) caches nothing.
 
-    def __init__(self, libpq_url: str | None):
+    An entry is also read again after ``max_age`` seconds, in case notifications are lost on the way
+    (e.g. behind a connection pooler in transaction mode, where LISTEN succeeds but hears nothing).
+    """
+
+    def __init__(self, libpq_url: str | None, max_age: float = MAX_AGE_SECONDS):
         self._url = libpq_url
+        self._max_age = max_age
         self._lock = threading.Lock()
-        self._entries: dict[str, Account | None] = {}
+        self._entries: dict[str, tuple[float, Account | None]] = {}  # user → (read at, account)
         self._generation = 0  # bumped on every invalidation: a read that raced one is not stored
         self._listening = threading.Event()
         self._stop = threading.Event()
@@ -61,23 +65,24 @@ class AccountCache:
     # --- lookups ---------------------------------------------------------------------------
 
     def cached(self, username: str) -> tuple[bool, Account | None]:
-        """(True, the account) when it is cached; (False, None) when it must be read."""
+        """(True, the account) when a fresh entry is cached; (False, None) when it must be read."""
         with self._lock:
-            hit = self._entries.get(username, _MISSING)
-        return (False, None) if hit is _MISSING else (True, hit)  # type: ignore[return-value]
+            entry = self._entries.get(username)
+        if entry is None or time.monotonic() - entry[0] > self._max_age or not self._listening.is_set():
+            return False, None
+        return True, entry[1]
 
     def get(self, username: str, load: Callable[[], Account | None]) -> Account | None:
-        if not self._listening.is_set():
-            return load()
+        found, account = self.cached(username)
+        if found:
+            return account
         with self._lock:
-            hit = self._entries.get(username, _MISSING)
             generation = self._generation
-        if hit is not _MISSING:
-            return hit  # type: ignore[return-value]
+        read_at = time.monotonic()
         account = load()
         with self._lock:
             if generation == self._generation and self._listening.is_set():
-                self._entries[username] = account
+                self._entries[username] = (read_at, account)
         return account
 
     def invalidate(self) -> None:

@@ -91,6 +91,22 @@ def test_a_role_granted_in_sql_is_seen_and_a_rolled_back_change_is_not_noticed(c
     assert eventually(lambda: "case_worker" in cache.get("probe", load).roles)
 
 
+def test_an_entry_is_read_again_after_its_maximum_age_even_without_notifications(accounts_url, accounts_db):
+    load = CountingLoader(accounts_db)
+    short = AccountCache(libpq_url(accounts_url), max_age=0.2)
+    short.start()
+    try:
+        assert short.wait_listening(10)
+        short.get("probe", load)
+        short.get("probe", load)
+        assert load.calls == 1
+        time.sleep(0.3)
+        short.get("probe", load)
+        assert load.calls == 2
+    finally:
+        short.stop()
+
+
 def test_without_a_listener_nothing_is_cached(accounts_db):
     load = CountingLoader(accounts_db)
     uncached = AccountCache(None)
