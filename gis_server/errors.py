@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from layers.errors import (
@@ -57,6 +57,15 @@ def _request_validation_message(exc: RequestValidationError) -> tuple[str, list[
     return "；".join(str(p["message"]) for p in problems) or "请求无效", problems
 
 
+HTTP_MESSAGES = {400: "请求格式不正确（例如上传的文件不完整）", 404: "未找到", 405: "不支持该请求方法",
+                 413: "上传的内容太大", 415: "不支持的内容类型"}
+
+# unique rules whose values must not be echoed (a keyed hash of an ID number), in words instead
+UNIQUE_MESSAGES = {
+    "ix_households_id_number_hash": "该身份证号码已登记在另一户在册的困难群众户中",
+}
+
+
 def _key_detail(detail: str) -> str:
     """``Key (line_id, number)=(1, 001) already exists.`` → ``line_id, number = 1, 001``."""
     if detail.startswith("Key (") and ")=(" in detail:
@@ -82,7 +91,7 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        message = {404: "未找到", 405: "不支持该请求方法"}.get(exc.status_code, str(exc.detail))
+        message = HTTP_MESSAGES.get(exc.status_code, f"请求无法处理（HTTP {exc.status_code}）")
         return JSONResponse({"error": "http_error", "message": message, "message_en": str(exc.detail)},
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
@@ -92,7 +101,10 @@ def register_error_handlers(app: FastAPI) -> None:
         diag = getattr(exc.orig, "diag", None)
         detail = getattr(diag, "message_detail", None) or ""
         sqlstate = getattr(exc.orig, "sqlstate", "")
-        if sqlstate == "23505":
+        constraint = getattr(diag, "constraint_name", None)
+        if sqlstate == "23505" and constraint in UNIQUE_MESSAGES:
+            message, status, detail = UNIQUE_MESSAGES[constraint], 409, constraint
+        elif sqlstate == "23505":
             message, status = f"与已有记录重复：{_key_detail(detail)}", 409
         elif sqlstate == "23503":
             message, status = f"引用的记录不存在：{_key_detail(detail)}", 422
@@ -107,6 +119,17 @@ def register_error_handlers(app: FastAPI) -> None:
         log.info("data error on %s %s: %s", request.method, request.url.path, exc.orig)
         return JSONResponse({"error": "invalid_input", "message": "字段值的格式或长度不正确",
                              "message_en": "invalid value"}, status_code=422)
+
+    @app.exception_handler(ProgrammingError)
+    async def programming_error(request: Request, exc: ProgrammingError) -> JSONResponse:
+        # a value the driver cannot send (an object or a list where text belongs) came from the request;
+        # any other programming error is ours
+        if "cannot adapt type" in str(exc.orig):
+            log.info("unadaptable value on %s %s: %s", request.method, request.url.path, exc.orig)
+            return JSONResponse({"error": "invalid_input",
+                                 "message": "某个字段的值类型不对（应为文本或数字，不能是对象或列表）",
+                                 "message_en": "a value has the wrong type"}, status_code=422)
+        return await unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -37,15 +37,19 @@ def field(
     personal: bool = False,
     mask: str | None = None,
     hidden: bool = False,
+    derived: bool = False,
     unit: str | None = None,
     **kw: Any,
 ) -> Any:
     """A layer attribute: a column with its Chinese label and validation hints in ``info``.
 
     ``personal`` marks personal data; ``mask`` names how it is masked in output
-    (``layers.privacy.SQL_MASKS``); ``hidden`` columns are never output nor set by clients.
+    (``layers.privacy.SQL_MASKS``); ``hidden`` columns are never output nor set by clients;
+    ``derived`` ones are output but set only by the layer's write hook (e.g. a masked ID number).
     """
     info: dict[str, Any] = {"label": label, "required": required, "personal": personal, "hidden": hidden}
+    if derived:
+        info["derived"] = True
     if mask:
         info["mask"] = mask
     if choices:

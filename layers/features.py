@@ -80,10 +80,17 @@ def feature_sql(spec: LayerSpec, alias: str = "t", expressions: dict[str, str] |
             f"""|| {property_sql(spec, alias, expressions)}::text || '}}'""")
 
 
+def _refuse_personal(f: FieldSpec, verb: str, verb_en: str) -> None:
+    # a match on a masked value would confirm it (is this 张三's phone?) without a reveal or its audit
+    if f.personal:
+        raise InvalidInput(f"不能按个人信息字段“{f.label}”{verb}：请按村、类别等筛选后逐户查看",
+                           f"cannot {verb_en} by the personal field {f.name!r}", field=f.name)
+
+
 def _sort_sql(spec: LayerSpec, sort: str | None, alias: str) -> str:
     if not sort:
         return f"{alias}.id"
-    names = {f.name for f in spec.fields}
+    names = {f.name: f for f in spec.fields}
     parts = []
     for item in sort.split(","):
         item = item.strip()
@@ -92,6 +99,7 @@ def _sort_sql(spec: LayerSpec, sort: str | None, alias: str) -> str:
         if name not in names:
             raise InvalidInput(f"不能按“{name}”排序：本图层没有该字段", f"cannot sort by unknown field {name!r}",
                                field="sort")
+        _refuse_personal(names[name], "排序", "sort")
         parts.append(f"{alias}.{q(name)}{' DESC' if desc else ''}")
     return ", ".join([*parts, f"{alias}.id"])
 
@@ -109,6 +117,7 @@ def _filter_sql(spec: LayerSpec, query: ListQuery, params: dict[str, Any]) -> st
         if f is None:
             raise InvalidInput(f"不能按“{name}”筛选：本图层没有该字段", f"unknown filter field {name!r}",
                                field=name)
+        _refuse_personal(f, "筛选", "filter")
         params[f"f{i}"] = value
         column = f"t.{q(name)}"
         if f.type == "array":

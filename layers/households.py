@@ -33,7 +33,8 @@ class Household(FeatureMixin, Base):
     __tablename__ = "households"
 
     head_name: Mapped[str] = field(Text, "户主姓名", required=True, personal=True, mask="name")
-    id_number_masked: Mapped[str | None] = field(String(18), "身份证号码", personal=True)
+    # written from the ``id_number`` input by prepare_household, never by clients
+    id_number_masked: Mapped[str | None] = field(String(18), "身份证号码", personal=True, derived=True)
     phone: Mapped[str | None] = field(String(20), "联系电话", personal=True, mask="phone")
     address: Mapped[str | None] = field(Text, "住址", personal=True, mask="address")
     categories: Mapped[list[str]] = field(ARRAY(String(32)), "救助类别", choices=HOUSEHOLD_CATEGORIES,
@@ -47,7 +48,9 @@ class Household(FeatureMixin, Base):
     geom = geometry_column("Point")
 
     __table_args__ = (
-        Index("ix_households_id_number_hash", "id_number_hash", postgresql_where=text("retired_at IS NULL")),
+        # one live household per ID number, also for restores and edits made in SQL (migration 0010)
+        Index("ix_households_id_number_hash", "id_number_hash", unique=True,
+              postgresql_where=text("retired_at IS NULL")),
     )
 
 

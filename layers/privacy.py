@@ -10,10 +10,12 @@
 'X'
 >>> mask_id_number("21038119800101101X")
 '210381********101X'
->>> mask_name("张三"), mask_name("欧阳小明"), mask_name(None)
-('张*', '欧***', None)
->>> mask_phone("13812345678")
-'138****5678'
+>>> mask_name("张三"), mask_name("欧阳小明"), mask_name("张"), mask_name(None)
+('张*', '欧***', '*', None)
+>>> mask_phone("13812345678"), mask_phone("4123456"), mask_phone("110")
+('138****5678', '*****56', '****')
+>>> mask_address("海城市海州管理区南关街12号"), mask_address("南关社区3组"), mask_address("海城")
+('海城市海州管****', '南关社****', '海****')
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from functools import cached_property
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import Connection, text
 
-from layers.errors import InvalidInput
+from layers.errors import InvalidInput, NotFound
 from layers.features import Actor
 from layers.registry import LayerSpec
 from layers.roles import ADMIN
@@ -37,10 +40,12 @@ _CHECK = "10X98765432"  # ISO 7064 MOD 11-2, GB 11643-1999
 
 # SQL masks by kind, applied to the column expression {c}
 SQL_MASKS = {
-    "name": "CASE WHEN {c} IS NULL THEN NULL ELSE left({c}, 1) || repeat('*', greatest(char_length({c}) - 1, 1)) END",
-    "phone": "CASE WHEN {c} IS NULL THEN NULL WHEN char_length({c}) >= 7 "
-             "THEN left({c}, 3) || repeat('*', char_length({c}) - 7) || right({c}, 4) ELSE '****' END",
-    "address": "CASE WHEN {c} IS NULL THEN NULL ELSE left({c}, 6) || '****' END",
+    "name": "CASE WHEN {c} IS NULL THEN NULL WHEN char_length({c}) < 2 THEN '*' "
+            "ELSE left({c}, 1) || repeat('*', char_length({c}) - 1) END",
+    "phone": "CASE WHEN {c} IS NULL THEN NULL "
+             "WHEN char_length({c}) >= 11 THEN left({c}, 3) || repeat('*', char_length({c}) - 7) || right({c}, 4) "
+             "WHEN char_length({c}) >= 5 THEN repeat('*', char_length({c}) - 2) || right({c}, 2) ELSE '****' END",
+    "address": "CASE WHEN {c} IS NULL THEN NULL ELSE left({c}, least(6, char_length({c}) / 2)) || '****' END",
     "hidden": "NULL",
 }
 
@@ -73,17 +78,24 @@ def mask_id_number(number: str | None) -> str | None:
 
 
 def mask_name(name: str | None) -> str | None:
-    return None if name is None else name[:1] + "*" * max(len(name) - 1, 1)
+    """The surname only; a one-character name shows nothing."""
+    if name is None:
+        return None
+    return "*" if len(name) < 2 else name[0] + "*" * (len(name) - 1)
 
 
 def mask_phone(phone: str | None) -> str | None:
+    """A mobile number keeps 3 + 4 digits; shorter numbers (landlines) only their last 2."""
     if phone is None:
         return None
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) >= 7 else "****"
+    if len(phone) >= 11:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return "*" * (len(phone) - 2) + phone[-2:] if len(phone) >= 5 else "****"
 
 
 def mask_address(address: str | None) -> str | None:
-    return None if address is None else address[:6] + "****"
+    """At most the first 6 characters, and never more than half of the address."""
+    return None if address is None else address[:min(6, len(address) // 2)] + "****"
 
 
 PYTHON_MASKS = {"name": mask_name, "phone": mask_phone, "address": mask_address, "hidden": lambda value: None}
@@ -152,3 +164,16 @@ def visible_rows_sql(spec: LayerSpec, actor: Actor, alias: str = "t") -> str | N
     if spec.shared_map_filter is None or bool(spec.reveal_roles & actor.roles):
         return None
     return spec.shared_map_filter.format(t=alias)
+
+
+def require_visible(conn: Connection, spec: LayerSpec, actor: Actor, feature_id: int) -> None:
+    """A row that ``actor`` may not see (see :func:`visible_rows_sql`) is not found by any path:
+    a single read, its history, a write, a restore — as in lists and on the map.
+    """
+    row_filter = visible_rows_sql(spec, actor)
+    if row_filter is None:
+        return
+    hidden = conn.execute(text(f'SELECT NOT ({row_filter}) FROM "{spec.table.name}" t WHERE t.id = :id'),
+                          {"id": feature_id}).scalar()
+    if hidden:
+        raise NotFound(f"{spec.title}中没有编号为 {feature_id} 的要素", f"{spec.name}/{feature_id} not found")

@@ -30,6 +30,7 @@ class FieldSpec:
     has_default: bool = False
     max_length: int | None = None
     hidden: bool = False
+    derived: bool = False  # shown, but written only by the layer's write hook
 
 
 def _json_type(column: Column[Any]) -> str:
@@ -94,13 +95,14 @@ class LayerSpec:
                 has_default=column.server_default is not None,
                 max_length=getattr(column.type, "length", None),
                 hidden=bool(info.get("hidden")),
+                derived=bool(info.get("derived")),
             ))
         return out
 
     @property
     def editable_fields(self) -> list[FieldSpec]:
         """What clients may set (``input_fields`` come on top, for the write hook to turn into columns)."""
-        return [f for f in self.fields if not f.system]
+        return [f for f in self.fields if not f.system and not f.derived]
 
     @property
     def stored_fields(self) -> list[FieldSpec]:

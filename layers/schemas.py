@@ -89,6 +89,10 @@ def explain(spec: LayerSpec, error: ValidationError) -> InvalidInput:
         f = labels.get(name)
         label = f"{f.label}（{name}）" if f else f"“{name}”"
         text = _MESSAGES.get(item["type"], "取值无效")
+        if item["type"] == "extra_forbidden" and f is not None:  # shown, but not for clients to set
+            text = "由系统生成，不能直接填写"
+            if f.derived and spec.input_fields:
+                text += "（请填写" + "、".join(f"“{i.label}”（{i.name}）" for i in spec.input_fields) + "）"
         if item["type"] == "literal_error" and f and f.choices:
             text += "：可选 " + "、".join(f"{k}（{v}）" for k, v in f.choices.items())
         if item["type"] == "missing" and name == "":

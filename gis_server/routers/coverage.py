@@ -1,6 +1,7 @@
 """Coverage of households by shelters and care facilities; shelters, care capacity, child welfare,
 where to build next. Aggregates for every signed-in role (small cells suppressed for roles that may
-not read households); household lists only for roles that may, masked unless revealed, audited.
+not read households); household lists only for roles that may, always masked (a household is revealed
+on its own, one at a time), audited.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from layers.errors import Forbidden, InvalidInput
 from layers.facilities import CARE_TYPES
 from layers.features import Actor
 from layers.households import HOUSEHOLD_CATEGORIES
-from layers.privacy import masked_expressions, may_reveal, visible_rows_sql
+from layers.privacy import masked_expressions, visible_rows_sql
 from layers.registry import LayerSpec
 
 router = APIRouter(prefix="/api/coverage", tags=["服务覆盖 coverage"])
@@ -35,6 +36,7 @@ MethodQuery = Annotated[Literal["euclidean", "network"], Query(description="eucl
 ModeQuery = Annotated[Literal["walking", "driving"], Query(description="路网方式：walking 步行 / driving 车行")]
 ByQuery = Annotated[Literal["village", "township"], Query(description="village 按村 / township 按乡镇")]
 RevealQuery = Annotated[bool, Query(description="显示完整个人信息（仅授权角色，记入审计）")]
+ListRevealQuery = Annotated[bool, Query(description="不支持：名单始终脱敏，请逐户查看（true 时返回 422）")]
 
 
 def _households() -> LayerSpec:
@@ -96,20 +98,20 @@ def _uncovered(db: Any, actor: Actor, sel: Selection, reveal: bool, village: str
     spec = _households()
     if not spec.can_read(actor.roles):
         raise Forbidden("您无权查看困难群众户名单", "no read permission on households")
-    if reveal and not may_reveal(spec, actor):
-        raise Forbidden("您无权查看困难群众户的完整个人信息", "no reveal permission on households")
+    if reveal:  # a reveal is for one record at a time (GET /api/layers/households/features/{id}?reveal=true)
+        raise InvalidInput("名单和导出中的个人信息始终脱敏：请在名单中逐户点击“显示”查看完整信息（逐条记入审计）",
+                           "lists and exports are always masked: reveal one household at a time", field="reveal")
     with db.transaction() as conn:
-        collection = analysis.uncovered_features(conn, sel, spec, masked_expressions(spec, actor, reveal=reveal),
+        collection = analysis.uncovered_features(conn, sel, spec, masked_expressions(spec, actor),
                                                  visible_rows_sql(spec, actor), village, limit, offset)
-        audit.record(conn, actor, "reveal" if reveal and action != "export" else action, layer=spec.name,
-                     coverage=sel.describe(), village=village, count=collection["numberReturned"],
-                     revealed=reveal, **detail)
+        audit.record(conn, actor, action, layer=spec.name, coverage=sel.describe(), village=village,
+                     count=collection["numberReturned"], **detail)
     return collection
 
 
-@router.get("/uncovered", summary="未覆盖困难群众户名单（个案人员；默认脱敏，记入审计）")
+@router.get("/uncovered", summary="未覆盖困难群众户名单（个案人员；始终脱敏，记入审计）")
 def uncovered(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
-              method: MethodQuery = "euclidean", mode: ModeQuery = "walking", reveal: RevealQuery = False,
+              method: MethodQuery = "euclidean", mode: ModeQuery = "walking", reveal: ListRevealQuery = False,
               village: Annotated[str | None, Query(description="村或乡镇代码")] = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
     sel = _selection(db, facility_type, category, method, mode)
@@ -117,9 +119,9 @@ def uncovered(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category
     return Response(json.dumps(body, ensure_ascii=False), media_type=GEOJSON)
 
 
-@router.get("/uncovered/export", summary="导出未覆盖名单 XLSX（默认脱敏，记入审计）", response_class=Response)
+@router.get("/uncovered/export", summary="导出未覆盖名单 XLSX（始终脱敏，记入审计）", response_class=Response)
 def uncovered_export(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
-                     method: MethodQuery = "euclidean", mode: ModeQuery = "walking", reveal: RevealQuery = False,
+                     method: MethodQuery = "euclidean", mode: ModeQuery = "walking", reveal: ListRevealQuery = False,
                      village: Annotated[str | None, Query()] = None) -> Response:
     sel = _selection(db, facility_type, category, method, mode)
     collection = _uncovered(db, actor, sel, reveal, village, None, 0, "export", format="xlsx")

@@ -28,7 +28,7 @@ from layers.features import (
     update_feature,
 )
 from layers.geometry import validate_geometry
-from layers.privacy import mask_properties, masked_expressions, may_reveal, visible_rows_sql
+from layers.privacy import mask_properties, masked_expressions, may_reveal, require_visible, visible_rows_sql
 from layers.registry import LayerSpec
 from layers.schemas import validate_properties
 
@@ -95,8 +95,11 @@ def _feature_body(body: Any, *, partial: bool) -> tuple[Any, Any, str | None]:
     if not partial and body.get("type") != "Feature":
         raise InvalidInput("请求体应为 GeoJSON Feature（type 为 Feature）", "body must have type Feature")
     crs = body.get("crs")
-    if isinstance(crs, dict):
-        crs = (crs.get("properties") or {}).get("name")
+    if isinstance(crs, dict):  # the GeoJSON 2008 form {"type": "name", "properties": {"name": "EPSG:4550"}}
+        named = crs.get("properties")
+        crs = named.get("name") if isinstance(named, dict) else named
+    if crs is not None and not isinstance(crs, str):
+        raise InvalidInput("crs 应为坐标系名称，如 EPSG:4550", "crs must be a CRS name such as EPSG:4550", field="crs")
     return body.get("geometry"), body.get("properties"), crs
 
 
@@ -145,7 +148,8 @@ def get_features(
     _require_read(spec, actor)
     query = list_query(request, spec, actor, bbox, min(limit or settings.page_limit_default, settings.page_limit_max),
                        offset, sort)
-    audit_record = read_record(spec, actor, "read_personal", bbox=bbox, offset=offset)
+    audit_record = read_record(spec, actor, "read_personal", bbox=bbox, offset=offset, sort=sort,
+                               filters=query.filters or None)
     with db.autocommit() as conn:  # one statement: the page and, for personal data, the record of this read
         body = list_features(conn, spec, query, masked_expressions(spec, actor), also=audit_record)
     return Response(body, media_type=GEOJSON)
@@ -169,7 +173,7 @@ def export(
         body = list_features(conn, spec, query, masked_expressions(spec, actor))
         collection = json.loads(body)
         audit.record(conn, actor, "export", layer=spec.name, format=format, count=collection["numberReturned"],
-                     bbox=bbox)
+                     bbox=bbox, sort=sort, filters=query.filters or None)
     filename = f"{spec.name}.{format}"
     if format == "geojson":
         content = body
@@ -189,6 +193,7 @@ def get_one(
     if reveal and not may_reveal(spec, actor):
         raise Forbidden(f"您无权查看“{spec.title}”的完整个人信息", f"no reveal permission on {spec.name}")
     with reading(db, spec) as conn:
+        require_visible(conn, spec, actor, feature_id)
         body, version = get_feature(conn, spec, feature_id, masked_expressions(spec, actor, reveal=reveal))
         if reveal and spec.reveal_hook is not None:
             body = spec.reveal_hook(conn, feature_id, body, request.app.state.cipher)
@@ -228,6 +233,7 @@ def _write(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: A
         geom = validate_geometry(geometry, spec.geometry_type, crs or body_crs, settings.extent_margin_deg)
     props = validate_properties(spec, properties, partial=not replace)
     with db.transaction() as conn:
+        require_visible(conn, spec, actor, feature_id)
         props = prepare(spec, props, WriteContext(conn, request.app.state.cipher, feature_id))
         update_feature(conn, spec, feature_id, version, props, geom, actor, reason, replace=replace)
         text_body, new_version = get_feature(conn, spec, feature_id, masked_expressions(spec, actor))
@@ -259,6 +265,7 @@ def delete_feature(
     _require_write(spec, actor)
     version = expected_version(if_match)
     with db.transaction() as conn:
+        require_visible(conn, spec, actor, feature_id)
         new_version = retire_feature(conn, spec, feature_id, version, actor, reason)
     return Response(status_code=204, headers={"ETag": _etag(new_version)})
 
@@ -267,6 +274,7 @@ def delete_feature(
 def get_history(spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor) -> dict[str, Any]:
     _require_read(spec, actor)
     with reading(db, spec) as conn:
+        require_visible(conn, spec, actor, feature_id)
         versions = feature_history(conn, spec, feature_id)
         audit_personal_read(conn, spec, actor, "read_personal", feature_id=feature_id, history=True)
     for version in versions:  # history holds what the rows held: mask it like any other output
@@ -290,6 +298,7 @@ def restore(
         raise InvalidInput("请给出要恢复的版本号 version（正整数）", "body.version must be a positive integer",
                            field="version")
     with db.transaction() as conn:
+        require_visible(conn, spec, actor, feature_id)
         restore_version(conn, spec, feature_id, expected, target, actor, reason)
         text_body, version = get_feature(conn, spec, feature_id, masked_expressions(spec, actor))
     return _feature_response(text_body, version)

@@ -58,9 +58,10 @@ def test_uncovered_list_masked_audited_and_only_for_the_case_office(conn, client
     assert all(f["properties"]["phone"] == "138****5678" for f in features)
     assert "id_number_cipher" not in features[0]["properties"]
     assert audits(conn, "read_personal") == before + 1
-    revealed = worker.get(f"/api/coverage/uncovered?{Q}&reveal=true&village={VILLAGE}").json()["features"]
-    assert {f["properties"]["head_name"] for f in revealed} == {"李四", "王五"}
-    assert audits(conn, "reveal") >= 1
+    for path in ("/api/coverage/uncovered", "/api/coverage/uncovered/export"):  # no unmasking in bulk
+        refused = worker.get(f"{path}?{Q}&reveal=true&village={VILLAGE}")
+        assert refused.status_code == 422 and "逐户" in refused.json()["message"]
+    assert audits(conn, "reveal") == 0 and audits(conn, "read_personal") == before + 1
     for role in ("viewer", "funeral_planner", "place_names_editor"):
         assert client_as(role).get(f"/api/coverage/uncovered?{Q}").status_code == 403
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
+from layers.privacy import PYTHON_MASKS, SQL_MASKS
 from tests.utils.features import feature, point
 
 ID = "21038119800101101X"  # valid GB 11643 check character
@@ -69,7 +71,7 @@ def test_personal_fields_are_masked_in_single_list_and_export_even_for_case_work
         assert props["head_name"] == "张**"
         assert props["phone"] == "138****5678"
         assert props["id_number_masked"] == "210381********101X"
-        assert props["address"] == "海城市海州街****"
+        assert props["address"] == "海城市海州****"
         assert "id_number" not in props and "id_number_cipher" not in props and "id_number_hash" not in props
     exported = case_worker.get("/api/layers/households/export", params={"format": "csv"})
     assert exported.status_code == 200
@@ -124,6 +126,69 @@ def test_households_with_young_children_only_for_the_case_office(client_as, clie
     assert case_worker["numberMatched"] == 2
     assert admin["numberMatched"] == 1  # the admin is not the case office: no child household on a shared map
     assert admin["features"][0]["properties"]["head_name"] == "无**"
+
+
+def test_a_child_household_is_not_found_outside_the_case_office_by_any_path(client_as, client):
+    created = household(client_as("case_worker"), head_name="有童户", has_child_under_14=True)
+    path = f"/api/layers/households/features/{created['id']}"
+    for response in (client.get(path), client.get(path, params={"reveal": "true"}), client.get(f"{path}/history"),
+                     client.patch(path, json={"properties": {"members": 3}}, headers={"If-Match": '"1"'}),
+                     client.delete(path, headers={"If-Match": '"1"'}),
+                     client.post(f"{path}/restore", json={"version": 1}, headers={"If-Match": '"1"'})):
+        assert response.status_code == 404, response.text  # the admin is not the case office
+    case_worker = client_as("case_worker")
+    assert case_worker.get(path).json()["properties"]["members"] == 1  # nothing was changed
+    assert case_worker.get(path, params={"reveal": "true"}).json()["properties"]["head_name"] == "有童户"
+
+
+def test_the_masked_id_number_is_made_by_the_system_not_written_by_clients(client):
+    response = client.post("/api/layers/households/features", json=feature(
+        point(), head_name="王五", categories=["dibao"], id_number_masked="210381201503037898"))
+    assert response.status_code == 422
+    assert response.json()["message"] == ("身份证号码（id_number_masked）由系统生成，不能直接填写"
+                                          "（请填写“身份证号码”（id_number））")
+    assert client.get("/api/layers/households/features").json()["numberMatched"] == 0
+    assert "derived" in {k for f in client.get("/api/layers/households").json()["fields"] for k in f if f[k]}
+
+
+def test_lists_cannot_be_filtered_or_sorted_by_personal_fields(client_as, client):
+    household(client, village_code="210381001001")
+    worker = client_as("case_worker")
+    for params in ({"phone": "13812345678"}, {"head_name": "张三丰"}, {"sort": "head_name"},
+                   {"sort": "-address"}, {"id_number_masked": "210381********101X"}):
+        for path in ("/api/layers/households/features", "/api/layers/households/export"):
+            response = worker.get(path, params=params)
+            assert response.status_code == 422, (path, params)
+            assert "不能按个人信息字段" in response.json()["message"]
+    assert worker.get("/api/layers/households/features", params={"village_code": "210381001001"}).json()[
+        "numberMatched"] == 1
+    entries = client.get("/api/audit", params={"user": "case_worker"}).json()["entries"]
+    assert [e["detail"] for e in entries] == [{"offset": 0, "filters": {"village_code": "210381001001"}}]
+
+
+def test_restoring_a_version_cannot_bring_back_a_duplicate_id_number(client):
+    first = household(client, id_number=ID)
+    path = f"/api/layers/households/features/{first['id']}"
+    other = "210381198001011028"
+    assert client.patch(path, json={"properties": {"id_number": other}}, headers={"If-Match": '"1"'}).status_code == 200
+    household(client, head_name="李四", id_number=ID)  # the number is free again, and now taken
+    response = client.post(f"{path}/restore", json={"version": 1}, headers={"If-Match": '"2"'})
+    assert response.status_code == 409
+    assert response.json()["message"] == "该身份证号码已登记在另一户在册的困难群众户中"
+    assert client.get(path).json()["properties"]["version"] == 2  # nothing changed
+
+
+@pytest.mark.parametrize("kind, values", [
+    ("name", ["张", "张三", "欧阳小明", ""]),
+    ("phone", ["13812345678", "0412-3456789", "4123456", "84123456", "110", "1234", ""]),
+    ("address", ["海城市海州管理区南关街12号", "南关社区3组", "海城", "海", ""]),
+])
+def test_masks_in_sql_and_in_python_agree(conn, kind, values):
+    for value in values:
+        in_sql = conn.execute(text("SELECT " + SQL_MASKS[kind].format(c="CAST(:v AS text)")), {"v": value}).scalar()
+        assert in_sql == PYTHON_MASKS[kind](value), (kind, value)
+        if len(value) >= 2:
+            assert in_sql != value and len([c for c in in_sql if c != "*"]) <= len(value) // 2 + 2
 
 
 def test_summary_by_village_suppresses_cells_below_five(client_as, client):

@@ -37,7 +37,7 @@
   }
 
   function editable(described) {
-    return described.fields.filter(function (f) { return !f.system && !f.hidden; })
+    return described.fields.filter(function (f) { return !f.system && !f.hidden && !f.derived; })
       .concat(described.input_fields || []);
   }
 
