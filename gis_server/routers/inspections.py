@@ -22,6 +22,7 @@ from importers.field_records import read_field_file
 from layers.errors import Conflict, Forbidden, InvalidInput, NotFound
 from layers.features import Actor, feature_history, retire_feature
 from layers.geometry import validate_geometry
+from layers.inputs import int_or_none, json_object, text_or_none
 from layers.inspections import campaigns, mapdata, package, photos, records, report, results, resurvey
 from layers.inspections.models import CONDITIONS, InspectionRecord
 from layers.registry import LayerSpec
@@ -47,12 +48,6 @@ def require_surveyor(actor: Actor) -> None:
         raise Forbidden("只有界线测绘人员可以执行此操作", "boundary_surveyor role required")
 
 
-def _object(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise InvalidInput("请求体应为 JSON 对象", "body must be a JSON object")
-    return body
-
-
 def _file(content: bytes, kind: str, filename: str) -> Response:
     return Response(content, media_type=TYPES[kind],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -74,7 +69,7 @@ def create_campaign(db: DbDep, actor: CurrentActor, body: Annotated[Any, Body(ex
         {"name": "海城市—大石桥市界线联检", "year": 2025, "round": 1, "line_ids": [1]}])]) -> dict[str, Any]:
     require_surveyor(actor)
     with db.transaction() as conn:
-        campaign_id = campaigns.create_campaign(conn, _object(body), actor)
+        campaign_id = campaigns.create_campaign(conn, json_object(body), actor)
         audit.record(conn, actor, "insert", layer="inspection_campaigns", feature_id=campaign_id)
         return campaigns.get_campaign(conn, campaign_id)
 
@@ -98,7 +93,7 @@ def set_status(campaign_id: int, db: DbDep, actor: CurrentActor,
                body: Annotated[Any, Body(examples=[{"status": "completed", "end_date": "2025-06-30"}])],
                if_match: IfMatch = None) -> dict[str, Any]:
     require_surveyor(actor)
-    body = _object(body)
+    body = json_object(body)
     end = campaigns.parse_date(body.get("end_date"), "end_date")
     with db.transaction() as conn:
         out = campaigns.set_status(conn, campaign_id, str(body.get("status")), expected_version(if_match), actor, end)
@@ -204,7 +199,7 @@ def post_record(campaign_id: int, db: DbDep, actor: CurrentActor, settings: Sett
                     "measured_at": "2025-05-01T10:00:00+08:00", "inspector": "张三", "photo_names": ["a.jpg"]}])],
                 ) -> JSONResponse:
     require_surveyor(actor)
-    record = _record_input(_object(body), settings)
+    record = _record_input(json_object(body), settings)
     with db.transaction() as conn:
         campaigns.get_campaign(conn, campaign_id)
         result = results.plan_and_apply(conn, campaign_id, [record], actor, "手机表单提交")
@@ -252,7 +247,7 @@ def add_finding(campaign_id: int, db: DbDep, actor: CurrentActor, settings: Sett
                                                      "description": "跨界修建乡道", "handling": "双方协商"}])],
                 ) -> dict[str, Any]:
     require_surveyor(actor)
-    body = _object(body)
+    body = json_object(body)
     geom = None
     if body.get("geometry") is not None:
         geom = validate_geometry(body["geometry"], "Geometry", body.get("crs"), settings.extent_margin_deg)
@@ -287,14 +282,14 @@ def resurvey_marker(marker_id: int, db: DbDep, actor: CurrentActor, settings: Se
                     body: Annotated[Any, Body(examples=[{"record_id": 1, "document": "联检复测记录〔2025〕1号"}])],
                     if_match: IfMatch = None) -> dict[str, Any]:
     require_surveyor(actor)
-    body = _object(body)
+    body = json_object(body)
     geom = None
     if body.get("geometry") is not None:
         geom = validate_geometry(body["geometry"], "Point", body.get("crs"), settings.extent_margin_deg)
     with db.transaction() as conn:
         version = resurvey.accept_position(
             conn, marker_id, expected_version(if_match), actor, document=body.get("document"), geom=geom,
-            record_id=body.get("record_id"), survey_method=body.get("survey_method"),
+            record_id=int_or_none(body, "record_id"), survey_method=text_or_none(body, "survey_method"),
             accuracy_m=body.get("accuracy_m"), survey_date=campaigns.parse_date(body.get("survey_date"), "survey_date"))
         return {"marker_id": marker_id, "version": version, "positions": resurvey.position_history(conn, marker_id)}
 
@@ -330,6 +325,8 @@ def _attach(db: Any, actor: Actor, settings: Any, sha256: str, name: str | None,
     require_surveyor(actor)
     store = _store(settings)
     if file is not None:
+        with db.read() as conn:  # nothing is kept for a record or marker that does not exist
+            photos.photo_target(conn, **target)
         store.put(sha256, file.file.read(photos.MAX_PHOTO_BYTES + 1))
     with db.transaction() as conn:
         photo, created = photos.attach(conn, store, sha256, name or (file.filename if file else None) or sha256,

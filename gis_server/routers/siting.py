@@ -18,6 +18,7 @@ from layers.catalog import registry
 from layers.errors import Forbidden, InvalidInput
 from layers.features import Actor, update_feature
 from layers.geometry import validate_geometry
+from layers.inputs import int_or_none, json_object, text_or_none
 from layers.roles import ADMIN, FUNERAL_PLANNER
 from layers.siting import candidates, coverage, graves, rules, suitable
 from layers.siting.check import SITE_TYPES, check_site
@@ -39,20 +40,6 @@ HTML_HEADERS = {"Content-Security-Policy": "default-src 'none'; img-src data:; s
 def require_planner(actor: Actor) -> None:
     if not ({FUNERAL_PLANNER, ADMIN} & set(actor.roles)):
         raise Forbidden("只有殡葬规划人员可以执行此操作", "funeral_planner role required")
-
-
-def _object(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise InvalidInput("请求体应为 JSON 对象", "body must be a JSON object")
-    return body
-
-
-def _int_or_none(value: Any, name: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{name} 应为整数", f"{name} must be an integer", field=name)
-    return value
 
 
 def site_geometry(body: dict[str, Any], settings: Any) -> Any:
@@ -92,11 +79,11 @@ def rule_set_versions(rule_set_id: int, db: DbDep, actor: CurrentActor) -> list[
 @router.post("/rule-sets", status_code=201, summary="新建规则集（给出全部规则，或复制另一规则集并修改）")
 def create_rule_set(db: DbDep, actor: CurrentActor, body: Annotated[Any, Body()]) -> dict[str, Any]:
     require_planner(actor)
-    body = _object(body)
+    body = json_object(body)
     with db.transaction() as conn:
-        created = rules.create_rule_set(conn, body.get("name"), body.get("description"), actor,
-                                        rules=body.get("rules"), copy_of=_int_or_none(body.get("copy_of"), "copy_of"),
-                                        note=body.get("note"))
+        created = rules.create_rule_set(conn, body.get("name"), text_or_none(body, "description"), actor,
+                                        rules=body.get("rules"), copy_of=int_or_none(body, "copy_of"),
+                                        note=text_or_none(body, "note"))
         audit.record(conn, actor, "siting_rule_set", layer="siting_rule_sets", feature_id=created.id, version=1)
     return created.to_dict()
 
@@ -107,12 +94,13 @@ def edit_rule_set(rule_set_id: int, db: DbDep, actor: CurrentActor,
                   body: Annotated[Any, Body(examples=[{"based_on": 1, "note": "县道改为 300 米", "rules": [
                       {"constraint": "highway", "class": "county", "distance_m": 300}]}])]) -> dict[str, Any]:
     require_planner(actor)
-    body = _object(body)
-    based_on = _int_or_none(body.get("based_on"), "based_on")
+    body = json_object(body)
+    based_on = int_or_none(body, "based_on")
     if based_on is None:
         raise InvalidInput("请给出所编辑的版本 based_on", "based_on is required", field="based_on")
     with db.transaction() as conn:
-        created = rules.create_version(conn, rule_set_id, body.get("rules"), based_on, actor, body.get("note"))
+        created = rules.create_version(conn, rule_set_id, body.get("rules"), based_on, actor,
+                                       text_or_none(body, "note"))
         audit.record(conn, actor, "siting_rule_set", layer="siting_rule_sets", feature_id=rule_set_id,
                      version=created.version)
     return created.to_dict()
@@ -124,11 +112,11 @@ def edit_rule_set(rule_set_id: int, db: DbDep, actor: CurrentActor,
 def check(db: DbDep, actor: CurrentActor, settings: SettingsDep,
           body: Annotated[Any, Body(examples=[{"geometry": {"type": "Point", "coordinates": [122.75, 40.85]}}])]
           ) -> dict[str, Any]:
-    body = _object(body)
+    body = json_object(body)
     geom = site_geometry(body, settings)
     with db.read() as conn:
-        rule_set = rules.get_rule_set(conn, _int_or_none(body.get("rule_set"), "rule_set"),
-                                      _int_or_none(body.get("rule_set_version"), "rule_set_version"))
+        rule_set = rules.get_rule_set(conn, int_or_none(body, "rule_set"),
+                                      int_or_none(body, "rule_set_version"))
         return check_site(conn, geom, rule_set)
 
 
@@ -145,11 +133,11 @@ def _report_response(report: dict[str, Any], map_png: bytes, fmt: str, filename:
 def check_report(fmt: ReportFormat, db: DbDep, actor: CurrentActor, settings: SettingsDep,
                  body: Annotated[Any, Body(examples=[{"geometry": {"type": "Point", "coordinates": [122.75, 40.85]}}])]
                  ) -> Response:
-    body = _object(body)
+    body = json_object(body)
     geom = site_geometry(body, settings)
     with db.read() as conn:
-        rule_set = rules.get_rule_set(conn, _int_or_none(body.get("rule_set"), "rule_set"),
-                                      _int_or_none(body.get("rule_set_version"), "rule_set_version"))
+        rule_set = rules.get_rule_set(conn, int_or_none(body, "rule_set"),
+                                      int_or_none(body, "rule_set_version"))
         report = check_site(conn, geom, rule_set)
         map_png = site_map(conn, report)
     return _report_response(report, map_png, fmt, "site_check_report", checker=actor.name)
@@ -161,12 +149,12 @@ def check_report(fmt: ReportFormat, db: DbDep, actor: CurrentActor, settings: Se
 def save_candidate(db: DbDep, actor: CurrentActor, settings: SettingsDep,
                    body: Annotated[Any, Body()]) -> dict[str, Any]:
     require_planner(actor)
-    body = _object(body)
+    body = json_object(body)
     geom = site_geometry(body, settings)
     with db.transaction() as conn:
-        rule_set = rules.get_rule_set(conn, _int_or_none(body.get("rule_set"), "rule_set"))
+        rule_set = rules.get_rule_set(conn, int_or_none(body, "rule_set"))
         saved = candidates.save_candidate(conn, geom, body.get("name"), rule_set, actor,
-                                          body.get("village_code"), body.get("note"))
+                                          text_or_none(body, "village_code"), text_or_none(body, "note"))
         audit.record(conn, actor, "siting_candidate", layer="candidate_sites", feature_id=saved["id"],
                      status=saved["status"])
     return saved
@@ -201,10 +189,11 @@ def change_status(candidate_id: int, db: DbDep, actor: CurrentActor, body: Annot
         examples=[{"status": "township_review", "note": "提交乡镇审核"}])], if_match: IfMatch = None
                   ) -> dict[str, Any]:
     require_planner(actor)
-    body = _object(body)
+    body = json_object(body)
     version = expected_version(if_match)
     with db.transaction() as conn:
-        changed = candidates.change_status(conn, candidate_id, body.get("status"), version, actor, body.get("note"))
+        changed = candidates.change_status(conn, candidate_id, text_or_none(body, "status"), version, actor,
+                                           text_or_none(body, "note"))
         audit.record(conn, actor, "siting_candidate", layer="candidate_sites", feature_id=candidate_id,
                      status=changed["status"], reason=body.get("note"))
     return changed
@@ -310,7 +299,7 @@ def grave_status(grave_id: int, request: Request, db: DbDep, actor: CurrentActor
     assert spec is not None
     if not spec.can_write(actor.roles):
         raise Forbidden(f"您无权修改图层“{spec.title}”", f"no write permission on {spec.name}")
-    body = _object(body)
+    body = json_object(body)
     status, reason = graves.validate_status(body.get("status"), body.get("reason"))
     version = expected_version(if_match)
     with db.transaction() as conn:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 from layers.coverage.models import OFFICER_ROLES, ChildWelfareOfficer
 from layers.errors import InvalidInput, NotFound
 from layers.features import Actor
+from layers.inputs import text_or_none
 from layers.privacy import SQL_MASKS
 from layers.roles import ADMIN, CASE_WORKER
 
@@ -59,7 +60,7 @@ def list_officers(conn: Connection, reveal: bool, role: str | None = None,
 
 def create_officer(conn: Connection, body: dict[str, Any], actor: Actor) -> int:
     """Add an officer; the unit must exist and match the role (village for 儿童主任, township for 督导员)."""
-    role, unit, name = body.get("role"), body.get("unit_code"), body.get("name")
+    role, unit, name = text_or_none(body, "role"), body.get("unit_code"), body.get("name")
     if role not in OFFICER_ROLES:
         raise InvalidInput("role 应为 director（儿童主任）或 supervisor（儿童督导员）",
                            "role must be director|supervisor", field="role")
@@ -77,7 +78,7 @@ def create_officer(conn: Connection, body: dict[str, Any], actor: Actor) -> int:
     return conn.execute(text(
         "INSERT INTO child_welfare_officers (role, unit_code, name, phone, note, created_by, updated_by) "
         "VALUES (:role, :unit, :name, :phone, :note, :by, :by) RETURNING id"),
-        {"role": role, "unit": unit, "name": name.strip(), "phone": phone, "note": body.get("note"),
+        {"role": role, "unit": unit, "name": name.strip(), "phone": phone, "note": text_or_none(body, "note"),
          "by": actor.name}).scalar_one()
 
 

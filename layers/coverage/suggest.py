@@ -24,6 +24,7 @@ from layers.coverage import network
 from layers.coverage.radii import DEFAULTS, TYPE_TITLES
 from layers.coverage.selection import Selection, covered_ctes, household_filter
 from layers.errors import InvalidInput
+from layers.inputs import text_or_none
 from layers.siting.check import METRES_PER_DEGREE_MIN
 
 MAX_K = 50
@@ -143,8 +144,8 @@ def solve(pairs: list[tuple[int, int]], k: int) -> list[tuple[int, int]]:
 
 def suggest(conn: Connection, body: dict[str, Any], by_village: bool) -> dict[str, Any]:
     """Proposed sites with the households each newly covers (counts; per village when ``by_village``)."""
-    sel = Selection.parse(body.get("facility_type"), body.get("category"), body.get("method") or "euclidean",
-                          body.get("mode") or "walking")
+    sel = Selection.parse(text_or_none(body, "facility_type"), text_or_none(body, "category"),
+                          text_or_none(body, "method") or "euclidean", text_or_none(body, "mode") or "walking")
     if len(sel.facility_types) != 1:
         raise InvalidInput("请只给出一种设施类型", "exactly one facility_type", field="facility_type")
     ftype = sel.facility_types[0]

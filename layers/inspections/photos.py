@@ -131,6 +131,20 @@ def thumbnail(data: bytes) -> bytes:
         return out.getvalue()
 
 
+def photo_target(conn: Connection, *, record_id: int | None = None, marker_id: int | None = None) -> int:
+    """The marker a photo of record ``record_id`` (or of marker ``marker_id``) belongs to; NotFound if none."""
+    if record_id is not None:
+        found = conn.execute(text("SELECT marker_id FROM inspection_records WHERE id = :id AND retired_at IS NULL"),
+                             {"id": record_id}).scalar()
+        if found is None:
+            raise NotFound(f"没有编号为 {record_id} 的检查记录", f"record {record_id} not found")
+        return int(found)
+    if conn.execute(text("SELECT 1 FROM boundary_markers WHERE id = :id AND retired_at IS NULL"),
+                    {"id": marker_id}).first() is None:
+        raise NotFound(f"没有编号为 {marker_id} 的界桩", f"marker {marker_id} not found")
+    return int(marker_id)  # type: ignore[arg-type]
+
+
 def attach(conn: Connection, store: PhotoStore, sha: str, name: str, uploaded_by: str, *,
            record_id: int | None = None, marker_id: int | None = None) -> tuple[dict[str, Any], bool]:
     """Link a stored photo to a record (and its marker) or to a marker; (photo, created). Idempotent."""
@@ -138,17 +152,11 @@ def attach(conn: Connection, store: PhotoStore, sha: str, name: str, uploaded_by
     if not store.has(sha):
         raise NotFound("照片尚未完整上传，请先上传文件", f"photo {sha} has not been uploaded", sha256=sha)
     name = Path(str(name or sha)).name[:200]
+    marker_id = photo_target(conn, record_id=record_id, marker_id=marker_id)
     if record_id is not None:
-        marker_id = conn.execute(text("SELECT marker_id FROM inspection_records WHERE id = :id AND retired_at IS NULL"),
-                                 {"id": record_id}).scalar()
-        if marker_id is None:
-            raise NotFound(f"没有编号为 {record_id} 的检查记录", f"record {record_id} not found")
         existing = conn.execute(text("SELECT id FROM inspection_photos WHERE record_id = :r AND sha256 = :s"),
                                 {"r": record_id, "s": sha}).scalar()
     else:
-        if conn.execute(text("SELECT 1 FROM boundary_markers WHERE id = :id AND retired_at IS NULL"),
-                        {"id": marker_id}).first() is None:
-            raise NotFound(f"没有编号为 {marker_id} 的界桩", f"marker {marker_id} not found")
         existing = conn.execute(text("SELECT id FROM inspection_photos WHERE record_id IS NULL AND marker_id = :m "
                                      "AND sha256 = :s"), {"m": marker_id, "s": sha}).scalar()
     if existing is not None:

@@ -115,7 +115,7 @@ def list_candidates(conn: Connection, village_code: str | None = None, township_
     return [_public(r) for r in rows]
 
 
-def change_status(conn: Connection, candidate_id: int, to_status: str, expected_version: int, actor: Actor,
+def change_status(conn: Connection, candidate_id: int, to_status: str | None, expected_version: int, actor: Actor,
                   note: str | None = None) -> dict[str, Any]:
     """One workflow step; the version check is part of the UPDATE (no read-then-write race)."""
     current = get_candidate(conn, candidate_id)

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, text
 from layers.constraints import RAILWAY_CLASSES, ROAD_CLASSES
 from layers.errors import InvalidInput, NotFound, VersionConflict
 from layers.features import Actor
+from layers.inputs import text_or_none
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "data" / "rules" / "sanyan_liuqu_default.json"
 GRADES = ("law", "report", "default")
@@ -149,6 +150,8 @@ def parse_rule(raw: Any) -> Rule:
     """One rule from its JSON form, checked (kind, class, distance, grade, basis, legal floor)."""
     if not isinstance(raw, dict):
         raise _invalid("每条规则应为对象", "each rule must be an object")
+    for name in ("constraint", "class", "grade", "basis"):
+        text_or_none(raw, name)
     kind = CONSTRAINTS.get(raw.get("constraint"))  # type: ignore[arg-type]
     if kind is None:
         raise _invalid(f"未知的约束类型“{raw.get('constraint')}”，可选：{'、'.join(CONSTRAINTS)}",
@@ -203,7 +206,7 @@ def merge_rules(base: tuple[Rule, ...], changes: Any) -> tuple[Rule, ...]:
     for change in changes:
         if not isinstance(change, dict):
             raise _invalid("每条规则应为对象", "each rule must be an object")
-        k = key(change.get("constraint", ""), change.get("class"))
+        k = key(text_or_none(change, "constraint") or "", text_or_none(change, "class"))
         merged[k] = {**merged.get(k, {}), **change}
     return parse_rules(list(merged.values()))
 
