@@ -5,8 +5,12 @@
   var error = document.getElementById("error");
   var button = document.getElementById("submit");
   function nextPage() {
+    // only a page of this site: resolve it as the browser will (it reads "/\\host" as "//host") and compare origins
     var next = new URLSearchParams(window.location.search).get("next") || "/";
-    return next.charAt(0) === "/" && next.charAt(1) !== "/" ? next : "/";  // only our own pages
+    var url;
+    try { url = new URL(next, window.location.origin); } catch (e) { return "/"; }
+    if (next.charAt(0) !== "/" || url.origin !== window.location.origin) { return "/"; }
+    return url.pathname + url.search + url.hash;
   }
   form.addEventListener("submit", function (event) {
     event.preventDefault();
