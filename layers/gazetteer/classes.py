@@ -75,10 +75,29 @@ def generics_for(code: str | None) -> tuple[str, ...]:
     return tuple(sorted(set(own) | set(COMMON_GENERICS), key=len, reverse=True))
 
 
+@cache
+def _distinctive_generics() -> tuple[str, ...]:
+    # only generics of two or more characters: one character (城, 口, 台) ends too many 专名 by chance
+    every = {g for c in class_table().values() for g in c.generics if len(g) > 1}
+    return tuple(sorted(every, key=len, reverse=True))
+
+
 def split_name(name: str, class_code: str | None) -> tuple[str, str]:
-    """(专名, 通名) by the longest known generic at the end; ``('', name)`` for a bare generic."""
+    """(专名, 通名) by the longest known generic at the end — the class's own, a common one, or another
+    class's when that is longer (西响社区 filed as a 自然村 is still 西响 + 社区); ``('', name)`` for a
+    bare generic.
+
+    >>> split_name("西响社区", "06100")
+    ('西响', '社区')
+    """
     name = name.strip()
-    for generic in generics_for(class_code):
-        if name.endswith(generic):
-            return name[: -len(generic)], generic
-    return name, ""
+    own = generics_for(class_code)
+    found = next((g for g in own if name.endswith(g)), "")
+    longer = next((g for g in _distinctive_generics() if len(g) > len(found) and name.endswith(g)), None)
+    generic = longer or found
+    return (name[: -len(generic)], generic) if generic else (name, "")
+
+
+def classes_with_generic(generic: str) -> list[PlaceClass]:
+    """The classes that list ``generic`` as one of their own."""
+    return [c for c in class_table().values() if generic in c.generics]

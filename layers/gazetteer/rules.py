@@ -28,7 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from layers.gazetteer.charset import is_han, outside_table
-from layers.gazetteer.classes import SCOPES, class_table, split_name
+from layers.gazetteer.classes import SCOPES, class_table, classes_with_generic, generics_for, split_name
 from layers.gazetteer.pinyin import Spelling, suggest
 
 BLOCKLIST_FILE = Path(__file__).resolve().parents[2] / "data" / "place_names" / "blocklist.csv"
@@ -80,6 +80,10 @@ def text_problems(name: str, class_code: str,
     if place_class is None:
         problems.append(Problem("unknown_class", "error", f"类别代码“{class_code}”不在地名类别表中"))
     specific, generic = split_name(name, class_code)
+    if generic and generic not in generics_for(class_code) and place_class is not None:
+        owners = "、".join(f"{c.subclass}（{c.code}）" for c in classes_with_generic(generic)[:3])
+        problems.append(Problem("class_mismatch", "warning",
+                                f"“{generic}”是{owners}的通名，不是{place_class.subclass}的：请确认类别"))
     if not specific:
         problems.append(Problem("generic_only", "error", f"“{name}”只有通名，缺少专名"))
     elif not generic and place_class and place_class.generics:
@@ -169,7 +173,31 @@ def conflict_problems(conn: Connection, name: str, class_code: str, key: str, ge
         listed = "、".join(f"{r.name}（{r.pinyin}）" for r in sounds)
         problems.append(Problem("homophone", "warning", f"与{where}内已有地名同音：{listed}，应避免同音",
                                 [r.id for r in sounds]))
-    return problems
+    reported = [r.id for r in rows]
+    return problems + _same_name_other_class(conn, name, class_code, township, township_name, place_id, reported)
+
+
+def _same_name_other_class(conn: Connection, name: str, class_code: str, township: str | None,
+                           township_name: str | None, place_id: int | None, reported: list[int]) -> list[Problem]:
+    """The same name under another class in the same township: allowed (a 村委会 may carry its
+    village's name) but worth a look — often the class was chosen wrongly.
+    """
+    if township is None:
+        return []
+    rows = conn.execute(text(
+        "SELECT p.id, p.class_code FROM place_names p WHERE p.retired_at IS NULL AND p.status <> 'historical' "
+        "AND p.id IS DISTINCT FROM CAST(:self AS bigint) AND p.name = :name AND p.class_code <> :class_code "
+        "AND p.township_code = :township AND NOT p.id = ANY(CAST(:reported AS bigint[])) ORDER BY p.id"),
+        {"self": place_id, "name": name, "class_code": class_code, "township": township,
+         "reported": reported}).all()
+    if not rows:
+        return []
+    classes = class_table()
+    listed = "、".join(f"编号 {r.id}（{classes[r.class_code].subclass if r.class_code in classes else r.class_code}）"
+                      for r in rows)
+    return [Problem("same_name_other_class", "warning",
+                    f"同一乡镇（{township_name}）内已有同名的其他类别地名“{name}”：{listed}，请确认不是同一地方",
+                    [r.id for r in rows])]
 
 
 def _record(conn: Connection, place_id: int) -> Any:

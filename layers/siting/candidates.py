@@ -55,8 +55,8 @@ def save_candidate(conn: Connection, geom: BaseGeometry, name: str, rule_set: Ru
     report = check_site(conn, geom, rule_set)
     code = village_code or (report["village"] or {}).get("code")
     if not code:
-        raise InvalidInput("候选地不在任何村（社区）范围内，请指定 village_code", "site is in no village; give "
-                           "village_code", field="village_code")
+        raise InvalidInput("选址不在海城市任何村（社区）范围内，不能保存为候选地（如属界线附近，请注明所在村的代码）",
+                           "site is in no village; give village_code", field="village_code")
     village = _village(conn, code)
     report["checked_by"] = actor.name
     candidate_id = conn.execute(text(
