@@ -43,17 +43,51 @@ def status_for(exc: DomainError) -> int:
     return 400
 
 
-def _request_validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str, object]]]:
+_TYPE_MESSAGES = {
+    "missing": "为必填项", "string_too_short": "不能为空", "string_too_long": "太长（最多 {max_length} 个字）",
+    "int_parsing": "应为整数", "int_type": "应为整数", "float_parsing": "应为数值", "float_type": "应为数值",
+    "bool_parsing": "应为是/否", "bool_type": "应为是/否", "greater_than_equal": "应不小于 {ge}",
+    "greater_than": "应大于 {gt}", "less_than_equal": "应不大于 {le}", "less_than": "应小于 {lt}",
+    "literal_error": "只能是 {expected}", "enum": "只能是 {expected}", "string_type": "应为文本",
+    "date_parsing": "应为日期（YYYY-MM-DD）", "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "extra_forbidden": "不是可接受的字段", "dict_type": "应为对象", "list_type": "应为列表",
+}
+
+
+def _labels(request: Request) -> dict[tuple[str, str], str]:
+    """(where, name) → the Chinese title of a body field or the description of a query/path parameter."""
+    route = request.scope.get("route")
+    labels: dict[tuple[str, str], str] = {}
+    dependant = getattr(route, "dependant", None)
+    for where in ("query", "path"):
+        for param in getattr(dependant, f"{where}_params", None) or ():
+            description = getattr(getattr(param, "field_info", None), "description", None)
+            if description:
+                labels[(where, param.name)] = description.split("（")[0]
+    model = getattr(getattr(getattr(route, "body_field", None), "field_info", None), "annotation", None)
+    for name, field in (getattr(model, "model_fields", None) or {}).items():
+        if field.title or field.description:
+            labels[("body", name)] = field.title or field.description
+    return labels
+
+
+def _request_validation_message(request: Request, exc: RequestValidationError) -> tuple[str, list[dict[str, object]]]:
+    labels = _labels(request)
     problems = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err.get("loc", ()))
+        loc = [str(p) for p in err.get("loc", ())]
+        name = ".".join(loc[1:]) or ".".join(loc)
+        label = labels.get((loc[0], loc[1])) if len(loc) > 1 else None
+        subject = f"{label}（{name}）" if label else name
         if err.get("type") == "json_invalid":
             message = "请求体不是合法的 JSON"
-        elif err.get("type") == "missing":
-            message = f"缺少参数 {where}"
         else:
-            message = f"参数 {where} 无效"
-        problems.append({"field": where, "message": message, "message_en": err.get("msg")})
+            template = _TYPE_MESSAGES.get(str(err.get("type")), "无效")
+            try:
+                message = subject + template.format(**(err.get("ctx") or {}))
+            except (KeyError, IndexError):
+                message = subject + "无效"
+        problems.append({"field": name, "message": message, "message_en": err.get("msg")})
     return "；".join(str(p["message"]) for p in problems) or "请求无效", problems
 
 
@@ -85,7 +119,7 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        message, problems = _request_validation_message(exc)
+        message, problems = _request_validation_message(request, exc)
         return JSONResponse({"error": "invalid_input", "message": message,
                              "message_en": "invalid request", "problems": problems}, status_code=422)
 

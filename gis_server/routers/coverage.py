@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from gis_server.accounts import audit
 from gis_server.deps import CurrentActor, DbDep, require_admin
+from gis_server.downloads import disposition
 from importers.tabular import feature_rows, to_xlsx
 from layers.catalog import registry
 from layers.coverage import analysis, care, child_welfare, radii, refresh, shelters, suggest
@@ -129,7 +130,7 @@ def uncovered_export(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, c
     header, rows = feature_rows(collection, [(f.name, f.label) for f in spec.fields])
     content = to_xlsx(header, rows, "未覆盖困难群众户")
     return Response(content, media_type=XLSX,
-                    headers={"Content-Disposition": 'attachment; filename="uncovered_households.xlsx"'})
+                    headers=disposition("未覆盖困难群众户名单.xlsx", "uncovered_households.xlsx"))
 
 
 @router.get("/export", summary="覆盖率表 XLSX（按村、按乡镇）", response_class=Response)
@@ -145,7 +146,7 @@ def coverage_export(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, ca
     notes = [f"设施类型：{types}", f"救助类别：{cats}", f"方法：{'路网' if sel.method == 'network' else '直线'}",
              f"小于 {analysis.SUPPRESS_BELOW} 户的格子不显示" if suppress else "未做小格抑制（有权查看困难群众户）"]
     content = workbook([("按乡镇", COVERAGE_COLUMNS, townships), ("按村", COVERAGE_COLUMNS, villages)], notes)
-    return Response(content, media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="coverage.xlsx"'})
+    return Response(content, media_type=XLSX, headers=disposition("服务覆盖统计.xlsx", "coverage.xlsx"))
 
 
 @router.post("/suggest", summary="新建设施选址建议（最大覆盖模型 MCLP）")

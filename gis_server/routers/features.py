@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response
 from gis_server.accounts import audit
 from gis_server.accounts.audit import audit_personal_read, read_record, reading
 from gis_server.deps import CurrentActor, DbDep, LayerDep, SettingsDep
+from gis_server.downloads import disposition
 from importers.tabular import feature_rows, to_csv, to_xlsx
 from layers.catalog import registry
 from layers.errors import Forbidden, InvalidInput, PreconditionRequired
@@ -181,7 +182,7 @@ def export(
         header, rows = feature_rows(collection, [(f.name, f.label) for f in spec.fields])
         content = to_csv(header, rows) if format == "csv" else to_xlsx(header, rows, spec.title)
     return Response(content, media_type=EXPORT_TYPES[format],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers=disposition(f"{spec.title}.{format}", filename))
 
 
 @router.get("/{layer}/features/{feature_id}", summary="单个要素（ETag 为版本号）", response_class=Response)

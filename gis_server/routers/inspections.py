@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from gis_server.accounts import audit
 from gis_server.deps import CurrentActor, DbDep, SettingsDep
+from gis_server.downloads import disposition
 from gis_server.routers.features import IfMatch, expected_version
 from importers.documents import to_docx, to_pdf, to_xlsx
 from importers.field_records import read_field_file
@@ -48,9 +49,8 @@ def require_surveyor(actor: Actor) -> None:
         raise Forbidden("只有界线测绘人员可以执行此操作", "boundary_surveyor role required")
 
 
-def _file(content: bytes, kind: str, filename: str) -> Response:
-    return Response(content, media_type=TYPES[kind],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+def _file(content: bytes, kind: str, filename: str, name: str) -> Response:
+    return Response(content, media_type=TYPES[kind], headers=disposition(name, filename))
 
 
 def _store(settings: Any) -> photos.PhotoStore:
@@ -108,14 +108,16 @@ def set_status(campaign_id: int, db: DbDep, actor: CurrentActor,
             response_class=Response)
 def package_gpkg(campaign_id: int, db: DbDep, actor: CurrentActor) -> Response:
     with db.read() as conn:
-        return _file(package.package_bytes(conn, campaign_id), "gpkg", f"campaign_{campaign_id}.gpkg")
+        return _file(package.package_bytes(conn, campaign_id), "gpkg", f"campaign_{campaign_id}.gpkg",
+                     f"联检任务{campaign_id}外业数据包.gpkg")
 
 
 @router.get("/campaigns/{campaign_id}/package.gpx", summary="界桩航点（GPX，手持 GNSS）", response_class=Response)
 def package_gpx(campaign_id: int, db: DbDep, actor: CurrentActor) -> Response:
     with db.read() as conn:
         campaigns.get_campaign(conn, campaign_id)
-        return _file(package.gpx_bytes(conn, campaign_id), "gpx", f"campaign_{campaign_id}.gpx")
+        return _file(package.gpx_bytes(conn, campaign_id), "gpx", f"campaign_{campaign_id}.gpx",
+                     f"联检任务{campaign_id}界桩.gpx")
 
 
 @router.get("/campaigns/{campaign_id}/markers.{fmt}", summary="界桩检查表（打印用 PDF / XLSX）",
@@ -123,7 +125,8 @@ def package_gpx(campaign_id: int, db: DbDep, actor: CurrentActor) -> Response:
 def marker_table(campaign_id: int, fmt: Literal["pdf", "xlsx"], db: DbDep, actor: CurrentActor) -> Response:
     with db.read() as conn:
         doc = report.build_marker_table(conn, campaign_id)
-    return _file(to_pdf(doc) if fmt == "pdf" else to_xlsx(doc), fmt, f"campaign_{campaign_id}_markers.{fmt}")
+    return _file(to_pdf(doc) if fmt == "pdf" else to_xlsx(doc), fmt, f"campaign_{campaign_id}_markers.{fmt}",
+                 f"联检任务{campaign_id}界桩表.{fmt}")
 
 
 @router.post("/campaigns/{campaign_id}/results", summary="导入外业成果（GeoPackage / CSV / GPX，整体导入，可重复导入）")
@@ -264,7 +267,8 @@ def campaign_report(campaign_id: int, fmt: Literal["pdf", "docx", "xlsx"], db: D
     with db.read() as conn:
         doc = report.build_report(conn, campaign_id, _store(settings))
     render = {"pdf": to_pdf, "docx": to_docx, "xlsx": to_xlsx}[fmt]
-    return _file(render(doc), fmt, f"campaign_{campaign_id}_report.{fmt}")
+    return _file(render(doc), fmt, f"campaign_{campaign_id}_report.{fmt}",
+                 f"联检任务{campaign_id}成果报告.{fmt}")
 
 
 # --- markers: nearest, re-survey, position history -------------------------------------------

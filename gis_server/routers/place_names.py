@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gis_server.accounts import audit
 from gis_server.deps import CurrentActor, DbDep, SettingsDep
+from gis_server.downloads import disposition
 from gis_server.routers.features import IfMatch, expected_version
 from importers.documents import Document, to_pdf
 from importers.place_names import commit_import, dry_run
@@ -38,48 +39,48 @@ class _Body(BaseModel):
 
 
 class ValidateBody(_Body):
-    name: str = Field(max_length=100)
-    class_code: str = Field(max_length=5)
-    geometry: dict[str, Any] | None = None
-    id: int | None = None
+    name: str = Field(max_length=100, title="名称")
+    class_code: str = Field(max_length=5, title="类别代码")
+    geometry: dict[str, Any] | None = Field(default=None, title="位置")
+    id: int | None = Field(default=None, title="地名编号")
 
 
 class ApproveBody(_Body):
-    approval_authority: str = Field(min_length=1)
-    approval_doc_no: str = Field(min_length=1)
-    approval_date: date
-    reason: str | None = None
+    approval_authority: str = Field(min_length=1, title="批准机关")
+    approval_doc_no: str = Field(min_length=1, title="批准文号")
+    approval_date: date = Field(title="批准日期")
+    reason: str | None = Field(default=None, title="理由")
 
 
 class AnnounceBody(_Body):
-    announced_date: date
-    reason: str | None = None
+    announced_date: date = Field(title="公告日期")
+    reason: str | None = Field(default=None, title="理由")
 
 
 class RenameBody(_Body):
-    new_name: str = Field(min_length=1, max_length=100)
-    approval_doc_no: str = Field(min_length=1)
-    rename_date: date
-    approval_authority: str | None = None
-    justification: str | None = None
-    pinyin: str | None = None
-    pinyin_toned: str | None = None
+    new_name: str = Field(min_length=1, max_length=100, title="新名称")
+    approval_doc_no: str = Field(min_length=1, title="批准文号")
+    rename_date: date = Field(title="更名日期")
+    approval_authority: str | None = Field(default=None, title="批准机关")
+    justification: str | None = Field(default=None, title="更名理由")
+    pinyin: str | None = Field(default=None, title="拼音")
+    pinyin_toned: str | None = Field(default=None, title="带声调拼音")
 
 
 class AbolishBody(_Body):
-    abolished_date: date
-    approval_doc_no: str | None = None
-    reason: str | None = None
+    abolished_date: date = Field(title="撤销日期")
+    approval_doc_no: str | None = Field(default=None, title="批准文号")
+    reason: str | None = Field(default=None, title="理由")
 
 
 class VariantBody(_Body):
-    name: str = Field(min_length=1, max_length=100)
-    kind: Literal["alias", "abbreviation", "historical", "colloquial"]
-    pinyin: str | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    source: str | None = None
-    document: str | None = None
+    name: str = Field(min_length=1, max_length=100, title="名称")
+    kind: Literal["alias", "abbreviation", "historical", "colloquial"] = Field(title="类型")
+    pinyin: str | None = Field(default=None, title="拼音")
+    start_date: date | None = Field(default=None, title="起始日期")
+    end_date: date | None = Field(default=None, title="终止日期")
+    source: str | None = Field(default=None, title="来源")
+    document: str | None = Field(default=None, title="依据文件")
 
 
 def _spec() -> LayerSpec:
@@ -98,16 +99,15 @@ def _feature(conn: Any, place_id: int) -> Response:
     return Response(body, media_type=GEOJSON, headers={"ETag": f'"{version}"'})
 
 
-def _pdf(doc: Document, filename: str) -> Response:
-    return Response(to_pdf(doc), media_type="application/pdf",
-                    headers={"Content-Disposition": f"attachment; filename=\"{filename}.pdf\""})
+def _pdf(doc: Document, filename: str, name: str) -> Response:
+    return Response(to_pdf(doc), media_type="application/pdf", headers=disposition(f"{name}.pdf", f"{filename}.pdf"))
 
 
-def _file(header: list[str], rows: list[list[Any]], fmt: str, title: str, filename: str) -> Response:
+def _file(header: list[str], rows: list[list[Any]], fmt: str, title: str, filename: str, name: str) -> Response:
     rows = [[safe_cell(v) for v in row] for row in rows]
     content = to_csv(header, rows) if fmt == "csv" else to_xlsx(header, rows, title)
     return Response(content, media_type=FILE_TYPES[fmt],
-                    headers={"Content-Disposition": f"attachment; filename=\"{filename}.{fmt}\""})
+                    headers=disposition(f"{name}.{fmt}", f"{filename}.{fmt}"))
 
 
 @router.get("/classes", summary="地名类别表（11 大类及小类、命名查重范围）")
@@ -156,9 +156,10 @@ def directory(db: DbDep, actor: CurrentActor,
     if format == "json":
         return {"total": len(rows), "columns": dict(publication.DIRECTORY_COLUMNS), "items": rows}
     if format == "pdf":
-        return _pdf(publication.directory_document(rows, township_code, class_code), "place_name_directory")
+        return _pdf(publication.directory_document(rows, township_code, class_code), "place_name_directory",
+                    "海城市地名录")
     header, values = publication.table(rows, publication.DIRECTORY_COLUMNS)
-    return _file(header, values, format, "地名录", "place_name_directory")
+    return _file(header, values, format, "地名录", "place_name_directory", "海城市地名录")
 
 
 @router.get("/dictionary.pdf", summary="地名词典（名称、拼音、类别、位置、含义、历史沿革；PDF）",
@@ -170,7 +171,8 @@ def dictionary(db: DbDep, actor: CurrentActor,
     with db.read() as conn:
         rows = publication.directory_rows(conn, township_code, class_code, include_historical)
         variants = publication.variants_by_place(conn, [r["id"] for r in rows])
-    return _pdf(publication.dictionary_document(rows, variants, township_code, class_code), "place_name_dictionary")
+    return _pdf(publication.dictionary_document(rows, variants, township_code, class_code), "place_name_dictionary",
+                "海城市地名词典")
 
 
 @router.get("/announcement", summary="地名公告（期间内批准的命名、更名；JSON / CSV / XLSX / PDF）", response_model=None)
@@ -182,9 +184,11 @@ def announcement(db: DbDep, actor: CurrentActor, start: date, end: date,
         return {"text": publication.announcement_text(rows, start, end),
                 "columns": dict(publication.ANNOUNCEMENT_COLUMNS), "items": rows}
     if format == "pdf":
-        return _pdf(publication.announcement_document(rows, start, end), f"place_name_announcement_{start}_{end}")
+        return _pdf(publication.announcement_document(rows, start, end), f"place_name_announcement_{start}_{end}",
+                    f"地名公告_{start}_{end}")
     header, values = publication.table(rows, publication.ANNOUNCEMENT_COLUMNS)
-    return _file(header, values, format, "地名公告", f"place_name_announcement_{start}_{end}")
+    return _file(header, values, format, "地名公告", f"place_name_announcement_{start}_{end}",
+                 f"地名公告_{start}_{end}")
 
 
 @router.post("/import", summary="导入普查数据（XLSX/CSV/SHP(zip)/GPKG；先预检，commit=true 时按地名代码写入）")

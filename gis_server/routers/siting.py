@@ -11,6 +11,7 @@ from fastapi import APIRouter, BackgroundTasks, Body, Query, Request, Response
 
 from gis_server.accounts import audit
 from gis_server.deps import CurrentActor, DbDep, SettingsDep
+from gis_server.downloads import disposition
 from gis_server.routers.features import IfMatch, expected_version
 from importers.documents import to_html, to_pdf
 from importers.tabular import safe_cell, to_xlsx
@@ -120,13 +121,13 @@ def check(db: DbDep, actor: CurrentActor, settings: SettingsDep,
         return check_site(conn, geom, rule_set)
 
 
-def _report_response(report: dict[str, Any], map_png: bytes, fmt: str, filename: str, checker: str | None = None,
-                     candidate: dict[str, Any] | None = None) -> Response:
+def _report_response(report: dict[str, Any], map_png: bytes, fmt: str, filename: str, name: str,
+                     checker: str | None = None, candidate: dict[str, Any] | None = None) -> Response:
     doc = build_site_report(report, map_png, checker=checker, candidate=candidate)
     if fmt == "html":
         return Response(to_html(doc), media_type="text/html; charset=utf-8", headers=HTML_HEADERS)
     return Response(to_pdf(doc), media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}.pdf"'})
+                    headers=disposition(f"{name}.pdf", f"{filename}.pdf", inline=True))
 
 
 @router.post("/report.{fmt}", summary="选址合规检查报告（PDF / 独立 HTML 页面，含示意图）", response_class=Response)
@@ -140,7 +141,7 @@ def check_report(fmt: ReportFormat, db: DbDep, actor: CurrentActor, settings: Se
                                       int_or_none(body, "rule_set_version"))
         report = check_site(conn, geom, rule_set)
         map_png = site_map(conn, report)
-    return _report_response(report, map_png, fmt, "site_check_report", checker=actor.name)
+    return _report_response(report, map_png, fmt, "site_check_report", "公墓选址检查报告", checker=actor.name)
 
 
 # --- candidate sites -------------------------------------------------------------------------
@@ -181,7 +182,8 @@ def candidate_report(candidate_id: int, fmt: ReportFormat, db: DbDep, actor: Cur
     with db.read() as conn:
         found = candidates.get_candidate(conn, candidate_id)
         map_png = site_map(conn, found["report"])
-    return _report_response(found["report"], map_png, fmt, f"candidate_{candidate_id}_report", candidate=found)
+    return _report_response(found["report"], map_png, fmt, f"candidate_{candidate_id}_report",
+                            f"候选地{candidate_id}选址报告", candidate=found)
 
 
 @router.post("/candidates/{candidate_id}/status", summary="推进审批流程（需 If-Match）")
@@ -288,7 +290,7 @@ def remediation(db: DbDep, actor: CurrentActor, village: VillageQuery = None, to
     header = [label for _, label in graves.REMEDIATION_COLUMNS]
     table = [[safe_cell(row[name]) for name, _ in graves.REMEDIATION_COLUMNS] for row in rows]
     return Response(to_xlsx(header, table, "散坟整治清单"), media_type=XLSX,
-                    headers={"Content-Disposition": 'attachment; filename="grave_remediation.xlsx"'})
+                    headers=disposition("散坟整治清单.xlsx", "grave_remediation.xlsx"))
 
 
 @router.post("/graves/{grave_id}/status", summary="散坟处置状态（保留须说明理由；需 If-Match）")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 
 from openpyxl import load_workbook
 
@@ -61,6 +62,14 @@ def test_lifecycle_over_http_with_roles(client, client_as, conn):
     assert viewer.post(f"/api/place-names/{pid}/approve", json=approval,
                        headers={"If-Match": '"1"'}).status_code == 403
     assert editor.post(f"/api/place-names/{pid}/approve", json=approval).status_code == 428
+    empty = editor.post(f"/api/place-names/{pid}/approve", json={**approval, "approval_doc_no": " ",
+                                                                   "approval_date": "四月一日"},
+                        headers={"If-Match": '"1"'})
+    assert empty.status_code == 422  # field titles in words, not body.approval_doc_no
+    assert empty.json()["message"] == ("批准文号（approval_doc_no）不能为空；"
+                                      "批准日期（approval_date）应为日期（YYYY-MM-DD）")
+    bad_limit = editor.get("/api/layers/place_names/features", params={"limit": 0})
+    assert bad_limit.json()["message"] == "每页条数（limit）应不小于 1"
     assert editor.post(f"/api/place-names/{pid}/approve", json=approval,
                        headers={"If-Match": '"7"'}).status_code == 412
     approved = editor.post(f"/api/place-names/{pid}/approve", json=approval, headers={"If-Match": '"1"'})
@@ -114,6 +123,9 @@ def test_sign_report_directory_and_announcement_exports(client, conn):
     assert [i["name"] for i in listing["items"]] == ["和平屯"]
     csv_body = client.get("/api/place-names/directory", params={"format": "csv"})
     assert csv_body.content.decode("utf-8-sig").splitlines()[0].startswith("地名代码,标准名称,罗马字母拼写,类别")
+    disposition = csv_body.headers["content-disposition"]  # saved under a Chinese name, ASCII for old clients
+    assert disposition == ("attachment; filename=\"place_name_directory.csv\"; "
+                           f"filename*=UTF-8''{quote('海城市地名录.csv')}")
     xlsx = client.get("/api/place-names/announcement", params={"start": "2025-01-01", "end": "2025-12-31",
                                                                "format": "xlsx"})
     sheet = load_workbook(io.BytesIO(xlsx.content)).active

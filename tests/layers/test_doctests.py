@@ -8,7 +8,8 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["layers.geometry", "layers.privacy", "importers.tabular"])
+@pytest.mark.parametrize("module", ["layers.geometry", "layers.privacy", "layers.inputs", "importers.tabular",
+                                    "gis_server.downloads"])
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0
