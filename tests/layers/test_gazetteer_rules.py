@@ -140,5 +140,6 @@ def test_a_committee_name_filed_as_a_natural_village_is_split_right_and_flagged(
     assert rules(result) == [("class_mismatch", "warning", []), ("same_name_other_class", "warning", [committee])]
     assert result["problems"][0]["message"] == "“社区”是村（居）民委员会（04100）的通名，不是自然村的：请确认类别"
     assert result["problems"][1]["message"] == (
-        f"同一乡镇（海州街道）内已有同名的其他类别地名“西响社区”：编号 {committee}（村（居）民委员会），请确认不是同一地方")
+        f"同一乡镇（海州街道）内已有同名的其他类别地名“西响社区”：编号 {committee}（村（居）民委员会），"
+        "请确认不是同一地方")
     assert rules(validate(conn, "西响社区", "06100", Point(*B_XY))) == [("class_mismatch", "warning", [])]
