@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -108,6 +108,20 @@ def _key_detail(detail: str) -> str:
     return detail
 
 
+def page_error(status: int, message: str) -> HTMLResponse:
+    """An error as a small Chinese page, for people who opened a page (not the API) in a browser."""
+    return HTMLResponse(
+        f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" '
+        f'content="width=device-width, initial-scale=1"><title>{message}</title></head><body style="font-family:'
+        f'sans-serif;max-width:40em;margin:3em auto;padding:0 1em"><h1>{message}</h1><p><a href="/">返回地图</a></p>'
+        f"</body></html>", status_code=status)
+
+
+def _wants_page(request: Request) -> bool:
+    return (not request.url.path.startswith(("/api/", "/tiles/", "/static/"))
+            and "text/html" in request.headers.get("accept", ""))
+
+
 def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
@@ -118,14 +132,18 @@ def register_error_handlers(app: FastAPI) -> None:
         return JSONResponse(exc.to_dict(), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_page(request):  # /place-names/abc typed into the address bar
+            return page_error(404, "未找到该页面")
         message, problems = _request_validation_message(request, exc)
         return JSONResponse({"error": "invalid_input", "message": message,
                              "message_en": "invalid request", "problems": problems}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = HTTP_MESSAGES.get(exc.status_code, f"请求无法处理（HTTP {exc.status_code}）")
+        if exc.status_code == 404 and _wants_page(request):
+            return page_error(404, "未找到该页面")
         return JSONResponse({"error": "http_error", "message": message, "message_en": str(exc.detail)},
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
 

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from gis_server.deps import get_current_actor
+from gis_server.errors import page_error
 from gis_server.routers.tiles import key_fields
 from layers.catalog import THEMES, registry
 from layers.errors import Unauthenticated
@@ -67,14 +68,6 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
 
-def _page_error(status: int, message: str) -> HTMLResponse:
-    return HTMLResponse(
-        f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" '
-        f'content="width=device-width, initial-scale=1"><title>{message}</title></head><body style="font-family:'
-        f'sans-serif;max-width:40em;margin:3em auto;padding:0 1em"><h1>{message}</h1><p><a href="/">返回地图</a></p>'
-        f"</body></html>", status_code=status)
-
-
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, actor: OptionalActor, settings: MapSettingsDep) -> Response:
     if actor is None:
@@ -91,9 +84,9 @@ def feature_page(request: Request, layer: str, feature_id: int, actor: OptionalA
         return login_redirect(request)
     spec = registry().get(layer)
     if spec is None:
-        return _page_error(404, f"没有名为“{layer}”的图层")
+        return page_error(404, f"没有名为“{layer}”的图层")
     if not spec.can_read(actor.roles):
-        return _page_error(403, f"您无权查看图层“{spec.title}”")
+        return page_error(403, f"您无权查看图层“{spec.title}”")
     html = render_feature_page(layer_metadata(spec, actor), feature_id, settings)
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 

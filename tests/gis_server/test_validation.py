@@ -191,3 +191,14 @@ def test_no_500_ever_echoes_exception_text(client):
 
     response = client.get("/api/layers/shelters/features/not-a-number")
     assert response.status_code == 422
+
+
+def test_a_mistyped_page_address_gets_a_chinese_page_and_the_api_keeps_json(client):
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    for path in ("/place-names/abc", "/inspections/x1", "/no-such-page"):
+        response = client.get(path, headers=html)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("text/html")
+        assert "未找到该页面" in response.text and 'href="/"' in response.text
+    api = client.get("/api/layers/shelters/features/abc", headers=html)
+    assert api.status_code == 422 and api.json()["problems"][0]["field"] == "feature_id"
