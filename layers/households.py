@@ -107,10 +107,14 @@ def summary(conn: Any, by: str) -> list[dict[str, Any]]:
 
 
 CASE_OFFICE = frozenset({CASE_WORKER})
+# categories that are children by definition: kept off shared maps even if the flag was left unticked
+CHILD_CATEGORIES = ("orphan", "left_behind_child", "child_in_difficulty")
+CHILD_HOUSEHOLDS = ("({t}.has_child_under_14 OR {t}.categories::text[] && ARRAY["
+                    + ", ".join(f"'{c}'" for c in CHILD_CATEGORIES) + "])")
 
 LAYERS = [
     LayerSpec("households", "困难群众户", "困难群众户", Household, "Point", CASE_OFFICE, CASE_OFFICE,
               large=True, title_field="head_name", style={"color": "#c2185b", "radius": 3},
-              reveal_roles=CASE_OFFICE, shared_map_filter="NOT {t}.has_child_under_14",
+              reveal_roles=CASE_OFFICE, shared_map_filter=f"NOT {CHILD_HOUSEHOLDS}",
               input_fields=(ID_NUMBER_INPUT,), prepare_write=prepare_household, reveal_hook=reveal_household),
 ]

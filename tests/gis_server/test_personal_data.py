@@ -121,9 +121,10 @@ def test_non_personal_layers_are_not_audited_on_read(client):
 def test_households_with_young_children_only_for_the_case_office(client_as, client):
     household(client, head_name="有童户", has_child_under_14=True)
     household(client, head_name="无童户")
+    household(client, head_name="留守户", categories=["left_behind_child"])  # a child category, flag left unticked
     case_worker = client_as("case_worker").get("/api/layers/households/features").json()
     admin = client.get("/api/layers/households/features").json()
-    assert case_worker["numberMatched"] == 2
+    assert case_worker["numberMatched"] == 3
     assert admin["numberMatched"] == 1  # the admin is not the case office: no child household on a shared map
     assert admin["features"][0]["properties"]["head_name"] == "无**"
 

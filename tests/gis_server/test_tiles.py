@@ -49,7 +49,7 @@ def household(client: TestClient, lon: float = LON, lat: float = LAT, **extra) -
 
 def test_tile_has_the_features_and_key_properties(client: TestClient) -> None:
     first = household(client)
-    household(client, LON + 0.001, LAT - 0.001, head_name="李某", categories=["orphan"])
+    household(client, LON + 0.001, LAT - 0.001, head_name="李某", categories=["elderly_alone"])
     household(client, 123.1, 41.15, head_name="远处")  # another tile at z14
     features = decode(client, "households", *tile_of(LON, LAT, 14))
     assert len(features) == 2
