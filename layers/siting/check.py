@@ -100,11 +100,15 @@ def rule_result(rule: Rule, nearest: tuple[Any, ...] | None) -> dict[str, Any]:
         feature = {"layer": rule.kind.layer, "id": int(fid), "name": name}
         if rule.kind.areal and overlap is None:
             overlap = 0.0
+    floor = rule.legal_floor_m
+    below_floor = floor is not None and is_violated(distance, floor, inside=bool(inside))
     return {
         "rule": rule.key, "constraint": rule.constraint, "class": rule.cls, "label": rule.label,
-        "required_distance_m": rule.distance_m, "hard": rule.hard, "grade": rule.grade, "basis": rule.basis,
-        "distance_m": _round(distance), "nearest": feature,
+        # an advisory rule still may not go below the law: a violation there is hard
+        "required_distance_m": rule.distance_m, "hard": rule.hard or below_floor, "grade": rule.grade,
+        "basis": rule.basis, "distance_m": _round(distance), "nearest": feature,
         "violated": is_violated(distance, rule.distance_m, inside=bool(inside)),
+        "legal_floor_m": floor, "below_legal_floor": below_floor,
         "inside": bool(inside), "overlap_area_m2": _round(overlap) if rule.kind.areal else None,
     }
 

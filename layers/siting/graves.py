@@ -76,8 +76,10 @@ def classify(conn: Connection, rule_set: RuleSetVersion, village: str | None = N
             rule = rule_set.rules[i]
             if not is_violated(d, rule.distance_m, inside=bool(inside)):
                 continue
+            floor = rule.legal_floor_m  # below the law's distance an advisory rule binds too
+            hard = rule.hard or floor is not None and is_violated(d, floor, inside=bool(inside))
             violations.append({"rule": rule.key, "constraint": rule.constraint, "label": rule.label,
-                               "hard": rule.hard, "required_distance_m": rule.distance_m,
+                               "hard": hard, "required_distance_m": rule.distance_m,
                                "distance_m": round(d, 1),
                                "inside_by_m": round(rule.distance_m - d + (depth or 0.0), 1)})
         violations.sort(key=lambda v: (not v["hard"], -v["inside_by_m"]))

@@ -57,6 +57,12 @@ CONSTRAINTS: dict[str, Constraint] = {c.name: c for c in (
 )}
 
 
+# Graves inside these are forbidden by law (《殡葬管理条例》 Art. 10: farmland, scenic and heritage areas, water
+# sources; reserves and planning zones by their own laws): whatever a rule set says, inside is a hard violation
+FORBIDDEN_INSIDE = frozenset({"basic_farmland", "urban_planning", "scenic_area", "nature_reserve", "water_source",
+                              "heritage_site"})
+
+
 def key(constraint: str, cls: str | None) -> str:
     return f"{constraint}.{cls}" if cls else constraint
 
@@ -105,6 +111,16 @@ class Rule:
     def label(self) -> str:
         kind = self.kind
         return kind.classes[self.cls] if kind.classes and self.cls else kind.label
+
+    @property
+    def legal_floor_m(self) -> float | None:
+        """The distance below which the site breaks the law whether this rule is hard or advisory
+        (0 = inside the zone), or None when the law sets none.
+        """
+        floor = legal_floors().get(self.key)
+        if floor:
+            return float(floor["distance_m"])
+        return 0.0 if self.constraint in FORBIDDEN_INSIDE else None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

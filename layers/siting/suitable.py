@@ -32,11 +32,12 @@ def _pieces_sql(rules: RuleSetVersion) -> tuple[str, dict[str, Any]]:
     """CTEs ``targets`` (the villages) → ``pieces`` (code, geom 4550, area, distance to centre)."""
     params: dict[str, Any] = {}
     buffers = []
-    for i, rule in enumerate(r for r in rules.rules if r.hard):
+    # hard rules block their whole distance; advisory ones still block what the law forbids
+    blocking = [(r, r.distance_m if r.hard else r.legal_floor_m) for r in rules.rules]
+    for i, (rule, d) in enumerate((r, d) for r, d in blocking if d is not None):
         cls = class_condition(rule, "t", f"c{i}")
         if cls:
             params[f"c{i}"] = rule.cls
-        d = rule.distance_m
         shape = f"ST_Buffer(ST_Transform(t.geom, 4550), {d!r})" if d > 0 else "ST_Transform(t.geom, 4550)"
         buffers.append(_BUFFER.format(shape=shape, table=q(rule.kind.layer), cls=cls,
                                       reach=f"{d / METRES_PER_DEGREE_MIN + 1e-6!r}"))

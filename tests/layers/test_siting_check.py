@@ -186,6 +186,18 @@ def test_advisory_rule_does_not_make_a_site_non_compliant(conn):
     assert report["rule_set"] == {"id": default.id, "version": default.version + 1, "name": default.name}
 
 
+def test_an_advisory_rule_still_binds_below_the_legal_floor(conn):
+    default = get_rule_set(conn)
+    advisory = create_version(conn, default.id, [{"constraint": "highway", "class": "county", "hard": False}],
+                              default.version, PLANNER)
+    road(conn, seg((6, -100), (6, 100)), "county")  # 6 m away: inside the county road's 10 m building control strip
+    _, report = check(conn, point_at(0, 0), advisory)
+    result = by_rule(report)["highway.county"]
+    assert (result["distance_m"], result["legal_floor_m"], result["below_legal_floor"]) == (6.0, 10.0, True)
+    assert result["violated"] and result["hard"]
+    assert report["compliant"] is False
+
+
 def test_site_lies_in_village_and_township(conn):
     from tests.layers.test_siting_support import township, village
 
