@@ -173,6 +173,9 @@ def conflict_problems(conn: Connection, name: str, class_code: str, key: str, ge
         listed = "、".join(f"{r.name}（{r.pinyin}）" for r in sounds)
         problems.append(Problem("homophone", "warning", f"与{where}内已有地名同音：{listed}，应避免同音",
                                 [r.id for r in sounds]))
+    if scope == "townships":  # Art. 9: township names are unique in the whole province, beyond this database
+        problems.append(Problem("province_scope", "warning",
+                                "乡、镇名称须在全省范围内不重名、不同音：本系统只核对了海城市的记录，请与省级地名数据核对"))
     reported = [r.id for r in rows]
     return problems + _same_name_other_class(conn, name, class_code, township, township_name, place_id, reported)
 

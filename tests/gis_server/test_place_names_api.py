@@ -46,7 +46,8 @@ def test_validate_text_rules_and_renaming(client, conn):
     assert [(p["rule"], p["severity"]) for p in body["problems"]] == [("generic_only", "error")]
     body = client.post("/api/place-names/validate", json={"name": "新庄镇", "class_code": "03100",
                                                           "id": protected["id"]}).json()
-    assert [(p["rule"], p["severity"]) for p in body["problems"]] == [("protected_rename", "warning")]
+    assert [(p["rule"], p["severity"]) for p in body["problems"]] == [("protected_rename", "warning"),
+                                                                   ("province_scope", "warning")]
     bad = client.post("/api/place-names/validate", json={"name": "x", "class_code": "03100",
                                                          "geometry": point(40.86, 122.72)})
     assert bad.status_code == 422 and "经纬度顺序颠倒" in bad.json()["message"]
