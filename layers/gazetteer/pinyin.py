@@ -55,6 +55,8 @@ CONTEXT_READINGS = (("里堡", 1, "pù"), ("里铺", 1, "pù"))
 
 NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 ROAD_CLASSES = {"07100"}
+# direction words that, right before a road's 通名, belong to it (the 1984 rules: Xizhimenwai Nandajie)
+ROAD_MODIFIERS = frozenset("东西南北中前后上下内外")
 _VOWEL_START = re.compile(r"^[aoeāáǎàōóǒòēéěè]")
 
 
@@ -207,7 +209,11 @@ def suggest(name: str, class_code: str | None = None, specific: str | None = Non
     if place_class and place_class.one_word or not specific or not generic:
         groups = [toned]
     else:
-        groups = [*_words(specific, spec, class_code in ROAD_CLASSES), gen]
+        road, head = class_code in ROAD_CLASSES, specific
+        if road and len(head) >= 3 and head[-1] in ROAD_MODIFIERS:
+            # a one-syllable modifier of the 通名 joins it: 人民东路 → Renmin Donglu, 景山后街 → Jingshan Houjie
+            head, spec, gen = head[:-1], spec[:-1], spec[-1:] + gen
+        groups = [*_words(head, spec, road), gen]
     toned_text = " ".join(_join(g) for g in groups)
     return Spelling(strip_tones(toned_text), toned_text, specific, generic)
 

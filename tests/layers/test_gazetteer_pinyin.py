@@ -34,6 +34,9 @@ def test_docstring_examples(module):
     ("单家窝棚", "06100", "Shanjiawopeng", "Shànjiāwōpeng"),  # surname 单 shàn, 棚 neutral
     ("长甸镇", "03100", "Changdian Zhen", "Chángdiàn Zhèn"),  # 长 cháng, 甸 diàn
     ("西安路", "07100", "Xi'an Lu", "Xī'ān Lù"),
+    ("人民东路", "07100", "Renmin Donglu", "Rénmín Dōnglù"),  # a one-syllable modifier joins the 通名
+    ("西关南大街", "07100", "Xiguan Nandajie", "Xīguān Nándàjiē"),
+    ("河东路", "07100", "Hedong Lu", "Hédōng Lù"),  # 河东 is the 专名 itself: too short to lose a syllable
     ("经五路", "07100", "Jing 5 Lu", "Jīng 5 Lù"),
     ("纬十二路", "07100", "Wei 12 Lu", "Wěi 12 Lù"),
     ("王家村", "04100", "Wangjia Cun", "Wángjiā Cūn"),
