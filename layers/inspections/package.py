@@ -23,7 +23,7 @@ from importers.gpkg import add_enum_domain, write_layer
 from importers.gpx import Waypoint, write_waypoints
 from layers.boundaries import LINE_LEVELS, MARKER_MATERIALS, MARKER_TYPES, SURVEY_METHODS
 from layers.inspections.campaigns import get_campaign
-from layers.inspections.displacement import grid_positions, offset_position
+from layers.inspections.displacement import defaults, grid_positions, offset_position
 from layers.inspections.models import CONDITIONS
 
 CRS = "EPSG:4490"
@@ -56,7 +56,12 @@ def marker_rows(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
 
 
 def _references_text(objects: list[dict[str, Any]]) -> str:
-    return "；".join(f"{o.get('name')} {o.get('bearing_deg')}° {o.get('distance_m')} m" for o in objects)
+    """The 方位物 of a marker in one cell, saying when there are fewer than the rule asks (usually 3)."""
+    text_ = "；".join(f"{o.get('name')} {o.get('bearing_deg')}° {o.get('distance_m')} m" for o in objects)
+    wanted = int(defaults()["min_reference_objects"]["value"])
+    if len(objects) < wanted:
+        text_ += f"{'；' if text_ else ''}（方位物不足 {wanted} 个，请外业补测）"
+    return text_
 
 
 def _markers_frame(markers: list[dict[str, Any]]) -> gpd.GeoDataFrame:

@@ -294,3 +294,17 @@ def test_completion_map_and_permissions(client, client_as, scene):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][1] == "界桩号" and len(rows) == 4 and REFS[0]["name"] in rows[1][9]
     assert client.get(f"/api/inspections/campaigns/{campaign_id}/markers.pdf").content.startswith(b"%PDF")
+
+
+def test_the_marker_table_says_where_reference_objects_are_too_few(client):
+    scene = boundary(client, n=2)
+    first, second = scene["markers"]
+    url = f"/api/layers/boundary_markers/features/{second['id']}"
+    patched = client.patch(url, json={"properties": {"reference_objects": REFS[:1]}}, headers={"If-Match": '"1"'})
+    assert patched.status_code == 200, patched.text
+    campaign = client.post("/api/inspections/campaigns", json={"name": "方位物核查", "year": 2026,
+                                                                "line_ids": [scene["line_id"]]}).json()
+    table = client.get(f"/api/inspections/campaigns/{campaign['id']}/markers.xlsx")
+    rows = {r[1]: r[9] for r in list(load_workbook(io.BytesIO(table.content)).active.iter_rows(values_only=True))[1:]}
+    assert "不足" not in rows[first["number"]]  # three, as the rule asks
+    assert rows[second["number"]] == "独立树 30.0° 25.0 m；（方位物不足 3 个，请外业补测）"
