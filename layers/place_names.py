@@ -49,6 +49,9 @@ class PlaceName(FeatureMixin, Base):
     approval_doc_no: Mapped[str | None] = field(Text, "批准文号")
     approval_date: Mapped[date | None] = field(Date, "批准日期")
     announced_date: Mapped[date | None] = field(Date, "公告日期")
+    # 《地名管理条例》 Art. 13: filed (备案) with the government above within 15 days of approval
+    filed_date: Mapped[date | None] = field(Date, "备案日期")
+    filed_to: Mapped[str | None] = field(Text, "备案机关")
     culture_protected: Mapped[bool] = field(Boolean, "列入保护名录", required=True, server_default="false")
     pinyin_toned: Mapped[str | None] = field(Text, "罗马字母拼写（带声调）")
     # search keys computed by PostgreSQL from ``pinyin`` (functions of migration 0005), so rows

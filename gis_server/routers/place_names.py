@@ -57,6 +57,12 @@ class AnnounceBody(_Body):
     reason: str | None = Field(default=None, title="理由")
 
 
+class FileBody(_Body):
+    filed_date: date = Field(title="备案日期")
+    filed_to: str = Field(min_length=1, max_length=200, title="备案机关")
+    reason: str | None = Field(default=None, title="理由")
+
+
 class RenameBody(_Body):
     new_name: str = Field(min_length=1, max_length=100, title="新名称")
     approval_doc_no: str = Field(min_length=1, title="批准文号")
@@ -135,6 +141,14 @@ def search_names(
 ) -> dict[str, Any]:
     with db.read() as conn:
         return search(conn, SearchQuery(q, class_code, township_code, status, limit, offset))
+
+
+@router.get("/deadlines", summary="备案、公告期限（批准后 15 日内）：已逾期和即将到期的地名")
+def filing_deadlines(db: DbDep, actor: CurrentActor,
+                     within_days: Annotated[int, Query(ge=0, le=15, description="提前提醒天数")] = 5) -> dict[str, Any]:
+    with db.read() as conn:
+        items = lifecycle.deadlines(conn, date.today(), within_days)
+    return {"items": items, "overdue": sum(1 for i in items if i["overdue"])}
 
 
 @router.get("/signs/mismatches", summary="标志与现标准名称不符（更名、废止后待更换的地名标志）")
@@ -248,6 +262,16 @@ def announce(place_id: int, body: AnnounceBody, db: DbDep, actor: CurrentActor, 
     version = expected_version(if_match)
     with db.transaction() as conn:
         lifecycle.announce(conn, place_id, version, actor, announced_date=body.announced_date, reason=body.reason)
+        return _feature(conn, place_id)
+
+
+@router.post("/{place_id}/file", summary="备案（批准后 15 日内报上级政府备案；需 If-Match）", response_class=Response)
+def file_name(place_id: int, body: FileBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
+    _require_write(actor)
+    version = expected_version(if_match)
+    with db.transaction() as conn:
+        lifecycle.file_record(conn, place_id, version, actor, filed_date=body.filed_date, filed_to=body.filed_to,
+                              reason=body.reason)
         return _feature(conn, place_id)
 
 

@@ -1,4 +1,6 @@
-"""A name's life: 拟命名 → 已批准 (code assigned) → 已公告; 更名; 废止 (historical, still searchable).
+"""A name's life: 拟命名 → 已批准 (code assigned) → 已公告, filed (备案) on the way; 更名; 废止 (historical,
+still searchable). 《地名管理条例》 Art. 13/14: filing and announcement within 15 days of approval —
+:func:`deadlines` lists what is due or late.
 
 Every step is an UPDATE of the place through the generic feature store, so it needs the version the
 editor saw and is written to the feature history with who, when and why. The 20-digit code is
@@ -8,7 +10,7 @@ reused (retired and historical records count), taken under a transaction-level a
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -92,6 +94,44 @@ def announce(conn: Connection, place_id: int, expected_version: int, actor: Acto
                           {"status": "announced", "announced_date": announced_date}, None, actor, reason or "公告")
 
 
+def file_record(conn: Connection, place_id: int, expected_version: int, actor: Actor, *, filed_date: date,
+                filed_to: str, reason: str | None = None) -> int:
+    """备案: the approved name was filed with the government above (Art. 13)."""
+    row = _load(conn, place_id)
+    _require_status(row, "approved", "announced", action="备案")
+    if not (filed_to or "").strip():
+        raise InvalidInput("请填写备案机关", "filed_to is required", field="filed_to")
+    if row.approval_date and filed_date < row.approval_date:
+        raise InvalidInput("备案日期早于批准日期", "filed before approval", field="filed_date")
+    return update_feature(conn, _spec(), place_id, expected_version,
+                          {"filed_date": filed_date, "filed_to": filed_to.strip()}, None, actor,
+                          reason or f"备案（{filed_to.strip()}）")
+
+
+DEADLINE_DAYS = 15  # 《地名管理条例》 Art. 13 (备案) and Art. 14 (公告): within 15 days of approval
+
+
+def deadlines(conn: Connection, today: date, within_days: int = 5) -> list[dict[str, Any]]:
+    """Filings and announcements of approved names that are late, or due within ``within_days``, latest first."""
+    rows = conn.execute(text(
+        "SELECT id, name, code, status, approval_date, filed_date, announced_date FROM place_names "
+        "WHERE retired_at IS NULL AND status IN ('approved', 'announced') AND approval_date IS NOT NULL "
+        "AND (filed_date IS NULL OR (status = 'approved' AND announced_date IS NULL)) ORDER BY approval_date, id"))
+    out = []
+    for r in rows:
+        due = r.approval_date + timedelta(days=DEADLINE_DAYS)
+        steps = [step for step, done in (("备案", r.filed_date), ("公告", r.announced_date if r.status == "approved"
+                                                                     else True)) if not done]
+        left = (due - today).days
+        if steps and left <= within_days:
+            out.append({"id": r.id, "name": r.name, "code": r.code, "status": r.status,
+                        "approval_date": r.approval_date.isoformat(), "due_date": due.isoformat(), "steps": steps,
+                        "overdue": left < 0, "days_left": left,
+                        "message": (f"{'、'.join(steps)}已逾期 {-left} 天" if left < 0
+                                    else f"{'、'.join(steps)}须在 {left} 天内完成（{due.isoformat()} 前）")})
+    return sorted(out, key=lambda d: d["days_left"])
+
+
 def rename(conn: Connection, place_id: int, expected_version: int, actor: Actor, *, new_name: str, doc_no: str,
            rename_date: date, authority: str | None = None, justification: str | None = None,
            pinyin: str | None = None, pinyin_toned: str | None = None) -> int:
@@ -120,7 +160,7 @@ def rename(conn: Connection, place_id: int, expected_version: int, actor: Actor,
              "pinyin": pinyin or spelling.toneless,
              "pinyin_toned": pinyin_toned or (None if pinyin else spelling.toned),
              "status": "approved", "approval_doc_no": doc_no.strip(), "approval_date": rename_date,
-             "announced_date": None}
+             "announced_date": None, "filed_date": None, "filed_to": None}  # the new name is filed and announced anew
     if authority:
         props["approval_authority"] = authority
     why = f"更名：{row.name} → {new_name}（{doc_no.strip()}）" + (f"；理由：{justification.strip()}"

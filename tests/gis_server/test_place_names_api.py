@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date, timedelta
 from urllib.parse import quote
 
 from openpyxl import load_workbook
@@ -135,3 +136,35 @@ def test_sign_report_directory_and_announcement_exports(client, conn):
     assert rows[1][:2] == ("和平屯", "Hepingtun")
     body = client.get("/api/place-names/announcement", params={"start": "2025-01-01", "end": "2025-12-31"}).json()
     assert body["text"].startswith("根据《地名管理条例》第十四条")
+
+
+def test_filing_and_announcement_deadlines_15_days_after_approval(client, conn):
+    make_area(conn)
+    today = date.today()
+
+    def approved(name, days_ago, xy):
+        pid = place(client, name, "06100", xy, status="proposed")["id"]
+        response = client.post(f"/api/place-names/{pid}/approve", headers={"If-Match": '"1"'}, json={
+            "approval_authority": "海城市人民政府", "approval_doc_no": f"海政地〔2026〕{days_ago}号",
+            "approval_date": (today - timedelta(days=days_ago)).isoformat()})
+        assert response.status_code == 200, response.text
+        return pid
+
+    late = approved("和平屯", 20, A_XY)
+    soon = approved("幸福屯", 12, B_XY)
+    approved("新立屯", 1, (A_XY[0] + 0.005, A_XY[1]))  # 14 days left: not yet worth a reminder
+    due = client.get("/api/place-names/deadlines").json()
+    assert [(i["id"], i["steps"], i["overdue"], i["days_left"]) for i in due["items"]] == [
+        (late, ["备案", "公告"], True, -5), (soon, ["备案", "公告"], False, 3)]
+    assert due["overdue"] == 1 and due["items"][0]["message"] == "备案、公告已逾期 5 天"
+    early = client.post(f"/api/place-names/{late}/file", headers={"If-Match": '"2"'},
+                        json={"filed_date": (today - timedelta(days=30)).isoformat(), "filed_to": "鞍山市民政局"})
+    assert early.status_code == 422 and early.json()["message"] == "备案日期早于批准日期"
+    filed = client.post(f"/api/place-names/{late}/file", headers={"If-Match": '"2"'},
+                        json={"filed_date": today.isoformat(), "filed_to": "鞍山市人民政府"})
+    assert filed.status_code == 200, filed.text
+    assert filed.json()["properties"]["filed_to"] == "鞍山市人民政府"
+    assert client.get("/api/place-names/deadlines").json()["items"][0]["steps"] == ["公告"]
+    client.post(f"/api/place-names/{late}/announce", headers={"If-Match": '"3"'},
+                json={"announced_date": today.isoformat()})
+    assert [i["id"] for i in client.get("/api/place-names/deadlines").json()["items"]] == [soon]
