@@ -210,10 +210,13 @@ def recheck(candidate_id: int, db: DbDep, actor: CurrentActor, rule_set: RuleSet
 
 # --- suitable land ---------------------------------------------------------------------------
 
+MinAreaQuery = Annotated[float, Query(ge=0, description="最小面积（平方米；默认见规则文件的依据）")]
+
+
 @router.get("/suitable", summary="可选址用地（村或乡镇，避开全部强制缓冲区）")
 def suitable_land(db: DbDep, actor: CurrentActor, village: VillageQuery = None, township: TownshipQuery = None,
-                  min_area: Annotated[float, Query(ge=0, description="最小面积（平方米）")] = 2000.0,
-                  rule_set: RuleSetQuery = None) -> dict[str, Any]:
+                  min_area: MinAreaQuery = suitable.DEFAULT_MIN_AREA_M2, rule_set: RuleSetQuery = None
+                  ) -> dict[str, Any]:
     with db.read() as conn:
         return suitable.suitable_land(conn, rules.get_rule_set(conn, rule_set), village, township, min_area)
 

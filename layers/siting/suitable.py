@@ -18,9 +18,9 @@ from sqlalchemy import Connection, text
 from layers.errors import InvalidInput, NotFound
 from layers.features import q
 from layers.siting.check import METRES_PER_DEGREE_MIN, class_condition
-from layers.siting.rules import RuleSetVersion
+from layers.siting.rules import RuleSetVersion, shipped
 
-DEFAULT_MIN_AREA_M2 = 2000.0
+DEFAULT_MIN_AREA_M2 = float(shipped()["minimum_suitable_area"]["value_m2"])  # with its basis in the rule file
 
 _BUFFER = """
 SELECT ST_Intersection({shape}, e.box) AS b
