@@ -1,4 +1,5 @@
-"""Service radii of facility types, with their basis (DOMAIN.md §6), and the facility sources.
+"""Service radii of facility types, with their basis (GB 51143, GB 50180 or a project default, said
+in the text users read), and the facility sources.
 
 A facility's radius is its own ``service_radius_m`` when set (editable per facility), else the
 default of its type below. Types without a default radius serve an administrative unit instead:
@@ -44,17 +45,17 @@ SOURCES = (
 )
 
 _SHELTER_BASIS = {
-    "emergency": "默认值：紧急避难场所服务半径 500 m（约 10 分钟步行；GB 51143-2015，DOMAIN.md §6）",
-    "fixed": "默认值：固定避难场所服务半径 2,000 m（GB 51143-2015，DOMAIN.md §6）",
-    "central": "默认值：中心避难场所按固定避难场所取 2,000 m（DOMAIN.md §6）",
+    "emergency": "默认值：紧急避难场所服务半径 500 m（约 10 分钟步行；GB 51143-2015）",
+    "fixed": "默认值：固定避难场所服务半径 2,000 m（GB 51143-2015）",
+    "central": "默认值：中心避难场所按固定避难场所取 2,000 m（项目默认值）",
 }
 _CARE = {
     "happiness_home": Radius(float(CARE_SERVICE_RADIUS_M["happiness_home"]), "radius",
-                             "默认值：农村幸福院 1,000 m（15 分钟生活圈 ≈ 1 km，GB 50180-2018；DOMAIN.md §6）"),
+                             "默认值：农村幸福院 1,000 m（15 分钟生活圈 ≈ 1 km，GB 50180-2018）"),
     "day_care": Radius(float(CARE_SERVICE_RADIUS_M["day_care"]), "radius",
-                       "默认值：日间照料站 1,000 m（15 分钟生活圈 ≈ 1 km，GB 50180-2018；DOMAIN.md §6）"),
-    "nursing_home": Radius(None, "township", "敬老院服务所在乡镇（DOMAIN.md §6）"),
-    "regional_center": Radius(None, "township", "区域养老服务中心服务所在乡镇（DOMAIN.md §6；跨乡镇服务范围未登记）"),
+                       "默认值：日间照料站 1,000 m（15 分钟生活圈 ≈ 1 km，GB 50180-2018）"),
+    "nursing_home": Radius(None, "township", "敬老院服务所在乡镇（乡镇敬老院按乡镇设置）"),
+    "regional_center": Radius(None, "township", "区域养老服务中心服务所在乡镇（跨乡镇服务范围未登记）"),
     "private_home": Radius(None, "township", "民办养老机构按所在乡镇计（项目默认值，无依据）"),
     "welfare_center": Radius(None, "county", "社会福利中心服务全市（项目默认值）"),
     "child_welfare": Radius(None, "county", "儿童福利院服务全市（项目默认值）"),

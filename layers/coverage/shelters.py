@@ -56,6 +56,11 @@ def shelter_capacity(conn: Connection) -> list[dict[str, Any]]:
         r["load"] = round(people / capacity, 3) if capacity else None
         r["over_capacity"] = bool(capacity is not None and people > capacity)
         r["shortfall"] = max(people - capacity, 0) if capacity is not None else None
+        # a recorded capacity above what the usable area allows (1.5 m² a person) is overstated
+        area_limit = int(r["usable_area_m2"] // AREA_PER_PERSON_M2) if r["usable_area_m2"] is not None else None
+        r["capacity_overstated"] = bool(r["capacity_basis"] == "recorded" and area_limit is not None
+                                        and capacity > area_limit)
+        r["capacity_by_area"] = area_limit
         out.append(r)
     return out
 

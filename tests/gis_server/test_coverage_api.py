@@ -166,3 +166,9 @@ def test_network_coverage_follows_a_road_edit_without_a_manual_refresh(conn, cli
     assert body["total"]["covered"] == 2
     listed = worker.get("/api/coverage/uncovered?facility_type=happiness_home&method=network").json()["features"]
     assert ids["across"] not in {f["id"] for f in listed}
+
+
+def test_the_radii_table_cites_standards_not_internal_documents(client):
+    table = client.get("/api/coverage/radii").json()
+    assert table and all(row["basis"] and "DOMAIN" not in row["basis"] for row in table)
+    assert any("GB 51143-2015" in row["basis"] for row in table)

@@ -82,12 +82,17 @@ def test_shelter_capacity_against_people_in_reach(conn):
     conn.execute(text(f"INSERT INTO shelters (name, shelter_type, usable_area_m2, geom) VALUES "
                       f"('小广场', 'emergency', 3, {point_sql(-8000, 0)}), "
                       f"('大广场', 'emergency', 3000, {point_sql(-8000, 4000)})"))
+    conn.execute(text(f"INSERT INTO shelters (name, shelter_type, usable_area_m2, capacity, geom) VALUES "
+                      f"('校园', 'emergency', 1500, 5000, {point_sql(-12000, -4000)})"))  # room for 1,000, says 5,000
     add_household(conn, -8000, 100, members=3)
     rows = {r["name"]: r for r in shelters.shelter_capacity(conn)}
     small, big = rows["小广场"], rows["大广场"]
     assert small["capacity"] == 2 and small["capacity_basis"] == "area"
     assert small["population_est"] == 3 and small["over_capacity"] and small["members"] == 3
     assert big["capacity"] == 2000 and not big["over_capacity"] and big["households"] == 0
+    assert not big["capacity_overstated"] and not small["capacity_overstated"]
+    school = rows["校园"]
+    assert (school["capacity"], school["capacity_by_area"], school["capacity_overstated"]) == (5000, 1000, True)
     gaps = shelters.areas_without_shelter(conn)
     assert [f["properties"]["code"] for f in gaps["villages"]["features"]] == ["210381901002"]
 

@@ -89,16 +89,21 @@
     if (!drawChoropleth.fitted && choropleth.getLayers().length) { map.fitBounds(choropleth.getBounds()); drawChoropleth.fitted = true; }
     $('hc-map').setAttribute('data-villages', String(choropleth.getLayers().length));
   }
-  function legendControl() {
-    var Legend = L.Control.extend({options: {position: 'bottomright'}, onAdd: function () {
-      var div = L.DomUtil.create('div', 'hc-legend-box');
-      div.id = 'hc-legend';
-      div.innerHTML = '<strong>未覆盖户数（按村）</strong><br>' + CLASSES.map(function (c) {
-        return '<i style="background:' + c.color + '"></i>' + HC.esc(c.label);
-      }).join('<br>') + '<br><i style="background:' + SUPPRESSED + '"></i>少于 5 户，不显示';
-      return div;
-    }});
-    return new Legend();
+  /* The legend shows what is drawn for this person: the case office sees exact counts (1–4 too, nothing
+   * suppressed); other roles never see 1–4, those villages are grey. */
+  function showLegend(exact) {
+    if (!legend) {
+      legend = new (L.Control.extend({options: {position: 'bottomright'}, onAdd: function () {
+        var div = L.DomUtil.create('div', 'hc-legend-box');
+        div.id = 'hc-legend';
+        return div;
+      }}))().addTo(map);
+    }
+    var classes = CLASSES.filter(function (c) { return exact || c.max === 0 || c.min >= 5; });
+    var rows = classes.map(function (c) { return '<i style="background:' + c.color + '"></i>' + HC.esc(c.label); });
+    if (!exact) { rows.push('<i style="background:' + SUPPRESSED + '"></i>少于 5 户，不显示'); }
+    legend.getContainer().innerHTML = '<strong>未覆盖户数（按村）</strong><br>' + rows.join('<br>');
+    legend.getContainer().setAttribute('data-exact', String(exact));
   }
 
   /* ---- the uncovered list (case office) ---------------------------------------------------------- */
@@ -130,6 +135,7 @@
     return HC.request('GET', '/api/coverage/uncovered?' + query({limit: PAGE, offset: offset})).then(function (r) {
       if (mine !== seq) { return; }
       box.innerHTML = '';
+      showLegend(r.status !== 403);  // may read the households ⇔ counts are exact
       if (r.status === 403) {
         box.appendChild(HC.el('p', {'class': 'hc-notice', id: 'hc-no-list', text: '您的角色无权查看困难群众户名单，本页只显示汇总数字' +
           '（少于 5 户的格子不显示）。如需名单，请联系社会救助经办人员。'}));
@@ -190,7 +196,7 @@
     var mine = ++seq, t = types()[$('hc-facility').value];
     offset = 0;
     $('hc-mode-row').hidden = $('hc-method').value !== 'network';
-    $('hc-radius-note').textContent = t.basis;
+    $('hc-radius-note').textContent = t.basis || '';
     $('hc-export-coverage').href = '/api/coverage/export?' + query();
     var bars = HC.request('GET', '/api/coverage?' + query({by: 'township'})).then(function (r) {
       if (mine !== seq) { return; }
@@ -223,7 +229,6 @@
       }}).addTo(map);
     sites = L.featureGroup().addTo(map);
     people = L.featureGroup().addTo(map);
-    legend = legendControl().addTo(map);
     cfg.facilityTypes.forEach(function (t) {
       var label = t.title + (t.radius_m ? '（' + t.radius_m + ' 米）' : '（服务' + (t.scope === 'county' ? '全市' : '所在乡镇') + '）');
       $('hc-facility').appendChild(HC.el('option', {value: t.facility_type, text: label, selected: t.facility_type === 'happiness_home'}));
