@@ -44,6 +44,10 @@ OWN_JS = ("hc-core.js", "hc-style.js", "hc-layers.js", "hc-edit.js", "hc-tools.j
 LABEL_MIN_ZOOM = (0, 12)
 LABEL_MAX_ZOOM = 18
 OWN_CSS = ("hc-map.css",)
+# what ``source`` (a row's provenance) means to people
+SOURCE_TITLES = {"demo": "示例数据", "user": "用户录入", "import": "批量导入"}
+# layers whose new features are registered on a page of their own (naming rules, status), not drawn on the map
+NEW_FEATURE_PAGES = {"place_names": {"href": "/place-names#pn-new", "note": "到地名管理页登记拟命名 ›"}}
 
 
 @cache
@@ -71,7 +75,8 @@ class HaichengMap(folium.Map):
     """folium.Map loading Leaflet, Geoman, VectorGrid, proj4 and our modules from this server.
 
     No basemap by default (``tiles=None``) and ``maxZoom`` is always set (ENVIRONMENT.md: without
-    it, layers that need a max zoom throw and everything after them fails to draw).
+    it, layers that need a max zoom throw and everything after them fails to draw). The scale bar is
+    added by hc-tools.js, metric only (folium's would show miles too).
     """
 
     default_js = [
@@ -89,7 +94,6 @@ class HaichengMap(folium.Map):
                  **kwargs: Any):
         kwargs.setdefault("tiles", None)
         kwargs.setdefault("zoom_start", 10)
-        kwargs.setdefault("control_scale", True)
         super().__init__(location=location, maxZoom=max_zoom, **kwargs)
         figure = HaichengFigure(title=title)
         figure.header.add_child(Element('<link rel="icon" href="data:,">'), name="no_favicon")
@@ -226,7 +230,7 @@ def map_config(layers: Sequence[dict[str, Any]], settings: MapSettings, themes: 
         "debounceMs": settings.bbox_debounce_ms, "bboxLimit": settings.bbox_limit,
         "api": "/api/layers", "tiles": "/tiles", "featurePage": "/features", "epsg4550": EPSG_4550,
         "search": {"api": "/api/place-names/search", "layer": "place_names", "field": "name"},
-        "demoSource": "demo", "demoLabel": "示例数据",
+        "demoSource": "demo", "demoLabel": SOURCE_TITLES["demo"], "newFeaturePages": NEW_FEATURE_PAGES,
     }
 
 
@@ -252,7 +256,7 @@ def render_feature_page(layer: dict[str, Any], feature_id: int, settings: MapSet
                         "style": layer_style(layer), "geometry_type": layer["geometry_type"],
                         "title_field": layer.get("title_field")},
               "id": feature_id, "api": "/api/layers", "maxZoom": settings.max_zoom,
-              "demoSource": "demo", "demoLabel": "示例数据",
+              "demoSource": "demo", "demoLabel": SOURCE_TITLES["demo"], "sources": SOURCE_TITLES,
               "basemaps": settings.basemaps(), "basemap": settings.default_basemap(), "epsg4550": EPSG_4550}
     css = [f"{VENDOR_URL}/leaflet/leaflet.css", static_url("css/hc-map.css")]
     js = [f"{VENDOR_URL}/leaflet/leaflet.js", f"{VENDOR_URL}/proj4/proj4.js", static_url("js/hc-core.js"),

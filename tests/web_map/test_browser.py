@@ -187,3 +187,45 @@ def test_edit_scattered_grave_as_funeral_planner(as_role: Any, api: httpx.Client
     web.shot("10-edit-grave-funeral-planner")
     saved = api.get(f"/api/layers/scattered_graves/features/{seed['scattered_graves']}").json()["properties"]
     assert saved["grave_count"] == 3 and saved["updated_by"] == "funeral_planner"
+
+
+def drawn_marker_count(web: PageWatch) -> int:
+    """Markers Geoman put on the map (a point being drawn); the layers' own points are circle markers."""
+    return web.page.locator(".leaflet-marker-pane .leaflet-marker-icon").count()
+
+
+@pytest.mark.parametrize("how", ["close", "escape"])
+def test_closing_the_new_feature_form_drops_the_drawing(web: PageWatch, how: str) -> None:
+    web.open()
+    zoom_to(web)
+    web.page.click("#hc-btn-new")
+    web.page.click('button[data-new-layer="shelters"]')
+    box = web.page.locator(".folium-map").bounding_box()
+    web.page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+    web.page.wait_for_selector('.hc-edit-dialog input[name="name"]')
+    assert drawn_marker_count(web) == 1
+    if how == "close":
+        web.page.click("#hc-dialog .hc-close")
+    else:
+        web.page.keyboard.press("Escape")
+    assert web.page.locator("#hc-dialog").is_hidden()
+    assert drawn_marker_count(web) == 0
+    assert web.page.evaluate("HC.mode") is None and web.page.locator("#hc-bar-float").is_hidden()
+    web.page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)  # no longer drawing
+    assert drawn_marker_count(web) == 0 and web.page.locator("#hc-dialog").is_hidden()
+    web.shot(f"11-new-feature-closed-{how}")
+
+
+def test_new_place_name_is_registered_on_the_gazetteer_page(web: PageWatch) -> None:
+    """Not a raw form (status, codes): the layer chooser leads to the registration of a proposed name."""
+    web.open()
+    web.page.click("#hc-btn-new")
+    item = web.page.locator('#hc-dialog [data-new-layer="place_names"]')
+    assert "地名管理" in item.inner_text()
+    web.shot("12-new-feature-choose")
+    item.click()
+    web.page.wait_for_url("**/place-names#pn-new")
+    web.page.wait_for_function("document.activeElement && document.activeElement.id === 'pn-new-name'")
+    field = web.page.locator("#pn-new-name").bounding_box()
+    bar = web.page.locator(".hc-bar").bounding_box()
+    assert bar["height"] <= field["y"] and field["y"] + field["height"] <= 800  # in view, not under the bar

@@ -96,6 +96,44 @@ def _out(name: str) -> Path:
     return OUTPUT / f"{name}.png"
 
 
+def test_restore_from_the_map_history_asks_for_a_reason(as_role: Any, api: httpx.Client) -> None:
+    """The same question as on the feature page; cancelling it restores nothing."""
+    lon, lat = LON + 0.012, LAT - 0.009
+    fid = api.post("/api/layers/shelters/features", json={
+        "type": "Feature", "properties": {"name": "待恢复避难场所", "shelter_type": "emergency"},
+        "geometry": {"type": "Point", "coordinates": [lon, lat]}}).json()["id"]
+    url = f"/api/layers/shelters/features/{fid}"
+    etag = api.get(url).headers["etag"]
+    changed = api.patch(url, headers={"If-Match": etag}, json={"properties": {"name": "改过的避难场所"}})
+    assert changed.status_code == 200, changed.text
+    web = as_role("admin")
+    web.open()
+    web.page.evaluate(f"HC.map.setView([{lat}, {lon}], 16, {{animate: false}})")
+    show_theme(web, "应急避难场所")
+    asked: list[str] = []
+    for answer in (None, "名称改错，恢复"):
+        click_at(web, lon, lat)
+        web.page.click(f'.hc-popup[data-id="{fid}"] button[data-act="history"]')
+
+        def reply(dialog: Any, answer: str | None = answer) -> None:
+            asked.append(dialog.message)
+            if answer:
+                dialog.accept(answer)
+            else:
+                dialog.dismiss()
+
+        web.page.once("dialog", reply)
+        web.page.click('#hc-dialog button[data-restore="1"]')
+        assert asked[-1] == "恢复至第 1 版的原因（写入历史，可不填）"
+        if answer is None:
+            assert api.get(url).json()["properties"]["version"] == 2  # cancelled: nothing restored
+            web.page.click("#hc-dialog .hc-close")
+    web.page.wait_for_selector(".hc-toast-ok")
+    last = api.get(url + "/history").json()["versions"][-1]
+    assert last["operation"] == "restore" and last["reason"] == "名称改错，恢复"
+    assert api.get(url).json()["properties"]["name"] == "待恢复避难场所"
+
+
 # --- drawing and reshaping --------------------------------------------------------------------------
 
 def test_draw_a_line(as_role: Any, api: httpx.Client) -> None:
@@ -233,7 +271,15 @@ def test_phone_layout(as_role: Any, seed: dict[str, int]) -> None:
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
     assert not page.locator("#hc-panel").is_visible()
     assert page.locator("#hc-search-input").is_visible()
+    assert page.locator("#hc-coords").inner_text() == "点击地图显示坐标"  # a finger does not hover
+    assert page.locator(".leaflet-control-scale").inner_text().strip().endswith("km")  # metric only
+    page.evaluate("HC.map.setView([41.5, 121.0], 14, {animate: false})")  # nothing drawn here: the tap is the map's
+    page.touchscreen.tap(box["x"] + 200, box["y"] + 300)
+    ex, ey = TO_4550.transform(*latlng_at(web, 200, 300))
+    match = re.search(r"X ([\d.]+) Y ([\d.]+)", page.locator("#hc-coords").inner_text())
+    assert match and abs(float(match.group(1)) - ex) < 1 and abs(float(match.group(2)) - ey) < 1
     web.shot("42-phone-map")
+    page.evaluate(f"HC.map.setView([{LAT}, {LON}], 10, {{animate: false}})")
     zoom = page.evaluate("HC.map.getZoom()")
     page.click(".leaflet-control-zoom-in")
     page.wait_for_function(f"HC.map.getZoom() === {zoom + 1}")

@@ -82,6 +82,10 @@ def test_case_worker_sees_bars_choropleth_and_the_masked_list(as_role: Any, cove
     assert web.page.evaluate("HC.coverage.count()") == len(villages)
     fills = web.page.eval_on_selector_all("path.hc-choro", "ps => ps.map(p => p.getAttribute('fill'))")
     assert "#fdae6b" in fills  # 5–9 uncovered (6 in 覆盖东村, 7 in 覆盖西村)
+    legend = web.page.locator("#hc-legend").inner_text()
+    assert "1–4" in legend and "不显示" not in legend  # exact counts: nothing is greyed out
+    assert "DOMAIN" not in web.page.locator("#hc-radius-note").inner_text()
+    assert "GB 50180-2018" in web.page.locator("#hc-radius-note").inner_text()  # the standard stays
     table = web.page.locator("#hc-people tbody tr")
     assert table.count() == 13
     assert all("*" in n for n in web.page.eval_on_selector_all("#hc-people tbody tr td:nth-child(2)",
@@ -130,7 +134,8 @@ def test_viewer_gets_aggregates_only(as_role: Any, coverage_scene: dict[str, Any
     assert web.page.locator("#hc-chart g.hc-bar-row").count() == len([r for r in viewer if r["households"] != 0])
     # small cells (the seed's township: 1–4 households) are suppressed for the viewer, and say so
     assert web.page.locator("#hc-chart g.hc-bar-suppressed").count() == len([r for r in viewer if r["suppressed"]])
-    assert "不显示" in web.page.locator("#hc-legend").inner_text()
+    legend = web.page.locator("#hc-legend").inner_text()
+    assert "少于 5 户，不显示" in legend and "1–4" not in legend  # 1–4 is never drawn for this role
     web.shot("72-coverage-viewer")
 
 

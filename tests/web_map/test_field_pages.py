@@ -148,7 +148,8 @@ def test_campaign_list_colours_lines_by_status(browser: Any, live_server: str, s
         assert "联检待检界线" in row.inner_text() and row.locator("a[href^='/field']").count() == 0  # viewer
         watch.shot("field-05-inspections-list")
         watch.open(f"/inspections/{scene['campaign']}")
-        assert page.locator(f"#ins-lines tr[data-line='{scene['lines']['due']}']").get_attribute("data-status") == "due"
+        line = page.locator(f"#ins-lines tr[data-line='{scene['lines']['due']}']")
+        assert line.get_attribute("data-status") == "due" and "乡级界线" in line.inner_text()
         links = page.eval_on_selector_all("#ins-downloads a", "as => as.map(a => a.getAttribute('href'))")
         assert any(h.endswith("/package.gpkg") for h in links) and any(h.endswith("/report.pdf") for h in links)
         response = page.request.get(live_server + next(h for h in links if h.endswith("/package.gpkg")))
@@ -159,3 +160,19 @@ def test_campaign_list_colours_lines_by_status(browser: Any, live_server: str, s
     finally:
         context.close()
     watch.assert_clean()
+
+
+def test_campaign_list_on_a_phone(phone: PageWatch, scene: dict[str, Any]) -> None:
+    """The task table scrolls sideways instead of squeezing the name to a character per line."""
+    page = phone.page
+    phone.open("/inspections")
+    name = page.locator(f"#ins-campaigns tr[data-id='{scene['campaign']}'] td").first
+    assert name.bounding_box()["width"] >= 100
+    last = page.locator("#ins-campaigns th", has_text="位移超限")
+    last.scroll_into_view_if_needed()
+    box = last.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    last.evaluate("th => th.closest('.hc-scroll').scrollLeft = 0")
+    name.scroll_into_view_if_needed()
+    phone.shot("field-07-inspections-phone")

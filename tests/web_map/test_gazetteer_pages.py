@@ -76,6 +76,30 @@ def test_find_by_initials_pinyin_and_old_name_and_export(as_role: Any, api: http
     phone.shot("gazetteer-08-search-phone")
 
 
+def test_a_late_answer_for_an_earlier_page_is_ignored(as_role: Any) -> None:
+    """下一页 while page 1 is still loading: page 1's answer, arriving last, does not overwrite page 2."""
+    web = as_role("viewer")
+    held: list[Any] = []
+
+    def hold_page_one(route: Any) -> None:
+        if not held and "offset=0" in route.request.url:
+            held.append(route)  # answered below, after page 2
+        else:
+            route.continue_()
+
+    web.page.route("**/api/layers/place_names/features?*", hold_page_one)
+    web.page.goto(web.base + "/place-names")
+    web.page.wait_for_function("document.getElementById('pn-summary').textContent === '正在查找…'")
+    web.page.click("#pn-next")
+    web.page.wait_for_function("document.getElementById('pn-page').textContent.startsWith('第 2 ')")
+    shown = web.page.locator("#pn-results tbody").inner_html()
+    with web.page.expect_response(lambda r: "offset=0" in r.url):
+        held[0].continue_()
+    web.page.wait_for_timeout(300)  # time for the page to handle that answer
+    assert "page=2" in web.page.url and web.page.locator("#pn-page").inner_text().startswith("第 2 ")
+    assert web.page.locator("#pn-results tbody").inner_html() == shown
+
+
 def test_new_name_shows_the_homophone_warning_live_then_saves_and_approves(as_role: Any, api: httpx.Client) -> None:
     wang = _place(api, "王家村", "04100", LON - 0.011, LAT + 0.012)
     web = as_role("place_names_editor")

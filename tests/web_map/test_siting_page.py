@@ -102,6 +102,8 @@ def test_draw_a_site_report_and_highlights(as_role: Any, siting_scene: dict[str,
     row = web.page.locator('#hc-rules tr[data-rule="highway.expressway"]')
     assert float(row.locator("td[data-distance]").get_attribute("data-distance")) == expressway["distance_m"]
     assert f"{expressway['distance_m']:.1f} 米" in row.inner_text() and "违反" in row.inner_text()
+    assert row.locator(".hc-fail").bounding_box()["height"] < 24  # 违反 on one line, not a letter per line
+    assert web.page.locator("#hc-toast").is_hidden()  # 在地图上点击选址位置 is done with
     farmland = web.page.locator('#hc-rules tr[data-rule="basic_farmland"]')
     assert "通过" in farmland.inner_text() and "测试基本农田" in farmland.inner_text()
     assert "测试高速" in web.page.locator('#hc-nearest dd[data-kind="highway"]').inner_text()
@@ -227,12 +229,27 @@ def test_suitable_land_uncovered_villages_and_graves(as_role: Any, siting_scene:
     web.shot("64-siting-suitable-uncovered-graves")
 
 
+def test_a_site_in_no_village_is_not_offered_as_a_candidate(as_role: Any, siting_scene: dict[str, int]) -> None:
+    web = as_role("funeral_planner")
+    open_siting(web)
+    outside = ll(0, 4000)  # in Haicheng, north of the test villages
+    web.page.evaluate(f"HC.siting.check({{type: 'Point', coordinates: [{outside[0]}, {outside[1]}]}})")
+    wait_report(web, None)
+    assert "不在任何村（社区）内" in web.page.locator("#hc-report").inner_text()
+    web.page.click("#hc-save")
+    toast = web.page.locator("#hc-toast")
+    assert toast.inner_text() == "选址不在任何村（社区）范围内，不能保存为候选地"
+    assert "hc-toast-error" in toast.get_attribute("class")
+    assert web.page.locator("#hc-dialog").is_hidden()
+    web.shot("67-siting-no-village")
+
+
 def test_phone_layout(as_role: Any, siting_scene: dict[str, int]) -> None:
     web = as_role("viewer", (390, 844))
     open_siting(web)
     web.page.evaluate(f"HC.siting.check({{type: 'Point', coordinates: [{SITE[0]}, {SITE[1]}]}})")
     wait_report(web, None)
-    assert web.page.locator("a.hc-back").is_visible()
+    assert web.page.locator(".hc-menu").is_visible()  # the page links, folded
     width = web.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, width
     web.shot("65-siting-phone")
@@ -246,7 +263,7 @@ def test_main_map_links_to_the_siting_page(as_role: Any) -> None:
     web.page.click("#hc-nav-siting")
     web.page.wait_for_url("**/siting")
     web.page.wait_for_function("window.HC && HC.ready === true")
-    web.page.click("a.hc-back")
+    web.page.click("#hc-nav-map")
     web.page.wait_for_url(web.base + "/")
 
 

@@ -83,13 +83,21 @@
     if (link) { box.appendChild(HC.el('a', {href: link, text: ' 去登录'})); }
     box.hidden = false;
     clearTimeout(toastTimer);
-    if (!link) { toastTimer = setTimeout(function () { box.hidden = true; }, kind === 'error' ? 8000 : 3500); }
+    if (!link) { toastTimer = setTimeout(HC.toast.hide, kind === 'error' ? 8000 : 3500); }
+  };
+  /* a hint that is done with (e.g. 在地图上点击… once the point is placed) goes at once */
+  HC.toast.hide = function () {
+    var box = document.getElementById('hc-toast');
+    if (box && !HC.signedOut) { box.hidden = true; }
   };
 
-  /* A modal dialog: HC.dialog.open('标题', node, [{text, primary, onclick}]) */
+  /* A modal dialog: HC.dialog.open('标题', node, [{text, primary, onclick}], className, onClose).
+   * onClose runs when it is closed (×, Esc, 取消, HC.dialog.close), not when another dialog replaces it. */
+  var onClose = null;
   HC.dialog = {
-    open: function (title, body, buttons, className) {
+    open: function (title, body, buttons, className, whenClosed) {
       var box = document.getElementById('hc-dialog');
+      onClose = whenClosed || null;
       box.innerHTML = '';
       box.className = 'hc-dialog ' + (className || '');
       var actions = HC.el('div', {'class': 'hc-dialog-actions'});
@@ -106,9 +114,53 @@
       return box;
     },
     close: function () {
-      var box = document.getElementById('hc-dialog');
+      var box = document.getElementById('hc-dialog'), then = onClose;
+      onClose = null;
       if (box) { box.hidden = true; box.innerHTML = ''; }
+      if (then) { then(); }
     }
+  };
+  document.addEventListener('keydown', function (e) {
+    var box = document.getElementById('hc-dialog');
+    if (e.key === 'Escape' && box && !box.hidden) { HC.dialog.close(); }
+  });
+
+  /* The page links fold into the ☰ button on a phone: it opens them; a click anywhere else closes them. */
+  document.addEventListener('click', function (e) {
+    var nav = document.getElementById('hc-nav'), button = document.querySelector('.hc-menu');
+    if (!nav || !button || nav.contains(e.target)) { return; }
+    var open = button.contains(e.target) && !nav.classList.contains('hc-open');
+    nav.classList.toggle('hc-open', open);
+    button.setAttribute('aria-expanded', String(open));
+  });
+
+  /* The reason a restore is written to the history with; null = the person cancelled. */
+  HC.askRestoreReason = function (version) {
+    var reason = window.prompt('恢复至第 ' + version + ' 版的原因（写入历史，可不填）', '');
+    return reason === null ? null : reason.trim();
+  };
+
+  /* An API time (ISO 8601, UTC) as Beijing time, 2026-11-30 01:23, whatever the device's time zone
+   * (China has no daylight saving time); a date without a time stays as it is. */
+  HC.time = function (iso) {
+    if (!iso) { return '—'; }
+    var t = Date.parse(iso);
+    if (isNaN(t) || String(iso).indexOf('T') < 0) { return String(iso); }
+    return new Date(t + 8 * 3600 * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  };
+
+  var townships = {};
+  /* A township's name by its code (asked once per page), or null: a code alone means little to people. */
+  HC.townshipName = function (api, code) {
+    if (!code) { return Promise.resolve(null); }
+    if (!townships[code]) {
+      townships[code] = HC.request('GET', api + '/townships/features?limit=1&code=' + encodeURIComponent(code))
+        .then(function (r) {
+          var f = r.ok && r.data.features[0];
+          return f ? f.properties.name : null;
+        }, function () { return null; });
+    }
+    return townships[code];
   };
 
   var described = {};
@@ -135,6 +187,7 @@
     if (field && field.choices && Object.prototype.hasOwnProperty.call(field.choices, value)) {
       return field.choices[value];
     }
+    if (field && field.type === 'datetime') { return HC.time(value); }
     if (typeof value === 'boolean') { return value ? '是' : '否'; }
     if (typeof value === 'object') { return JSON.stringify(value); }
     return String(value) + (field && field.unit ? ' ' + field.unit : '');

@@ -212,9 +212,16 @@
 
   var DRAW = {point: 'Marker', line: 'Line', polygon: 'Polygon'};
 
+  /* Layers with a registration page of their own (place names: naming rules, status) are not drawn
+   * here: their item leads to that page. */
   function chooseLayer() {
     var writable = (cfg.layers || []).filter(function (l) { return l.write; });
     var list = HC.el('div', {'class': 'hc-choose'}, writable.map(function (l) {
+      var page = (cfg.newFeaturePages || {})[l.name];
+      if (page) {
+        return HC.el('a', {'class': 'hc-choose-page', href: page.href, 'data-new-layer': l.name},
+          [l.title + '（' + l.theme + '）', HC.el('small', {text: page.note})]);
+      }
       return HC.el('button', {type: 'button', 'data-new-layer': l.name, text: l.title + '（' + l.theme + '）',
         onclick: function () { HC.dialog.close(); startDraw(l.name); }});
     }));
@@ -236,6 +243,7 @@
     });
   }
 
+  /* Closing the form in any way (×, Esc, 取消) drops the unsaved drawing and ends drawing mode. */
   function createForm(layer, geometry) {
     HC.describe(cfg.api, layer).then(function (described) {
       var form = buildForm(described, {});
@@ -247,15 +255,15 @@
           HC.request('POST', featureUrl(layer) + (reason ? '?reason=' + encodeURIComponent(reason) : ''),
             {body: {type: 'Feature', geometry: geometry, properties: props}}).then(function (r) {
             if (r.ok) {
-              HC.dialog.close(); stopGeometry(); errorLayer.clearLayers();
+              HC.dialog.close(); errorLayer.clearLayers();
               HC.toast('已新建“' + described.title + '” 编号 ' + r.data.id, 'ok');
               HC.layers.setVisible(layer, true); HC.layers.refresh(layer);
             } else { showErrors(form, r); }
           });
         }},
-        {text: '取消', onclick: function () { HC.dialog.close(); stopGeometry(); }}
-      ], 'hc-edit-dialog');
-    });
+        {text: '取消', onclick: HC.dialog.close}
+      ], 'hc-edit-dialog', stopGeometry);
+    }).catch(function (e) { stopGeometry(); HC.toast(e.message, 'error'); });
   }
 
   /* ---- retire, history, restore ---------------------------------------------------------- */
@@ -290,7 +298,7 @@
         var list = HC.el('ol', {'class': 'hc-history'}, versions.slice().reverse().map(function (v) {
           var fields = v.changed_fields.map(function (n) { return labels[n] || n; }).join('、');
           var item = HC.el('li', {}, [HC.el('strong', {text: '第 ' + v.version + ' 版 ' + v.operation_title}),
-            ' ' + v.changed_at.slice(0, 19).replace('T', ' ') + ' ' + (v.changed_by || ''),
+            ' ' + HC.time(v.changed_at) + ' ' + (v.changed_by || ''),
             v.reason ? HC.el('div', {text: '原因：' + v.reason}) : null,
             fields ? HC.el('div', {'class': 'hc-muted', text: '修改：' + fields}) : null]);
           if (HC.layers.get(layer).write && v.version !== current && v.operation !== 'retire') {
@@ -304,7 +312,10 @@
   }
 
   function restore(layer, id, version, current) {
-    HC.request('POST', featureUrl(layer, id) + '/restore', {body: {version: version}, etag: '"' + current + '"'})
+    var reason = HC.askRestoreReason(version);
+    if (reason === null) { return; }
+    HC.request('POST', featureUrl(layer, id) + '/restore' + (reason ? '?reason=' + encodeURIComponent(reason) : ''),
+      {body: {version: version}, etag: '"' + current + '"'})
       .then(function (r) {
         if (r.ok) { HC.dialog.close(); HC.toast('已恢复至第 ' + version + ' 版', 'ok'); HC.layers.refresh(layer); }
         else if (r.status === 412) { HC.toast('此要素已被他人修改，请重新打开历史', 'error'); }
@@ -323,6 +334,9 @@
       }
       var button = document.getElementById('hc-btn-new');
       if (button) { button.addEventListener('click', chooseLayer); }
+      document.addEventListener('keydown', function (e) {  // Esc ends drawing or reshaping, like 取消
+        if (e.key === 'Escape' && (HC.mode === 'draw' || HC.mode === 'edit-geometry')) { stopGeometry(); }
+      });
     },
     action: function (act, layer, id) {
       if (act === 'edit') { openForm(layer, id); }

@@ -10,12 +10,14 @@
   var status = document.getElementById('hc-feature-status');
   var smallMapObject = null;
 
-  function attributes(described, properties, retired) {
+  function attributes(described, properties, retired, township) {
     var body = document.querySelector('#hc-attrs tbody');
     body.innerHTML = '';
     described.fields.forEach(function (f) {
-      body.appendChild(HC.el('tr', {'data-field': f.name}, [HC.el('th', {text: f.label}),
-        HC.el('td', {text: HC.format(f, properties[f.name])})]));
+      // provenance is stored as a code (demo, user, import): show what it means
+      var value = HC.format(f.name === 'source' ? L.extend({}, f, {choices: cfg.sources}) : f, properties[f.name]);
+      if (f.name === 'township_code' && township) { value = township + '（' + value + '）'; }
+      body.appendChild(HC.el('tr', {'data-field': f.name}, [HC.el('th', {text: f.label}), HC.el('td', {text: value})]));
     });
     var t = cfg.layer.title_field && properties[cfg.layer.title_field];
     var heading = document.getElementById('hc-feature-title');
@@ -44,7 +46,8 @@
   }
 
   function restore(version, current) {
-    var reason = window.prompt('恢复至第 ' + version + ' 版的原因（写入历史，可不填）', '') || '';
+    var reason = HC.askRestoreReason(version);
+    if (reason === null) { return; }
     HC.request('POST', url + '/restore' + (reason ? '?reason=' + encodeURIComponent(reason) : ''),
       {body: {version: version}, etag: '"' + current + '"'}).then(function (r) {
       if (r.ok) { HC.toast('已恢复至第 ' + version + ' 版', 'ok'); load(); }
@@ -64,7 +67,7 @@
       var item = HC.el('li', {'data-version': v.version, 'data-operation': v.operation}, [
         HC.el('div', {'class': 'hc-history-head'}, [
           HC.el('strong', {text: '第 ' + v.version + ' 版 ' + v.operation_title}),
-          HC.el('span', {'class': 'hc-history-when', text: v.changed_at.slice(0, 19).replace('T', ' ')}),
+          HC.el('span', {'class': 'hc-history-when', text: HC.time(v.changed_at)}),
           HC.el('span', {'class': 'hc-history-who', text: v.changed_by || '（未记录）'})]),
         HC.el('div', {'class': 'hc-history-why', text: '原因：' + (v.reason || '（未填写）')}),
         fields ? HC.el('div', {'class': 'hc-muted', text: '修改：' + fields}) : null]);
@@ -82,17 +85,14 @@
       HC.request('GET', url + '/history')]).then(function (all) {
       var described = all[0], feature = all[1], hist = all[2];
       var last = hist.ok && hist.data.versions.length ? history(described, hist.data.versions) : null;
-      if (feature.ok) {
-        status.textContent = '当前为第 ' + feature.data.properties.version + ' 版';
-        attributes(described, feature.data.properties, false);
-        smallMap(feature.data.geometry);
-      } else if (last) {
-        status.textContent = HC.message(feature);
-        attributes(described, last.properties, last.operation === 'retire');
-        if (last.geometry) { smallMap(last.geometry); }
-      } else {
-        status.textContent = HC.message(feature);
-      }
+      var shown = feature.ok ? feature.data : last;
+      status.textContent = feature.ok ? '当前为第 ' + feature.data.properties.version + ' 版' : HC.message(feature);
+      if (!shown) { return; }
+      return HC.townshipName(cfg.api, shown.properties.township_code).then(function (township) {
+        attributes(described, shown.properties, !feature.ok && last.operation === 'retire', township);
+        if (shown.geometry) { smallMap(shown.geometry); }
+      });
+    }).then(function () {
       document.body.setAttribute('data-loaded', String(Date.now()));
     }).catch(function (e) { status.textContent = '加载失败：' + e.message; });
   }

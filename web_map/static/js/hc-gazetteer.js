@@ -71,7 +71,7 @@
 
   /* ---- the list page ------------------------------------------------------------------------- */
   function listPage() {
-    var form = $('pn-search'), body = document.querySelector('#pn-results tbody'), page = 0, total = 0;
+    var form = $('pn-search'), body = document.querySelector('#pn-results tbody'), page = 0, total = 0, seq = 0;
     var params = new URLSearchParams(location.search);
     [['q', 'pn-q'], ['class_code', 'pn-class'], ['township_code', 'pn-township'], ['status', 'pn-status']]
       .forEach(function (p) { if (params.get(p[0])) { $(p[1]).value = params.get(p[0]); } });
@@ -100,9 +100,9 @@
         HC.el('td', {'class': 'hc-muted', text: item.note || (item.matched ? '匹配' + item.matched.title : '')})]);
     }
     function load() {
-      var f = filters(), size = cfg.pageSize, offset = page * size, url;
+      var f = filters(), size = cfg.pageSize, offset = page * size, url, mine = ++seq;
       var search = query(L.extend({}, f, {page: page ? page + 1 : ''}));
-      window.history.replaceState(null, '', location.pathname + (search ? '?' + search : ''));  // no bare '?'
+      window.history.replaceState(null, '', location.pathname + (search ? '?' + search : '') + location.hash);  // no bare '?'
       exports();
       if (f.q) { url = cfg.api + '/search?' + query(L.extend({}, f, {limit: size, offset: offset})); }
       else {
@@ -111,6 +111,7 @@
       }
       $('pn-summary').textContent = '正在查找…';
       return HC.request('GET', url).then(function (r) {
+        if (mine !== seq) { return; }  // an answer to an older request (paged or filtered since)
         if (!r.ok) { $('pn-summary').textContent = HC.message(r); return; }
         var items = f.q ? r.data.items : r.data.features.map(function (x) {
           var p = x.properties;
@@ -136,8 +137,11 @@
     $('pn-historical').addEventListener('change', exports);
     $('pn-prev').addEventListener('click', function () { page = Math.max(0, page - 1); load(); });
     $('pn-next').addEventListener('click', function () { page += 1; load(); });
-    if (cfg.write) { newForm(); }
-    return load();
+    if (!cfg.write) { return load(); }
+    newForm();
+    return load().then(function () {  // sent here by the map's 新建要素: to the form, once the list above has its rows
+      if (location.hash === '#pn-new') { $('pn-new').scrollIntoView(); $('pn-new-name').focus({preventScroll: true}); }
+    });
   }
 
   function newForm() {
@@ -226,7 +230,7 @@
       var changed = v.changed_fields.map(function (n) { return labels[n] || n; }).join('、');
       list.appendChild(HC.el('li', {'data-version': v.version}, [HC.el('div', {'class': 'hc-history-head'}, [
         HC.el('strong', {text: '第 ' + v.version + ' 版 ' + v.operation_title}),
-        HC.el('span', {'class': 'hc-history-when', text: v.changed_at.slice(0, 19).replace('T', ' ')}),
+        HC.el('span', {'class': 'hc-history-when', text: HC.time(v.changed_at)}),
         HC.el('span', {'class': 'hc-history-who', text: v.changed_by || '（未记录）'})]),
         HC.el('div', {'class': 'hc-history-why', text: '原因：' + (v.reason || '（未填写）')}),
         changed ? HC.el('div', {'class': 'hc-muted', text: '修改：' + changed}) : null]));

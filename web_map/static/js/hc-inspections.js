@@ -14,7 +14,7 @@
   var NOT_INSPECTED = {not_inspected: '未检查'};
 
   function text(value) { return value === null || value === undefined || value === '' ? '—' : String(value); }
-  function when(iso) { return iso ? iso.slice(0, 16).replace('T', ' ') : '—'; }
+  var when = HC.time;
   function metres(m) { return m === null || m === undefined ? '—' : Number(m).toFixed(2) + ' 米'; }
 
   /* ---- map ------------------------------------------------------------------------------------- */
@@ -146,13 +146,14 @@
     document.title = c.name + ' — 界线联检';
   }
 
-  function lines(c, statusById) {
+  /* ``level``: the line_level field of boundary_lines (its Chinese titles), or null when it could not be read */
+  function lines(c, statusById, level) {
     var body = document.querySelector('#ins-lines tbody');
     body.innerHTML = '';
     c.lines.forEach(function (l) {
       var s = statusById[l.id] || {};
       body.appendChild(HC.el('tr', {'data-line': l.id, 'data-status': s.status || ''}, [HC.el('td', {text: l.name}),
-        HC.el('td', {text: l.line_level}), HC.el('td', {text: l.side_a + ' / ' + l.side_b}),
+        HC.el('td', {text: HC.format(level, l.line_level)}), HC.el('td', {text: l.side_a + ' / ' + l.side_b}),
         HC.el('td', {text: l.length_m ? (l.length_m / 1000).toFixed(2) + ' 千米' : '—'}), HC.el('td', {text: String(l.marker_count)}),
         HC.el('td', {text: text(l.last_inspection_date)}), HC.el('td', {text: text(l.next_inspection_date)}),
         HC.el('td', {}, [HC.el('span', {'class': 'hc-badge', style: 'color:#fff;background:' + (cfg.statusColours[s.status] || '#999'),
@@ -216,7 +217,10 @@
     var base = cfg.api + '/campaigns/' + cfg.id;
     return Promise.all([HC.request('GET', base), HC.request('GET', base + '/records'), HC.request('GET', base + '/findings'),
       HC.request('GET', cfg.api + '/map/lines'), HC.request('GET', cfg.api + '/map/markers?campaign_id=' + cfg.id),
-      HC.request('GET', base + '/displacements')]).then(function (all) {
+      HC.request('GET', base + '/displacements'),
+      HC.describe('/api/layers', 'boundary_lines').then(function (d) {
+        return d.fields.filter(function (f) { return f.name === 'line_level'; })[0] || null;
+      }, function () { return null; })]).then(function (all) {
       var c = all[0];
       if (!c.ok) { $('ins-status').textContent = HC.message(c); return; }
       drawn.clearLayers();
@@ -227,7 +231,7 @@
       if (all[3].ok) {
         drawLines(all[3].data, c.data.line_ids).forEach(function (f) { statusById[f.id] = f.properties; });
       }
-      lines(c.data, statusById);
+      lines(c.data, statusById, all[6]);
       if (all[4].ok) { drawMarkers(all[4].data); }
       if (all[5].ok) { drawArrows(all[5].data); }
       if (first) { fit(); }

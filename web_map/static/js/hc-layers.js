@@ -54,13 +54,14 @@
     return t ? String(t) : layer.title + ' ' + id;
   }
 
-  function popupHtml(layer, id, props, describedFields) {
+  function popupHtml(layer, id, props, describedFields, township) {
     var byName = {};
     (describedFields || []).forEach(function (f) { byName[f.name] = f; });
     var rows = layer.fields.map(function (f) {
       if (f.name === layer.title_field) { return ''; }
-      return '<tr><th>' + HC.esc(f.label) + '</th><td>' + HC.esc(HC.format(byName[f.name] || f, props[f.name])) +
-        '</td></tr>';
+      var value = HC.format(byName[f.name] || f, props[f.name]);
+      if (f.name === 'township_code' && township) { value = township + '（' + value + '）'; }
+      return '<tr><th>' + HC.esc(f.label) + '</th><td>' + HC.esc(value) + '</td></tr>';
     }).join('');
     var link = cfg.featurePage + '/' + encodeURIComponent(layer.name) + '/' + id;
     var actions = '<a href="' + HC.esc(link) + '" target="_blank" rel="noopener">详情与历史</a>';
@@ -85,8 +86,11 @@
       HC.request('GET', url).then(function (r) { return r.ok ? r.data.properties : props; },
         function () { return props; })
     ]).then(function (all) {
-      L.popup({maxWidth: 320, autoPanPaddingTopLeft: [10, 60]}).setLatLng(latlng)
-        .setContent(popupHtml(layer, id, all[1] || props, all[0])).openOn(map);
+      var current = all[1] || props;
+      HC.townshipName(cfg.api, current.township_code).then(function (township) {
+        L.popup({maxWidth: 320, autoPanPaddingTopLeft: [10, 60]}).setLatLng(latlng)
+          .setContent(popupHtml(layer, id, current, all[0], township)).openOn(map);
+      });
     });
   }
 

@@ -202,8 +202,8 @@
   /* ---- candidates --------------------------------------------------------------------------- */
   function saveDialog() {
     var village = current.report.village;
-    var name = HC.el('input', {type: 'text', name: 'name', maxlength: 100,
-      value: current.name || (village ? village.name + '公益性公墓候选地' : '公墓候选地')});
+    if (!village) { HC.toast('选址不在任何村（社区）范围内，不能保存为候选地', 'error'); return; }  // a candidate is a village's
+    var name = HC.el('input', {type: 'text', name: 'name', maxlength: 100, value: current.name || village.name + '公益性公墓候选地'});
     var text = HC.el('textarea', {name: 'note', rows: 2, placeholder: '备注（可选）'}), error = HC.el('div', {'class': 'hc-form-error', role: 'alert'});
     HC.dialog.open('保存为候选地', HC.el('div', {'class': 'hc-form'}, [HC.el('div', {'class': 'hc-row'}, [HC.el('label', {text: '名称 *'}), name]),
       HC.el('div', {'class': 'hc-row'}, [HC.el('label', {text: '备注'}), text]),
@@ -375,6 +375,7 @@
       map.pm.setLang('zh');
       map.on('pm:create', function (e) {
         HC.mode = null;
+        HC.toast.hide();  // the 在地图上点击… hint is done with
         var geometry = e.layer.toGeoJSON(9).geometry;
         map.removeLayer(e.layer);
         check(geometry);
@@ -388,6 +389,9 @@
     $('hc-tog-uncovered').addEventListener('change', function (e) { showUncovered(e.target.checked); });
     $('hc-tog-graves').addEventListener('change', function (e) { showGraves(e.target.checked); });
     map.on('moveend', HC.debounce(uncoveredShapes, cfg.debounceMs));
+    // a hover label opened where the mouse was stays at that spot of the map as it zooms to the site (it
+    // ended under the zoom buttons): close it; the next hover opens it where the mouse is
+    map.on('movestart zoomend', function () { g.hits.eachLayer(function (l) { l.closeTooltip(); }); });
     HC.siting = {map: map, check: check, upload: upload, showSuitable: showSuitable, showUncovered: showUncovered,
       showGraves: showGraves, loadCandidates: loadCandidates, current: function () { return current; }};
     loadCandidates().then(function () { HC.ready = true; });

@@ -11,7 +11,8 @@
       onAdd: function () {
         var div = L.DomUtil.create('div', 'hc-coords leaflet-bar');
         div.id = 'hc-coords';
-        div.textContent = '移动鼠标显示坐标';
+        // a finger does not hover: on touch screens the tapped point is shown (map click below)
+        div.textContent = window.matchMedia('(hover: none)').matches ? '点击地图显示坐标' : '移动鼠标显示坐标';
         return div;
       }
     });
@@ -127,6 +128,7 @@
       map = theMap;
       toMetric = HC.projection(config.epsg4550);
       HC.tools.layer = L.layerGroup().addTo(map);
+      L.control.scale({imperial: false}).addTo(map);
       coordinates();
       basemaps(config);
       var line = document.getElementById('hc-btn-measure-line'), poly = document.getElementById('hc-btn-measure-area');
