@@ -147,7 +147,7 @@ def search_names(
 def filing_deadlines(db: DbDep, actor: CurrentActor,
                      within_days: Annotated[int, Query(ge=0, le=15, description="提前提醒天数")] = 5) -> dict[str, Any]:
     with db.read() as conn:
-        items = lifecycle.deadlines(conn, date.today(), within_days)
+        items = lifecycle.deadlines(conn, lifecycle.beijing_today(), within_days)
     return {"items": items, "overdue": sum(1 for i in items if i["overdue"])}
 
 

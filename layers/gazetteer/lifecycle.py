@@ -10,7 +10,7 @@ reused (retired and historical records count), taken under a transaction-level a
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -109,6 +109,12 @@ def file_record(conn: Connection, place_id: int, expected_version: int, actor: A
 
 
 DEADLINE_DAYS = 15  # 《地名管理条例》 Art. 13 (备案) and Art. 14 (公告): within 15 days of approval
+BEIJING = timezone(timedelta(hours=8))  # China Standard Time, no daylight saving
+
+
+def beijing_today() -> date:
+    """Days count in Beijing, whatever zone the server's clock is in."""
+    return datetime.now(BEIJING).date()
 
 
 def deadlines(conn: Connection, today: date, within_days: int = 5) -> list[dict[str, Any]]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import quote
 
 from openpyxl import load_workbook
 
+from layers.gazetteer.lifecycle import beijing_today
 from tests.layers.test_gazetteer_rules import A_XY, B_XY, make_area
 from tests.utils.features import create, point
 
@@ -140,7 +141,7 @@ def test_sign_report_directory_and_announcement_exports(client, conn):
 
 def test_filing_and_announcement_deadlines_15_days_after_approval(client, conn):
     make_area(conn)
-    today = date.today()
+    today = beijing_today()  # as the server counts
 
     def approved(name, days_ago, xy):
         pid = place(client, name, "06100", xy, status="proposed")["id"]

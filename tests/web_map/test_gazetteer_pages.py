@@ -1,5 +1,6 @@
 """The gazetteer pages in a real browser: find a name by initials, register a new one and see the naming
-rules live before saving, approve it, rename with the old name kept, export the 地名录.
+rules live before saving, approve it, rename with the old name kept, export the 地名录, see the late
+备案/公告 and file one (备案).
 
 Signed in through /login as viewer and place_names_editor; the data is made through the API on the
 browser database (``gis_browser``). Every page is checked for JS errors and requests leaving 127.0.0.1.
@@ -7,10 +8,13 @@ browser database (``gis_browser``). Every page is checked for JS errors and requ
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from layers.gazetteer.lifecycle import beijing_today
 from tests.web_map.conftest import CENTER, OUTPUT
 
 LON, LAT = CENTER
@@ -168,3 +172,80 @@ def test_rename_keeps_the_old_name_in_history(as_role: Any, api: httpx.Client) -
     row.wait_for()
     assert "梨花屯" in row.inner_text() and "曾用名" in row.inner_text()
     web.shot("gazetteer-07-old-name-finds-new")
+
+
+def test_late_filing_is_flagged_then_filed_through_the_dialog(as_role: Any, api: httpx.Client) -> None:
+    """Approved 20 days ago, neither filed nor announced: overdue on the list and on the record; 备案 leaves 公告."""
+    today = beijing_today()  # as the server counts
+    approved = {"status": "approved", "approval_authority": "海城市人民政府"}
+    late = _place(api, "迟报屯", "06100", LON + 0.016, LAT - 0.013, **approved,
+                  approval_date=(today - timedelta(days=20)).isoformat(), approval_doc_no="海政地〔2025〕40号")
+    soon = _place(api, "将满屯", "06100", LON + 0.017, LAT - 0.014, **approved,
+                  approval_date=(today - timedelta(days=12)).isoformat(), approval_doc_no="海政地〔2025〕41号")
+    fresh = _place(api, "新批屯", "06100", LON + 0.018, LAT - 0.015, **approved,
+                   approval_date=today.isoformat(), approval_doc_no="海政地〔2025〕42号")
+    viewer = as_role("viewer")  # read-only: no notice, and no error for it
+    viewer.open("/place-names")
+    assert viewer.page.locator("#pn-deadlines").count() == 0
+    web = as_role("place_names_editor")
+    page = web.page
+    web.open("/place-names")
+    notice = page.locator("#pn-deadlines")
+    assert notice.is_visible() and notice.get_attribute("data-state") == "overdue"
+    assert re.search(r"\d+ 条地名备案或公告已逾期，另有 \d+ 条即将到期", notice.locator("summary").inner_text())
+    page.click("#pn-deadlines summary")
+    item = notice.locator(f"li[data-id='{late}']")
+    item.wait_for()
+    assert "迟报屯" in item.inner_text() and "备案、公告已逾期 5 天" in item.inner_text()
+    assert item.get_attribute("data-state") == "overdue"
+    assert notice.locator(f"li[data-id='{soon}']").get_attribute("data-state") == "due"
+    assert notice.locator(f"li[data-id='{fresh}']").count() == 0  # due in 15 days: not yet
+    assert "新批屯" not in notice.inner_text()
+    _full(page, "gazetteer-09-deadlines-notice")
+    item.locator("a").click()
+    page.wait_for_url(f"**/place-names/{late}")
+    page.wait_for_function("window.HC && HC.ready === true")
+    banner = page.locator("#pn-deadline")
+    assert banner.is_visible() and banner.get_attribute("data-state") == "overdue"
+    assert "备案、公告已逾期 5 天" in banner.inner_text()
+    assert banner.evaluate("b => getComputedStyle(b).borderLeftColor") == "rgb(198, 40, 40)"  # --danger
+    web.shot("gazetteer-10-record-overdue")
+    page.click("#pn-actions button[data-act='file']")
+    form = "form[data-form='file']"
+    assert page.input_value(f"{form} input[name='filed_date']") == today.isoformat()
+    assert page.input_value(f"{form} input[name='filed_to']") == ""
+    assert page.get_attribute(f"{form} input[name='filed_to']", "placeholder") == "如：鞍山市人民政府"
+    page.click(".hc-dialog-actions button[data-action='file']")  # no authority: stopped in the page
+    page.wait_for_function(f"document.querySelector(\"{form} .hc-form-error\").textContent === '请填写备案机关'")
+    page.fill(f"{form} input[name='filed_to']", "鞍山市人民政府")
+    page.fill(f"{form} input[name='filed_date']", (today - timedelta(days=21)).isoformat())
+    page.click(".hc-dialog-actions button[data-action='file']")  # before the approval: the server's 422
+    page.wait_for_function(f"document.querySelector(\"{form} .hc-form-error\").textContent.includes('早于批准日期')")
+    web.shot("gazetteer-11-file-dialog-error")
+    page.fill(f"{form} input[name='filed_date']", today.isoformat())
+    page.click(".hc-dialog-actions button[data-action='file']")
+    page.wait_for_selector("#hc-dialog", state="hidden")
+    page.wait_for_function("!document.querySelector(\"#pn-actions button[data-act='file']\")")
+    page.wait_for_function("!document.getElementById('pn-deadline').textContent.includes('备案')")
+    attrs = page.locator("#pn-attrs").inner_text()
+    assert re.search(r"备案日期\s+" + today.isoformat(), attrs) and re.search(r"备案机关\s+鞍山市人民政府", attrs)
+    assert banner.is_visible() and banner.get_attribute("data-state") == "overdue"
+    assert "公告已逾期 5 天" in banner.inner_text() and "备案" not in banner.inner_text()
+    props = api.get(f"/api/layers/place_names/features/{late}").json()["properties"]
+    assert (props["filed_date"], props["filed_to"]) == (today.isoformat(), "鞍山市人民政府")
+    assert "备案（鞍山市人民政府）" in page.locator("#pn-history li").first.inner_text()
+    _full(page, "gazetteer-12-filed")
+    web.open(f"/place-names/{soon}")  # due in 3 days: amber
+    assert banner.is_visible() and banner.get_attribute("data-state") == "due"
+    assert "备案、公告须在 3 天内完成" in banner.inner_text()
+    web.shot("gazetteer-13-record-due-soon")
+    web.open(f"/place-names/{fresh}")  # approved today: nothing yet
+    assert banner.is_hidden()
+    assert page.locator("#pn-actions button[data-act='file']").count() == 1
+    phone = as_role("place_names_editor", (390, 844))
+    phone.open("/place-names")
+    phone.page.click("#pn-deadlines summary")
+    still = phone.page.locator(f"#pn-deadlines li[data-id='{late}']")  # filed; the announcement is still late
+    still.wait_for()
+    assert "公告已逾期 5 天" in still.inner_text() and "备案" not in still.inner_text()
+    phone.shot("gazetteer-14-deadlines-phone")

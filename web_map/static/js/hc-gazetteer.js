@@ -1,7 +1,8 @@
 /* 海城民政一张图 — gazetteer pages: the list (search by Chinese, pinyin, initials or old names; filters;
- * pages; 地名录 exports; registering a new name) and the record page (map, names with time spans,
- * history, signs; approve, announce, rename, abolish). Naming rules are checked live as the user types
- * (POST /api/place-names/validate, debounced), before anything is saved. */
+ * pages; 地名录 exports; registering a new name; editors see the filings and announcements that are late
+ * or due) and the record page (map, names with time spans, history, signs; approve, announce, file (备案),
+ * rename, abolish; a banner while its 备案 or 公告 is late or due). Naming rules are checked live as the
+ * user types (POST /api/place-names/validate, debounced), before anything is saved. */
 (function () {
   'use strict';
   var HC = window.HC;
@@ -11,10 +12,11 @@
   cfg.classes.forEach(function (c) { classTitle[c.code] = c.title; });
   cfg.townships.forEach(function (t) { townshipName[t.code] = t.name; });
   var SEVERITY = {error: '错误', warning: '提示'};
+  var DUE_SOON_DAYS = 5;  // 备案、公告 due within this many days are shown with the late ones
 
+  /* today's date in Beijing (as the server counts deadlines), whatever the device's time zone */
   function today() {
-    var d = new Date(), pad = function (n) { return (n < 10 ? '0' : '') + n; };
-    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate());
+    return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
   }
 
   function smallMap(id, center, zoom) {
@@ -67,6 +69,43 @@
         var value = o.pinyin.value.trim();
         return {pinyin: value || null, pinyin_toned: value && value === suggestion.toneless ? suggestion.toned : null};
       }};
+  }
+
+  /* ---- 备案、公告 deadlines (15 days after approval): late ones and those due soon ------------------ */
+  function deadlines() {
+    return HC.request('GET', cfg.api + '/deadlines?within_days=' + DUE_SOON_DAYS).then(function (r) {
+      return r.ok ? r.data : null;
+    }, function () { return null; });
+  }
+
+  function deadlineNotice(data) {  // the list page, editors only: a count that opens the list of records
+    var box = $('pn-deadlines');
+    if (!box || !data || !data.items.length) { return; }
+    var soon = data.items.length - data.overdue;
+    var text = data.overdue ? data.overdue + ' 条地名备案或公告已逾期' + (soon ? '，另有 ' + soon + ' 条即将到期' : '')
+      : soon + ' 条地名备案或公告即将到期';
+    box.innerHTML = '';
+    box.setAttribute('data-state', data.overdue ? 'overdue' : 'due');
+    box.appendChild(HC.el('details', {}, [HC.el('summary', {}, [HC.el('strong', {'class': 'pn-deadline-count', text: text}),
+      HC.el('span', {'class': 'hc-muted', text: ' 批准后 15 日内须备案、公告 · 点击查看'})]),
+    HC.el('ul', {'class': 'pn-deadline-list'}, data.items.map(function (d) {
+      return HC.el('li', {'data-id': d.id, 'data-state': d.overdue ? 'overdue' : 'due'}, [
+        HC.el('span', {'class': 'pn-sev', text: d.overdue ? '逾期' : '将到期'}), ' ',
+        HC.el('a', {href: '/place-names/' + d.id, text: d.name}), ' ' + d.message,
+        ' ', HC.el('span', {'class': 'hc-muted pn-deadline-dates', text: '批准日期 ' + d.approval_date})]);
+    }))]));
+    box.hidden = false;
+  }
+
+  function deadlineBanner(data) {  // the record page: this record's late or due steps, in the API's words
+    var box = $('pn-deadline'), mine = data && data.items.filter(function (d) { return d.id === cfg.id; })[0];
+    box.innerHTML = '';
+    box.hidden = !mine;
+    if (!mine) { box.removeAttribute('data-state'); return; }
+    box.setAttribute('data-state', mine.overdue ? 'overdue' : 'due');
+    box.appendChild(HC.el('strong', {text: mine.message}));  // the due date is in it unless already past
+    box.appendChild(HC.el('span', {'class': 'pn-deadline-dates', text: '（批准日期 ' + mine.approval_date +
+      (mine.overdue ? '，期限 ' + mine.due_date : '') + '）'}));
   }
 
   /* ---- the list page ------------------------------------------------------------------------- */
@@ -139,7 +178,8 @@
     $('pn-next').addEventListener('click', function () { page += 1; load(); });
     if (!cfg.write) { return load(); }
     newForm();
-    return load().then(function () {  // sent here by the map's 新建要素: to the form, once the list above has its rows
+    return Promise.all([load(), deadlines().then(deadlineNotice)]).then(function () {
+      // sent here by the map's 新建要素: to the form, once the list and the notice above it are drawn
       if (location.hash === '#pn-new') { $('pn-new').scrollIntoView(); $('pn-new-name').focus({preventScroll: true}); }
     });
   }
@@ -194,7 +234,8 @@
       ['专名 / 通名', (p.specific_part || '') + ' / ' + (p.generic_part || '')],
       ['类别', classTitle[p.class_code] || p.class_code], ['所在乡镇（街道）', townshipName[p.township_code] || p.township_code],
       ['状态', cfg.statuses[p.status]], ['批准机关', p.approval_authority], ['批准文号', p.approval_doc_no],
-      ['批准日期', p.approval_date], ['公告日期', p.announced_date], ['含义', p.meaning], ['历史沿革', p.history],
+      ['批准日期', p.approval_date], ['公告日期', p.announced_date], ['备案日期', p.filed_date],
+      ['备案机关', p.filed_to], ['含义', p.meaning], ['历史沿革', p.history],
       ['地理实体描述', p.description], ['设立 / 废止年份', (p.established_year || '—') + ' / ' + (p.abolished_year || '—')],
       ['列入保护名录', p.culture_protected ? '是' : '否'], ['版本', p.version]];
     var body = document.querySelector('#pn-attrs tbody');
@@ -265,13 +306,14 @@
     return Promise.all([HC.request('GET', url()), HC.request('GET', cfg.api + '/' + cfg.id + '/names'),
       HC.request('GET', url('/history')), HC.describe(cfg.layers, 'place_names'),
       HC.request('GET', cfg.layers + '/place_name_signs/features?place_name_id=' + cfg.id + '&limit=100'),
-      HC.request('GET', cfg.api + '/signs/mismatches')]).then(function (all) {
+      HC.request('GET', cfg.api + '/signs/mismatches'), deadlines()]).then(function (all) {
       var got = all[0];
       if (!got.ok) { $('pn-status').textContent = HC.message(got); return; }
       record.feature = got.data; record.etag = got.etag;
       var p = got.data.properties;
       $('pn-status').textContent = '当前为第 ' + p.version + ' 版';
       attributes(p);
+      deadlineBanner(all[6]);
       if (all[1].ok) { names(p, all[1].data); }
       if (all[2].ok) { showHistory(all[3].fields, all[2].data.versions); }
       if (all[4].ok) { signs(all[4].data.features, all[5].ok ? all[5].data.items : []); }
@@ -351,6 +393,18 @@
       add('公告', 'announce', function () {
         open('公告：' + p.name, 'announce', [field('公告日期 *', input('announced_date', 'date', today()))],
           function (form) { return {announced_date: form.elements.announced_date.value}; });
+      });
+    }
+    if ((p.status === 'approved' || p.status === 'announced') && !p.filed_date) {
+      add('备案', 'file', function () {
+        open('备案：' + p.name, 'file', [field('备案日期 *', input('filed_date', 'date', today())),
+          field('备案机关 *', input('filed_to', 'text', '', '如：鞍山市人民政府'))],
+        function (form) {
+          var e = form.elements, missing = !e.filed_date.value ? '备案日期' : !e.filed_to.value.trim() ? '备案机关' : '';
+          if (missing) { form.querySelector('.hc-form-error').textContent = '请填写' + missing; return null; }
+          return {filed_date: e.filed_date.value, filed_to: e.filed_to.value.trim()};
+        }, [HC.el('p', {'class': 'hc-muted', text: '批准后 15 日内报上级人民政府备案' +
+          (p.approval_date ? '（批准日期 ' + p.approval_date + '）' : '') + '。'})]);
       });
     }
     if (p.status === 'approved' || p.status === 'announced') { add('更名', 'rename', function () { renameForm(p); }); }
