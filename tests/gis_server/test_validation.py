@@ -202,3 +202,9 @@ def test_a_mistyped_page_address_gets_a_chinese_page_and_the_api_keeps_json(clie
         assert "未找到该页面" in response.text and 'href="/"' in response.text
     api = client.get("/api/layers/shelters/features/abc", headers=html)
     assert api.status_code == 422 and api.json()["problems"][0]["field"] == "feature_id"
+
+
+def test_an_address_with_markup_is_shown_as_text_on_the_error_page(client):
+    response = client.get("/features/<img src=x onerror=alert(1)>/1", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert "<img" not in response.text and "没有名为“&lt;img src=x onerror=alert(1)&gt;”的图层" in response.text
