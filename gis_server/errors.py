@@ -111,7 +111,8 @@ def _key_detail(detail: str) -> str:
 
 def page_error(status: int, message: str) -> HTMLResponse:
     """An error as a small Chinese page, for people who opened a page (not the API) in a browser; the
-    message may quote the address (a layer name), so it is escaped."""
+    message may quote the address (a layer name), so it is escaped.
+    """
     message = html.escape(message)
     return HTMLResponse(
         f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" '
