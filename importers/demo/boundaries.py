@@ -17,7 +17,7 @@ from importers.demo.partition import Partition, multi
 NEIGHBOURS = [(-35, 25, "辽阳县"), (25, 80, "鞍山市千山区"), (80, 165, "岫岩满族自治县"),
               (165, 235, "大石桥市"), (235, 275, "大洼区"), (275, 325, "台安县")]
 TOWNSHIP_PAIRS = [("析木镇", "岔沟镇"), ("孤山镇", "接文镇"), ("牛庄镇", "西四镇")]
-COUNTY_MARKERS = 45
+COUNTY_MARKERS = 37  # with the B twins of 同号双立 pairs ≈ 60 markers in all
 TOWNSHIP_MARKERS = 5
 LAST_INSPECTION = {"county": date(2019, 10, 15), "township": date(2021, 9, 20)}
 MATERIALS = ["granite", "granite", "concrete"]
@@ -39,6 +39,9 @@ def _county_lines() -> list[tuple[str, LineString]]:
         name = next(n for lo, hi, n in NEIGHBOURS if lo <= bearing < hi)
         pieces.setdefault(name, []).append(LineString([a, b]))
     return [(n, linemerge(pieces[n])) for _, _, n in NEIGHBOURS if n in pieces]
+
+
+TWIN_OFFSET_M = 7.0  # along the line from A: the two markers of a 同号双立 pair (no random draw: the rest stays)
 
 
 def build_boundaries(partition: Partition) -> tuple[Table, Table]:
@@ -81,11 +84,15 @@ def build_boundaries(partition: Partition) -> tuple[Table, Table]:
                      "distance_m": round(float(r.uniform(8, 120)), 1)}
                     for obj in r.choice(["独立树", "电线杆", "桥头", "房角", "水井", "路口", "坟丘", "岩石"], 3,
                                         replace=False)]
-            markers.add(Point(p.x, p.y), line_id=line_id, number=number, marker_type=kind,
-                        material=MATERIALS[int(r.integers(3))], survey_method="gnss_rtk",
-                        accuracy_m=round(float(r.uniform(0.02, 0.08)), 3),
-                        managing_side=side_a if i % 2 == 0 else side_b, reference_objects=refs,
-                        registered_date=date(2001 + int(r.integers(0, 3)), 1 + int(r.integers(12)), 1))
+            attrs = dict(line_id=line_id, marker_type=kind, material=MATERIALS[int(r.integers(3))],
+                         survey_method="gnss_rtk", accuracy_m=round(float(r.uniform(0.02, 0.08)), 3),
+                         reference_objects=refs,
+                         registered_date=date(2001 + int(r.integers(0, 3)), 1 + int(r.integers(12)), 1))
+            markers.add(Point(p.x, p.y), number=number, managing_side=side_a if i % 2 == 0 else side_b, **attrs)
+            if kind == "double":  # 同号双立: its twin B stands a few metres away, kept by the other side
+                twin = main.interpolate(main.project(p) + TWIN_OFFSET_M)
+                markers.add(Point(twin.x, twin.y), number=number[:-1] + "B",
+                            managing_side=side_b if i % 2 == 0 else side_a, **attrs)
     return lines, markers
 
 

@@ -123,6 +123,15 @@ def test_markers_due_for_inspection_and_historical_names(demo_engine):
                               ).scalar_one()
         assert broken == 0
         assert conn.execute(text("SELECT count(*) FROM place_names WHERE status = 'historical'")).scalar_one() > 20
+        # 同号双立: every pair has both markers, A and B, on one line, kept by the two sides
+        pairs = conn.execute(text(
+            "SELECT a.number, b.number, a.managing_side <> b.managing_side, "
+            "round(ST_Distance(ST_Transform(a.geom, 4550), ST_Transform(b.geom, 4550))) "
+            "FROM boundary_markers a JOIN boundary_markers b ON b.line_id = a.line_id "
+            "AND b.number = left(a.number, 3) || 'B' WHERE a.marker_type = 'double' AND a.number LIKE '%A'")).all()
+        doubles = conn.execute(text("SELECT count(*) FROM boundary_markers WHERE marker_type = 'double'")).scalar_one()
+        assert pairs and doubles == 2 * len(pairs)
+        assert all(other_side and 5 <= metres <= 7 for _, _, other_side, metres in pairs), pairs  # 7 m along the line
         assert conn.execute(text("SELECT count(*) FROM place_names WHERE length(code) <> 20")).scalar_one() == 0
 
 
