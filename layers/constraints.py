@@ -14,7 +14,8 @@ THEME = "三沿六区约束"
 ROAD_CLASSES = {"expressway": "高速公路", "national": "国道", "provincial": "省道", "county": "县道",
                 "township": "乡道"}
 RAILWAY_CLASSES = {"high_speed": "高速铁路", "conventional": "普速铁路"}
-RIVER_KINDS = {"river": "河流", "embankment": "河堤"}
+# 《殡葬管理条例》 Art. 10 names "水库及河流堤坝附近": a reservoir's dam is drawn here as a line too
+RIVER_KINDS = {"river": "河流", "embankment": "河堤", "reservoir_dam": "水库堤坝"}
 WATER_SOURCE_GRADES = {"primary": "一级保护区", "secondary": "二级保护区", "quasi": "准保护区"}
 PROTECTION_LEVELS = {"national": "全国重点", "provincial": "省级", "municipal": "市级", "county": "县级"}
 

@@ -206,3 +206,12 @@ def test_site_lies_in_village_and_township(conn):
     _, report = check(conn, rect(-10, -10, 10, 10))
     assert report["village"] == {"code": "210381190201", "name": "甲村"}
     assert report["township"] == {"code": "210381190", "name": "测试镇"}
+
+
+def test_a_reservoir_dam_counts_as_an_embankment(conn):
+    conn.execute(text("INSERT INTO rivers (name, river_kind, geom) VALUES ('示例水库大坝', 'reservoir_dam', "
+                      "ST_Multi(ST_Transform(ST_SetSRID(ST_GeomFromText(:wkt), 4550), 4490)))"),
+                 {"wkt": seg((200, -100), (200, 100)).wkt})
+    _, report = check(conn, point_at(0, 0))
+    result = by_rule(report)["river_embankment"]
+    assert (result["distance_m"], result["violated"], result["nearest"]["name"]) == (200.0, True, "示例水库大坝")
