@@ -46,7 +46,7 @@
     var byCode = {};
     L.geoJSON(collection, {style: function (f) { return L.extend({weight: 1.5, fillOpacity: 0.3,
       className: className + ' ' + className + '-' + f.properties.code}, style); },
-    onEachFeature: function (f, l) { byCode[f.properties.code] = l; l.bindTooltip(f.properties.name + '：' + style.tip, {sticky: true}); }
+    onEachFeature: function (f, l) { byCode[f.properties.code] = l; l.bindTooltip(HC.esc(f.properties.name + '：' + style.tip), {sticky: true}); }
     }).addTo(group);
     return byCode;
   }
@@ -69,7 +69,7 @@
           dashArray: '5 4', interactive: false, className: 'hc-shelter-area'}).addTo(group);
         marks[s.id] = L.circleMarker(latlng(f), {radius: 8, color: '#fff', weight: 2, fillColor: colour, fillOpacity: 1,
           className: 'hc-shelter ' + (bad ? 'hc-shelter-over' : 'hc-shelter-ok') + ' hc-shelter-id-' + s.id})
-          .bindTooltip(tip).addTo(group);
+          .bindTooltip(HC.esc(tip)).addTo(group);
       });
       box.innerHTML = '';
       box.append(HC.el('p', {id: 'hc-shelter-summary', text: '共 ' + cap.rows.length + ' 处避难场所，' + cap.over_capacity +
@@ -131,7 +131,7 @@
         var c = occupancyClass(r.occupancy), colour = c === 'hc-over' ? '#c62828' : c === 'hc-high' ? '#ef6c00' : '#2e7d32';
         marks[r.id] = L.circleMarker(latlng(where[r.id]), {radius: 6, color: '#fff', weight: 1.5, fillColor: r.beds ? colour : '#9e9e9e',
           fillOpacity: 1, className: 'hc-care hc-care-id-' + r.id})
-          .bindTooltip(r.name + '：床位 ' + num(r.beds) + '，在院 ' + num(r.residents) + '，入住率 ' + pct(r.occupancy)).addTo(group);
+          .bindTooltip(HC.esc(r.name + '：床位 ' + num(r.beds) + '，在院 ' + num(r.residents) + '，入住率 ' + pct(r.occupancy))).addTo(group);
       });
       box.innerHTML = '';
       box.appendChild(table('hc-care', [['名称', function (r) { return r.name; }], ['类型', function (r) { return r.type_title; }],

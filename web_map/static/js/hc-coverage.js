@@ -183,7 +183,7 @@
         var ll = [s.geometry.coordinates[1], s.geometry.coordinates[0]];
         var text = (s.name || '候选点 ' + s.candidate_id) + '：新增覆盖 ' + s.newly_covered + ' 户（累计 ' + s.cumulative_covered + ' 户，' +
           '占未覆盖的 ' + pct(s.cumulative_rate_of_uncovered) + '）';
-        L.marker(ll, {icon: L.divIcon({className: 'hc-rank-icon', html: String(s.rank), iconSize: [26, 26]})}).bindTooltip(text).addTo(sites);
+        L.marker(ll, {icon: L.divIcon({className: 'hc-rank-icon', html: HC.esc(s.rank), iconSize: [26, 26]})}).bindTooltip(HC.esc(text)).addTo(sites);
         L.circle(ll, {radius: d.radius_m, color: '#1f4e9c', weight: 1, dashArray: '4 4', fillOpacity: 0.05, interactive: false}).addTo(sites);
         return HC.el('li', {'data-rank': s.rank, 'data-gain': s.newly_covered, text: text, onclick: function () { map.setView(ll, 14); }});
       })));
@@ -224,8 +224,8 @@
       return {color: '#666', weight: 0.8, fillColor: colour(f.properties), fillOpacity: 0.8, className: 'hc-choro'}; },
       onEachFeature: function (f, l) {
         var p = f.properties;
-        l.bindTooltip(p.name + '：' + (p.suppressed ? '户数少于 5，不显示' : '未覆盖 ' + p.uncovered + ' 户 / 共 ' + p.households +
-          ' 户，覆盖率 ' + pct(p.rate)), {sticky: true});
+        l.bindTooltip(HC.esc(p.name + '：' + (p.suppressed ? '户数少于 5，不显示' : '未覆盖 ' + p.uncovered + ' 户 / 共 ' + p.households +
+          ' 户，覆盖率 ' + pct(p.rate))), {sticky: true});
       }}).addTo(map);
     sites = L.featureGroup().addTo(map);
     people = L.featureGroup().addTo(map);

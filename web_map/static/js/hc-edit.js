@@ -108,7 +108,7 @@
     if (!body || !Array.isArray(body.location)) { return; }
     var latlng = L.latLng(body.location[1], body.location[0]);
     L.circleMarker(latlng, {radius: 10, color: '#d00000', weight: 3, fillOpacity: 0.2, className: 'hc-geom-error'})
-      .bindTooltip(body.message, {permanent: true, direction: 'top', className: 'hc-error-tip'}).addTo(errorLayer);
+      .bindTooltip(HC.esc(body.message), {permanent: true, direction: 'top', className: 'hc-error-tip'}).addTo(errorLayer);
     map.panTo(latlng);
   }
 

@@ -200,7 +200,7 @@
       if (f.geometry) {  // where it was found, if recorded
         L.geoJSON(f.geometry, {pointToLayer: function (g, at) {
           return L.circleMarker(at, {radius: 7, color: '#6a1b9a', weight: 2, fillColor: '#fff', fillOpacity: 1, className: 'hc-finding'});
-        }, style: {color: '#6a1b9a', weight: 3, className: 'hc-finding'}}).bindTooltip(f.kind_title + '：' + f.description).addTo(drawn);
+        }, style: {color: '#6a1b9a', weight: 3, className: 'hc-finding'}}).bindTooltip(HC.esc(f.kind_title + '：' + f.description)).addTo(drawn);
       }
     });
   }

@@ -72,7 +72,7 @@
         '<button type="button" data-act="retire" class="hc-danger">注销</button>';
     }
     var demo = props.source === cfg.demoSource ? ' <span class="hc-demo">' + HC.esc(cfg.demoLabel) + '</span>' : '';
-    return '<div class="hc-popup" data-layer="' + HC.esc(layer.name) + '" data-id="' + id + '">' +
+    return '<div class="hc-popup" data-layer="' + HC.esc(layer.name) + '" data-id="' + HC.esc(id) + '">' +
       '<h3>' + HC.esc(title(layer, props, id)) + demo + '</h3><p class="hc-muted">' + HC.esc(layer.title) + '</p>' +
       '<table>' + rows + '</table><div class="hc-popup-actions">' + actions + '</div></div>';
   }

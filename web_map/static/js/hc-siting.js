@@ -129,7 +129,7 @@
       var rs = byDistance[d], bad = rs.some(function (r) { return r.violated; });
       var line = L.polygon(ring(geometry, Number(d)), {pane: 'hc-analysis', color: bad ? RED : GREY, weight: bad ? 2.5 : 1,
         dashArray: '6 5', fill: false, interactive: false, className: 'hc-ring' + (bad ? ' hc-ring-bad' : '')}).addTo(g.rings);
-      line.bindTooltip(d + ' 米（' + rs.map(function (r) { return r.label; }).join('、') + '）', {sticky: true});
+      line.bindTooltip(HC.esc(d + ' 米（' + rs.map(function (r) { return r.label; }).join('、') + '）'), {sticky: true});
       if (bad) { bounds = bounds ? bounds.extend(line.getBounds()) : line.getBounds(); }
     });
     var site = L.geoJSON(geometry, {pane: 'hc-analysis', style: function () { return {color: SITE, weight: 3, fillOpacity: 0.25, className: 'hc-site'}; },
@@ -139,7 +139,7 @@
         if (!got.ok) { return; }
         L.geoJSON(got.data, {pane: 'hc-analysis', style: function () {
           return {color: r.hard ? RED : '#f57c00', weight: 6, opacity: 0.8, fillOpacity: 0.35, className: 'hc-hit'}; }})
-          .bindTooltip(r.label + '：' + (r.nearest.name || '编号 ' + r.nearest.id) + '，' + (r.inside ? '选址位于其内' : '相距 ' + metres(r.distance_m)),
+          .bindTooltip(HC.esc(r.label + '：' + (r.nearest.name || '编号 ' + r.nearest.id) + '，' + (r.inside ? '选址位于其内' : '相距 ' + metres(r.distance_m))),
             {sticky: true, className: 'hc-distance-tip'}).addTo(g.hits);
       });
     });
@@ -300,7 +300,7 @@
         if (!r.ok) { note('hc-suitable-note', HC.message(r)); return; }
         var layer = L.geoJSON(r.data, {pane: 'hc-overlay', style: function () {
           return {color: '#1b5e20', weight: 1.5, fillColor: '#66bb6a', fillOpacity: 0.45, className: 'hc-suitable'}; },
-          onEachFeature: function (f, l) { l.bindTooltip('第 ' + f.properties.rank + ' 块：' + area(f.properties.area_m2), {sticky: true}); }}).addTo(g.suitable);
+          onEachFeature: function (f, l) { l.bindTooltip(HC.esc('第 ' + f.properties.rank + ' 块：' + area(f.properties.area_m2)), {sticky: true}); }}).addTo(g.suitable);
         note('hc-suitable-note', v.name + '：' + r.data.features.length + ' 块，共 ' + area(r.data.total_area_m2));
         r.data.features.slice(0, 30).forEach(function (f) {
           $('hc-suitable-list').appendChild(HC.el('li', {text: area(f.properties.area_m2) + '，距村中心 ' + metres(f.properties.distance_to_centre_m),
@@ -319,7 +319,7 @@
       g.uncovered.clearLayers();
       L.geoJSON({type: 'FeatureCollection', features: r.data.features.filter(function (f) { return codes[f.properties.code]; })}, {
         pane: 'hc-overlay', style: function () { return {color: RED, weight: 2, dashArray: '4 3', fillColor: RED, fillOpacity: 0.12, className: 'hc-uncovered'}; },
-        onEachFeature: function (f, l) { l.bindTooltip(f.properties.name + '：无公益性公墓覆盖', {sticky: true}); }}).addTo(g.uncovered);
+        onEachFeature: function (f, l) { l.bindTooltip(HC.esc(f.properties.name + '：无公益性公墓覆盖'), {sticky: true}); }}).addTo(g.uncovered);
     });
   }
   function showUncovered(on) {
@@ -351,8 +351,8 @@
       var todo = r.data.graves.filter(function (x) { return x.status === 'to_move' && x.violations.length; });
       todo.forEach(function (x) {
         L.circleMarker([x.lat, x.lon], {pane: 'hc-analysis', radius: 6, color: '#fff', weight: 1.5, fillOpacity: 0.95,
-          fillColor: x.violates_hard_rule ? RED : '#f57c00', className: 'hc-grave'}).bindTooltip('散坟 ' + x.id + '（' + (x.grave_count || 1) + ' 座，' +
-          (x.village_name || '村未知') + '）：' + x.violations.map(function (v) { return v.label + (v.hard ? '，深入 ' + metres(v.inside_by_m) : ''); }).join('；'))
+          fillColor: x.violates_hard_rule ? RED : '#f57c00', className: 'hc-grave'}).bindTooltip(HC.esc('散坟 ' + x.id + '（' + (x.grave_count || 1) + ' 座，' +
+          (x.village_name || '村未知') + '）：' + x.violations.map(function (v) { return v.label + (v.hard ? '，深入 ' + metres(v.inside_by_m) : ''); }).join('；')))
           .addTo(g.graves);
       });
       note('hc-graves-note', todo.length + ' 处待迁移，其中 ' + todo.filter(function (x) { return x.violates_hard_rule; }).length + ' 处在三沿六区内');
