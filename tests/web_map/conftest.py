@@ -123,6 +123,12 @@ def seed(api: httpx.Client) -> dict[str, int]:
     ids = {
         "townships": _create(api, "townships", _square(lon - 0.03, lat - 0.03, 0.06), code="210381001",
                              name="示例街道", kind="subdistrict"),
+        # two villages of it: the seed's features (and the gazetteer tests' names) lie in 样板村, west of
+        # the centre, or in 东邻村 (south-east); the record pages' small maps name them
+        "villages": _create(api, "villages", _square(lon - 0.026, lat - 0.02, 0.04), code="210381001001",
+                            name="样板村", township_code="210381001", kind="village"),
+        "neighbour_village": _create(api, "villages", _square(lon + 0.014, lat - 0.02, 0.016), code="210381001002",
+                                     name="东邻村", township_code="210381001", kind="village"),
         "place_names": _create(api, "place_names", _pt(lon - 0.004, lat + 0.004), name="示例村", class_code="12100"),
         "boundary_lines": _create(api, "boundary_lines", _line((lon - 0.02, lat + 0.01), (lon + 0.02, lat + 0.01)),
                                   name="示例界线", line_level="township", side_a="甲镇", side_b="乙镇"),

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from layers.catalog import THEMES, registry
-from tests.web_map.conftest import CENTER, PageWatch
+from tests.web_map.conftest import CENTER, OUTPUT, PageWatch
 
 LON, LAT = CENTER
 
@@ -152,13 +152,39 @@ def test_geometry_error_is_shown_where_it_is(web: PageWatch) -> None:
     assert "自相交" in web.page.locator(".hc-error-tip").inner_text()
 
 
-def test_feature_page(web: PageWatch, seed: dict[str, int]) -> None:
+# whether the element of the first selector lies in a map pane above that of the second
+ABOVE = """([a, b]) => {
+  const z = s => Number(document.querySelector(s).closest('.leaflet-pane:not(.leaflet-map-pane)').style.zIndex);
+  return z(a) > z(b);
+}"""
+
+
+def test_feature_page(web: PageWatch, as_role: Any, seed: dict[str, int]) -> None:
     web.page.goto(f"{web.base}/features/cemeteries/{seed['cemeteries']}")
     web.page.wait_for_selector("#hc-history li")
     assert web.page.locator("#hc-feature-title").inner_text() == "示例公墓"
     assert "农村公益性墓地" in web.page.locator("#hc-attrs").inner_text()
-    assert web.page.locator("#hc-small-map path").count() == 1
+    # no basemap: the small map shows the township and village outlines around, with their names
+    small = web.page.locator("#hc-small-map[data-context='ready']")
+    small.wait_for()
+    assert small.locator("path.hc-subject").count() == 1  # the cemetery itself
+    assert small.locator("path.hc-ctx-townships.hc-ctx-here").count() == 1
+    assert small.locator("path.hc-ctx-villages.hc-ctx-here").count() == 1  # 样板村, not 东邻村
+    assert small.locator("path.hc-ctx-villages").count() == 2
+    assert small.locator(".hc-ctx-where").inner_text() == "中心位于：示例街道 · 样板村"
+    assert "样板村" in small.locator(".hc-ctx-label-villages").all_text_contents()
+    assert "示例街道" in small.locator(".hc-ctx-label-townships:not(.hc-ctx-hidden)").all_inner_texts()
+    assert small.locator(".leaflet-control-scale-line").inner_text().endswith(("m", "km"))
+    # the record is drawn above the outlines and their names
+    assert web.page.evaluate(ABOVE, ["#hc-small-map path.hc-subject", "#hc-small-map path.hc-ctx-here"])
+    assert web.page.evaluate(ABOVE, ["#hc-small-map path.hc-subject", "#hc-small-map .hc-ctx-label"])
     web.shot("08-feature-page")
+    web.page.locator("#hc-small-map").screenshot(path=str(OUTPUT / "08-feature-page-map.png"))
+    phone = as_role("admin", (390, 844))
+    phone.page.goto(f"{phone.base}/features/cemeteries/{seed['cemeteries']}")
+    phone.page.wait_for_selector("#hc-small-map[data-context='ready'] path.hc-ctx-villages.hc-ctx-here")
+    phone.page.locator("#hc-small-map").scroll_into_view_if_needed()
+    phone.shot("08-feature-page-phone")
 
 
 def test_vector_tile_popup(web: PageWatch) -> None:

@@ -33,6 +33,21 @@ def _full(page: Any, name: str) -> None:
     page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
 
 
+def assert_small_map_names(page: Any, where: str) -> None:
+    """No basemap: the record's small map draws the township and village outlines around it, those
+    holding it marked and named, the others' names as labels, a scale bar; the record on top."""
+    small = page.locator("#pn-map[data-context='ready']")
+    small.wait_for()
+    assert small.locator("path.hc-subject").count() == 1
+    assert small.locator("path.hc-ctx-townships.hc-ctx-here").count() == 1
+    assert small.locator("path.hc-ctx-villages.hc-ctx-here").count() == 1
+    assert small.locator(".hc-ctx-where").inner_text() == where
+    village = where.rsplit(" · ", 1)[1]
+    assert village in small.locator(".hc-ctx-label-villages").all_text_contents()  # shown unless another is there
+    assert small.locator(".hc-ctx-label:not(.hc-ctx-hidden)").count() >= 1
+    assert small.locator(".leaflet-control-scale-line").count() == 1
+
+
 def _search(page: Any, q: str) -> None:
     page.fill("#pn-q", q)
     page.click("#pn-search button[type=submit]")
@@ -72,12 +87,18 @@ def test_find_by_initials_pinyin_and_old_name_and_export(as_role: Any, api: http
     web.page.wait_for_url(f"**/place-names/{place_id}")
     web.page.wait_for_selector("#pn-names tbody tr.pn-standard")
     assert web.page.locator("#pn-title").inner_text().startswith("柳条屯")
+    assert_small_map_names(web.page, "位于：示例街道 · 样板村")
     _full(web.page, "gazetteer-02-record-viewer")
+    web.page.locator("#pn-map").screenshot(path=str(OUTPUT / "gazetteer-02-record-map.png"))
     phone = as_role("viewer", (390, 844))  # the same search on a phone
     phone.open("/place-names?q=ltt")
     phone.page.wait_for_selector(f"#pn-results tr[data-id='{place_id}']")
     assert phone.page.locator(f"#pn-results tr[data-id='{place_id}']").count() == 1
     phone.shot("gazetteer-08-search-phone")
+    phone.open(f"/place-names/{place_id}")  # the record on a phone: its map is readable there too
+    assert_small_map_names(phone.page, "位于：示例街道 · 样板村")
+    phone.page.locator("#pn-map").scroll_into_view_if_needed()
+    phone.shot("gazetteer-15-record-map-phone")
 
 
 def test_a_late_answer_for_an_earlier_page_is_ignored(as_role: Any) -> None:
@@ -209,6 +230,7 @@ def test_late_filing_is_flagged_then_filed_through_the_dialog(as_role: Any, api:
     assert banner.is_visible() and banner.get_attribute("data-state") == "overdue"
     assert "备案、公告已逾期 5 天" in banner.inner_text()
     assert banner.evaluate("b => getComputedStyle(b).borderLeftColor") == "rgb(198, 40, 40)"  # --danger
+    assert_small_map_names(page, "位于：示例街道 · 东邻村")
     web.shot("gazetteer-10-record-overdue")
     page.click("#pn-actions button[data-act='file']")
     form = "form[data-form='file']"

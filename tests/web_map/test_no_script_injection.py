@@ -103,6 +103,14 @@ def assert_not_run(page: Any) -> None:
     assert page.locator("img[src='x']").count() == 0
 
 
+def assert_context_names(page: Any, small_map: str) -> None:
+    """A record page's small map names the township and village around the record as text."""
+    page.wait_for_selector(f"{small_map}[data-context='ready']")
+    assert any(named("村") == t for t in page.locator(f"{small_map} .hc-ctx-label-villages").all_text_contents())
+    assert PAYLOAD in page.locator(f"{small_map} .hc-ctx-where").text_content()
+    assert page.locator(f"{small_map} img").count() == 0
+
+
 def open_everything(page: Any, map_expression: str) -> list[str]:
     shown = page.evaluate(f"({OPEN_ALL})({map_expression})")
     assert shown["images"] == 0, shown
@@ -132,6 +140,7 @@ def test_main_map_popups_and_feature_pages(as_role: Any, scene: dict[str, Any]) 
         web.page.goto(f"{web.base}/features/{name}/{scene[name]}")
         web.page.wait_for_selector("body[data-loaded]")
         assert PAYLOAD in web.page.locator("#hc-feature-title").text_content(), name
+        assert_context_names(web.page, "#hc-small-map")
         assert_not_run(web.page)
 
 
@@ -199,7 +208,7 @@ def test_siting_page(as_role: Any, scene: dict[str, Any]) -> None:
     web.page.wait_for_selector(f'#hc-uncovered-list li[data-code="{VILLAGE}"]')
     web.page.wait_for_selector("path.hc-uncovered")
     web.page.check("#hc-tog-graves")
-    web.page.wait_for_selector("path.hc-grave")
+    web.page.wait_for_selector("path.hc-grave", state="attached")  # every grave to move, some out of view
     texts = open_everything(web.page, "HC.siting.map")
     for what in ("公路，相距", "村：无公益性公墓覆盖", "村）："):  # the road hit, the uncovered village, the grave
         assert any(named(what) in t for t in texts), (what, texts)
@@ -247,5 +256,6 @@ def test_place_name_pages(as_role: Any, scene: dict[str, Any]) -> None:
     web.page.wait_for_selector("body[data-loaded]")
     assert PAYLOAD in web.page.locator("#pn-title").text_content()
     assert named("屯") in web.page.locator("#pn-names").text_content()
+    assert_context_names(web.page, "#pn-map")
     assert_not_run(web.page)
     web.shot("95-xss-place-name")

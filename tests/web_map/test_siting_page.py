@@ -222,7 +222,7 @@ def test_suitable_land_uncovered_villages_and_graves(as_role: Any, siting_scene:
     web.page.wait_for_selector(f'#hc-uncovered-list li[data-code="{VILLAGE_A}"]')
     assert web.page.locator(f'#hc-uncovered-list li[data-code="{VILLAGE_B}"]').count() == 0  # has its cemetery
     web.page.check("#hc-tog-graves")
-    web.page.wait_for_selector("path.hc-grave")
+    web.page.wait_for_selector("path.hc-grave", state="attached")  # every grave to move, some out of view
     view(web, *ll(0, 0), 13)
     web.page.wait_for_selector("path.hc-uncovered")
     web.page.wait_for_load_state("networkidle")

@@ -213,4 +213,168 @@
     });
     return out;
   };
+
+  /* ---- the small map of a record page ---------------------------------------------------------- */
+  /* Without a basemap (isolated networks) a dot on grey says nothing about where a place is: a small
+   * map always draws the township and village outlines in view (GeoJSON by the map's bbox, again after
+   * every move), lighter than on the main map, with their names as small labels, a scale bar and a note
+   * naming the township and village the record lies in. The record is drawn on top of all that.
+   *   var small = HC.smallMap('pn-map', {api: '/api/layers', maxZoom: 18, basemaps: [...], basemap: 'none',
+   *                                      center: [lat, lon], zoom: 12});
+   *   small.show(geometry, {color: '#1f4e9c'});  // → the centre of its bounds; {fit: false} keeps the view
+   * The container's data-context is "loading" until the outlines of the current view are drawn, then
+   * "ready" (or "failed"). */
+  var CONTEXT = [  // bottom up; drawn from minZoom, names from labels (the main map's zooms)
+    {layer: 'villages', minZoom: 11, labels: 12, style: {color: '#9a9a9a', weight: 1, opacity: 0.9, fill: false}},
+    {layer: 'townships', minZoom: 0, labels: 0, style: {color: '#555555', weight: 2, opacity: 0.8, fill: false}}];
+  var CONTEXT_LIMIT = 500;
+
+  function inRing(x, y, ring) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
+      if ((yi > y) !== (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) { inside = !inside; }
+    }
+    return inside;
+  }
+  /* Whether a GeoJSON (Multi)Polygon holds the point (outer ring in, no hole around it). */
+  function holds(geometry, latlng) {
+    var polygons = !geometry ? [] : geometry.type === 'Polygon' ? [geometry.coordinates] :
+      geometry.type === 'MultiPolygon' ? geometry.coordinates : [];
+    var x = latlng.lng, y = latlng.lat;
+    return polygons.some(function (p) {
+      return inRing(x, y, p[0]) && !p.slice(1).some(function (hole) { return inRing(x, y, hole); });
+    });
+  }
+
+  HC.smallMap = function (id, o) {
+    var map = L.map(id, {maxZoom: o.maxZoom, attributionControl: false}), box = map.getContainer();
+    var chosen = (o.basemaps || []).filter(function (b) { return b.id === o.basemap; })[0];
+    var bare = !chosen || !(chosen.layers || []).length;  // no basemap: a wider view, so outlines show
+    if (!bare) { HC.basemapLayers(map, o.basemaps)[o.basemap].addTo(map); }
+    L.control.scale({imperial: false}).addTo(map);
+    CONTEXT.forEach(function (c, i) { map.createPane('hc-ctx-' + c.layer).style.zIndex = 350 + i; });
+    var labels = map.createPane('hc-ctx-label');
+    labels.style.zIndex = 440;
+    labels.style.pointerEvents = 'none';
+    map.createPane('hc-subject').style.zIndex = 450;
+    var subject = L.featureGroup().addTo(map), anchor = null, lead = '', seq = 0;
+    var note = L.control({position: 'topright'});
+    note.onAdd = function () { return HC.el('div', {'class': 'hc-ctx-where', hidden: true}); };
+    note.addTo(map);
+
+    var units = CONTEXT.map(function (c) {
+      return {c: c, abort: null, group: L.geoJSON(null, {pane: 'hc-ctx-' + c.layer, interactive: false,
+        style: function () { return L.extend({className: 'hc-ctx hc-ctx-' + c.layer}, c.style); },
+        onEachFeature: function (f, l) {
+          var name = f.properties && f.properties.name;
+          if (name && map.getZoom() >= c.labels) {
+            l.bindTooltip(HC.esc(name), {permanent: true, direction: 'center', pane: 'hc-ctx-label',
+              className: 'hc-ctx-label hc-ctx-label-' + c.layer});
+          }
+        }}).addTo(map)};
+    });
+
+    /* the outlines holding the record: drawn darker, named in the corner */
+    function mark() {
+      if (!anchor || !map.getBounds().contains(anchor)) { return; }
+      var names = [];
+      units.slice().reverse().forEach(function (u) {  // township first
+        u.group.eachLayer(function (l) {
+          var here = holds(l.feature.geometry, anchor), path = l.getElement && l.getElement();
+          if (path) { path.classList.toggle('hc-ctx-here', here); }
+          l.setStyle(here ? {weight: u.c.style.weight + 1, opacity: 1} : u.c.style);
+          if (here && l.feature.properties.name) { names.push(String(l.feature.properties.name)); }
+        });
+      });
+      var where = note.getContainer();
+      where.textContent = names.length ? lead + names.join(' · ') : '';
+      where.hidden = !names.length;
+    }
+
+    /* a name over another one is left out: townships' first, those holding the record first */
+    function declutter() {
+      var placed = [], labels = [];
+      units.slice().reverse().forEach(function (u) {
+        u.group.eachLayer(function (l) {
+          var el = l.getTooltip() && l.getTooltip().getElement(), path = l.getElement && l.getElement();
+          if (el) { labels.push({el: el, here: !!path && path.classList.contains('hc-ctx-here')}); }
+        });
+      });
+      labels.filter(function (x) { return x.here; }).concat(labels.filter(function (x) { return !x.here; }))
+        .forEach(function (x) {
+          x.el.classList.remove('hc-ctx-hidden');
+          var r = x.el.getBoundingClientRect();
+          var over = placed.some(function (p) {
+            return r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top;
+          });
+          if (over) { x.el.classList.add('hc-ctx-hidden'); } else { placed.push(r); }
+        });
+    }
+
+    function bbox() {
+      var b = map.getBounds();
+      var clamp = function (v, lo, hi) { return Math.min(hi, Math.max(lo, v)).toFixed(6); };
+      return [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90),
+        clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)].join(',');
+    }
+
+    function load() {
+      var mine = ++seq, where = bbox(), zoom = map.getZoom();
+      box.setAttribute('data-context', 'loading');
+      Promise.all(units.map(function (u) {
+        if (u.abort) { u.abort.abort(); }
+        if (zoom < u.c.minZoom) { u.group.clearLayers(); return null; }
+        var controller = u.abort = new AbortController();
+        return HC.request('GET', o.api + '/' + u.c.layer + '/features?bbox=' + where + '&limit=' + CONTEXT_LIMIT,
+          {signal: controller.signal}).then(function (r) {
+          if (mine !== seq) { return; }
+          u.group.clearLayers();
+          if (r.ok) { u.group.addData(r.data); }
+        });
+      })).then(function () {
+        if (mine !== seq) { return; }
+        mark();
+        declutter();
+        box.setAttribute('data-context', 'ready');
+      }, function (e) {
+        if (mine === seq && e.name !== 'AbortError') { box.setAttribute('data-context', 'failed'); }
+      });
+    }
+    map.on('moveend', HC.debounce(load, 150));
+    if (o.center) { map.setView(o.center, o.zoom); }
+
+    return {
+      map: map,
+      show: function (geometry, options) {
+        options = options || {};
+        var color = options.color || '#1f4e9c', point = /Point/.test(geometry.type);
+        subject.clearLayers();
+        var casing = {pane: 'hc-subject', interactive: false, style: function () {
+          return {color: '#ffffff', weight: /Line/.test(geometry.type) ? 8 : 6, opacity: 0.9, fill: false,
+            className: 'hc-subject-casing'};
+        }};
+        if (!point) { L.geoJSON(geometry, casing).addTo(subject); }
+        var shape = L.geoJSON(geometry, {pane: 'hc-subject', interactive: false,
+          style: function () { return {color: color, weight: /Line/.test(geometry.type) ? 4 : 3, opacity: 1,
+            fillColor: color, fillOpacity: 0.25, className: 'hc-subject'}; },
+          pointToLayer: function (f, at) {
+            L.circleMarker(at, {pane: 'hc-subject', interactive: false, radius: 14, stroke: false, fillColor: color,
+              fillOpacity: 0.2, className: 'hc-subject-halo'}).addTo(subject);
+            return L.circleMarker(at, {pane: 'hc-subject', interactive: false, radius: 7, color: '#ffffff',
+              weight: 2.5, fillColor: color, fillOpacity: 1, className: 'hc-subject'});
+          }}).addTo(subject);
+        var bounds = shape.getBounds(), centre = bounds.getCenter();
+        anchor = geometry.type === 'Point' ? L.latLng(geometry.coordinates[1], geometry.coordinates[0]) : centre;
+        lead = geometry.type === 'Point' ? '位于：' : '中心位于：';
+        if (options.fit !== false) {
+          if (point) { map.setView(centre, bare ? 13 : 15, {animate: false}); }
+          else { map.fitBounds(bounds, {maxZoom: bare ? 14 : o.maxZoom, padding: [16, 16], animate: false}); }
+        }
+        mark();
+        declutter();
+        return centre;
+      }
+    };
+  };
 })();

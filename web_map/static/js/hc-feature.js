@@ -31,16 +31,11 @@
   }
 
   function smallMap(geometry) {
-    if (smallMapObject) { smallMapObject.remove(); }
-    var map = smallMapObject = L.map('hc-small-map', {maxZoom: cfg.maxZoom, attributionControl: false});
-    var layers = HC.basemapLayers(map, cfg.basemaps);
-    if (layers[cfg.basemap]) { layers[cfg.basemap].addTo(map); }
-    var kind = /Point/.test(geometry.type) ? 'point' : /Line/.test(geometry.type) ? 'line' : 'polygon';
-    var style = {color: cfg.layer.style.base.color || '#3388ff', weight: 3, fillOpacity: 0.3};
-    var shape = L.geoJSON(geometry, {style: function () { return style; },
-      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, L.extend({radius: 8}, style)); }}).addTo(map);
-    if (kind === 'point') { map.setView(shape.getBounds().getCenter(), 15); } else { map.fitBounds(shape.getBounds()); }
-    var c = shape.getBounds().getCenter(), to = HC.projection(cfg.epsg4550), xy = to ? to(c.lng, c.lat) : null;
+    smallMapObject = smallMapObject || HC.smallMap('hc-small-map', {api: cfg.api, maxZoom: cfg.maxZoom,
+      basemaps: cfg.basemaps, basemap: cfg.basemap});
+    var base = cfg.layer.style.base;  // outline-only layers (townships, villages) look like the outlines around
+    var c = smallMapObject.show(geometry, {color: base.fillOpacity === 0 ? null : base.color});
+    var to = HC.projection(cfg.epsg4550), xy = to ? to(c.lng, c.lat) : null;
     document.getElementById('hc-feature-coords').textContent = '中心 经度 ' + c.lng.toFixed(6) + '° 纬度 ' +
       c.lat.toFixed(6) + '°' + (xy ? ' ｜ EPSG:4550 X ' + xy[0].toFixed(2) + ' Y ' + xy[1].toFixed(2) : '');
   }

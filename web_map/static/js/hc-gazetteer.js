@@ -19,11 +19,9 @@
     return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
   }
 
-  function smallMap(id, center, zoom) {
-    var map = L.map(id, {maxZoom: cfg.maxZoom, attributionControl: false}).setView(center, zoom);
-    var layers = HC.basemapLayers(map, cfg.basemaps);
-    if (layers[cfg.basemap]) { layers[cfg.basemap].addTo(map); }
-    return map;
+  function smallMap(id) {  // with the township and village outlines around (HC.smallMap)
+    return HC.smallMap(id, {api: cfg.layers, maxZoom: cfg.maxZoom, basemaps: cfg.basemaps, basemap: cfg.basemap,
+      center: cfg.center, zoom: cfg.zoom});
   }
 
   /* ---- live rule check: name (+ class, place, record) → problems and a pinyin suggestion ------- */
@@ -185,7 +183,7 @@
   }
 
   function newForm() {
-    var map = smallMap('pn-new-map', cfg.center, cfg.zoom), marker = null;
+    var small = smallMap('pn-new-map');
     var lon = $('pn-new-lon'), lat = $('pn-new-lat');
     function geometry() {
       var x = parseFloat(lon.value), y = parseFloat(lat.value);
@@ -196,11 +194,10 @@
     function place() {
       var g = geometry();
       if (!g) { return; }
-      var at = L.latLng(g.coordinates[1], g.coordinates[0]);
-      if (marker) { marker.setLatLng(at); } else { marker = L.circleMarker(at, {radius: 8, color: '#d81b60'}).addTo(map); }
+      small.show(g, {color: '#d81b60', fit: false});
       check.schedule();
     }
-    map.on('click', function (e) { lon.value = e.latlng.lng.toFixed(6); lat.value = e.latlng.lat.toFixed(6); place(); });
+    small.map.on('click', function (e) { lon.value = e.latlng.lng.toFixed(6); lat.value = e.latlng.lat.toFixed(6); place(); });
     lon.addEventListener('change', place);
     lat.addEventListener('change', place);
     $('pn-new-class').addEventListener('change', check.schedule);
@@ -294,11 +291,8 @@
 
   function drawMap(geometry) {
     if (!geometry) { return; }
-    if (!record.map) { record.map = smallMap('pn-map', cfg.center, cfg.zoom); record.shape = L.layerGroup().addTo(record.map); }
-    record.shape.clearLayers();
-    var shape = L.geoJSON(geometry, {pointToLayer: function (f, at) { return L.circleMarker(at, {radius: 8, color: '#1f4e9c'}); }})
-      .addTo(record.shape), c = shape.getBounds().getCenter();
-    if (/Point/.test(geometry.type)) { record.map.setView(c, 15); } else { record.map.fitBounds(shape.getBounds()); }
+    record.map = record.map || smallMap('pn-map');
+    var c = record.map.show(geometry);
     $('pn-coords').textContent = '经度 ' + c.lng.toFixed(6) + '° 纬度 ' + c.lat.toFixed(6) + '°（CGCS2000）';
   }
 
