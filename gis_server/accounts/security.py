@@ -47,8 +47,9 @@ class TokenClaims:
     issued_at: int
 
 
-def issue_token(secret: str, username: str, ttl_seconds: int) -> str:
-    now = int(time.time())
+def issue_token(secret: str, username: str, ttl_seconds: int, issued_at: int | None = None) -> str:
+    """A signed token; ``issued_at`` from the database's clock, which also dates password changes."""
+    now = int(time.time()) if issued_at is None else issued_at
     return jwt.encode({"sub": username, "iat": now, "exp": now + ttl_seconds}, secret, algorithm=TOKEN_ALGORITHM)
 
 

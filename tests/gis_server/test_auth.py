@@ -77,6 +77,15 @@ def test_a_token_from_before_a_password_change_is_refused(anonymous, conn, setti
     assert anonymous.get("/api/layers", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
 
 
+def test_a_server_clock_behind_the_database_does_not_refuse_a_fresh_login(anonymous, conn, monkeypatch):
+    set_password(conn, "viewer", "a brand new passphrase")  # dated by the database's clock
+    monkeypatch.setattr("gis_server.accounts.security.time.time", lambda: 1_000_000.0)  # an app clock far behind
+    fresh = token_for(anonymous, password="a brand new passphrase").json()["access_token"]
+    assert jwt.decode(fresh, options={"verify_signature": False})["iat"] > 1_000_000  # not the app's clock
+    monkeypatch.undo()
+    assert anonymous.get("/api/layers", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+
+
 def test_disabled_user_is_refused_even_with_a_valid_token(client, conn):
     token = token_for(client).json()["access_token"]
     conn.execute(text("UPDATE users SET disabled = true WHERE username = 'viewer'"))
