@@ -58,9 +58,9 @@ CONSTRAINTS: dict[str, Constraint] = {c.name: c for c in (
 
 
 # Graves inside these are forbidden by law (《殡葬管理条例》 Art. 10: farmland, scenic and heritage areas, water
-# sources; reserves and planning zones by their own laws): whatever a rule set says, inside is a hard violation
-FORBIDDEN_INSIDE = frozenset({"basic_farmland", "urban_planning", "scenic_area", "nature_reserve", "water_source",
-                              "heritage_site"})
+# sources; nature reserves by their own regulation): whatever a rule set says, inside is a hard violation.
+# Urban planning zones are not in the list: that ban is this project's default, not a law (see the rule file)
+FORBIDDEN_INSIDE = frozenset({"basic_farmland", "scenic_area", "nature_reserve", "water_source", "heritage_site"})
 
 
 def key(constraint: str, cls: str | None) -> str:
