@@ -52,6 +52,8 @@ class PlaceName(FeatureMixin, Base):
     # 《地名管理条例》 Art. 13: filed (备案) with the government above within 15 days of approval
     filed_date: Mapped[date | None] = field(Date, "备案日期")
     filed_to: Mapped[str | None] = field(Text, "备案机关")
+    # set by the approval step: only names approved here are held to the 15-day filing/announcement deadlines
+    approved_here: Mapped[bool] = field(Boolean, "在本系统批准", required=True, server_default="false", derived=True)
     culture_protected: Mapped[bool] = field(Boolean, "列入保护名录", required=True, server_default="false")
     pinyin_toned: Mapped[str | None] = field(Text, "罗马字母拼写（带声调）")
     # search keys computed by PostgreSQL from ``pinyin`` (functions of migration 0005), so rows

@@ -76,7 +76,7 @@ def approve(conn: Connection, place_id: int, expected_version: int, actor: Actor
         raise InvalidInput("无法确定该地名所在乡镇（位置不在任何乡镇范围内），不能编制地名代码",
                            "no township for the place: cannot assign a code", field="geometry")
     props: dict[str, Any] = {"status": "approved", "approval_authority": authority.strip(),
-                             "approval_doc_no": doc_no.strip(), "approval_date": approval_date}
+                             "approval_doc_no": doc_no.strip(), "approval_date": approval_date, "approved_here": True}
     if not row.code:
         props["code"] = next_code(conn, row.township_code, row.class_code)
     return update_feature(conn, _spec(), place_id, expected_version, props, None, actor,
@@ -118,10 +118,13 @@ def beijing_today() -> date:
 
 
 def deadlines(conn: Connection, today: date, within_days: int = 5) -> list[dict[str, Any]]:
-    """Filings and announcements of approved names that are late, or due within ``within_days``, latest first."""
+    """Filings and announcements of names approved in this system that are late, or due within
+    ``within_days``, latest first (names on record before, or imported, are not held to it).
+    """
     rows = conn.execute(text(
         "SELECT id, name, code, status, approval_date, filed_date, announced_date FROM place_names "
-        "WHERE retired_at IS NULL AND status IN ('approved', 'announced') AND approval_date IS NOT NULL "
+        "WHERE retired_at IS NULL AND approved_here AND status IN ('approved', 'announced') "
+        "AND approval_date IS NOT NULL "
         "AND (filed_date IS NULL OR (status = 'approved' AND announced_date IS NULL)) ORDER BY approval_date, id"))
     out = []
     for r in rows:
@@ -166,7 +169,8 @@ def rename(conn: Connection, place_id: int, expected_version: int, actor: Actor,
              "pinyin": pinyin or spelling.toneless,
              "pinyin_toned": pinyin_toned or (None if pinyin else spelling.toned),
              "status": "approved", "approval_doc_no": doc_no.strip(), "approval_date": rename_date,
-             "announced_date": None, "filed_date": None, "filed_to": None}  # the new name is filed and announced anew
+             "announced_date": None, "filed_date": None, "filed_to": None,  # filed and announced anew
+             "approved_here": True}
     if authority:
         props["approval_authority"] = authority
     why = f"更名：{row.name} → {new_name}（{doc_no.strip()}）" + (f"；理由：{justification.strip()}"

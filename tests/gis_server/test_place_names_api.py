@@ -154,6 +154,8 @@ def test_filing_and_announcement_deadlines_15_days_after_approval(client, conn):
     late = approved("和平屯", 20, A_XY)
     soon = approved("幸福屯", 12, B_XY)
     approved("新立屯", 1, (A_XY[0] + 0.005, A_XY[1]))  # 14 days left: not yet worth a reminder
+    place(client, "旧录屯", "06100", (A_XY[0] + 0.006, A_XY[1]), status="approved",  # on record before this system
+          approval_date=(today - timedelta(days=400)).isoformat(), approval_doc_no="海政地〔2025〕1号")
     due = client.get("/api/place-names/deadlines").json()
     assert [(i["id"], i["steps"], i["overdue"], i["days_left"]) for i in due["items"]] == [
         (late, ["备案", "公告"], True, -5), (soon, ["备案", "公告"], False, 3)]

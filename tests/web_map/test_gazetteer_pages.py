@@ -198,13 +198,21 @@ def test_rename_keeps_the_old_name_in_history(as_role: Any, api: httpx.Client) -
 def test_late_filing_is_flagged_then_filed_through_the_dialog(as_role: Any, api: httpx.Client) -> None:
     """Approved 20 days ago, neither filed nor announced: overdue on the list and on the record; 备案 leaves 公告."""
     today = beijing_today()  # as the server counts
-    approved = {"status": "approved", "approval_authority": "海城市人民政府"}
-    late = _place(api, "迟报屯", "06100", LON + 0.016, LAT - 0.013, **approved,
-                  approval_date=(today - timedelta(days=20)).isoformat(), approval_doc_no="海政地〔2025〕40号")
-    soon = _place(api, "将满屯", "06100", LON + 0.017, LAT - 0.014, **approved,
-                  approval_date=(today - timedelta(days=12)).isoformat(), approval_doc_no="海政地〔2025〕41号")
-    fresh = _place(api, "新批屯", "06100", LON + 0.018, LAT - 0.015, **approved,
-                   approval_date=today.isoformat(), approval_doc_no="海政地〔2025〕42号")
+
+    def approved(name: str, days_ago: int, lon: float, lat: float) -> int:  # through the approval step
+        place_id = _place(api, name, "06100", lon, lat, status="proposed")
+        response = api.post(f"/api/place-names/{place_id}/approve", headers={"If-Match": '"1"'}, json={
+            "approval_authority": "海城市人民政府", "approval_doc_no": f"海政地〔2025〕{40 + days_ago}号",
+            "approval_date": (today - timedelta(days=days_ago)).isoformat()})
+        assert response.status_code == 200, response.text
+        return place_id
+
+    legacy = _place(api, "旧录屯", "06100", LON + 0.019, LAT - 0.016, status="approved",  # on record before
+                    approval_date="2019-05-01", approval_authority="海城市人民政府",
+                    approval_doc_no="海政地〔2019〕1号")
+    late = approved("迟报屯", 20, LON + 0.016, LAT - 0.013)
+    soon = approved("将满屯", 12, LON + 0.017, LAT - 0.014)
+    fresh = approved("新批屯", 0, LON + 0.018, LAT - 0.015)
     viewer = as_role("viewer")  # read-only: no notice, and no error for it
     viewer.open("/place-names")
     assert viewer.page.locator("#pn-deadlines").count() == 0
@@ -221,6 +229,7 @@ def test_late_filing_is_flagged_then_filed_through_the_dialog(as_role: Any, api:
     assert item.get_attribute("data-state") == "overdue"
     assert notice.locator(f"li[data-id='{soon}']").get_attribute("data-state") == "due"
     assert notice.locator(f"li[data-id='{fresh}']").count() == 0  # due in 15 days: not yet
+    assert notice.locator(f"li[data-id='{legacy}']").count() == 0  # approved before this system: not held to it
     assert "新批屯" not in notice.inner_text()
     _full(page, "gazetteer-09-deadlines-notice")
     item.locator("a").click()
