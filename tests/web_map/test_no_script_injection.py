@@ -82,7 +82,7 @@ def scene(api: httpx.Client) -> dict[str, Any]:
     ids["scattered_graves"] = _create(api, "scattered_graves", pt(500, 50), status="to_move")
     # uncovered (the 幸福院 is 3 km away) but within 1 km of the village: the village is a suggested site
     ids["households"] = [_create(api, "households", pt(300, 300 + i * 20), head_name=named(f"户{i}"),
-                                 categories=["elderly_alone"], village_code=VILLAGE, members=2) for i in range(6)]
+                                 categories=["dibao"], village_code=VILLAGE, members=2) for i in range(6)]
     campaign = api.post("/api/inspections/campaigns", json={
         "name": named("联检"), "year": date.today().year, "round": 1, "line_ids": [ids["boundary_lines"]]})
     assert campaign.status_code == 201, campaign.text
