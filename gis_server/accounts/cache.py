@@ -22,8 +22,8 @@ from sqlalchemy import Connection, text
 
 CHANNEL = "gis_accounts"
 RECONNECT_SECONDS = 2.0
-POLL_SECONDS = 0.5
-MAX_AGE_SECONDS = 60.0  # how often the listener looks at its stop flag while no notification comes
+POLL_SECONDS = 0.5  # how often the listener looks at its stop flag while no notification comes
+MAX_AGE_SECONDS = 60.0  # an entry is read again after this, even if no notification came
 
 log = logging.getLogger(__name__)
 
