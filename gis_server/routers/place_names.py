@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -246,52 +247,43 @@ def post_variant(place_id: int, body: VariantBody, db: DbDep, actor: CurrentActo
         return {"id": variant_id, "variants": variants_of(conn, place_id)}
 
 
-@router.post("/{place_id}/approve", summary="批准（分配 20 位地名代码；需 If-Match）", response_class=Response)
-def approve(place_id: int, body: ApproveBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
+def _step(db: Any, actor: Actor, place_id: int, if_match: str | None, step: Callable[..., int],
+          **kwargs: Any) -> Response:
+    """One lifecycle step: writers only, against the version the editor saw; answers the new feature."""
     _require_write(actor)
     version = expected_version(if_match)
     with db.transaction() as conn:
-        lifecycle.approve(conn, place_id, version, actor, authority=body.approval_authority,
-                          doc_no=body.approval_doc_no, approval_date=body.approval_date, reason=body.reason)
+        step(conn, place_id, version, actor, **kwargs)
         return _feature(conn, place_id)
+
+
+@router.post("/{place_id}/approve", summary="批准（分配 20 位地名代码；需 If-Match）", response_class=Response)
+def approve(place_id: int, body: ApproveBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
+    return _step(db, actor, place_id, if_match, lifecycle.approve, authority=body.approval_authority,
+                 doc_no=body.approval_doc_no, approval_date=body.approval_date, reason=body.reason)
 
 
 @router.post("/{place_id}/announce", summary="公告（需 If-Match）", response_class=Response)
 def announce(place_id: int, body: AnnounceBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
-    _require_write(actor)
-    version = expected_version(if_match)
-    with db.transaction() as conn:
-        lifecycle.announce(conn, place_id, version, actor, announced_date=body.announced_date, reason=body.reason)
-        return _feature(conn, place_id)
+    return _step(db, actor, place_id, if_match, lifecycle.announce, announced_date=body.announced_date,
+                 reason=body.reason)
 
 
 @router.post("/{place_id}/file", summary="备案（批准后 15 日内报上级政府备案；需 If-Match）", response_class=Response)
 def file_name(place_id: int, body: FileBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
-    _require_write(actor)
-    version = expected_version(if_match)
-    with db.transaction() as conn:
-        lifecycle.file_record(conn, place_id, version, actor, filed_date=body.filed_date, filed_to=body.filed_to,
-                              reason=body.reason)
-        return _feature(conn, place_id)
+    return _step(db, actor, place_id, if_match, lifecycle.file_record, filed_date=body.filed_date,
+                 filed_to=body.filed_to, reason=body.reason)
 
 
 @router.post("/{place_id}/rename", summary="更名（原名转为历史名称；保护名录地名须填理由；需 If-Match）",
              response_class=Response)
 def rename(place_id: int, body: RenameBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
-    _require_write(actor)
-    version = expected_version(if_match)
-    with db.transaction() as conn:
-        lifecycle.rename(conn, place_id, version, actor, new_name=body.new_name, doc_no=body.approval_doc_no,
-                         rename_date=body.rename_date, authority=body.approval_authority,
-                         justification=body.justification, pinyin=body.pinyin, pinyin_toned=body.pinyin_toned)
-        return _feature(conn, place_id)
+    return _step(db, actor, place_id, if_match, lifecycle.rename, new_name=body.new_name,
+                 doc_no=body.approval_doc_no, rename_date=body.rename_date, authority=body.approval_authority,
+                 justification=body.justification, pinyin=body.pinyin, pinyin_toned=body.pinyin_toned)
 
 
 @router.post("/{place_id}/abolish", summary="废止（转为历史地名，仍可查询；需 If-Match）", response_class=Response)
 def abolish(place_id: int, body: AbolishBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
-    _require_write(actor)
-    version = expected_version(if_match)
-    with db.transaction() as conn:
-        lifecycle.abolish(conn, place_id, version, actor, abolished_date=body.abolished_date,
-                          doc_no=body.approval_doc_no, reason=body.reason)
-        return _feature(conn, place_id)
+    return _step(db, actor, place_id, if_match, lifecycle.abolish, abolished_date=body.abolished_date,
+                 doc_no=body.approval_doc_no, reason=body.reason)
