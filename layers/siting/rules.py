@@ -152,6 +152,7 @@ def shipped() -> dict[str, Any]:
     return json.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
 
 
+@cache  # asked for every rule of every site and grave checked: built once (read-only for callers)
 def legal_floors() -> dict[str, dict[str, Any]]:
     """``{"highway.expressway": {"distance_m": 30, "basis": "《公路安全保护条例》…"}, …}``."""
     return {key(f["constraint"], f["class"]): {"distance_m": float(f["distance_m"]), "basis": f["basis"]}
