@@ -138,22 +138,23 @@ BENCH_ROLE = "case_worker"  # the role that reads households in daily work (mask
 
 
 def capture_api_statement(url: str, path: str, credentials: tuple[str, str] | None) -> tuple[str, dict]:
-    """The FeatureCollection statement the API sends to the driver for ``path`` (exactly, after
-    SQLAlchemy and the privacy rules): the same request, served in-process once, with a listener."""
+    """The FeatureCollection statement the API sends to the driver for ``path`` (exactly, with the
+    privacy rules): the same request, served in-process once, with the driver's execute watched."""
     with warnings.catch_warnings():  # "Using httpx with starlette.testclient is deprecated": harmless
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
+    import psycopg
 
     from gis_server.app import create_app
     from gis_server.settings import Settings
 
     captured: list[tuple[str, dict]] = []
+    execute = psycopg.Cursor.execute
 
-    def grab(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
-        if "FeatureCollection" in statement:
-            captured.append((statement, dict(parameters or {})))
+    def grab(cursor, query, params=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        if isinstance(query, str) and "FeatureCollection" in query:
+            captured.append((query, dict(params or {})))
+        return execute(cursor, query, params, **kwargs)
 
     app = create_app(Settings(database_url=sqlalchemy_url(url), _env_file=None))
     with TestClient(app) as client:
@@ -162,11 +163,11 @@ def capture_api_statement(url: str, path: str, credentials: tuple[str, str] | No
             return r.status_code, r.content
 
         headers = sign_in(post, credentials)
-        event.listen(Engine, "before_cursor_execute", grab)
+        psycopg.Cursor.execute = grab  # type: ignore[method-assign]
         try:
             response = client.get(path, headers=headers)
         finally:
-            event.remove(Engine, "before_cursor_execute", grab)
+            psycopg.Cursor.execute = execute  # type: ignore[method-assign]
     if response.status_code != 200 or len(captured) != 1:
         raise RuntimeError(f"could not capture the list statement: HTTP {response.status_code}, "
                            f"{len(captured)} statements: {response.text[:300]}")

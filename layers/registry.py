@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Column, Table
@@ -71,13 +72,13 @@ class LayerSpec:
     def table(self) -> Table:
         return self.model.__table__  # type: ignore[return-value]
 
-    @property
-    def fields(self) -> list[FieldSpec]:
+    @cached_property
+    def fields(self) -> tuple[FieldSpec, ...]:
         """Every column users may see (not the geometry, not hidden ones), in table order."""
-        return [f for f in self.all_fields if not f.hidden]
+        return tuple(f for f in self.all_fields if not f.hidden)
 
-    @property
-    def all_fields(self) -> list[FieldSpec]:
+    @cached_property  # the table is fixed once imported; read on every request
+    def all_fields(self) -> tuple[FieldSpec, ...]:
         out = []
         for column in self.table.columns:
             if column.name == "geom":
@@ -97,19 +98,19 @@ class LayerSpec:
                 hidden=bool(info.get("hidden")),
                 derived=bool(info.get("derived")),
             ))
-        return out
+        return tuple(out)
 
-    @property
-    def editable_fields(self) -> list[FieldSpec]:
+    @cached_property
+    def editable_fields(self) -> tuple[FieldSpec, ...]:
         """What clients may set (``input_fields`` come on top, for the write hook to turn into columns)."""
-        return [f for f in self.fields if not f.system and not f.derived]
+        return tuple(f for f in self.fields if not f.system and not f.derived)
 
-    @property
-    def stored_fields(self) -> list[FieldSpec]:
+    @cached_property
+    def stored_fields(self) -> tuple[FieldSpec, ...]:
         """What a write may set once the layer's hook has run: editable and hidden columns."""
-        return [f for f in self.all_fields if not f.system or f.hidden]
+        return tuple(f for f in self.all_fields if not f.system or f.hidden)
 
-    @property
+    @cached_property
     def personal_fields(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.personal)
 

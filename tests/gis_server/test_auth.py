@@ -57,6 +57,18 @@ def test_expired_token_is_401(anonymous, settings):
     assert "过期" in response.json()["message"]
 
 
+def test_a_token_used_before_is_refused_once_it_expires(anonymous, settings, monkeypatch):
+    # the signature check of a token is remembered; its expiry is checked on every request
+    now = int(time.time())
+    token = jwt.encode({"sub": "admin", "iat": now, "exp": now + 60}, settings.secret_key, algorithm="HS256")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert anonymous.get("/api/layers", headers=headers).status_code == 200
+    monkeypatch.setattr(time, "time", lambda: now + 60.0)
+    response = anonymous.get("/api/layers", headers=headers)
+    assert response.status_code == 401
+    assert "过期" in response.json()["message"]
+
+
 def test_forged_token_is_401(anonymous):
     now = int(time.time())
     forged = jwt.encode({"sub": "admin", "iat": now, "exp": now + 60}, "x" * 40, algorithm="HS256")

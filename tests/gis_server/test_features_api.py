@@ -210,6 +210,17 @@ def test_a_point_on_the_bbox_edge_is_inside_and_lists_are_planned_with_their_own
     assert conn.connection.driver_connection.prepare_threshold == 5  # restored for everything else
 
 
+def test_a_point_a_quarter_metre_outside_the_bbox_is_outside(client):
+    # the spatial index keeps single-precision boxes: 122.700003 and the edge 122.7 share one (±0.6 m),
+    # so a bare box test (&&) would list it; the exact test must decide
+    shelter(client, name="边外", lon=122.700003, lat=40.9)
+    shelter(client, name="边上", lon=122.7, lat=40.9)
+    shelter(client, name="北边外", lon=122.65, lat=40.950002)
+    body = client.get("/api/layers/shelters/features", params={"bbox": "122.6,40.8,122.7,40.95"}).json()
+    assert [f["properties"]["name"] for f in body["features"]] == ["边上"]
+    assert body["numberMatched"] == 1
+
+
 def test_bbox_intersects_lines_crossing_it(client):
     create(client, "roads", line((122.5, 40.9), (122.9, 40.9)), name="横贯路", road_class="county")
     body = client.get("/api/layers/roads/features", params={"bbox": "122.69,40.85,122.70,40.95"}).json()
