@@ -9,6 +9,7 @@ def metadata() -> MetaData:
     from gis_server.accounts import models as _accounts  # noqa: F401
     from layers import demo_state as _demo_state  # noqa: F401
     from layers import history as _history  # noqa: F401
+    from layers import listed as _listed  # noqa: F401
     from layers.base import Base
     from layers.catalog import registry
     from layers.coverage import models as _coverage  # noqa: F401

@@ -141,18 +141,21 @@ def may_reveal(spec: LayerSpec, actor: Actor) -> bool:
     return ADMIN in actor.roles or bool(spec.reveal_roles & actor.roles)
 
 
-def masked_expressions(spec: LayerSpec, actor: Actor, reveal: bool = False) -> dict[str, str]:
+def output_masks(spec: LayerSpec) -> dict[str, str]:
     """SQL expressions that replace personal columns in output (column name → expression over ``{t}``,
-    the table alias, filled in by ``layers.features.property_sql``).
+    the table alias, filled in by ``layers.features.property_sql``): what every list and export shows.
     """
-    if reveal and may_reveal(spec, actor):
-        return {}
     out = {}
     for column in spec.table.columns:
         kind = column.info.get("mask")
         if column.info.get("personal") and kind:
             out[column.name] = SQL_MASKS[kind].format(c=f'{{t}}."{column.name}"')
     return out
+
+
+def masked_expressions(spec: LayerSpec, actor: Actor, reveal: bool = False) -> dict[str, str]:
+    """The masks of one record's output: none when ``actor`` asks for, and may have, a reveal."""
+    return {} if reveal and may_reveal(spec, actor) else output_masks(spec)
 
 
 def visible_rows_sql(spec: LayerSpec, actor: Actor, alias: str = "t") -> str | None:

@@ -24,7 +24,7 @@ from layers.errors import Forbidden, InvalidInput
 from layers.facilities import CARE_TYPES
 from layers.features import Actor
 from layers.households import HOUSEHOLD_CATEGORIES
-from layers.privacy import masked_expressions, visible_rows_sql
+from layers.privacy import visible_rows_sql
 from layers.registry import LayerSpec
 
 router = APIRouter(prefix="/api/coverage", tags=["服务覆盖 coverage"])
@@ -103,8 +103,8 @@ def _uncovered(db: Any, actor: Actor, sel: Selection, reveal: bool, village: str
         raise InvalidInput("名单和导出中的个人信息始终脱敏：请在名单中逐户点击“显示”查看完整信息（逐条记入审计）",
                            "lists and exports are always masked: reveal one household at a time", field="reveal")
     with db.transaction() as conn:
-        collection = analysis.uncovered_features(conn, sel, spec, masked_expressions(spec, actor),
-                                                 visible_rows_sql(spec, actor), village, limit, offset)
+        collection = analysis.uncovered_features(conn, sel, spec, visible_rows_sql(spec, actor), village, limit,
+                                                 offset)
         audit.record(conn, actor, action, layer=spec.name, coverage=sel.describe(), village=village,
                      count=collection["numberReturned"], **detail)
     return collection

@@ -3,8 +3,8 @@
 Counts are aggregates anyone signed in may read; for roles that may not read households, cells
 with 1–4 households are suppressed (``layers.households.SUPPRESS_BELOW``), and so are covered /
 uncovered counts of 1–4 (they would single out households; the rate goes with them).
-Household lists are personal data: the caller (the HTTP layer) checks the role, masks with
-``layers.privacy.masked_expressions`` and limits rows with ``visible_rows_sql``.
+Household lists are personal data: the caller (the HTTP layer) checks the role and limits rows with
+``visible_rows_sql``; listed features are masked (``layers.listed``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from layers.coverage.selection import Selection, covered_ctes, household_filter
-from layers.features import feature_sql
+from layers.features import listed_feature_sql, listed_join
 from layers.households import SUPPRESS_BELOW
 from layers.registry import LayerSpec
 
@@ -59,10 +59,9 @@ def totals(conn: Connection, sel: Selection, suppress: bool) -> dict[str, Any]:
     return disclose({"code": "210381", "name": "海城市", **row}, suppress)
 
 
-def uncovered_features(conn: Connection, sel: Selection, spec: LayerSpec, expressions: dict[str, str],
-                       row_filter: str | None, village: str | None, limit: int | None,
-                       offset: int) -> dict[str, Any]:
-    """Uncovered households as a GeoJSON FeatureCollection (properties masked by ``expressions``)."""
+def uncovered_features(conn: Connection, sel: Selection, spec: LayerSpec, row_filter: str | None,
+                       village: str | None, limit: int | None, offset: int) -> dict[str, Any]:
+    """Uncovered households as a GeoJSON FeatureCollection (masked, as every list)."""
     where = household_filter(sel, "t")
     params: dict[str, Any] = {**sel.params(), "limit": limit, "offset": offset}
     if row_filter:
@@ -74,8 +73,8 @@ def uncovered_features(conn: Connection, sel: Selection, spec: LayerSpec, expres
            f"WHERE {where} AND NOT EXISTS (SELECT 1 FROM covered c WHERE c.id = t.id) "
            "ORDER BY t.village_code, t.id LIMIT :limit OFFSET :offset) "
            "SELECT coalesce(max(p.matched), 0), count(*), "
-           f"coalesce(string_agg({feature_sql(spec, 'p', expressions)}, ',' ORDER BY p.village_code, p.id), '') "
-           "FROM page p")
+           f"coalesce(string_agg({listed_feature_sql('p')}, ',' ORDER BY p.village_code, p.id), '') "
+           f"FROM page p {listed_join(spec, 'p')}")
     matched, returned, features = conn.execute(text(sql), params).one()
     if matched == 0 and offset > 0:  # past the end: the window saw no row; count separately
         matched = conn.execute(text(f"WITH {covered_ctes(sel)} SELECT count(*) FROM households t WHERE {where} "

@@ -1,0 +1,61 @@
+"""Each feature as lists show it (GeoJSON text, personal fields masked), kept ready in
+``listed_features``.
+
+Building 17 properties per feature (masks, timestamps) was 60 % of a 1,000-feature page; a trigger
+on every layer table now builds the text once per write — by the API or straight in SQL (QGIS) —
+and lists join it by id (bench/bench_features.py). It is a side table, not a column: a column
+made every row three times wider, and the box scans behind counts, tiles and coverage read three
+times as many pages.
+
+The trigger functions are generated here from the registry and frozen in migrations;
+tests/layers/test_listed_features.py compares the database's functions with
+:func:`trigger_body`, so a change of fields or masks without a migration fails the tests.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from layers.base import Base
+from layers.features import LISTED_TABLE, feature_sql
+from layers.privacy import output_masks
+from layers.registry import LayerSpec
+
+
+class ListedFeature(Base):
+    __tablename__ = LISTED_TABLE
+
+    layer: Mapped[str] = mapped_column(Text, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    feature: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+def function_name(spec: LayerSpec) -> str:
+    return f"gis_{spec.table.name}_listed"
+
+
+def trigger_name(spec: LayerSpec) -> str:
+    return f"{spec.table.name}_listed"
+
+
+def trigger_body(spec: LayerSpec) -> str:
+    """The plpgsql body of the layer's trigger function (as ``pg_proc.prosrc`` holds it)."""
+    layer = spec.name.replace("'", "''")
+    return (f"\nBEGIN\n"
+            f"  IF TG_OP = 'DELETE' THEN\n"
+            f"    DELETE FROM {LISTED_TABLE} WHERE layer = '{layer}' AND id = OLD.id;\n"
+            f"    RETURN NULL;\n"
+            f"  END IF;\n"
+            f"  INSERT INTO {LISTED_TABLE} (layer, id, feature)\n"
+            f"  VALUES ('{layer}', NEW.id, {feature_sql(spec, 'NEW', output_masks(spec))})\n"
+            f"  ON CONFLICT (layer, id) DO UPDATE SET feature = EXCLUDED.feature;\n"
+            f"  RETURN NULL;\nEND ")
+
+
+def install_sql(spec: LayerSpec) -> str:
+    """The function and its trigger, as a migration runs them."""
+    return (f"CREATE OR REPLACE FUNCTION {function_name(spec)}() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$${trigger_body(spec)}$$;\n"
+            f"CREATE TRIGGER {trigger_name(spec)} AFTER INSERT OR UPDATE OR DELETE ON {spec.table.name} "
+            f"FOR EACH ROW EXECUTE FUNCTION {function_name(spec)}();\n")
