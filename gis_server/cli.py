@@ -110,10 +110,13 @@ def demo_load(force: bool = typer.Option(False, "--force", help="Reload even if 
     """Build and load the deterministic Haicheng demo dataset (replaces earlier demo rows only)."""
     from gis_server.db import make_engine
     from importers.demo import load_demo
+    from layers.errors import Conflict
 
     engine = make_engine(get_settings())
     try:
         load_demo(engine, echo=typer.echo, force=force)
+    except Conflict as e:
+        _fail(e.message)
     finally:
         engine.dispose()
 

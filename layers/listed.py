@@ -59,3 +59,10 @@ def install_sql(spec: LayerSpec) -> str:
             f"$${trigger_body(spec)}$$;\n"
             f"CREATE TRIGGER {trigger_name(spec)} AFTER INSERT OR UPDATE OR DELETE ON {spec.table.name} "
             f"FOR EACH ROW EXECUTE FUNCTION {function_name(spec)}();\n")
+
+
+if __name__ == "__main__":  # the SQL for a migration: python -m layers.listed
+    from layers.catalog import registry
+
+    for layer_spec in registry():
+        print(install_sql(layer_spec))

@@ -12,14 +12,17 @@ from collections.abc import Callable
 from typing import Any
 
 import shapely
+from psycopg.errors import ForeignKeyViolation
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.exc import IntegrityError
 
 from gis_server.accounts import audit
 from importers.demo.common import DATASET, LABEL, SOURCE, Table, fingerprint, to_lonlat
 from importers.demo.dataset import TABLE_ORDER, build_dataset
 from layers.base import Base
 from layers.demo_state import DemoState  # noqa: F401  (registers the demo_state table on Base.metadata)
+from layers.errors import Conflict
 from layers.features import Actor, q, set_actor
 
 ACTOR = Actor("demo-loader")
@@ -43,11 +46,24 @@ def _state(conn: Connection) -> tuple[str, dict[str, int]] | None:
 
 
 def delete_demo_rows(conn: Connection, echo: Callable[[str], None] = print) -> int:
-    """Delete every demo row (children first) and the history rows of those rows only."""
+    """Delete every demo row (children first) and the history rows of those rows only.
+
+    Demo rows that users' own records point to (an inspection campaign on a demo boundary line) are
+    not deleted: :class:`Conflict`, and the caller's transaction changes nothing.
+    """
     total = 0
     for name in reversed(TABLE_ORDER):
-        ids = [r[0] for r in conn.execute(text(f"DELETE FROM {q(name)} WHERE source = :s RETURNING id"),
-                                          {"s": SOURCE})]
+        try:
+            with conn.begin_nested():
+                ids = [r[0] for r in conn.execute(text(f"DELETE FROM {q(name)} WHERE source = :s RETURNING id"),
+                                                  {"s": SOURCE})]
+        except IntegrityError as e:
+            if not isinstance(e.orig, ForeignKeyViolation):
+                raise
+            raise Conflict(f"不能重新加载示例数据：表 {name} 中的示例记录仍被其他记录引用"
+                           f"（{e.orig.diag.message_detail}）。请先删除引用它们的记录（例如用示例界线建立的联检任务），"
+                           "或不加 --force 保留现有示例数据。",
+                           f"demo rows of {name} are referenced by other rows: {e.orig.diag.message_detail}") from None
         if ids:
             conn.execute(text("DELETE FROM feature_history WHERE layer = :layer AND feature_id = ANY(:ids)"),
                          {"layer": name, "ids": ids})

@@ -13,6 +13,7 @@ from importers.demo.common import DEMO_DATA, SOURCE
 from importers.demo.dataset import TABLE_ORDER
 from importers.demo.households import fictitious_id_number, id_check_char
 from importers.demo.loader import load_demo
+from layers.errors import Conflict
 from layers.features import Actor, set_actor
 
 POLYGON_LAYERS = ["townships", "villages", "basic_farmland", "urban_planning_zones", "scenic_areas",
@@ -180,6 +181,25 @@ def test_reload_gives_identical_rows_and_keeps_other_rows(demo_engine):
         demo_engine, "SELECT " + " + ".join(f"(SELECT count(*) FROM {t} WHERE source = 'demo')" for t in TABLE_ORDER))
     assert scalar(demo_engine, "SELECT count(*) FROM feature_history WHERE operation = 'delete' "
                   "AND changed_by = 'demo-loader'") == 0
+
+
+def test_a_reload_refuses_to_delete_demo_rows_that_user_records_point_to(demo_engine):
+    before = _content(demo_engine)
+    with demo_engine.begin() as conn:
+        line_id = conn.execute(text("SELECT min(id) FROM boundary_lines WHERE source = 'demo'")).scalar_one()
+        campaign = conn.execute(text("INSERT INTO inspection_campaigns (name, year, tolerance_m) "
+                                     "VALUES ('用户联检任务', 2026, 1.0) RETURNING id")).scalar_one()
+        conn.execute(text("INSERT INTO inspection_campaign_lines (campaign_id, line_id) VALUES (:c, :l)"),
+                     {"c": campaign, "l": line_id})
+    try:
+        with pytest.raises(Conflict) as refused:
+            load_demo(demo_engine, echo=lambda _: None, force=True)
+        assert "不能重新加载示例数据：表 boundary_lines 中的示例记录仍被其他记录引用" in refused.value.message
+        assert f"({line_id})" in refused.value.message and "inspection_campaign_lines" in refused.value.message
+        assert _content(demo_engine) == before  # nothing deleted, nothing loaded
+    finally:
+        with demo_engine.begin() as conn:
+            conn.execute(text("DELETE FROM inspection_campaigns WHERE id = :c"), {"c": campaign})
 
 
 def test_every_row_is_labelled(demo_engine):
