@@ -12,9 +12,10 @@ from sqlalchemy.engine import make_url
 from gis_server.settings import Settings
 
 # Per-session settings of the service's connections: JIT makes PostGIS queries slower
-# (ENVIRONMENT.md; also off on the embedded server), and parallel workers cost more to start
-# than a 1,000-feature page takes to build.
-SESSION_OPTIONS = "-c jit=off -c max_parallel_workers_per_gather=0"
+# (ENVIRONMENT.md; also off on the embedded server), parallel workers cost more to start
+# than a 1,000-feature page takes to build, and timestamps are written out in UTC whatever the
+# server's zone (as the listed features' triggers write them, layers/listed.py).
+SESSION_OPTIONS = "-c jit=off -c max_parallel_workers_per_gather=0 -c TimeZone=UTC"
 
 
 def libpq_url(url: str) -> str:

@@ -31,6 +31,10 @@ class ListedFeature(Base):
     feature: Mapped[str] = mapped_column(Text, nullable=False)
 
 
+# timestamps in the text as the app writes them (its sessions run in UTC), whoever writes the row
+FUNCTION_SETTINGS = "TimeZone = 'UTC'"
+
+
 def function_name(spec: LayerSpec) -> str:
     return f"gis_{spec.table.name}_listed"
 
@@ -55,8 +59,8 @@ def trigger_body(spec: LayerSpec) -> str:
 
 def install_sql(spec: LayerSpec) -> str:
     """The function and its trigger, as a migration runs them."""
-    return (f"CREATE OR REPLACE FUNCTION {function_name(spec)}() RETURNS trigger LANGUAGE plpgsql AS "
-            f"$${trigger_body(spec)}$$;\n"
+    return (f"CREATE OR REPLACE FUNCTION {function_name(spec)}() RETURNS trigger LANGUAGE plpgsql "
+            f"SET {FUNCTION_SETTINGS} AS $${trigger_body(spec)}$$;\n"
             f"CREATE TRIGGER {trigger_name(spec)} AFTER INSERT OR UPDATE OR DELETE ON {spec.table.name} "
             f"FOR EACH ROW EXECUTE FUNCTION {function_name(spec)}();\n")
 

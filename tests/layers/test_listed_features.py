@@ -15,9 +15,10 @@ from tests.utils.features import feature, point, shelter
 def test_the_database_trigger_builds_what_the_models_say(conn, spec):
     """Fails when fields or masks change without a migration re-creating the trigger functions
     (``layers.listed.install_sql`` writes them)."""
-    body = conn.execute(text("SELECT prosrc FROM pg_proc WHERE proname = :name"),
-                        {"name": function_name(spec)}).scalar_one()
+    body, settings = conn.execute(text("SELECT prosrc, proconfig FROM pg_proc WHERE proname = :name"),
+                                  {"name": function_name(spec)}).one()
     assert body == trigger_body(spec)
+    assert settings == ["TimeZone=UTC"]
     enabled = conn.execute(text("SELECT tgenabled FROM pg_trigger WHERE tgname = :name"),
                            {"name": trigger_name(spec)}).scalar_one()
     assert enabled == "O"
@@ -48,7 +49,9 @@ def test_a_listed_household_is_masked_and_the_same_as_read_alone(client):
 def test_an_edit_made_in_sql_is_listed_with_its_new_version(client, conn):
     created = _household(client, head_name="王")
     assert _listed(client, "households", created["id"])["properties"]["head_name"] == "*"  # one character
+    conn.execute(text("SET LOCAL TimeZone = 'Asia/Shanghai'"))  # as a desktop GIS in Beijing might
     conn.execute(text("UPDATE households SET phone = '13900001111' WHERE id = :id"), {"id": created["id"]})
+    conn.execute(text("SET LOCAL TimeZone = 'UTC'"))  # as the app's sessions run
     listed = _listed(client, "households", created["id"])
     assert listed["properties"]["phone"] == "139****1111"
     assert listed["properties"]["version"] == 2

@@ -20,7 +20,7 @@ depends_on = None
 LAYER_TABLES = ['townships', 'villages', 'place_names', 'place_name_signs', 'boundary_lines', 'boundary_markers', 'shelters', 'care_facilities', 'cemeteries', 'scattered_graves', 'households', 'roads', 'railways', 'rivers', 'basic_farmland', 'urban_planning_zones', 'scenic_areas', 'nature_reserves', 'water_source_zones', 'heritage_sites']
 
 TRIGGERS_SQL = r"""
-CREATE OR REPLACE FUNCTION gis_townships_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_townships_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'townships' AND id = OLD.id;
@@ -33,7 +33,7 @@ BEGIN
 END $$;
 CREATE TRIGGER townships_listed AFTER INSERT OR UPDATE OR DELETE ON townships FOR EACH ROW EXECUTE FUNCTION gis_townships_listed();
 
-CREATE OR REPLACE FUNCTION gis_villages_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_villages_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'villages' AND id = OLD.id;
@@ -46,7 +46,7 @@ BEGIN
 END $$;
 CREATE TRIGGER villages_listed AFTER INSERT OR UPDATE OR DELETE ON villages FOR EACH ROW EXECUTE FUNCTION gis_villages_listed();
 
-CREATE OR REPLACE FUNCTION gis_place_names_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_place_names_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'place_names' AND id = OLD.id;
@@ -59,7 +59,7 @@ BEGIN
 END $$;
 CREATE TRIGGER place_names_listed AFTER INSERT OR UPDATE OR DELETE ON place_names FOR EACH ROW EXECUTE FUNCTION gis_place_names_listed();
 
-CREATE OR REPLACE FUNCTION gis_place_name_signs_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_place_name_signs_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'place_name_signs' AND id = OLD.id;
@@ -72,7 +72,7 @@ BEGIN
 END $$;
 CREATE TRIGGER place_name_signs_listed AFTER INSERT OR UPDATE OR DELETE ON place_name_signs FOR EACH ROW EXECUTE FUNCTION gis_place_name_signs_listed();
 
-CREATE OR REPLACE FUNCTION gis_boundary_lines_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_boundary_lines_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'boundary_lines' AND id = OLD.id;
@@ -85,7 +85,7 @@ BEGIN
 END $$;
 CREATE TRIGGER boundary_lines_listed AFTER INSERT OR UPDATE OR DELETE ON boundary_lines FOR EACH ROW EXECUTE FUNCTION gis_boundary_lines_listed();
 
-CREATE OR REPLACE FUNCTION gis_boundary_markers_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_boundary_markers_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'boundary_markers' AND id = OLD.id;
@@ -98,7 +98,7 @@ BEGIN
 END $$;
 CREATE TRIGGER boundary_markers_listed AFTER INSERT OR UPDATE OR DELETE ON boundary_markers FOR EACH ROW EXECUTE FUNCTION gis_boundary_markers_listed();
 
-CREATE OR REPLACE FUNCTION gis_shelters_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_shelters_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'shelters' AND id = OLD.id;
@@ -111,7 +111,7 @@ BEGIN
 END $$;
 CREATE TRIGGER shelters_listed AFTER INSERT OR UPDATE OR DELETE ON shelters FOR EACH ROW EXECUTE FUNCTION gis_shelters_listed();
 
-CREATE OR REPLACE FUNCTION gis_care_facilities_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_care_facilities_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'care_facilities' AND id = OLD.id;
@@ -124,7 +124,7 @@ BEGIN
 END $$;
 CREATE TRIGGER care_facilities_listed AFTER INSERT OR UPDATE OR DELETE ON care_facilities FOR EACH ROW EXECUTE FUNCTION gis_care_facilities_listed();
 
-CREATE OR REPLACE FUNCTION gis_cemeteries_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_cemeteries_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'cemeteries' AND id = OLD.id;
@@ -137,7 +137,7 @@ BEGIN
 END $$;
 CREATE TRIGGER cemeteries_listed AFTER INSERT OR UPDATE OR DELETE ON cemeteries FOR EACH ROW EXECUTE FUNCTION gis_cemeteries_listed();
 
-CREATE OR REPLACE FUNCTION gis_scattered_graves_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_scattered_graves_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'scattered_graves' AND id = OLD.id;
@@ -150,7 +150,7 @@ BEGIN
 END $$;
 CREATE TRIGGER scattered_graves_listed AFTER INSERT OR UPDATE OR DELETE ON scattered_graves FOR EACH ROW EXECUTE FUNCTION gis_scattered_graves_listed();
 
-CREATE OR REPLACE FUNCTION gis_households_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_households_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'households' AND id = OLD.id;
@@ -163,7 +163,7 @@ BEGIN
 END $$;
 CREATE TRIGGER households_listed AFTER INSERT OR UPDATE OR DELETE ON households FOR EACH ROW EXECUTE FUNCTION gis_households_listed();
 
-CREATE OR REPLACE FUNCTION gis_roads_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_roads_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'roads' AND id = OLD.id;
@@ -176,7 +176,7 @@ BEGIN
 END $$;
 CREATE TRIGGER roads_listed AFTER INSERT OR UPDATE OR DELETE ON roads FOR EACH ROW EXECUTE FUNCTION gis_roads_listed();
 
-CREATE OR REPLACE FUNCTION gis_railways_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_railways_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'railways' AND id = OLD.id;
@@ -189,7 +189,7 @@ BEGIN
 END $$;
 CREATE TRIGGER railways_listed AFTER INSERT OR UPDATE OR DELETE ON railways FOR EACH ROW EXECUTE FUNCTION gis_railways_listed();
 
-CREATE OR REPLACE FUNCTION gis_rivers_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_rivers_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'rivers' AND id = OLD.id;
@@ -202,7 +202,7 @@ BEGIN
 END $$;
 CREATE TRIGGER rivers_listed AFTER INSERT OR UPDATE OR DELETE ON rivers FOR EACH ROW EXECUTE FUNCTION gis_rivers_listed();
 
-CREATE OR REPLACE FUNCTION gis_basic_farmland_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_basic_farmland_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'basic_farmland' AND id = OLD.id;
@@ -215,7 +215,7 @@ BEGIN
 END $$;
 CREATE TRIGGER basic_farmland_listed AFTER INSERT OR UPDATE OR DELETE ON basic_farmland FOR EACH ROW EXECUTE FUNCTION gis_basic_farmland_listed();
 
-CREATE OR REPLACE FUNCTION gis_urban_planning_zones_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_urban_planning_zones_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'urban_planning_zones' AND id = OLD.id;
@@ -228,7 +228,7 @@ BEGIN
 END $$;
 CREATE TRIGGER urban_planning_zones_listed AFTER INSERT OR UPDATE OR DELETE ON urban_planning_zones FOR EACH ROW EXECUTE FUNCTION gis_urban_planning_zones_listed();
 
-CREATE OR REPLACE FUNCTION gis_scenic_areas_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_scenic_areas_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'scenic_areas' AND id = OLD.id;
@@ -241,7 +241,7 @@ BEGIN
 END $$;
 CREATE TRIGGER scenic_areas_listed AFTER INSERT OR UPDATE OR DELETE ON scenic_areas FOR EACH ROW EXECUTE FUNCTION gis_scenic_areas_listed();
 
-CREATE OR REPLACE FUNCTION gis_nature_reserves_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_nature_reserves_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'nature_reserves' AND id = OLD.id;
@@ -254,7 +254,7 @@ BEGIN
 END $$;
 CREATE TRIGGER nature_reserves_listed AFTER INSERT OR UPDATE OR DELETE ON nature_reserves FOR EACH ROW EXECUTE FUNCTION gis_nature_reserves_listed();
 
-CREATE OR REPLACE FUNCTION gis_water_source_zones_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_water_source_zones_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'water_source_zones' AND id = OLD.id;
@@ -267,7 +267,7 @@ BEGIN
 END $$;
 CREATE TRIGGER water_source_zones_listed AFTER INSERT OR UPDATE OR DELETE ON water_source_zones FOR EACH ROW EXECUTE FUNCTION gis_water_source_zones_listed();
 
-CREATE OR REPLACE FUNCTION gis_heritage_sites_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION gis_heritage_sites_listed() RETURNS trigger LANGUAGE plpgsql SET TimeZone = 'UTC' AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM listed_features WHERE layer = 'heritage_sites' AND id = OLD.id;
