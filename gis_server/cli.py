@@ -20,10 +20,12 @@ db_app = typer.Typer(help="The database (embedded PostgreSQL + PostGIS unless GI
 demo_app = typer.Typer(help="The Haicheng demo dataset", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts and their roles", no_args_is_help=True)
 coverage_app = typer.Typer(help="Service areas and coverage of households", no_args_is_help=True)
+listed_app = typer.Typer(help="The texts lists read (listed_features, kept by triggers)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
 app.add_typer(coverage_app, name="coverage")
+app.add_typer(listed_app, name="listed")
 
 # One account per role for the demo (development only; never use these passwords elsewhere).
 DEMO_ACCOUNTS = {role: f"demo-{role.replace('_', '-')}-2026" for role in
@@ -299,3 +301,19 @@ def coverage_refresh(force: bool = typer.Option(False, "--force", help="Recomput
     finally:
         engine.dispose()
     typer.echo(f"Network service areas: {result}")
+
+
+@listed_app.command("rebuild")
+def listed_rebuild() -> None:
+    """Write every feature's listed text again (after a load with triggers off, or a restore of a dump)."""
+    from gis_server.db import make_engine
+    from layers.catalog import registry
+    from layers.listed import rebuild
+
+    engine = make_engine(get_settings())
+    try:
+        with engine.begin() as conn:
+            counts = rebuild(conn, list(registry()))
+    finally:
+        engine.dispose()
+    typer.echo(f"列表文本已重建 / listed texts rebuilt: {sum(counts.values())} ({len(counts)} layers)")

@@ -64,7 +64,9 @@ class Database:
                 yield conn
             finally:
                 if not raw.closed and raw.info.transaction_status == TransactionStatus.IDLE:
-                    raw.autocommit = False  # (a lost connection is dropped by the pool instead)
+                    raw.autocommit = False
+                else:  # lost, or in a transaction it was never meant to open: not handed out again
+                    conn.invalidate()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -44,7 +44,7 @@ def field(
     """A layer attribute: a column with its Chinese label and validation hints in ``info``.
 
     ``personal`` marks personal data; ``mask`` names how it is masked in output
-    (``layers.privacy.SQL_MASKS``); ``hidden`` columns are never output nor set by clients;
+    (``layers.masks.SQL_MASKS``); ``hidden`` columns are never output nor set by clients;
     ``derived`` ones are output but set only by the layer's write hook (e.g. a masked ID number).
     """
     info: dict[str, Any] = {"label": label, "required": required, "personal": personal, "hidden": hidden}

@@ -22,9 +22,11 @@ from psycopg.adapt import Loader
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.exc import DBAPIError
 
 from layers.errors import InvalidInput, NotFound, VersionConflict
 from layers.history import OPERATION_TITLES
+from layers.masks import output_masks
 from layers.registry import FieldSpec, LayerSpec
 
 
@@ -75,18 +77,13 @@ def property_sql(spec: LayerSpec, alias: str = "t", expressions: dict[str, str] 
     return f"(SELECT row_to_json(_props) FROM (SELECT {columns}) _props)"
 
 
-def _feature_text(alias: str, properties: str) -> str:
-    # concatenated: the geometry text is not parsed again as json
-    return (f"""'{{"type":"Feature","id":' || {alias}.id || ',"geometry":' """
-            f"""|| coalesce(ST_AsGeoJSON({alias}.geom, 9, 0), 'null') || ',"properties":' || {properties} || '}}'""")
-
-
 def feature_sql(spec: LayerSpec, alias: str = "t", expressions: dict[str, str] | None = None) -> str:
-    """A GeoJSON Feature as text, its properties built now with ``expressions`` (one record, a reveal)."""
-    return _feature_text(alias, f"{property_sql(spec, alias, expressions)}::text")
+    """A GeoJSON Feature as text, concatenated: the geometry text is not parsed again as json."""
+    return (f"""'{{"type":"Feature","id":' || {alias}.id || ',"geometry":' """
+            f"""|| coalesce(ST_AsGeoJSON({alias}.geom, 9, 0), 'null') || ',"properties":' """
+            f"""|| {property_sql(spec, alias, expressions)}::text || '}}'""")
 
 
-NO_PROPERTIES = "'null'"
 LISTED_TABLE = "listed_features"  # every feature as lists show it (masked), kept by triggers (layers.listed)
 
 
@@ -99,11 +96,11 @@ def listed_join(spec: LayerSpec, alias: str) -> str:
             f"WHERE l.layer = '{layer}' AND l.id = {alias}.id LIMIT 1) {alias}_listed ON true")
 
 
-def listed_feature_sql(alias: str) -> str:
+def listed_feature_sql(spec: LayerSpec, alias: str) -> str:
     """A GeoJSON Feature as text as lists show it, with :func:`listed_join`; a row without its text
-    (written while the layer's triggers were disabled) is listed with its geometry and no properties.
+    (written while the layer's triggers were off) is built here, masked alike.
     """
-    return f"coalesce({alias}_listed.feature, {_feature_text(alias, NO_PROPERTIES)})"
+    return f"coalesce({alias}_listed.feature, {feature_sql(spec, alias, output_masks(spec))})"
 
 
 def _refuse_personal(f: FieldSpec, verb: str, verb_en: str) -> None:
@@ -136,14 +133,14 @@ INNER_MARGIN = 1e-4  # degrees, ≈ 10 m: far beyond the spatial index's single-
 def _bbox_sql(spec: LayerSpec, bbox: tuple[float, float, float, float], params: dict[str, Any],
               counting: bool) -> str:
     envelope = "ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4490)"
-    if not (counting and spec.geometry_type == "Point"):
-        return f"ST_Intersects(t.geom, {envelope})"
+    minx, miny, maxx, maxy = bbox
+    if not (counting and spec.geometry_type == "Point" and maxx > minx and maxy > miny):
+        return f"ST_Intersects(t.geom, {envelope})"  # (a box of no area is no polygon: as pages say)
     # A point is in the box exactly when its coordinates are (the index's single-precision boxes are
     # up to a metre out): as ST_Intersects, at half the cost per row; points well inside the box skip
     # even that. Only for counting: the planner takes the coordinate ranges for independent, expects
     # one row, and would sort the whole box for a page instead of walking the primary key.
     exact = "ST_X(t.geom) BETWEEN :minx AND :maxx AND ST_Y(t.geom) BETWEEN :miny AND :maxy"
-    minx, miny, maxx, maxy = bbox
     if maxx - minx > 2 * INNER_MARGIN and maxy - miny > 2 * INNER_MARGIN:
         params.update(iminx=minx + INNER_MARGIN, iminy=miny + INNER_MARGIN,
                       imaxx=maxx - INNER_MARGIN, imaxy=maxy - INNER_MARGIN)
@@ -218,14 +215,16 @@ def _row(conn: Connection, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
     """
     raw = conn.connection.driver_connection
     assert raw is not None  # a live psycopg connection while ``conn`` is open
+    statement = driver_sql(sql)
     try:
         with raw.cursor() as cursor:
             cursor.adapters.register_loader("text", Utf8Bytes)
-            row = cursor.execute(driver_sql(sql), params, prepare=False).fetchone()
-    except psycopg.OperationalError:
+            row = cursor.execute(statement, params, prepare=False).fetchone()
+    except psycopg.Error as e:
         if raw.closed:
             conn.invalidate()  # as SQLAlchemy does: a lost connection is not handed out again
-        raise
+        # as SQLAlchemy wraps it, so that the app's handlers answer bad input with a 4xx as elsewhere
+        raise DBAPIError.instance(statement, params, e, psycopg.Error) from e
     assert row is not None  # aggregates: always one row
     return tuple(row)
 
@@ -255,7 +254,8 @@ def list_features(conn: Connection, spec: LayerSpec, query: ListQuery,
             ORDER BY {_sort_sql(spec, query.sort, 't')} LIMIT :limit OFFSET :offset
         )
         SELECT (SELECT count(*) FROM {table} t WHERE {_filter_sql(spec, query, params, counting=True)}), count(*),
-               coalesce(string_agg({listed_feature_sql('p')}, ',' ORDER BY {_sort_sql(spec, query.sort, 'p')}), '')
+               coalesce(string_agg({listed_feature_sql(spec, 'p')}, ','
+                                   ORDER BY {_sort_sql(spec, query.sort, 'p')}), '')
         FROM page p {listed_join(spec, 'p')}"""
     if also:
         sql = with_cte(sql, also[0])

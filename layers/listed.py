@@ -14,12 +14,12 @@ tests/layers/test_listed_features.py compares the database's functions with
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Text
+from sqlalchemy import BigInteger, Connection, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.base import Base
 from layers.features import LISTED_TABLE, feature_sql
-from layers.privacy import output_masks
+from layers.masks import output_masks
 from layers.registry import LayerSpec
 
 
@@ -58,11 +58,38 @@ def trigger_body(spec: LayerSpec) -> str:
 
 
 def install_sql(spec: LayerSpec) -> str:
-    """The function and its trigger, as a migration runs them."""
+    """The function and its trigger (re-runnable), as a migration runs them."""
     return (f"CREATE OR REPLACE FUNCTION {function_name(spec)}() RETURNS trigger LANGUAGE plpgsql "
             f"SET {FUNCTION_SETTINGS} AS $${trigger_body(spec)}$$;\n"
+            f"DROP TRIGGER IF EXISTS {trigger_name(spec)} ON {spec.table.name};\n"
             f"CREATE TRIGGER {trigger_name(spec)} AFTER INSERT OR UPDATE OR DELETE ON {spec.table.name} "
             f"FOR EACH ROW EXECUTE FUNCTION {function_name(spec)}();\n")
+
+
+def refill_statements(spec: LayerSpec) -> list[str]:
+    """Every row's text written again as the trigger would write it (no new version, no history), and
+    texts of rows that are gone dropped: after a change of fields or masks, or a load without triggers.
+    """
+    layer = spec.name.replace("'", "''")
+    return [f"SET LOCAL {FUNCTION_SETTINGS}",
+            f"INSERT INTO {LISTED_TABLE} (layer, id, feature) "
+            f"SELECT '{layer}', t.id, {feature_sql(spec, 't', output_masks(spec))} FROM {spec.table.name} t "
+            "ON CONFLICT (layer, id) DO UPDATE SET feature = EXCLUDED.feature",
+            f"DELETE FROM {LISTED_TABLE} l WHERE l.layer = '{layer}' "
+            f"AND NOT EXISTS (SELECT 1 FROM {spec.table.name} t WHERE t.id = l.id)"]
+
+
+def rebuild(conn: Connection, specs: list[LayerSpec]) -> dict[str, int]:
+    """Write every listed text of ``specs`` again from the current models (``haicheng-gis listed
+    rebuild``, in the caller's transaction); returns the number of texts per layer.
+    """
+    counts = {}
+    for spec in specs:
+        for statement in refill_statements(spec):
+            conn.exec_driver_sql(statement)
+        counts[spec.name] = conn.execute(text(f"SELECT count(*) FROM {LISTED_TABLE} WHERE layer = :layer"),
+                                         {"layer": spec.name}).scalar_one()
+    return counts
 
 
 if __name__ == "__main__":  # the SQL for a migration: python -m layers.listed
@@ -70,3 +97,4 @@ if __name__ == "__main__":  # the SQL for a migration: python -m layers.listed
 
     for layer_spec in registry():
         print(install_sql(layer_spec))
+        print(";\n".join(refill_statements(layer_spec)) + ";\n")

@@ -32,23 +32,12 @@ from sqlalchemy import Connection, text
 
 from layers.errors import InvalidInput, NotFound
 from layers.features import Actor
+from layers.masks import output_masks
 from layers.registry import LayerSpec
 from layers.roles import ADMIN
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"  # ISO 7064 MOD 11-2, GB 11643-1999
-
-# SQL masks by kind, applied to the column expression {c}
-SQL_MASKS = {
-    "name": "CASE WHEN {c} IS NULL THEN NULL WHEN char_length({c}) < 2 THEN '*' "
-            "ELSE left({c}, 1) || repeat('*', char_length({c}) - 1) END",
-    "phone": "CASE WHEN {c} IS NULL THEN NULL "
-             "WHEN char_length({c}) >= 11 THEN left({c}, 3) || repeat('*', char_length({c}) - 7) || right({c}, 4) "
-             "WHEN char_length({c}) >= 5 THEN repeat('*', char_length({c}) - 2) || right({c}, 2) ELSE '****' END",
-    "address": "CASE WHEN {c} IS NULL THEN NULL ELSE left({c}, least(6, char_length({c}) / 2)) || '****' END",
-    "hidden": "NULL",
-}
-
 
 def id_check_character(first17: str) -> str:
     total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
@@ -102,7 +91,7 @@ PYTHON_MASKS = {"name": mask_name, "phone": mask_phone, "address": mask_address,
 
 
 def mask_properties(spec: LayerSpec, actor: Actor, properties: dict[str, Any]) -> dict[str, Any]:
-    """The properties a client may see: hidden columns dropped, personal ones masked (as in SQL_MASKS)."""
+    """The properties a client may see: hidden columns dropped, personal ones masked (as ``layers.masks``)."""
     visible = {f.name for f in spec.fields}
     out = {k: v for k, v in properties.items() if k in visible}
     for column in spec.table.columns:
@@ -139,18 +128,6 @@ class PersonalDataCipher:
 
 def may_reveal(spec: LayerSpec, actor: Actor) -> bool:
     return ADMIN in actor.roles or bool(spec.reveal_roles & actor.roles)
-
-
-def output_masks(spec: LayerSpec) -> dict[str, str]:
-    """SQL expressions that replace personal columns in output (column name → expression over ``{t}``,
-    the table alias, filled in by ``layers.features.property_sql``): what every list and export shows.
-    """
-    out = {}
-    for column in spec.table.columns:
-        kind = column.info.get("mask")
-        if column.info.get("personal") and kind:
-            out[column.name] = SQL_MASKS[kind].format(c=f'{{t}}."{column.name}"')
-    return out
 
 
 def masked_expressions(spec: LayerSpec, actor: Actor, reveal: bool = False) -> dict[str, str]:

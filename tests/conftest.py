@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, create_engine
 from gis_server.accounts.security import issue_token
 from gis_server.accounts.service import create_user
 from gis_server.app import create_app
+from gis_server.db import SESSION_OPTIONS
 from gis_server.migrate import upgrade
 from gis_server.settings import Settings
 from layers.roles import ALL_ROLES
@@ -31,7 +32,7 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, connect_args={"options": SESSION_OPTIONS})  # as the app's sessions
     with engine.begin() as connection:  # one account per role, named after it, kept for the session
         for role in sorted(ALL_ROLES):
             create_user(connection, role, PASSWORD, [role])

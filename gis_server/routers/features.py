@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -75,7 +76,7 @@ def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
         values = tuple(float(v) for v in bbox.split(","))
     except ValueError:
         values = ()
-    if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
+    if len(values) != 4 or not all(map(math.isfinite, values)) or values[0] > values[2] or values[1] > values[3]:
         raise InvalidInput("bbox 应为 最小经度,最小纬度,最大经度,最大纬度", "bbox must be minx,miny,maxx,maxy",
                            field="bbox")
     return values

@@ -60,10 +60,11 @@ def delete_demo_rows(conn: Connection, echo: Callable[[str], None] = print) -> i
         except IntegrityError as e:
             if not isinstance(e.orig, ForeignKeyViolation):
                 raise
+            detail = e.orig.diag.message_detail or ""
             raise Conflict(f"不能重新加载示例数据：表 {name} 中的示例记录仍被其他记录引用"
-                           f"（{e.orig.diag.message_detail}）。请先删除引用它们的记录（例如用示例界线建立的联检任务），"
-                           "或不加 --force 保留现有示例数据。",
-                           f"demo rows of {name} are referenced by other rows: {e.orig.diag.message_detail}") from None
+                           f"{f'（{detail}）' if detail else ''}。请先删除引用它们的记录（例如用示例界线建立的"
+                           "联检任务）再重新加载；现有示例数据保持不变。",
+                           f"demo rows of {name} are referenced by other rows: {detail}") from None
         if ids:
             conn.execute(text("DELETE FROM feature_history WHERE layer = :layer AND feature_id = ANY(:ids)"),
                          {"layer": name, "ids": ids})

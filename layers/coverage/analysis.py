@@ -73,7 +73,7 @@ def uncovered_features(conn: Connection, sel: Selection, spec: LayerSpec, row_fi
            f"WHERE {where} AND NOT EXISTS (SELECT 1 FROM covered c WHERE c.id = t.id) "
            "ORDER BY t.village_code, t.id LIMIT :limit OFFSET :offset) "
            "SELECT coalesce(max(p.matched), 0), count(*), "
-           f"coalesce(string_agg({listed_feature_sql('p')}, ',' ORDER BY p.village_code, p.id), '') "
+           f"coalesce(string_agg({listed_feature_sql(spec, 'p')}, ',' ORDER BY p.village_code, p.id), '') "
            f"FROM page p {listed_join(spec, 'p')}")
     matched, returned, features = conn.execute(text(sql), params).one()
     if matched == 0 and offset > 0:  # past the end: the window saw no row; count separately

@@ -1,6 +1,6 @@
 """Child welfare officers: a named 儿童主任 in every village, a 儿童督导员 in every township.
 
-Officers' names and phones are personal data: output is masked with ``layers.privacy.SQL_MASKS``
+Officers' names and phones are personal data: output is masked with ``layers.masks.SQL_MASKS``
 (the kinds declared on the model's columns) unless revealed by the case office or an admin; the
 HTTP layer audits every read. Records are never deleted: leaving retires the row.
 """
@@ -16,7 +16,7 @@ from layers.coverage.models import OFFICER_ROLES, ChildWelfareOfficer
 from layers.errors import InvalidInput, NotFound
 from layers.features import Actor
 from layers.inputs import text_or_none
-from layers.privacy import SQL_MASKS
+from layers.masks import SQL_MASKS
 from layers.roles import ADMIN, CASE_WORKER
 
 UNIT_OF_ROLE = {"director": ("villages", 12, "村（社区）"), "supervisor": ("townships", 9, "乡镇（街道）")}

@@ -222,6 +222,21 @@ def test_a_point_a_quarter_metre_outside_the_bbox_is_outside(client):
         assert body["numberMatched"] == 1
 
 
+def test_a_box_of_no_area_counts_what_it_lists_and_infinite_boxes_are_refused(client):
+    shelter(client, name="边上", lon=122.7, lat=40.9)
+    for bbox in ("122.7,40.9,122.7,40.9", "122.7,40.8,122.7,40.95"):
+        body = client.get("/api/layers/shelters/features", params={"bbox": bbox}).json()
+        assert body["numberMatched"] == body["numberReturned"], bbox
+    for bbox in ("122.6,40.8,inf,40.95", "-inf,-inf,inf,inf", "nan,40.8,122.7,40.95"):
+        response = client.get("/api/layers/shelters/features", params={"bbox": bbox})
+        assert response.status_code == 422, bbox
+
+
+def test_a_nul_character_in_a_filter_is_a_422_not_a_500(client):
+    response = client.get("/api/layers/shelters/features", params={"name": "a\x00b"})
+    assert response.status_code == 422
+
+
 def test_bbox_intersects_lines_crossing_it(client):
     create(client, "roads", line((122.5, 40.9), (122.9, 40.9)), name="横贯路", road_class="county")
     body = client.get("/api/layers/roads/features", params={"bbox": "122.69,40.85,122.70,40.95"}).json()

@@ -9,7 +9,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from layers.privacy import PYTHON_MASKS, SQL_MASKS
+from layers.masks import SQL_MASKS
+from layers.privacy import PYTHON_MASKS
 from tests.utils.features import feature, point
 
 ID = "21038119800101101X"  # valid GB 11643 check character

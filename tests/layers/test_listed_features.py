@@ -7,7 +7,9 @@ import pytest
 from sqlalchemy import text
 
 from layers.catalog import registry
-from layers.listed import function_name, trigger_body, trigger_name
+from layers.features import feature_sql
+from layers.listed import function_name, rebuild, trigger_body, trigger_name
+from layers.masks import output_masks
 from tests.utils.features import feature, point, shelter
 
 
@@ -19,9 +21,39 @@ def test_the_database_trigger_builds_what_the_models_say(conn, spec):
                                   {"name": function_name(spec)}).one()
     assert body == trigger_body(spec)
     assert settings == ["TimeZone=UTC"]
-    enabled = conn.execute(text("SELECT tgenabled FROM pg_trigger WHERE tgname = :name"),
-                           {"name": trigger_name(spec)}).scalar_one()
+    enabled, definition = conn.execute(text("SELECT tgenabled, pg_get_triggerdef(oid) FROM pg_trigger "
+                                            "WHERE tgname = :name"), {"name": trigger_name(spec)}).one()
     assert enabled == "O"
+    assert definition == (f"CREATE TRIGGER {trigger_name(spec)} AFTER INSERT OR DELETE OR UPDATE ON "
+                          f"public.{spec.table.name} FOR EACH ROW EXECUTE FUNCTION {function_name(spec)}()")
+
+
+def test_every_stored_text_is_what_the_models_build_now(client, conn):
+    _household(client)
+    shelter(client, name="文本核对")
+    checked = 0
+    for spec in registry():
+        built = feature_sql(spec, "t", output_masks(spec))
+        rows = conn.execute(text(f"SELECT l.feature = {built} FROM {spec.table.name} t "
+                                 f"JOIN listed_features l ON l.layer = :layer AND l.id = t.id"),
+                            {"layer": spec.name}).scalars().all()
+        assert all(rows), spec.name
+        checked += len(rows)
+    assert checked == 2
+
+
+def test_rows_loaded_with_triggers_off_are_listed_masked_and_rebuilt(client, conn):
+    conn.execute(text("SET LOCAL session_replication_role = replica"))  # a bulk load without triggers
+    conn.execute(text("INSERT INTO households (head_name, categories, phone, geom) VALUES "
+                      "('赵六', '{dibao}', '13700001234', ST_SetSRID(ST_Point(122.69, 40.88), 4490))"))
+    conn.execute(text("SET LOCAL session_replication_role = origin"))
+    feature_id = conn.execute(text("SELECT max(id) FROM households")).scalar_one()
+    listed = _listed(client, "households", feature_id)
+    assert listed["properties"]["head_name"] == "赵*" and listed["properties"]["phone"] == "137****1234"
+    exported = client.get("/api/layers/households/export", params={"format": "csv"})
+    assert exported.status_code == 200 and "赵*" in exported.text
+    assert rebuild(conn, [registry().get("households")]) == {"households": 1}
+    assert listed == _listed(client, "households", feature_id)
 
 
 def _household(client, **props):
