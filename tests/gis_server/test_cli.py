@@ -84,3 +84,9 @@ def test_demo_accounts_are_refused_in_production(run, monkeypatch):
     result = run("demo", "accounts")
     assert result.exit_code == 1
     assert "not created in production" in result.output
+
+
+def test_listed_rebuild_covers_every_layer(run):
+    result = run("listed", "rebuild")
+    assert result.exit_code == 0, result.output
+    assert "listed texts rebuilt: 0 (20 layers)" in result.output  # the shared test database is empty
