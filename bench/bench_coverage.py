@@ -88,6 +88,9 @@ def measure(engine, runs: int, label: str, target: float) -> dict[str, float]:
 
 def scale_up(engine, households_factor: int, facilities_factor: int) -> None:
     """Jittered copies; history/audit triggers off for them (session_replication_role = replica)."""
+    from layers.catalog import registry
+    from layers.listed import rebuild
+
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         copied = HOUSEHOLD_COLUMNS.replace("source", "'bench'")
@@ -103,8 +106,10 @@ def scale_up(engine, households_factor: int, facilities_factor: int) -> None:
                 f"INSERT INTO {table} ({columns}, source, geom) SELECT {columns}, 'bench', "
                 "ST_Translate(geom, (random() - 0.5) * 0.072, (random() - 0.5) * 0.054) "
                 f"FROM {table}, generate_series(2, :n)"), {"n": facilities_factor})
+        # the listed texts of the copies, as `haicheng-gis listed rebuild` writes them after such a load
+        rebuild(conn, [spec for spec in registry() if spec.name in ("households", "care_facilities", "shelters")])
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in ("households", "care_facilities", "shelters"):
+        for table in ("households", "care_facilities", "shelters", "listed_features"):
             conn.execute(text(f"VACUUM ANALYZE {table}"))
 
 
