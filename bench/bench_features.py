@@ -2,9 +2,9 @@
 
 One run, one process, the same table, bbox and limit for every contestant:
 
-* ``sql``   — the exact statement the API runs for that request (captured from the app itself, so
-              with the privacy masking of the signed-in role), replayed on one psycopg connection:
-              the floor — no HTTP, no Python per feature.
+* ``sql``   — the exact statement the API runs for that request (captured from the app itself: the
+              audit record of the read and the masked listed texts included), replayed on one
+              psycopg connection: the floor — no HTTP, no Python per feature.
 * ``api``   — our FastAPI app under uvicorn (one worker), over a keep-alive HTTP connection, signed in
               with a Bearer token (a ``case_worker`` account the bench creates) when the app has sign-in.
 * ``tipg``  — tipg (OGC API Features) under uvicorn serving the same table.

@@ -1,7 +1,8 @@
 """The generic feature store: list, read, create, update, retire, history and restore.
 
 Works for any layer of the registry. Responses are assembled by PostGIS in one statement
-(GeoJSON text out), because building a Python object per feature costs ~10× the query.
+(GeoJSON text out), because building a Python object per feature costs ~10× the query; lists
+join the text each feature keeps in ``listed_features`` (``layers.listed``) instead of building it.
 Writes carry the acting user and reason into the database triggers (``layers.history``);
 the stale-write check is part of the UPDATE itself.
 """
