@@ -35,7 +35,8 @@ DEMO_ACCOUNTS = {role: f"demo-{role.replace('_', '-')}-2026" for role in
 def _cluster(settings: Settings):  # noqa: ANN202
     from gis_server.cluster import Cluster
 
-    return Cluster.for_data_dir(settings.data_dir, settings.db_port, settings.db_name, echo=typer.echo)
+    return Cluster.for_data_dir(settings.data_dir, settings.db_port, settings.db_name, echo=typer.echo,
+                                roles=settings.database_roles)
 
 
 def _fail(message: str) -> None:
@@ -52,13 +53,14 @@ def ensure_database(settings: Settings) -> None:
 
         from gis_server.db import make_engine
 
-        engine = make_engine(settings)
+        # as the owner: a no-op when the extensions exist (the docker init script creates them as superuser)
+        engine = make_engine(settings, owner=True)
         try:
             with engine.begin() as conn:
                 for ext in ("postgis", "pg_trgm"):
                     conn.execute(sa.text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
         except sa.exc.OperationalError as exc:
-            _fail(f"Cannot reach GIS_DATABASE_URL: {exc.orig}")
+            _fail(f"Cannot reach GIS_DATABASE_OWNER_URL / GIS_DATABASE_URL: {exc.orig}")
         finally:
             engine.dispose()
         typer.echo("Using the configured database (GIS_DATABASE_URL).")
@@ -99,11 +101,11 @@ def db_status() -> None:
 
 @app.command()
 def migrate() -> None:
-    """Bring the schema to the newest migration."""
+    """Bring the schema to the newest migration (as the schema owner)."""
     from gis_server.migrate import upgrade
 
     settings = get_settings()
-    upgrade(settings.sqlalchemy_url)
+    upgrade(settings.owner_sqlalchemy_url, roles=settings.database_roles)
     typer.echo("Schema is up to date.")
 
 
@@ -114,7 +116,7 @@ def demo_load(force: bool = typer.Option(False, "--force", help="Reload even if 
     from importers.demo import load_demo
     from layers.errors import Conflict
 
-    engine = make_engine(get_settings())
+    engine = make_engine(get_settings(), owner=True)  # a bulk load: one audit entry, only for the owner
     try:
         load_demo(engine, echo=typer.echo, force=force)
     except Conflict as e:

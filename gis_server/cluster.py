@@ -1,14 +1,19 @@
 """The embedded PostgreSQL + PostGIS cluster used when no database URL is configured.
 
-The cluster lives in a data folder of the project, listens on 127.0.0.1 only (no Unix socket,
-so long paths cannot break it) and trusts local connections. As root, the server binaries run
-as the ``postgres`` user, since ``initdb`` refuses to run as root.
+The cluster lives in a data folder of the project and listens on 127.0.0.1 only (no Unix socket,
+so long paths cannot break it). Every login needs a password (scram-sha-256): the superuser's, the
+schema owner's and the service's are generated on the first ``up`` and kept in ``db-passwords.json``
+(mode 0600) in the data folder; the service connects as the app role, which owns nothing
+(``gis_server/db_roles.py``). As root, the server binaries run as the ``postgres`` user, since
+``initdb`` refuses to run as root.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import secrets
 import shutil
 import subprocess
 import time
@@ -16,7 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+from sqlalchemy.engine import URL
 
+from gis_server.db_roles import DatabaseRoles, provision
+
+SUPERUSER = "postgres"
+# Only password logins over TCP on 127.0.0.1: "trust" (initdb's default here) would let any local
+# process sign in as the superuser and undo every grant.
+PG_HBA = ("# written by haicheng-gis (gis_server/cluster.py): password logins on 127.0.0.1 only\n"
+          "host all all 127.0.0.1/32 scram-sha-256\n")
 EXTENSIONS = ("postgis", "pg_trgm")
 SERVER_OPTIONS = {
     "listen_addresses": "127.0.0.1",
@@ -89,6 +104,14 @@ def ensure_server_software(echo=print) -> Path:
     return bindir
 
 
+def read_passwords(path: Path) -> dict[str, str]:
+    """The embedded cluster's role passwords ({} before the first ``db up``)."""
+    try:
+        return dict(json.loads(path.read_text()))
+    except FileNotFoundError:
+        return {}
+
+
 def _postgres_can_reach(path: Path) -> bool:
     probe = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(path)], capture_output=True)
     return probe.returncode == 0
@@ -104,6 +127,12 @@ class Cluster:
     fast_unsafe: bool = False
     bindir: Path | None = None
     echo: object = field(default=print, repr=False)
+    roles: DatabaseRoles = field(default_factory=DatabaseRoles)
+    passwords_file: Path | None = None  # default: db-passwords.json beside pgdata
+
+    def __post_init__(self) -> None:
+        if self.passwords_file is None:
+            self.passwords_file = self.pgdata.parent / "db-passwords.json"
 
     @classmethod
     def for_data_dir(cls, data_dir: Path, port: int, dbname: str, **kw) -> Cluster:
@@ -116,7 +145,8 @@ class Cluster:
                 # e.g. a checkout under /root (0700): the postgres user cannot enter it
                 digest = hashlib.sha1(str(data_dir).encode()).hexdigest()[:10]
                 pgdata = Path("/var/tmp") / f"haicheng-gis-{digest}" / "pgdata"
-        return cls(pgdata=pgdata, port=port, dbname=dbname, **kw)
+        # the passwords stay in the data folder, where Settings looks for them, even when pgdata moved
+        return cls(pgdata=pgdata, port=port, dbname=dbname, passwords_file=data_dir / "db-passwords.json", **kw)
 
     # -- running commands ---------------------------------------------------------------
     def _run(self, args: list[str], **kw) -> subprocess.CompletedProcess[str]:
@@ -127,12 +157,47 @@ class Cluster:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
+    # -- roles and passwords ----------------------------------------------------------------
+    def passwords(self) -> dict[str, str]:
+        """The superuser's, owner's and app's passwords, generated (and stored 0600) when missing."""
+        assert self.passwords_file is not None  # set in __post_init__
+        stored = read_passwords(self.passwords_file)
+        wanted = (SUPERUSER, self.roles.owner, self.roles.app)
+        if all(stored.get(name) for name in wanted):
+            return stored
+        stored = {**stored, **{name: secrets.token_urlsafe(24) for name in wanted if not stored.get(name)}}
+        self.passwords_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.passwords_file.with_suffix(".tmp")
+        partial.unlink(missing_ok=True)
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
+        with os.fdopen(descriptor, "w") as out:
+            json.dump(stored, out)
+        partial.replace(self.passwords_file)
+        return stored
+
+    def url_for(self, role: str) -> str:
+        """SQLAlchemy URL of the cluster's database as ``role`` (the superuser, owner or app role)."""
+        return URL.create("postgresql+psycopg", username=role, password=self.passwords()[role], host="127.0.0.1",
+                          port=self.port, database=self.dbname).render_as_string(hide_password=False)
+
     @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{self.dbname}"
+    def admin_url(self) -> str:
+        """As the superuser: creating databases, tests and benchmarks that need it; never the service."""
+        return self.url_for(SUPERUSER)
+
+    @property
+    def owner_url(self) -> str:
+        """As the schema owner: migrations and demo loads."""
+        return self.url_for(self.roles.owner)
+
+    @property
+    def app_url(self) -> str:
+        """As the service's login role."""
+        return self.url_for(self.roles.app)
 
     def _conninfo(self, dbname: str) -> str:
-        return f"host=127.0.0.1 port={self.port} user=postgres dbname={dbname} connect_timeout=5"
+        return make_conninfo(host="127.0.0.1", port=self.port, user=SUPERUSER, dbname=dbname,
+                             password=self.passwords()[SUPERUSER], connect_timeout=5)
 
     # -- state ----------------------------------------------------------------------------
     def initialised(self) -> bool:
@@ -169,13 +234,29 @@ class Cluster:
             raise ClusterError(f"PostgreSQL did not start on port {self.port}:\n{result.stderr}\n{tail}")
 
     def create_database(self) -> None:
-        with psycopg.connect(self._conninfo("postgres"), autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.dbname,)).fetchone()
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{self.dbname}"')  # name from settings, not user input
-        with psycopg.connect(self._conninfo(self.dbname), autocommit=True) as conn:
-            for ext in EXTENSIONS:
-                conn.execute(f"CREATE EXTENSION IF NOT EXISTS {ext}")
+        """Roles, passwords, password-only logins, the database with its extensions, all owned by the owner."""
+        passwords = self.passwords()
+        try:
+            admin = psycopg.connect(self._conninfo("postgres"), autocommit=True)
+        except psycopg.OperationalError as exc:
+            if "password authentication failed" not in str(exc):
+                raise  # not up yet: up() waits and retries
+            raise ClusterError(f"The cluster in {self.pgdata} refuses the superuser password in {self.passwords_file} "
+                               "(was that file deleted or replaced?). Restore it, or stop the cluster and delete "
+                               f"{self.pgdata} to start over.") from None
+        with admin as conn:
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(SUPERUSER),
+                                                                    sql.Literal(passwords[SUPERUSER])))
+            self._require_passwords(conn)
+        provision(lambda dbname: psycopg.connect(self._conninfo(dbname), autocommit=True),
+                  self.dbname, self.roles, passwords, EXTENSIONS)
+
+    def _require_passwords(self, conn: psycopg.Connection) -> None:
+        """Replace initdb's "trust" (clusters made before the roles existed) by scram; reload when changed."""
+        hba = self.pgdata / "pg_hba.conf"
+        if hba.read_text() != PG_HBA:
+            hba.write_text(PG_HBA)  # rewritten in place: the file keeps its owner (postgres) and mode
+            conn.execute("SELECT pg_reload_conf()")
 
     def up(self) -> bool:
         """Create and start the cluster and database; returns False when it already ran."""

@@ -23,9 +23,10 @@ def libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def make_engine(settings: Settings) -> Engine:
+def make_engine(settings: Settings, owner: bool = False) -> Engine:
+    """The service's engine (the app role), or the schema owner's for migrations and bulk loads."""
     return create_engine(
-        settings.sqlalchemy_url,
+        settings.owner_sqlalchemy_url if owner else settings.sqlalchemy_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         # no pre-ping round trip on every checkout: stale connections are recycled instead

@@ -8,21 +8,26 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 
+from gis_server.db_roles import DatabaseRoles
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
+def alembic_config(url: str | None = None, connection: Connection | None = None,
+                   roles: DatabaseRoles | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if url:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     if connection is not None:
         config.attributes["connection"] = connection
+    config.attributes["database_roles"] = roles or DatabaseRoles()  # whom migration 0013d grants to
     return config
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "heads", roles: DatabaseRoles | None = None) -> None:
+    """Migrate as ``url``'s role, which should be the schema owner (``GIS_DATABASE_OWNER_URL``)."""
+    command.upgrade(alembic_config(url, roles=roles), revision)
 
 
 def current_revision(connection: Connection) -> str | None:

@@ -11,6 +11,9 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL
+
+from gis_server.db_roles import DEFAULT_APP_ROLE, DEFAULT_OWNER_ROLE, ROLE_NAME_PATTERN, DatabaseRoles
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET = "change-me-this-is-the-development-only-secret"  # noqa: S105 (refused in production)
@@ -24,8 +27,17 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of an existing PostGIS database; unset = the embedded cluster.",
+        description="SQLAlchemy URL the service connects with (the app role); unset = the embedded cluster.",
     )
+    database_owner_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the role owning the schema, for migrations and demo loads; "
+                    "unset = GIS_DATABASE_URL, or the embedded cluster's owner.",
+    )
+    db_owner_role: str = Field(default=DEFAULT_OWNER_ROLE, pattern=ROLE_NAME_PATTERN,
+                               description="Role that owns the schema (embedded cluster, grants of migration 0013d).")
+    db_app_role: str = Field(default=DEFAULT_APP_ROLE, pattern=ROLE_NAME_PATTERN,
+                             description="Login role of the service: DML only, owns nothing.")
     data_dir: Path = Field(default=PROJECT_ROOT / ".gisdata", description="Embedded cluster and files.")
     db_port: int = Field(default=54329, description="Port of the embedded cluster (127.0.0.1 only).")
     db_name: str = "haicheng_gis"
@@ -65,11 +77,36 @@ class Settings(BaseSettings):
         return self.database_url is None
 
     @property
+    def database_roles(self) -> DatabaseRoles:
+        return DatabaseRoles(owner=self.db_owner_role, app=self.db_app_role)
+
+    @property
+    def db_passwords_file(self) -> Path:
+        """Where the embedded cluster keeps its generated role passwords (mode 0600)."""
+        return self.data_dir / "db-passwords.json"
+
+    @property
     def sqlalchemy_url(self) -> str:
-        """The database URL, the embedded cluster's when none is configured."""
+        """The service's database URL (the app role), the embedded cluster's when none is configured."""
         if self.database_url:
             return self.database_url
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.db_port}/{self.db_name}"
+        return self._embedded_url(self.db_app_role)
+
+    @property
+    def owner_sqlalchemy_url(self) -> str:
+        """The schema owner's URL (migrations, demo loads); a configured GIS_DATABASE_URL alone serves both."""
+        if self.database_owner_url:
+            return self.database_owner_url
+        if self.database_url:
+            return self.database_url
+        return self._embedded_url(self.db_owner_role)
+
+    def _embedded_url(self, role: str) -> str:
+        from gis_server.cluster import read_passwords  # the cluster module writes the file
+
+        password = read_passwords(self.db_passwords_file).get(role)  # none before the first ``db up``
+        return URL.create("postgresql+psycopg", username=role, password=password, host="127.0.0.1",
+                          port=self.db_port, database=self.db_name).render_as_string(hide_password=False)
 
 
 def get_settings() -> Settings:

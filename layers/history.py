@@ -6,6 +6,10 @@ the new row to ``feature_history`` (AFTER trigger), with the acting user, the op
 the reason taken from transaction-local settings (``gis.user``, ``gis.reason``,
 ``gis.operation``) that the service sets per transaction. Edits made straight in PostGIS
 (QGIS) are recorded with the database user's name.
+
+There is no switch that skips the history. The audit trigger's bulk switch (``gis.bulk = on``: one
+summary entry for a whole load instead of one per row, migration ``0002``) counts only for the tables'
+owner since migration ``0013d``: the service's role setting it is audited row by row all the same.
 """
 
 from __future__ import annotations

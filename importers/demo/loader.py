@@ -100,11 +100,23 @@ def _insert(conn: Connection, table: Table, columns: Any) -> None:
         conn.execute(sql, params[i:i + BATCH])
 
 
+def _require_owner(conn: Connection) -> None:
+    """Only the schema owner may replace rows and their history (the service's role may not delete
+    history, and its writes are audited row by row).
+    """
+    if not conn.execute(text("SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class "
+                             "WHERE oid = 'feature_history'::regclass")).scalar_one():
+        raise Conflict("示例数据须以数据库属主角色加载（GIS_DATABASE_OWNER_URL，即 haicheng-gis demo load "
+                       "所用的连接）；当前连接的角色无权替换示例数据及其历史，未做任何更改。",
+                       "the demo load needs the schema owner's connection (GIS_DATABASE_OWNER_URL)")
+
+
 def load_demo(engine: Engine, echo: Callable[[str], None] = print, force: bool = False) -> dict[str, int]:
     """Build and load the deterministic Haicheng demo dataset; returns the row count per table."""
     start = time.perf_counter()
     wanted = fingerprint()
     with engine.connect() as conn:
+        _require_owner(conn)  # before the dataset is built (seconds)
         state = _state(conn)
         if not force and state and state[0] == wanted and state[1] == demo_counts(conn):
             echo(f"示例数据已是最新（{wanted}），未重新加载；用 force 重新加载。")
@@ -116,7 +128,7 @@ def load_demo(engine: Engine, echo: Callable[[str], None] = print, force: bool =
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL jit = off"))
         set_actor(conn, ACTOR, LABEL)
-        # one audit entry for the whole load instead of one per row (see migration 0002)
+        # one audit entry for the whole load instead of one per row (migration 0002; for the owner only, 0013d)
         conn.execute(text("SELECT set_config('gis.bulk', 'on', true)"))
         delete_demo_rows(conn, echo)
         for name in TABLE_ORDER:
