@@ -54,7 +54,9 @@ def sqlalchemy_url(url: str) -> str:
 
 @contextmanager
 def throwaway_cluster(dbname: str = "gis_bench", echo: Callable[[str], None] = print) -> Iterator[str]:
-    """Start a private cluster (jit off, fsync off) under /tmp and yield its SQLAlchemy URL."""
+    """Start a private cluster (jit off, fsync off) under /tmp and yield its superuser's SQLAlchemy URL
+    (benchmarks load data with triggers switched off, which only a superuser may; the service's own
+    role is proven by the tests)."""
     from gis_server.cluster import Cluster
 
     folder = Path(tempfile.mkdtemp(prefix="haicheng-gis-bench-", dir="/tmp"))
@@ -64,7 +66,7 @@ def throwaway_cluster(dbname: str = "gis_bench", echo: Callable[[str], None] = p
         started = time.perf_counter()
         cluster.up()
         echo(f"cluster: {cluster.pgdata} on {HOST}:{cluster.port} up in {time.perf_counter() - started:.1f} s")
-        yield cluster.url
+        yield cluster.admin_url
     finally:
         try:
             cluster.destroy()

@@ -1,6 +1,7 @@
 """Fixtures: one throwaway PostGIS per session, migrated once; a rolled-back transaction per test.
 
-A missing PostgreSQL/PostGIS is an error, never a skip.
+Migrated as the schema owner; the app and the tests' ``engine`` connect as the service's login role
+(DML grants only), as in production. A missing PostgreSQL/PostGIS is an error, never a skip.
 """
 
 from __future__ import annotations
@@ -18,16 +19,23 @@ from gis_server.db import SESSION_OPTIONS
 from gis_server.migrate import upgrade
 from gis_server.settings import Settings
 from layers.roles import ALL_ROLES
-from tests.utils.database import RollbackDatabase, throwaway_cluster
+from tests.utils.database import ROLES, DatabaseUrls, RollbackDatabase, throwaway_cluster
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    with throwaway_cluster() as url:
-        upgrade(url)
-        yield url
+def database_urls() -> Iterator[DatabaseUrls]:
+    """The test database as the superuser, the schema owner and the app role."""
+    with throwaway_cluster() as urls:
+        upgrade(urls.owner, roles=ROLES)
+        yield urls
+
+
+@pytest.fixture(scope="session")
+def database_url(database_urls: DatabaseUrls) -> str:
+    """The service's URL: the app role."""
+    return database_urls.app
 
 
 @pytest.fixture(scope="session")

@@ -9,29 +9,19 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, create_engine
 
-from gis_server.migrate import upgrade
 from importers.demo import load_demo
+from tests.utils.database import committed_database
 
 DEMO_DB = "gis_demo"
 
 
 @pytest.fixture(scope="session")
-def demo_url(database_url: str) -> str:
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {DEMO_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {DEMO_DB}"))
-    admin.dispose()
-    url = make_url(database_url).set(database=DEMO_DB).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        for ext in ("postgis", "pg_trgm"):
-            conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
-    engine.dispose()
-    upgrade(url)
-    return url
+def demo_url(database_url: str) -> Iterator[str]:
+    """The owner's URL: the demo loader runs as the schema owner (``haicheng-gis demo load``)."""
+    with committed_database(database_url, DEMO_DB, as_owner=True) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ trigger on every write — by the API or straight in SQL (QGIS) — and gone wit
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from layers.catalog import registry
 from layers.features import feature_sql
@@ -42,18 +42,27 @@ def test_every_stored_text_is_what_the_models_build_now(client, conn):
     assert checked == 2
 
 
-def test_rows_loaded_with_triggers_off_are_listed_masked_and_rebuilt(client, conn):
-    conn.execute(text("SET LOCAL session_replication_role = replica"))  # a bulk load without triggers
-    conn.execute(text("INSERT INTO households (head_name, categories, phone, geom) VALUES "
-                      "('赵六', '{dibao}', '13700001234', ST_SetSRID(ST_Point(122.69, 40.88), 4490))"))
-    conn.execute(text("SET LOCAL session_replication_role = origin"))
-    feature_id = conn.execute(text("SELECT max(id) FROM households")).scalar_one()
-    listed = _listed(client, "households", feature_id)
-    assert listed["properties"]["head_name"] == "赵*" and listed["properties"]["phone"] == "137****1234"
-    exported = client.get("/api/layers/households/export", params={"format": "csv"})
-    assert exported.status_code == 200 and "赵*" in exported.text
-    assert rebuild(conn, [registry().get("households")]) == {"households": 1}
-    assert listed == _listed(client, "households", feature_id)
+def test_rows_loaded_with_triggers_off_are_listed_masked_and_rebuilt(client, conn, database_urls):
+    # a bulk load without triggers: only a superuser may switch them off (the app role may not,
+    # tests/security/test_database_roles.py), so the row is committed from the superuser's connection
+    loader = create_engine(database_urls.admin)
+    with loader.begin() as load:
+        load.execute(text("SET LOCAL session_replication_role = replica"))
+        feature_id = load.execute(text(
+            "INSERT INTO households (head_name, categories, phone, geom) VALUES "
+            "('赵六', '{dibao}', '13700001234', ST_SetSRID(ST_Point(122.69, 40.88), 4490)) RETURNING id")).scalar_one()
+    try:
+        listed = _listed(client, "households", feature_id)
+        assert listed["properties"]["head_name"] == "赵*" and listed["properties"]["phone"] == "137****1234"
+        exported = client.get("/api/layers/households/export", params={"format": "csv"})
+        assert exported.status_code == 200 and "赵*" in exported.text
+        assert rebuild(conn, [registry().get("households")]) == {"households": 1}
+        assert listed == _listed(client, "households", feature_id)
+    finally:
+        with loader.begin() as load:  # the shared test database stays empty
+            load.execute(text("SET LOCAL session_replication_role = replica"))
+            load.execute(text("DELETE FROM households WHERE id = :i"), {"i": feature_id})
+        loader.dispose()
 
 
 def _household(client, **props):
