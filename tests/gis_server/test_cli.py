@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from gis_server.accounts.security import verify_password
@@ -11,8 +13,9 @@ from gis_server.cli import DEMO_ACCOUNTS, app
 
 
 @pytest.fixture
-def run(database_url, monkeypatch):
-    monkeypatch.setenv("GIS_DATABASE_URL", database_url)
+def run(database_urls, monkeypatch):
+    monkeypatch.setenv("GIS_DATABASE_URL", database_urls.app)  # as docker compose sets them
+    monkeypatch.setenv("GIS_DATABASE_OWNER_URL", database_urls.owner)
     runner = CliRunner()
 
     def invoke(*args: str, stdin: str | None = None):
@@ -57,6 +60,34 @@ def test_bad_role_short_password_and_unknown_user_are_clear_errors(run, cleanup)
     assert short.exit_code == 1
     assert "密码至少 8 位" in short.output
     assert "没有用户“nobody”" in run("users", "disable", "nobody").output
+
+
+def test_migrate_runs_as_the_owner_and_the_service_as_the_app_role(run, database_urls, monkeypatch):
+    result = run("migrate")
+    assert result.exit_code == 0, result.output
+    assert "Schema is up to date." in result.output
+    # with the app role's URL alone the migrations cannot run: it may not create or alter anything
+    monkeypatch.delenv("GIS_DATABASE_OWNER_URL")
+    with engine_of(database_urls.owner) as owner:
+        head = owner.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        owner.execute(text("UPDATE alembic_version SET version_num = '0012'"))  # 0013d to run again
+    try:
+        refused = run("migrate")
+        assert refused.exit_code == 1
+        assert "permission denied for schema public" in str(refused.exception)
+    finally:
+        with engine_of(database_urls.owner) as owner:
+            owner.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+
+
+@contextmanager
+def engine_of(url):
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
 
 
 def test_db_status_and_up_with_a_configured_database(run):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import ValidationError
 
 from gis_server.cluster import Cluster
+from gis_server.db_roles import DatabaseRoles
 from gis_server.settings import Settings
 from tests.utils.database import free_port
 
@@ -42,4 +45,26 @@ def test_database_url_replaces_the_embedded_cluster():
     settings = Settings(database_url="postgresql+psycopg://u@db:5432/x", _env_file=None)
     assert not settings.uses_embedded_db
     assert settings.sqlalchemy_url == "postgresql+psycopg://u@db:5432/x"
-    assert Settings(_env_file=None).sqlalchemy_url.endswith(":54329/haicheng_gis")
+    assert settings.owner_sqlalchemy_url == "postgresql+psycopg://u@db:5432/x"  # one role for both
+    both = Settings(database_url="postgresql+psycopg://app@db/x", database_owner_url="postgresql+psycopg://own@db/x",
+                    _env_file=None)
+    assert (both.sqlalchemy_url, both.owner_sqlalchemy_url) == ("postgresql+psycopg://app@db/x",
+                                                                "postgresql+psycopg://own@db/x")
+
+
+def test_the_embedded_cluster_is_used_as_the_app_role_and_migrated_as_the_owner(tmp_path):
+    settings = Settings(data_dir=tmp_path, _env_file=None)
+    # before the first ``db up`` there is no password yet
+    assert settings.sqlalchemy_url == "postgresql+psycopg://haicheng_app@127.0.0.1:54329/haicheng_gis"
+    settings.db_passwords_file.write_text(json.dumps({"haicheng_app": "a/b@c", "haicheng_owner": "o"}))
+    assert settings.sqlalchemy_url == "postgresql+psycopg://haicheng_app:a%2Fb%40c@127.0.0.1:54329/haicheng_gis"
+    assert settings.owner_sqlalchemy_url == "postgresql+psycopg://haicheng_owner:o@127.0.0.1:54329/haicheng_gis"
+    renamed = Settings(data_dir=tmp_path, db_app_role="gis_web", db_owner_role="gis_schema", _env_file=None)
+    assert renamed.database_roles == DatabaseRoles(owner="gis_schema", app="gis_web")
+    assert renamed.sqlalchemy_url.startswith("postgresql+psycopg://gis_web@")  # no password stored for it
+
+
+@pytest.mark.parametrize("name", ["Haicheng", 'app"; DROP TABLE audit_log; --', "1app", ""])
+def test_role_names_must_be_plain_identifiers(name):
+    with pytest.raises(ValidationError, match="db_app_role"):
+        Settings(db_app_role=name, _env_file=None)
