@@ -10,6 +10,10 @@ from gis_server.schema import metadata
 
 config = context.config
 target_metadata = metadata()
+if "database_roles" not in config.attributes:  # alembic run by hand (gis_server/migrate.py sets them)
+    from gis_server.settings import get_settings
+
+    config.attributes["database_roles"] = get_settings().database_roles
 
 COMMON = {
     "target_metadata": target_metadata,
@@ -33,8 +37,12 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = engine_from_config(config.get_section(config.config_ini_section) or {}, prefix="sqlalchemy.",
-                                poolclass=pool.NullPool)
+    section = config.get_section(config.config_ini_section) or {}
+    if not section.get("sqlalchemy.url"):  # alembic run by hand: the settings' owner, as ``haicheng-gis migrate``
+        from gis_server.settings import get_settings
+
+        section["sqlalchemy.url"] = get_settings().owner_sqlalchemy_url
+    engine = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
     with engine.connect() as conn:
         context.configure(connection=conn, **COMMON)
         with context.begin_transaction():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.utils.database import ROLES
 from tests.utils.features import create, feature, line, point, shelter, square
 
 
@@ -291,5 +292,5 @@ def test_edits_made_directly_in_postgis_are_versioned(client, conn):
     body = client.get(f"/api/layers/shelters/features/{created['id']}")
     assert body.headers["etag"] == '"2"'
     versions = client.get(f"/api/layers/shelters/features/{created['id']}/history").json()["versions"]
-    assert versions[-1]["changed_by"] == "postgres"
+    assert versions[-1]["changed_by"] == ROLES.app  # the database role of the session
     assert versions[-1]["changed_fields"] == ["name"]
