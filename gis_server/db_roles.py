@@ -5,7 +5,8 @@
 * the **app** role is what the service connects as: a login without SUPERUSER, CREATEDB, CREATEROLE or
   BYPASSRLS that owns nothing, so it can neither ``ALTER``/``DROP``/``TRUNCATE`` a table nor switch a
   trigger off (``ALTER TABLE … DISABLE TRIGGER`` needs the owner, ``session_replication_role`` a
-  superuser), and gets only the DML grants of migration ``0013d`` (``audit_log``: INSERT and SELECT).
+  superuser), and gets only the DML grants of migration ``0013d`` (``audit_log`` and
+  ``feature_history``: INSERT and SELECT).
 
 The embedded cluster (``gis_server/cluster.py``), the docker image's init script
 (``docker/initdb/20-haicheng-roles.sh``) and the test suite run these steps as the superuser before the
@@ -26,9 +27,9 @@ ROLE_NAME_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
 DEFAULT_OWNER_ROLE = "haicheng_owner"
 DEFAULT_APP_ROLE = "haicheng_app"
 APP_ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION NOINHERIT"
+OWNER_ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION"
 # road-network coverage (migration 0007 creates it when the server has it)
 OPTIONAL_EXTENSIONS = ("pgrouting",)
-OWNER_ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ append-only audit log or to skip the history is refused by PostgreSQL itself.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from gis_server.cluster import Cluster, find_pg_bindir
+from gis_server.cluster import Cluster, ClusterError, find_pg_bindir
 from gis_server.db import SESSION_OPTIONS
 from gis_server.db_roles import APP_ROLE_ATTRIBUTES, OWNER_ROLE_ATTRIBUTES
 from gis_server.migrate import upgrade
@@ -159,6 +160,12 @@ def test_db_up_creates_both_roles_and_requires_passwords(tmp_path):
             with pytest.raises(psycopg.OperationalError, match="password"):
                 psycopg.connect(f"host=127.0.0.1 port={cluster.port} user={user} dbname=roles_probe "
                                 "password=wrong connect_timeout=5")
+        # a lost or replaced passwords file is named, not a driver traceback
+        stored = json.loads(cluster.passwords_file.read_text())
+        cluster.passwords_file.write_text(json.dumps({**stored, "postgres": "not-the-password"}))
+        with pytest.raises(ClusterError, match="refuses the superuser password in .*db-passwords.json"):
+            cluster.up()
+        cluster.passwords_file.write_text(json.dumps(stored))
     finally:
         cluster.destroy()
 
