@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 
+from gis_server.cli_backup import backup_command, restore_command
 from gis_server.settings import Settings, get_settings
 
 app = typer.Typer(help="海城民政一张图 — command line", no_args_is_help=True, add_completion=False)
@@ -26,6 +27,8 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
 app.add_typer(coverage_app, name="coverage")
 app.add_typer(listed_app, name="listed")
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 # One account per role for the demo (development only; never use these passwords elsewhere).
 DEMO_ACCOUNTS = {role: f"demo-{role.replace('_', '-')}-2026" for role in
