@@ -78,11 +78,11 @@ def actor_for(account: Account | None, username: str, address: str | None, issue
     """The acting user; a deleted or disabled user, or a token older than the last password change, is refused."""
     if account is None or account.disabled:
         raise Unauthenticated("账户不存在或已停用", "user unknown or disabled")
-    if account.session_revoked:
-        raise Unauthenticated("已退出登录，请重新登录", "session revoked")
     # tokens carry whole seconds: one issued in the second of the change still counts
     if issued_at is not None and issued_at < int(account.password_changed_at):
         raise Unauthenticated("密码已修改，请重新登录", "token issued before the last password change")
+    if account.session_revoked:
+        raise Unauthenticated("已退出登录，请重新登录", "session revoked")
     return Actor(name=username, roles=account.roles, address=address)
 
 

@@ -13,6 +13,7 @@ from gis_server.accounts.sessions import revoke_session, start_session
 from gis_server.accounts.throttle import Rule, Throttle
 from gis_server.db import Database
 from gis_server.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentActor, DbDep, SettingsDep, client_address, credentials
+from gis_server.routers.login import local_next
 from gis_server.settings import Settings
 from layers.errors import Unauthenticated
 from layers.features import Actor
@@ -48,14 +49,18 @@ def token(request: Request, db: DbDep, settings: SettingsDep, username: Annotate
 
 @router.post("/session", summary="网页登录（设置会话 Cookie 与 CSRF 令牌）")
 def session(request: Request, response: Response, db: DbDep, settings: SettingsDep,
-            username: Annotated[str, Form()], password: Annotated[str, Form()]) -> dict[str, Any]:
+            username: Annotated[str, Form()], password: Annotated[str, Form()],
+            next: Annotated[str | None, Form(description="登录后要打开的本站页面（路径）")] = None) -> dict[str, Any]:
+    """Sets the cookies; ``next`` in the answer is the page to open: the one asked for when it is a
+    path of this site, else ``/`` (see ``local_next``).
+    """
     actor, token, session_id = _sign_in(request, db, settings, username, password, "session")
     ttl = settings.token_ttl_minutes * 60
     secure = settings.environment == "production"
     csrf = csrf_token(settings.secret_key, session_id)  # the page's scripts read it from this cookie
     response.set_cookie(SESSION_COOKIE, token, max_age=ttl, httponly=True, samesite="strict", secure=secure)
     response.set_cookie(CSRF_COOKIE, csrf, max_age=ttl, httponly=False, samesite="strict", secure=secure)
-    return {"username": actor.name, "roles": sorted(actor.roles), "csrf_token": csrf}
+    return {"username": actor.name, "roles": sorted(actor.roles), "csrf_token": csrf, "next": local_next(next)}
 
 
 @router.delete("/session", status_code=204, summary="退出登录（网页会话或访问令牌）")
@@ -76,6 +81,9 @@ def logout(request: Request, response: Response, db: DbDep, settings: SettingsDe
                 if revoke_session(conn, claims, "session" if found[1] else "token", client):
                     audit.record(conn, None, "logout", username=claims.username, address=client,
                                  session=claims.session_id)
+            # this process forgets at once (a token reused right after logout must not find it
+            # cached); the others when the revocation's notification reaches them
+            request.app.state.accounts.invalidate()
     response.status_code = 204
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)

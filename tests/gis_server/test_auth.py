@@ -13,6 +13,12 @@ from tests.conftest import PASSWORD
 from tests.utils.features import feature, point
 
 
+def signed(secret, username, issued_at, expires_at):
+    """A token as the server signs them, of a session it never recorded."""
+    claims = {"sub": username, "iat": issued_at, "exp": expires_at, "sid": str(uuid.uuid4())}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
 def token_for(anonymous, username="viewer", password=PASSWORD):
     return anonymous.post("/api/auth/token", data={"username": username, "password": password})
 
@@ -52,7 +58,7 @@ def test_successful_login_is_logged(anonymous, client):
 
 def test_expired_token_is_401(anonymous, settings):
     now = int(time.time())
-    expired = jwt.encode({"sub": "admin", "iat": now - 100, "exp": now - 10, "sid": str(uuid.uuid4())}, settings.secret_key, algorithm="HS256")
+    expired = signed(settings.secret_key, "admin", now - 100, now - 10)
     response = anonymous.get("/api/layers", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401
     assert "过期" in response.json()["message"]
@@ -61,7 +67,7 @@ def test_expired_token_is_401(anonymous, settings):
 def test_a_token_used_before_is_refused_once_it_expires(anonymous, settings, monkeypatch):
     # the signature check of a token is remembered; its expiry is checked on every request
     now = int(time.time())
-    token = jwt.encode({"sub": "admin", "iat": now, "exp": now + 60, "sid": str(uuid.uuid4())}, settings.secret_key, algorithm="HS256")
+    token = signed(settings.secret_key, "admin", now, now + 60)
     headers = {"Authorization": f"Bearer {token}"}
     assert anonymous.get("/api/layers", headers=headers).status_code == 200
     monkeypatch.setattr(time, "time", lambda: now + 60.0)
@@ -72,7 +78,7 @@ def test_a_token_used_before_is_refused_once_it_expires(anonymous, settings, mon
 
 def test_forged_token_is_401(anonymous):
     now = int(time.time())
-    forged = jwt.encode({"sub": "admin", "iat": now, "exp": now + 60, "sid": str(uuid.uuid4())}, "x" * 40, algorithm="HS256")
+    forged = signed("x" * 40, "admin", now, now + 60)
     response = anonymous.get("/api/layers", headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401
 
@@ -80,8 +86,7 @@ def test_forged_token_is_401(anonymous):
 def test_a_token_from_before_a_password_change_is_refused(anonymous, conn, settings):
     conn.execute(text("UPDATE users SET password_changed_at = now() - interval '1 day' WHERE username = 'viewer'"))
     issued = int(time.time()) - 60  # signed in a minute ago, then the password was changed
-    old = jwt.encode({"sub": "viewer", "iat": issued, "exp": issued + 3600, "sid": str(uuid.uuid4())},
-                     settings.secret_key, algorithm="HS256")
+    old = signed(settings.secret_key, "viewer", issued, issued + 3600)
     assert anonymous.get("/api/layers", headers={"Authorization": f"Bearer {old}"}).status_code == 200
     set_password(conn, "viewer", "a brand new passphrase")
     response = anonymous.get("/api/layers", headers={"Authorization": f"Bearer {old}"})
