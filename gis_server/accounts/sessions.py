@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from gis_server.accounts.security import TokenClaims
+from layers.errors import Unauthenticated
 
 KEPT_AFTER_EXPIRY = "1 day"  # expired rows are deleted after this: their tokens are refused for age anyway
 
@@ -31,7 +32,9 @@ def start_session(conn: Connection, username: str, kind: str, address: str | Non
         "SELECT id, :kind, :address, date_trunc('second', now()), "
         "date_trunc('second', now()) + make_interval(secs => :ttl) FROM users WHERE username = :u "
         "RETURNING id::text, extract(epoch FROM created_at)::bigint"),
-        {"u": username, "kind": kind, "address": address, "ttl": ttl_seconds}).one()
+        {"u": username, "kind": kind, "address": address, "ttl": ttl_seconds}).first()
+    if row is None:  # the account was deleted between the password check and now
+        raise Unauthenticated("账户不存在或已停用", "user deleted while signing in")
     return NewSession(session_id=row[0], issued_at=row[1])
 
 
