@@ -71,8 +71,10 @@ def claim_attempt(conn: Connection, throttle: Throttle, username: str, address: 
         conn.execute(text(f"INSERT INTO login_throttle (scope, subject) VALUES (:scope{i}, :subject{i}) "
                           "ON CONFLICT DO NOTHING"), params)
     rows = conn.execute(text(
-        "SELECT scope, failures, extract(epoch FROM now() - last_failure_at)::float8 FROM login_throttle "
+        "SELECT scope, failures, extract(epoch FROM clock_timestamp() - last_failure_at)::float8 FROM login_throttle "
         f"WHERE {where} ORDER BY scope, subject FOR UPDATE"), params).all()
+    # the clock at this moment, not the transaction's start: an attempt that waited for the lock
+    # must not date itself before the one it waited for
     wait = 0.0
     for scope, failures, since in rows:
         if since is None or since > throttle.forget_after_seconds:
@@ -81,8 +83,9 @@ def claim_attempt(conn: Connection, throttle: Throttle, username: str, address: 
     if wait > 0:
         return math.ceil(wait)
     conn.execute(text(
-        "UPDATE login_throttle SET last_failure_at = now(), failures = CASE WHEN last_failure_at IS NULL "
-        f"OR now() - last_failure_at > make_interval(secs => :forget) THEN 1 ELSE failures + 1 END WHERE {where}"),
+        "UPDATE login_throttle SET last_failure_at = clock_timestamp(), failures = CASE WHEN last_failure_at IS NULL "
+        "OR clock_timestamp() - last_failure_at > make_interval(secs => :forget) THEN 1 ELSE failures + 1 END "
+        f"WHERE {where}"),
         {**params, "forget": throttle.forget_after_seconds})
     return 0
 

@@ -119,7 +119,7 @@ def test_repeated_failures_are_throttled_then_allowed_after_the_wait(anonymous, 
     assert throttled.status_code == 429
     assert int(throttled.headers["retry-after"]) >= 1
     assert "秒后再试" in throttled.json()["message"]
-    conn.execute(text("UPDATE login_throttle SET last_failure_at = now() - interval '1 hour'"))
+    conn.execute(text("UPDATE login_throttle SET last_failure_at = now() - interval '10 minutes'"))
     assert token_for(anonymous).status_code == 200
     # the account starts afresh; the address keeps its three failures (its sign-in was given back)
     rows = conn.execute(text("SELECT scope, subject, failures FROM login_throttle")).all()
