@@ -8,7 +8,7 @@ request may be told notify (a revocation, or a revoked row removed): a login or 
 does not empty every process's cache.
 
 login_throttle held consecutive failures per user name; it now holds them per (scope, subject),
-scope 'account' or 'address'. Its rows are short-lived counters: they are dropped, not converted.
+scope 'account' (the rows so far) or 'address'.
 
 Revision ID: 0013a
 Revises: 0012
@@ -49,22 +49,21 @@ def upgrade() -> None:
     op.execute("CREATE TRIGGER sessions_truncate_notify AFTER TRUNCATE ON sessions FOR EACH STATEMENT "
                "EXECUTE FUNCTION gis_accounts_changed()")
 
-    op.drop_table('login_throttle')
-    op.create_table('login_throttle',
-    sa.Column('scope', sa.String(length=16), nullable=False),
-    sa.Column('subject', sa.Text(), nullable=False),
-    sa.Column('failures', sa.Integer(), server_default='0', nullable=False),
-    sa.Column('last_failure_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('scope', 'subject', name=op.f('pk_login_throttle'))
-    )
+    # altered, not re-created: the grants other roles hold on it stay
+    op.alter_column('login_throttle', 'username', new_column_name='subject', type_=sa.Text(),
+                    existing_nullable=False)
+    op.add_column('login_throttle', sa.Column('scope', sa.String(length=16), server_default='account',
+                                              nullable=False))  # the rows so far count per account
+    op.alter_column('login_throttle', 'scope', server_default=None)
+    op.drop_constraint('pk_login_throttle', 'login_throttle', type_='primary')
+    op.create_primary_key('pk_login_throttle', 'login_throttle', ['scope', 'subject'])
 
 
 def downgrade() -> None:
-    op.drop_table('login_throttle')
-    op.create_table('login_throttle',
-    sa.Column('username', sa.String(length=64), nullable=False),
-    sa.Column('failures', sa.Integer(), server_default='0', nullable=False),
-    sa.Column('last_failure_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('username', name=op.f('pk_login_throttle'))
-    )
+    op.execute("DELETE FROM login_throttle WHERE scope <> 'account' OR length(subject) > 64")
+    op.drop_constraint('pk_login_throttle', 'login_throttle', type_='primary')
+    op.drop_column('login_throttle', 'scope')
+    op.alter_column('login_throttle', 'subject', new_column_name='username', type_=sa.String(length=64),
+                    existing_nullable=False)
+    op.create_primary_key('pk_login_throttle', 'login_throttle', ['username'])
     op.drop_table('sessions')  # its triggers go with it
