@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 
-from gis_server.accounts.cache import Account, AccountCache, read_account
+from gis_server.accounts.cache import Account, AccountCache, cache_key, read_account
 from gis_server.accounts.security import csrf_matches, read_token
 from gis_server.accounts.service import actor_for
 from gis_server.db import Database
@@ -40,7 +40,11 @@ async def get_layer(layer: Annotated[str, Path(description="图层名（英文�
     return spec
 
 
-def _credentials(request: Request) -> tuple[str, bool] | None:
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def credentials(request: Request) -> tuple[str, bool] | None:
     """(token, from_cookie) from the Authorization header or the session cookie."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
@@ -50,32 +54,34 @@ def _credentials(request: Request) -> tuple[str, bool] | None:
 
 
 async def get_current_actor(request: Request) -> Actor:
-    """The signed-in user (Bearer token or session cookie); writes by cookie need the CSRF token.
+    """The signed-in user (Bearer token or session cookie) of a session not logged out; writes by
+    cookie need the CSRF token of that very session (an HMAC of its id, see ``csrf_token``).
 
     Async, so a user found in the account cache costs no trip through the thread pool; the database
-    is read in the pool when the cache has no answer.
+    is read in the pool when the cache has no answer. The cache forgets a session as soon as it is
+    revoked anywhere (NOTIFY), so no process keeps a stale answer.
     """
     settings: Settings = request.app.state.settings
-    credentials = _credentials(request)
-    if credentials is None:
+    found_credentials = credentials(request)
+    if found_credentials is None:
         raise Unauthenticated("请先登录", "authentication required")
-    token, from_cookie = credentials
+    token, from_cookie = found_credentials
     claims = read_token(settings.secret_key, token)
     if from_cookie and request.method not in SAFE_METHODS and not csrf_matches(
-            request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER)):
+            settings.secret_key, claims.session_id, request.headers.get(CSRF_HEADER)):
         raise Forbidden("缺少或错误的 CSRF 令牌，请刷新页面后重试", "CSRF token missing or wrong")
-    client = request.client.host if request.client else None
 
     def load() -> Account | None:
         db: Database = request.app.state.db
         with db.read() as conn:
-            return read_account(conn, claims.username)
+            return read_account(conn, claims.username, claims.session_id)
 
     accounts: AccountCache = request.app.state.accounts
-    found, account = accounts.cached(claims.username)
+    key = cache_key(claims.username, claims.session_id)
+    found, account = accounts.cached(key)
     if not found:
-        account = await run_in_threadpool(accounts.get, claims.username, load)
-    return actor_for(account, claims.username, client, claims.issued_at)
+        account = await run_in_threadpool(accounts.get, key, load)
+    return actor_for(account, claims.username, client_address(request), claims.issued_at)
 
 
 def require_admin(actor: Actor) -> None:

@@ -2,10 +2,15 @@
 
 Nothing is read at import time: :func:`get_settings` builds a fresh object, and the app
 factory takes one as an argument so tests can pass their own.
+
+The signing secret is never a constant of the source: outside development it must be configured;
+in development :func:`get_settings` uses the one stored in the data folder (``secret_file``); a
+``Settings`` built directly without one (tests, benches) draws a random one of its own.
 """
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -15,8 +20,10 @@ from sqlalchemy.engine import URL
 
 from gis_server.db_roles import DEFAULT_APP_ROLE, DEFAULT_OWNER_ROLE, ROLE_NAME_PATTERN, DatabaseRoles
 
+from gis_server import secret_file
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SECRET = "change-me-this-is-the-development-only-secret"  # noqa: S105 (refused in production)
+PLACEHOLDER_PREFIX = "change-me"  # the example .env's placeholder: never a key, in any environment
 
 
 class Settings(BaseSettings):
@@ -45,22 +52,32 @@ class Settings(BaseSettings):
     db_max_overflow: int = 5
     host: str = "127.0.0.1"
     port: int = 8000
-    secret_key: str = DEFAULT_SECRET
+    secret_key: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(48),
+        description="Signs tokens, session cookies and CSRF tokens; ≥ 32 characters, required outside "
+                    "development (where it is kept in <data_dir>/secret_key).")
     personal_data_key: str | None = Field(
         default=None, description="Key for encrypting ID numbers; required outside development/test.")
     token_ttl_minutes: int = Field(default=480, ge=1, description="Lifetime of API tokens and web sessions.")
-    login_free_failures: int = Field(default=3, description="Failed logins allowed before throttling.")
-    login_max_delay_seconds: int = Field(default=300, description="Longest wait after repeated failures.")
+    login_free_failures: int = Field(default=3, ge=1, description="Failed logins per account before throttling.")
+    login_address_free_failures: int = Field(
+        default=30, ge=1, description="Failed logins per client address (any account) before throttling.")
+    login_max_delay_seconds: int = Field(default=300, ge=1, description="Longest wait after repeated failures.")
+    login_forget_after_seconds: int = Field(
+        default=3600, ge=1, description="A count of failed logins starts afresh this long after its last failure.")
     page_limit_default: int = 100
     page_limit_max: int = 5000
     extent_margin_deg: float = Field(default=0.05, description="Margin around the Haicheng extent, degrees.")
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
+        if self.environment == "production" and "secret_key" not in self.model_fields_set:
             raise ValueError("GIS_SECRET_KEY must be set to a private value outside development")
-        if len(self.secret_key) < 32:
-            raise ValueError("GIS_SECRET_KEY must be at least 32 characters")
+        if self.secret_key.startswith(PLACEHOLDER_PREFIX):
+            raise ValueError("GIS_SECRET_KEY is the example placeholder: set a private value (or, in "
+                             "development, leave it unset to use the one kept in the data folder)")
+        if len(self.secret_key) < secret_file.MIN_LENGTH:
+            raise ValueError(f"GIS_SECRET_KEY must be at least {secret_file.MIN_LENGTH} characters")
         if self.environment == "production" and not self.personal_data_key:
             raise ValueError("GIS_PERSONAL_DATA_KEY must be set outside development")
         if self.page_limit_default > self.page_limit_max:
@@ -110,4 +127,12 @@ class Settings(BaseSettings):
 
 
 def get_settings() -> Settings:
-    return Settings()
+    """The settings of this process; in development without GIS_SECRET_KEY, the stored secret."""
+    return with_stored_secret(Settings())
+
+
+def with_stored_secret(settings: Settings) -> Settings:
+    """``settings`` signing with the secret kept in its data folder, when development has none set."""
+    if settings.environment != "development" or "secret_key" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"secret_key": secret_file.load_or_create(settings.data_dir)})

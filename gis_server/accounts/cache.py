@@ -1,12 +1,14 @@
-"""The signed-in users' account rows, read once and kept until PostgreSQL says they changed.
+"""The signed-in users' account rows and sessions, read once and kept until PostgreSQL says they changed.
 
-Every request names its user in a token, and the user is checked against the database (disabled?
-roles? password changed since the token was issued?). Reading that row on every request cost a
-connection checkout and three round trips: about 0.5 ms, a third of a map tile. This cache keeps
-the rows and forgets all of them whenever a trigger on ``users`` or ``user_roles`` (migration
-0009) sends ``NOTIFY gis_accounts`` — also for changes made by the command line in another
-process or straight in SQL. A change is seen by the next request after the notification arrives
-(milliseconds). Without a live LISTEN connection nothing is cached: every request reads the table.
+Every request names its user and session in a token, and both are checked against the database
+(disabled? roles? password changed since the token was issued? session logged out?). Reading them
+on every request cost a connection checkout and three round trips: about 0.5 ms, a third of a map
+tile. This cache keeps what it read per session and forgets all of it whenever a trigger on
+``users`` or ``user_roles`` (migration 0009) or a revocation in ``sessions`` (migration 0013a) sends
+``NOTIFY gis_accounts`` — also for changes made by the command line or another process (a logout
+served by another worker) or straight in SQL. A change is seen by the next request after the
+notification arrives (milliseconds). Without a live LISTEN connection nothing is cached: every
+request reads the tables.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ CHANNEL = "gis_accounts"
 RECONNECT_SECONDS = 2.0
 POLL_SECONDS = 0.5  # how often the listener looks at its stop flag while no notification comes
 MAX_AGE_SECONDS = 60.0  # an entry is read again after this, even if no notification came
+MAX_ENTRIES = 20_000  # one per live session; past this the cache starts afresh rather than grow
+LAST_SEEN_STEP = "1 minute"  # a session's last_seen_at is moved on at most this often
 
 log = logging.getLogger(__name__)
 
@@ -33,20 +37,43 @@ class Account:
     disabled: bool
     roles: frozenset[str]
     password_changed_at: float  # epoch seconds: tokens issued before it are refused
+    session_revoked: bool = False  # the token's session was logged out (or belongs to someone else)
 
 
-def read_account(conn: Connection, username: str) -> Account | None:
-    row = conn.execute(text(
-        "SELECT u.disabled, array_agg(r.role) FILTER (WHERE r.role IS NOT NULL), "
-        "extract(epoch FROM u.password_changed_at)::float8 FROM users u "
-        "LEFT JOIN user_roles r ON r.user_id = u.id WHERE u.username = :u GROUP BY u.id"), {"u": username}).first()
+# One round trip: the account, whether the session was revoked, and (a data-modifying CTE runs
+# whether referred to or not) the session's last_seen_at moved on — at most once a minute, and
+# never on a revoked row, so it costs no notification (migration 0013a notifies revocations only).
+_READ_ACCOUNT = f"""
+WITH touched AS (
+  UPDATE sessions SET last_seen_at = now()
+  WHERE id = CAST(:sid AS uuid) AND revoked_at IS NULL AND last_seen_at < now() - interval '{LAST_SEEN_STEP}')
+SELECT u.disabled, array_agg(r.role) FILTER (WHERE r.role IS NOT NULL),
+       extract(epoch FROM u.password_changed_at)::float8,
+       EXISTS (SELECT 1 FROM sessions s WHERE s.id = CAST(:sid AS uuid)
+               AND (s.revoked_at IS NOT NULL OR s.user_id <> u.id))
+FROM users u LEFT JOIN user_roles r ON r.user_id = u.id WHERE u.username = :u GROUP BY u.id"""
+
+
+def read_account(conn: Connection, username: str, session_id: str | None = None) -> Account | None:
+    """The account of ``username`` and, when given, the standing of its session ``session_id``.
+
+    A session id without a row is one this server signed but never recorded (a token made by a
+    tool or a test): it was not logged out. Rows go a day after their tokens expire.
+    """
+    row = conn.execute(text(_READ_ACCOUNT), {"u": username, "sid": session_id}).first()
     if row is None:
         return None
-    return Account(disabled=row[0], roles=frozenset(row[1] or ()), password_changed_at=row[2])
+    return Account(disabled=row[0], roles=frozenset(row[1] or ()), password_changed_at=row[2],
+                   session_revoked=row[3])
+
+
+def cache_key(username: str, session_id: str) -> str:
+    return f"{username}\n{session_id}"
 
 
 class AccountCache:
-    """Accounts by user name; ``libpq_url=None`` (tests on a shared transaction) caches nothing.
+    """Accounts by user name and session (:func:`cache_key`); ``libpq_url=None`` (tests on a shared
+    transaction) caches nothing.
 
     An entry is also read again after ``max_age`` seconds, in case notifications are lost on the way
     (e.g. behind a connection pooler in transaction mode, where LISTEN succeeds but hears nothing).
@@ -64,16 +91,16 @@ class AccountCache:
 
     # --- lookups ---------------------------------------------------------------------------
 
-    def cached(self, username: str) -> tuple[bool, Account | None]:
+    def cached(self, key: str) -> tuple[bool, Account | None]:
         """(True, the account) when a fresh entry is cached; (False, None) when it must be read."""
         with self._lock:
-            entry = self._entries.get(username)
+            entry = self._entries.get(key)
         if entry is None or time.monotonic() - entry[0] > self._max_age or not self._listening.is_set():
             return False, None
         return True, entry[1]
 
-    def get(self, username: str, load: Callable[[], Account | None]) -> Account | None:
-        found, account = self.cached(username)
+    def get(self, key: str, load: Callable[[], Account | None]) -> Account | None:
+        found, account = self.cached(key)
         if found:
             return account
         with self._lock:
@@ -82,7 +109,9 @@ class AccountCache:
         account = load()
         with self._lock:
             if generation == self._generation and self._listening.is_set():
-                self._entries[username] = (read_at, account)
+                if len(self._entries) >= MAX_ENTRIES:
+                    self._entries.clear()
+                self._entries[key] = (read_at, account)
         return account
 
     def invalidate(self) -> None:

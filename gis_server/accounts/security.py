@@ -1,10 +1,14 @@
-"""Password hashing (Argon2), signed tokens (JWT, HS256) and CSRF tokens."""
+"""Password hashing (Argon2), signed tokens (JWT, HS256) naming their session, and CSRF tokens
+bound to the session.
+"""
 
 from __future__ import annotations
 
+import base64
 import hmac
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from hashlib import sha256
@@ -45,12 +49,17 @@ class TokenClaims:
     username: str
     expires_at: int
     issued_at: int
+    session_id: str  # the row in ``sessions`` that logout revokes
 
 
-def issue_token(secret: str, username: str, ttl_seconds: int, issued_at: int | None = None) -> str:
-    """A signed token; ``issued_at`` from the database's clock, which also dates password changes."""
+def issue_token(secret: str, username: str, ttl_seconds: int, issued_at: int | None = None,
+                session_id: str | None = None) -> str:
+    """A signed token of the session ``session_id`` (sign-in records it first; a fresh id otherwise,
+    for tools and tests); ``issued_at`` from the database's clock, which also dates password changes.
+    """
     now = int(time.time()) if issued_at is None else issued_at
-    return jwt.encode({"sub": username, "iat": now, "exp": now + ttl_seconds}, secret, algorithm=TOKEN_ALGORITHM)
+    claims = {"sub": username, "iat": now, "exp": now + ttl_seconds, "sid": session_id or str(uuid.uuid4())}
+    return jwt.encode(claims, secret, algorithm=TOKEN_ALGORITHM)
 
 
 def read_token(secret: str, token: str) -> TokenClaims:
@@ -67,19 +76,26 @@ def _verified_claims(secret: str, token: str) -> TokenClaims:
     Refused tokens raise and so are not remembered.
     """
     try:
-        claims = jwt.decode(token, secret, algorithms=[TOKEN_ALGORITHM], options={"require": ["sub", "exp", "iat"]})
+        claims = jwt.decode(token, secret, algorithms=[TOKEN_ALGORITHM],
+                            options={"require": ["sub", "exp", "iat", "sid"]})
+        session_id = str(uuid.UUID(str(claims["sid"])))  # a token without a session cannot be logged out
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("登录已过期，请重新登录", "token expired") from None
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError):
         raise Unauthenticated("身份凭证无效，请重新登录", "invalid token") from None
-    return TokenClaims(username=claims["sub"], expires_at=claims["exp"], issued_at=claims["iat"])
+    return TokenClaims(username=claims["sub"], expires_at=claims["exp"], issued_at=claims["iat"],
+                       session_id=session_id)
 
 
-def new_csrf_token() -> str:
-    return secrets.token_urlsafe(32)
+def csrf_token(secret: str, session_id: str) -> str:
+    """The CSRF token of one session: an HMAC of its id, so a token from another session (or one an
+    attacker planted in a cookie) does not match, and nothing needs storing.
+    """
+    digest = hmac.new(secret.encode(), b"haicheng-gis/csrf/" + session_id.encode(), sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def csrf_matches(cookie_value: str | None, header_value: str | None) -> bool:
-    if not cookie_value or not header_value:
+def csrf_matches(secret: str, session_id: str, header_value: str | None) -> bool:
+    if not header_value:
         return False
-    return hmac.compare_digest(sha256(cookie_value.encode()).digest(), sha256(header_value.encode()).digest())
+    return hmac.compare_digest(csrf_token(secret, session_id).encode(), header_value.encode())

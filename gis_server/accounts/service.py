@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import Connection, text
 
 from gis_server.accounts import audit
 from gis_server.accounts.cache import Account, read_account
 from gis_server.accounts.security import dummy_hash, hash_password, verify_password
+from gis_server.accounts.sessions import revoke_all
+from gis_server.accounts.throttle import Throttle, claim_attempt, give_back
+from gis_server.db import Database
 from layers.errors import Conflict, InvalidInput, NotFound, Throttled, Unauthenticated
 from layers.features import Actor
 
 MIN_PASSWORD_LENGTH = 8
 SYSTEM = "system"  # account changes are made from the command line, by whoever runs it on the server
-
-
-@dataclass(frozen=True)
-class Throttle:
-    free_failures: int = 3
-    max_delay_seconds: int = 300
-
-    def wait_seconds(self, failures: int) -> int:
-        """Seconds to wait after ``failures`` consecutive failures: 0, then 2, 4, 8 … up to the cap."""
-        if failures < self.free_failures:
-            return 0
-        return min(2 ** (failures - self.free_failures + 1), self.max_delay_seconds)
 
 
 def known_roles(conn: Connection) -> set[str]:
@@ -66,7 +55,9 @@ def set_password(conn: Connection, username: str, password: str) -> None:
     user_id = _require_user(conn, username)
     conn.execute(text("UPDATE users SET password_hash = :h, password_changed_at = now() WHERE id = :id"),
                  {"h": hash_password(password), "id": user_id})
-    audit.record(conn, None, "user_admin", username=SYSTEM, target=username, change="password changed")
+    ended = revoke_all(conn, user_id)  # tokens older than the change are refused for their date, too
+    audit.record(conn, None, "user_admin", username=SYSTEM, target=username, change="password changed",
+                 sessions_ended=ended)
 
 
 def set_disabled(conn: Connection, username: str, disabled: bool) -> None:
@@ -90,6 +81,8 @@ def actor_for(account: Account | None, username: str, address: str | None, issue
     # tokens carry whole seconds: one issued in the second of the change still counts
     if issued_at is not None and issued_at < int(account.password_changed_at):
         raise Unauthenticated("密码已修改，请重新登录", "token issued before the last password change")
+    if account.session_revoked:
+        raise Unauthenticated("已退出登录，请重新登录", "session revoked")
     return Actor(name=username, roles=account.roles, address=address)
 
 
@@ -98,33 +91,30 @@ def load_actor(conn: Connection, username: str, address: str | None) -> Actor:
     return actor_for(read_account(conn, username), username, address)
 
 
-def authenticate(conn: Connection, username: str, password: str, address: str | None,
-                 throttle: Throttle) -> Actor:
-    """Check a password. Failures are logged and counted; after a few, attempts must wait.
+def authenticate(db: Database, username: str, password: str, address: str | None, throttle: Throttle) -> Actor:
+    """Check a password; failures are counted (per account and per address) and audited.
 
-    Raises :class:`Unauthenticated` or :class:`Throttled` (both :class:`DomainError`); the
-    caller commits the transaction before raising, so the failure stays counted and audited.
+    The attempt is counted and committed first (``throttle.claim_attempt``), the password is
+    checked outside any transaction (Argon2 takes tens of milliseconds: no lock is held meanwhile),
+    and a success gives the count back. Raises :class:`Throttled` or :class:`Unauthenticated`.
     """
-    state = conn.execute(text(
-        "SELECT failures, extract(epoch FROM now() - last_failure_at) FROM login_throttle WHERE username = :u"),
-        {"u": username}).first()
-    failures, since = (state[0], float(state[1] or 0)) if state else (0, 0.0)
-    wait = throttle.wait_seconds(failures) - since
-    if wait > 0:
-        audit.record(conn, None, "login_failed", username=username, address=address, detail="throttled")
-        raise Throttled(f"登录失败次数过多，请 {int(wait) + 1} 秒后再试", "too many failed logins",
-                              retry_after=int(wait) + 1)
-    row = conn.execute(text("SELECT password_hash, disabled FROM users WHERE username = :u"), {"u": username}).first()
+    with db.transaction() as conn:
+        wait = claim_attempt(conn, throttle, username, address)
+        if wait:
+            audit.record(conn, None, "login_failed", username=username, address=address, detail="throttled",
+                         wait_seconds=wait)
+    if wait:
+        raise Throttled(f"登录失败次数过多，请 {wait} 秒后再试", "too many failed logins", retry_after=wait)
+    with db.read() as conn:
+        row = conn.execute(text("SELECT password_hash, disabled FROM users WHERE username = :u"),
+                           {"u": username}).first()
     ok = verify_password(row[0], password) if row else verify_password(dummy_hash(), password)
-    if not ok or row is None or row[1]:
-        conn.execute(text(
-            "INSERT INTO login_throttle (username, failures, last_failure_at) VALUES (:u, 1, now()) "
-            "ON CONFLICT (username) DO UPDATE SET failures = login_throttle.failures + 1, last_failure_at = now()"),
-            {"u": username})
+    with db.transaction() as conn:
+        if ok and row is not None and not row[1]:
+            give_back(conn, username, address)
+            actor = load_actor(conn, username, address)
+            audit.record(conn, actor, "login")
+            return actor
         audit.record(conn, None, "login_failed", username=username, address=address,
                      detail="disabled" if row and row[1] and ok else "bad credentials")
-        raise Unauthenticated("用户名或密码错误", "invalid username or password")
-    conn.execute(text("DELETE FROM login_throttle WHERE username = :u"), {"u": username})
-    actor = load_actor(conn, username, address)
-    audit.record(conn, actor, "login")
-    return actor
+    raise Unauthenticated("用户名或密码错误", "invalid username or password")

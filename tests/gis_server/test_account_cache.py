@@ -128,3 +128,20 @@ def test_the_app_refuses_a_user_disabled_from_another_process_while_signed_in(ac
             set_disabled(conn, "probe", True)
         assert eventually(lambda: client.get("/api/layers", headers=headers).status_code == 401)
         assert client.get("/api/layers", headers=headers).json()["message"] == "账户不存在或已停用"
+
+
+def test_a_revoked_session_empties_the_cache_and_a_login_or_a_visit_does_not(cache, accounts_db):
+    load = CountingLoader(accounts_db)
+    cache.get("probe", load)
+    with accounts_db.begin() as conn:  # a sign-in elsewhere, then its visits: nothing cached changes
+        session_id = conn.execute(text(
+            "INSERT INTO sessions (user_id, kind, expires_at) SELECT id, 'token', now() + interval '1 hour' "
+            "FROM users WHERE username = 'probe' RETURNING id")).scalar_one()
+    with accounts_db.begin() as conn:
+        conn.execute(text("UPDATE sessions SET last_seen_at = now() WHERE id = :id"), {"id": session_id})
+    time.sleep(0.3)
+    cache.get("probe", load)
+    assert load.calls == 1
+    with accounts_db.begin() as conn:  # a logout served by another process
+        conn.execute(text("UPDATE sessions SET revoked_at = now() WHERE id = :id"), {"id": session_id})
+    assert eventually(lambda: cache.get("probe", load) is not None and load.calls == 2)

@@ -1,26 +1,28 @@
-// Sign in through the session endpoint; the server sets an HttpOnly cookie and a CSRF cookie.
+// Sign in through the session endpoint; the server sets an HttpOnly cookie and a CSRF cookie, and
+// answers with the page to open next (the `next` of this page's address when the server finds it is
+// a path of this site, else "/": gis_server/routers/login.py local_next).
 (function () {
   "use strict";
   var form = document.getElementById("login-form");
   var error = document.getElementById("error");
   var button = document.getElementById("submit");
-  function nextPage() {
-    // only a page of this site: resolve it as the browser will (it reads "/\\host" as "//host") and compare origins
-    var next = new URLSearchParams(window.location.search).get("next") || "/";
-    var url;
-    try { url = new URL(next, window.location.origin); } catch (e) { return "/"; }
-    if (next.charAt(0) !== "/" || url.origin !== window.location.origin) { return "/"; }
-    return url.pathname + url.search + url.hash;
+  function sameSitePath(target) {
+    // a second guard: only "/…", never "//…" or "/\…" (which browsers read as another host)
+    return typeof target === "string" && /^\/(?![\/\\])/.test(target) ? target : "/";
   }
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     error.textContent = "";
     button.disabled = true;
-    fetch("/api/auth/session", { method: "POST", body: new URLSearchParams(new FormData(form)),
-                                 credentials: "same-origin" })
+    var body = new URLSearchParams(new FormData(form));
+    var next = new URLSearchParams(window.location.search).get("next");
+    if (next) { body.set("next", next); }
+    fetch("/api/auth/session", { method: "POST", body: body, credentials: "same-origin" })
       .then(function (response) {
-        if (response.ok) { window.location.assign(nextPage()); return null; }
-        return response.json().then(function (body) { error.textContent = body.message || "登录失败"; });
+        return response.json().then(function (answer) {
+          if (response.ok) { window.location.assign(sameSitePath(answer.next)); return; }
+          error.textContent = answer.message || "登录失败";
+        });
       })
       .catch(function () { error.textContent = "无法连接服务器，请检查网络后重试"; })
       .finally(function () { button.disabled = false; });
