@@ -33,9 +33,30 @@ def test_non_finite_numbers_are_refused_in_properties(client, conn, literal, sho
             f'"properties": {{"name": "甲", "shelter_type": "emergency", "usable_area_m2": {literal}}}}}')
     response = _raw(client, SHELTERS, body)
     assert response.status_code == 422
-    assert response.json()["message"] == (f"有效避难面积（usable_area_m2） 的值 {shown} 不是有限数值："
+    assert response.json()["message"] == (f"请求体.properties.usable_area_m2 的值 {shown} 不是有限数值："
                                           "不接受 NaN、Infinity 或超出范围的数（如 1e400）")
     assert _count(conn) == 0
+
+
+def test_non_finite_numbers_are_refused_in_any_json_body(client):
+    """Not only the feature API: the reader accepts NaN for every route (here a siting check)."""
+    body = '{"geometry": {"type": "Point", "coordinates": [122.7, 40.8]}, "buffer_m": -Infinity}'
+    response = _raw(client, "/api/siting/check", body)
+    assert response.status_code == 422
+    assert response.json()["message"].startswith("请求体.buffer_m 的值 -Infinity 不是有限数值")
+    finite = _raw(client, "/api/siting/check", '{"note": "1e400 NaN in a text", "n": 2e300}')
+    assert "不是有限数值" not in finite.text  # large but finite, and literals inside texts, are the route's business
+
+
+def test_the_schema_refuses_non_finite_numbers_for_callers_without_http():
+    from layers.catalog import registry
+    from layers.errors import InvalidInput
+    from layers.schemas import validate_properties
+
+    with pytest.raises(InvalidInput) as refused:
+        validate_properties(registry().get("shelters"), {"name": "甲", "shelter_type": "emergency",
+                                                          "usable_area_m2": float("nan")}, partial=False)
+    assert refused.value.message.startswith("有效避难面积（usable_area_m2） 的值 NaN 不是有限数值")
 
 
 def test_non_finite_numbers_are_refused_in_geometry_and_nested_values(client, conn):
@@ -51,7 +72,7 @@ def test_non_finite_numbers_are_refused_in_geometry_and_nested_values(client, co
                             '"reference_objects": [{"name": "井", "distance_m": 1e400}], "marker_type"')
     response = _raw(client, "/api/layers/boundary_markers/features", marker)
     assert response.status_code == 422
-    assert "方位物（reference_objects）[0].distance_m 的值 Infinity" in response.json()["message"]
+    assert "请求体.properties.reference_objects[0].distance_m 的值 Infinity" in response.json()["message"]
     assert _count(conn) == 0 and _count(conn, "boundary_markers") == 0
 
 
