@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=480, ge=1, description="Lifetime of API tokens and web sessions.")
     login_free_failures: int = Field(default=3, description="Failed logins allowed before throttling.")
     login_max_delay_seconds: int = Field(default=300, description="Longest wait after repeated failures.")
+    # local parameters (no rule fixes them): honest editing hits a duplicate now and then (a form sent
+    # twice); ten within an hour is probing whether values (ID numbers) are registered
+    duplicate_hits_max: int = Field(default=10, ge=1, description="Uniqueness-check hits per account and window "
+                                    "before writes that reach the check get 429.")
+    duplicate_hits_window_seconds: int = Field(default=3600, ge=60, description="The window of duplicate_hits_max.")
     page_limit_default: int = 100
     page_limit_max: int = 5000
     extent_margin_deg: float = Field(default=0.05, description="Margin around the Haicheng extent, degrees.")

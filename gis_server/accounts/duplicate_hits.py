@@ -10,6 +10,7 @@ be the same oracle). The count lives in the database, so all processes and repli
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -19,27 +20,30 @@ from layers.errors import Throttled
 from layers.features import Actor
 from layers.registry import LayerSpec
 
-# Local parameters (no rule fixes them): honest editing hits a duplicate now and then (a re-sent
-# form, an import run twice); ten within an hour is probing. A hard limit that waits out the window.
-MAX_HITS = 10
-WINDOW_SECONDS = 3600
-
 HIT = "duplicate_hit"
 REFUSED = "duplicate_throttled"
 
 
-def guard(conn: Connection, actor: Actor) -> None:
-    """Refuse (429) when ``actor`` has ``MAX_HITS`` hits within the window; the wait is until the
-    oldest of the last ``MAX_HITS`` leaves it.
+@dataclass(frozen=True)
+class DuplicateLimit:
+    """``max_hits`` per account within ``window_seconds`` (settings ``GIS_DUPLICATE_HITS_*``)."""
+
+    max_hits: int = 10
+    window_seconds: int = 3600
+
+
+def guard(conn: Connection, actor: Actor, limit: DuplicateLimit) -> None:
+    """Refuse (429) when ``actor`` has ``max_hits`` hits within the window; the wait is until the
+    oldest of the last ``max_hits`` leaves it.
     """
     oldest = conn.execute(text(
         "SELECT ceil(extract(epoch FROM at + make_interval(secs => :window) - now())) FROM audit_log "
         "WHERE username = :user AND action = :action AND at > now() - make_interval(secs => :window) "
         "ORDER BY at DESC OFFSET :skip LIMIT 1"),
-        {"user": actor.name, "action": HIT, "window": WINDOW_SECONDS, "skip": MAX_HITS - 1}).scalar()
+        {"user": actor.name, "action": HIT, "window": limit.window_seconds, "skip": limit.max_hits - 1}).scalar()
     if oldest is not None:
         wait = max(int(oldest), 1)
-        raise Throttled(f"重复校验命中次数过多（{WINDOW_SECONDS // 60} 分钟内 {MAX_HITS} 次），"
+        raise Throttled(f"重复校验命中次数过多（{limit.window_seconds // 60} 分钟内 {limit.max_hits} 次），"
                         f"为保护个人信息，请 {(wait + 59) // 60} 分钟后再提交涉及唯一性校验的修改",
                         "too many duplicate hits", retry_after=wait)
 

@@ -117,12 +117,13 @@ def test_a_conflict_names_no_record_to_a_caller_who_cannot_read_the_layer(conn, 
 
 
 def test_duplicate_hits_are_audited_and_limited_across_processes(settings, conn, client_as):
+    assert (settings.duplicate_hits_max, settings.duplicate_hits_window_seconds) == (10, 3600)
     worker = client_as("case_worker")
     assert _household(worker, ID).status_code == 201
-    for _ in range(duplicate_hits.MAX_HITS):
+    for _ in range(10):
         assert _household(worker, ID).status_code == 409
     hits = _audit(conn, duplicate_hits.HIT)
-    assert len(hits) == duplicate_hits.MAX_HITS
+    assert len(hits) == 10
     assert hits[0] == ("case_worker", "households", '{"field": "id_number"}')  # never the number itself
     assert all(ID not in str(row) for row in hits)
     # another process: a new app on the same database sees the same count
@@ -133,22 +134,30 @@ def test_duplicate_hits_are_audited_and_limited_across_processes(settings, conn,
         fresh = _household(other, _id_for("19900202"))  # not registered: the answer must not tell
         assert fresh.status_code == 429
         assert fresh.json()["message"].startswith("重复校验命中次数过多（60 分钟内 10 次）")
-        assert 1 <= int(fresh.headers["Retry-After"]) <= duplicate_hits.WINDOW_SECONDS
+        assert 3500 <= int(fresh.headers["Retry-After"]) <= 3600
         assert _household(other, ID).status_code == 429
         assert _household(other, None).status_code == 201  # no uniqueness check: not limited
     assert len(_audit(conn, duplicate_hits.REFUSED)) == 2
-    assert len(_audit(conn, duplicate_hits.HIT)) == duplicate_hits.MAX_HITS  # refusals do not extend it
+    assert len(_audit(conn, duplicate_hits.HIT)) == 10  # refusals do not extend it
     assert client_as("admin").post(URL, json=feature(point(), head_name="王五", categories=["dibao"],
                                                      id_number=_id_for("19900202"))).status_code == 201  # per account
 
 
-def test_hits_outside_the_window_do_not_count(client_as, monkeypatch):
+def _past_hits(conn, count, minutes_ago):
+    conn.execute(text("INSERT INTO audit_log (username, action, layer, at) SELECT 'case_worker', :a, 'households', "
+                      "now() - make_interval(mins => :m) FROM generate_series(1, :n)"),
+                 {"a": duplicate_hits.HIT, "m": minutes_ago, "n": count})
+
+
+def test_hits_outside_the_window_do_not_count(client_as, conn):
     worker = client_as("case_worker")
-    assert _household(worker, ID).status_code == 201
-    for _ in range(duplicate_hits.MAX_HITS):
-        assert _household(worker, ID).status_code == 409
-    monkeypatch.setattr(duplicate_hits, "WINDOW_SECONDS", 0)  # the test's transaction: every hit is "now"
+    _past_hits(conn, 10, minutes_ago=61)
     assert _household(worker, _id_for("19900202")).status_code == 201
+    _past_hits(conn, 9, minutes_ago=20)
+    assert _household(worker, _id_for("19900303")).status_code == 201  # 9 within the hour
+    _past_hits(conn, 1, minutes_ago=50)
+    refused = _household(worker, _id_for("19900404"))
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "600"  # the 10th-newest leaves then
 
 
 def test_natural_key_hits_count_too_and_name_the_readable_record(client_as, conn):
@@ -162,3 +171,5 @@ def test_natural_key_hits_count_too_and_name_the_readable_record(client_as, conn
                                           f"编号 {first['id']}“一号幸福院”，请改用其他值或修改已有记录")
     assert response.json()["existing_id"] == first["id"]
     assert _audit(conn, duplicate_hits.HIT) == [("case_worker", "care_facilities", '{"field": "name"}')]
+    entries = client_as("admin").get("/api/audit", params={"action": "duplicate_hit"}).json()["entries"]
+    assert [(e["username"], e["action_title"]) for e in entries] == [("case_worker", "唯一性校验命中（重复）")]
