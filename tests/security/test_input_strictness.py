@@ -215,3 +215,37 @@ def test_coverage_of_shelters_survives_every_refused_value(client, conn):
     response = client.get("/api/coverage/shelters")
     assert response.status_code == 200
     assert [(r["name"], r["capacity"]) for r in response.json()["rows"]] == [("甲", 1000)]
+
+
+def _migrate(conn, to: str) -> None:
+    from alembic import command
+
+    from gis_server.migrate import alembic_config
+
+    config = alembic_config(connection=conn)  # inside the test's transaction: rolled back with it
+    (command.downgrade if to == "0012" else command.upgrade)(config, to)
+
+
+SQL_SHELTER = "INSERT INTO shelters (name, shelter_type, usable_area_m2, source, geom) VALUES " \
+              "(:n, 'fixed', CAST(:a AS float), :s, ST_SetSRID(ST_MakePoint(122.69, 40.88), 4490)) RETURNING id"
+
+
+def test_the_upgrade_repairs_stored_values_and_tells_demo_duplicates_apart(conn):
+    _migrate(conn, "0012")
+    broken = conn.execute(text(SQL_SHELTER), {"n": "甲", "a": "NaN", "s": "user"}).scalar_one()
+    demo = [conn.execute(text(SQL_SHELTER), {"n": "乙", "a": "10", "s": "demo"}).scalar_one() for _ in range(2)]
+    _migrate(conn, "0013s")
+    rows = dict(conn.execute(text("SELECT id, coalesce(usable_area_m2::text, name) FROM shelters")).all())
+    assert rows == {broken: "甲", demo[0]: "10", demo[1]: "10"}
+    names = conn.execute(text("SELECT name FROM shelters WHERE id = ANY(:ids) ORDER BY id"), {"ids": demo}).scalars()
+    assert list(names) == ["乙", f"乙（编号 {demo[1]}）"]
+
+
+def test_the_upgrade_stops_at_duplicates_entered_by_people(conn):
+    _migrate(conn, "0012")
+    ids = [conn.execute(text(SQL_SHELTER), {"n": "丙", "a": "-1", "s": "user"}).scalar_one() for _ in range(2)]
+    with pytest.raises(RuntimeError) as stopped:
+        _migrate(conn, "0013s")
+    assert str(stopped.value) == (f"请先更正以下记录再升级：shelters 中以下在册记录的 name 相同：{ids[0]}、{ids[1]}；"
+                                  f"shelters.usable_area_m2 超出取值范围（\"usable_area_m2\" >= 0 AND "
+                                  f"\"usable_area_m2\" < 'Infinity'）：{ids[0]}、{ids[1]}")
