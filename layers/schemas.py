@@ -113,24 +113,18 @@ _MESSAGES = {
     "bool_parsing": "应为是/否",
     "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
     "date_parsing": "应为日期（YYYY-MM-DD）",
-    "string_type": "应为文本",
     "list_type": "应为列表",
-    "int_type": "应为整数",
-    "float_type": "应为数值",
-    "bool_type": "应为是/否",
+    # strict types: say what was given instead
+    "string_type": "应为文本（不能是数字、true/false、对象或列表）",
+    "int_type": "应为整数（JSON 数字，不能是文本、小数或 true/false）",
+    "float_type": "应为数值（JSON 数字，不能是文本或 true/false）",
+    "bool_type": "应为 true 或 false（不能用数字或文本表示是/否）",
     "date_type": "应为日期（YYYY-MM-DD）",
     "string_too_long": "太长（最多 {max_length} 个字）",
     "string_too_short": "不能为空或只有空格",
     "greater_than_equal": "应不小于 {ge}",
     "less_than_equal": "应不大于 {le}",
     "finite_number": "应为有限数值（不能是 NaN 或无穷大）",
-}
-# strict types: say what was given instead
-_STRICT_MESSAGES = {
-    "bool_type": "应为 true 或 false（不能用数字或文本表示是/否）",
-    "int_type": "应为整数（JSON 数字，不能是文本、小数或 true/false）",
-    "float_type": "应为数值（JSON 数字，不能是文本或 true/false）",
-    "string_type": "应为文本（不能是数字、true/false、对象或列表）",
 }
 
 
@@ -146,7 +140,7 @@ def explain(spec: LayerSpec, error: ValidationError) -> InvalidInput:
         name = str(item["loc"][0]) if item["loc"] else ""
         f = labels.get(name)
         label = f"{f.label}（{name}）" if f else f"“{name}”"
-        text = _STRICT_MESSAGES.get(item["type"]) or _MESSAGES.get(item["type"], "取值无效")
+        text = _MESSAGES.get(item["type"], "取值无效")
         context = {k: _number_text(v) for k, v in (item.get("ctx") or {}).items()}
         try:
             text = text.format(**context)
