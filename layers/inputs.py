@@ -38,6 +38,15 @@ def int_or_none(body: dict[str, Any], name: str, label: str | None = None) -> in
     return value
 
 
+def shown(text: str, limit: int = 60) -> str:
+    """A client's text as a message may quote it: at most ``limit`` characters (a key can be megabytes).
+
+    >>> shown("name"), shown("x" * 100, 5)
+    ('name', 'xxxxx…')
+    """
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def refuse_non_finite(value: Any, where: str, field: str | None = None) -> None:
     """Refuse NaN and ±Infinity anywhere inside ``value`` (a parsed JSON body or part of one).
 
@@ -55,10 +64,10 @@ def refuse_non_finite(value: Any, where: str, field: str | None = None) -> None:
     while stack:
         item, path = stack.pop()
         if isinstance(item, float) and not math.isfinite(item):
-            shown = "NaN" if math.isnan(item) else ("-Infinity" if item < 0 else "Infinity")
-            raise InvalidInput(f"{where}{path} 的值 {shown} 不是有限数值："
-                               "不接受 NaN、Infinity 或超出范围的数（如 1e400）",
-                               f"non-finite number at {where}{path}", field=field or where)
+            literal = "NaN" if math.isnan(item) else ("-Infinity" if item < 0 else "Infinity")
+            place = shown(f"{where}{path}", 200)
+            raise InvalidInput(f"{place} 的值 {literal} 不是有限数值：不接受 NaN、Infinity 或超出范围的数（如 1e400）",
+                               f"non-finite number at {place}", field=shown(field or where))
         if isinstance(item, dict):
             stack.extend((v, f"{path}.{k}") for k, v in item.items())
         elif isinstance(item, list):

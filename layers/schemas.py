@@ -29,7 +29,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import BigInteger, SmallInteger
 
 from layers.errors import InvalidInput
-from layers.inputs import refuse_non_finite
+from layers.inputs import refuse_non_finite, shown
 from layers.registry import FieldSpec, LayerSpec
 
 _PY_TYPES: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool,
@@ -139,7 +139,7 @@ def explain(spec: LayerSpec, error: ValidationError) -> InvalidInput:
     for item in error.errors():
         name = str(item["loc"][0]) if item["loc"] else ""
         f = labels.get(name)
-        label = f"{f.label}（{name}）" if f else f"“{name}”"
+        label = f"{f.label}（{name}）" if f else f"“{shown(name)}”"
         text = _MESSAGES.get(item["type"], "取值无效")
         context = {k: _number_text(v) for k, v in (item.get("ctx") or {}).items()}
         try:
@@ -154,7 +154,7 @@ def explain(spec: LayerSpec, error: ValidationError) -> InvalidInput:
             text += "：可选 " + "、".join(f"{k}（{v}）" for k, v in f.choices.items())
         if item["type"] == "missing" and name == "":
             label = "属性"
-        problems.append({"field": name, "message": f"{label}{text}", "message_en": item["msg"]})
+        problems.append({"field": shown(name), "message": f"{label}{text}", "message_en": item["msg"]})
     return InvalidInput("；".join(p["message"] for p in problems),
                         "; ".join(f"{p['field']}: {p['message_en']}" for p in problems), problems=problems)
 
@@ -167,7 +167,7 @@ def validate_properties(spec: LayerSpec, properties: Any, *, partial: bool) -> d
         raise InvalidInput("properties 应为对象", "properties must be an object", field="properties")
     labels = {f.name: f.label for f in [*spec.fields, *spec.input_fields]}
     for name, value in properties.items():  # also inside objects and lists, which the schema takes as they are
-        refuse_non_finite(value, f"{labels[name]}（{name}）" if name in labels else f"properties.{name}", name)
+        refuse_non_finite(value, f"{labels[name]}（{name}）" if name in labels else f"properties.{shown(name)}", name)
     schema = schemas_for(spec).update if partial else schemas_for(spec).create
     try:
         model = schema.model_validate(properties)

@@ -99,6 +99,15 @@ def test_texts_have_a_maximum_length_shown_in_the_layer_schema(client, conn):
     assert _count(conn) == 1
 
 
+def test_a_huge_unknown_key_is_not_echoed(client):
+    key = "k" * 100_000
+    for value in ("x", float("nan")):
+        body = json.dumps(feature(point(), name="甲", shelter_type="emergency", **{key: value}))
+        response = _raw(client, SHELTERS, body)
+        assert response.status_code == 422 and len(response.content) < 2000
+    assert response.json()["message"].startswith("请求体.properties." + "k" * 60)
+
+
 def test_blank_required_texts_are_refused(client):
     for blank in ("", "   ", "\t\n"):
         response = client.post(SHELTERS, json=feature(point(), name=blank, shelter_type="emergency"))
