@@ -17,6 +17,7 @@ from gis_server.routers import pages_analysis as analysis_pages
 from gis_server.routers import place_names as place_names_router
 from gis_server.routers.pages import install_pages
 from gis_server.settings import Settings, get_settings
+from gis_server.strict_json import RefuseNonFiniteJson
 from layers.privacy import PersonalDataCipher
 from web_map.settings import MapSettings
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.map_settings = map_settings or MapSettings()
     app.state.cipher = PersonalDataCipher(settings.data_key)
     register_error_handlers(app)
+    app.add_middleware(RefuseNonFiniteJson)  # NaN/Infinity/1e400 in any JSON body: 422 (issue 13)
     app.include_router(auth.router)
     app.include_router(login.router)
     app.include_router(admin.router)

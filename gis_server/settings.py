@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     login_max_delay_seconds: int = Field(default=300, ge=1, description="Longest wait after repeated failures.")
     login_forget_after_seconds: int = Field(
         default=3600, ge=1, description="A count of failed logins starts afresh this long after its last failure.")
+    # local parameters (no rule fixes them): honest editing hits a duplicate now and then (a form sent
+    # twice); ten within an hour is probing whether values (ID numbers) are registered
+    duplicate_hits_max: int = Field(default=10, ge=1, description="Uniqueness-check hits per account and window "
+                                    "before writes that reach the check get 429.")
+    duplicate_hits_window_seconds: int = Field(default=3600, ge=60, description="The window of duplicate_hits_max.")
     page_limit_default: int = 100
     page_limit_max: int = 5000
     extent_margin_deg: float = Field(default=0.05, description="Margin around the Haicheng extent, degrees.")

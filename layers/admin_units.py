@@ -21,7 +21,7 @@ class Township(FeatureMixin, Base):
     code: Mapped[str] = field(String(9), "区划代码", required=True, unique=True)
     name: Mapped[str] = field(Text, "名称", required=True)
     kind: Mapped[str | None] = field(String(16), "类型", choices=TOWNSHIP_KINDS)
-    population: Mapped[int | None] = field(Integer, "户籍人口", unit="人")
+    population: Mapped[int | None] = field(Integer, "户籍人口", unit="人", minimum=0)
     seat_name: Mapped[str | None] = field(Text, "驻地")
     geom = geometry_column("MultiPolygon")
 
@@ -31,9 +31,10 @@ class Village(FeatureMixin, Base):
 
     code: Mapped[str] = field(String(12), "区划代码", required=True, unique=True)
     name: Mapped[str] = field(Text, "名称", required=True)
-    township_code: Mapped[str] = field(String(9), "所属乡镇代码", required=True, index=True)
+    township_code: Mapped[str] = field(String(9), "所属乡镇代码", required=True, index=True,
+                                       references="townships")
     kind: Mapped[str | None] = field(String(16), "类型", choices=VILLAGE_KINDS)
-    population: Mapped[int | None] = field(Integer, "户籍人口", unit="人")
+    population: Mapped[int | None] = field(Integer, "户籍人口", unit="人", minimum=0)
     geom = geometry_column("MultiPolygon")
 
 

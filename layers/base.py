@@ -15,6 +15,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 STORAGE_SRID = 4490  # CGCS2000, lon/lat
 METRIC_SRID = 4550  # CGCS2000 / 3-degree Gauss-Kruger CM 123E
 
+# Local parameters (no standard fixes them): the longest text a client may send to a Text column
+# without a declared length, and to a layer's title field (a name). Longer texts were a 30 MB name
+# served to every user (issue 13).
+TEXT_MAX_LENGTH = 2000
+NAME_MAX_LENGTH = 100
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -39,6 +45,10 @@ def field(
     hidden: bool = False,
     derived: bool = False,
     unit: str | None = None,
+    max_length: int | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    references: str | None = None,
     **kw: Any,
 ) -> Any:
     """A layer attribute: a column with its Chinese label and validation hints in ``info``.
@@ -46,6 +56,9 @@ def field(
     ``personal`` marks personal data; ``mask`` names how it is masked in output
     (``layers.masks.SQL_MASKS``); ``hidden`` columns are never output nor set by clients;
     ``derived`` ones are output but set only by the layer's write hook (e.g. a masked ID number).
+    ``max_length`` bounds a text (default: the column's length, else :data:`TEXT_MAX_LENGTH`);
+    ``minimum``/``maximum`` bound a number (inclusive); ``references`` names the layer whose live
+    ``code`` a value must be (e.g. ``"villages"``).
     """
     info: dict[str, Any] = {"label": label, "required": required, "personal": personal, "hidden": hidden}
     if derived:
@@ -56,6 +69,10 @@ def field(
         info["choices"] = choices
     if unit:
         info["unit"] = unit
+    for key, value in (("max_length", max_length), ("minimum", minimum), ("maximum", maximum),
+                       ("references", references)):
+        if value is not None:
+            info[key] = value
     return mapped_column(type_, *args, nullable=not required, info=info, **kw)
 
 

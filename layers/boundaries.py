@@ -34,7 +34,7 @@ class BoundaryLine(FeatureMixin, Base):
     side_b: Mapped[str] = field(Text, "乙方", required=True)
     agreement_ref: Mapped[str | None] = field(Text, "界线协议书")
     approval_doc: Mapped[str | None] = field(Text, "批准文件")
-    length_m: Mapped[float | None] = field(Float, "长度", unit="m")
+    length_m: Mapped[float | None] = field(Float, "长度", unit="m", minimum=0)  # a length: never negative
     last_inspection_date: Mapped[date | None] = field(Date, "上次联检日期")
     next_inspection_date: Mapped[date | None] = field(Date, "下次联检日期")
     geom = geometry_column("MultiLineString")
@@ -49,7 +49,7 @@ class BoundaryMarker(FeatureMixin, Base):
     marker_type: Mapped[str] = field(String(16), "界桩类型", choices=MARKER_TYPES, required=True)
     material: Mapped[str | None] = field(String(16), "材质", choices=MARKER_MATERIALS)
     survey_method: Mapped[str | None] = field(String(16), "测量方法", choices=SURVEY_METHODS)
-    accuracy_m: Mapped[float | None] = field(Float, "点位精度", unit="m")
+    accuracy_m: Mapped[float | None] = field(Float, "点位精度", unit="m", minimum=0)  # an error bound
     managing_side: Mapped[str | None] = field(Text, "管护方")
     reference_objects: Mapped[list | None] = field(JSONB, "方位物")
     registered_date: Mapped[date | None] = field(Date, "登记日期")

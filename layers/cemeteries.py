@@ -23,22 +23,24 @@ class Cemetery(FeatureMixin, Base):
     name: Mapped[str] = field(Text, "名称", required=True)
     cemetery_type: Mapped[str] = field(String(24), "类型", choices=CEMETERY_TYPES, required=True)
     status: Mapped[str] = field(String(24), "状态", choices=CEMETERY_STATUS, required=True)
-    village_code: Mapped[str | None] = field(String(12), "所在村代码")
-    area_m2: Mapped[float | None] = field(Float, "占地面积", unit="m²")
-    plots_total: Mapped[int | None] = field(Integer, "墓穴（格位）总数", unit="个")
-    plots_used: Mapped[int | None] = field(Integer, "已使用", unit="个")
-    investment_yuan: Mapped[float | None] = field(Float, "投资额", unit="元")
+    village_code: Mapped[str | None] = field(String(12), "所在村代码", references="villages")
+    # quantities and money: never negative
+    area_m2: Mapped[float | None] = field(Float, "占地面积", unit="m²", minimum=0)
+    plots_total: Mapped[int | None] = field(Integer, "墓穴（格位）总数", unit="个", minimum=0)
+    plots_used: Mapped[int | None] = field(Integer, "已使用", unit="个", minimum=0)
+    investment_yuan: Mapped[float | None] = field(Float, "投资额", unit="元", minimum=0)
     geom = geometry_column("MultiPolygon")
 
 
 class ScatteredGrave(FeatureMixin, Base):
     __tablename__ = "scattered_graves"
 
-    grave_count: Mapped[int] = field(Integer, "坟数", required=True, server_default="1")
+    # a record is at least one grave
+    grave_count: Mapped[int] = field(Integer, "坟数", required=True, server_default="1", minimum=1)
     status: Mapped[str] = field(String(16), "处置状态", choices=GRAVE_STATUS, required=True,
                                 server_default="to_move")
     status_reason: Mapped[str | None] = field(Text, "处置说明")
-    village_code: Mapped[str | None] = field(String(12), "所在村代码", index=True)
+    village_code: Mapped[str | None] = field(String(12), "所在村代码", index=True, references="villages")
     geom = geometry_column("Point")
 
 

@@ -48,7 +48,7 @@ class River(FeatureMixin, Base):
 class _Zone(FeatureMixin):
     name: Mapped[str] = field(Text, "名称", required=True)
     approval_doc: Mapped[str | None] = field(Text, "批准文件")
-    area_m2: Mapped[float | None] = field(Float, "面积", unit="m²")
+    area_m2: Mapped[float | None] = field(Float, "面积", unit="m²", minimum=0)  # an area: never negative
 
 
 class BasicFarmland(_Zone, Base):

@@ -25,6 +25,9 @@ CARE_TYPES = {
 CARE_SERVICE_RADIUS_M = {"happiness_home": 1000, "day_care": 1000}
 SHELTER_SERVICE_RADIUS_M = {"emergency": 500, "fixed": 2000, "central": 2000}
 AREA_PER_PERSON_M2 = 1.5  # GB 21734-2008: > 1.5 m² per person
+# Local parameter (no rule fixes it): a service radius beyond the county's extent (≈ 70 km across,
+# DOMAIN.md §1) is a typing error. Counts, areas and radii below are quantities: never negative.
+MAX_SERVICE_RADIUS_M = 100_000
 
 
 class Shelter(FeatureMixin, Base):
@@ -34,11 +37,12 @@ class Shelter(FeatureMixin, Base):
     shelter_class: Mapped[str | None] = field(String(4), "场所类别", choices=SHELTER_CLASSES)
     shelter_type: Mapped[str] = field(String(16), "场所类型", choices=SHELTER_TYPES, required=True)
     level: Mapped[str | None] = field(String(16), "级别", choices=SHELTER_LEVELS)
-    usable_area_m2: Mapped[float | None] = field(Float, "有效避难面积", unit="m²")
-    capacity: Mapped[int | None] = field(Integer, "容纳人数", unit="人")
-    service_radius_m: Mapped[float | None] = field(Float, "服务半径", unit="m")
+    usable_area_m2: Mapped[float | None] = field(Float, "有效避难面积", unit="m²", minimum=0)
+    capacity: Mapped[int | None] = field(Integer, "容纳人数", unit="人", minimum=0)
+    service_radius_m: Mapped[float | None] = field(Float, "服务半径", unit="m", minimum=0,
+                                                   maximum=MAX_SERVICE_RADIUS_M)
     address: Mapped[str | None] = field(Text, "地址")
-    village_code: Mapped[str | None] = field(String(12), "所在村代码")
+    village_code: Mapped[str | None] = field(String(12), "所在村代码", references="villages")
     geom = geometry_column("Point")
 
 
@@ -47,13 +51,14 @@ class CareFacility(FeatureMixin, Base):
 
     name: Mapped[str] = field(Text, "名称", required=True)
     facility_type: Mapped[str] = field(String(24), "机构类型", choices=CARE_TYPES, required=True)
-    beds: Mapped[int | None] = field(Integer, "床位数", unit="张")
-    residents: Mapped[int | None] = field(Integer, "在院人数", unit="人")
-    service_radius_m: Mapped[float | None] = field(Float, "服务半径", unit="m")
+    beds: Mapped[int | None] = field(Integer, "床位数", unit="张", minimum=0)
+    residents: Mapped[int | None] = field(Integer, "在院人数", unit="人", minimum=0)
+    service_radius_m: Mapped[float | None] = field(Float, "服务半径", unit="m", minimum=0,
+                                                   maximum=MAX_SERVICE_RADIUS_M)
     operator: Mapped[str | None] = field(Text, "运营方")
     address: Mapped[str | None] = field(Text, "地址")
-    village_code: Mapped[str | None] = field(String(12), "所在村代码")
-    township_code: Mapped[str | None] = field(String(9), "所在乡镇代码")
+    village_code: Mapped[str | None] = field(String(12), "所在村代码", references="villages")
+    township_code: Mapped[str | None] = field(String(9), "所在乡镇代码", references="townships")
     geom = geometry_column("Point")
 
 

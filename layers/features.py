@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -48,11 +48,15 @@ class ListQuery:
 
 @dataclass(frozen=True)
 class WriteContext:
-    """What a layer's ``prepare_write`` hook may use: the open transaction and the data cipher."""
+    """What a layer's ``prepare_write`` hook may use: the open transaction, the data cipher, who writes,
+    and ``guard``, which a uniqueness check calls first (the service refuses callers over their limit).
+    """
 
     conn: Connection
     cipher: Any
     feature_id: int | None = None
+    actor: Actor | None = None
+    guard: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -345,6 +349,17 @@ def _no_row_error(conn: Connection, spec: LayerSpec, feature_id: int, expected: 
     return VersionConflict(
         f"此要素已被他人修改：您编辑的是第 {expected} 版，当前为第 {version} 版。请重新加载后再修改。",
         f"version conflict: expected {expected}, current {version}", current_version=version)
+
+
+def require_version(conn: Connection, spec: LayerSpec, feature_id: int, expected_version: int) -> None:
+    """Lock the row and refuse the write now if it is missing, retired or not at ``expected_version``:
+    a write refused anyway must not first reach the checks that answer about other rows (uniqueness).
+    The UPDATE checks the version again; the lock keeps the two in agreement.
+    """
+    row = conn.execute(text(f"SELECT version, retired_at IS NOT NULL FROM {q(spec.table.name)} "
+                            "WHERE id = :id FOR UPDATE"), {"id": feature_id}).first()
+    if row is None or row[1] or row[0] != expected_version:
+        raise _no_row_error(conn, spec, feature_id, expected_version)
 
 
 def update_feature(conn: Connection, spec: LayerSpec, feature_id: int, expected_version: int,

@@ -9,12 +9,12 @@ from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped
 
-from layers.base import Base, FeatureMixin, field, geometry_column
-from layers.errors import Conflict
+from layers.base import NAME_MAX_LENGTH, Base, FeatureMixin, field, geometry_column
 from layers.features import WriteContext
 from layers.privacy import mask_id_number, validate_id_number
 from layers.registry import FieldSpec, LayerSpec
 from layers.roles import CASE_WORKER
+from layers.write_checks import Duplicate, readable_record
 
 HOUSEHOLD_CATEGORIES = {
     "dibao": "低保",
@@ -32,16 +32,19 @@ HOUSEHOLD_CATEGORIES = {
 class Household(FeatureMixin, Base):
     __tablename__ = "households"
 
-    head_name: Mapped[str] = field(Text, "户主姓名", required=True, personal=True, mask="name")
+    head_name: Mapped[str] = field(Text, "户主姓名", required=True, personal=True, mask="name",
+                                   max_length=NAME_MAX_LENGTH)
     # written from the ``id_number`` input by prepare_household, never by clients
     id_number_masked: Mapped[str | None] = field(String(18), "身份证号码", personal=True, derived=True)
     phone: Mapped[str | None] = field(String(20), "联系电话", personal=True, mask="phone")
     address: Mapped[str | None] = field(Text, "住址", personal=True, mask="address")
     categories: Mapped[list[str]] = field(ARRAY(String(32)), "救助类别", choices=HOUSEHOLD_CATEGORIES,
                                           required=True)
-    members: Mapped[int] = field(Integer, "家庭人口", required=True, server_default="1", unit="人")
+    # at least the head of the household; 50 is a local plausibility bound (no rule fixes one)
+    members: Mapped[int] = field(Integer, "家庭人口", required=True, server_default="1", unit="人",
+                                 minimum=1, maximum=50)
     has_child_under_14: Mapped[bool] = field(Boolean, "有14岁以下儿童", required=True, server_default="false")
-    village_code: Mapped[str | None] = field(String(12), "所在村代码", index=True)
+    village_code: Mapped[str | None] = field(String(12), "所在村代码", index=True, references="villages")
     # the number itself only encrypted, and a keyed hash to find duplicates (never in output)
     id_number_cipher: Mapped[bytes | None] = field(LargeBinary, "身份证号码（密文）", personal=True, hidden=True)
     id_number_hash: Mapped[str | None] = field(String(64), "身份证号码（匹配摘要）", personal=True, hidden=True)
@@ -58,7 +61,11 @@ ID_NUMBER_INPUT = FieldSpec(name="id_number", label="身份证号码", type="str
 
 
 def prepare_household(properties: dict[str, Any], ctx: WriteContext) -> dict[str, Any]:
-    """Turn a clear ID number into its cipher, matching hash and masked form; refuse duplicates."""
+    """Turn a clear ID number into its cipher, matching hash and masked form; refuse duplicates.
+
+    Runs after every other field was checked (``layers.write_checks``); the duplicate answer names the
+    household only to a caller who may read it (not a child's household for an administrator).
+    """
     if "id_number" not in properties:
         return properties
     out = dict(properties)
@@ -67,12 +74,18 @@ def prepare_household(properties: dict[str, Any], ctx: WriteContext) -> dict[str
         return {**out, "id_number_cipher": None, "id_number_hash": None, "id_number_masked": None}
     number = validate_id_number(number)
     digest = ctx.cipher.match_hash(number)
+    if ctx.guard is not None:
+        ctx.guard()
     duplicate = ctx.conn.execute(
         text("SELECT id FROM households WHERE id_number_hash = :h AND retired_at IS NULL AND id <> :id"),
         {"h": digest, "id": ctx.feature_id or 0}).scalar()
     if duplicate is not None:
-        raise Conflict(f"该身份证号码已登记在编号 {duplicate} 的困难群众户中", "ID number already registered",
-                       field="id_number", existing_id=duplicate)
+        record = readable_record(ctx.conn, HOUSEHOLDS, ctx, duplicate)
+        if record is None:  # the same words as the database's own refusal (gis_server.errors)
+            raise Duplicate("该身份证号码已登记在另一户在册的困难群众户中", "ID number already registered",
+                            field="id_number")
+        raise Duplicate(f"该身份证号码已登记在{record} 的困难群众户中", "ID number already registered",
+                        field="id_number", existing_id=duplicate)
     return {**out, "id_number_cipher": ctx.cipher.encrypt(number), "id_number_hash": digest,
             "id_number_masked": mask_id_number(number)}
 
@@ -112,9 +125,10 @@ CHILD_CATEGORIES = ("orphan", "left_behind_child", "child_in_difficulty")
 CHILD_HOUSEHOLDS = ("({t}.has_child_under_14 OR {t}.categories::text[] && ARRAY["
                     + ", ".join(f"'{c}'" for c in CHILD_CATEGORIES) + "])")
 
-LAYERS = [
-    LayerSpec("households", "困难群众户", "困难群众户", Household, "Point", CASE_OFFICE, CASE_OFFICE,
-              large=True, title_field="head_name", style={"color": "#c2185b", "radius": 3},
-              reveal_roles=CASE_OFFICE, shared_map_filter=f"NOT {CHILD_HOUSEHOLDS}",
-              input_fields=(ID_NUMBER_INPUT,), prepare_write=prepare_household, reveal_hook=reveal_household),
-]
+HOUSEHOLDS = LayerSpec(
+    "households", "困难群众户", "困难群众户", Household, "Point", CASE_OFFICE, CASE_OFFICE,
+    large=True, title_field="head_name", style={"color": "#c2185b", "radius": 3},
+    reveal_roles=CASE_OFFICE, shared_map_filter=f"NOT {CHILD_HOUSEHOLDS}",
+    input_fields=(ID_NUMBER_INPUT,), prepare_write=prepare_household, reveal_hook=reveal_household)
+
+LAYERS = [HOUSEHOLDS]

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Column, Table
+from sqlalchemy import CheckConstraint, Column, Float, Index, Table, Text, UniqueConstraint, text
 
-from layers.base import Base
+from layers.base import NAME_MAX_LENGTH, TEXT_MAX_LENGTH, Base
 from layers.roles import ADMIN
 
 
@@ -32,6 +32,61 @@ class FieldSpec:
     max_length: int | None = None
     hidden: bool = False
     derived: bool = False  # shown, but written only by the layer's write hook
+    minimum: float | None = None  # inclusive bounds of a number (the model's declared domain)
+    maximum: float | None = None
+    references: str | None = None  # a layer whose live ``code`` the value must be
+
+
+def _max_length(column: Column[Any], title_field: str) -> int | None:
+    """The declared length, else the column's, else the local defaults for names and texts."""
+    declared = column.info.get("max_length") or getattr(column.type, "length", None)
+    if declared or not isinstance(column.type, Text):
+        return declared
+    return NAME_MAX_LENGTH if column.name == title_field else TEXT_MAX_LENGTH
+
+
+def _number_literal(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def range_check_sql(column: Column[Any]) -> str | None:
+    """The CHECK that keeps a number column in its declared domain and, for floats, finite
+    (PostgreSQL sorts NaN above ``'Infinity'``, so ``< 'Infinity'`` refuses both); None if unbounded.
+    """
+    name = '"' + column.name.replace('"', '""') + '"'
+    lower, upper = column.info.get("minimum"), column.info.get("maximum")
+    parts = []
+    if lower is not None:
+        parts.append(f"{name} >= {_number_literal(lower)}")
+    elif isinstance(column.type, Float):
+        parts.append(f"{name} > '-Infinity'")
+    if upper is not None:
+        parts.append(f"{name} <= {_number_literal(upper)}")
+    if isinstance(column.type, Float):
+        parts.append(f"{name} < 'Infinity'")
+    return " AND ".join(parts) or None
+
+
+def natural_key_index_name(table: str, key: tuple[str, ...]) -> str:
+    return f"uq_{table}_live_{'_'.join(key)}"
+
+
+def _declare_table_rules(table: Table, natural_key: tuple[str, ...]) -> None:
+    """Add to the model's table what the declarations imply (migration 0013s creates the same):
+    a unique index on the natural key among live rows, unless a unique constraint already holds it,
+    and a CHECK per bounded or float column.
+    """
+    unique_sets = [{c.name for c in u.columns} for u in table.constraints if isinstance(u, UniqueConstraint)]
+    unique_sets += [{column.name} for column in table.columns if column.unique]
+    unique_sets += [{c.name for c in i.columns} for i in table.indexes if i.unique]
+    if natural_key and set(natural_key) not in unique_sets:
+        Index(natural_key_index_name(table.name, natural_key), *(table.columns[k] for k in natural_key),
+              unique=True, postgresql_where=text("retired_at IS NULL"))
+    checks = {str(c.name) for c in table.constraints if isinstance(c, CheckConstraint)}
+    for column in table.columns:
+        sql = range_check_sql(column)
+        if sql and f"{column.name}_range" not in checks:
+            table.append_constraint(CheckConstraint(sql, name=f"{column.name}_range"))
 
 
 def _json_type(column: Column[Any]) -> str:
@@ -68,6 +123,9 @@ class LayerSpec:
     # adds what only a reveal shows (e.g. the decrypted ID number) to one Feature's GeoJSON text
     reveal_hook: Callable[[Any, int, str, Any], str] | None = None
 
+    def __post_init__(self) -> None:
+        _declare_table_rules(self.table, self.natural_key)
+
     @property
     def table(self) -> Table:
         return self.model.__table__  # type: ignore[return-value]
@@ -94,9 +152,12 @@ class LayerSpec:
                 system=bool(info.get("system")),
                 unit=info.get("unit"),
                 has_default=column.server_default is not None,
-                max_length=getattr(column.type, "length", None),
+                max_length=_max_length(column, self.title_field) if _json_type(column) == "string" else None,
                 hidden=bool(info.get("hidden")),
                 derived=bool(info.get("derived")),
+                minimum=info.get("minimum"),
+                maximum=info.get("maximum"),
+                references=info.get("references"),
             ))
         return tuple(out)
 

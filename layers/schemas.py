@@ -1,8 +1,11 @@
 """Pydantic schemas per layer, generated from the model's columns (one source of truth).
 
 ``Create`` requires the required fields, ``Update`` makes everything optional (PATCH),
-both refuse unknown fields and values outside a field's ``choices``. Validation messages
-are turned into Chinese with the field's label by :func:`explain`.
+both refuse unknown fields and values outside a field's ``choices``. Values are strict: a
+boolean is ``true``/``false`` (not 1 or "yes"), a number is a JSON number (not "5", not true),
+finite and inside the field's declared domain and its column's range; a text is no longer than
+its declared length and, when required, not blank. Validation messages are turned into Chinese
+with the field's label by :func:`explain`.
 """
 
 from __future__ import annotations
@@ -12,9 +15,21 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationError,
+    create_model,
+)
+from pydantic_core import PydanticCustomError
+from sqlalchemy import BigInteger, SmallInteger
 
 from layers.errors import InvalidInput
+from layers.inputs import refuse_non_finite, shown
 from layers.registry import FieldSpec, LayerSpec
 
 _PY_TYPES: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool,
@@ -25,12 +40,39 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def _annotation(f: FieldSpec) -> Any:
+def _date_text(value: Any) -> Any:
+    # lax pydantic reads a number as a Unix time: 0 would be 1970-01-01
+    if isinstance(value, str | dt.date):
+        return value
+    raise PydanticCustomError("date_type", "date must be a YYYY-MM-DD string")
+
+
+def _integer_range(spec: LayerSpec, name: str) -> tuple[int, int]:
+    """What the column can hold: a larger number was a database error after the uniqueness checks."""
+    column = spec.table.columns.get(name)
+    bits = 16 if column is not None and isinstance(column.type, SmallInteger) else 32
+    if column is not None and isinstance(column.type, BigInteger):
+        bits = 64
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
+def _annotation(spec: LayerSpec, f: FieldSpec) -> Any:
     if f.choices:
         choice = Literal[tuple(f.choices)]  # type: ignore[valid-type]
         return list[choice] if f.type == "array" else choice  # type: ignore[valid-type]
-    if f.type == "string" and f.max_length:
-        return Annotated[str, StringConstraints(max_length=f.max_length)]
+    if f.type == "string":
+        return Annotated[str, Strict(), StringConstraints(min_length=1 if f.required else None,
+                                                          max_length=f.max_length)]
+    if f.type == "integer":
+        low, high = _integer_range(spec, f.name)
+        return Annotated[int, Strict(), Field(ge=max(low, f.minimum if f.minimum is not None else low),
+                                              le=min(high, f.maximum if f.maximum is not None else high))]
+    if f.type == "number":
+        return Annotated[float, Strict(), Field(ge=f.minimum, le=f.maximum, allow_inf_nan=False)]
+    if f.type == "boolean":
+        return Annotated[bool, Strict()]
+    if f.type in ("date", "datetime"):
+        return Annotated[_PY_TYPES[f.type], BeforeValidator(_date_text)]
     return _PY_TYPES.get(f.type, Any)
 
 
@@ -47,12 +89,13 @@ def schemas_for(spec: LayerSpec) -> LayerSchemas:
     # A required field may be left out only when the database has a default for it; it may
     # never be sent as null. The unset default (None) is dropped by ``exclude_unset``.
     create_fields: dict[str, Any] = {
-        f.name: ((_annotation(f), None if f.has_default else ...) if f.required
-                 else (_annotation(f) | None, None))
+        f.name: ((_annotation(spec, f), None if f.has_default else ...) if f.required
+                 else (_annotation(spec, f) | None, None))
         for f in fields
     }
     update_fields: dict[str, Any] = {
-        f.name: ((_annotation(f), None) if f.required else (_annotation(f) | None, None)) for f in fields
+        f.name: ((_annotation(spec, f), None) if f.required else (_annotation(spec, f) | None, None))
+        for f in fields
     }
     return LayerSchemas(
         create=create_model(f"{prefix}Create", __base__=_Strict, **create_fields),
@@ -70,14 +113,23 @@ _MESSAGES = {
     "bool_parsing": "应为是/否",
     "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
     "date_parsing": "应为日期（YYYY-MM-DD）",
-    "string_type": "应为文本",
     "list_type": "应为列表",
-    "int_type": "应为整数",
-    "float_type": "应为数值",
-    "bool_type": "应为是/否",
+    # strict types: say what was given instead
+    "string_type": "应为文本（不能是数字、true/false、对象或列表）",
+    "int_type": "应为整数（JSON 数字，不能是文本、小数或 true/false）",
+    "float_type": "应为数值（JSON 数字，不能是文本或 true/false）",
+    "bool_type": "应为 true 或 false（不能用数字或文本表示是/否）",
     "date_type": "应为日期（YYYY-MM-DD）",
-    "string_too_long": "太长",
+    "string_too_long": "太长（最多 {max_length} 个字）",
+    "string_too_short": "不能为空或只有空格",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than_equal": "应不大于 {le}",
+    "finite_number": "应为有限数值（不能是 NaN 或无穷大）",
 }
+
+
+def _number_text(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def explain(spec: LayerSpec, error: ValidationError) -> InvalidInput:
@@ -87,8 +139,13 @@ def explain(spec: LayerSpec, error: ValidationError) -> InvalidInput:
     for item in error.errors():
         name = str(item["loc"][0]) if item["loc"] else ""
         f = labels.get(name)
-        label = f"{f.label}（{name}）" if f else f"“{name}”"
+        label = f"{f.label}（{name}）" if f else f"“{shown(name)}”"
         text = _MESSAGES.get(item["type"], "取值无效")
+        context = {k: _number_text(v) for k, v in (item.get("ctx") or {}).items()}
+        try:
+            text = text.format(**context)
+        except (KeyError, IndexError):
+            text = text.split("（")[0]
         if item["type"] == "extra_forbidden" and f is not None:  # shown, but not for clients to set
             text = "由系统生成，不能直接填写"
             if f.derived and spec.input_fields:
@@ -97,7 +154,7 @@ def explain(spec: LayerSpec, error: ValidationError) -> InvalidInput:
             text += "：可选 " + "、".join(f"{k}（{v}）" for k, v in f.choices.items())
         if item["type"] == "missing" and name == "":
             label = "属性"
-        problems.append({"field": name, "message": f"{label}{text}", "message_en": item["msg"]})
+        problems.append({"field": shown(name), "message": f"{label}{text}", "message_en": item["msg"]})
     return InvalidInput("；".join(p["message"] for p in problems),
                         "; ".join(f"{p['field']}: {p['message_en']}" for p in problems), problems=problems)
 
@@ -108,6 +165,9 @@ def validate_properties(spec: LayerSpec, properties: Any, *, partial: bool) -> d
         properties = {}
     if not isinstance(properties, dict):
         raise InvalidInput("properties 应为对象", "properties must be an object", field="properties")
+    labels = {f.name: f.label for f in [*spec.fields, *spec.input_fields]}
+    for name, value in properties.items():  # also inside objects and lists, which the schema takes as they are
+        refuse_non_finite(value, f"{labels[name]}（{name}）" if name in labels else f"properties.{shown(name)}", name)
     schema = schemas_for(spec).update if partial else schemas_for(spec).create
     try:
         model = schema.model_validate(properties)

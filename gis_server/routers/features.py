@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
+from sqlalchemy import Connection
 
-from gis_server.accounts import audit
+from gis_server.accounts import audit, duplicate_hits
 from gis_server.accounts.audit import audit_personal_read, read_record, reading
 from gis_server.deps import CurrentActor, DbDep, LayerDep, SettingsDep
 from gis_server.downloads import disposition
+from gis_server.settings import Settings
 from importers.tabular import feature_rows, to_csv, to_xlsx
 from layers.catalog import registry
-from layers.errors import Forbidden, InvalidInput, PreconditionRequired
+from layers.errors import Forbidden, InvalidInput, PreconditionRequired, Throttled
 from layers.features import (
     Actor,
     ListQuery,
@@ -25,14 +29,17 @@ from layers.features import (
     feature_history,
     get_feature,
     list_features,
+    require_version,
     restore_version,
     retire_feature,
     update_feature,
 )
 from layers.geometry import validate_geometry
+from layers.inputs import refuse_non_finite
 from layers.privacy import mask_properties, masked_expressions, may_reveal, require_visible, visible_rows_sql
 from layers.registry import LayerSpec
 from layers.schemas import validate_properties
+from layers.write_checks import Duplicate, run_write_checks
 
 router = APIRouter(prefix="/api/layers", tags=["图层与要素 layers"])
 
@@ -96,6 +103,7 @@ def _feature_body(body: Any, *, partial: bool) -> tuple[Any, Any, str | None]:
         raise InvalidInput("请求体应为 GeoJSON Feature 对象", "body must be a GeoJSON Feature object")
     if not partial and body.get("type") != "Feature":
         raise InvalidInput("请求体应为 GeoJSON Feature（type 为 Feature）", "body must have type Feature")
+    refuse_non_finite({k: v for k, v in body.items() if k != "properties"}, "请求体")  # properties: by field
     crs = body.get("crs")
     if isinstance(crs, dict):  # the GeoJSON 2008 form {"type": "name", "properties": {"name": "EPSG:4550"}}
         named = crs.get("properties")
@@ -213,16 +221,37 @@ def post_feature(
     geometry, properties, body_crs = _feature_body(body, partial=False)
     geom = validate_geometry(geometry, spec.geometry_type, crs or body_crs, settings.extent_margin_deg)
     props = validate_properties(spec, properties, partial=False)
-    with db.transaction() as conn:
-        props = prepare(spec, props, WriteContext(conn, request.app.state.cipher))
+    with _write_transaction(db, spec, actor) as conn:
+        props = prepare(request, spec, props, conn, actor, None, settings, partial=False)
         feature_id, _ = create_feature(conn, spec, props, geom, actor, reason)
         text_body, version = get_feature(conn, spec, feature_id, masked_expressions(spec, actor))
     return _feature_response(text_body, version, 201, f"/api/layers/{spec.name}/features/{feature_id}")
 
 
-def prepare(spec: LayerSpec, props: dict[str, Any], ctx: WriteContext) -> dict[str, Any]:
-    """Run the layer's write hook (e.g. encrypting an ID number) inside the write's transaction."""
-    return spec.prepare_write(props, ctx) if spec.prepare_write else props
+def prepare(request: Request, spec: LayerSpec, props: dict[str, Any], conn: Connection, actor: Actor,
+            feature_id: int | None, settings: Settings, *, partial: bool) -> dict[str, Any]:
+    """Run the write's checks and the layer's hook (e.g. encrypting an ID number) inside its transaction;
+    every uniqueness check first asks :func:`duplicate_hits.guard`.
+    """
+    limit = duplicate_hits.DuplicateLimit(settings.duplicate_hits_max, settings.duplicate_hits_window_seconds)
+    ctx = WriteContext(conn, request.app.state.cipher, feature_id, actor,
+                       guard=lambda: duplicate_hits.guard(conn, actor, limit))
+    return run_write_checks(spec, props, ctx, partial)
+
+
+@contextmanager
+def _write_transaction(db: Any, spec: LayerSpec, actor: Actor) -> Iterator[Connection]:
+    """A write's transaction. A uniqueness hit, or a write refused for too many, rolls it back and is
+    then audited in a transaction of its own, so that it stays counted.
+    """
+    try:
+        with db.transaction() as conn:
+            yield conn
+    except (Duplicate, Throttled) as exc:
+        with db.transaction() as conn:
+            duplicate_hits.record(conn, actor, spec, exc if isinstance(exc, Throttled) else None,
+                                  field=exc.details.get("field"))
+        raise
 
 
 def _write(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: Actor, settings: Any, body: Any,
@@ -234,9 +263,10 @@ def _write(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: A
     if replace or geometry is not None:
         geom = validate_geometry(geometry, spec.geometry_type, crs or body_crs, settings.extent_margin_deg)
     props = validate_properties(spec, properties, partial=not replace)
-    with db.transaction() as conn:
+    with _write_transaction(db, spec, actor) as conn:
         require_visible(conn, spec, actor, feature_id)
-        props = prepare(spec, props, WriteContext(conn, request.app.state.cipher, feature_id))
+        require_version(conn, spec, feature_id, version)
+        props = prepare(request, spec, props, conn, actor, feature_id, settings, partial=not replace)
         update_feature(conn, spec, feature_id, version, props, geom, actor, reason, replace=replace)
         text_body, new_version = get_feature(conn, spec, feature_id, masked_expressions(spec, actor))
     return _feature_response(text_body, new_version)

@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from layers.geometry import reproject, transformer
 
 SEED = 20240416
-GENERATOR_VERSION = "1"  # bump whenever a change to the generator changes any row
+GENERATOR_VERSION = "2"  # bump whenever a change to the generator changes any row
 SOURCE = "demo"
 LABEL = "示例数据"
 TAG = f"（{LABEL}）"  # appended to synthetic names
@@ -96,6 +96,17 @@ def short_name(name: str) -> str:
         if name.endswith(suffix):
             return name[: -len(suffix)] + keep
     return name
+
+
+def village_labels(partition: Any) -> dict[str, str]:
+    """Village code → its short name, with the township's in front where two villages share a name:
+    the names of the layers named after villages are natural keys (unique among live rows).
+    """
+    counts: dict[str, int] = {}
+    for v in partition.villages.values():
+        counts[short_name(v.name)] = counts.get(short_name(v.name), 0) + 1
+    return {v.code: (short_name(partition.townships[v.parent].name) if counts[short_name(v.name)] > 1 else "")
+            + short_name(v.name) for v in partition.villages.values()}
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from shapely.geometry import Point
 
-from importers.demo.common import LABEL, TAG, Table, county_outline, metric_xy, rng, short_name
+from importers.demo.common import LABEL, TAG, Table, county_outline, metric_xy, rng, short_name, village_labels
 from importers.demo.partition import Partition
 from layers.facilities import AREA_PER_PERSON_M2, CARE_SERVICE_RADIUS_M, SHELTER_SERVICE_RADIUS_M
 
@@ -76,9 +76,10 @@ def build_care_facilities(partition: Partition) -> Table:
             add(_near(r, *town.seat, 400), f"{town.name}敬老院", "nursing_home", int(r.integers(40, 120)),
                 town.seat_village, town.code, f"{town.name}人民政府")  # type: ignore[attr-defined]
     villages = [v for v in partition.villages.values() if v.kind == "village"]
+    labels = village_labels(partition)
     for i in sorted(r.choice(len(villages), HAPPINESS_HOMES, replace=False)):
         v = villages[int(i)]
-        add(_near(r, *v.seat, 80), f"{short_name(v.name)}农村幸福院", "happiness_home", int(r.integers(8, 30)),
+        add(_near(r, *v.seat, 80), f"{labels[v.code]}农村幸福院", "happiness_home", int(r.integers(8, 30)),
             v.code, v.parent, f"{v.name}")
     towns = [x for x in partition.townships.values()]
     for k in range(PRIVATE_HOMES):

@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry import Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from importers.demo.common import TAG, county_outline, metric_xy, rng, short_name
+from importers.demo.common import TAG, county_outline, metric_xy, rng, village_labels
 from importers.demo.network import Network
 from importers.demo.partition import Partition, multi
 from importers.demo.settlements import Settlement, settlement_area
@@ -70,12 +70,13 @@ def build_zones(partition: Partition, settlements: list[Settlement], net: Networ
         net.lines("roads", "expressway").buffer(60), net.lines("railways").buffer(40)])
     farmland = plain_area().difference(keep_out)
     rows = []
+    labels = village_labels(partition)
     for v in partition.villages.values():
         part = farmland.intersection(v.geom)
         part = shapely.union_all([g for g in getattr(part, "geoms", [part]) if g.geom_type == "Polygon"
                                   and g.area > 50_000])
         if not part.is_empty:
-            rows.append({"name": f"{short_name(v.name)}基本农田保护区{TAG}", "geom": multi(part)})
+            rows.append({"name": f"{labels[v.code]}基本农田保护区{TAG}", "geom": multi(part)})
     z.tables["basic_farmland"] = rows
 
     hills = [  # (lon, lat, radius m, name): eastern hills

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from layers.masks import SQL_MASKS
 from layers.privacy import PYTHON_MASKS
 from tests.utils.features import feature, point
+from tests.utils.write_strictness import OTHER_VILLAGE, VILLAGE, admin_units
 
 ID = "21038119800101101X"  # valid GB 11643 check character
 
@@ -154,6 +155,7 @@ def test_the_masked_id_number_is_made_by_the_system_not_written_by_clients(clien
 
 
 def test_lists_cannot_be_filtered_or_sorted_by_personal_fields(client_as, client):
+    admin_units(client)
     household(client, village_code="210381001001")
     worker = client_as("case_worker")
     for params in ({"phone": "13812345678"}, {"head_name": "张三丰"}, {"sort": "head_name"},
@@ -194,12 +196,7 @@ def test_masks_in_sql_and_in_python_agree(conn, kind, values):
 
 
 def test_summary_by_village_suppresses_cells_below_five(client_as, client):
-    client.post("/api/layers/villages/features", json=feature(
-        {"type": "Polygon", "coordinates": [[[122.6, 40.8], [122.7, 40.8], [122.7, 40.9], [122.6, 40.8]]]},
-        code="210381001001", name="甲村", township_code="210381001"))
-    client.post("/api/layers/villages/features", json=feature(
-        {"type": "Polygon", "coordinates": [[[122.7, 40.8], [122.8, 40.8], [122.8, 40.9], [122.7, 40.8]]]},
-        code="210381001002", name="乙村", township_code="210381001"))
+    admin_units(client, VILLAGE, OTHER_VILLAGE)  # 测试村001, 测试村002
     for i in range(6):
         household(client, village_code="210381001001", head_name=f"甲{i}")
     for i in range(3):
@@ -207,8 +204,9 @@ def test_summary_by_village_suppresses_cells_below_five(client_as, client):
     viewer = client_as("viewer")
     body = viewer.get("/api/layers/households/summary", params={"by": "village"}).json()
     rows = {r["code"]: r for r in body["rows"]}
-    assert rows["210381001001"] == {"code": "210381001001", "name": "甲村", "households": 6, "suppressed": False}
-    assert rows["210381001002"] == {"code": "210381001002", "name": "乙村", "households": None, "suppressed": True}
+    assert rows["210381001001"] == {"code": "210381001001", "name": "测试村001", "households": 6, "suppressed": False}
+    assert rows["210381001002"] == {"code": "210381001002", "name": "测试村002", "households": None,
+                                    "suppressed": True}
     assert viewer.get("/api/layers/households/summary", params={"by": "county"}).status_code == 422
 
 

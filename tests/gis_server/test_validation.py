@@ -98,7 +98,8 @@ def test_gcj02_only_when_asked_and_then_converted(client):
     gcj = wgs84_to_gcj02(122.75, 40.85)
     as_is = post(client, "shelters", feature(point(*gcj), **SHELTER)).json()
     assert as_is["geometry"]["coordinates"] == [round(gcj[0], 9), round(gcj[1], 9)]
-    converted = post(client, "shelters", feature(point(*gcj), **SHELTER), crs="gcj02").json()
+    converted = post(client, "shelters", feature(point(*gcj), **{**SHELTER, "name": "场所（已转换）"}),
+                     crs="gcj02").json()
     lon, lat = converted["geometry"]["coordinates"]
     assert lon == pytest.approx(122.75, abs=1e-7)
     assert lat == pytest.approx(40.85, abs=1e-7)
