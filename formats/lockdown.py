@@ -52,7 +52,10 @@ def gdal_options() -> dict[str, str]:
     """The GDAL configuration options of the lock-down (``GDAL_SKIP`` lists every other driver)."""
     import pyogrio
 
-    skipped = sorted({*ALWAYS_SKIPPED, *(d for d in pyogrio.list_drivers() if d not in KEPT_DRIVERS)})
+    # registering again brings back the drivers an earlier lock-down skipped: keep skipping them
+    earlier = (pyogrio.get_gdal_config_option("GDAL_SKIP") or "").split(",")
+    present = (d for d in pyogrio.list_drivers() if d not in KEPT_DRIVERS)
+    skipped = sorted({*ALWAYS_SKIPPED, *present, *(d for d in earlier if d and d not in KEPT_DRIVERS)})
     return {**NETWORK_OFF, "GDAL_SKIP": ",".join(skipped), "OGR_SKIP": ",".join(skipped)}
 
 

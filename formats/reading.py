@@ -9,6 +9,7 @@ file, never GDAL's text (which can quote the file).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import geopandas as gpd
@@ -41,7 +42,7 @@ def layers_of(upload: Upload) -> dict[str, int]:
     names = _gdal(upload, lambda: [str(name) for name, _ in pyogrio.list_layers(upload.path)])
     counts = {}
     for name in names:
-        info = _gdal(upload, lambda name=name: pyogrio.read_info(upload.path, layer=name))
+        info: dict[str, Any] = _gdal(upload, partial(pyogrio.read_info, upload.path, layer=name))
         if info.get("driver") != upload.format.driver:  # never expected after the content check; fail closed
             raise FileRefused(f"文件“{upload.filename}”的内容不是 {upload.format.label} 格式",
                               f"{upload.filename}: opened by {info.get('driver')}, not {upload.format.driver}")

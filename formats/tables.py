@@ -25,7 +25,8 @@ DEFAULT_MAX_ROWS = 20_000
 @dataclass(frozen=True)
 class Table:
     headers: list[str]
-    rows: list[dict[str, Any]]  # by header; ``rows[i]`` is line/row ``i + 2`` of the file
+    rows: list[dict[str, Any]]  # by header; blank rows left out
+    numbers: list[int]  # the row number in the file (as a spreadsheet counts, header = 1) of each row
     encoding: str | None  # CSV: "utf-8" or "gbk"
 
 
@@ -42,9 +43,10 @@ def decode(upload: Upload, content: bytes) -> tuple[str, str]:
                       f"{upload.filename}: not UTF-8 or GBK text")
 
 
-def _bounded(upload: Upload, rows: Iterable[tuple[int, list[Any]]], headers: list[str],
-             max_rows: int) -> list[dict[str, Any]]:
-    out = []
+def _bounded(upload: Upload, rows: Iterable[tuple[int, list[Any]]], headers: list[str], max_rows: int,
+             encoding: str | None) -> Table:
+    out: list[dict[str, Any]] = []
+    numbers: list[int] = []
     for number, values in rows:
         for column, value in enumerate(values):
             if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
@@ -54,7 +56,8 @@ def _bounded(upload: Upload, rows: Iterable[tuple[int, list[Any]]], headers: lis
         if len(out) == max_rows:
             raise too_many(upload, max_rows)
         out.append(dict(zip(headers, values, strict=False)))
-    return out
+        numbers.append(number)
+    return Table(headers, out, numbers, encoding)
 
 
 def _csv_rows(upload: Upload, reader: Iterator[list[str]]) -> Iterator[tuple[int, list[Any]]]:
@@ -85,7 +88,7 @@ def read_csv(upload: Upload, max_rows: int = DEFAULT_MAX_ROWS) -> Table:
         raise FileRefused(f"文件“{upload.filename}”第 1 行（表头）无法读取", f"{upload.filename}: bad header") from None
     if not any(headers):
         raise FileRefused(f"文件“{upload.filename}”没有表头或数据", f"{upload.filename}: no header")
-    return Table(headers, _bounded(upload, _csv_rows(upload, reader), headers, max_rows), encoding)
+    return _bounded(upload, _csv_rows(upload, reader), headers, max_rows, encoding)
 
 
 def _xlsx_rows(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[int, list[Any]]]:
@@ -109,7 +112,7 @@ def read_xlsx(upload: Upload, max_rows: int = DEFAULT_MAX_ROWS) -> Table:
         headers = [str(h).strip() if h is not None else "" for h in first]
         if not any(headers):
             raise FileRefused(f"文件“{upload.filename}”第一个工作表没有表头", f"{upload.filename}: no header")
-        return Table(headers, _bounded(upload, _xlsx_rows(rows), headers, max_rows), None)
+        return _bounded(upload, _xlsx_rows(rows), headers, max_rows, None)
     except FileRefused:
         raise
     except Exception:
