@@ -10,7 +10,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from formats.errors import FileRefused
+from formats.errors import FileRefused, size_text
 
 MAX_MEMBERS = 1000
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -36,8 +36,8 @@ def check_zip(path: Path, filename: str, kind: str, unpacked_limit: int) -> None
         raise FileRefused(f"压缩包“{filename}”已加密，无法读取", f"{filename}: encrypted")
     unpacked = sum(i.file_size for i in members)
     if unpacked > unpacked_limit:
-        raise FileRefused(f"压缩包“{filename}”解压后过大（{unpacked / 1024 / 1024:.0f} MB，上限 "
-                          f"{unpacked_limit / 1024 / 1024:.0f} MB）", f"{filename}: {unpacked} bytes unpacked")
+        raise FileRefused(f"压缩包“{filename}”解压后过大（{size_text(unpacked)}，上限 {size_text(unpacked_limit)}）",
+                          f"{filename}: {unpacked} bytes unpacked")
     if kind == "xlsx" and not all(name in {i.filename for i in members} for name in XLSX_REQUIRED):
         raise FileRefused(f"文件“{filename}”不是有效的 Excel（XLSX）工作簿", f"{filename}: no workbook in the zip")
 

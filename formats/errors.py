@@ -17,3 +17,14 @@ class FileRefused(Exception):
         super().__init__(message_en)
         self.message = message
         self.message_en = message_en
+
+
+def size_text(n: int) -> str:
+    """A size as people read it.
+
+    >>> size_text(50 * 1024 * 1024), size_text(100_000), size_text(1_500_000)
+    ('50 MB', '98 KB', '1.4 MB')
+    """
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n / 1024 / 1024:.1f}".removesuffix(".0") + " MB"

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from formats.archives import check_zip, extract_shapefile
-from formats.errors import FileRefused
+from formats.errors import FileRefused, size_text
 from formats.sniffing import HEAD_BYTES, content_kind
 
 
@@ -75,7 +75,7 @@ def declared_format(filename: str, accepted: tuple[str, ...]) -> FileFormat:
 def _read_bounded(data: bytes | BinaryIO, max_bytes: int, filename: str) -> bytes:
     content = data if isinstance(data, bytes) else data.read(max_bytes + 1)
     if len(content) > max_bytes:
-        raise FileRefused(f"文件“{filename}”过大：上限 {max_bytes / 1024 / 1024:g} MB",
+        raise FileRefused(f"文件“{filename}”过大：上限 {size_text(max_bytes)}",
                           f"{filename}: larger than {max_bytes} bytes")
     if not content:
         raise FileRefused(f"文件“{filename}”是空文件", f"{filename}: empty file")

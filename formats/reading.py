@@ -63,6 +63,8 @@ def read_features(upload: Upload, layer: str | None = None, max_rows: int | None
     ``options`` go to :func:`pyogrio.read_dataframe` (``read_geometry``, ``fid_as_index`` …).
     """
     counts = layers_of(upload)
+    if not counts:
+        raise FileRefused(f"文件“{upload.filename}”中没有图层（要素）", f"{upload.filename}: no layers")
     if layer is None:
         if len(counts) != 1:
             raise FileRefused(f"文件“{upload.filename}”含 {len(counts)} 个图层：请只保留一个图层",
