@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from formats.errors import FileRefused, size_text
 
-MAX_MEMBERS = 1000
+MAX_MEMBERS = 1000  # local parameter: a Shapefile has ≤ 8 parts, a workbook a few dozen
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 SHP_MAGIC = b"\x00\x00\x27\x0a"  # ESRI Shapefile Technical Description (1998), main file header: file code 9994
 XLSX_REQUIRED = ("[Content_Types].xml", "xl/workbook.xml")  # ECMA-376 Part 2 (OPC) and Part 1 §12.3.23

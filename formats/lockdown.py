@@ -9,7 +9,9 @@ pipeline). Called on import of ``formats`` and again by the app factory and the 
 
 GDAL reads ``GDAL_SKIP`` when drivers are registered (``GDALAllRegister`` → ``AutoSkipDrivers``),
 and pyogrio registers them when it is imported — so after setting it we register once more, which
-deregisters the skipped drivers, and then check that they are gone (fail closed).
+deregisters the skipped drivers, and then check that they are gone (fail closed). The app factory
+and the CLI call this at start, before any upload is read; a call on a locked-down process only
+sets the options again.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ def lock_down_gdal() -> None:
     options = gdal_options()
     os.environ.update(options)  # children (and a GDAL loaded later) start locked down too
     pyogrio.set_gdal_config_options(options)
+    if not set(pyogrio.list_drivers()) - KEPT_DRIVERS:
+        return  # locked down already: registering again would bring every driver back for a moment
     with warnings.catch_warnings():  # "unable to find driver X to unload": X is gone already
         warnings.simplefilter("ignore", RuntimeWarning)
         _ogr._register_drivers()

@@ -44,8 +44,10 @@ FORMATS = {f.key: f for f in (
     FileFormat("csv", "CSV", (".csv", ".txt"), ("text",), None),
     FileFormat("xlsx", "Excel（XLSX）", (".xlsx", ".xlsm"), ("zip",), None),
 )}
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
-UNPACKED_RATIO = 10  # a zip may hold at most 10× its size unpacked (zip bombs hold thousands×)
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024  # local parameter; the service passes GIS_UPLOAD_MAX_BYTES
+# local parameter: a zip may unpack to at most 10× the upload limit (XLSX sheets compress ~5–10×;
+# zip bombs hold thousands×)
+UNPACKED_RATIO = 10
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import geopandas as gpd
 import pyogrio
 
 from formats.errors import FileRefused
 from formats.opening import Upload
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 T = TypeVar("T")
 

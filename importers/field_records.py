@@ -75,7 +75,7 @@ def read_gpkg(upload: formats.Upload, max_rows: int = MAX_ROWS) -> FieldFile:
     frame = formats.read_features(upload, RECORDS_LAYER, max_rows, fid_as_index=True)
     campaign_id = None
     if CAMPAIGN_TABLE in formats.layers_of(upload):
-        table = formats.read_features(upload, CAMPAIGN_TABLE, 10, read_geometry=False)
+        table = formats.read_features(upload, CAMPAIGN_TABLE, max_rows, read_geometry=False)
         if len(table) and "campaign_id" in table.columns:
             campaign_id = _integer(table["campaign_id"].iloc[0], upload)
     crs = _crs_name(frame) if len(frame) else "EPSG:4490"
