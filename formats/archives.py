@@ -6,6 +6,7 @@ GDAL opens a plain local file — no ``/vsizip/`` path built from member names t
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -42,9 +43,11 @@ def check_zip(path: Path, filename: str, kind: str, unpacked_limit: int) -> None
         raise FileRefused(f"文件“{filename}”不是有效的 Excel（XLSX）工作簿", f"{filename}: no workbook in the zip")
 
 
-def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, filename: str) -> bytes:
+def _copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, filename: str) -> None:
+    """Unpack one member to ``target`` in chunks (at most its declared size, which check_zip bounded)."""
     try:
-        return archive.read(info)  # at most its declared size, which check_zip bounded
+        with archive.open(info) as source, target.open("wb") as out:
+            shutil.copyfileobj(source, out, 1024 * 1024)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, zlib.error):
         raise FileRefused(f"压缩包“{filename}”已损坏，无法解压", f"{filename}: cannot unpack a member") from None
 
@@ -65,7 +68,7 @@ def extract_shapefile(path: Path, folder: Path, filename: str) -> Path:
             member = PurePosixPath(info.filename)
             suffix = member.suffix.lower()
             if suffix in SHAPEFILE_PARTS and str(member.with_suffix("")).lower() == stem:
-                (folder / f"upload{suffix}").write_bytes(_member(archive, info, filename))
+                _copy_member(archive, info, folder / f"upload{suffix}", filename)
     path.unlink()
     shp = folder / "upload.shp"
     with shp.open("rb") as f:

@@ -20,6 +20,7 @@ from formats.reading import too_many, unreadable
 # limits": 32,767 characters per cell); a longer field is no census value.
 MAX_CELL_CHARS = 32_767
 DEFAULT_MAX_ROWS = 20_000
+MAX_HEADER_QUOTED = 40  # local parameter: a longer header is named by its column number in messages
 
 
 @dataclass(frozen=True)
@@ -43,16 +44,27 @@ def decode(upload: Upload, content: bytes) -> tuple[str, str]:
                       f"{upload.filename}: not UTF-8 or GBK text")
 
 
+def _column(headers: list[str], column: int) -> str:
+    """How a message names a column: its header when that is short, else its number."""
+    header = headers[column] if column < len(headers) else ""
+    return f"“{header}”" if header and len(header) <= MAX_HEADER_QUOTED else f"第 {column + 1} 列"
+
+
+def _check_cells(upload: Upload, number: int, values: list[Any], headers: list[str]) -> None:
+    for column, value in enumerate(values):
+        if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+            raise FileRefused(f"文件“{upload.filename}”第 {number} 行{_column(headers, column)}字段过长"
+                              f"（上限 {MAX_CELL_CHARS} 字）",
+                              f"{upload.filename}: row {number}, field {column + 1} longer than {MAX_CELL_CHARS}")
+
+
 def _bounded(upload: Upload, rows: Iterable[tuple[int, list[Any]]], headers: list[str], max_rows: int,
              encoding: str | None) -> Table:
+    _check_cells(upload, 1, headers, [])
     out: list[dict[str, Any]] = []
     numbers: list[int] = []
     for number, values in rows:
-        for column, value in enumerate(values):
-            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
-                where = headers[column] if column < len(headers) and headers[column] else f"第 {column + 1} 列"
-                raise FileRefused(f"文件“{upload.filename}”第 {number} 行“{where}”字段过长（上限 {MAX_CELL_CHARS} 字）",
-                                  f"{upload.filename}: row {number}, field {column + 1} longer than {MAX_CELL_CHARS}")
+        _check_cells(upload, number, values, headers)
         if len(out) == max_rows:
             raise too_many(upload, max_rows)
         out.append(dict(zip(headers, values, strict=False)))

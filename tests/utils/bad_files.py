@@ -185,6 +185,7 @@ def corpus(key: str, suffix: str, tmp: Path, port: int) -> list[Case]:
             Case("undecodable bytes", f"gbk{suffix}", b"a,b\n" + bytes(range(128, 256)) * 8, "内容不是 CSV"),
             Case("huge field (10 MB)", f"huge{suffix}", b"a,b\n1," + b"x" * 10_000_000 + b"\n", "第 2 行"),
             Case("header only", f"zero{suffix}", "标准名称,界桩编号,东经,北纬\n".encode(), "没有"),
+            Case("huge header", f"header{suffix}", b"a," + b"h" * 40_000 + b"\n1,2\n", "第 1 行第 2 列字段过长"),
         ]
     if key == "xlsx":
         cases += [
@@ -201,6 +202,9 @@ def corpus(key: str, suffix: str, tmp: Path, port: int) -> list[Case]:
         cases += [
             Case("SQLite header, corrupt body", f"corrupt{suffix}", b"SQLite format 3\x00" + noise, "无法读取"),
             Case("plain SQLite, not a GeoPackage", f"plain{suffix}", plain_sqlite(tmp), "无法读取"),
+            Case("no geometry", f"table{suffix}", no_geometry_gpkg(tmp), "没有"),
+            Case("zero features", f"zero{suffix}", _written(tmp, "zero.gpkg", site_frame().iloc[0:0], driver="GPKG",
+                                                            layer="inspection_records"), "没有"),
         ]
     if key == "shapefile":
         cases += [
@@ -208,13 +212,23 @@ def corpus(key: str, suffix: str, tmp: Path, port: int) -> list[Case]:
             Case("garbage .shp", f"garbage{suffix}", zip_of({"a.shp": noise, "a.dbf": noise}), "不是有效的 Shapefile"),
         ]
     if key == "geojson":
-        cases += [Case("JSON but not GeoJSON", f"plain{suffix}", b'{"a": [1, 2, 3]}', "无法读取")]
+        cases += [Case("JSON but not GeoJSON", f"plain{suffix}", b'{"a": [1, 2, 3]}', "无法读取"),
+                  Case("zero features", f"zero{suffix}", b'{"type": "FeatureCollection", "features": []}', "没有")]
     if key in ("kml", "gpx"):
         root = "kml" if key == "kml" else "gpx"
         cases += [Case("external entity /etc/passwd", f"xxe{suffix}",
                        (f'<?xml version="1.0"?><!DOCTYPE {root} [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
                         f"<{root}><name>&x;</name></{root}>").encode(), "没有")]
     return cases
+
+
+def no_geometry_gpkg(tmp: Path) -> bytes:
+    import pandas as pd
+    import pyogrio
+
+    path = tmp / "table.gpkg"
+    pyogrio.write_dataframe(pd.DataFrame({"name": ["王家屯"]}), path, layer="site", driver="GPKG")
+    return path.read_bytes()
 
 
 def plain_sqlite(tmp: Path) -> bytes:
