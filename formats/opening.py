@@ -39,10 +39,10 @@ FORMATS = {f.key: f for f in (
     FileFormat("geojson", "GeoJSON", (".geojson", ".json"), ("json",), "GeoJSON"),
     FileFormat("kml", "KML", (".kml",), ("xml:kml",), "KML"),
     FileFormat("gpkg", "GeoPackage", (".gpkg",), ("sqlite",), "GPKG"),
-    FileFormat("shapefile", "Shapefile 压缩包", (".zip",), ("zip",), "ESRI Shapefile"),
+    FileFormat("shapefile", "Shapefile", (".zip",), ("zip",), "ESRI Shapefile"),
     FileFormat("gpx", "GPX", (".gpx",), ("xml:gpx",), "GPX"),
     FileFormat("csv", "CSV", (".csv", ".txt"), ("text",), None),
-    FileFormat("xlsx", "Excel（XLSX）", (".xlsx", ".xlsm"), ("zip",), None),
+    FileFormat("xlsx", "XLSX", (".xlsx", ".xlsm"), ("zip",), None),
 )}
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024  # local parameter; the service passes GIS_UPLOAD_MAX_BYTES
 # local parameter: a zip may unpack to at most 10× the upload limit (XLSX sheets compress ~5–10×;

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import defusedxml  # noqa: F401  (required: openpyxl parses XLSX through it only when it is installed)
+
 from formats.errors import FileRefused
 from formats.opening import Upload
 from formats.reading import too_many, unreadable

@@ -87,6 +87,20 @@ def test_xml_entities_are_not_expanded_from_local_files(client_as):
     assert not any(leak in response.text for leak in LEAKS)
 
 
+def test_xlsx_is_parsed_through_defusedxml(client_as, tmp_path):
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML is True
+    from tests.utils.bad_files import XML_BOMB, xlsx_with_sheet
+    external = XML_BOMB.replace(b'<!ENTITY lol "lol">', b'<!ENTITY lol SYSTEM "file:///etc/passwd">')
+    for sheet in (XML_BOMB, external):
+        response = post(client_as("place_names_editor"), "/api/place-names/import", "普查.xlsx",
+                        xlsx_with_sheet(sheet, tmp_path))
+        assert response.status_code == 422
+        assert response.json()["message"] == "文件“普查.xlsx”无法读取：不是有效的 XLSX 文件，或文件已损坏"
+        assert not any(leak in response.text for leak in LEAKS)
+
+
 def test_a_geopackage_with_a_virtual_ogr_table_reads_nothing_else(client_as, tmp_path):
     path = tmp_path / "site.gpkg"
     path.write_bytes(valid_file("gpkg", tmp_path))
