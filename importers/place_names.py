@@ -9,6 +9,7 @@ one matches an existing record of the same name, class and township, else it is 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -52,10 +53,11 @@ ACCEPTED = ("xlsx", "csv", "shapefile", "gpkg")  # what the census import reads 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one import or preview may read (the service takes them from its settings)."""
+    """What one import or preview may read and how long it may check (the service passes its settings)."""
 
     max_rows: int = formats.tables.DEFAULT_MAX_ROWS
     max_bytes: int = formats.opening.DEFAULT_MAX_BYTES
+    max_seconds: float = 30.0  # checking rows costs database work per row (measured: 3–13 ms a row)
 
 
 DEFAULT_LIMITS = Limits()
@@ -258,13 +260,23 @@ def _read(data: bytes | BinaryIO, filename: str, crs: str | None, limits: Limits
     return table
 
 
+def _too_slow(checked: int, total: int, seconds: float) -> None:
+    """Refuse (changing nothing) an import whose rows cannot be checked within one request's time."""
+    raise InvalidInput(f"文件共 {total} 行，{seconds:g} 秒内只检查完 {checked} 行：请分批导入，每批不超过 "
+                       f"{max(checked, 1)} 行", f"checked {checked} of {total} rows in {seconds:g} s", field="file")
+
+
 def plan(conn: Connection, data: bytes | BinaryIO, filename: str, crs: str | None = None,
          limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
     """Read, map and check every row; returns the report and the rows (internal: with props/geometry)."""
     table = _read(data, filename, crs, limits)
     mapping_, unmapped = map_headers(table["headers"])
-    items, seen_codes = [], set()
+    items: list[dict[str, Any]] = []
+    seen_codes: set[str | None] = set()
+    started = time.monotonic()
     for number, raw in zip(table["numbers"], table["rows"], strict=True):
+        if time.monotonic() - started > limits.max_seconds:
+            _too_slow(len(items), len(table["rows"]), limits.max_seconds)
         props, geom, problems = parse_row(raw, mapping_, crs)
         if props.get("name") and props.get("class_code"):
             found, _ = text_problems(props["name"], props["class_code"])

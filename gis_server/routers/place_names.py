@@ -213,7 +213,7 @@ def import_file(
     commit: bool = False, crs: Annotated[str | None, Query(description="坐标系，默认 EPSG:4490")] = None,
 ) -> dict[str, Any]:
     filename = file.filename or "upload.csv"
-    limits = Limits(max_rows=settings.import_max_rows, max_bytes=settings.upload_max_bytes)
+    limits = Limits(settings.import_max_rows, settings.upload_max_bytes, settings.import_max_seconds)
     if not commit:
         with db.read() as conn:
             return dry_run(conn, file.file, filename, crs, limits)

@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import text
 
 from gis_server.settings import Settings
+from tests.layers.test_gazetteer_rules import make_area
 from tests.utils.bad_files import ENDPOINTS, LEAKS, campaign, corpus, listener, post, xlsx, zip_of
 
 CHINESE = re.compile("[\u4e00-\u9fff]")
@@ -92,3 +94,28 @@ def test_the_size_limit_is_a_setting_and_zip_bombs_are_refused_unpacked(client_a
     response = post(editor, "/api/place-names/import", "bomb.xlsx", bomb)
     assert response.status_code == 422
     assert response.json()["message"] == "压缩包“bomb.xlsx”解压后过大（4.8 MB，上限 977 KB）"
+
+
+def test_an_import_stops_checking_rows_at_the_time_limit_and_changes_nothing(client_as, settings, monkeypatch,
+                                                                               conn):
+    import importers.place_names
+
+    make_area(conn)
+    villages = "标准名称,类别,东经,北纬\n" + "".join(f"{c}家屯,自然村,{122.62 + i * 0.01:.2f},40.86\n"
+                                                  for i, c in enumerate("甲乙丙丁戊己庚辛壬癸"))
+    clock = iter(range(1000))  # one second per look at the clock
+    monkeypatch.setattr(importers.place_names.time, "monotonic", lambda: next(clock))
+    settings.import_max_seconds = 3
+    editor = client_as("place_names_editor")
+    for commit in ("false", "true"):
+        response = editor.post("/api/place-names/import", params={"commit": commit},
+                               files={"file": ("a.csv", villages.encode(), "text/csv")})
+        assert response.status_code == 422
+        assert response.json()["message"] == "文件共 10 行，3 秒内只检查完 3 行：请分批导入，每批不超过 3 行"
+        clock = iter(range(1000))
+    assert conn.execute(text("SELECT count(*) FROM place_names")).scalar_one() == 0
+    settings.import_max_seconds = 1000
+    response = editor.post("/api/place-names/import", params={"commit": "true"},
+                           files={"file": ("a.csv", villages.encode(), "text/csv")})
+    assert response.status_code == 200 and response.json()["summary"]["insert"] == 10
+    assert conn.execute(text("SELECT count(*) FROM place_names")).scalar_one() == 10
