@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from formats import lock_down_gdal
 from gis_server.accounts.cache import AccountCache
 from gis_server.db import Database, libpq_url, make_engine
 from gis_server.errors import register_error_handlers
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                map_settings: MapSettings | None = None) -> FastAPI:
     """Build the app; tests pass their own settings and database."""
     settings = settings or get_settings()
+    lock_down_gdal()  # uploads: no VRT or network GDAL drivers, no network paths, for the whole process
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import typer
 
+from formats import lock_down_gdal
 from gis_server.cli_backup import backup_command, restore_command
 from gis_server.settings import Settings, get_settings
 
 app = typer.Typer(help="海城民政一张图 — command line", no_args_is_help=True, add_completion=False)
+app.callback()(lock_down_gdal)  # every command: no VRT or network GDAL drivers, no network paths
 db_app = typer.Typer(help="The database (embedded PostgreSQL + PostGIS unless GIS_DATABASE_URL is set)",
                      no_args_is_help=True)
 demo_app = typer.Typer(help="The Haicheng demo dataset", no_args_is_help=True)

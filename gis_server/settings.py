@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     page_limit_default: int = 100
     page_limit_max: int = 5000
     extent_margin_deg: float = Field(default=0.05, description="Margin around the Haicheng extent, degrees.")
+    # Uploads (local parameters, issue 13): what one import request may make the server read and do.
+    # 20,000 rows is ~3× the county's ~6k place names (DESIGN.md "Scale"); checking place-name rows
+    # costs 3–13 ms each (measured on the 2-core test machine), so a request also stops after 30 s.
+    upload_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024,
+                                  description="Largest place-name import or field-results file, bytes.")
+    import_max_rows: int = Field(default=20_000, ge=1, description="Most data rows one import or preview reads.")
+    import_max_seconds: float = Field(default=30.0, gt=0, description="Longest a place-name import checks rows.")
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -1,29 +1,29 @@
 """Reading field results (an edited GeoPackage, a CSV table or GPX waypoints) into plain rows.
 
-Dispatches on the suffix. Each row is a :class:`FieldRow`: raw values as the file has them and the
+The declared format (the file name's suffix, from :data:`ACCEPTED`) must match the content;
+``formats`` receives and opens the file. Each row is a :class:`FieldRow`: raw values as the file has them and the
 position with the CRS it was written in. Checking and matching the rows to markers is the domain's
 job (``layers.inspections.results``); this module only reads files.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from importers.gpkg import list_layers, read_layer, unreadable
-from importers.gpx import read_waypoints
+import formats
+from importers.uploads import received
 from layers.errors import InvalidInput
 
 RECORDS_LAYER = "inspection_records"
 CAMPAIGN_TABLE = "campaign"
-SUFFIXES = (".gpkg", ".csv", ".gpx")
+WAYPOINTS_LAYER = "waypoints"  # GDAL's GPX driver: <wpt> elements
+ACCEPTED = ("gpkg", "csv", "gpx")  # what a results import reads (allow-list)
+MAX_ROWS = 20_000  # default; the service passes its setting
 # CSV headers: the API names and the Chinese labels of the printed table
 CSV_COLUMNS = {
     "marker_id": ("marker_id", "界桩编号"), "marker": ("marker", "界桩号", "marker_number"),
@@ -71,13 +71,13 @@ def _crs_name(frame: Any) -> str:
     return f"EPSG:{epsg}"
 
 
-def read_gpkg(path: Path) -> FieldFile:
-    frame = read_layer(path, RECORDS_LAYER)
+def read_gpkg(upload: formats.Upload, max_rows: int = MAX_ROWS) -> FieldFile:
+    frame = formats.read_features(upload, RECORDS_LAYER, max_rows, fid_as_index=True)
     campaign_id = None
-    if CAMPAIGN_TABLE in list_layers(path):
-        table = read_layer(path, CAMPAIGN_TABLE, read_geometry=False)
+    if CAMPAIGN_TABLE in formats.layers_of(upload):
+        table = formats.read_features(upload, CAMPAIGN_TABLE, max_rows, read_geometry=False)
         if len(table) and "campaign_id" in table.columns:
-            campaign_id = int(table["campaign_id"].iloc[0])
+            campaign_id = _integer(table["campaign_id"].iloc[0], upload)
     crs = _crs_name(frame) if len(frame) else "EPSG:4490"
     rows = []
     for fid, record in frame.iterrows():
@@ -87,14 +87,12 @@ def read_gpkg(path: Path) -> FieldFile:
     return FieldFile("gpkg", rows, campaign_id)
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInput("CSV 文件编码无法识别（应为 UTF-8 或 GB18030）", "CSV encoding not UTF-8 or GB18030",
-                       field="file")
+def _integer(value: Any, upload: formats.Upload) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidInput(f"文件“{upload.filename}”的 campaign 表中 campaign_id 不是整数", "bad campaign_id",
+                           field="file") from None
 
 
 def _number(value: Any) -> float | None:
@@ -104,16 +102,14 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def read_csv(data: bytes) -> FieldFile:
-    text = _decode(data)
-    reader = csv.DictReader(io.StringIO(text))
-    headers = {h.strip(): h for h in reader.fieldnames or [] if h}
+def csv_rows(table: formats.Table) -> FieldFile:
+    headers = {h.strip(): h for h in table.headers if h}
     mapping = {name: next((headers[a] for a in aliases if a in headers), None) for name, aliases in CSV_COLUMNS.items()}
     if mapping["marker_id"] is None and mapping["marker"] is None:
         raise InvalidInput("CSV 缺少界桩列（marker_id 或 界桩号）", "CSV needs a marker_id or marker column",
                            field="file")
     rows = []
-    for i, raw in enumerate(reader, start=2):
+    for number, raw in zip(table.numbers, table.rows, strict=True):
         values = {k: _clean(raw.get(col)) for k, col in mapping.items() if col}
         lon, lat = _number(values.pop("lon", None)), _number(values.pop("lat", None))
         e, n = _number(values.pop("easting", None)), _number(values.pop("northing", None))
@@ -122,32 +118,35 @@ def read_csv(data: bytes) -> FieldFile:
             geom = Point(lon, lat)
         elif e is not None and n is not None:
             geom, crs = Point(e, n), ("EPSG:4529" if e > 10_000_000 else "EPSG:4550")
-        rows.append(FieldRow(f"第 {i} 行", values, geom, crs))
+        rows.append(FieldRow(f"第 {number} 行", values, geom, crs))
     return FieldFile("csv", rows)
 
 
-def read_gpx(path: Path) -> FieldFile:
-    frame = read_waypoints(path)
+def read_csv(data: bytes, filename: str = "成果.csv", max_rows: int = MAX_ROWS) -> FieldFile:
+    """A results CSV given as bytes (UTF-8 or GB18030)."""
+    with received(data, filename, ("csv",)) as upload:
+        return csv_rows(formats.read_table(upload, max_rows))
+
+
+def read_gpx(upload: formats.Upload, max_rows: int = MAX_ROWS) -> FieldFile:
+    frame = formats.read_features(upload, WAYPOINTS_LAYER, max_rows, fid_as_index=True)
+    crs = _crs_name(frame) if len(frame) else "EPSG:4326"
     rows = []
     for fid, wpt in frame.iterrows():
         values = {"marker": _clean(wpt.get("name")), "measured_at": _clean(wpt.get("time")),
                   "condition": _clean(wpt.get("cmt")), "notes": _clean(wpt.get("desc"))}
-        rows.append(FieldRow(f"航点 {fid + 1}（{values['marker'] or '无名称'}）", values, wpt.geometry,
-                             _crs_name(frame)))
+        rows.append(FieldRow(f"航点 {fid + 1}", values, wpt.geometry, crs))  # the number only: no file text
     return FieldFile("gpx", rows)
 
 
-def read_field_file(path: Path, filename: str) -> FieldFile:
-    """Read an uploaded field file saved at ``path``; ``filename`` (as uploaded) picks the format."""
-    suffix = Path(filename).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise InvalidInput(f"不支持的文件类型“{suffix or filename}”：请上传 .gpkg、.csv 或 .gpx",
-                           f"unsupported file type {suffix!r}", field="file")
-    if suffix == ".csv":
-        return read_csv(path.read_bytes())
-    try:
-        return read_gpkg(path) if suffix == ".gpkg" else read_gpx(path)
-    except InvalidInput:
-        raise
-    except Exception as exc:  # GDAL and pandas raise many types for damaged files
-        raise unreadable(filename, type(exc).__name__) from None
+def read_field_file(data: bytes | BinaryIO, filename: str, max_rows: int = MAX_ROWS,
+                    max_bytes: int = formats.opening.DEFAULT_MAX_BYTES) -> FieldFile:
+    """Read an uploaded field file; ``filename`` (as uploaded) declares the format, the content must match."""
+    with received(data, filename, ACCEPTED, max_bytes) as upload:
+        if upload.format.key == "csv":
+            result = csv_rows(formats.read_table(upload, max_rows))
+        else:
+            result = (read_gpkg if upload.format.key == "gpkg" else read_gpx)(upload, max_rows)
+    if not result.rows:
+        raise InvalidInput(f"文件“{upload.filename}”中没有检查记录", "no records in the file", field="file")
+    return result

@@ -1,4 +1,4 @@
-"""GeoPackage files: write layers with pyogrio, add value domains, read a layer back.
+"""GeoPackage files: write layers with pyogrio, add value domains (uploads are read by ``formats``).
 
 Value domains use the GeoPackage schema extension (``gpkg_data_columns`` and
 ``gpkg_data_column_constraints``, constraint type ``enum``): GDAL reads them as coded field domains
@@ -11,12 +11,9 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pyogrio
-
-from layers.errors import InvalidInput
 
 SCHEMA_EXTENSION = "http://www.geopackage.org/spec/#extension_schema"
 
@@ -71,25 +68,3 @@ def enum_domains(path: Path) -> dict[tuple[str, str], dict[str, str]]:
     for table, column, code, label in rows:
         out.setdefault((table, column), {})[code] = label
     return out
-
-
-def unreadable(path_name: str, detail: str = "") -> InvalidInput:
-    return InvalidInput(f"文件“{path_name}”无法读取：不是有效的 GeoPackage、CSV 或 GPX 文件，或文件已损坏",
-                        f"cannot read {path_name}: {detail or 'not a valid file'}", field="file")
-
-
-def list_layers(path: Path) -> list[str]:
-    try:
-        return [str(name) for name, _ in pyogrio.list_layers(path)]
-    except Exception as exc:  # GDAL raises DataSourceError and friends for damaged files
-        raise unreadable(path.name, type(exc).__name__) from None
-
-
-def read_layer(path: Path, layer: str, **kwargs: Any) -> gpd.GeoDataFrame:
-    """A layer with its CRS; a damaged file or a missing layer is an :class:`InvalidInput`."""
-    if layer not in list_layers(path):
-        raise InvalidInput(f"文件中没有图层“{layer}”", f"layer {layer!r} not found in {path.name}", field="file")
-    try:
-        return pyogrio.read_dataframe(path, layer=layer, fid_as_index=True, **kwargs)
-    except Exception as exc:
-        raise unreadable(path.name, type(exc).__name__) from None

@@ -1,8 +1,8 @@
 """GPX 1.1 waypoints for handheld GNSS receivers: write the markers to visit, read the fixes back.
 
 Handhelds keep short names: each waypoint is named ``L<line id>-<marker number>`` (e.g. ``L3-004Q``),
-which is how a fix taken at the marker is matched on the way back. Reading goes through GDAL's GPX
-driver (no XML parsing of uploads in Python).
+which is how a fix taken at the marker is matched on the way back. Uploaded GPX files are read by
+GDAL's GPX driver through ``formats`` (no XML parsing of uploads in Python).
 
 >>> data = write_waypoints([Waypoint(122.75, 40.85, "L3-004Q", "海城市—大石桥市界线 004Q", "界桩")])
 >>> b'<name>L3-004Q</name>' in data and b'lat="40.85000000"' in data
@@ -13,12 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from xml.etree import ElementTree as ET
-
-import geopandas as gpd
-
-from importers.gpkg import read_layer
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 
@@ -50,8 +45,3 @@ def write_waypoints(waypoints: list[Waypoint], creator: str = "haicheng-gis") ->
         if w.symbol:
             ET.SubElement(wpt, f"{{{GPX_NS}}}sym").text = w.symbol
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
-
-
-def read_waypoints(path: Path) -> gpd.GeoDataFrame:
-    """The waypoints of a GPX file (columns ``name``, ``cmt``, ``desc``, ``time`` …; EPSG:4326)."""
-    return read_layer(path, "waypoints")

@@ -8,18 +8,20 @@ one matches an existing record of the same name, class and township, else it is 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import tempfile
+import time
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import geopandas
 import shapely
 from shapely.geometry import Point, mapping
 from sqlalchemy import Connection, text
 
+import formats
+from importers.uploads import received
 from layers.catalog import registry
 from layers.errors import DomainError, InvalidInput
 from layers.features import Actor, create_feature, update_feature
@@ -46,6 +48,19 @@ STORED = ("name", "pinyin", "class_code", "meaning", "history", "description", "
 VARIANT_FIELDS = {"alias": "alias", "abbreviation": "abbreviation", "colloquial": "colloquial",
                   "former": "historical"}
 SURVEY = {"实测": "measured", "图解": "graphical"}
+ACCEPTED = ("xlsx", "csv", "shapefile", "gpkg")  # what the census import reads (allow-list)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one import or preview may read and how long it may check (the service passes its settings)."""
+
+    max_rows: int = formats.tables.DEFAULT_MAX_ROWS
+    max_bytes: int = formats.opening.DEFAULT_MAX_BYTES
+    max_seconds: float = 30.0  # checking rows costs database work per row (measured: 3–13 ms a row)
+
+
+DEFAULT_LIMITS = Limits()
 
 
 def _normal(header: str) -> str:
@@ -70,18 +85,6 @@ def map_headers(headers: list[str]) -> tuple[dict[str, str], list[str]]:
     return mapped, unmapped
 
 
-def decode(content: bytes) -> tuple[str, str]:
-    """Text and encoding: UTF-8 (with or without BOM), else GBK (read as its superset GB18030).
-
-    >>> decode("海城".encode("gbk")), decode("海城".encode("utf-8"))
-    (('海城', 'gbk'), ('海城', 'utf-8'))
-    """
-    try:
-        return content.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        return content.decode("gb18030"), "gbk"
-
-
 def parse_angle(value: Any) -> float | None:
     """Decimal degrees or 度分秒 (``122°45′30″``, ``122 45 30``).
 
@@ -100,45 +103,28 @@ def parse_angle(value: Any) -> float | None:
     return round(parts[0] + parts[1] / 60 + (parts[2] / 3600 if len(parts) == 3 else 0), 9)
 
 
-def read_table(content: bytes, filename: str, crs: str | None = None) -> dict[str, Any]:
+def read_table(upload: formats.Upload, crs: str | None, max_rows: int) -> dict[str, Any]:
     """Rows (dicts by source header) with an optional ``__geometry__`` (shapely, EPSG:4490)."""
-    suffix = Path(filename).suffix.lower()
-    if suffix == ".csv" or suffix == ".txt":
-        text_, encoding = decode(content)
-        dialect = csv.Sniffer().sniff(text_[:4096], delimiters=",\t;") if text_.strip() else csv.excel
-        reader = csv.DictReader(io.StringIO(text_), dialect=dialect)
-        return {"format": "csv", "encoding": encoding, "headers": list(reader.fieldnames or []), "rows": list(reader)}
-    if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-        values = list(sheet.iter_rows(values_only=True))
-        headers = [str(h).strip() if h is not None else "" for h in (values[0] if values else [])]
-        rows = [dict(zip(headers, row, strict=False)) for row in values[1:] if any(v not in (None, "") for v in row)]
-        return {"format": "xlsx", "encoding": None, "headers": headers, "rows": rows}
-    if suffix in (".zip", ".gpkg", ".shp"):
-        return _read_spatial(content, suffix, crs)
-    raise InvalidInput(f"不支持的文件类型“{suffix}”：可导入 XLSX、CSV、zip 打包的 Shapefile 或 GPKG",
-                       f"unsupported file type {suffix!r}", field="file")
-
-
-def _read_spatial(content: bytes, suffix: str, crs: str | None) -> dict[str, Any]:
-    import geopandas
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload{suffix}"
-        path.write_bytes(content)
-        frame = geopandas.read_file(path)
+    if upload.format.driver is None:  # XLSX, CSV
+        table = formats.read_table(upload, max_rows)
+        return {"format": upload.format.key, "encoding": table.encoding, "headers": table.headers,
+                "rows": table.rows, "numbers": table.numbers}
+    frame = formats.read_features(upload, max_rows=max_rows)
+    if not isinstance(frame, geopandas.GeoDataFrame):
+        raise InvalidInput(f"文件“{upload.filename}”中的图层没有几何（点位）", "layer has no geometry", field="file")
     if frame.crs is None and not crs:
         raise InvalidInput("文件没有坐标系（.prj）：请在 crs 参数中说明坐标系", "no CRS in the file", field="crs")
-    if frame.crs is None:
-        frame = frame.set_crs(crs)
-    frame = frame.to_crs(4490)
+    try:
+        frame = (frame.set_crs(crs) if frame.crs is None else frame).to_crs(4490)
+    except Exception:  # pyproj: a CRS it cannot use or transform
+        raise InvalidInput(f"坐标系“{crs or '文件中的坐标系'}”无法识别或无法转换到 CGCS2000", "bad CRS",
+                           field="crs") from None
     headers = [c for c in frame.columns if c != frame.geometry.name]
     rows = []
     for record, geom in zip(frame[headers].to_dict("records"), frame.geometry, strict=True):
         rows.append({**{k: (None if v != v else v) for k, v in record.items()}, "__geometry__": geom})
-    return {"format": suffix.lstrip("."), "encoding": None, "headers": headers, "rows": rows}
+    return {"format": upload.format.key, "encoding": None, "headers": headers, "rows": rows,
+            "numbers": list(range(2, len(rows) + 2))}  # feature n as row n + 1, as in the tables
 
 
 def _clean(value: Any) -> Any:
@@ -266,12 +252,31 @@ def _changes(existing: Any, props: dict[str, Any], geom: Any, conn: Connection) 
     return changed
 
 
-def plan(conn: Connection, content: bytes, filename: str, crs: str | None = None) -> dict[str, Any]:
+def _read(data: bytes | BinaryIO, filename: str, crs: str | None, limits: Limits) -> dict[str, Any]:
+    with received(data, filename, ACCEPTED, limits.max_bytes) as upload:
+        table = read_table(upload, crs, limits.max_rows)
+    if not table["rows"]:
+        raise InvalidInput(f"文件“{Path(filename).name}”中没有数据行", "no data rows", field="file")
+    return table
+
+
+def _too_slow(checked: int, total: int, seconds: float) -> None:
+    """Refuse (changing nothing) an import whose rows cannot be checked within one request's time."""
+    raise InvalidInput(f"文件共 {total} 行，{seconds:g} 秒内只检查完 {checked} 行：请分批导入，每批不超过 "
+                       f"{max(checked, 1)} 行", f"checked {checked} of {total} rows in {seconds:g} s", field="file")
+
+
+def plan(conn: Connection, data: bytes | BinaryIO, filename: str, crs: str | None = None,
+         limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
     """Read, map and check every row; returns the report and the rows (internal: with props/geometry)."""
-    table = read_table(content, filename, crs)
+    table = _read(data, filename, crs, limits)
     mapping_, unmapped = map_headers(table["headers"])
-    items, seen_codes = [], set()
-    for number, raw in enumerate(table["rows"], start=2):
+    items: list[dict[str, Any]] = []
+    seen_codes: set[str | None] = set()
+    started = time.monotonic()
+    for number, raw in zip(table["numbers"], table["rows"], strict=True):
+        if time.monotonic() - started > limits.max_seconds:
+            _too_slow(len(items), len(table["rows"]), limits.max_seconds)
         props, geom, problems = parse_row(raw, mapping_, crs)
         if props.get("name") and props.get("class_code"):
             found, _ = text_problems(props["name"], props["class_code"])
@@ -309,19 +314,20 @@ def _public(report: dict[str, Any]) -> dict[str, Any]:
     return {**report, "items": [{k: v for k, v in i.items() if not k.startswith("_")} for i in report["items"]]}
 
 
-def dry_run(conn: Connection, content: bytes, filename: str, crs: str | None = None) -> dict[str, Any]:
+def dry_run(conn: Connection, data: bytes | BinaryIO, filename: str, crs: str | None = None,
+            limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
     """The report of what a commit would do, row by row; changes nothing."""
-    return {**_public(plan(conn, content, filename, crs)), "committed": False}
+    return {**_public(plan(conn, data, filename, crs, limits)), "committed": False}
 
 
-def commit_import(conn: Connection, content: bytes, filename: str, actor: Actor,
-                  crs: str | None = None) -> dict[str, Any]:
+def commit_import(conn: Connection, data: bytes | BinaryIO, filename: str, actor: Actor,
+                  crs: str | None = None, limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
     """Write the rows without errors (inserted, or updated by code); rows with errors are skipped."""
     from layers.place_names import prepare_place_name
 
     spec = registry().get("place_names")
     assert spec is not None
-    report = plan(conn, content, filename, crs)
+    report = plan(conn, data, filename, crs, limits)
     reason = f"导入：{filename}"
     for item in report["items"]:
         if item["action"] in ("error", "unchanged"):

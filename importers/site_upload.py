@@ -5,38 +5,42 @@ The file must hold exactly one feature, a point or a polygon, in a stated coordi
 SRS). The site comes back in CGCS2000 (EPSG:4490) as a GeoJSON geometry, checked like any other
 geometry input (inside Haicheng, valid, lat/lon not swapped). Every refusal says why in Chinese.
 
->>> import json, tempfile, pathlib
->>> folder = pathlib.Path(tempfile.mkdtemp())
->>> path = folder / "site.geojson"
->>> _ = path.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature",
-...     "properties": {"name": "东响村公墓"}, "geometry": {"type": "Point", "coordinates": [122.75, 40.85]}}]}))
->>> site = read_site(path, "site.geojson")
+>>> import json
+>>> data = json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature",
+...     "properties": {"name": "东响村公墓"}, "geometry": {"type": "Point", "coordinates": [122.75, 40.85]}}]})
+>>> site = read_site(data.encode(), "site.geojson")
 >>> site.geometry, site.name, site.source_crs
 ({'type': 'Point', 'coordinates': [122.75, 40.85]}, '东响村公墓', 'EPSG:4326')
->>> read_site(path, "site.txt")
+>>> read_site(data.encode(), "site.txt")
 Traceback (most recent call last):
 ...
 layers.errors.InvalidInput: unsupported file type '.txt'
+>>> read_site(b'<OGRVRTDataSource><OGRVRTLayer name="x"/></OGRVRTDataSource>', "site.geojson").name
+Traceback (most recent call last):
+...
+layers.errors.InvalidInput: site.geojson: content is xml:OGRVRTDataSource, not GeoJSON
 """
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-import pyogrio
 import shapely
 import shapely.geometry
 
+import formats
+from importers.uploads import received
 from layers.errors import InvalidInput
 from layers.geometry import DEFAULT_MARGIN_DEG, validate_geometry
 
-FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".kml": "KML", ".gpkg": "GeoPackage", ".zip": "Shapefile"}
+ACCEPTED = ("geojson", "kml", "gpkg", "shapefile")  # the formats a site may come in (allow-list)
+FORMAT_NAMES = {"geojson": "GeoJSON", "kml": "KML", "gpkg": "GeoPackage", "shapefile": "Shapefile"}
+SUFFIXES = formats.suffixes_of(ACCEPTED)
+MAX_BYTES = 20 * 1024 * 1024  # one point or polygon: far below this (local parameter)
+MAX_FEATURES = 1000  # more is no site file; fewer are counted in the refusal (local parameter)
 SITE_TYPES = ("Point", "Polygon", "MultiPolygon")
 NAME_COLUMNS = ("name", "Name", "NAME", "名称", "mc", "MC")
-ACCEPTED = "请上传 GeoJSON（.geojson/.json）、KML（.kml）、GeoPackage（.gpkg）或 Shapefile 压缩包（.zip）"
 
 
 @dataclass(frozen=True)
@@ -50,37 +54,16 @@ class UploadedSite:
         return {"geometry": self.geometry, "name": self.name, "source_crs": self.source_crs, "format": self.format}
 
 
-def _shapefile_in(path: Path, filename: str) -> str:
-    """The one ``.shp`` inside a zip, as a GDAL ``/vsizip/`` path (nothing is extracted)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if not n.endswith("/") and "__MACOSX" not in n]
-    except zipfile.BadZipFile:
-        raise InvalidInput(f"“{filename}”不是有效的 zip 压缩包", "not a zip file", field="file") from None
-    shapes = [n for n in names if n.lower().endswith(".shp")]
-    if not shapes:
-        raise InvalidInput(f"压缩包“{filename}”中没有 .shp 文件：请把 .shp、.shx、.dbf、.prj 一起压缩上传",
-                           "no .shp in the zip", field="file")
-    if len(shapes) > 1:
-        raise InvalidInput(f"压缩包中有 {len(shapes)} 个 Shapefile（{'、'.join(shapes[:5])}）：一次只能上传一个选址",
-                           "several shapefiles in the zip", field="file")
-    stem = shapes[0][:-4].lower()
-    if not any(n.lower() == stem + ".prj" for n in names):
-        raise InvalidInput("Shapefile 缺少 .prj 文件，无法确定坐标系：请连同 .prj 一起压缩上传",
-                           "shapefile has no .prj (no CRS)", field="file")
-    return f"/vsizip/{path}/{shapes[0]}"
-
-
-def _layer(source: str, filename: str) -> str | None:
+def _layer(upload: formats.Upload) -> str | None:
     """The one layer holding features (KML folders and GeoPackages may have several)."""
-    layers = pyogrio.list_layers(source)
-    if len(layers) <= 1:
-        return None
-    filled = [str(name) for name, _ in layers if pyogrio.read_info(source, layer=str(name))["features"] != 0]
+    counts = formats.layers_of(upload)
+    if len(counts) <= 1:
+        return next(iter(counts), None)
+    filled = [name for name, count in counts.items() if count != 0]
     if len(filled) > 1:
-        raise InvalidInput(f"文件“{filename}”含 {len(filled)} 个图层（{'、'.join(filled[:5])}）："
-                           "请只保留选址所在的一个图层", "several layers with features", field="file")
-    return filled[0] if filled else None
+        raise InvalidInput(f"文件“{upload.filename}”含 {len(filled)} 个图层：请只保留选址所在的一个图层",
+                           "several layers with features", field="file")
+    return filled[0] if filled else next(iter(counts))
 
 
 def _crs_name(crs: Any) -> str:
@@ -88,20 +71,12 @@ def _crs_name(crs: Any) -> str:
     return f"EPSG:{epsg}" if epsg else crs.to_string()
 
 
-def read_site(path: Path, filename: str, margin: float = DEFAULT_MARGIN_DEG) -> UploadedSite:
-    """The site in the file saved at ``path``; ``filename`` (as uploaded) picks the format."""
-    suffix = Path(filename).suffix.lower()
-    if suffix not in FORMATS:
-        raise InvalidInput(f"不支持的文件类型“{suffix or filename}”：{ACCEPTED}", f"unsupported file type {suffix!r}",
-                           field="file")
-    source = _shapefile_in(path, filename) if suffix == ".zip" else str(path)
-    try:
-        frame = pyogrio.read_dataframe(source, layer=_layer(source, filename))
-    except InvalidInput:
-        raise
-    except Exception:  # GDAL raises several types for damaged or mislabelled files
-        raise InvalidInput(f"文件“{filename}”无法读取：不是有效的 {FORMATS[suffix]} 文件，或文件已损坏",
-                           f"cannot read {filename} as {FORMATS[suffix]}", field="file") from None
+def read_site(data: bytes | BinaryIO, filename: str, margin: float = DEFAULT_MARGIN_DEG,
+              max_bytes: int = MAX_BYTES) -> UploadedSite:
+    """The site in an uploaded file; ``filename`` (as uploaded) declares the format, the content must match."""
+    with received(data, filename, ACCEPTED, max_bytes) as upload:
+        frame = formats.read_features(upload, _layer(upload), max_rows=MAX_FEATURES)
+        filename, kind = upload.filename, upload.format.key
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty] if "geometry" in frame else frame.iloc[0:0]
     if len(frame) == 0:
         raise InvalidInput(f"文件“{filename}”中没有带几何的要素", "no feature with a geometry", field="file")
@@ -122,7 +97,7 @@ def read_site(path: Path, filename: str, margin: float = DEFAULT_MARGIN_DEG) -> 
     checked = validate_geometry(shapely.geometry.mapping(geom), "Geometry", "EPSG:4490", margin)
     name = next((str(frame[c].iloc[0]) for c in NAME_COLUMNS if c in frame and frame[c].iloc[0] not in (None, "")),
                 None)
-    return UploadedSite(_lists(shapely.geometry.mapping(checked)), name, source_crs, FORMATS[suffix])
+    return UploadedSite(_lists(shapely.geometry.mapping(checked)), name, source_crs, FORMAT_NAMES[kind])
 
 
 def _lists(value: Any) -> Any:

@@ -6,7 +6,6 @@ Everyone signed in reads; ``boundary_surveyor`` and ``admin`` write.
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -35,7 +34,6 @@ GEOJSON = "application/geo+json"
 TYPES = {"pdf": "application/pdf", "gpkg": "application/geopackage+sqlite3", "gpx": "application/gpx+xml",
          "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 WRITERS = frozenset({BOUNDARY_SURVEYOR})
 # inspection records are not a registry layer; this declaration only serves their history and retirement
 RECORDS_SPEC = LayerSpec("inspection_records", "联检记录", "界线界桩", InspectionRecord, "Point", EVERYONE, WRITERS)
@@ -135,13 +133,7 @@ def import_results(campaign_id: int, db: DbDep, actor: CurrentActor, settings: S
                    on_conflict: OnConflict = "abort") -> JSONResponse:
     require_surveyor(actor)
     filename = Path(file.filename or "upload").name
-    with tempfile.TemporaryDirectory(prefix="inspection-results-") as folder:
-        path = Path(folder) / f"upload{Path(filename).suffix.lower()}"
-        data = file.file.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise InvalidInput("文件过大（上限 200 MB）", "file too large", field="file")
-        path.write_bytes(data)
-        field_file = read_field_file(path, filename)
+    field_file = read_field_file(file.file, filename, settings.import_max_rows, settings.upload_max_bytes)
     with db.transaction() as conn:
         campaigns.get_campaign(conn, campaign_id)
         result = results.import_file(conn, campaign_id, field_file, actor, filename, on_conflict,

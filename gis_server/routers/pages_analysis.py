@@ -8,7 +8,6 @@ Without a signed-in user a page redirects to ``/login``.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,10 +16,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from gis_server.deps import CurrentActor, SettingsDep
 from gis_server.routers.pages import MapSettingsDep, OptionalActor, layer_metadata, login_redirect
-from importers.site_upload import FORMATS, read_site
+from importers.site_upload import SUFFIXES, read_site
 from layers.catalog import THEMES, registry
 from layers.coverage.radii import defaults_table
-from layers.errors import InvalidInput
 from layers.features import Actor
 from layers.households import HOUSEHOLD_CATEGORIES
 from layers.roles import ADMIN, FUNERAL_PLANNER
@@ -30,7 +28,6 @@ from web_map.builder import PAGE_TITLE, VENDOR_URL, base_page_config, map_config
 
 router = APIRouter(include_in_schema=False)
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 SITING_THEMES = ("行政区划", "公墓与散坟", "三沿六区约束")
 # the approval steps in order (rejected is a way out of any review step, not a step)
 STEPS = ["candidate", "township_review", "county_approval", "under_construction", "in_use"]
@@ -65,7 +62,7 @@ def siting_page(request: Request, actor: OptionalActor, settings: MapSettingsDep
               "canSave": bool({FUNERAL_PLANNER, ADMIN} & set(actor.roles)),
               "constraints": [[name, c.label] for name, c in CONSTRAINTS.items()],
               "statuses": STATUSES, "steps": STEPS, "transitions": TRANSITIONS, "nextLabels": NEXT_LABELS,
-              "uploadFormats": sorted(FORMATS),
+              "uploadFormats": sorted(SUFFIXES),
               "scripts": ["hc-style.js", "hc-layers.js", "hc-tools.js", "hc-siting.js"]}
     return _page("siting.html", "公墓选址", actor, config, (f"{VENDOR_URL}/geoman/leaflet-geoman.css",),
                  (f"{VENDOR_URL}/geoman/leaflet-geoman.js",
@@ -89,12 +86,5 @@ def upload_site(actor: CurrentActor, settings: SettingsDep,
                 ) -> dict[str, Any]:
     """One site (point or polygon) from a file, as a GeoJSON geometry in EPSG:4490; nothing is stored."""
     filename = Path(file.filename or "upload").name
-    suffix = Path(filename).suffix.lower()
-    data = file.file.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InvalidInput("文件过大（上限 20 MB）：选址文件只应含一个点或面", "file too large", field="file")
-    with tempfile.TemporaryDirectory(prefix="site-upload-") as folder:
-        path = Path(folder) / f"upload{suffix if suffix in FORMATS else '.bin'}"
-        path.write_bytes(data)
-        site = read_site(path, filename, settings.extent_margin_deg)
+    site = read_site(file.file, filename, settings.extent_margin_deg)
     return {**site.to_dict(), "filename": filename}

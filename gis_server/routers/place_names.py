@@ -15,7 +15,7 @@ from gis_server.deps import CurrentActor, DbDep, SettingsDep
 from gis_server.downloads import disposition
 from gis_server.routers.features import IfMatch, expected_version
 from importers.documents import Document, to_pdf
-from importers.place_names import commit_import, dry_run
+from importers.place_names import Limits, commit_import, dry_run
 from importers.tabular import safe_cell, to_csv, to_xlsx
 from layers.catalog import registry
 from layers.errors import Forbidden
@@ -207,19 +207,19 @@ def announcement(db: DbDep, actor: CurrentActor, start: date, end: date,
 
 
 @router.post("/import", summary="导入普查数据（XLSX/CSV/SHP(zip)/GPKG；先预检，commit=true 时按地名代码写入）")
-async def import_file(
-    db: DbDep, actor: CurrentActor, file: Annotated[UploadFile, File(description="XLSX、CSV（UTF-8 或 GBK）、"
-                                                                            "zip 打包的 Shapefile 或 GPKG")],
+def import_file(
+    db: DbDep, actor: CurrentActor, settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="XLSX、CSV（UTF-8 或 GBK）、zip 打包的 Shapefile 或 GPKG")],
     commit: bool = False, crs: Annotated[str | None, Query(description="坐标系，默认 EPSG:4490")] = None,
 ) -> dict[str, Any]:
-    content = await file.read()
     filename = file.filename or "upload.csv"
+    limits = Limits(settings.import_max_rows, settings.upload_max_bytes, settings.import_max_seconds)
     if not commit:
         with db.read() as conn:
-            return dry_run(conn, content, filename, crs)
+            return dry_run(conn, file.file, filename, crs, limits)
     _require_write(actor)
     with db.transaction() as conn:
-        result = commit_import(conn, content, filename, actor, crs)
+        result = commit_import(conn, file.file, filename, actor, crs, limits)
         audit.record(conn, actor, "import", layer="place_names", filename=filename, rows=result["rows"],
                      summary=result["summary"])
     return result

@@ -113,22 +113,22 @@ def to_input(row: FieldRow, kind: str, markers: dict[int, MarkerRef], margin: fl
     v = row.values
     try:
         marker_id = _marker_for(v, markers)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"{row.where}：界桩编号“{v.get('marker_id')}”不是整数", "bad marker_id") from None
+    except (TypeError, ValueError, OverflowError):  # messages name the row and field, never the file's text
+        raise InvalidInput(f"{row.where}：界桩编号（marker_id）不是整数", "bad marker_id") from None
     if marker_id is None:
         raise InvalidInput(f"{row.where}：缺少界桩编号（marker_id）", "marker_id missing")
     condition, notes = v.get("condition"), v.get("notes")
     try:
         code = parse_condition(condition, lenient=(kind == "gpx"))
     except ValueError:
-        raise InvalidInput(f"{row.where}：界桩状况“{condition}”不在可选值中（" + "、".join(CONDITIONS.values()) + "）",
-                           f"unknown condition {condition!r}") from None
+        raise InvalidInput(f"{row.where}：界桩状况不在可选值中（" + "、".join(CONDITIONS.values()) + "）",
+                           "unknown condition") from None
     if kind == "gpx" and code is None and condition:  # a handheld's comment that is not a condition is a note
         notes = "；".join(n for n in (str(condition), notes) if n)
     try:
         measured_at = parse_time(v.get("measured_at"))
     except ValueError:
-        raise InvalidInput(f"{row.where}：检查时间“{v.get('measured_at')}”无法识别", "bad measured_at") from None
+        raise InvalidInput(f"{row.where}：检查时间无法识别（应为 YYYY-MM-DD HH:MM）", "bad measured_at") from None
     geom = None
     if row.geometry is not None:
         try:

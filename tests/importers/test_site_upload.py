@@ -35,7 +35,7 @@ def zipped_shapefile(folder: Path, data: gpd.GeoDataFrame, with_prj: bool = True
 def test_geojson_polygon(tmp_path: Path) -> None:
     path = tmp_path / "site.geojson"
     frame(SQUARE).to_file(path, driver="GeoJSON", engine="pyogrio")
-    site = read_site(path, "选址.geojson")
+    site = read_site(path.read_bytes(), "选址.geojson")
     assert site.format == "GeoJSON" and site.name == "选址0"
     assert shape(site.geometry).equals_exact(SQUARE, 1e-9)
     assert json.loads(json.dumps(site.to_dict()))["geometry"]["type"] == "Polygon"
@@ -43,7 +43,7 @@ def test_geojson_polygon(tmp_path: Path) -> None:
 
 def test_zipped_shapefile_in_4550_comes_back_in_4490(tmp_path: Path) -> None:
     archive = zipped_shapefile(tmp_path, frame(SQUARE).to_crs("EPSG:4550"))
-    site = read_site(archive, "site.zip")
+    site = read_site(archive.read_bytes(), "site.zip")
     assert site.format == "Shapefile" and site.source_crs == "EPSG:4550"
     got = shape(site.geometry)
     assert got.geom_type == "Polygon" and got.symmetric_difference(SQUARE).area < 1e-12
@@ -53,18 +53,18 @@ def test_zipped_shapefile_in_4550_comes_back_in_4490(tmp_path: Path) -> None:
 def test_shapefile_without_prj_is_refused(tmp_path: Path) -> None:
     archive = zipped_shapefile(tmp_path, frame(SQUARE).to_crs("EPSG:4550"), with_prj=False)
     with pytest.raises(InvalidInput) as caught:
-        read_site(archive, "site.zip")
-    assert "缺少 .prj" in caught.value.message
+        read_site(archive.read_bytes(), "site.zip")
+    assert "没有坐标系信息" in caught.value.message
 
 
 def test_gpkg_and_kml(tmp_path: Path) -> None:
     gpkg = tmp_path / "site.gpkg"
     frame(Point(122.75, 40.85)).to_crs("EPSG:4529").to_file(gpkg, layer="site", driver="GPKG", engine="pyogrio")
-    site = read_site(gpkg, "site.gpkg")
+    site = read_site(gpkg.read_bytes(), "site.gpkg")
     assert site.source_crs == "EPSG:4529" and shape(site.geometry).distance(Point(122.75, 40.85)) < 1e-7
     kml = tmp_path / "site.kml"
     frame(SQUARE).to_file(kml, driver="KML", engine="pyogrio")
-    site = read_site(kml, "site.kml")
+    site = read_site(kml.read_bytes(), "site.kml")
     assert site.format == "KML" and shape(site.geometry).symmetric_difference(SQUARE).area < 1e-12
 
 
@@ -73,7 +73,7 @@ def test_gpkg_without_crs_is_refused(tmp_path: Path) -> None:
     gpkg = tmp_path / "nocrs.gpkg"
     gpd.GeoDataFrame({"name": ["x"]}, geometry=[SQUARE]).to_file(gpkg, driver="GPKG", engine="pyogrio")
     with pytest.raises(InvalidInput, match="no CRS") as caught:
-        read_site(gpkg, "nocrs.gpkg")
+        read_site(gpkg.read_bytes(), "nocrs.gpkg")
     assert "没有坐标系" in caught.value.message
 
 
@@ -86,7 +86,7 @@ def test_refusals_say_why(tmp_path: Path, data: gpd.GeoDataFrame, words: str) ->
     path = tmp_path / "bad.geojson"
     data.to_file(path, driver="GeoJSON", engine="pyogrio")
     with pytest.raises(InvalidInput) as caught:
-        read_site(path, "bad.geojson")
+        read_site(path.read_bytes(), "bad.geojson")
     assert words in caught.value.message
 
 
@@ -95,21 +95,22 @@ def test_swapped_coordinates_are_named(tmp_path: Path) -> None:
     path.write_text(json.dumps({"type": "Feature", "properties": {},
                                 "geometry": {"type": "Point", "coordinates": [40.85, 122.75]}}))
     with pytest.raises(InvalidInput) as caught:
-        read_site(path, "swapped.geojson")
+        read_site(path.read_bytes(), "swapped.geojson")
     assert "经纬度顺序颠倒" in caught.value.message
 
 
 def test_damaged_and_unknown_files(tmp_path: Path) -> None:
     bad = tmp_path / "x.gpkg"
     bad.write_bytes(b"not a geopackage")
-    with pytest.raises(InvalidInput, match="cannot read"):
-        read_site(bad, "x.gpkg")
+    with pytest.raises(InvalidInput, match="content is text, not GeoPackage") as caught:
+        read_site(bad.read_bytes(), "x.gpkg")
+    assert caught.value.message == "文件“x.gpkg”的内容不是 GeoPackage 格式（文件扩展名与内容不符），或文件已损坏"
     notzip = tmp_path / "x.zip"
     notzip.write_bytes(b"PK nothing")
-    with pytest.raises(InvalidInput, match="not a zip"):
-        read_site(notzip, "x.zip")
+    with pytest.raises(InvalidInput, match="content is text, not Shapefile"):
+        read_site(notzip.read_bytes(), "x.zip")
     with pytest.raises(InvalidInput, match="unsupported"):
-        read_site(bad, "x.dwg")
+        read_site(bad.read_bytes(), "x.dwg")
     two = tmp_path / "two"
     two.mkdir()
     zipped_shapefile(two, frame(SQUARE), name="a")
@@ -118,5 +119,5 @@ def test_damaged_and_unknown_files(tmp_path: Path) -> None:
         for ext in ("shp", "shx", "dbf", "prj"):
             z.write(two / f"a.{ext}", f"a.{ext}")
     with pytest.raises(InvalidInput) as caught:
-        read_site(archive, "b.zip")
+        read_site(archive.read_bytes(), "b.zip")
     assert "2 个 Shapefile" in caught.value.message

@@ -9,6 +9,7 @@ import pytest
 
 
 @pytest.mark.parametrize("module", ["layers.geometry", "layers.privacy", "layers.inputs", "importers.tabular",
+                                    "importers.site_upload", "formats.sniffing", "formats.opening", "formats.errors",
                                     "gis_server.downloads"])
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module))

@@ -71,6 +71,6 @@ def test_rows_that_cannot_be_read_are_named(tmp_path):
     assert "界桩列" in error.value.message
     (tmp_path / "x.shp").write_bytes(b"")
     with pytest.raises(InvalidInput) as error:
-        read_field_file(tmp_path / "x.shp", "x.shp")
+        read_field_file(b"", "x.shp")
     assert "不支持的文件类型" in error.value.message
     assert parse_condition("方位物变化") == "reference_changed"
