@@ -52,7 +52,12 @@ def _selection(db: Any, audience: Audience, facility_type: str, category: str | 
     county scale) — other roles read the stored ones (``network_status`` says whether they are stale).
     """
     sel = Selection.parse(facility_type, category, method, mode)
-    require_published(audience.restricted, sel)
+    try:
+        require_published(audience.restricted, sel)
+    except Forbidden as refused:
+        _record_refusal(db, audience, refused, layer="households", coverage=sel.describe(),
+                        published_cells_only=True)
+        raise
     if sel.method == "network":
         _ensure_fresh(db, audience.actor)
     return sel
@@ -74,11 +79,22 @@ def _freshness(conn: Any, sel: Selection) -> dict[str, Any] | None:
 
 @contextmanager
 def counting(db: Any, audience: Audience, what: str, **detail: Any) -> Iterator[Any]:
-    """A transaction for a call that counts households, with its audit record (every role)."""
+    """A transaction for a call that counts households, with its audit record (every role); a
+    question refused as not allowed for the role is recorded too (an attempt to learn more).
+    """
+    values = {"layer": "households", "analysis": what, "published_cells_only": audience.restricted, **detail}
+    try:
+        with db.transaction() as conn:
+            yield conn
+            audit.record(conn, audience.actor, "count_households", **values)
+    except Forbidden as refused:
+        _record_refusal(db, audience, refused, **values)
+        raise
+
+
+def _record_refusal(db: Any, audience: Audience, refused: Forbidden, **values: Any) -> None:
     with db.transaction() as conn:
-        yield conn
-        audit.record(conn, audience.actor, "count_households", layer="households", analysis=what,
-                     published_cells_only=audience.restricted, **detail)
+        audit.record(conn, audience.actor, "count_households", refused=refused.message, **values)
 
 
 @router.get("", summary="覆盖率（按村或乡镇）")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
 from layers.coverage.refresh import refresh
+from layers.roles import ALL_ROLES
 from tests.layers.test_coverage_euclidean import VILLAGE, VILLAGE2, add_care, add_household, lonlat, make_units
 from tests.layers.test_coverage_network import river_case
 
@@ -119,6 +121,25 @@ def test_network_method_over_http(conn, client_as):
     listed = {f["id"] for f in worker.get("/api/coverage/uncovered?facility_type=happiness_home&method=network")
               .json()["features"]}
     assert listed == {ids["across"]}
+
+
+@pytest.mark.parametrize("role", sorted(ALL_ROLES - {"admin"}))
+def test_only_admins_recompute_the_service_areas(conn, client, client_as, role):
+    river_case(conn)  # roads and a facility, never computed: the stored service areas are stale
+
+    def runs() -> int:
+        return conn.execute(text("SELECT count(*) FROM coverage_refreshes")).scalar_one()
+
+    api = client_as(role)
+    refused = api.post("/api/coverage/refresh?force=true")
+    assert refused.status_code == 403 and "系统管理员" in refused.json()["message"]
+    network = "/api/coverage?facility_type=happiness_home&method=network"
+    expected = 200 if role == "case_worker" else 403  # the network method: roles that may read households
+    assert api.get(network).status_code == expected
+    suggested = api.post("/api/coverage/suggest", json={"facility_type": "happiness_home", "k": 1, "method": "network"})
+    assert suggested.status_code == expected, suggested.text
+    assert runs() == 0 and api.get("/api/coverage/status").json()["stale"] is True
+    assert client.get(network).status_code == 200 and runs() == 1  # an admin's request brings them up to date
 
 
 def test_refresh_parameters_and_officers_permissions(conn, client, client_as):
