@@ -25,4 +25,5 @@ def household_summary(
     audience = Audience.of(actor)
     with counting(db, audience, "summary", by=by) as conn:
         rows = coverage_rows(conn, None, by, audience.restricted, audience.row_filter())
+    rows = [{k: v for k, v in row.items() if k != "township_code"} for row in rows]
     return {"by": by, "suppressed_below": SUPPRESS_BELOW, "published_cells_only": audience.restricted, "rows": rows}

@@ -48,6 +48,11 @@ def test_coverage_rows_for_every_role_small_cells_suppressed(conn, client, clien
     assert {k: township["rows"][0][k] for k in ("households", "covered", "uncovered", "villages_suppressed")} == {
         "households": 5, "covered": 0, "uncovered": 5, "villages_suppressed": 1}
     assert township["total"]["households"] == 5
+    summary = client_as("viewer").get("/api/layers/households/summary?by=township").json()
+    assert [{k: r[k] for k in ("households", "villages", "villages_suppressed")} for r in summary["rows"]] == [
+        {"households": 5, "villages": 2, "villages_suppressed": 1}]
+    exact = client_as("case_worker").get("/api/layers/households/summary?by=township").json()["rows"]
+    assert exact[0]["households"] == 8  # the case office counts every household, the child's too
     # an admin counts what it may list: not the household with a child (shown to the case office only)
     township = client.get(f"/api/coverage?{Q}&by=township").json()
     assert township["total"]["households"] == 7 and township["total"]["covered"] == 1
