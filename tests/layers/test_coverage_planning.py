@@ -70,10 +70,10 @@ def test_solve_small_cases():
 def test_docstring_examples():
     import doctest
 
-    from layers.coverage import radii
+    from layers.coverage import disclosure, radii
     from layers.coverage import suggest as suggest_module
 
-    for module in (radii, suggest_module):
+    for module in (radii, suggest_module, disclosure):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0
 
