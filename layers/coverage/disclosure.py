@@ -30,12 +30,17 @@ Who counts what:
      ("all categories" minus "all but one" would be a new cell), several facility types at once
      (A∪B minus A) or the road-network method (at the same radius it covers a subset of the
      straight line, and the difference would be a new cell). :func:`require_published` says so (403).
+     Two single types nest only where their facilities happen to be placed so; the differencing
+     test (``tests/security/test_differencing.py``) checks the demo data for it against the true sets.
   4. One more table: 特困集中供养 demand per township (``care``); its cell and its complement in the
      township's households are suppressed when 1–4. No other published table nests with it.
 
   Not published to restricted roles: household counts of a shelter's service area (a circle,
   not a village: a circle inside one village minus that village would be a new cell); they see the
   population estimate from village populations instead (``shelters``).
+
+  What this rule does not cover: the same cell read before and after an edit (a household added,
+  a facility moved by the case office) differs by the change; edits are audited, not suppressed.
 """
 
 from __future__ import annotations

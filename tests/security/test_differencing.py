@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from itertools import permutations
 from typing import Any
 
 import pytest
@@ -27,9 +28,9 @@ from gis_server.db import SESSION_OPTIONS
 from gis_server.settings import Settings
 from importers.demo import load_demo
 from layers.coverage.analysis import coverage_rows
-from layers.coverage.disclosure import is_small, village_cell
+from layers.coverage.disclosure import households_spec, is_small, village_cell
 from layers.coverage.radii import DEFAULTS
-from layers.coverage.selection import Selection
+from layers.coverage.selection import Selection, covered_ctes
 from layers.households import HOUSEHOLD_CATEGORIES
 from layers.roles import ALL_ROLES
 from tests.utils.database import RollbackDatabase, committed_database
@@ -146,6 +147,31 @@ def recovered(tables: dict[str, Table]) -> dict[tuple[str, str, str], int]:
     return found
 
 
+def nested_types(conn: Connection, tables: dict[str, Table]) -> dict[tuple[str, str, str], int]:
+    """5. Two facility types whose covered households nest in a village (by placement, not by
+    construction): the difference of their published covered cells would be a new cell. Checked
+    against the true household sets, so only real nesting counts."""
+    shared = households_spec().shared_map_filter or "true"
+    village_of = dict(conn.execute(text(
+        f"SELECT h.id, h.village_code FROM households h WHERE h.retired_at IS NULL AND {shared.format(t='h')}")).all())
+    sets: dict[str, dict[str, set[int]]] = {}
+    for ftype in TYPES:
+        sel = Selection((ftype,))
+        sets[ftype] = defaultdict(set)
+        for (household,) in conn.execute(text(f"WITH {covered_ctes(sel)} SELECT id FROM covered"), sel.params()):
+            if household in village_of:
+                sets[ftype][village_of[household]].add(household)
+    found = {}
+    for a, b in permutations(TYPES, 2):
+        rows_a, rows_b = tables[f"coverage:{a}"]["villages"], tables[f"coverage:{b}"]["villages"]
+        for code, row in rows_a.items():
+            if row["covered"] is None or rows_b[code]["covered"] is None or not sets[a][code] <= sets[b][code]:
+                continue
+            if is_small(rows_b[code]["covered"] - row["covered"]):
+                found[(f"{b}-{a}", code, "covered")] = rows_b[code]["covered"] - row["covered"]
+    return found
+
+
 def as_published_before(conn: Connection) -> dict[str, Table]:
     """The same data as the old rule published it to these roles: every cell suppressed on its own,
     townships and the county counted from all rows, any category subset."""
@@ -185,6 +211,8 @@ def test_no_suppressed_cell_is_recovered_by_any_role_without_household_access(de
         for name, table in tables.items():  # nothing of 1–4 is shown anywhere
             for row in [*table["villages"].values(), *table["townships"].values(), table["county"] or {}]:
                 assert not any(is_small(row.get(f)) for f in FIELDS), (role, name, row)
+        if reference is None:
+            assert nested_types(conn, tables) == {}
         reference = reference or tables
         assert tables == reference  # one rule: every restricted role sees the same cells
         api = clients[role]

@@ -39,10 +39,12 @@
   }
 
   /* ---- bars per township ---------------------------------------------------------------------- */
+  // sums of the published village cells (roles without household access): say what they leave out
+  function unpublished(r) { return r.villages_suppressed ? '（' + r.villages_suppressed + ' 个村有小于 5 户的数未公布，合计只含公布的数）' : ''; }
   function chart(body) {
     var box = $('hc-chart'), t = body.total;
     $('hc-total').textContent = '全市：' + (t.suppressed ? '户数过少，不显示' : t.households + ' 户，已覆盖 ' + t.covered +
-      ' 户，未覆盖 ' + t.uncovered + ' 户，覆盖率 ' + pct(t.rate));
+      ' 户，未覆盖 ' + t.uncovered + ' 户，覆盖率 ' + pct(t.rate)) + unpublished(t);
     var rows = body.rows.filter(function (r) { return r.households !== 0; });
     rows.sort(function (a, b) { return (b.uncovered === null ? -1 : b.uncovered) - (a.uncovered === null ? -1 : a.uncovered); });
     var none = body.rows.length - rows.length;
@@ -64,7 +66,7 @@
           r.covered + '/' + r.households + ' 户 ' + pct(r.rate)));
       }
       row.appendChild(svg('title', {}, r.name + '：' + (r.suppressed ? '少于 5 户，不显示' : '已覆盖 ' + r.covered + ' 户，未覆盖 ' +
-        r.uncovered + ' 户，覆盖率 ' + pct(r.rate))));
+        r.uncovered + ' 户，覆盖率 ' + pct(r.rate)) + unpublished(r)));
       root.appendChild(row);
     });
     var ly = rows.length * (BAR + GAP) + 8;
