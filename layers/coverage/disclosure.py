@@ -39,6 +39,16 @@ Who counts what:
   not a village: a circle inside one village minus that village would be a new cell); they see the
   population estimate from village populations instead (``shelters``).
 
+  Every endpoint a restricted role reaches that reports anything derived from households:
+  ``GET /api/layers/households/summary`` (village cells; townships summed), ``GET /api/coverage``
+  (village cells; townships and county summed), ``/api/coverage/choropleth`` (village cells),
+  ``/api/coverage/export`` (both sheets as the API), ``POST /api/coverage/suggest`` (published
+  cells, village centres, policy radius), ``/api/coverage/care/central-support`` (rule 4),
+  ``/api/coverage/shelters`` (no household counts). ``GET /api/layers`` gives them no household
+  count; household lists, exports, single records, history, tiles (``/tiles/households/…``) and
+  ``/api/coverage/uncovered[/export]`` are 403. Service areas, shelter gaps, care occupancy and
+  child-welfare gaps use facilities and village populations only; the pages carry no data.
+
   What this rule does not cover: the same cell read before and after an edit (a household added,
   a facility moved by the case office) differs by the change; edits are audited, not suppressed.
 """
