@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -115,8 +116,9 @@ def _pairs(conn: Connection, sel: Selection, row_filter: str) -> list[tuple[int,
     return [(a, b) for a, b in conn.execute(text(sql), params)]
 
 
-def solve(pairs: list[tuple[int, int]], k: int) -> list[tuple[int, int]]:
-    """The MCLP optimum for ``k`` sites, as (candidate, newly covered) in greedy order.
+def solve(pairs: list[tuple[int, int]], k: int, weights: Mapping[int, int] | None = None) -> list[tuple[int, int]]:
+    """The MCLP optimum for ``k`` sites, as (candidate, newly covered) in greedy order. ``pairs`` are
+    (candidate, demand point); a demand point counts ``weights[point]`` households (default 1).
 
     >>> solve([(1, 10), (1, 11), (2, 11), (2, 12), (3, 12)], 2)
     [(1, 2), (2, 1)]
@@ -124,6 +126,8 @@ def solve(pairs: list[tuple[int, int]], k: int) -> list[tuple[int, int]]:
     [(2, 2)]
     >>> solve([], 3)
     []
+    >>> solve([(1, 10), (2, 11)], 1, {10: 5, 11: 7})
+    [(2, 7)]
     """
     import pulp
     from spopt.locate import MCLP
@@ -133,13 +137,17 @@ def solve(pairs: list[tuple[int, int]], k: int) -> list[tuple[int, int]]:
         covers[cand].add(hh)
     if not covers:
         return []
+
+    def weight(points: set[int]) -> int:
+        return sum(weights[p] for p in points) if weights is not None else len(points)
+
     cands = sorted(covers)
     groups: dict[frozenset[int], int] = defaultdict(int)
     by_household: dict[int, set[int]] = defaultdict(set)
     for cand, hh in pairs:
         by_household[hh].add(cand)
-    for cset in by_household.values():
-        groups[frozenset(cset)] += 1
+    for hh, cset in by_household.items():
+        groups[frozenset(cset)] += weight({hh})
     keys = list(groups)
     if k >= len(cands):
         chosen = set(cands)
@@ -148,40 +156,37 @@ def solve(pairs: list[tuple[int, int]], k: int) -> list[tuple[int, int]]:
         cost = np.ones((len(keys), len(cands)))
         for i, group in enumerate(keys):
             cost[i, [index[c] for c in group]] = 0.0
-        weights = np.array([groups[key] for key in keys], dtype=float)
+        demand = np.array([groups[key] for key in keys], dtype=float)
         with warnings.catch_warnings():  # PuLP 3.3 announces its 4.0 API on every variable
             warnings.simplefilter("ignore", DeprecationWarning)
-            model = MCLP.from_cost_matrix(cost, weights, service_radius=0.5, p_facilities=k, name="coverage_mclp")
+            model = MCLP.from_cost_matrix(cost, demand, service_radius=0.5, p_facilities=k, name="coverage_mclp")
             model.solve(pulp.PULP_CBC_CMD(msg=False))
         chosen = {cands[j] for j, var in enumerate(model.fac_vars) if (var.value() or 0) > 0.5}
     order: list[tuple[int, int]] = []
     done: set[int] = set()
     while chosen:  # greedy order among the chosen: the biggest addition first (ties: lower id)
-        best = max(sorted(chosen), key=lambda c: len(covers[c] - done))
-        if not covers[best] - done:  # the rest add nothing: not worth proposing
+        best = max(sorted(chosen), key=lambda c: weight(covers[c] - done))
+        if not weight(covers[best] - done):  # the rest add nothing: not worth proposing
             break
-        order.append((best, len(covers[best] - done)))
+        order.append((best, weight(covers[best] - done)))
         done |= covers[best]
         chosen.discard(best)
     return order
 
 
-def _published_pairs(conn: Connection, sel: Selection, row_filter: str) -> tuple[list[tuple[int, int]], int]:
-    """Pairs for restricted roles: each village's published uncovered cell as that many demand units
-    at its centre, covered by a candidate whose distance to the centre is within the radius; and the
-    demand (the sum of the published cells).
+def _published_pairs(conn: Connection, sel: Selection, row_filter: str
+                     ) -> tuple[list[tuple[int, int]], dict[int, int]]:
+    """Pairs for restricted roles: (candidate, village) when the village's centre is within the
+    candidate's radius, and each village's weight = its published uncovered cell (0 when suppressed).
     """
-    cells = {r["code"]: r["uncovered"] or 0 for r in coverage_rows(conn, sel, "village", True, row_filter)}
-    units: dict[str, range] = {}
-    first = 0
-    for code, n in sorted(cells.items()):
-        units[code] = range(first, first + n)
-        first += n
+    rows = coverage_rows(conn, sel, "village", True, row_filter)
+    index = {r["code"]: i for i, r in enumerate(rows)}
+    weights = {i: r["uncovered"] or 0 for i, r in enumerate(rows)}
     reach = conn.execute(text(
         "SELECT c.id, v.code FROM cov_cand c JOIN villages v ON v.retired_at IS NULL "
         f"AND ST_DWithin(ST_PointOnSurface(v.geom), c.geom, c.r / {METRES_PER_DEGREE_MIN!r}) "
         "AND ST_DWithin(ST_Transform(ST_PointOnSurface(v.geom), 4550), c.m, c.r)"))
-    return [(cand, unit) for cand, code in reach for unit in units.get(code, ())], first
+    return [(cand, index[code]) for cand, code in reach if weights.get(index.get(code, -1))], weights
 
 
 def _radius(body: SuggestRequest, ftype: str, restricted: bool) -> float:
@@ -213,12 +218,14 @@ def suggest(conn: Connection, body: SuggestRequest | dict[str, Any], restricted:
     radius = _radius(body, ftype, restricted)
     conn.execute(text(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}"))
     _candidates(conn, body, radius)
+    weights: dict[int, int] | None = None
     if restricted:
-        pairs, demand = _published_pairs(conn, sel, row_filter)
+        pairs, weights = _published_pairs(conn, sel, row_filter)
+        demand = sum(weights.values())
     else:
         pairs = _pairs(conn, sel, row_filter)
         demand = conn.execute(text("SELECT count(*) FROM cov_demand")).scalar_one()
-    order = solve(pairs, body.k)
+    order = solve(pairs, body.k, weights)
     covers: dict[int, set[int]] = defaultdict(set)
     for cand, hh in pairs:
         covers[cand].add(hh)
