@@ -140,8 +140,9 @@ def register_error_handlers(app: FastAPI) -> None:
         if _wants_page(request):  # /place-names/abc typed into the address bar
             return page_error(404, "未找到该页面")
         message, problems = _request_validation_message(request, exc)
-        return JSONResponse({"error": "invalid_input", "message": message,
-                             "message_en": "invalid request", "problems": problems}, status_code=422)
+        return JSONResponse({"error": "invalid_input", "message": message, "message_en": "invalid request",
+                             "field": problems[0]["field"] if problems else None, "problems": problems},
+                            status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -461,5 +461,9 @@ def restore_version(conn: Connection, spec: LayerSpec, feature_id: int, expected
     return row[0]
 
 
-def count_features(conn: Connection, spec: LayerSpec) -> int:
-    return conn.execute(text(f"SELECT count(*) FROM {q(spec.table.name)} WHERE retired_at IS NULL")).scalar_one()
+def count_features(conn: Connection, spec: LayerSpec, row_filter: str | None = None) -> int:
+    """The live features a list shows: ``row_filter`` is the privacy condition of the caller (alias t)
+    — the layer list's count must not tell a role about rows it may not list.
+    """
+    where = f"t.retired_at IS NULL AND ({row_filter})" if row_filter else "t.retired_at IS NULL"
+    return conn.execute(text(f"SELECT count(*) FROM {q(spec.table.name)} t WHERE {where}")).scalar_one()

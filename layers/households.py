@@ -98,27 +98,6 @@ def reveal_household(conn: Any, feature_id: int, feature_json: str, cipher: Any)
     return json.dumps(feature, ensure_ascii=False)
 
 
-SUPPRESS_BELOW = 5  # statistical disclosure control: smaller cells are not shown
-
-
-def summary(conn: Any, by: str) -> list[dict[str, Any]]:
-    """Household counts per village or township; cells below 5 households are suppressed."""
-    if by == "village":
-        key, units = "h.village_code", "villages"
-    else:
-        key, units = "left(h.village_code, 9)", "townships"
-    rows = conn.execute(text(
-        f"SELECT u.code, u.name, count(h.id) AS households FROM {units} u "
-        f"LEFT JOIN households h ON {key} = u.code AND h.retired_at IS NULL "
-        "WHERE u.retired_at IS NULL GROUP BY u.code, u.name ORDER BY u.code"))
-    out = []
-    for code, name, households in rows:
-        suppressed = 0 < households < SUPPRESS_BELOW
-        out.append({"code": code, "name": name, "households": None if suppressed else households,
-                    "suppressed": suppressed})
-    return out
-
-
 CASE_OFFICE = frozenset({CASE_WORKER})
 # categories that are children by definition: kept off shared maps even if the flag was left unticked
 CHILD_CATEGORIES = ("orphan", "left_behind_child", "child_in_difficulty")

@@ -18,7 +18,7 @@ from layers.registry import LayerSpec
 ACTION_TITLES = {
     "insert": "新建", "update": "修改", "retire": "注销", "restore": "恢复", "delete": "删除",
     "login": "登录成功", "login_failed": "登录失败", "reveal": "查看完整个人信息", "read_personal": "读取个人信息",
-    "export": "导出", "bulk_load": "批量导入", "user_admin": "账户管理",
+    "export": "导出", "bulk_load": "批量导入", "user_admin": "账户管理", "count_households": "统计困难群众户数",
     "duplicate_hit": "唯一性校验命中（重复）", "duplicate_throttled": "唯一性校验次数超限被拒",
 }
 

@@ -1,12 +1,17 @@
 """Coverage of households by shelters and care facilities; shelters, care capacity, child welfare,
-where to build next. Aggregates for every signed-in role (small cells suppressed for roles that may
-not read households); household lists only for roles that may, always masked (a household is revealed
-on its own, one at a time), audited.
+where to build next. Aggregates for every signed-in role under one disclosure rule
+(``layers.coverage.disclosure``: each role counts the rows it may list; roles that may not read
+households see published village cells and sums of them only); every call that counts households is
+audited. Household lists only for roles that may read them, always masked (a household is revealed
+on its own, one at a time), audited. Recomputing the service areas is for admins and the background
+job (``haicheng-gis coverage refresh``) only: other roles read the stored ones, marked when stale.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Body, Query, Response
@@ -16,8 +21,8 @@ from gis_server.accounts import audit
 from gis_server.deps import CurrentActor, DbDep, require_admin
 from gis_server.downloads import disposition
 from importers.tabular import feature_rows, to_xlsx
-from layers.catalog import registry
 from layers.coverage import analysis, care, child_welfare, radii, refresh, shelters, suggest
+from layers.coverage.disclosure import RESTRICTED_NOTE, SUPPRESS_BELOW, Audience, households_spec, require_published
 from layers.coverage.exports import COVERAGE_COLUMNS, workbook
 from layers.coverage.selection import Selection
 from layers.errors import Forbidden, InvalidInput
@@ -25,7 +30,7 @@ from layers.facilities import CARE_TYPES
 from layers.features import Actor
 from layers.households import HOUSEHOLD_CATEGORIES
 from layers.privacy import visible_rows_sql
-from layers.registry import LayerSpec
+from layers.roles import ADMIN
 
 router = APIRouter(prefix="/api/coverage", tags=["服务覆盖 coverage"])
 
@@ -40,27 +45,27 @@ RevealQuery = Annotated[bool, Query(description="显示完整个人信息（仅�
 ListRevealQuery = Annotated[bool, Query(description="不支持：名单始终脱敏，请逐户查看（true 时返回 422）")]
 
 
-def _households() -> LayerSpec:
-    spec = registry().get("households")
-    assert spec is not None  # noqa: S101 - the registry always has it
-    return spec
-
-
-def _suppress(actor: Actor) -> bool:
-    return not _households().can_read(actor.roles)
-
-
-def _selection(db: Any, facility_type: str, category: str | None, method: str, mode: str) -> Selection:
-    """The question asked; for the road network, first bring the stored service areas up to date
-    when roads or facilities changed since they were computed (a second or two at county scale).
+def _selection(db: Any, audience: Audience, facility_type: str, category: str | None, method: str,
+               mode: str) -> Selection:
+    """The question asked, if this audience may ask it; for the road network, an admin's request first
+    brings the stored service areas up to date when roads or facilities changed (a second or two at
+    county scale) — other roles read the stored ones (``network_status`` says whether they are stale).
     """
     sel = Selection.parse(facility_type, category, method, mode)
+    try:
+        require_published(audience.restricted, sel)
+    except Forbidden as refused:
+        _record_refusal(db, audience, refused, layer="households", coverage=sel.describe(),
+                        published_cells_only=True)
+        raise
     if sel.method == "network":
-        _ensure_fresh(db)
+        _ensure_fresh(db, audience.actor)
     return sel
 
 
-def _ensure_fresh(db: Any) -> None:
+def _ensure_fresh(db: Any, actor: Actor) -> None:
+    if ADMIN not in actor.roles:
+        return
     with db.read() as conn:
         stale = refresh.status(conn)["stale"]
     if stale:
@@ -72,31 +77,53 @@ def _freshness(conn: Any, sel: Selection) -> dict[str, Any] | None:
     return refresh.status(conn) if sel.method == "network" else None
 
 
+@contextmanager
+def counting(db: Any, audience: Audience, what: str, **detail: Any) -> Iterator[Any]:
+    """A transaction for a call that counts households, with its audit record (every role); a
+    question refused as not allowed for the role is recorded too (an attempt to learn more).
+    """
+    values = {"layer": "households", "analysis": what, "published_cells_only": audience.restricted, **detail}
+    try:
+        with db.transaction() as conn:
+            yield conn
+            audit.record(conn, audience.actor, "count_households", **values)
+    except Forbidden as refused:
+        _record_refusal(db, audience, refused, **values)
+        raise
+
+
+def _record_refusal(db: Any, audience: Audience, refused: Forbidden, **values: Any) -> None:
+    with db.transaction() as conn:
+        audit.record(conn, audience.actor, "count_households", refused=refused.message, **values)
+
+
 @router.get("", summary="覆盖率（按村或乡镇）")
 def coverage(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
              method: MethodQuery = "euclidean", mode: ModeQuery = "walking", by: ByQuery = "village") -> dict[str, Any]:
-    sel = _selection(db, facility_type, category, method, mode)
-    with db.read() as conn:
-        rows = analysis.coverage_rows(conn, sel, by, _suppress(actor))
-        total = analysis.totals(conn, sel, _suppress(actor))
+    audience = Audience.of(actor)
+    sel = _selection(db, audience, facility_type, category, method, mode)
+    with counting(db, audience, "coverage", coverage=sel.describe(), by=by) as conn:
+        rows = analysis.coverage_rows(conn, sel, by, audience.restricted, audience.row_filter())
+        total = analysis.totals(conn, sel, audience.restricted, audience.row_filter())
         fresh = _freshness(conn, sel)
     return {**sel.describe(), "by": by, "rows": rows, "total": total, "network_status": fresh,
-            "suppressed_below": analysis.SUPPRESS_BELOW}
+            "suppressed_below": SUPPRESS_BELOW, "published_cells_only": audience.restricted}
 
 
 @router.get("/choropleth", summary="各村未覆盖困难群众户数（GeoJSON 面，供专题图）")
 def choropleth(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
                method: MethodQuery = "euclidean", mode: ModeQuery = "walking") -> Response:
-    sel = _selection(db, facility_type, category, method, mode)
-    with db.read() as conn:
-        body = analysis.village_choropleth(conn, sel, _suppress(actor))
+    audience = Audience.of(actor)
+    sel = _selection(db, audience, facility_type, category, method, mode)
+    with counting(db, audience, "choropleth", coverage=sel.describe()) as conn:
+        body = analysis.village_choropleth(conn, sel, audience.restricted, audience.row_filter())
     body.update(sel.describe())
     return Response(json.dumps(body, ensure_ascii=False), media_type=GEOJSON)
 
 
 def _uncovered(db: Any, actor: Actor, sel: Selection, reveal: bool, village: str | None, limit: int | None,
                offset: int, action: str, **detail: Any) -> dict[str, Any]:
-    spec = _households()
+    spec = households_spec()
     if not spec.can_read(actor.roles):
         raise Forbidden("您无权查看困难群众户名单", "no read permission on households")
     if reveal:  # a reveal is for one record at a time (GET /api/layers/households/features/{id}?reveal=true)
@@ -115,7 +142,7 @@ def uncovered(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category
               method: MethodQuery = "euclidean", mode: ModeQuery = "walking", reveal: ListRevealQuery = False,
               village: Annotated[str | None, Query(description="村或乡镇代码")] = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
-    sel = _selection(db, facility_type, category, method, mode)
+    sel = _selection(db, Audience.of(actor), facility_type, category, method, mode)
     body = _uncovered(db, actor, sel, reveal, village, limit, offset, "read_personal", page_offset=offset)
     return Response(json.dumps(body, ensure_ascii=False), media_type=GEOJSON)
 
@@ -124,9 +151,9 @@ def uncovered(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category
 def uncovered_export(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
                      method: MethodQuery = "euclidean", mode: ModeQuery = "walking", reveal: ListRevealQuery = False,
                      village: Annotated[str | None, Query()] = None) -> Response:
-    sel = _selection(db, facility_type, category, method, mode)
+    sel = _selection(db, Audience.of(actor), facility_type, category, method, mode)
     collection = _uncovered(db, actor, sel, reveal, village, None, 0, "export", format="xlsx")
-    spec = _households()
+    spec = households_spec()
     header, rows = feature_rows(collection, [(f.name, f.label) for f in spec.fields])
     content = to_xlsx(header, rows, "未覆盖困难群众户")
     return Response(content, media_type=XLSX,
@@ -136,29 +163,30 @@ def uncovered_export(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, c
 @router.get("/export", summary="覆盖率表 XLSX（按村、按乡镇）", response_class=Response)
 def coverage_export(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
                     method: MethodQuery = "euclidean", mode: ModeQuery = "walking") -> Response:
-    sel = _selection(db, facility_type, category, method, mode)
-    suppress = _suppress(actor)
-    with db.read() as conn:
-        villages = analysis.coverage_rows(conn, sel, "village", suppress)
-        townships = analysis.coverage_rows(conn, sel, "township", suppress)
+    audience = Audience.of(actor)
+    sel = _selection(db, audience, facility_type, category, method, mode)
+    restricted, rows = audience.restricted, audience.row_filter()
+    with counting(db, audience, "coverage_export", coverage=sel.describe(), format="xlsx") as conn:
+        villages = analysis.coverage_rows(conn, sel, "village", restricted, rows)
+        townships = analysis.coverage_rows(conn, sel, "township", restricted, rows)
     types = "、".join(radii.TYPE_TITLES[t] for t in sel.facility_types)
     cats = "、".join(HOUSEHOLD_CATEGORIES[c] for c in sel.categories) or "全部困难群众户"
     notes = [f"设施类型：{types}", f"救助类别：{cats}", f"方法：{'路网' if sel.method == 'network' else '直线'}",
-             f"小于 {analysis.SUPPRESS_BELOW} 户的格子不显示" if suppress else "未做小格抑制（有权查看困难群众户）"]
+             RESTRICTED_NOTE if restricted else "未做小格抑制（有权查看困难群众户）"]
     content = workbook([("按乡镇", COVERAGE_COLUMNS, townships), ("按村", COVERAGE_COLUMNS, villages)], notes)
     return Response(content, media_type=XLSX, headers=disposition("服务覆盖统计.xlsx", "coverage.xlsx"))
 
 
 @router.post("/suggest", summary="新建设施选址建议（最大覆盖模型 MCLP）")
-def suggest_sites(db: DbDep, actor: CurrentActor,
-                  body: Annotated[dict[str, Any], Body(examples=[{"facility_type": "happiness_home",
-                                                                   "category": "elderly_alone", "k": 3,
-                                                                   "method": "euclidean"}])]) -> dict[str, Any]:
-    if isinstance(body, dict) and body.get("method") == "network":
-        _ensure_fresh(db)
-    with db.transaction() as conn:  # temp tables live for this transaction
-        result = suggest.suggest(conn, body, by_village=not _suppress(actor))
-    return result
+def suggest_sites(db: DbDep, actor: CurrentActor, body: Annotated[suggest.SuggestRequest, Body(examples=[
+        {"facility_type": "happiness_home", "k": 3, "method": "euclidean"}])]) -> dict[str, Any]:
+    audience = Audience.of(actor)
+    if body.method == "network":
+        _ensure_fresh(db, actor)
+    detail = body.model_dump(exclude={"points"}, exclude_none=True)
+    with counting(db, audience, "suggest", points=len(body.points or ()), **detail) as conn:
+        # temp tables live for this transaction
+        return suggest.suggest(conn, body, audience.restricted, audience.row_filter())
 
 
 @router.get("/radii", summary="各类设施默认服务半径及依据")
@@ -218,8 +246,9 @@ def put_parameters(db: DbDep, actor: CurrentActor, body: Annotated[dict[str, Any
 
 @router.get("/shelters", summary="避难场所容量与服务区人口")
 def shelter_capacity(db: DbDep, actor: CurrentActor) -> dict[str, Any]:
-    with db.read() as conn:
-        rows = shelters.shelter_capacity(conn)
+    audience = Audience.of(actor)
+    with counting(db, audience, "shelter_capacity") as conn:
+        rows = shelters.shelter_capacity(conn, audience.restricted, audience.row_filter())
     return {"rows": rows, "over_capacity": sum(r["over_capacity"] for r in rows), "assumption": shelters.ASSUMPTION}
 
 
@@ -240,13 +269,9 @@ def care_occupancy(db: DbDep, actor: CurrentActor,
 
 @router.get("/care/central-support", summary="特困集中供养：各乡镇床位与需求")
 def central_support(db: DbDep, actor: CurrentActor) -> dict[str, Any]:
-    with db.read() as conn:
-        result = care.central_support_by_township(conn)
-    if _suppress(actor):
-        for row in result["rows"]:
-            if 0 < row["demand_households"] < analysis.SUPPRESS_BELOW:
-                row.update(demand_households=None, demand_persons=None, balance=None, short=None, suppressed=True)
-    return result
+    audience = Audience.of(actor)
+    with counting(db, audience, "central_support") as conn:
+        return care.central_support_by_township(conn, audience.restricted, audience.row_filter())
 
 
 @router.get("/child-welfare/officers", summary="儿童主任、儿童督导员名单（默认脱敏，记入审计）")

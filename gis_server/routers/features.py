@@ -129,7 +129,7 @@ def list_layers(db: DbDep, actor: CurrentActor) -> list[dict[str, Any]]:
             out.append({
                 "name": spec.name, "title": spec.title, "theme": spec.theme,
                 "geometry_type": spec.geometry_type,
-                "count": count_features(conn, spec) if readable else None,
+                "count": count_features(conn, spec, visible_rows_sql(spec, actor)) if readable else None,
                 "permissions": {"read": readable, "write": spec.can_write(actor.roles)},
                 "large": spec.large, "personal_fields": list(spec.personal_fields),
                 "natural_key": list(spec.natural_key),

@@ -1,8 +1,8 @@
 """Coverage counts per village or township, the uncovered households, and the choropleth data.
 
-Counts are aggregates anyone signed in may read; for roles that may not read households, cells
-with 1–4 households are suppressed (``layers.households.SUPPRESS_BELOW``), and so are covered /
-uncovered counts of 1–4 (they would single out households; the rate goes with them).
+Counts follow ``layers.coverage.disclosure``: each role counts the rows it may list (``row_filter``);
+for restricted roles (who may not read households) village cells of 1–4 and their complements are
+suppressed and township / county rows are sums of the published village cells.
 Household lists are personal data: the caller (the HTTP layer) checks the role and limits rows with
 ``visible_rows_sql``; listed features are masked (``layers.listed``).
 """
@@ -14,49 +14,51 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from layers.coverage.disclosure import SUPPRESS_BELOW, roll_up, sum_published, village_cell
 from layers.coverage.selection import Selection, covered_ctes, household_filter
 from layers.features import listed_feature_sql, listed_join
-from layers.households import SUPPRESS_BELOW
 from layers.registry import LayerSpec
 
 UNITS = {"village": ("villages", "h.village_code"), "township": ("townships", "left(h.village_code, 9)")}
+COUNTY = {"code": "210381", "name": "海城市"}
 
 
-def _suppressed(value: int) -> bool:
-    return 0 < value < SUPPRESS_BELOW
-
-
-def disclose(row: dict[str, Any], suppress: bool) -> dict[str, Any]:
-    """Apply small-cell suppression to one row with households / covered counts; adds uncovered and rate."""
-    households, covered = row["households"], row["covered"]
-    uncovered = households - covered
-    out = {**row, "uncovered": uncovered, "rate": round(covered / households, 4) if households else None,
-           "suppressed": False}
-    if suppress and (_suppressed(households) or _suppressed(covered) or _suppressed(uncovered)):
-        out.update(covered=None, uncovered=None, rate=None, suppressed=True)
-        if _suppressed(households):
-            out["households"] = None
-    return out
-
-
-def coverage_rows(conn: Connection, sel: Selection, by: str, suppress: bool) -> list[dict[str, Any]]:
-    """Rows ``{code, name, households, covered, uncovered, rate, suppressed}`` per village or township."""
+def _exact_rows(conn: Connection, sel: Selection | None, by: str, row_filter: str) -> list[dict[str, Any]]:
+    """Exact counts per unit of the rows ``row_filter`` admits; with ``sel``, also the covered ones."""
     units, key = UNITS[by]
     parent = ", u.township_code" if by == "village" else ", NULL::text"
-    sql = (f"WITH {covered_ctes(sel)} "
-           f"SELECT u.code, u.name{parent} AS township_code, count(h.id) AS households, count(c.id) AS covered "
-           f"FROM {units} u LEFT JOIN households h ON {key} = u.code AND {household_filter(sel)} "
-           "LEFT JOIN covered c ON c.id = h.id WHERE u.retired_at IS NULL "
-           "GROUP BY 1, 2, 3 ORDER BY u.code")
-    return [disclose(dict(r._mapping), suppress) for r in conn.execute(text(sql), sel.params())]
+    households = household_filter(sel) if sel else "h.retired_at IS NULL"
+    covered = (", count(c.id) AS covered", "LEFT JOIN covered c ON c.id = h.id ") if sel else ("", "")
+    sql = (f"{f'WITH {covered_ctes(sel)} ' if sel else ''}"
+           f"SELECT u.code, u.name{parent} AS township_code, count(h.id) AS households{covered[0]} "
+           f"FROM {units} u LEFT JOIN households h ON {key} = u.code AND {households} AND {row_filter} "
+           f"{covered[1]}WHERE u.retired_at IS NULL GROUP BY 1, 2, 3 ORDER BY u.code")
+    return [dict(r._mapping) for r in conn.execute(text(sql), sel.params() if sel else {})]
 
 
-def totals(conn: Connection, sel: Selection, suppress: bool) -> dict[str, Any]:
-    """County totals (suppressed like any other cell when tiny)."""
+def coverage_rows(conn: Connection, sel: Selection | None, by: str, restricted: bool,
+                  row_filter: str = "true") -> list[dict[str, Any]]:
+    """Rows ``{code, name, township_code, households, covered, uncovered, rate, suppressed}`` per
+    village or township (without ``sel``: households only — the household summary).
+
+    ``row_filter``: the households the caller may count (``Audience.row_filter``); ``restricted``:
+    the caller sees published cells only, a township is the sum of its published villages.
+    """
+    if by == "township" and restricted:
+        villages = coverage_rows(conn, sel, "village", restricted, row_filter)
+        areas = conn.execute(text("SELECT code, name, NULL::text AS township_code FROM townships "
+                                  "WHERE retired_at IS NULL ORDER BY code"))
+        return roll_up(villages, [dict(a._mapping) for a in areas], "township_code")
+    return [village_cell(row, restricted) for row in _exact_rows(conn, sel, by, row_filter)]
+
+
+def totals(conn: Connection, sel: Selection, restricted: bool, row_filter: str = "true") -> dict[str, Any]:
+    """County totals: exact for roles that may read households, else the sum of the published villages."""
+    if restricted:
+        return sum_published(coverage_rows(conn, sel, "village", True, row_filter), COUNTY)
     sql = (f"WITH {covered_ctes(sel)} SELECT count(h.id) AS households, count(c.id) AS covered "
-           f"FROM households h LEFT JOIN covered c ON c.id = h.id WHERE {household_filter(sel)}")
-    row = dict(conn.execute(text(sql), sel.params()).one()._mapping)
-    return disclose({"code": "210381", "name": "海城市", **row}, suppress)
+           f"FROM households h LEFT JOIN covered c ON c.id = h.id WHERE {household_filter(sel)} AND {row_filter}")
+    return village_cell({**COUNTY, **conn.execute(text(sql), sel.params()).one()._mapping}, False)
 
 
 def uncovered_features(conn: Connection, sel: Selection, spec: LayerSpec, row_filter: str | None,
@@ -83,9 +85,9 @@ def uncovered_features(conn: Connection, sel: Selection, spec: LayerSpec, row_fi
             "features": json.loads(f"[{features}]")}
 
 
-def village_choropleth(conn: Connection, sel: Selection, suppress: bool) -> dict[str, Any]:
+def village_choropleth(conn: Connection, sel: Selection, restricted: bool, row_filter: str = "true") -> dict[str, Any]:
     """Villages as GeoJSON with households / covered / uncovered counts (suppressed as above)."""
-    rows = {r["code"]: r for r in coverage_rows(conn, sel, "village", suppress)}
+    rows = {r["code"]: r for r in coverage_rows(conn, sel, "village", restricted, row_filter)}
     shapes = conn.execute(text("SELECT code, ST_AsGeoJSON(geom, 6, 0) FROM villages WHERE retired_at IS NULL "
                                "ORDER BY code"))
     features = []

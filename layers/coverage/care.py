@@ -4,6 +4,8 @@
 特困供养服务机构); ``CENTRAL_SUPPORT_TYPES`` says which types count, the county welfare centre is
 reported once for the whole city. Demand per township = households in category ``tekun_central``
 and their members (the persons to be housed). Balance = beds − demand persons.
+Demand counts the households the caller may list; for roles that may not read households it is
+suppressed when it, or the rest of the township's households, is 1–4 (``disclosure`` rule 4).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from layers.coverage.disclosure import part_of_whole
 from layers.facilities import CARE_TYPES
 
 CENTRAL_SUPPORT_TYPES = ("nursing_home", "regional_center")
@@ -37,27 +40,34 @@ def facility_occupancy(conn: Connection, facility_type: str | None = None) -> li
     return out
 
 
-def central_support_by_township(conn: Connection) -> dict[str, Any]:
+def central_support_by_township(conn: Connection, restricted: bool = False, row_filter: str = "true"
+                                 ) -> dict[str, Any]:
     """Per township: beds, residents and free beds of the central-support types against 特困 demand."""
-    rows = conn.execute(text("""
+    rows = conn.execute(text(f"""
         WITH beds AS (
             SELECT coalesce(f.township_code, left(f.village_code, 9)) AS code, sum(f.beds) AS beds,
                    sum(f.residents) AS residents, count(*) AS facilities
             FROM care_facilities f WHERE f.retired_at IS NULL AND f.facility_type = ANY(:types) GROUP BY 1),
         demand AS (
-            SELECT left(h.village_code, 9) AS code, count(*) AS households, sum(h.members) AS persons
-            FROM households h WHERE h.retired_at IS NULL AND 'tekun_central' = ANY(h.categories::text[]) GROUP BY 1)
+            SELECT left(h.village_code, 9) AS code, count(*) AS all_households,
+                   count(*) FILTER (WHERE 'tekun_central' = ANY(h.categories::text[])) AS households,
+                   coalesce(sum(h.members) FILTER (WHERE 'tekun_central' = ANY(h.categories::text[])), 0) AS persons
+            FROM households h WHERE h.retired_at IS NULL AND {row_filter} GROUP BY 1)
         SELECT t.code, t.name, coalesce(b.facilities, 0) AS facilities, coalesce(b.beds, 0) AS beds,
                coalesce(b.residents, 0) AS residents, coalesce(d.households, 0) AS demand_households,
-               coalesce(d.persons, 0) AS demand_persons
+               coalesce(d.persons, 0) AS demand_persons, coalesce(d.all_households, 0) AS all_households
         FROM townships t LEFT JOIN beds b ON b.code = t.code LEFT JOIN demand d ON d.code = t.code
         WHERE t.retired_at IS NULL ORDER BY t.code"""), {"types": list(CENTRAL_SUPPORT_TYPES)})
     out = []
     for row in rows:
         r = dict(row._mapping)
+        whole = r.pop("all_households")
         r["free_beds"] = r["beds"] - r["residents"]
         r["balance"] = r["beds"] - r["demand_persons"]
         r["short"] = r["balance"] < 0
+        r["suppressed"] = part_of_whole(r["demand_households"], whole, restricted)
+        if r["suppressed"]:
+            r.update(demand_households=None, demand_persons=None, balance=None, short=None)
         out.append(r)
     county = conn.execute(text(
         "SELECT count(*) AS facilities, coalesce(sum(beds), 0) AS beds, coalesce(sum(residents), 0) AS residents "

@@ -8,7 +8,8 @@ from typing import Any
 from importers.tabular import safe_cell
 
 COVERAGE_COLUMNS = [("code", "区划代码"), ("name", "名称"), ("households", "困难群众户数"), ("covered", "已覆盖"),
-                    ("uncovered", "未覆盖"), ("rate", "覆盖率"), ("suppressed", "小于5户不显示")]
+                    ("uncovered", "未覆盖"), ("rate", "覆盖率"), ("suppressed", "小于5户不显示"),
+                    ("villages_suppressed", "有未公布数字的村数（合计只含公布的数）")]
 
 
 def workbook(sheets: list[tuple[str, list[tuple[str, str]], list[dict[str, Any]]]],

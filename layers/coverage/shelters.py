@@ -28,8 +28,12 @@ def _sel() -> Selection:
     return Selection(tuple(SHELTER_TYPES))
 
 
-def shelter_capacity(conn: Connection) -> list[dict[str, Any]]:
-    """One row per shelter: capacity, people and assisted households in its service area, over capacity."""
+def shelter_capacity(conn: Connection, restricted: bool = False, row_filter: str = "true") -> list[dict[str, Any]]:
+    """One row per shelter: capacity, people and assisted households in its service area, over capacity.
+
+    Households count the rows ``row_filter`` admits; ``restricted`` roles get no household counts (a
+    service area is a circle, not a published village cell: ``disclosure``), only the population estimate.
+    """
     sql = f"""
         WITH {facilities_cte(_sel())},
         area AS MATERIALIZED (SELECT fac.*, ST_Buffer(fac.m, fac.r, 'quad_segs=16') AS buf FROM fac)
@@ -46,7 +50,7 @@ def shelter_capacity(conn: Connection) -> list[dict[str, Any]]:
         FROM area a JOIN shelters s ON s.id = a.id
         CROSS JOIN LATERAL (
             SELECT count(*) AS households, coalesce(sum(h.members), 0) AS members FROM households h
-            WHERE h.retired_at IS NULL AND ST_DWithin(h.geom, a.geom, a.r / {METRES_PER_DEGREE_MIN!r})
+            WHERE h.retired_at IS NULL AND {row_filter} AND ST_DWithin(h.geom, a.geom, a.r / {METRES_PER_DEGREE_MIN!r})
               AND ST_DWithin(ST_Transform(h.geom, 4550), a.m, a.r)) hh
         ORDER BY s.id"""
     out = []
@@ -61,6 +65,8 @@ def shelter_capacity(conn: Connection) -> list[dict[str, Any]]:
         r["capacity_overstated"] = bool(r["capacity_basis"] == "recorded" and area_limit is not None
                                         and capacity > area_limit)
         r["capacity_by_area"] = area_limit
+        if restricted:
+            r.update(households=None, members=None)
         out.append(r)
     return out
 

@@ -2,12 +2,21 @@
 
 The maximal covering location problem (Church & ReVelle 1974), solved exactly with spopt's
 ``MCLP`` and PuLP's CBC. Demand = the households of the chosen categories that the existing
-facilities of the type leave uncovered (same method as the coverage counts); candidates = village
-centres (a point on each village polygon) or points the user drew; a candidate covers a household
-within the type's default radius (or ``radius_m``), straight-line or over the network (candidates
-join the graph as facilities do). Households with the same set of covering candidates form one
-demand point weighted by their number (same optimum, a much smaller model). The chosen sites are
-then ordered greedily, so each site's ``newly_covered`` is what it adds to those before it.
+facilities of the type leave uncovered (same method as the coverage counts), counting only the rows
+the caller may list. Households with the same set of covering candidates form one demand point
+weighted by their number (same optimum, a much smaller model). The chosen sites are then ordered
+greedily, so each site's ``newly_covered`` is what it adds to those before it.
+
+Roles that may read households choose: candidates = village centres (a point on each village
+polygon) or points they drew; a candidate covers a household within the type's policy radius (or
+``radius_m``), straight-line or over the network.
+
+Other roles get an answer made of the published village cells only (``layers.coverage.disclosure``
+rule 2): candidates = the village centres (never their own points), the type's policy radius (never
+their own), and demand = each village's published uncovered cell placed at its centre — a candidate
+covers a village when its centre is within the radius. Every count is then a sum of published
+cells; a count of 1–4 would still be suppressed. Their own points or radius are refused (403): 16
+calls with chosen points and radii once placed a child's household to within 0.3 m.
 """
 
 from __future__ import annotations
@@ -15,61 +24,77 @@ from __future__ import annotations
 import json
 import warnings
 from collections import defaultdict
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 from sqlalchemy import Connection, text
 
 from layers.coverage import network
+from layers.coverage.analysis import coverage_rows
+from layers.coverage.disclosure import is_small, require_published
 from layers.coverage.radii import DEFAULTS, TYPE_TITLES
 from layers.coverage.selection import Selection, covered_ctes, household_filter
-from layers.errors import InvalidInput
-from layers.inputs import text_or_none
+from layers.errors import Forbidden, InvalidInput
 from layers.siting.check import METRES_PER_DEGREE_MIN
 
 MAX_K = 50
 MAX_POINTS = 500
 TEMP_TABLES = ("cov_cand", "cov_demand", "cov_cand_access", "cov_cand_reach")
+LonLat = Annotated[list[StrictFloat], Field(min_length=2, max_length=2)]
 
 
-def _candidates(conn: Connection, body: dict[str, Any], radius: float) -> None:
+class NamedPoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    coordinates: LonLat = Field(title="候选点坐标")
+    name: str | None = Field(None, title="候选点名称", max_length=100)
+
+
+class SuggestRequest(BaseModel):
+    """The body of ``POST /api/coverage/suggest``."""
+
+    model_config = ConfigDict(extra="forbid")
+    facility_type: str = Field(title="设施类型", max_length=40, examples=["happiness_home"])
+    category: str | None = Field(None, title="救助类别", max_length=300)
+    k: StrictInt = Field(3, title="新建设施数 k", ge=1, le=MAX_K)
+    method: Literal["euclidean", "network"] = Field("euclidean", title="方法")
+    mode: Literal["walking", "driving"] = Field("walking", title="路网方式")
+    township: str | None = Field(None, title="乡镇代码", pattern=r"^\d{9}$")
+    radius_m: StrictFloat | None = Field(None, title="服务半径（米）", gt=0, le=20_000)
+    points: list[LonLat | NamedPoint] | None = Field(None, title="候选点", max_length=MAX_POINTS)
+
+
+def _candidates(conn: Connection, body: SuggestRequest, radius: float) -> None:
     """Fill temp table ``cov_cand`` (layer, id, type, r, geom 4490, m 4550, code, name)."""
     conn.execute(text("CREATE TEMP TABLE cov_cand (layer text, id bigint, type text, r float8, geom geometry, "
                       "m geometry, code text, name text) ON COMMIT DROP"))
-    points = body.get("points")
-    if points:
-        if not isinstance(points, list) or len(points) > MAX_POINTS:
-            raise InvalidInput(f"points 应为不超过 {MAX_POINTS} 个 [经度, 纬度] 的列表", "bad points", field="points")
+    if body.points:
         rows = []
-        for i, p in enumerate(points, start=1):
-            coords = p.get("coordinates") if isinstance(p, dict) else p
-            name = p.get("name") if isinstance(p, dict) else None
-            if (not isinstance(coords, list) or len(coords) != 2
-                    or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coords)
-                    or not (121.5 <= coords[0] <= 124.0 and 40.0 <= coords[1] <= 41.7)):
+        for i, p in enumerate(body.points, start=1):
+            coords, name = (p.coordinates, p.name) if isinstance(p, NamedPoint) else (p, None)
+            if not (121.5 <= coords[0] <= 124.0 and 40.0 <= coords[1] <= 41.7):
                 raise InvalidInput(f"第 {i} 个候选点应为海城范围内的 [经度, 纬度]", f"point {i} is not in Haicheng",
                                    field="points")
-            rows.append({"id": i, "x": float(coords[0]), "y": float(coords[1]), "name": name or f"候选点 {i}",
-                         "r": radius})
+            rows.append({"id": i, "x": coords[0], "y": coords[1], "name": name or f"候选点 {i}", "r": radius})
         conn.execute(text("INSERT INTO cov_cand SELECT 'candidate', :id, NULL, :r, "
                           "ST_SetSRID(ST_MakePoint(:x, :y), 4490), "
                           "ST_Transform(ST_SetSRID(ST_MakePoint(:x, :y), 4490), 4550), NULL, :name"), rows)
     else:
-        township = body.get("township")
         conn.execute(text(
             "INSERT INTO cov_cand SELECT 'candidate', row_number() OVER (ORDER BY v.code), NULL, :r, p.g, "
             "ST_Transform(p.g, 4550), v.code, v.name FROM villages v CROSS JOIN LATERAL "
             "(SELECT ST_PointOnSurface(v.geom) AS g) p WHERE v.retired_at IS NULL "
             "AND (CAST(:township AS text) IS NULL OR v.township_code = :township)"),
-            {"r": radius, "township": township})
+            {"r": radius, "township": body.township})
     conn.execute(text("ANALYZE cov_cand"))
 
 
-def _pairs(conn: Connection, sel: Selection) -> list[tuple[int, int]]:
+def _pairs(conn: Connection, sel: Selection, row_filter: str) -> list[tuple[int, int]]:
     """(candidate id, household id) for every uncovered household a candidate would cover."""
     params = sel.params()
     conn.execute(text(f"CREATE TEMP TABLE cov_demand ON COMMIT DROP AS WITH {covered_ctes(sel)} "
-                      f"SELECT h.id FROM households h WHERE {household_filter(sel)} "
+                      f"SELECT h.id FROM households h WHERE {household_filter(sel)} AND {row_filter} "
                       "AND NOT EXISTS (SELECT 1 FROM covered c WHERE c.id = h.id)"), params)
     conn.execute(text("CREATE UNIQUE INDEX ON cov_demand (id)"))
     demand_filter = f"{household_filter(sel)} AND h.id IN (SELECT id FROM cov_demand)"
@@ -91,8 +116,9 @@ def _pairs(conn: Connection, sel: Selection) -> list[tuple[int, int]]:
     return [(a, b) for a, b in conn.execute(text(sql), params)]
 
 
-def solve(pairs: list[tuple[int, int]], k: int) -> list[tuple[int, int]]:
-    """The MCLP optimum for ``k`` sites, as (candidate, newly covered) in greedy order.
+def solve(pairs: list[tuple[int, int]], k: int, weights: Mapping[int, int] | None = None) -> list[tuple[int, int]]:
+    """The MCLP optimum for ``k`` sites, as (candidate, newly covered) in greedy order. ``pairs`` are
+    (candidate, demand point); a demand point counts ``weights[point]`` households (default 1).
 
     >>> solve([(1, 10), (1, 11), (2, 11), (2, 12), (3, 12)], 2)
     [(1, 2), (2, 1)]
@@ -100,6 +126,8 @@ def solve(pairs: list[tuple[int, int]], k: int) -> list[tuple[int, int]]:
     [(2, 2)]
     >>> solve([], 3)
     []
+    >>> solve([(1, 10), (2, 11)], 1, {10: 5, 11: 7})
+    [(2, 7)]
     """
     import pulp
     from spopt.locate import MCLP
@@ -109,13 +137,17 @@ def solve(pairs: list[tuple[int, int]], k: int) -> list[tuple[int, int]]:
         covers[cand].add(hh)
     if not covers:
         return []
+
+    def weight(points: set[int]) -> int:
+        return sum(weights[p] for p in points) if weights is not None else len(points)
+
     cands = sorted(covers)
     groups: dict[frozenset[int], int] = defaultdict(int)
     by_household: dict[int, set[int]] = defaultdict(set)
     for cand, hh in pairs:
         by_household[hh].add(cand)
-    for cset in by_household.values():
-        groups[frozenset(cset)] += 1
+    for hh, cset in by_household.items():
+        groups[frozenset(cset)] += weight({hh})
     keys = list(groups)
     if k >= len(cands):
         chosen = set(cands)
@@ -124,45 +156,76 @@ def solve(pairs: list[tuple[int, int]], k: int) -> list[tuple[int, int]]:
         cost = np.ones((len(keys), len(cands)))
         for i, group in enumerate(keys):
             cost[i, [index[c] for c in group]] = 0.0
-        weights = np.array([groups[key] for key in keys], dtype=float)
+        demand = np.array([groups[key] for key in keys], dtype=float)
         with warnings.catch_warnings():  # PuLP 3.3 announces its 4.0 API on every variable
             warnings.simplefilter("ignore", DeprecationWarning)
-            model = MCLP.from_cost_matrix(cost, weights, service_radius=0.5, p_facilities=k, name="coverage_mclp")
+            model = MCLP.from_cost_matrix(cost, demand, service_radius=0.5, p_facilities=k, name="coverage_mclp")
             model.solve(pulp.PULP_CBC_CMD(msg=False))
         chosen = {cands[j] for j, var in enumerate(model.fac_vars) if (var.value() or 0) > 0.5}
     order: list[tuple[int, int]] = []
     done: set[int] = set()
     while chosen:  # greedy order among the chosen: the biggest addition first (ties: lower id)
-        best = max(sorted(chosen), key=lambda c: len(covers[c] - done))
-        if not covers[best] - done:  # the rest add nothing: not worth proposing
+        best = max(sorted(chosen), key=lambda c: weight(covers[c] - done))
+        if not weight(covers[best] - done):  # the rest add nothing: not worth proposing
             break
-        order.append((best, len(covers[best] - done)))
+        order.append((best, weight(covers[best] - done)))
         done |= covers[best]
         chosen.discard(best)
     return order
 
 
-def suggest(conn: Connection, body: dict[str, Any], by_village: bool) -> dict[str, Any]:
-    """Proposed sites with the households each newly covers (counts; per village when ``by_village``)."""
-    sel = Selection.parse(text_or_none(body, "facility_type"), text_or_none(body, "category"),
-                          text_or_none(body, "method") or "euclidean", text_or_none(body, "mode") or "walking")
+def _published_pairs(conn: Connection, sel: Selection, row_filter: str
+                     ) -> tuple[list[tuple[int, int]], dict[int, int]]:
+    """Pairs for restricted roles: (candidate, village) when the village's centre is within the
+    candidate's radius, and each village's weight = its published uncovered cell (0 when suppressed).
+    """
+    rows = coverage_rows(conn, sel, "village", True, row_filter)
+    index = {r["code"]: i for i, r in enumerate(rows)}
+    weights = {i: r["uncovered"] or 0 for i, r in enumerate(rows)}
+    reach = conn.execute(text(
+        "SELECT c.id, v.code FROM cov_cand c JOIN villages v ON v.retired_at IS NULL "
+        f"AND ST_DWithin(ST_PointOnSurface(v.geom), c.geom, c.r / {METRES_PER_DEGREE_MIN!r}) "
+        "AND ST_DWithin(ST_Transform(ST_PointOnSurface(v.geom), 4550), c.m, c.r)"))
+    return [(cand, index[code]) for cand, code in reach if weights.get(index.get(code, -1))], weights
+
+
+def _radius(body: SuggestRequest, ftype: str, restricted: bool) -> float:
+    if restricted and (body.points or body.radius_m is not None):
+        raise Forbidden("自选候选点和服务半径仅限有权查看困难群众户的角色；"
+                        "其他角色的选址建议使用各村中心点和该类设施的政策服务半径",
+                        "own points and radius are for roles that may read households",
+                        field="points" if body.points else "radius_m")
+    radius = DEFAULTS[ftype].radius_m if restricted or body.radius_m is None else body.radius_m
+    if radius is None:
+        hint = "" if restricted else "；请给出 radius_m"
+        raise InvalidInput(f"{TYPE_TITLES[ftype]}服务整个乡镇（无服务半径），不能按覆盖半径选址{hint}",
+                           "type has no service radius", field="radius_m")
+    return float(radius)
+
+
+def suggest(conn: Connection, body: SuggestRequest | dict[str, Any], restricted: bool = False,
+            row_filter: str = "true") -> dict[str, Any]:
+    """Proposed sites with the households each newly covers: counts of the rows ``row_filter``
+    admits; per village for roles that may read households, published cells only when ``restricted``.
+    """
+    if isinstance(body, dict):
+        body = SuggestRequest.model_validate(body)
+    sel = Selection.parse(body.facility_type, body.category, body.method, body.mode)
     if len(sel.facility_types) != 1:
         raise InvalidInput("请只给出一种设施类型", "exactly one facility_type", field="facility_type")
+    require_published(restricted, sel)
     ftype = sel.facility_types[0]
-    k = body.get("k")
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise InvalidInput(f"k 应为 1–{MAX_K} 的整数", "k must be an integer in 1..50", field="k")
-    radius = body.get("radius_m", DEFAULTS[ftype].radius_m)
-    if radius is None:
-        raise InvalidInput(f"{TYPE_TITLES[ftype]}服务整个乡镇（无服务半径），不能按覆盖半径选址；请给出 radius_m",
-                           "type has no service radius", field="radius_m")
-    if isinstance(radius, bool) or not isinstance(radius, (int, float)) or not 0 < radius <= 20_000:
-        raise InvalidInput("radius_m 应为 0–20,000 m", "radius_m must be in (0, 20000]", field="radius_m")
+    radius = _radius(body, ftype, restricted)
     conn.execute(text(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}"))
-    _candidates(conn, body, float(radius))
-    pairs = _pairs(conn, sel)
-    demand = conn.execute(text("SELECT count(*) FROM cov_demand")).scalar_one()
-    order = solve(pairs, k)
+    _candidates(conn, body, radius)
+    weights: dict[int, int] | None = None
+    if restricted:
+        pairs, weights = _published_pairs(conn, sel, row_filter)
+        demand = sum(weights.values())
+    else:
+        pairs = _pairs(conn, sel, row_filter)
+        demand = conn.execute(text("SELECT count(*) FROM cov_demand")).scalar_one()
+    order = solve(pairs, body.k, weights)
     covers: dict[int, set[int]] = defaultdict(set)
     for cand, hh in pairs:
         covers[cand].add(hh)
@@ -173,17 +236,19 @@ def suggest(conn: Connection, body: dict[str, Any], by_village: bool) -> dict[st
     for rank, (cand, gain) in enumerate(order, start=1):
         new = covers[cand] - done
         done |= new
-        cumulative += gain
+        shown = None if restricted and is_small(gain) else gain  # cannot happen with published cells; kept as a guard
+        cumulative += shown or 0
         site = {"rank": rank, "candidate_id": cand, "village_code": info[cand].code, "name": info[cand].name,
-                "geometry": json.loads(info[cand].g), "newly_covered": gain, "cumulative_covered": cumulative,
+                "geometry": json.loads(info[cand].g), "newly_covered": shown, "suppressed": shown is None,
+                "cumulative_covered": cumulative,
                 "cumulative_rate_of_uncovered": round(cumulative / demand, 4) if demand else None}
-        if by_village:
+        if not restricted:
             site["newly_covered_by_village"] = _by_village(conn, new)
         sites.append(site)
     conn.execute(text(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}"))
-    return {**sel.describe(), "k": k, "radius_m": float(radius), "uncovered_before": demand,
+    return {**sel.describe(), "k": body.k, "radius_m": radius, "uncovered_before": demand,
             "candidates": len(info), "sites": sites, "covered_after": cumulative,
-            "uncovered_after": demand - cumulative}
+            "uncovered_after": demand - cumulative, "published_cells_only": restricted}
 
 
 def _by_village(conn: Connection, households: set[int]) -> dict[str, int]:

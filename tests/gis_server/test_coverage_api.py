@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
 from layers.coverage.refresh import refresh
+from layers.roles import ALL_ROLES
 from tests.layers.test_coverage_euclidean import VILLAGE, VILLAGE2, add_care, add_household, lonlat, make_units
 from tests.layers.test_coverage_network import river_case
 
 Q = "facility_type=happiness_home&category=elderly_alone"
+Q0 = "facility_type=happiness_home"  # what roles that may not read households may ask: all categories
 
 
 def scene(conn) -> dict[str, int]:
@@ -35,11 +38,24 @@ def test_coverage_rows_for_every_role_small_cells_suppressed(conn, client, clien
     rows = {r["code"]: r for r in body["rows"]}
     assert {k: rows[VILLAGE][k] for k in ("households", "covered", "rate")} == {"households": 3, "covered": 1,
                                                                               "rate": 0.3333}
-    viewer = {r["code"]: r for r in client_as("viewer").get(f"/api/coverage?{Q}").json()["rows"]}
-    assert viewer[VILLAGE]["households"] is None and viewer[VILLAGE]["suppressed"]
+    refused = client_as("viewer").get(f"/api/coverage?{Q}")
+    assert refused.status_code == 403 and "救助类别" in refused.json()["message"]
+    viewer = {r["code"]: r for r in client_as("viewer").get(f"/api/coverage?{Q0}").json()["rows"]}
+    assert viewer[VILLAGE]["households"] is None and viewer[VILLAGE]["suppressed"]  # 2: the child's is not counted
     assert viewer[VILLAGE2]["uncovered"] == 5 and viewer[VILLAGE2]["rate"] == 0.0
+    # a township is the sum of its published villages: the suppressed one adds nothing
+    township = client_as("viewer").get(f"/api/coverage?{Q0}&by=township").json()
+    assert {k: township["rows"][0][k] for k in ("households", "covered", "uncovered", "villages_suppressed")} == {
+        "households": 5, "covered": 0, "uncovered": 5, "villages_suppressed": 1}
+    assert township["total"]["households"] == 5
+    summary = client_as("viewer").get("/api/layers/households/summary?by=township").json()
+    assert [{k: r[k] for k in ("households", "villages", "villages_suppressed")} for r in summary["rows"]] == [
+        {"households": 5, "villages": 2, "villages_suppressed": 1}]
+    exact = client_as("case_worker").get("/api/layers/households/summary?by=township").json()["rows"]
+    assert exact[0]["households"] == 8  # the case office counts every household, the child's too
+    # an admin counts what it may list: not the household with a child (shown to the case office only)
     township = client.get(f"/api/coverage?{Q}&by=township").json()
-    assert township["total"]["households"] == 8 and township["total"]["covered"] == 1
+    assert township["total"]["households"] == 7 and township["total"]["covered"] == 1
     assert client.get("/api/coverage?facility_type=hospital").status_code == 422
     assert client.get(f"/api/coverage?{Q}&method=crow").status_code == 422
 
@@ -93,7 +109,7 @@ def test_choropleth_and_service_areas(conn, client_as):
     scene(conn)
     refresh(conn, force=True)
     viewer = client_as("viewer")
-    body = viewer.get(f"/api/coverage/choropleth?{Q}").json()
+    body = viewer.get(f"/api/coverage/choropleth?{Q0}").json()
     props = {f["id"]: f["properties"] for f in body["features"]}
     assert props[VILLAGE2]["uncovered"] == 5 and props[VILLAGE]["uncovered"] is None
     assert body["features"][0]["geometry"]["type"] == "MultiPolygon"
@@ -112,18 +128,23 @@ def test_network_method_over_http(conn, client_as):
     assert listed == {ids["across"]}
 
 
-def test_suggest_over_http(conn, client_as):
-    make_units(conn)
-    for i in range(6):
-        add_household(conn, 5000, i * 3.0)
-    points = [list(lonlat(0, 0)), list(lonlat(5200, 0))]
-    response = client_as("viewer").post("/api/coverage/suggest", json={"facility_type": "happiness_home", "k": 1,
-                                                                       "method": "euclidean", "points": points})
-    assert response.status_code == 200, response.text
-    site = response.json()["sites"][0]
-    assert site["candidate_id"] == 2 and site["newly_covered"] == 6 and "newly_covered_by_village" not in site
-    assert client_as("viewer").post("/api/coverage/suggest", json={"facility_type": "happiness_home"}
-                                    ).status_code == 422
+@pytest.mark.parametrize("role", sorted(ALL_ROLES - {"admin"}))
+def test_only_admins_recompute_the_service_areas(conn, client, client_as, role):
+    river_case(conn)  # roads and a facility, never computed: the stored service areas are stale
+
+    def runs() -> int:
+        return conn.execute(text("SELECT count(*) FROM coverage_refreshes")).scalar_one()
+
+    api = client_as(role)
+    refused = api.post("/api/coverage/refresh?force=true")
+    assert refused.status_code == 403 and "系统管理员" in refused.json()["message"]
+    network = "/api/coverage?facility_type=happiness_home&method=network"
+    expected = 200 if role == "case_worker" else 403  # the network method: roles that may read households
+    assert api.get(network).status_code == expected
+    suggested = api.post("/api/coverage/suggest", json={"facility_type": "happiness_home", "k": 1, "method": "network"})
+    assert suggested.status_code == expected, suggested.text
+    assert runs() == 0 and api.get("/api/coverage/status").json()["stale"] is True
+    assert client.get(network).status_code == 200 and runs() == 1  # an admin's request brings them up to date
 
 
 def test_refresh_parameters_and_officers_permissions(conn, client, client_as):
@@ -150,8 +171,7 @@ def test_refresh_parameters_and_officers_permissions(conn, client, client_as):
     assert client.get("/api/coverage/child-welfare/gaps").json()["villages"]["missing"] == 2
 
 
-def test_network_coverage_follows_a_road_edit_without_a_manual_refresh(conn, client, client_as):
-    from tests.layers.test_coverage_euclidean import lonlat
+def test_network_coverage_follows_a_road_edit_at_an_admins_request(conn, client, client_as):
 
     ids = river_case(conn)
     refresh(conn, force=True)
@@ -161,9 +181,11 @@ def test_network_coverage_follows_a_road_edit_without_a_manual_refresh(conn, cli
     bridge = {"type": "Feature", "properties": {"name": "人行桥", "road_class": "township"},
               "geometry": {"type": "LineString", "coordinates": [list(lonlat(0, 60)), list(lonlat(400, 60))]}}
     assert client.post("/api/layers/roads/features", json=bridge).status_code == 201
-    body = worker.get(url).json()  # the edit marked the service areas stale; this request brings them up to date
-    assert body["network_status"]["stale"] is False
-    assert body["total"]["covered"] == 2
+    body = worker.get(url).json()  # the edit marked the service areas stale: only an admin's request recomputes
+    assert body["network_status"]["stale"] is True and body["total"]["covered"] == 1
+    body = client.get(url).json()  # the admin's request brings them up to date
+    assert body["network_status"]["stale"] is False and body["total"]["covered"] == 2
+    assert worker.get(url).json()["total"]["covered"] == 2
     listed = worker.get("/api/coverage/uncovered?facility_type=happiness_home&method=network").json()["features"]
     assert ids["across"] not in {f["id"] for f in listed}
 

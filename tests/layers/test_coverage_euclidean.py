@@ -104,16 +104,16 @@ def test_own_radius_overrides_the_default(conn, ring):
 def test_rows_per_village_and_township_and_categories(conn, ring):
     add_household(conn, 500, 0, categories=("dibao",))
     rows = {r["code"]: r for r in coverage_rows(conn, Selection.parse("happiness_home", "elderly_alone"), "village",
-                                                  suppress=False)}
+                                                  restricted=False)}
     assert rows[VILLAGE]["households"] == 3 and rows[VILLAGE]["covered"] == 2 and rows[VILLAGE]["rate"] == 0.6667
-    everyone = coverage_rows(conn, Selection.parse("happiness_home"), "township", suppress=False)
+    everyone = coverage_rows(conn, Selection.parse("happiness_home"), "township", restricted=False)
     township = next(r for r in everyone if r["code"] == TOWNSHIP)
     assert (township["households"], township["covered"], township["uncovered"]) == (4, 3, 1)
     assert totals(conn, Selection.parse("happiness_home", "dibao"), False)["households"] == 1
 
 
 def test_small_cells_are_suppressed_for_roles_that_may_not_read_households(conn, ring):
-    rows = {r["code"]: r for r in coverage_rows(conn, Selection.parse("happiness_home"), "village", suppress=True)}
+    rows = {r["code"]: r for r in coverage_rows(conn, Selection.parse("happiness_home"), "village", restricted=True)}
     assert rows[VILLAGE]["households"] is None and rows[VILLAGE]["suppressed"] is True
     assert rows[VILLAGE2]["households"] == 0 and rows[VILLAGE2]["suppressed"] is False
 

@@ -79,8 +79,9 @@
       }],
         ['容量', function (s) { return s.capacity === null ? '未登记' : s.capacity + ' 人' + (s.capacity_basis === 'area' ? '（按面积）' : ''); }, 'hc-num'],
         ['服务区人口', function (s) {
-          return HC.el('span', {}, ['约 ' + s.population_est + ' 人', HC.el('br'), HC.el('span', {'class': 'hc-muted',
-            text: '困难 ' + s.households + ' 户 ' + s.members + ' 人'})]);
+          // roles without household access get no household count for a service area (a circle, not a village)
+          return HC.el('span', {}, ['约 ' + s.population_est + ' 人'].concat(s.households === null ? [] : [HC.el('br'),
+            HC.el('span', {'class': 'hc-muted', text: '困难 ' + s.households + ' 户 ' + s.members + ' 人'})]));
         }, 'hc-num'],
         ['负荷', function (s) {
           return s.over_capacity ? HC.el('span', {'class': 'hc-fail'}, [pct(s.load), HC.el('br'), '超容量']) : pct(s.load);

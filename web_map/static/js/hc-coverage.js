@@ -17,6 +17,8 @@
     {min: 20, max: 49, color: '#d94801', label: '20–49'}, {min: 50, max: Infinity, color: '#8c2d04', label: '50 及以上'}];
   var SUPPRESSED = '#bdbdbd';
 
+  // roles that may read households get exact counts; the others the published village cells (README 角色)
+  function countsOnly() { return !(cfg.roles || []).some(function (r) { return r === 'case_worker' || r === 'admin'; }); }
   function types() { return cfg.facilityTypes.reduce(function (o, t) { o[t.facility_type] = t; return o; }, {}); }
   function selection() {
     var out = {facility_type: $('hc-facility').value, method: $('hc-method').value};
@@ -37,10 +39,12 @@
   }
 
   /* ---- bars per township ---------------------------------------------------------------------- */
+  // sums of the published village cells (roles without household access): say what they leave out
+  function unpublished(r) { return r.villages_suppressed ? '（' + r.villages_suppressed + ' 个村有小于 5 户的数未公布，合计只含公布的数）' : ''; }
   function chart(body) {
     var box = $('hc-chart'), t = body.total;
     $('hc-total').textContent = '全市：' + (t.suppressed ? '户数过少，不显示' : t.households + ' 户，已覆盖 ' + t.covered +
-      ' 户，未覆盖 ' + t.uncovered + ' 户，覆盖率 ' + pct(t.rate));
+      ' 户，未覆盖 ' + t.uncovered + ' 户，覆盖率 ' + pct(t.rate)) + unpublished(t);
     var rows = body.rows.filter(function (r) { return r.households !== 0; });
     rows.sort(function (a, b) { return (b.uncovered === null ? -1 : b.uncovered) - (a.uncovered === null ? -1 : a.uncovered); });
     var none = body.rows.length - rows.length;
@@ -62,7 +66,7 @@
           r.covered + '/' + r.households + ' 户 ' + pct(r.rate)));
       }
       row.appendChild(svg('title', {}, r.name + '：' + (r.suppressed ? '少于 5 户，不显示' : '已覆盖 ' + r.covered + ' 户，未覆盖 ' +
-        r.uncovered + ' 户，覆盖率 ' + pct(r.rate))));
+        r.uncovered + ' 户，覆盖率 ' + pct(r.rate)) + unpublished(r)));
       root.appendChild(row);
     });
     var ly = rows.length * (BAR + GAP) + 8;
@@ -178,10 +182,12 @@
       if (!r.ok) { out.appendChild(HC.el('p', {'class': 'hc-form-error', text: HC.message(r)})); return; }
       var d = r.data;
       out.append(HC.el('p', {text: '服务半径 ' + d.radius_m + ' 米；目前未覆盖 ' + d.uncovered_before + ' 户，按建议新建 ' + d.sites.length +
-        ' 处后可新覆盖 ' + d.covered_after + ' 户，仍未覆盖 ' + d.uncovered_after + ' 户。'}),
+        ' 处后可新覆盖 ' + d.covered_after + ' 户，仍未覆盖 ' + d.uncovered_after + ' 户。' +
+        (d.published_cells_only ? '（按各村公布的未覆盖户数计算，候选点为各村中心，小于 5 户的村不计入）' : '')}),
       HC.el('ol', {'class': 'hc-sites', id: 'hc-sites'}, d.sites.map(function (s) {
         var ll = [s.geometry.coordinates[1], s.geometry.coordinates[0]];
-        var text = (s.name || '候选点 ' + s.candidate_id) + '：新增覆盖 ' + s.newly_covered + ' 户（累计 ' + s.cumulative_covered + ' 户，' +
+        var gain = s.newly_covered === null ? '少于 5' : s.newly_covered;
+        var text = (s.name || '候选点 ' + s.candidate_id) + '：新增覆盖 ' + gain + ' 户（累计 ' + s.cumulative_covered + ' 户，' +
           '占未覆盖的 ' + pct(s.cumulative_rate_of_uncovered) + '）';
         L.marker(ll, {icon: L.divIcon({className: 'hc-rank-icon', html: HC.esc(s.rank), iconSize: [26, 26]})}).bindTooltip(HC.esc(text)).addTo(sites);
         L.circle(ll, {radius: d.radius_m, color: '#1f4e9c', weight: 1, dashArray: '4 4', fillOpacity: 0.05, interactive: false}).addTo(sites);
@@ -236,6 +242,11 @@
         selected: t.facility_type === 'happiness_home'})); }
     });
     Object.keys(cfg.categories).forEach(function (c) { $('hc-category').appendChild(HC.el('option', {value: c, text: cfg.categories[c]})); });
+    if (countsOnly()) {  // the API answers these roles from the published village cells only (403 otherwise)
+      $('hc-category').disabled = true;
+      $('hc-category').title = '按救助类别统计仅限有权查看困难群众户的角色';
+      $('hc-method').querySelector('option[value="network"]').remove();
+    }
     $('hc-filters').addEventListener('change', function () {
       var chosen = $('hc-facility').value;
       if ($('hc-suggest-type').querySelector('option[value="' + chosen + '"]')) { $('hc-suggest-type').value = chosen; }
