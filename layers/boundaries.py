@@ -69,7 +69,8 @@ class BoundaryMarker(FeatureMixin, Base):
     # computed by the database whoever writes the row (QGIS too), so every page that shows the marker —
     # record page, popup, lists, exports, inspection pages, field form — carries the same warning
     reference_warning: Mapped[str | None] = mapped_column(Text, Computed(REFERENCE_WARNING_SQL),
-                                                          info={"label": "方位物提示", "system": True})
+                                                          info={"label": "方位物提示", "system": True,
+                                                                "notice": True})
     geom = geometry_column("Point")
 
     __table_args__ = (

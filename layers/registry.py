@@ -32,6 +32,7 @@ class FieldSpec:
     max_length: int | None = None
     hidden: bool = False
     derived: bool = False  # shown, but written only by the layer's write hook
+    notice: bool = False  # a warning about the record: shown wherever the record is (popups too), when set
 
 
 def _json_type(column: Column[Any]) -> str:
@@ -100,6 +101,7 @@ class LayerSpec:
                 max_length=getattr(column.type, "length", None),
                 hidden=bool(info.get("hidden")),
                 derived=bool(info.get("derived")),
+                notice=bool(info.get("notice")),
             ))
         return tuple(out)
 
