@@ -11,7 +11,7 @@ from layers.coverage.refresh import refresh
 from tests.layers.test_coverage_euclidean import VILLAGE, VILLAGE2, add_care, add_household, lonlat, make_units
 from tests.layers.test_coverage_network import river_case
 
-Q = "facility_type=happiness_home&category=elderly_alone"
+Q = "facility_type=day_care&category=elderly_alone"
 
 
 def scene(conn) -> dict[str, int]:
@@ -97,7 +97,7 @@ def test_choropleth_and_service_areas(conn, client_as):
     props = {f["id"]: f["properties"] for f in body["features"]}
     assert props[VILLAGE2]["uncovered"] == 5 and props[VILLAGE]["uncovered"] is None
     assert body["features"][0]["geometry"]["type"] == "MultiPolygon"
-    areas = viewer.get("/api/coverage/service-areas?facility_type=happiness_home").json()
+    areas = viewer.get("/api/coverage/service-areas?facility_type=day_care").json()
     assert len(areas["features"]) == 1 and areas["features"][0]["properties"]["radius_m"] == 1000.0
 
 
@@ -105,9 +105,9 @@ def test_network_method_over_http(conn, client_as):
     ids = river_case(conn)
     refresh(conn, force=True)
     worker = client_as("case_worker")
-    body = worker.get("/api/coverage?facility_type=happiness_home&method=network&by=township").json()
+    body = worker.get("/api/coverage?facility_type=day_care&method=network&by=township").json()
     assert body["total"]["covered"] == 1 and body["network_status"]["stale"] is False
-    listed = {f["id"] for f in worker.get("/api/coverage/uncovered?facility_type=happiness_home&method=network")
+    listed = {f["id"] for f in worker.get("/api/coverage/uncovered?facility_type=day_care&method=network")
               .json()["features"]}
     assert listed == {ids["across"]}
 
@@ -117,12 +117,12 @@ def test_suggest_over_http(conn, client_as):
     for i in range(6):
         add_household(conn, 5000, i * 3.0)
     points = [list(lonlat(0, 0)), list(lonlat(5200, 0))]
-    response = client_as("viewer").post("/api/coverage/suggest", json={"facility_type": "happiness_home", "k": 1,
+    response = client_as("viewer").post("/api/coverage/suggest", json={"facility_type": "day_care", "k": 1,
                                                                        "method": "euclidean", "points": points})
     assert response.status_code == 200, response.text
     site = response.json()["sites"][0]
     assert site["candidate_id"] == 2 and site["newly_covered"] == 6 and "newly_covered_by_village" not in site
-    assert client_as("viewer").post("/api/coverage/suggest", json={"facility_type": "happiness_home"}
+    assert client_as("viewer").post("/api/coverage/suggest", json={"facility_type": "day_care"}
                                     ).status_code == 422
 
 
@@ -156,7 +156,7 @@ def test_network_coverage_follows_a_road_edit_without_a_manual_refresh(conn, cli
     ids = river_case(conn)
     refresh(conn, force=True)
     worker = client_as("case_worker")
-    url = "/api/coverage?facility_type=happiness_home&method=network&by=township"
+    url = "/api/coverage?facility_type=day_care&method=network&by=township"
     assert worker.get(url).json()["total"]["covered"] == 1  # the household across the river is not reached
     bridge = {"type": "Feature", "properties": {"name": "人行桥", "road_class": "township"},
               "geometry": {"type": "LineString", "coordinates": [list(lonlat(0, 60)), list(lonlat(400, 60))]}}
@@ -164,7 +164,7 @@ def test_network_coverage_follows_a_road_edit_without_a_manual_refresh(conn, cli
     body = worker.get(url).json()  # the edit marked the service areas stale; this request brings them up to date
     assert body["network_status"]["stale"] is False
     assert body["total"]["covered"] == 2
-    listed = worker.get("/api/coverage/uncovered?facility_type=happiness_home&method=network").json()["features"]
+    listed = worker.get("/api/coverage/uncovered?facility_type=day_care&method=network").json()["features"]
     assert ids["across"] not in {f["id"] for f in listed}
 
 
