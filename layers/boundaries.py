@@ -216,11 +216,18 @@ def validate_marker_write(write: Any) -> None:
         return  # required fields are checked by the schema
     base = check_number(number, marker_type)
     others = conn.execute(text(
-        "SELECT m.id, m.number, m.marker_type, l.name AS line_name FROM boundary_markers m "
-        "JOIN boundary_lines l ON l.id = m.line_id WHERE m.line_id = :line AND m.retired_at IS NULL "
-        "AND m.id IS DISTINCT FROM :id AND (m.number = :number OR left(m.number, length(m.number) - 1) = :base)"),
+        "SELECT m.id, m.number, m.marker_type, l.name AS line_name, m.retired_at IS NOT NULL AS retired "
+        "FROM boundary_markers m JOIN boundary_lines l ON l.id = m.line_id WHERE m.line_id = :line "
+        "AND m.id IS DISTINCT FROM :id AND (m.number = :number OR (m.retired_at IS NULL "
+        "AND left(m.number, length(m.number) - 1) = :base)) ORDER BY m.retired_at IS NOT NULL, m.id"),
         {"line": line_id, "id": write.feature_id, "number": number, "base": base}).mappings().all()
     for other in others:
+        if other["retired"]:
+            # a new marker under a retired one's number would move that marker without a re-survey
+            raise Conflict(f"界线“{other['line_name']}”上的界桩号“{number}”属于已注销的界桩（编号 {other['id']}）："
+                           f"请在其历史中恢复原界桩；界桩位置只能经复测变更（{MOVE_BASIS}）",
+                           f"marker number {number} belongs to retired marker {other['id']} on line {line_id}",
+                           field="number")
         if other["number"] == number:
             raise Conflict(f"界线“{other['line_name']}”上已有界桩号“{number}”（编号 {other['id']}）："
                            "同一界线上界桩号不得重复",

@@ -94,10 +94,15 @@ def test_a_number_is_unique_on_its_line_only(client, line_id):
     assert clash.status_code == 409 and client.get(f"{MARKERS}/{second['id']}").json()["properties"]["number"] == "002Q"
 
 
-def test_a_retired_markers_number_may_be_used_again(client, line_id):
+def test_a_retired_markers_number_is_not_a_new_marker_elsewhere(client, line_id):
+    # retire and re-create under the same number = a move without a re-survey
     first = _post(client, line_id, "009Q", "single").json()
     assert client.delete(f"{MARKERS}/{first['id']}", headers={"If-Match": '"1"'}).status_code == 204
-    assert _post(client, line_id, "009Q", "single", lon=122.53).status_code == 201
+    again = _post(client, line_id, "009Q", "single", lon=122.53)
+    assert again.status_code == 409 and again.json()["field"] == "number"
+    assert f"界桩号“009Q”属于已注销的界桩（编号 {first['id']}）：请在其历史中恢复原界桩" in again.json()["message"]
+    restored = client.post(f"{MARKERS}/{first['id']}/restore", json={"version": 1}, headers={"If-Match": '"2"'})
+    assert restored.status_code == 200 and restored.json()["geometry"]["coordinates"] == [122.52, 40.61]
 
 
 # --- the 方位物 warning ----------------------------------------------------------------------------
