@@ -58,3 +58,4 @@ def test_a_reload_replaces_the_demo_officers_and_keeps_users_own(demo_engine):
     finally:
         with demo_engine.begin() as conn:
             conn.execute(text("DELETE FROM child_welfare_officers WHERE id = :i"), {"i": own})
+
