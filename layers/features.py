@@ -375,9 +375,11 @@ def update_feature(conn: Connection, spec: LayerSpec, feature_id: int, expected_
     ``replace`` (PUT) sets every editable field: those not given become NULL or their default.
     ``workflow`` names the layer's own workflow making the change, for its ``validate_write`` hook.
     """
-    validate_write(spec, ProposedWrite(conn, "update", feature_id, properties, geom, actor, workflow))
-    set_actor(conn, actor, reason)
     fields = {f.name: f for f in spec.stored_fields}
+    # a PUT empties what it does not give: the hook sees the fields as they will be
+    proposed = {**dict.fromkeys(fields), **properties} if replace else properties
+    validate_write(spec, ProposedWrite(conn, "update", feature_id, proposed, geom, actor, workflow))
+    set_actor(conn, actor, reason)
     assignments: list[str] = []
     params: dict[str, Any] = {"id": feature_id, "expected": expected_version}
     for name, f in fields.items():

@@ -70,3 +70,17 @@ def test_restoring_an_older_position_is_refused(client, marker):
     assert response.status_code == 422 and response.json()["field"] == "geometry"
     position, version = _position(client, marker["id"])
     assert version == 2 and metres(position, (marker["lon"], marker["lat"])) == pytest.approx(5.0, abs=1e-3)
+
+
+def test_a_put_cannot_drop_the_position_document_of_a_resurveyed_marker(client, marker):
+    url = f"{MARKERS}/{marker['id']}"
+    done = client.post(f"/api/inspections/markers/{marker['id']}/resurvey", headers={"If-Match": '"1"'}, json={
+        "geometry": point(*moved(marker["lon"], marker["lat"], 1.0, 0.0)), "document": "海石界复测〔2025〕5号",
+        "confirmations": {"side_a": {"confirmed_by": "王一", "confirmed_on": "2025-05-02"},
+                          "side_b": {"confirmed_by": "赵三", "confirmed_on": "2025-05-03"}}})
+    assert done.status_code == 200, done.text
+    current = client.get(url).json()
+    props = {k: current["properties"][k] for k in ("line_id", "number", "marker_type")}  # no position_doc
+    response = client.put(url, json=feature(current["geometry"], **props), headers={"If-Match": '"2"'})
+    assert response.status_code == 422 and response.json()["field"] == "position_doc"
+    assert client.get(url).json()["properties"]["position_doc"] == "海石界复测〔2025〕5号"
