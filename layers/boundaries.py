@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Computed, Date, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -14,6 +14,9 @@ from layers.base import Base, FeatureMixin, field, geometry_column
 from layers.errors import Conflict, InvalidInput
 from layers.registry import LayerSpec
 from layers.roles import BOUNDARY_SURVEYOR, EVERYONE
+
+if TYPE_CHECKING:
+    from layers.features import ProposedWrite
 
 THEME = "界线界桩"
 
@@ -189,8 +192,8 @@ def _refuse_move(feature_id: int, what: str, field_name: str) -> InvalidInput:
         f"({RESURVEY_ROUTE.format(id=feature_id)})", field=field_name)
 
 
-def validate_marker_write(write: Any) -> None:
-    """The marker's rules on every write (a ``layers.features.ProposedWrite``): number fits type and is
+def validate_marker_write(write: ProposedWrite) -> None:
+    """The marker's rules on every write: number fits type and is
     unique on its line; position and its document change only through a re-survey.
     """
     conn, props = write.conn, write.properties
