@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, String, Text, text
+from sqlalchemy import BigInteger, Computed, Date, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.base import Base, FeatureMixin, field, geometry_column
-from layers.errors import InvalidInput
+from layers.errors import Conflict, InvalidInput
 from layers.registry import LayerSpec
 from layers.roles import BOUNDARY_SURVEYOR, EVERYONE
+
+if TYPE_CHECKING:
+    from layers.features import ProposedWrite
 
 THEME = "界线界桩"
 
@@ -23,6 +26,16 @@ MARKER_MATERIALS = {"granite": "花岗岩", "concrete": "钢筋混凝土", "meta
 SURVEY_METHODS = {"gnss_rtk": "GNSS RTK", "gnss_static": "GNSS 静态", "total_station": "全站仪",
                   "map": "图上量取"}
 INSPECTION_CYCLE_YEARS = 5  # 《行政区域界线管理条例》 Art. 12
+# 方位物 per marker: "一般不少于 3 个" (民政部令第28号 Art. 3, DOMAIN.md §4 [report]); the same value as
+# data/inspections/defaults.json min_reference_objects (a test keeps them equal). The warning column below is
+# computed by the database from it: changing it takes a migration.
+MIN_REFERENCE_OBJECTS = 3
+_REFERENCE_COUNT = ("(CASE WHEN jsonb_typeof(reference_objects) = 'array' "
+                    "THEN jsonb_array_length(reference_objects) ELSE 0 END)")
+REFERENCE_WARNING_SQL = (
+    f"CASE WHEN {_REFERENCE_COUNT} < {MIN_REFERENCE_OBJECTS} THEN '方位物仅 ' || {_REFERENCE_COUNT}::text || "
+    f"' 个，少于 {MIN_REFERENCE_OBJECTS} 个（民政部令第28号第三条：一般不少于 {MIN_REFERENCE_OBJECTS} 个），"
+    "请外业补测' END")
 
 
 class BoundaryLine(FeatureMixin, Base):
@@ -56,6 +69,11 @@ class BoundaryMarker(FeatureMixin, Base):
     # the document that allowed the current registered position (agreement, joint re-survey record);
     # every change of position is a new version in feature_history, with this and the reason
     position_doc: Mapped[str | None] = field(Text, "点位依据文件")
+    # computed by the database whoever writes the row (QGIS too), so every page that shows the marker —
+    # record page, popup, lists, exports, inspection pages, field form — carries the same warning
+    reference_warning: Mapped[str | None] = mapped_column(Text, Computed(REFERENCE_WARNING_SQL),
+                                                          info={"label": "方位物提示", "system": True,
+                                                                "notice": True})
     geom = geometry_column("Point")
 
     __table_args__ = (
@@ -110,10 +128,124 @@ def check_reference_objects(objects: Any) -> list[dict[str, Any]] | None:
     return out
 
 
+# Number suffix by type (provincial practice, DOMAIN.md §4): 单立 Q, 同号双立 A/B, 同号三立 C/D/E.
+MARKER_SUFFIXES = {"single": "Q", "double": "AB", "triple": "CDE"}
+RESURVEY_ROUTE = "POST /api/inspections/markers/{id}/resurvey"
+MOVE_BASIS = "《行政区域界线管理条例》第六条：界桩不得擅自移动，需移动的须双方协商一致、共同测绘并备案"
+SAME_POSITION_M = 0.001  # below any survey's precision: a PUT that sends the stored point back is no move
+
+
+def normalize_number(number: Any) -> Any:
+    """A marker number as stored: trimmed, its type letter upper-case.
+
+    >>> normalize_number(" 004a "), normalize_number("甲12"), normalize_number(None)
+    ('004A', '甲12', None)
+    """
+    if not isinstance(number, str):
+        return number
+    number = number.strip()
+    return number[:-1] + number[-1].upper() if number[-1:].isascii() and number[-1:].isalpha() else number
+
+
+def check_number(number: str, marker_type: str) -> str:
+    """The number's base (without its type letter), if its suffix fits the type.
+
+    A trailing Latin letter is the type letter and must be one of the type's; 同号双立/三立 markers must carry
+    one (twins share the number). A 单立 number may omit its Q: the county's own scheme is not confirmed
+    (DOMAIN.md §4: keep the number as free text, unique per line).
+
+    >>> check_number("001Q", "single"), check_number("001", "single"), check_number("004B", "double")
+    ('001', '001', '004')
+    >>> check_number("004A", "single")
+    Traceback (most recent call last):
+    ...
+    layers.errors.InvalidInput: marker number 004A does not fit type single (suffix Q)
+    """
+    letters = MARKER_SUFFIXES.get(marker_type)
+    if letters is None:  # an unknown type is refused by the field's choices
+        return number
+    suffix = number[-1:] if number[-1:].isascii() and number[-1:].isalpha() else ""
+    if suffix.upper() in letters and suffix and number[:-1]:
+        return number[:-1]
+    if not suffix and marker_type == "single":
+        return number
+    title, wanted = MARKER_TYPES[marker_type], "、".join(letters)
+    raise InvalidInput(f"界桩号“{number}”与界桩类型“{title}”不符：{title}界桩的编号应以 {wanted} 结尾"
+                       f"（如 004{letters[0]}；单立 Q、同号双立 A/B、同号三立 C/D/E）",
+                       f"marker number {number} does not fit type {marker_type} (suffix {'/'.join(letters)})",
+                       field="number")
+
+
 def _prepare_marker(props: dict[str, Any], ctx: Any) -> dict[str, Any]:
     if "reference_objects" in props:
         props = {**props, "reference_objects": check_reference_objects(props["reference_objects"])}
+    if "number" in props:
+        props = {**props, "number": normalize_number(props["number"])}
     return props
+
+
+def _refuse_move(feature_id: int, what: str, field_name: str) -> InvalidInput:
+    return InvalidInput(
+        f"界桩{what}只能经复测变更：请通过复测（{RESURVEY_ROUTE.format(id=feature_id)}）提交批准文件号和界线双方的"
+        f"确认（确认人、日期）（{MOVE_BASIS}）",
+        f"the {field_name} of a boundary marker changes only through a re-survey "
+        f"({RESURVEY_ROUTE.format(id=feature_id)})", field=field_name)
+
+
+def validate_marker_write(write: ProposedWrite) -> None:
+    """The marker's rules on every write: number fits type and is
+    unique on its line; position and its document change only through a re-survey.
+    """
+    conn, props = write.conn, write.properties
+    current: dict[str, Any] = {}
+    if write.feature_id is not None:
+        row = conn.execute(text(
+            "SELECT line_id, number, marker_type, position_doc, ST_Distance(ST_Transform(geom, 4550), "
+            "ST_Transform(ST_GeomFromWKB(CAST(:wkb AS bytea), 4490), 4550)) AS moved_m "
+            "FROM boundary_markers WHERE id = :id"),
+            {"id": write.feature_id, "wkb": write.geom.wkb if write.geom is not None else None}).mappings().first()
+        if row is None:
+            return  # the write itself says it is not found
+        current = dict(row)
+        if write.workflow != "resurvey":
+            if current["moved_m"] is not None and current["moved_m"] > SAME_POSITION_M:
+                raise _refuse_move(write.feature_id, "位置", "geometry")
+            if "position_doc" in props and (props["position_doc"] or None) != current["position_doc"]:
+                raise _refuse_move(write.feature_id, "点位依据文件", "position_doc")
+    line_id = props.get("line_id", current.get("line_id"))
+    number = normalize_number(props.get("number", current.get("number")))
+    marker_type = props.get("marker_type", current.get("marker_type"))
+    if not isinstance(number, str) or not number or not isinstance(marker_type, str):
+        return  # required fields are checked by the schema
+    base = check_number(number, marker_type)
+    others = conn.execute(text(
+        "SELECT m.id, m.number, m.marker_type, l.name AS line_name, m.retired_at IS NOT NULL AS retired "
+        "FROM boundary_markers m JOIN boundary_lines l ON l.id = m.line_id WHERE m.line_id = :line "
+        "AND m.id IS DISTINCT FROM :id AND (m.number = :number OR (m.retired_at IS NULL "
+        "AND left(m.number, length(m.number) - 1) = :base)) ORDER BY m.retired_at IS NOT NULL, m.id"),
+        {"line": line_id, "id": write.feature_id, "number": number, "base": base}).mappings().all()
+    for other in others:
+        if other["retired"]:
+            # a new marker under a retired one's number would move that marker without a re-survey
+            raise Conflict(f"界线“{other['line_name']}”上的界桩号“{number}”属于已注销的界桩（编号 {other['id']}）："
+                           f"请在其历史中恢复原界桩；界桩位置只能经复测变更（{MOVE_BASIS}）",
+                           f"marker number {number} belongs to retired marker {other['id']} on line {line_id}",
+                           field="number")
+        if other["number"] == number:
+            raise Conflict(f"界线“{other['line_name']}”上已有界桩号“{number}”（编号 {other['id']}）："
+                           "同一界线上界桩号不得重复",
+                           f"marker number {number} already used on line {line_id} by {other['id']}",
+                           field="number")
+        if other["marker_type"] != marker_type and check_number_fits(other["number"], base):
+            raise InvalidInput(
+                f"界线“{other['line_name']}”上同号界桩“{other['number']}”为{MARKER_TYPES.get(other['marker_type'])}，"
+                f"“{number}”不能为{MARKER_TYPES[marker_type]}：同号界桩类型应一致",
+                f"markers numbered {base} on line {line_id} must share one type", field="marker_type")
+
+
+def check_number_fits(number: str, base: str) -> bool:
+    """Whether ``number`` is ``base`` plus a type letter (004A, 004B of 004; not 0041)."""
+    return number[:-1] == base and number[-1:].isascii() and number[-1:].isalpha()
 
 
 LAYERS = [
@@ -121,5 +253,6 @@ LAYERS = [
               natural_key=("name",), style={"color": "#8e24aa", "weight": 3, "dashArray": "8 4"}),
     LayerSpec("boundary_markers", "界桩", THEME, BoundaryMarker, "Point", EVERYONE, WRITERS,
               natural_key=("line_id", "number"), title_field="number",
-              style={"color": "#6a1b9a", "radius": 5}, prepare_write=_prepare_marker),
+              style={"color": "#6a1b9a", "radius": 5}, prepare_write=_prepare_marker,
+              validate_write=validate_marker_write),
 ]

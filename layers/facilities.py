@@ -21,8 +21,9 @@ CARE_TYPES = {
     "day_care": "日间照料站",
     "child_welfare": "儿童福利院",
 }
-# Service radius defaults in metres, DOMAIN.md §6 [default]; None = serves its township.
-CARE_SERVICE_RADIUS_M = {"happiness_home": 1000, "day_care": 1000}
+# Service radius defaults in metres (DOMAIN.md §6; bases in layers.coverage.radii); types not listed serve a unit
+# (农村幸福院 its village, 敬老院 its township, the welfare centres the county).
+CARE_SERVICE_RADIUS_M = {"day_care": 300}
 SHELTER_SERVICE_RADIUS_M = {"emergency": 500, "fixed": 2000, "central": 2000}
 AREA_PER_PERSON_M2 = 1.5  # GB 21734-2008: > 1.5 m² per person
 # Local parameter (no rule fixes it): a service radius beyond the county's extent (≈ 70 km across,

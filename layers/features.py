@@ -68,6 +68,25 @@ class Actor:
     address: str | None = None
 
 
+@dataclass(frozen=True)
+class ProposedWrite:
+    """A write as a layer's ``validate_write`` hook sees it: inside its transaction, before it is made."""
+
+    conn: Connection
+    operation: str  # "insert" | "update" | "restore"
+    feature_id: int | None  # None: a new feature
+    properties: dict[str, Any]  # what is set (a restore: the restored version's properties)
+    geom: BaseGeometry | None  # the new geometry; None: unchanged
+    actor: Actor
+    workflow: str | None = None  # the layer's own workflow that makes it (e.g. "resurvey"); None: generic
+
+
+def validate_write(spec: LayerSpec, write: ProposedWrite) -> None:
+    """Run the layer's ``validate_write`` hook, if it declares one."""
+    if spec.validate_write is not None:
+        spec.validate_write(write)
+
+
 # --- building SQL from the registry ----------------------------------------------------------
 
 def property_sql(spec: LayerSpec, alias: str = "t", expressions: dict[str, str] | None = None) -> str:
@@ -326,6 +345,7 @@ def _geometry_param(geom: BaseGeometry) -> bytes:
 def create_feature(conn: Connection, spec: LayerSpec, properties: dict[str, Any], geom: BaseGeometry,
                    actor: Actor, reason: str | None = None, source: str = "user") -> tuple[int, int]:
     """Insert a checked feature; returns (id, version)."""
+    validate_write(spec, ProposedWrite(conn, "insert", None, properties, geom, actor))
     set_actor(conn, actor, reason)
     fields = {f.name: f for f in spec.stored_fields}
     names = [n for n in properties if n in fields]
@@ -364,13 +384,17 @@ def require_version(conn: Connection, spec: LayerSpec, feature_id: int, expected
 
 def update_feature(conn: Connection, spec: LayerSpec, feature_id: int, expected_version: int,
                    properties: dict[str, Any], geom: BaseGeometry | None, actor: Actor,
-                   reason: str | None = None, replace: bool = False) -> int:
+                   reason: str | None = None, replace: bool = False, workflow: str | None = None) -> int:
     """Apply a change if the row is still at ``expected_version``; returns the new version.
 
     ``replace`` (PUT) sets every editable field: those not given become NULL or their default.
+    ``workflow`` names the layer's own workflow making the change, for its ``validate_write`` hook.
     """
-    set_actor(conn, actor, reason)
     fields = {f.name: f for f in spec.stored_fields}
+    # a PUT empties what it does not give: the hook sees the fields as they will be
+    proposed = {**dict.fromkeys(fields), **properties} if replace else properties
+    validate_write(spec, ProposedWrite(conn, "update", feature_id, proposed, geom, actor, workflow))
+    set_actor(conn, actor, reason)
     assignments: list[str] = []
     params: dict[str, Any] = {"id": feature_id, "expected": expected_version}
     for name, f in fields.items():
@@ -441,6 +465,13 @@ def restore_version(conn: Connection, spec: LayerSpec, feature_id: int, expected
                           {"layer": spec.table.name, "id": feature_id, "v": restore}).first()
     if exists is None:
         raise NotFound(f"编号 {feature_id} 的要素没有第 {restore} 版", f"no version {restore} of {feature_id}")
+    if spec.validate_write is not None:
+        data, wkb = conn.execute(text(
+            "SELECT data, ST_AsBinary(geom) FROM feature_history WHERE layer = :layer AND feature_id = :id "
+            "AND version = :v AND operation <> 'delete' ORDER BY id DESC LIMIT 1"),
+            {"layer": spec.table.name, "id": feature_id, "v": restore}).one()
+        validate_write(spec, ProposedWrite(conn, "restore", feature_id, data,
+                                           shapely.from_wkb(bytes(wkb)) if wkb else None, actor))
     set_actor(conn, actor, reason or f"恢复至第 {restore} 版", operation="restore")
     names = [f.name for f in spec.stored_fields]
     targets = ", ".join([*(q(n) for n in names), "geom", "retired_at", "retired_reason"])

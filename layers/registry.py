@@ -87,6 +87,7 @@ def _declare_table_rules(table: Table, natural_key: tuple[str, ...]) -> None:
         sql = range_check_sql(column)
         if sql and f"{column.name}_range" not in checks:
             table.append_constraint(CheckConstraint(sql, name=f"{column.name}_range"))
+    notice: bool = False  # a warning about the record: shown wherever the record is (popups too), when set
 
 
 def _json_type(column: Column[Any]) -> str:
@@ -122,6 +123,9 @@ class LayerSpec:
     prepare_write: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
     # adds what only a reveal shows (e.g. the decrypted ID number) to one Feature's GeoJSON text
     reveal_hook: Callable[[Any, int, str, Any], str] | None = None
+    # refuses a write the layer's rules forbid (e.g. moving a boundary marker outside a re-survey); called
+    # with a ``layers.features.ProposedWrite`` inside the transaction, before every create, update and restore
+    validate_write: Callable[[Any], None] | None = None
 
     def __post_init__(self) -> None:
         _declare_table_rules(self.table, self.natural_key)
@@ -158,6 +162,7 @@ class LayerSpec:
                 minimum=info.get("minimum"),
                 maximum=info.get("maximum"),
                 references=info.get("references"),
+                notice=bool(info.get("notice")),
             ))
         return tuple(out)
 

@@ -216,7 +216,7 @@ def map_config(layers: Sequence[dict[str, Any]], settings: MapSettings, themes: 
             "name": layer["name"], "title": layer["title"], "theme": layer["theme"],
             "geometry_type": layer["geometry_type"], "large": bool(layer.get("large")),
             "write": bool(layer.get("permissions", {}).get("write")), "title_field": layer.get("title_field"),
-            "fields": [{k: f.get(k) for k in ("name", "label", "choices", "unit", "array")}
+            "fields": [{k: f.get(k) for k in ("name", "label", "choices", "unit", "array", "notice")}
                        for f in layer.get("fields") or []],
             "style": layer_style(layer), "personal": bool(layer.get("personal")),
             "labels": labels.get(layer["name"]),

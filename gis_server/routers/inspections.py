@@ -273,9 +273,13 @@ def nearest(db: DbDep, actor: CurrentActor, lon: Annotated[float, Query(ge=-180,
         return records.nearest_markers(conn, lon, lat, campaign_id, limit)
 
 
-@router.post("/markers/{marker_id}/resurvey", summary="复测：接受新的登记位置（需 If-Match 与批准文件）")
+@router.post("/markers/{marker_id}/resurvey",
+             summary="复测：接受新的登记位置（需 If-Match、批准文件号与界线双方的确认；界桩只能经此变更位置）")
 def resurvey_marker(marker_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
-                    body: Annotated[Any, Body(examples=[{"record_id": 1, "document": "联检复测记录〔2025〕1号"}])],
+                    body: Annotated[Any, Body(examples=[{
+                        "record_id": 1, "document": "联检复测记录〔2025〕1号",
+                        "confirmations": {"side_a": {"confirmed_by": "王一", "confirmed_on": "2025-05-02"},
+                                          "side_b": {"confirmed_by": "赵三", "confirmed_on": "2025-05-03"}}}])],
                     if_match: IfMatch = None) -> dict[str, Any]:
     require_surveyor(actor)
     body = json_object(body)
@@ -284,7 +288,8 @@ def resurvey_marker(marker_id: int, db: DbDep, actor: CurrentActor, settings: Se
         geom = validate_geometry(body["geometry"], "Point", body.get("crs"), settings.extent_margin_deg)
     with db.transaction() as conn:
         version = resurvey.accept_position(
-            conn, marker_id, expected_version(if_match), actor, document=body.get("document"), geom=geom,
+            conn, marker_id, expected_version(if_match), actor, document=body.get("document"),
+            confirmations=body.get("confirmations"), geom=geom,
             record_id=int_or_none(body, "record_id"), survey_method=text_or_none(body, "survey_method"),
             accuracy_m=body.get("accuracy_m"), survey_date=campaigns.parse_date(body.get("survey_date"), "survey_date"))
         return {"marker_id": marker_id, "version": version, "positions": resurvey.position_history(conn, marker_id)}

@@ -59,7 +59,8 @@ def layer_metadata(spec: LayerSpec, actor: Actor) -> dict[str, Any]:
         "personal": bool(spec.personal_fields),
         "permissions": {"read": spec.can_read(actor.roles), "write": spec.can_write(actor.roles)},
         "fields": [{"name": f.name, "label": f.label, "choices": f.choices, "unit": f.unit,
-                    "array": f.type == "array", "required": f.required} for f in key_fields(spec)],
+                    "array": f.type == "array", "required": f.required, "notice": f.notice}
+                   for f in key_fields(spec)],
     }
 
 

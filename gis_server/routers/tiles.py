@@ -34,17 +34,18 @@ MAX_KEY_FIELDS = 6
 
 
 def key_fields(spec: LayerSpec) -> list[FieldSpec]:
-    """The properties a tile (and a map popup) carries: title, categories, natural key, required.
+    """The properties a tile (and a map popup) carries: title, categories, natural key, required, and
+    the record's notices (warnings, always).
 
     Bookkeeping and JSON fields stay out, and so does personal data, even masked: a popup fetches
     its feature (masked, audited) when clicked. At most :data:`MAX_KEY_FIELDS`, in table order.
     """
-    fields = [f for f in spec.fields if not f.system and f.type != "object" and not f.personal]
+    fields = [f for f in spec.fields if (not f.system or f.notice) and f.type != "object" and not f.personal]
     wanted = {spec.title_field, *spec.natural_key}
     wanted |= {f.name for f in fields if f.choices}
     ranked = [f for f in fields if f.name in wanted] + [f for f in fields if f.required and f.name not in wanted]
     chosen = {f.name for f in ranked[:MAX_KEY_FIELDS]}
-    return [f for f in fields if f.name in chosen]
+    return [f for f in fields if f.name in chosen or f.notice]
 
 
 def _value_sql(f: FieldSpec, expression: str) -> str:

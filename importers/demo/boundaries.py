@@ -21,6 +21,7 @@ COUNTY_MARKERS = 37  # with the B twins of 同号双立 pairs ≈ 60 markers in 
 TOWNSHIP_MARKERS = 5
 LAST_INSPECTION = {"county": date(2019, 10, 15), "township": date(2021, 9, 20)}
 MATERIALS = ["granite", "granite", "concrete"]
+LOST_REFERENCE_AT = 6  # every tenth marker of a line (the 7th, 17th …) has lost one of its three 方位物
 
 
 def _bearing(cx: float, cy: float, x: float, y: float) -> float:
@@ -84,6 +85,8 @@ def build_boundaries(partition: Partition) -> tuple[Table, Table]:
                      "distance_m": round(float(r.uniform(8, 120)), 1)}
                     for obj in r.choice(["独立树", "电线杆", "桥头", "房角", "水井", "路口", "坟丘", "岩石"], 3,
                                         replace=False)]
+            if i % 10 == LOST_REFERENCE_AT:  # a reference object gone since registration: the pages warn
+                refs = refs[:2]
             attrs = dict(line_id=line_id, marker_type=kind, material=MATERIALS[int(r.integers(3))],
                          survey_method="gnss_rtk", accuracy_m=round(float(r.uniform(0.02, 0.08)), 3),
                          reference_objects=refs,

@@ -10,6 +10,7 @@ from shapely.geometry import Point
 
 from importers.demo.boundaries import build_boundaries
 from importers.demo.cemeteries import build_cemeteries, write_candidate_sites
+from importers.demo.child_welfare import build_officers
 from importers.demo.common import TAG, Table
 from importers.demo.facilities import build_care_facilities, build_shelters
 from importers.demo.households import build_households
@@ -51,6 +52,12 @@ def _rows_table(name: str, rows: list[dict]) -> Table:
 
 def build_dataset(echo: Callable[[str], None] = print, write_files: bool = True) -> dict[str, Table]:
     """Every demo table, deterministic for the fixed seed; reports each stage with its time."""
+    return build_all(echo, write_files)[0]
+
+
+def build_all(echo: Callable[[str], None] = print,
+              write_files: bool = True) -> tuple[dict[str, Table], list[dict[str, object]]]:
+    """Every demo table and the child-welfare officers (not a map layer: rows without geometry)."""
     out: dict[str, Table] = {}
 
     def stage(label: str, func: Callable[[], T]) -> T:
@@ -82,7 +89,7 @@ def build_dataset(echo: Callable[[str], None] = print, write_files: bool = True)
         write_candidate_sites(sites)
     out["households"] = stage(
         "困难群众户 households", lambda: build_households(partition, settlements, net, zones))
-    return {name: out[name] for name in TABLE_ORDER}
+    return {name: out[name] for name in TABLE_ORDER}, build_officers(partition)
 
 
-__all__ = ["TAG", "TABLE_ORDER", "Point", "build_dataset"]
+__all__ = ["TAG", "TABLE_ORDER", "Point", "build_all", "build_dataset"]

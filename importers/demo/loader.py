@@ -18,8 +18,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import IntegrityError
 
 from gis_server.accounts import audit
-from importers.demo.common import DATASET, LABEL, SOURCE, Table, fingerprint, to_lonlat
-from importers.demo.dataset import TABLE_ORDER, build_dataset
+from importers.demo.common import DATASET, ID_BASE, LABEL, SOURCE, Table, fingerprint, to_lonlat
+from importers.demo.dataset import TABLE_ORDER, build_all
 from layers.base import Base
 from layers.demo_state import DemoState  # noqa: F401  (registers the demo_state table on Base.metadata)
 from layers.errors import Conflict
@@ -51,7 +51,8 @@ def delete_demo_rows(conn: Connection, echo: Callable[[str], None] = print) -> i
     Demo rows that users' own records point to (an inspection campaign on a demo boundary line) are
     not deleted: :class:`Conflict`, and the caller's transaction changes nothing.
     """
-    total = 0
+    # officers are not a layer: the demo's are those with ids of the demo range (importers.demo.child_welfare)
+    total = conn.execute(text("DELETE FROM child_welfare_officers WHERE id >= :base"), {"base": ID_BASE}).rowcount
     for name in reversed(TABLE_ORDER):
         try:
             with conn.begin_nested():
@@ -109,6 +110,11 @@ def _require_owner(conn: Connection) -> None:
         raise Conflict("示例数据须以数据库属主角色加载（GIS_DATABASE_OWNER_URL，即 haicheng-gis demo load "
                        "所用的连接）；当前连接的角色无权替换示例数据及其历史，未做任何更改。",
                        "the demo load needs the schema owner's connection (GIS_DATABASE_OWNER_URL)")
+def _insert_officers(conn: Connection, officers: list[dict[str, Any]]) -> None:
+    if officers:
+        conn.execute(text("INSERT INTO child_welfare_officers (id, role, unit_code, name, phone, note, created_by, "
+                          f"updated_by) VALUES (:id, :role, :unit_code, :name, :phone, :note, '{ACTOR.name}', "
+                          f"'{ACTOR.name}')"), officers)
 
 
 def load_demo(engine: Engine, echo: Callable[[str], None] = print, force: bool = False) -> dict[str, int]:
@@ -122,7 +128,7 @@ def load_demo(engine: Engine, echo: Callable[[str], None] = print, force: bool =
             echo(f"示例数据已是最新（{wanted}），未重新加载；用 force 重新加载。")
             return state[1]
     echo(f"生成{LABEL}（指纹 {wanted}）…")
-    data = build_dataset(echo)
+    data, officers = build_all(echo)
     columns = _tables()
     counts: dict[str, int] = {}
     with engine.begin() as conn:
@@ -136,6 +142,8 @@ def load_demo(engine: Engine, echo: Callable[[str], None] = print, force: bool =
             _insert(conn, data[name], columns[name].columns)
             counts[name] = len(data[name])
             echo(f"  写入 {name:<22} {counts[name]:>6} 行  {time.perf_counter() - t0:.1f} s")
+        _insert_officers(conn, officers)
+        echo(f"  写入 {'child_welfare_officers':<22} {len(officers):>6} 行")
         conn.execute(text(
             "INSERT INTO demo_state (dataset, fingerprint, counts, loaded_at) "
             "VALUES (:d, :f, CAST(:c AS jsonb), now()) "

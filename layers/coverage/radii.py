@@ -3,14 +3,16 @@ in the text users read), and the facility sources.
 
 A facility's radius is its own ``service_radius_m`` when set (editable per facility), else the
 default of its type below. Types without a default radius serve an administrative unit instead:
-``township`` (its own township; 敬老院 and regional centres "serve their township(s)") or
-``county`` (the whole city). Type codes are those of the facility layers (``SHELTER_TYPES``,
-``CARE_TYPES``); they do not overlap, so a type code names its layer.
+``village`` (its own village: a 农村幸福院 serves its villagers, whatever the distance — a household
+is covered by one iff they are in the same village), ``township`` (its own township; 敬老院 and
+regional centres "serve their township(s)") or ``county`` (the whole city). Type codes are those of
+the facility layers (``SHELTER_TYPES``, ``CARE_TYPES``); they do not overlap, so a type code names
+its layer.
 
->>> source_of("happiness_home").layer, DEFAULTS["happiness_home"].radius_m
-('care_facilities', 1000.0)
->>> DEFAULTS["nursing_home"].scope, DEFAULTS["welfare_center"].scope
-('township', 'county')
+>>> source_of("day_care").layer, DEFAULTS["day_care"].radius_m
+('care_facilities', 300.0)
+>>> DEFAULTS["happiness_home"].scope, DEFAULTS["nursing_home"].scope, DEFAULTS["welfare_center"].scope
+('village', 'township', 'county')
 >>> parse_types("emergency,fixed")
 ('emergency', 'fixed')
 """
@@ -26,7 +28,7 @@ from layers.facilities import CARE_SERVICE_RADIUS_M, CARE_TYPES, SHELTER_SERVICE
 @dataclass(frozen=True)
 class Radius:
     radius_m: float | None  # None: serves an administrative unit (scope)
-    scope: str  # "radius" | "township" | "county"
+    scope: str  # "radius" | "village" | "township" | "county"
     basis: str
     mode: str = "walking"  # network mode used by default for this type
 
@@ -37,6 +39,7 @@ class FacilitySource:
     type_column: str
     types: dict[str, str]  # code → Chinese title
     township_columns: tuple[str, ...]  # columns that give the township code, in order
+    village_column: str = "village_code"  # the column that gives the village code
 
 
 SOURCES = (
@@ -50,10 +53,15 @@ _SHELTER_BASIS = {
     "central": "默认值：中心避难场所按固定避难场所取 2,000 m（项目默认值）",
 }
 _CARE = {
-    "happiness_home": Radius(float(CARE_SERVICE_RADIUS_M["happiness_home"]), "radius",
-                             "默认值：农村幸福院 1,000 m（15 分钟生活圈 ≈ 1 km，GB 50180-2018）"),
+    # a village's mutual-aid care point: DOMAIN.md §6 [report] "农村幸福院 serve their own village"
+    "happiness_home": Radius(None, "village", "农村幸福院是村级互助养老设施，服务本村：同一村（行政村、社区）的住户"
+                                              "即为覆盖，不按距离计（二手资料：农村幸福院按村设置、服务本村老年人）"),
+    # GB 50180-2018 puts 老年人日间照料中心（托老所） among the facilities of the 5-minute life circle, whose walking
+    # distance is 300 m (clause 3.0.4); the standard gives no radius of its own for it: 300 m is a reading
     "day_care": Radius(float(CARE_SERVICE_RADIUS_M["day_care"]), "radius",
-                       "默认值：日间照料站 1,000 m（15 分钟生活圈 ≈ 1 km，GB 50180-2018）"),
+                       "默认值 300 m：GB 50180-2018《城市居住区规划设计标准》附录B 将老年人日间照料中心（托老所）"
+                       "列为五分钟生活圈居住区配套设施，第3.0.4条五分钟生活圈步行距离为 300 m；以 300 m 作服务半径"
+                       "是通行的解读（标准未单列其服务半径），可按设施修改"),
     "nursing_home": Radius(None, "township", "敬老院服务所在乡镇（乡镇敬老院按乡镇设置）"),
     "regional_center": Radius(None, "township", "区域养老服务中心服务所在乡镇（跨乡镇服务范围未登记）"),
     "private_home": Radius(None, "township", "民办养老机构按所在乡镇计（项目默认值，无依据）"),
@@ -86,14 +94,20 @@ def parse_types(value: str | None) -> tuple[str, ...]:
 
 
 def radius_sql(source: FacilitySource, alias: str = "f") -> str:
-    """The effective radius of a facility row (NULL = serves a unit): own value, else the type default."""
+    """The effective radius of a facility row (NULL = serves a unit): own value, else the type default.
+    Village-serving types have none whatever the row says: they serve their villagers, not a distance.
+    """
     cases = " ".join(f"WHEN '{code}' THEN {DEFAULTS[code].radius_m!r}" for code in source.types
                      if DEFAULTS[code].radius_m is not None)
-    return f"coalesce({alias}.service_radius_m, CASE {alias}.{source.type_column} {cases} END)::float8"
+    villages = ", ".join(f"'{code}'" for code in source.types if DEFAULTS[code].scope == "village")
+    radius = f"coalesce({alias}.service_radius_m, CASE {alias}.{source.type_column} {cases} END)::float8"
+    if not villages:
+        return radius
+    return f"(CASE WHEN {alias}.{source.type_column} IN ({villages}) THEN NULL ELSE {radius} END)"
 
 
 def scope_sql(source: FacilitySource, alias: str = "f") -> str:
-    """'township' or 'county' for unit-serving types, NULL for radius types."""
+    """'village', 'township' or 'county' for unit-serving types, NULL for radius types."""
     cases = " ".join(f"WHEN '{code}' THEN '{DEFAULTS[code].scope}'" for code in source.types
                      if DEFAULTS[code].radius_m is None)
     return f"(CASE {alias}.{source.type_column} {cases} ELSE NULL END)" if cases else "NULL::text"
@@ -104,6 +118,12 @@ def township_sql(source: FacilitySource, alias: str = "f") -> str:
     columns = ", ".join(f"left({alias}.{c}, 9)" for c in source.township_columns)
     return (f"coalesce({columns}, (SELECT t.code FROM townships t WHERE t.retired_at IS NULL "
             f"AND ST_Covers(t.geom, {alias}.geom) ORDER BY t.code LIMIT 1))")
+
+
+def village_sql(source: FacilitySource, alias: str = "f") -> str:
+    """The facility's village code: its own column, else the village polygon containing it."""
+    return (f"coalesce({alias}.{source.village_column}, (SELECT v.code FROM villages v WHERE v.retired_at IS NULL "
+            f"AND ST_Covers(v.geom, {alias}.geom) ORDER BY v.code LIMIT 1))")
 
 
 def defaults_table() -> list[dict[str, object]]:

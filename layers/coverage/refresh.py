@@ -97,7 +97,9 @@ def _facility_layer(conn: Connection, source: Any, params: dict[str, Any]) -> di
         "INSERT INTO coverage_service_areas (facility_layer, facility_id, facility_type, mode, radius_m, geom) "
         f"SELECT f.layer, f.id, f.type, 'euclidean', f.r, CASE WHEN f.r IS NOT NULL THEN {buffer_sql('f')} "
         "WHEN f.scope = 'township' THEN (SELECT ST_Multi(t.geom) FROM townships t WHERE t.code = f.township "
-        "AND t.retired_at IS NULL LIMIT 1) END FROM cov_fac f")).rowcount}
+        "AND t.retired_at IS NULL LIMIT 1) "
+        "WHEN f.scope = 'village' THEN (SELECT ST_Multi(v.geom) FROM villages v WHERE v.code = f.village "
+        "AND v.retired_at IS NULL LIMIT 1) END FROM cov_fac f")).rowcount}
     for mode in network.MODES:
         conn.execute(text(f"CREATE TEMP TABLE cov_access ON COMMIT DROP AS {network.access_sql(mode, 'cov_fac')}"),
                      {"no_access": network.NO_ACCESS_CLASSES})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from layers.coverage.network import NO_ACCESS_CLASSES
-from layers.coverage.radii import parse_types, radius_sql, scope_sql, source_of, township_sql
+from layers.coverage.radii import parse_types, radius_sql, scope_sql, source_of, township_sql, village_sql
 from layers.errors import InvalidInput
 from layers.households import HOUSEHOLD_CATEGORIES
 
@@ -66,7 +66,7 @@ def household_filter(sel: Selection, alias: str = "h") -> str:
 
 
 def facilities_cte(sel: Selection) -> str:
-    """``fac``: the facilities of the chosen types, with radius (NULL = serves a unit) and township."""
+    """``fac``: the facilities of the chosen types, with radius (NULL = serves a unit), township and village."""
     sources = {source_of(t).layer: source_of(t) for t in sel.facility_types}
     parts = []
     for source in sources.values():
@@ -74,16 +74,20 @@ def facilities_cte(sel: Selection) -> str:
         parts.append(
             f"SELECT '{source.layer}'::text AS layer, f.id, f.{source.type_column}::text AS type, f.geom, "
             f"ST_Transform(f.geom, 4550) AS m, {radius} AS r, "
-            f"CASE WHEN {radius} IS NULL THEN {scope_sql(source)} END AS scope, {township_sql(source)} AS township "
+            f"CASE WHEN {radius} IS NULL THEN {scope_sql(source)} END AS scope, {township_sql(source)} AS township, "
+            f"{village_sql(source)} AS village "
             f"FROM {source.layer} f WHERE f.retired_at IS NULL AND f.{source.type_column} = ANY(:types)")
     return "fac AS MATERIALIZED (" + " UNION ALL ".join(parts) + ")"
 
 
 def unit_covered_sql(sel: Selection) -> str:
-    """Households covered by unit-serving facilities (their township, or the county)."""
-    # uncorrelated sub-selects: a hashed set of townships and a one-time county test, not a scan per household
+    """Households covered by unit-serving facilities (their village, their township, or the county)."""
+    # uncorrelated sub-selects: hashed sets of villages and townships and a one-time county test, not a scan
+    # per household
     return (f"SELECT h.id FROM households h WHERE {household_filter(sel)} AND ("
-            "left(h.village_code, 9) IN (SELECT fac.township FROM fac WHERE fac.r IS NULL AND fac.scope = 'township') "
+            "h.village_code IN (SELECT fac.village FROM fac WHERE fac.r IS NULL AND fac.scope = 'village') "
+            "OR left(h.village_code, 9) IN (SELECT fac.township FROM fac WHERE fac.r IS NULL "
+            "AND fac.scope = 'township') "
             "OR EXISTS (SELECT 1 FROM fac WHERE fac.r IS NULL AND fac.scope = 'county'))")
 
 

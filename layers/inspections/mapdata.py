@@ -66,7 +66,9 @@ ORDER BY r.marker_id, r.measured_at DESC NULLS LAST, r.id DESC"""
 
 
 def markers_geojson(conn: Connection, campaign_id: int | None = None, line_id: int | None = None) -> str:
-    """Markers with their latest condition and displacement (of one campaign when given)."""
+    """Markers with their latest condition and displacement (of one campaign when given), and the
+    warning when a marker has fewer 方位物 than the rule asks (``reference_warning``).
+    """
     scope = "AND r.campaign_id = :c" if campaign_id is not None else ""
     filters = ["m.retired_at IS NULL"]
     if campaign_id is not None:
@@ -78,7 +80,8 @@ def markers_geojson(conn: Connection, campaign_id: int | None = None, line_id: i
     SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
       'type', 'Feature', 'id', m.id, 'geometry', ST_AsGeoJSON(m.geom, 9, 0)::json,
       'properties', json_build_object('line_id', m.line_id, 'number', m.number, 'marker_type', m.marker_type,
-        'record_id', x.record_id, 'campaign_id', x.campaign_id, 'condition', coalesce(x.condition, 'not_inspected'),
+        'reference_warning', m.reference_warning, 'record_id', x.record_id, 'campaign_id', x.campaign_id,
+        'condition', coalesce(x.condition, 'not_inspected'),
         'measured_at', x.measured_at, 'displacement_m', round(x.displacement_m::numeric, 2),
         'displacement_dx_m', round(x.displacement_dx_m::numeric, 2),
         'displacement_dy_m', round(x.displacement_dy_m::numeric, 2),

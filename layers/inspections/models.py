@@ -172,3 +172,28 @@ class Photo(Base):
         Index("uq_inspection_photos_marker_sha", "marker_id", "sha256", unique=True,
               postgresql_where=text("record_id IS NULL")),
     )
+
+
+class MarkerResurvey(Base):
+    """A re-survey that moved a marker: the approving document and both sides' confirmations
+    (《行政区域界线管理条例》第六条), for the marker version it produced. Written only by
+    ``layers.inspections.resurvey``; never updated.
+    """
+
+    __tablename__ = "marker_resurveys"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    marker_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("boundary_markers.id"), nullable=False)
+    marker_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    document: Mapped[str] = mapped_column(Text, nullable=False)
+    record_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("inspection_records.id"))
+    side_a_party: Mapped[str] = mapped_column(Text, nullable=False)
+    side_a_confirmed_by: Mapped[str] = mapped_column(Text, nullable=False)
+    side_a_confirmed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    side_b_party: Mapped[str] = mapped_column(Text, nullable=False)
+    side_b_confirmed_by: Mapped[str] = mapped_column(Text, nullable=False)
+    side_b_confirmed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    recorded_at: Mapped[datetime] = _now()
+    recorded_by: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("uq_marker_resurveys_version", "marker_id", "marker_version", unique=True),)

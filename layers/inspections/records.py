@@ -150,7 +150,8 @@ def update_record(conn: Connection, record_id: int, record: RecordInput, marker:
 
 
 _RECORD_SQL = """
-SELECT r.id, r.campaign_id, r.marker_id, m.line_id, m.number AS marker_number, r.client_id, r.condition,
+SELECT r.id, r.campaign_id, r.marker_id, m.line_id, m.number AS marker_number,
+       m.reference_warning AS marker_reference_warning, r.client_id, r.condition,
        r.measured_at, r.inspector, r.inspector_partner, r.reference_check, r.notes, r.photo_names, r.accuracy_m,
        r.marker_version, r.displacement_m, r.displacement_dx_m, r.displacement_dy_m, r.version, r.updated_at,
        r.updated_by, ST_X(r.geom) AS lon, ST_Y(r.geom) AS lat, ST_X(r.registered_geom) AS reg_lon,
@@ -220,7 +221,8 @@ def nearest_markers(conn: Connection, lon: float, lat: float, campaign_id: int |
     knn AS (SELECT m.geom FROM boundary_markers m, here WHERE m.retired_at IS NULL {scope}
             ORDER BY m.geom <-> here.g LIMIT :limit),
     bound AS (SELECT max(ST_Distance(ST_Transform(knn.geom, 4550), ST_Transform(here.g, 4550))) AS d FROM knn, here)
-    SELECT m.id, m.line_id, l.name AS line_name, m.number, m.marker_type, ST_X(m.geom) AS lon, ST_Y(m.geom) AS lat,
+    SELECT m.id, m.line_id, l.name AS line_name, m.number, m.marker_type, m.reference_warning,
+           ST_X(m.geom) AS lon, ST_Y(m.geom) AS lat,
            ST_Distance(ST_Transform(m.geom, 4550), ST_Transform(here.g, 4550)) AS distance_m
     FROM boundary_markers m JOIN boundary_lines l ON l.id = m.line_id, here, bound
     WHERE m.retired_at IS NULL {scope} AND ST_DWithin(m.geom, here.g, bound.d / 83000.0 + 1e-9)

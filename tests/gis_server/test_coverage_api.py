@@ -13,8 +13,8 @@ from layers.roles import ALL_ROLES
 from tests.layers.test_coverage_euclidean import VILLAGE, VILLAGE2, add_care, add_household, lonlat, make_units
 from tests.layers.test_coverage_network import river_case
 
-Q = "facility_type=happiness_home&category=elderly_alone"
-Q0 = "facility_type=happiness_home"  # what roles that may not read households may ask: all categories
+Q = "facility_type=day_care&category=elderly_alone"
+Q0 = "facility_type=day_care"  # what roles that may not read households may ask: all categories
 
 
 def scene(conn) -> dict[str, int]:
@@ -113,7 +113,7 @@ def test_choropleth_and_service_areas(conn, client_as):
     props = {f["id"]: f["properties"] for f in body["features"]}
     assert props[VILLAGE2]["uncovered"] == 5 and props[VILLAGE]["uncovered"] is None
     assert body["features"][0]["geometry"]["type"] == "MultiPolygon"
-    areas = viewer.get("/api/coverage/service-areas?facility_type=happiness_home").json()
+    areas = viewer.get("/api/coverage/service-areas?facility_type=day_care").json()
     assert len(areas["features"]) == 1 and areas["features"][0]["properties"]["radius_m"] == 1000.0
 
 
@@ -121,9 +121,9 @@ def test_network_method_over_http(conn, client_as):
     ids = river_case(conn)
     refresh(conn, force=True)
     worker = client_as("case_worker")
-    body = worker.get("/api/coverage?facility_type=happiness_home&method=network&by=township").json()
+    body = worker.get("/api/coverage?facility_type=day_care&method=network&by=township").json()
     assert body["total"]["covered"] == 1 and body["network_status"]["stale"] is False
-    listed = {f["id"] for f in worker.get("/api/coverage/uncovered?facility_type=happiness_home&method=network")
+    listed = {f["id"] for f in worker.get("/api/coverage/uncovered?facility_type=day_care&method=network")
               .json()["features"]}
     assert listed == {ids["across"]}
 
@@ -138,10 +138,10 @@ def test_only_admins_recompute_the_service_areas(conn, client, client_as, role):
     api = client_as(role)
     refused = api.post("/api/coverage/refresh?force=true")
     assert refused.status_code == 403 and "系统管理员" in refused.json()["message"]
-    network = "/api/coverage?facility_type=happiness_home&method=network"
+    network = "/api/coverage?facility_type=day_care&method=network"
     expected = 200 if role == "case_worker" else 403  # the network method: roles that may read households
     assert api.get(network).status_code == expected
-    suggested = api.post("/api/coverage/suggest", json={"facility_type": "happiness_home", "k": 1, "method": "network"})
+    suggested = api.post("/api/coverage/suggest", json={"facility_type": "day_care", "k": 1, "method": "network"})
     assert suggested.status_code == expected, suggested.text
     assert runs() == 0 and api.get("/api/coverage/status").json()["stale"] is True
     assert client.get(network).status_code == 200 and runs() == 1  # an admin's request brings them up to date
@@ -176,7 +176,7 @@ def test_network_coverage_follows_a_road_edit_at_an_admins_request(conn, client,
     ids = river_case(conn)
     refresh(conn, force=True)
     worker = client_as("case_worker")
-    url = "/api/coverage?facility_type=happiness_home&method=network&by=township"
+    url = "/api/coverage?facility_type=day_care&method=network&by=township"
     assert worker.get(url).json()["total"]["covered"] == 1  # the household across the river is not reached
     bridge = {"type": "Feature", "properties": {"name": "人行桥", "road_class": "township"},
               "geometry": {"type": "LineString", "coordinates": [list(lonlat(0, 60)), list(lonlat(400, 60))]}}
@@ -186,7 +186,7 @@ def test_network_coverage_follows_a_road_edit_at_an_admins_request(conn, client,
     body = client.get(url).json()  # the admin's request brings them up to date
     assert body["network_status"]["stale"] is False and body["total"]["covered"] == 2
     assert worker.get(url).json()["total"]["covered"] == 2
-    listed = worker.get("/api/coverage/uncovered?facility_type=happiness_home&method=network").json()["features"]
+    listed = worker.get("/api/coverage/uncovered?facility_type=day_care&method=network").json()["features"]
     assert ids["across"] not in {f["id"] for f in listed}
 
 

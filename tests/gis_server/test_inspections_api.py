@@ -18,8 +18,11 @@ from shapely.geometry import Point
 from gis_server.settings import Settings
 from importers.gpkg import enum_domains
 from tests.layers.test_inspections_support import REFS, boundary, jpeg, metres, moved, sha
+from tests.utils.features import point
 
 CST = timezone(timedelta(hours=8))
+BOTH_SIDES = {"side_a": {"confirmed_by": "王一", "confirmed_on": "2025-05-02"},
+              "side_b": {"confirmed_by": "赵三", "confirmed_on": "2025-05-03"}}
 
 
 @pytest.fixture
@@ -255,9 +258,10 @@ def test_resurvey_keeps_every_position_with_its_document(client, scene):
         "client_id": "phone-resurvey-1", "marker_id": a["id"], "condition": "displaced",
         "geometry": {"type": "Point", "coordinates": list(at)}}).json()["record"]
     url = f"/api/inspections/markers/{a['id']}/resurvey"
-    assert client.post(url, json={"record_id": record["id"]}, headers={"If-Match": '"1"'}).status_code == 422
-    done = client.post(url, json={"record_id": record["id"], "document": "海石界复测记录〔2025〕1号"},
-                       headers={"If-Match": '"1"'})
+    assert client.post(url, json={"record_id": record["id"], "confirmations": BOTH_SIDES},
+                       headers={"If-Match": '"1"'}).status_code == 422
+    done = client.post(url, json={"record_id": record["id"], "document": "海石界复测记录〔2025〕1号",
+                                  "confirmations": BOTH_SIDES}, headers={"If-Match": '"1"'})
     assert done.status_code == 200, done.text
     positions = done.json()["positions"]
     assert [p["position_doc"] for p in positions] == [None, "海石界复测记录〔2025〕1号"]
@@ -308,3 +312,50 @@ def test_the_marker_table_says_where_reference_objects_are_too_few(client):
     rows = {r[1]: r[9] for r in list(load_workbook(io.BytesIO(table.content)).active.iter_rows(values_only=True))[1:]}
     assert "不足" not in rows[first["number"]]  # three, as the rule asks
     assert rows[second["number"]] == "独立树 30.0° 25.0 m；（方位物不足 3 个，请外业补测）"
+
+
+def test_resurvey_needs_a_document_and_both_sides(client, scene):
+    a = scene["markers"][0]
+    url = f"/api/inspections/markers/{a['id']}/resurvey"
+    at = point(*moved(a["lon"], a["lat"], 2.0, 0.0))
+    cases = [
+        ({"geometry": at, "confirmations": BOTH_SIDES}, "document", "批准复测的文件号"),
+        ({"geometry": at, "document": "海石界复测〔2025〕3号"}, "confirmations", "界线双方的确认"),
+        ({"geometry": at, "document": "海石界复测〔2025〕3号", "confirmations": {"side_a": BOTH_SIDES["side_a"]}},
+         "confirmations.side_b", "缺少乙方（大石桥市）的确认"),
+        ({"geometry": at, "document": "海石界复测〔2025〕3号",
+          "confirmations": {**BOTH_SIDES, "side_a": {"confirmed_on": "2025-05-02"}}},
+         "confirmations.side_a.confirmed_by", "甲方（海城市）确认人"),
+        ({"geometry": at, "document": "海石界复测〔2025〕3号",
+          "confirmations": {**BOTH_SIDES, "side_b": {"confirmed_by": "赵三"}}},
+         "confirmations.side_b.confirmed_on", "乙方（大石桥市）的确认日期"),
+    ]
+    for body, field, words in cases:
+        response = client.post(url, json=body, headers={"If-Match": '"1"'})
+        assert response.status_code == 422, (field, response.text)
+        assert response.json()["field"] == field and words in response.json()["message"]
+    marker = client.get(f"/api/layers/boundary_markers/features/{a['id']}").json()
+    assert marker["properties"]["version"] == 1
+    assert marker["geometry"]["coordinates"] == pytest.approx([a["lon"], a["lat"]], abs=1e-9)
+
+
+def test_a_complete_resurvey_moves_the_marker_and_history_keeps_document_and_both_confirmations(client, scene):
+    a = scene["markers"][0]
+    at = moved(a["lon"], a["lat"], 6.0, 8.0)
+    done = client.post(f"/api/inspections/markers/{a['id']}/resurvey", headers={"If-Match": '"1"'}, json={
+        "geometry": point(*at), "document": "海石界复测〔2025〕4号", "survey_method": "gnss_rtk",
+        "survey_date": "2025-05-03", "confirmations": BOTH_SIDES})
+    assert done.status_code == 200, done.text
+    last = done.json()["positions"][-1]
+    assert last["position_doc"] == "海石界复测〔2025〕4号"
+    assert last["confirmations"] == {
+        "side_a": {"party": "海城市", "confirmed_by": "王一", "confirmed_on": "2025-05-02"},
+        "side_b": {"party": "大石桥市", "confirmed_by": "赵三", "confirmed_on": "2025-05-03"}}
+    assert metres((last["lon"], last["lat"]), (a["lon"], a["lat"])) == pytest.approx(10.0, abs=1e-3)
+    history = client.get(f"/api/layers/boundary_markers/features/{a['id']}/history").json()["versions"]
+    assert [v["version"] for v in history] == [1, 2]
+    assert history[-1]["reason"] == ("复测，更新登记位置：海石界复测〔2025〕4号；"
+                                     "甲方海城市 王一 2025-05-02 确认，乙方大石桥市 赵三 2025-05-03 确认")
+    assert "geometry" in history[-1]["changed_fields"]
+    assert history[-1]["properties"]["position_doc"] == "海石界复测〔2025〕4号"
+    assert client.get(f"/api/inspections/markers/{a['id']}/positions").json()[-1] == last

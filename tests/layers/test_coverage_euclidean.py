@@ -60,8 +60,8 @@ def add_household(conn, dx: float, dy: float, name: str = "张三", categories=(
         "RETURNING id"), {"n": name, "c": list(categories), "m": members, "child": child, "v": village}).scalar_one()
 
 
-def add_care(conn, dx: float, dy: float, facility_type: str = "happiness_home", radius: float | None = None,
-             name: str = "测试幸福院", beds: int | None = None, residents: int | None = None) -> int:
+def add_care(conn, dx: float, dy: float, facility_type: str = "day_care", radius: float | None = 1000.0,
+             name: str = "测试照料站", beds: int | None = None, residents: int | None = None) -> int:
     return conn.execute(text(
         "INSERT INTO care_facilities (name, facility_type, service_radius_m, beds, residents, township_code, geom) "
         f"VALUES (:n, :t, :r, :b, :res, '{TOWNSHIP}', {point_sql(dx, dy)}) RETURNING id"),
@@ -70,7 +70,8 @@ def add_care(conn, dx: float, dy: float, facility_type: str = "happiness_home", 
 
 @pytest.fixture
 def ring(conn):
-    """A 幸福院 at the origin, households at 999 m and 1,001 m (east) and 999.9 m (north-east)."""
+    """A 日间照料站 with a 1,000 m radius of its own at the origin, households at 999 m and 1,001 m (east) and
+    999.7 m (north-east)."""
     make_units(conn)
     facility = add_care(conn, 0, 0)
     inside = add_household(conn, 999.0, 0)
@@ -87,8 +88,8 @@ def covered_ids(conn, sel: Selection) -> set[int]:
 
 def test_999_m_is_covered_and_1001_m_is_not(conn, ring):
     _, inside, outside, diagonal = ring
-    assert DEFAULTS["happiness_home"].radius_m == 1000.0
-    covered = covered_ids(conn, Selection.parse("happiness_home"))
+    assert DEFAULTS["day_care"].radius_m == 300.0  # the type's default; this one has its own 1,000 m
+    covered = covered_ids(conn, Selection.parse("day_care"))
     assert inside in covered and diagonal in covered
     assert outside not in covered
 
@@ -96,30 +97,30 @@ def test_999_m_is_covered_and_1001_m_is_not(conn, ring):
 def test_own_radius_overrides_the_default(conn, ring):
     facility, inside, outside, _ = ring
     conn.execute(text("UPDATE care_facilities SET service_radius_m = 1002 WHERE id = :id"), {"id": facility})
-    assert {inside, outside} <= covered_ids(conn, Selection.parse("happiness_home"))
+    assert {inside, outside} <= covered_ids(conn, Selection.parse("day_care"))
     conn.execute(text("UPDATE care_facilities SET service_radius_m = 998 WHERE id = :id"), {"id": facility})
-    assert not {inside, outside} & covered_ids(conn, Selection.parse("happiness_home"))
+    assert not {inside, outside} & covered_ids(conn, Selection.parse("day_care"))
 
 
 def test_rows_per_village_and_township_and_categories(conn, ring):
     add_household(conn, 500, 0, categories=("dibao",))
-    rows = {r["code"]: r for r in coverage_rows(conn, Selection.parse("happiness_home", "elderly_alone"), "village",
+    rows = {r["code"]: r for r in coverage_rows(conn, Selection.parse("day_care", "elderly_alone"), "village",
                                                   restricted=False)}
     assert rows[VILLAGE]["households"] == 3 and rows[VILLAGE]["covered"] == 2 and rows[VILLAGE]["rate"] == 0.6667
-    everyone = coverage_rows(conn, Selection.parse("happiness_home"), "township", restricted=False)
+    everyone = coverage_rows(conn, Selection.parse("day_care"), "township", restricted=False)
     township = next(r for r in everyone if r["code"] == TOWNSHIP)
     assert (township["households"], township["covered"], township["uncovered"]) == (4, 3, 1)
-    assert totals(conn, Selection.parse("happiness_home", "dibao"), False)["households"] == 1
+    assert totals(conn, Selection.parse("day_care", "dibao"), False)["households"] == 1
 
 
 def test_small_cells_are_suppressed_for_roles_that_may_not_read_households(conn, ring):
-    rows = {r["code"]: r for r in coverage_rows(conn, Selection.parse("happiness_home"), "village", restricted=True)}
+    rows = {r["code"]: r for r in coverage_rows(conn, Selection.parse("day_care"), "village", restricted=True)}
     assert rows[VILLAGE]["households"] is None and rows[VILLAGE]["suppressed"] is True
     assert rows[VILLAGE2]["households"] == 0 and rows[VILLAGE2]["suppressed"] is False
 
 
 def test_township_serving_types_cover_their_township(conn, ring):
-    add_care(conn, 30000, 30000, facility_type="nursing_home", name="测试敬老院")  # outside the square, own code
+    add_care(conn, 30000, 30000, facility_type="nursing_home", radius=None, name="测试敬老院")  # outside, own code
     sel = Selection.parse("nursing_home")
     assert len(covered_ids(conn, sel)) == 3
 
@@ -128,9 +129,9 @@ def test_types_from_both_layers_and_unknown_types(conn, ring):
     conn.execute(text(f"INSERT INTO shelters (name, shelter_type, geom) VALUES ('紧急', 'emergency', "
                       f"{point_sql(1500, 0)})"))
     _, inside, outside, _ = ring
-    assert {inside, outside} <= covered_ids(conn, Selection.parse("happiness_home,emergency"))
+    assert {inside, outside} <= covered_ids(conn, Selection.parse("day_care,emergency"))
     assert parse_types("emergency, fixed") == ("emergency", "fixed")
     with pytest.raises(InvalidInput):
         parse_types("hospital")
     with pytest.raises(InvalidInput):
-        Selection.parse("happiness_home", "rich")
+        Selection.parse("day_care", "rich")

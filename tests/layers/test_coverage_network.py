@@ -40,8 +40,8 @@ def river_case(conn) -> dict[str, int]:
 def test_river_without_bridge_network_much_longer_than_straight_line(conn):
     ids = river_case(conn)
     refresh(conn, force=True)
-    euclidean = covered_ids(conn, Selection.parse("happiness_home"))
-    walking = covered_ids(conn, Selection.parse("happiness_home", method="network", mode="walking"))
+    euclidean = covered_ids(conn, Selection.parse("day_care"))
+    walking = covered_ids(conn, Selection.parse("day_care", method="network", mode="walking"))
     assert {ids["across"], ids["along"]} <= euclidean
     assert ids["along"] in walking and ids["across"] not in walking
     area = conn.execute(text("SELECT access_m, edge_fraction, ST_Area(ST_Transform(geom, 4550)) FROM "
@@ -55,7 +55,7 @@ def test_a_bridge_brings_the_household_in(conn):
     ids = river_case(conn)
     add_road(conn, (0, 60), (400, 60))  # a footbridge 10 m north of both
     refresh(conn, force=True)
-    walking = covered_ids(conn, Selection.parse("happiness_home", method="network", mode="walking"))
+    walking = covered_ids(conn, Selection.parse("day_care", method="network", mode="walking"))
     assert ids["across"] in walking  # 20 + 10 + 400 + 10 + 20 = 460 m
 
 
@@ -67,7 +67,7 @@ def test_network_distance_exactness_at_the_radius(conn):
     inside = add_household(conn, 0, 999)
     outside = add_household(conn, 0, -1001)
     refresh(conn, force=True)
-    walking = covered_ids(conn, Selection.parse("happiness_home", method="network"))
+    walking = covered_ids(conn, Selection.parse("day_care", method="network"))
     assert inside in walking and outside not in walking
 
 
@@ -79,8 +79,8 @@ def test_walkers_do_not_use_expressways(conn):
     add_care(conn, 5, -20)
     far = add_household(conn, 5, 950)  # driving 5 + 20 + 900 + 50 + 5 = 980 m
     refresh(conn, force=True)
-    assert far in covered_ids(conn, Selection.parse("happiness_home", method="network", mode="driving"))
-    assert far not in covered_ids(conn, Selection.parse("happiness_home", method="network", mode="walking"))
+    assert far in covered_ids(conn, Selection.parse("day_care", method="network", mode="driving"))
+    assert far not in covered_ids(conn, Selection.parse("day_care", method="network", mode="walking"))
 
 
 def test_dirty_markers_follow_edits_and_refresh_clears_them(conn):

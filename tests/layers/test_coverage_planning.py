@@ -34,30 +34,30 @@ def greedy_trap(conn) -> list[list[float]]:
 
 def test_mclp_finds_the_optimum_that_greedy_misses(conn):
     points = greedy_trap(conn)
-    result = suggest(conn, {"facility_type": "happiness_home", "k": 2, "points": points})
+    result = suggest(conn, {"facility_type": "day_care", "k": 2, "points": points, "radius_m": 1000})
     assert result["uncovered_before"] == 14 and result["covered_after"] == 14
     assert {s["candidate_id"] for s in result["sites"]} == {1, 3}
     assert [s["newly_covered"] for s in result["sites"]] == [7, 7]
     assert result["sites"][0]["newly_covered_by_village"] == {VILLAGE: 7}
-    one = suggest(conn, {"facility_type": "happiness_home", "k": 1, "points": points})
+    one = suggest(conn, {"facility_type": "day_care", "k": 1, "points": points, "radius_m": 1000})
     assert [(s["candidate_id"], s["newly_covered"]) for s in one["sites"]] == [(2, 8)]
 
 
 def test_existing_facilities_are_kept_and_their_households_are_not_demand(conn):
     points = greedy_trap(conn)
     add_care(conn, 0, 0)  # covers L1 (3) already
-    result = suggest(conn, {"facility_type": "happiness_home", "k": 1, "points": points})
+    result = suggest(conn, {"facility_type": "day_care", "k": 1, "points": points, "radius_m": 1000})
     assert result["uncovered_before"] == 11
     assert [(s["candidate_id"], s["newly_covered"]) for s in result["sites"]] == [(2, 8)]
 
 
 def test_village_centres_as_candidates_and_bad_requests(conn):
     greedy_trap(conn)
-    result = suggest(conn, {"facility_type": "happiness_home", "k": 1})
+    result = suggest(conn, {"facility_type": "day_care", "k": 1})
     assert result["candidates"] == 2 and len(result["sites"]) <= 1
-    for body in ({"facility_type": "happiness_home", "k": 0}, {"facility_type": "nursing_home", "k": 1},
-                 {"facility_type": "happiness_home,day_care", "k": 1},
-                 {"facility_type": "happiness_home", "k": 1, "points": [[0, 0]]}):
+    for body in ({"facility_type": "day_care", "k": 0}, {"facility_type": "nursing_home", "k": 1},
+                 {"facility_type": "day_care,emergency", "k": 1},
+                 {"facility_type": "day_care", "k": 1, "points": [[0, 0]]}):
         with pytest.raises((InvalidInput, ValidationError)):
             suggest(conn, body)
 

@@ -43,5 +43,5 @@ def sample_properties(client: TestClient, layer: str, unique: str = "a") -> dict
         "rivers": {"name": "测试河", "river_kind": "river"},
     }
     if layer == "boundary_markers":
-        return {"line_id": _boundary_line_id(client, unique), "number": f"00{unique}", "marker_type": "single"}
+        return {"line_id": _boundary_line_id(client, unique), "number": f"00{unique}Q", "marker_type": "single"}
     return samples.get(layer, {"name": f"测试区{unique}"})

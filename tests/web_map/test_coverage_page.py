@@ -38,10 +38,10 @@ def coverage_scene(api: httpx.Client) -> dict[str, Any]:
     _create(api, "care_facilities", pt(-2000, 0), name="东村幸福院", facility_type="happiness_home",
             village_code=V1, township_code=T1)
     households = []
-    for i in range(6):  # inside the 1,000 m radius: covered
+    for i in range(6):  # in the 幸福院's village, near it: covered
         households.append(_create(api, "households", pt(-2000 + i * 100, 300), head_name=f"王{i}",
                                   categories=["elderly_alone"], village_code=V1, phone="13812345678"))
-    for i in range(6):  # 1,400 m and more: uncovered
+    for i in range(6):  # 1,400 m and more, in its village all the same: covered (a 幸福院 serves its village)
         households.append(_create(api, "households", pt(-3600, -1500 + i * 100), head_name=f"李{i}",
                                   categories=["elderly_alone"], village_code=V1, phone="13812345678"))
     for i in range(7):  # the second township has no facility
@@ -75,19 +75,19 @@ def test_case_worker_sees_bars_choropleth_and_the_masked_list(as_role: Any, cove
     assert {r["code"] for r in with_data} >= {T1, T2}
     assert web.page.locator("#hc-chart g.hc-bar-row").count() == len(with_data)  # one bar per township with data
     t1 = web.page.locator(f'#hc-chart g.hc-bar-row[data-code="{T1}"]')
-    assert "6/12 户 50.0%" in t1.inner_html()
+    assert "12/12 户 100.0%" in t1.inner_html()
     t2 = web.page.locator(f'#hc-chart g.hc-bar-row[data-code="{T2}"] rect.hc-bar-covered')
     assert t2.get_attribute("width") == "0"
     villages = worker.get("/api/coverage/choropleth", params=Q).json()["features"]
     assert web.page.evaluate("HC.coverage.count()") == len(villages)
     fills = web.page.eval_on_selector_all("path.hc-choro", "ps => ps.map(p => p.getAttribute('fill'))")
-    assert "#fdae6b" in fills  # 5–9 uncovered (6 in 覆盖东村, 7 in 覆盖西村)
+    assert "#fdae6b" in fills  # 5–9 uncovered (7 in 覆盖西村; none in 覆盖东村)
     legend = web.page.locator("#hc-legend").inner_text()
     assert "1–4" in legend and "不显示" not in legend  # exact counts: nothing is greyed out
     assert "DOMAIN" not in web.page.locator("#hc-radius-note").inner_text()
-    assert "GB 50180-2018" in web.page.locator("#hc-radius-note").inner_text()  # the standard stays
+    assert "服务本村" in web.page.locator("#hc-radius-note").inner_text()  # the 幸福院's rule, said
     table = web.page.locator("#hc-people tbody tr")
-    assert table.count() == 13
+    assert table.count() == 7
     assert all("*" in n for n in web.page.eval_on_selector_all("#hc-people tbody tr td:nth-child(2)",
                                                                "tds => tds.map(t => t.textContent)"))
     assert web.page.get_attribute("#hc-export-list", "href").startswith("/api/coverage/uncovered/export?")
@@ -115,7 +115,9 @@ def test_where_to_build_next(as_role: Any, coverage_scene: dict[str, Any], api: 
     web.page.fill("#hc-k", "2")
     web.page.click("#hc-suggest-go")
     web.page.wait_for_selector("#hc-sites li")
-    expected = api.post("/api/coverage/suggest", json={**Q, "k": 2}).json()
+    kind = web.page.input_value("#hc-suggest-type")  # a type with a radius (a 幸福院 serves its village)
+    assert kind != "happiness_home"
+    expected = api.post("/api/coverage/suggest", json={**Q, "facility_type": kind, "k": 2}).json()
     gains = web.page.eval_on_selector_all("#hc-sites li", "ls => ls.map(l => Number(l.dataset.gain))")
     assert gains == [s["newly_covered"] for s in expected["sites"]] and sum(gains) >= 7
     assert web.page.locator(".hc-rank-icon").count() == len(expected["sites"])

@@ -47,10 +47,10 @@ def sections_scene(api: httpx.Client) -> dict[str, Any]:
     for i, members in enumerate((3, 2)):  # 特困集中供养 demand in the township: 2 households, 5 persons
         _create(api, "households", pt(-2000 + i * 50, 800), head_name=f"孙{i}", categories=["tekun_central"],
                 members=members, village_code=VA)
-    for i in range(3):  # within the 幸福院's 1,000 m: covered
+    for i in range(3):  # in the 幸福院's village: covered
         _create(api, "households", pt(1400 + i * 60, -800), head_name=f"周{i}", categories=["disabled"],
                 village_code=VB)
-    for i in range(2):  # 4 km away: uncovered
+    for i in range(2):  # in another village: uncovered
         _create(api, "households", pt(-2600, 1000 + i * 60), head_name=f"吴{i}", categories=["disabled"],
                 village_code=VA)
     return ids

@@ -236,7 +236,7 @@
     sites = L.featureGroup().addTo(map);
     people = L.featureGroup().addTo(map);
     cfg.facilityTypes.forEach(function (t) {
-      var label = t.title + (t.radius_m ? '（' + t.radius_m + ' 米）' : '（服务' + (t.scope === 'county' ? '全市' : '所在乡镇') + '）');
+      var label = t.title + (t.radius_m ? '（' + t.radius_m + ' 米）' : '（服务' + ({county: '全市', village: '本村'}[t.scope] || '所在乡镇') + '）');
       $('hc-facility').appendChild(HC.el('option', {value: t.facility_type, text: label, selected: t.facility_type === 'happiness_home'}));
       if (t.radius_m) { $('hc-suggest-type').appendChild(HC.el('option', {value: t.facility_type, text: label,
         selected: t.facility_type === 'happiness_home'})); }

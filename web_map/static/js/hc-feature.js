@@ -17,7 +17,9 @@
       // provenance is stored as a code (demo, user, import): show what it means
       var value = HC.format(f.name === 'source' ? L.extend({}, f, {choices: cfg.sources}) : f, properties[f.name]);
       if (f.name === 'township_code' && township) { value = township + '（' + value + '）'; }
-      body.appendChild(HC.el('tr', {'data-field': f.name}, [HC.el('th', {text: f.label}), HC.el('td', {text: value})]));
+      var warning = f.notice && properties[f.name];  // a warning about the record: stands out
+      body.appendChild(HC.el('tr', {'data-field': f.name, 'class': warning ? 'hc-warning' : null},
+        [HC.el('th', {text: f.label}), HC.el('td', {text: value})]));
     });
     var t = cfg.layer.title_field && properties[cfg.layer.title_field];
     var heading = document.getElementById('hc-feature-title');

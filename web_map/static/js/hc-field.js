@@ -110,11 +110,13 @@
     return HC.request('GET', cfg.api + '/markers/nearest?lon=' + pos.lon + '&lat=' + pos.lat + '&limit=3' +
       (id ? '&campaign_id=' + id : '')).then(function (r) {
       if (!r.ok) { throw new Error(HC.message(r)); }
-      return r.data.map(function (m) { return {id: m.id, number: m.number, line: m.line_name, distance: m.distance_m}; });
+      return r.data.map(function (m) {
+        return {id: m.id, number: m.number, line: m.line_name, distance: m.distance_m, warning: m.reference_warning};
+      });
     }).catch(function () {
       return state.markers.map(function (f) {
         return {id: f.id, number: f.properties.number, line: lineName(f.properties.line_id),
-          distance: metres([pos.lon, pos.lat], f.geometry.coordinates)};
+          distance: metres([pos.lon, pos.lat], f.geometry.coordinates), warning: f.properties.reference_warning};
       }).sort(function (a, b) { return a.distance - b.distance; }).slice(0, 3);
     });
   }
@@ -125,7 +127,8 @@
     list.forEach(function (m, i) {
       ul.appendChild(HC.el('li', {}, [HC.el('label', {}, [HC.el('input', {type: 'radio', name: 'marker', value: m.id,
         checked: i === 0, 'data-number': m.number}), HC.el('span', {}, [HC.el('strong', {text: m.number + ' 号界桩'}),
-        ' ' + m.line + ' · 距离 ' + (m.distance < 1000 ? m.distance.toFixed(1) + ' 米' : (m.distance / 1000).toFixed(2) + ' 千米')])])]));
+        ' ' + m.line + ' · 距离 ' + (m.distance < 1000 ? m.distance.toFixed(1) + ' 米' : (m.distance / 1000).toFixed(2) + ' 千米'),
+        m.warning ? HC.el('div', {'class': 'hc-warning', 'data-warning': 'reference', text: m.warning}) : null])])]));
     });
   }
   function locate() {

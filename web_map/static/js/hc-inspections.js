@@ -73,7 +73,8 @@
         layer.on('click', function (e) { if (api.onLineClick) { api.onLineClick(f, layer, e); } });
         layer.bindPopup('<strong>' + HC.esc(p.number) + ' 号界桩</strong><br>' + HC.esc(titles[p.condition] || p.condition) +
           (p.displacement_m !== null ? '<br>位移 ' + HC.esc(metres(p.displacement_m)) + (p.exceeds_tolerance ? '（超限）' : '') : '') +
-          (p.measured_at ? '<br>' + HC.esc(when(p.measured_at)) : ''));
+          (p.measured_at ? '<br>' + HC.esc(when(p.measured_at)) : '') +
+          (p.reference_warning ? '<br><span class="hc-warning" data-warning="reference">' + HC.esc(p.reference_warning) + '</span>' : ''));
       }
     }).addTo(drawn);
   }
@@ -181,7 +182,9 @@
     if (!list.length) { body.appendChild(HC.el('tr', {}, [HC.el('td', {colspan: 7, 'class': 'hc-muted', text: '尚无检查记录'})])); }
     list.forEach(function (r) {
       body.appendChild(HC.el('tr', {id: 'record-' + r.id, 'data-record': r.id, 'data-client-id': r.client_id}, [
-        HC.el('td', {text: r.marker_number + ' 号'}), HC.el('td', {}, [HC.el('i', {'class': 'hc-key-dot',
+        HC.el('td', {}, [r.marker_number + ' 号', r.marker_reference_warning ? HC.el('div', {'class': 'hc-warning',
+          'data-warning': 'reference', text: r.marker_reference_warning}) : null]),
+        HC.el('td', {}, [HC.el('i', {'class': 'hc-key-dot',
           style: 'background:' + (cfg.conditionColours[r.condition] || '#999')}), ' ' + r.condition_title]),
         HC.el('td', {text: when(r.measured_at)}), HC.el('td', {text: [r.inspector, r.inspector_partner].filter(Boolean).join('、') || '—'}),
         HC.el('td', {}, [metres(r.displacement_m), r.exceeds_tolerance ? HC.el('span', {'class': 'hc-badge hc-badge-bad', text: '超限'}) : null]),

@@ -57,7 +57,12 @@
   function popupHtml(layer, id, props, describedFields, township) {
     var byName = {};
     (describedFields || []).forEach(function (f) { byName[f.name] = f; });
+    var notices = '';  // warnings about the record (e.g. too few 方位物): above the table, only when set
     var rows = layer.fields.map(function (f) {
+      if (f.notice) {
+        if (props[f.name]) { notices += '<p class="hc-warning" data-notice="' + HC.esc(f.name) + '">' + HC.esc(props[f.name]) + '</p>'; }
+        return '';
+      }
       if (f.name === layer.title_field) { return ''; }
       var value = HC.format(byName[f.name] || f, props[f.name]);
       if (f.name === 'township_code' && township) { value = township + '（' + value + '）'; }
@@ -74,7 +79,7 @@
     var demo = props.source === cfg.demoSource ? ' <span class="hc-demo">' + HC.esc(cfg.demoLabel) + '</span>' : '';
     return '<div class="hc-popup" data-layer="' + HC.esc(layer.name) + '" data-id="' + HC.esc(id) + '">' +
       '<h3>' + HC.esc(title(layer, props, id)) + demo + '</h3><p class="hc-muted">' + HC.esc(layer.title) + '</p>' +
-      '<table>' + rows + '</table><div class="hc-popup-actions">' + actions + '</div></div>';
+      notices + '<table>' + rows + '</table><div class="hc-popup-actions">' + actions + '</div></div>';
   }
 
   /* The popup shows the feature as the API has it now (tiles carry only key fields, and may be older);
