@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     page_limit_default: int = 100
     page_limit_max: int = 5000
     extent_margin_deg: float = Field(default=0.05, description="Margin around the Haicheng extent, degrees.")
+    # operations: what /api/ready, the logs and /metrics report
+    slow_request_ms: int = Field(default=1000, ge=1, description="Requests slower than this are logged.")
+    ready_min_free_mb: int = Field(default=500, ge=0, description="Free disk (MB) for uploads /api/ready asks.")
+    log_format: Literal["json", "text"] = Field(default="json", description="Server log lines: JSON or text.")
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
