@@ -8,7 +8,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gis_server.observability import REQUEST_ID_HEADER, current_request_id, request_id_of
@@ -190,6 +190,21 @@ def register_error_handlers(app: FastAPI) -> None:
                                  "message": "某个字段的值类型不对（应为文本或数字，不能是对象或列表）",
                                  "message_en": "a value has the wrong type"}, status_code=422)
         return await unexpected(request, exc)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(request: Request, exc: OperationalError | InterfaceError) -> Response:
+        # the database stopped, restarts or refuses connections: say so at once, and let the pool
+        # reconnect on a later request (SQLAlchemy drops every pooled connection after a disconnect)
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+        message = "数据库暂时无法访问，请稍后重试"
+        if _wants_page(request):
+            response = page_error(503, message)
+        else:
+            response = JSONResponse({"error": "unavailable", "message": message,
+                                     "message_en": "database unavailable"}, status_code=503)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
