@@ -11,7 +11,8 @@ from formats import lock_down_gdal
 from gis_server.accounts.cache import AccountCache
 from gis_server.db import Database, libpq_url, make_engine
 from gis_server.errors import register_error_handlers
-from gis_server.routers import admin, auth, features, households, login, pages_records, siting, tiles
+from gis_server.observability import Metrics, RequestObserver
+from gis_server.routers import admin, auth, features, households, login, pages_records, siting, system, tiles
 from gis_server.routers import coverage as coverage_router
 from gis_server.routers import inspections as inspections_router
 from gis_server.routers import pages_analysis as analysis_pages
@@ -51,8 +52,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.map_settings = map_settings or MapSettings()
     app.state.cipher = PersonalDataCipher(settings.data_key)
+    app.state.metrics = Metrics(lambda: app.state.db.engine.pool if hasattr(app.state, "db") else None)
+    app.add_middleware(RequestObserver, metrics=app.state.metrics, slow_seconds=settings.slow_request_ms / 1000)
     register_error_handlers(app)
     app.add_middleware(RefuseNonFiniteJson)  # NaN/Infinity/1e400 in any JSON body: 422 (issue 13)
+    app.include_router(system.router)
     app.include_router(auth.router)
     app.include_router(login.router)
     app.include_router(admin.router)
@@ -64,10 +68,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(coverage_router.router)
     app.include_router(inspections_router.router)
     app.include_router(pages_records.router)
-
-    @app.get("/api/health", tags=["系统 system"], summary="健康检查")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
 
     app.include_router(analysis_pages.router)
     install_pages(app)

@@ -33,6 +33,7 @@ app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 
 # One account per role for the demo (development only; never use these passwords elsewhere).
+LOG_CONFIG = Path(__file__).with_name("logging.json")
 DEMO_ACCOUNTS = {role: f"demo-{role.replace('_', '-')}-2026" for role in
                  ("admin", "place_names_editor", "funeral_planner", "boundary_surveyor", "case_worker", "viewer")}
 
@@ -174,6 +175,8 @@ def serve(
     settings = get_settings()
     args = [sys.executable, "-m", "uvicorn", "gis_server.app:create_app", "--factory",
             "--host", settings.host, "--port", str(settings.port)]
+    if settings.log_format == "json":  # JSON lines with request ids; the service logs each request itself
+        args += ["--log-config", str(LOG_CONFIG), "--no-access-log"]
     if not detach:
         if reload:
             args.append("--reload")

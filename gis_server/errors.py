@@ -8,9 +8,10 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gis_server.observability import REQUEST_ID_HEADER, current_request_id, request_id_of
 from layers.errors import (
     Conflict,
     DomainError,
@@ -109,16 +110,19 @@ def _key_detail(detail: str) -> str:
     return detail
 
 
-def page_error(status: int, message: str) -> HTMLResponse:
+def page_error(status: int, message: str, request_id: str | None = None) -> HTMLResponse:
     """An error as a small Chinese page, for people who opened a page (not the API) in a browser; the
-    message may quote the address (a layer name), so it is escaped.
+    message may quote the address (a layer name), so it is escaped. The request id is printed so that
+    the user can quote it to the administrator.
     """
     message = html.escape(message)
+    request_id = request_id or current_request_id()
+    quoted = f'<p style="color:#666">请求编号：<code>{html.escape(request_id)}</code></p>' if request_id else ""
     return HTMLResponse(
         f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" '
         f'content="width=device-width, initial-scale=1"><title>{message}</title></head><body style="font-family:'
-        f'sans-serif;max-width:40em;margin:3em auto;padding:0 1em"><h1>{message}</h1><p><a href="/">返回地图</a></p>'
-        f"</body></html>", status_code=status)
+        f'sans-serif;max-width:40em;margin:3em auto;padding:0 1em"><h1>{message}</h1>{quoted}'
+        f'<p><a href="/">返回地图</a></p></body></html>', status_code=status)
 
 
 def _wants_page(request: Request) -> bool:
@@ -178,7 +182,7 @@ def register_error_handlers(app: FastAPI) -> None:
                              "message_en": "invalid value"}, status_code=422)
 
     @app.exception_handler(ProgrammingError)
-    async def programming_error(request: Request, exc: ProgrammingError) -> JSONResponse:
+    async def programming_error(request: Request, exc: ProgrammingError) -> Response:
         # a value the driver cannot send (an object or a list where text belongs) came from the request;
         # any other programming error is ours
         if "cannot adapt type" in str(exc.orig):
@@ -188,8 +192,32 @@ def register_error_handlers(app: FastAPI) -> None:
                                  "message_en": "a value has the wrong type"}, status_code=422)
         return await unexpected(request, exc)
 
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(request: Request, exc: OperationalError | InterfaceError) -> Response:
+        # the database stopped, restarts or refuses connections: say so at once, and let the pool
+        # reconnect on a later request (SQLAlchemy drops every pooled connection after a disconnect)
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+        message = "数据库暂时无法访问，请稍后重试"
+        if _wants_page(request):
+            response = page_error(503, message)
+        else:
+            response = JSONResponse({"error": "unavailable", "message": message,
+                                     "message_en": "database unavailable"}, status_code=503)
+        response.headers["Retry-After"] = "5"
+        return response
+
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse({"error": "internal", "message": "服务器内部错误，请稍后重试或联系管理员",
-                             "message_en": "internal server error"}, status_code=500)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # runs outside the request observer (Starlette's outermost layer): the id is on the request's state
+        request_id = request_id_of(request.scope)
+        log.exception("unhandled error on %s %s", request.method, request.url.path,
+                      extra={"request_id": request_id})
+        headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+        message = "服务器内部错误，请稍后重试或联系管理员"
+        if _wants_page(request):
+            response = page_error(500, message + "（请告知请求编号）", request_id)
+            response.headers.update(headers or {})
+            return response
+        return JSONResponse({"error": "internal", "message": message, "message_en": "internal server error",
+                             "request_id": request_id}, status_code=500, headers=headers)

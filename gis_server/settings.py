@@ -80,6 +80,10 @@ class Settings(BaseSettings):
                                   description="Largest place-name import or field-results file, bytes.")
     import_max_rows: int = Field(default=20_000, ge=1, description="Most data rows one import or preview reads.")
     import_max_seconds: float = Field(default=30.0, gt=0, description="Longest a place-name import checks rows.")
+    # operations: what /api/ready, the logs and /metrics report
+    slow_request_ms: int = Field(default=1000, ge=1, description="Requests slower than this are logged.")
+    ready_min_free_mb: int = Field(default=500, ge=0, description="Free disk (MB) for uploads /api/ready asks.")
+    log_format: Literal["json", "text"] = Field(default="json", description="Server log lines: JSON or text.")
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

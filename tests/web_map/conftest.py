@@ -10,15 +10,12 @@ The ``api`` client (seeding, checking) uses an administrator's Bearer token.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import create_engine
 
 from gis_server.accounts.service import create_user
@@ -26,7 +23,8 @@ from gis_server.app import create_app
 from gis_server.settings import PROJECT_ROOT, Settings
 from layers.roles import ALL_ROLES
 from tests.conftest import PASSWORD
-from tests.utils.database import committed_database, free_port
+from tests.utils.database import committed_database
+from tests.utils.live_server import serving
 from web_map.assets import install
 from web_map.settings import MapSettings
 
@@ -57,18 +55,8 @@ def live_server(browser_database_url: str, tmp_path_factory: pytest.TempPathFact
     app = create_app(Settings(environment="test", database_url=browser_database_url, _env_file=None,
                               data_dir=tmp_path_factory.mktemp("browser-data")))
     app.state.map_settings = MapSettings(_env_file=None, basemap="none", tianditu_key=None, xyz_url=None)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(app) as base:
+        yield base
 
 
 def token(base: str, username: str) -> dict[str, str]:
