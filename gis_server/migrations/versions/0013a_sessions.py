@@ -11,7 +11,7 @@ login_throttle held consecutive failures per user name; it now holds them per (s
 scope 'account' (the rows so far) or 'address'.
 
 Revision ID: 0013a
-Revises: 0012
+Revises: 0013b
 Create Date: 2026-12-03 17:45:00
 """
 from alembic import op
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0013a'
-down_revision = '0012'
+down_revision = '0013b'
 branch_labels = None
 depends_on = None
 

@@ -3,14 +3,14 @@ re-surveys with both sides' confirmations (marker_resurveys); the markers' liste
 new field (python -m layers.listed).
 
 Revision ID: 0013m
-Revises: 0012
+Revises: 0013s
 Create Date: 2026-12-03 18:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0013m'
-down_revision = '0012'
+down_revision = '0013s'
 branch_labels = None
 depends_on = None
 

@@ -12,14 +12,14 @@ rows from the demo generator are told apart by their id (the next ``demo load`` 
 and any other duplicate or out-of-domain value stops the upgrade with the rows to correct.
 
 Revision ID: 0013s
-Revises: 0012
+Revises: 0013a
 Create Date: 2026-12-03 18:00:00
 """
 from alembic import op
 from sqlalchemy import text
 
 revision = '0013s'
-down_revision = '0012'
+down_revision = '0013a'
 branch_labels = None
 depends_on = None
 
