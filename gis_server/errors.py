@@ -199,6 +199,7 @@ def register_error_handlers(app: FastAPI) -> None:
         # reconnect on a later request (SQLAlchemy drops every pooled connection after a disconnect)
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
         message = "数据库暂时无法访问，请稍后重试"
+        response: Response
         if _wants_page(request):
             response = page_error(503, message)
         else:

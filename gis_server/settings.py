@@ -18,9 +18,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL
 
-from gis_server.db_roles import DEFAULT_APP_ROLE, DEFAULT_OWNER_ROLE, ROLE_NAME_PATTERN, DatabaseRoles
-
 from gis_server import secret_file
+from gis_server.db_roles import DEFAULT_APP_ROLE, DEFAULT_OWNER_ROLE, ROLE_NAME_PATTERN, DatabaseRoles
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_PREFIX = "change-me"  # the example .env's placeholder: never a key, in any environment

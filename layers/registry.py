@@ -35,6 +35,7 @@ class FieldSpec:
     minimum: float | None = None  # inclusive bounds of a number (the model's declared domain)
     maximum: float | None = None
     references: str | None = None  # a layer whose live ``code`` the value must be
+    notice: bool = False  # a warning about the record: shown wherever the record is (popups too), when set
 
 
 def _max_length(column: Column[Any], title_field: str) -> int | None:
@@ -87,7 +88,6 @@ def _declare_table_rules(table: Table, natural_key: tuple[str, ...]) -> None:
         sql = range_check_sql(column)
         if sql and f"{column.name}_range" not in checks:
             table.append_constraint(CheckConstraint(sql, name=f"{column.name}_range"))
-    notice: bool = False  # a warning about the record: shown wherever the record is (popups too), when set
 
 
 def _json_type(column: Column[Any]) -> str:
