@@ -35,7 +35,6 @@ from layers.features import (
     update_feature,
 )
 from layers.geometry import validate_geometry
-from layers.inputs import refuse_non_finite
 from layers.privacy import mask_properties, masked_expressions, may_reveal, require_visible, visible_rows_sql
 from layers.registry import LayerSpec
 from layers.schemas import validate_properties
@@ -103,7 +102,6 @@ def _feature_body(body: Any, *, partial: bool) -> tuple[Any, Any, str | None]:
         raise InvalidInput("请求体应为 GeoJSON Feature 对象", "body must be a GeoJSON Feature object")
     if not partial and body.get("type") != "Feature":
         raise InvalidInput("请求体应为 GeoJSON Feature（type 为 Feature）", "body must have type Feature")
-    refuse_non_finite({k: v for k, v in body.items() if k != "properties"}, "请求体")  # properties: by field
     crs = body.get("crs")
     if isinstance(crs, dict):  # the GeoJSON 2008 form {"type": "name", "properties": {"name": "EPSG:4550"}}
         named = crs.get("properties")
