@@ -48,11 +48,14 @@ class ListQuery:
 
 @dataclass(frozen=True)
 class WriteContext:
-    """What a layer's ``prepare_write`` hook may use: the open transaction and the data cipher."""
+    """What a layer's ``prepare_write`` hook may use: the open transaction, the data cipher, the feature
+    being updated (None on creation) and the checked geometry written with it (None if unchanged).
+    """
 
     conn: Connection
     cipher: Any
     feature_id: int | None = None
+    geom: BaseGeometry | None = None
 
 
 @dataclass(frozen=True)

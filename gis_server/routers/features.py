@@ -214,7 +214,7 @@ def post_feature(
     geom = validate_geometry(geometry, spec.geometry_type, crs or body_crs, settings.extent_margin_deg)
     props = validate_properties(spec, properties, partial=False)
     with db.transaction() as conn:
-        props = prepare(spec, props, WriteContext(conn, request.app.state.cipher))
+        props = prepare(spec, props, WriteContext(conn, request.app.state.cipher, geom=geom))
         feature_id, _ = create_feature(conn, spec, props, geom, actor, reason)
         text_body, version = get_feature(conn, spec, feature_id, masked_expressions(spec, actor))
     return _feature_response(text_body, version, 201, f"/api/layers/{spec.name}/features/{feature_id}")
@@ -236,7 +236,7 @@ def _write(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: A
     props = validate_properties(spec, properties, partial=not replace)
     with db.transaction() as conn:
         require_visible(conn, spec, actor, feature_id)
-        props = prepare(spec, props, WriteContext(conn, request.app.state.cipher, feature_id))
+        props = prepare(spec, props, WriteContext(conn, request.app.state.cipher, feature_id, geom))
         update_feature(conn, spec, feature_id, version, props, geom, actor, reason, replace=replace)
         text_body, new_version = get_feature(conn, spec, feature_id, masked_expressions(spec, actor))
     return _feature_response(text_body, new_version)

@@ -41,8 +41,9 @@ def make_area(conn: Connection) -> None:
 
 
 def add_place(conn: Connection, name: str, class_code: str, xy: tuple[float, float], **extra: Any) -> int:
+    """A record written straight to the table, as imports do: by default one already on record (approved)."""
     spec = registry().get("place_names")
-    props = prepare_place_name({"name": name, "class_code": class_code, **extra}, _New())
+    props = prepare_place_name({"name": name, "class_code": class_code, "status": "approved", **extra}, _New())
     place_id, _ = create_feature(conn, spec, props, Point(*xy), ACTOR)
     return place_id
 
