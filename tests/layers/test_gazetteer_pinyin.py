@@ -13,7 +13,7 @@ from layers.gazetteer.pinyin import fold, query_keys, suggest
 from layers.gazetteer.rules import text_problems
 
 MODULES = ["layers.gazetteer.charset", "layers.gazetteer.classes", "layers.gazetteer.pinyin",
-           "layers.gazetteer.rules", "importers.place_names"]
+           "layers.gazetteer.rules", "layers.gazetteer.art9", "importers.place_names"]
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -59,7 +59,8 @@ def test_class_table_has_the_eleven_surveyed_major_classes():
         "陆地水系", "陆地地形", "行政区域", "群众自治组织", "非行政区域", "居民点", "交通运输设施",
         "水利电力通信设施", "纪念地旅游景点", "建筑物", "单位"]
     assert all(len(code) == 5 and code.isdigit() for code in class_table())
-    assert {c.scope for c in class_table().values()} == {"county", "built_up", "townships", "none"}
+    assert {c.scope for c in class_table().values()} == {"county", "built_up", "townships",
+                                                        "county_advisory", "none"}
     assert split_name("人民大街", "07100") == ("人民", "大街")
 
 
@@ -78,10 +79,10 @@ def test_general_standard_character_table():
     ("海城", "03100", [("missing_generic", "warning")]),
     ("㐂家屯", "06100", [("rare_character", "error")]),
     ("海城Ａ路", "07100", [("script", "error")]),
-    ("曼哈顿小区", "06200", [("blocklist", "error")]),
-    ("万达广场", "10200", [("blocklist", "error")]),
-    ("至尊花园", "06200", [("blocklist", "warning")]),
-    ("毛泽东路", "07100", [("blocklist", "error")]),
+    ("曼哈顿小区", "06200", [("foreign", "error")]),
+    ("万达广场", "10200", [("trademark", "error")]),
+    ("至尊花园", "06200", [("exaggeration", "warning")]),
+    ("毛泽东路", "07100", [("leader", "error")]),
     ("幸福路", "99999", [("unknown_class", "error")]),
 ])
 def test_text_rules(name, class_code, expected):

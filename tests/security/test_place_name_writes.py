@@ -83,6 +83,20 @@ def test_markup_and_other_rule_errors_are_refused_on_every_generic_write(client,
         "幸福路", 1, 1)
 
 
+def test_leaders_and_foreign_names_are_refused_through_the_api(client, conn):
+    make_area(conn)
+    before = _count(conn)
+    for name, class_code, message in (
+            ("习近平大街", "07100", "含有“习近平”（中共中央总书记、国家主席）：不应以国家领导人的名字作地名"),
+            ("纽约花园", "06200", "含有“纽约”：不应以外国人名、地名作地名"),
+            ("保利花园", "06200", "含有“保利”（企业字号（房地产））：不应以企业名称或商标名称作地名")):
+        response = client.post(FEATURES, json=feature(point(*A_XY), name=name, class_code=class_code))
+        assert (response.status_code, response.json()["message"]) == (422, "地名不符合命名规则：" + message)
+    assert _count(conn) == before
+    warned = client.post(FEATURES, json=feature(point(*A_XY), name="张伟路", class_code="07100"))
+    assert warned.status_code == 201  # a person's name is a warning: weighed at approval, not refused
+
+
 def test_status_and_approval_change_only_through_the_lifecycle(client, conn):
     make_area(conn)
     place_id = client.post(FEATURES, json=feature(point(*A_XY), name="和平屯", class_code="06100")).json()["id"]
