@@ -5,7 +5,7 @@ The lists (``data/place_names/``, sources in ``SOURCES.md``; the place-names off
 Chinese, generated from Unicode CLDR through Babel: ``python -m layers.gazetteer.art9``),
 ``foreign_places.csv`` (foreign cities, regions, landmarks and persons), ``enterprises.csv``
 (enterprise names and trademarks), ``exaggerations.csv`` ("大、洋、怪、重" words), and for the
-person-name rule ``surnames.txt`` + ``given_name_chars.txt``.
+person-name rule ``surnames.txt`` + ``given_name_chars.txt`` (``layers.gazetteer.people``).
 
 Matching is by word, not by substring. A listed term hits only where it stands as a word of the
 name: it starts at the start of the name, right after a 通名 (any class's generic, e.g. 城, 广场)
@@ -35,6 +35,7 @@ from functools import cache
 from pathlib import Path
 
 from layers.gazetteer.classes import COMMON_GENERICS, class_table, split_name
+from layers.gazetteer.people import is_person_name
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "place_names"
 ARTICLE = "《地名管理条例》（2022）第九条"
@@ -76,11 +77,6 @@ def _rows(name: str) -> list[dict[str, str]]:
         return [r for r in csv.DictReader(f) if (r.get("term") or "").strip()]
 
 
-def _lines(name: str) -> list[str]:
-    return [line.strip() for line in (DATA / name).read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")]
-
-
 @cache
 def listed_terms() -> tuple[Term, ...]:
     """Every listed term, longest first (so 阿姆斯特丹 is reported, not a shorter term inside it)."""
@@ -94,19 +90,16 @@ def listed_terms() -> tuple[Term, ...]:
 
 
 @cache
+def listed_persons() -> frozenset[str]:
+    """Leaders and the foreign persons of the lists: names of people, whatever the rule says of them."""
+    return frozenset([r["term"].strip() for r in _rows("leaders.csv")]
+                     + [r["term"].strip() for r in _rows("foreign_places.csv") if r["kind"].strip() == "person"])
+
+
+@cache
 def _generics() -> tuple[str, ...]:
     every = {g for c in class_table().values() for g in c.generics} | set(COMMON_GENERICS)
     return tuple(sorted(every, key=len, reverse=True))
-
-
-@cache
-def surnames() -> tuple[str, ...]:
-    return tuple(sorted(_lines("surnames.txt"), key=len, reverse=True))
-
-
-@cache
-def given_name_chars() -> frozenset[str]:
-    return frozenset(_lines("given_name_chars.txt"))
 
 
 def word_bounded(name: str, specific: str, start: int, end: int) -> bool:
@@ -116,15 +109,6 @@ def word_bounded(name: str, specific: str, start: int, end: int) -> bool:
             or any(name[:start].endswith(g) for g in generics))
     right = (end in (len(name), len(specific)) or any(name[end:].startswith(g) for g in generics))
     return left and right
-
-
-def _person_name(specific: str) -> bool:
-    """A 专名 that reads as surname + given name of one or two characters (张伟, 王秀英, 欧阳娜娜)."""
-    for surname in surnames():
-        given = specific[len(surname):]
-        if specific.startswith(surname) and 1 <= len(given) <= 2 and all(c in given_name_chars() for c in given):
-            return True
-    return False
 
 
 def _hit(rule: str, severity: str, term: str, note: str) -> Hit:
@@ -152,7 +136,7 @@ def art9_problems(name: str, class_code: str | None) -> list[Hit]:
                 taken.append((start, end))
                 break
             start = name.find(t.term, start + 1)
-    if not one_word and not any(h.rule == "leader" for h in hits) and _person_name(specific):
+    if not one_word and not any(h.rule == "leader" for h in hits) and is_person_name(specific):
         hits.append(_hit("person", "warning", specific, "形似姓名：姓氏加名字"))
     return hits
 

@@ -101,13 +101,30 @@ def split_name(name: str, class_code: str | None) -> tuple[str, str]:
 
     >>> split_name("西响社区", "06100")
     ('西响', '社区')
+    >>> split_name("幸福家园", "06200"), split_name("张家园", "06200")
+    (('幸福', '家园'), ('张家', '园'))
     """
     name = name.strip()
     own = generics_for(class_code)
     found = next((g for g in own if name.endswith(g)), "")
     longer = next((g for g in _distinctive_generics() if len(g) > len(found) and name.endswith(g)), None)
     generic = longer or found
+    if generic.startswith("家") and _surname_before(name, generic):
+        # 王家园, 张家园: the 王/张 family's 园 — 家 belongs to the 专名, 家园 is not the 通名
+        generic = generic[1:] if generic[1:] in _all_generics() else ""
     return (name[: -len(generic)], generic) if generic else (name, "")
+
+
+def _surname_before(name: str, generic: str) -> bool:
+    from layers.gazetteer.people import surnames
+
+    head = name[: -len(generic)]
+    return any(head.endswith(s) for s in surnames())
+
+
+@cache
+def _all_generics() -> frozenset[str]:
+    return frozenset({g for c in class_table().values() for g in c.generics} | set(COMMON_GENERICS))
 
 
 def classes_with_generic(generic: str) -> list[PlaceClass]:

@@ -34,7 +34,7 @@ def hits(name: str, class_code: str) -> list[tuple[str, str, str]]:
     ("普罗旺斯小区", "06200", [("foreign", "error", "普罗旺斯")]),
     ("莫斯科路", "07100", [("foreign", "error", "莫斯科")]),
     ("新纽约花园", "06200", [("foreign", "error", "纽约")]),     # one modifier before the word
-    ("美国小镇", "06200", [("foreign", "error", "美国")]),
+    ("美国花园", "06200", [("foreign", "error", "美国")]),
     ("意大利花园", "06200", [("foreign", "error", "意大利")]),
     ("阿姆斯特丹公寓", "06200", [("foreign", "error", "阿姆斯特丹")]),
     # enterprises and trademarks

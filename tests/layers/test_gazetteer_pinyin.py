@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import doctest
 import importlib
+from pathlib import Path
 
 import pytest
 
 from layers.gazetteer.charset import general_standard_characters, outside_table
 from layers.gazetteer.classes import class_table, major_classes, split_name
-from layers.gazetteer.pinyin import fold, query_keys, suggest
+from layers.gazetteer.pinyin import POLYPHONES_FILE, fold, polyphones, query_keys, suggest
 from layers.gazetteer.rules import text_problems
 
 MODULES = ["layers.gazetteer.charset", "layers.gazetteer.classes", "layers.gazetteer.pinyin",
@@ -44,6 +46,36 @@ def test_docstring_examples(module):
 def test_suggested_spelling(name, class_code, toneless, toned):
     spelling = suggest(name, class_code)
     assert (spelling.toneless, spelling.toned) == (toneless, toned)
+
+
+CASES_FILE = Path(__file__).parent / "data" / "gazetteer_pinyin_cases.csv"
+with CASES_FILE.open(encoding="utf-8") as _f:
+    CASES = [(r["name"], r["class_code"], r["expected"], r["clause"]) for r in csv.DictReader(_f)]
+
+
+def test_the_case_file_covers_the_rules():
+    assert len(CASES) == 238
+    clauses = " ".join(c[3] for c in CASES)
+    for rule in ("§1", "§2", "§3", "§4", "§5", "§6", "§7", "§8", "§10", "§11", "§12", "§14", "GB/T 16159-2012 §6.3"):
+        assert rule in clauses, rule
+
+
+@pytest.mark.parametrize(("name", "class_code", "expected", "clause"), CASES, ids=[c[0] for c in CASES])
+def test_spelling_by_the_1984_rules(name, class_code, expected, clause):
+    assert suggest(name, class_code).toneless == expected, clause
+
+
+def test_polyphones_are_data_with_a_source_per_row():
+    with POLYPHONES_FILE.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert all(r["source"].strip() and r["kind"] in ("char", "surname", "context") for r in rows)
+    table = polyphones()
+    assert (table.chars["曾"], table.chars["什"], table.chars["咀"], table.surnames["单"]) == (
+        "zēng", "shí", "zuǐ", "shàn")
+    assert ("朝阳", 0, "cháo") in table.contexts
+    # toned: the readings of the table, and 儿 as r
+    assert [suggest(n, c).toned for n, c in (("朝阳镇", "03100"), ("盆儿胡同", "07100"), ("石咀子", "06100"))] == [
+        "Cháoyáng Zhèn", "Pénr Hútòng", "Shízuǐzi"]
 
 
 def test_keys_and_initials():
