@@ -121,9 +121,17 @@ def guard_place_name_write(props: dict[str, Any], ctx: Any) -> dict[str, Any]:
     return checked_write(props, ctx)
 
 
+def guard_place_name_restore(conn: Any, feature_id: int, version: int) -> None:
+    """The generic restore may not move a name's status or name around its lifecycle (layers.gazetteer.writes)."""
+    from layers.gazetteer.writes import checked_restore
+
+    checked_restore(conn, feature_id, version)
+
+
 LAYERS = [
     LayerSpec("place_names", "地名", THEME, PlaceName, "Geometry", EVERYONE, WRITERS, natural_key=("code",),
-              large=True, style={"color": "#1f4e9c", "radius": 4}, prepare_write=guard_place_name_write),
+              large=True, style={"color": "#1f4e9c", "radius": 4}, prepare_write=guard_place_name_write,
+              check_restore=guard_place_name_restore),
     LayerSpec("place_name_signs", "地名标志", THEME, PlaceNameSign, "Point", EVERYONE, WRITERS,
               title_field="inscription", style={"color": "#2a7ab8", "radius": 4}),
 ]

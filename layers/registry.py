@@ -67,6 +67,9 @@ class LayerSpec:
     prepare_write: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
     # adds what only a reveal shows (e.g. the decrypted ID number) to one Feature's GeoJSON text
     reveal_hook: Callable[[Any, int, str, Any], str] | None = None
+    # may refuse to bring back an old version (conn, feature id, version): e.g. a place name's status and
+    # name move only by its lifecycle; raises a domain error
+    check_restore: Callable[[Any, int, int], None] | None = None
 
     @property
     def table(self) -> Table:

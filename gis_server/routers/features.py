@@ -301,6 +301,8 @@ def restore(
                            field="version")
     with db.transaction() as conn:
         require_visible(conn, spec, actor, feature_id)
+        if spec.check_restore is not None:
+            spec.check_restore(conn, feature_id, target)
         restore_version(conn, spec, feature_id, expected, target, actor, reason)
         text_body, version = get_feature(conn, spec, feature_id, masked_expressions(spec, actor))
     return _feature_response(text_body, version)

@@ -8,7 +8,10 @@ The generic API may create and edit a name's record, but it cannot skip what the
 - renaming: the name (or class) of a name already approved changes only by the rename step, with a
   reason and a document (《地名管理条例》 Art. 10, 13, 14);
 - the naming rules (``layers.gazetteer.rules.validate``) on every write that sets the name, its class
-  or its place: any ``error`` refuses the write (422, the problems listed); warnings pass.
+  or its place: any ``error`` refuses the write (422, the problems listed); warnings pass;
+- restoring an old version (POST …/restore): it may not bring back another status, approval, filing,
+  name or class (an abolished name comes back by no lifecycle step, a renamed one not without its
+  reason); a proposed name's earlier wording may come back if it passes the naming rules.
 
 A spelling (pinyin) given by the editor is kept and flagged as set by hand; otherwise it follows
 the name (regenerated when a proposed name is edited).
@@ -117,3 +120,24 @@ def _update(props: dict[str, Any], ctx: Any) -> dict[str, Any]:
 def checked_write(props: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """The ``prepare_write`` hook of the place_names layer (see the module docstring)."""
     return _create(props, ctx) if ctx.feature_id is None else _update(props, ctx)
+
+
+def checked_restore(conn: Any, place_id: int, version: int) -> None:
+    """The ``check_restore`` hook of the place_names layer (see the module docstring)."""
+    old = conn.execute(text("SELECT data FROM feature_history WHERE layer = 'place_names' AND feature_id = :id "
+                            "AND version = :v AND operation <> 'delete' ORDER BY id DESC LIMIT 1"),
+                       {"id": place_id, "v": version}).scalar()
+    row = conn.execute(text("SELECT to_jsonb(p) FROM place_names p WHERE id = :id"), {"id": place_id}).scalar()
+    if old is None or row is None:
+        return  # the generic restore says what is missing
+    lifecycle = [f for f in LIFECYCLE_FIELDS if old.get(f) != row.get(f)]
+    renamed = [f for f in CHECKED_FIELDS if old.get(f) != row.get(f)]
+    if lifecycle or renamed and row.get("status") != "proposed":
+        labels = _labels()
+        named = "、".join(labels.get(f, f) for f in lifecycle + renamed)
+        raise InvalidInput(f"恢复第 {version} 版会改变地名的{named}：地名的状态、批准信息和已批准的名称只能通过审批流程"
+                           f"（{LIFECYCLE_STEPS}）修改",
+                           f"restoring version {version} would change lifecycle fields or the approved name",
+                           fields=lifecycle + renamed)
+    if renamed:
+        _check_rules(conn, {f: old.get(f) for f in CHECKED_FIELDS}, None, place_id)

@@ -158,3 +158,25 @@ def test_a_spelling_set_by_hand_is_flagged_and_kept(client, conn):
     refused = client.patch(f"{FEATURES}/{created['id']}", json={"properties": {"pinyin_manual": False}},
                            headers={"If-Match": '"1"'})
     assert refused.status_code == 422 and "由系统生成" in refused.json()["message"]
+
+
+def test_restoring_an_old_version_cannot_skip_the_lifecycle(client, conn):
+    make_area(conn)
+    place_id = client.post(FEATURES, json=feature(point(*A_XY), name="和平屯", class_code="06100")).json()["id"]
+    # a proposed name's earlier wording may come back (v2 → v1), checked by the naming rules
+    client.patch(f"{FEATURES}/{place_id}", json={"properties": {"name": "太平屯"}}, headers={"If-Match": '"1"'})
+    back = client.post(f"{FEATURES}/{place_id}/restore", json={"version": 1}, headers={"If-Match": '"2"'})
+    assert back.status_code == 200 and back.json()["properties"]["name"] == "和平屯"
+    client.post(f"/api/place-names/{place_id}/approve", json=APPROVAL, headers={"If-Match": '"3"'})
+    abolished = client.post(f"/api/place-names/{place_id}/abolish", json={"abolished_date": "2026-06-01"},
+                            headers={"If-Match": '"4"'})
+    assert abolished.json()["properties"]["status"] == "historical"
+    revived = client.post(f"{FEATURES}/{place_id}/restore", json={"version": 4}, headers={"If-Match": '"5"'})
+    assert revived.status_code == 422
+    assert revived.json()["message"] == (
+        "恢复第 4 版会改变地名的状态：地名的状态、批准信息和已批准的名称只能通过审批流程"
+        "（批准（approve）、备案（file）、公告（announce）、更名（rename）、废止（abolish））修改")
+    unapproved = client.post(f"{FEATURES}/{place_id}/restore", json={"version": 1}, headers={"If-Match": '"5"'})
+    assert unapproved.status_code == 422 and "状态、地名代码、批准机关、批准文号、批准日期、在本系统批准" in \
+        unapproved.json()["message"]
+    assert (_row(conn, place_id)["status"], _row(conn, place_id)["version"]) == ("historical", 5)
