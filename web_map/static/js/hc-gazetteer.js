@@ -37,6 +37,7 @@
       box.appendChild(HC.el('ul', {'class': 'pn-problems'}, r.problems.map(function (p) {
         return HC.el('li', {'class': 'pn-problem pn-' + p.severity, 'data-rule': p.rule, 'data-severity': p.severity},
           [HC.el('span', {'class': 'pn-sev', text: SEVERITY[p.severity] || p.severity}), ' ' + p.message + ' ']
+            .concat(p.basis ? [HC.el('span', {'class': 'pn-basis hc-muted', text: '（依据：' + p.basis + '）'})] : [])
             .concat(p.conflicts.map(function (id) {
               return HC.el('a', {href: '/place-names/' + id, target: '_blank', rel: 'noopener',
                 'class': 'pn-conflict', 'data-id': id, text: '查看编号 ' + id});
