@@ -15,7 +15,8 @@ from layers.gazetteer.pinyin import POLYPHONES_FILE, fold, polyphones, query_key
 from layers.gazetteer.rules import text_problems
 
 MODULES = ["layers.gazetteer.charset", "layers.gazetteer.classes", "layers.gazetteer.pinyin",
-           "layers.gazetteer.rules", "layers.gazetteer.art9", "importers.place_names"]
+           "layers.gazetteer.rules", "layers.gazetteer.art9", "layers.gazetteer.people", "importers.place_names",
+           "importers.demo.place_names"]
 
 
 @pytest.mark.parametrize("module", MODULES)
