@@ -67,9 +67,10 @@ def _search(page: Any, q: str) -> None:
     page.wait_for_function("q => document.getElementById('pn-summary').textContent.includes(q)", arg=q)
 
 
-def test_find_by_initials_pinyin_and_old_name_and_export(as_role: Any, api: httpx.Client) -> None:
-    place_id = _place(api, "柳条屯", "06100", LON + 0.011, LAT + 0.006)
-    _place(api, "柳河沟", "06100", LON + 0.012, LAT + 0.007)
+def test_find_by_initials_pinyin_and_old_name_and_export(as_role: Any, browser_db: Any) -> None:
+    # approved names (the 地名录 lists those): on record, as imported
+    place_id = _on_record(browser_db, "柳条屯", LON + 0.011, LAT + 0.006, "2018-06-01", "海政地〔2018〕6号")
+    _on_record(browser_db, "柳河沟", LON + 0.012, LAT + 0.007, "2018-06-01", "海政地〔2018〕6号")
     web = as_role("viewer")
     web.open("/")  # the main map links to the gazetteer, and the gazetteer back to the map
     web.page.click("#hc-nav-place-names")
