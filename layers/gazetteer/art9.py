@@ -42,11 +42,11 @@ ARTICLE = "《地名管理条例》（2022）第九条"
 # rule → (what may not be used, basis)
 RULES = {
     "leader": ("国家领导人的名字", f"{ARTICLE}：不以国家领导人的名字作地名"),
-    "person": ("人名", f"{ARTICLE}：一般不以人名作地名"),
+    "person": ("人名", f"{ARTICLE}：一般不以人名作地名"),  # "一般": a warning, weighed by staff
     "foreign": ("外国人名、地名", f"{ARTICLE}：不以外国人名、地名作地名"),
     "trademark": ("企业名称或商标名称", f"{ARTICLE}：不以企业名称或者商标名称作地名"),
     "exaggeration": ("夸大、崇洋、怪异的用词", f"{ARTICLE}：地名应含义健康，符合地理实体的实际规模等特征；"
-                                      "民政部等部门“大、洋、怪、重”不规范地名清理整治（2018）"),
+                                      "民政部等部门“大、洋、怪、重”不规范地名清理整治（民发〔2018〕146号）"),
 }
 # one-syllable modifiers that may stand before a listed word (新纽约, 东巴黎); not 内/外/中/上…,
 # which make Chinese names of their own (内蒙古, 中非 …)
@@ -114,7 +114,8 @@ def word_bounded(name: str, specific: str, start: int, end: int) -> bool:
 def _hit(rule: str, severity: str, term: str, note: str) -> Hit:
     what, basis = RULES[rule]
     detail = f"（{note}）" if note else ""
-    return Hit(rule, severity, term, f"含有“{term}”{detail}：不应以{what}作地名", basis)
+    should = "一般不应" if rule == "person" else "不应"
+    return Hit(rule, severity, term, f"含有“{term}”{detail}：{should}以{what}作地名", basis)
 
 
 def art9_problems(name: str, class_code: str | None) -> list[Hit]:

@@ -45,6 +45,7 @@ def hits(name: str, class_code: str) -> list[tuple[str, str, str]]:
     ("国际城", "06200", [("exaggeration", "warning", "国际")]),
     ("中央公馆", "06200", [("exaggeration", "warning", "中央")]),
     ("帝景花园", "06200", [("exaggeration", "warning", "帝景")]),
+    ("欧洲城", "06200", [("exaggeration", "warning", "欧洲")]),      # 民发〔2018〕146号's examples
     # persons: surname + given name, a warning
     ("张伟路", "07100", [("person", "warning", "张伟")]),
     ("王秀英街", "07100", [("person", "warning", "王秀英")]),
@@ -80,7 +81,8 @@ def test_each_hit_names_its_basis_and_message():
     problems, _ = text_problems("习近平大街", "07100")
     assert [(p.rule, p.severity, p.message, p.basis) for p in problems] == [
         ("leader", "error", "含有“习近平”（中共中央总书记、国家主席）：不应以国家领导人的名字作地名", LEADER)]
-    assert [p.basis for p in text_problems("张伟路", "07100")[0]] == [PERSON]
+    assert [(p.message, p.basis) for p in text_problems("张伟路", "07100")[0]] == [
+        ("含有“张伟”（形似姓名：姓氏加名字）：一般不应以人名作地名", PERSON)]
     assert [p.basis for p in text_problems("纽约花园", "06200")[0]] == [FOREIGN]
     assert [p.basis for p in text_problems("保利花园", "06200")[0]] == [TRADEMARK]
     assert text_problems("国际城", "06200")[0][0].basis.startswith("《地名管理条例》（2022）第九条：地名应含义健康")
