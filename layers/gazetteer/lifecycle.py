@@ -21,7 +21,7 @@ from layers.features import Actor, update_feature
 from layers.gazetteer.classes import class_table
 from layers.gazetteer.names import add_variant
 from layers.gazetteer.pinyin import suggest
-from layers.gazetteer.rules import validate
+from layers.gazetteer.rules import require_no_errors
 from layers.registry import LayerSpec
 
 COUNTY_CODE = "210381"
@@ -65,16 +65,6 @@ def next_code(conn: Connection, township_code: str | None, class_code: str) -> s
     return f"{prefix}{int(last or 0) + 1:06d}"
 
 
-def _require_rules(conn: Connection, name: str, class_code: str, place_id: int, what: str) -> None:
-    """Every naming rule (layers.gazetteer.rules) on the name at the place's location; any error refuses."""
-    check = validate(conn, name, class_code, None, place_id)
-    errors = [p for p in check["problems"] if p["severity"] == "error"]
-    if errors:
-        raise InvalidInput(f"{what}不符合命名规则：" + "；".join(p["message"] for p in errors),
-                           "the name breaks naming rules: " + ", ".join(p["rule"] for p in errors),
-                           problems=check["problems"])
-
-
 def approve(conn: Connection, place_id: int, expected_version: int, actor: Actor, *, authority: str,
             doc_no: str, approval_date: date, reason: str | None = None) -> int:
     """拟命名 → 已批准: runs every naming rule (an error refuses), records the approval and assigns the
@@ -84,7 +74,7 @@ def approve(conn: Connection, place_id: int, expected_version: int, actor: Actor
     _require_status(row, "proposed", action="批准")
     if not (authority or "").strip() or not (doc_no or "").strip():
         raise InvalidInput("请填写批准机关和批准文号", "authority and doc_no are required")
-    _require_rules(conn, row.name, row.class_code, place_id, f"“{row.name}”")
+    require_no_errors(conn, row.name, row.class_code, None, place_id, f"“{row.name}”")
     is_county = row.class_code == "03100" and row.name.endswith(("市", "县"))
     if not row.township_code and not is_county:
         raise InvalidInput("无法确定该地名所在乡镇（位置不在任何乡镇范围内），不能编制地名代码",
@@ -187,7 +177,7 @@ def rename(conn: Connection, place_id: int, expected_version: int, actor: Actor,
                            "a rename needs a justification", field="justification")
     if row.approval_date and rename_date < row.approval_date:
         raise InvalidInput("更名日期早于原名批准日期", "renamed before approval", field="rename_date")
-    _require_rules(conn, new_name, row.class_code, place_id, "新名称")
+    require_no_errors(conn, new_name, row.class_code, None, place_id, "新名称")
     add_variant(conn, place_id, row.name, "historical", pinyin=row.pinyin, start_date=row.approval_date,
                 end_date=rename_date, document=doc_no.strip(), source=authority,
                 renaming={"reason": justification, "filed_date": row.filed_date, "filed_to": row.filed_to,

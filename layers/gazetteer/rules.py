@@ -29,6 +29,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
+from layers.errors import InvalidInput
 from layers.gazetteer.art9 import ARTICLE, art9_problems
 from layers.gazetteer.charset import is_han, outside_table
 from layers.gazetteer.classes import SCOPE_BASIS, SCOPES, class_table, classes_with_generic, generics_for, split_name
@@ -227,3 +228,14 @@ def validate(conn: Connection, name: str, class_code: str, geom: BaseGeometry | 
     return {"ok": not any(p.severity == "error" for p in problems), "pinyin_suggestion": spelling.toneless,
             "pinyin_suggestion_toned": spelling.toned, "specific_part": spelling.specific,
             "generic_part": spelling.generic, "problems": [asdict(p) for p in problems]}
+
+
+def require_no_errors(conn: Connection, name: str, class_code: str, geom: BaseGeometry | None = None,
+                      place_id: int | None = None, what: str = "地名") -> None:
+    """Every rule of :func:`validate`; any ``error`` refuses (422, every problem listed), warnings pass."""
+    result = validate(conn, name, class_code, geom, place_id)
+    errors = [p for p in result["problems"] if p["severity"] == "error"]
+    if errors:
+        raise InvalidInput(f"{what}不符合命名规则：" + "；".join(p["message"] for p in errors),
+                           "the name breaks naming rules: " + ", ".join(p["rule"] for p in errors),
+                           field="name", problems=result["problems"])

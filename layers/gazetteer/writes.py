@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from layers.errors import InvalidInput, NotFound
 from layers.gazetteer.pinyin import suggest
-from layers.gazetteer.rules import validate
+from layers.gazetteer.rules import require_no_errors
 from layers.place_names import NAME_STATUS, prepare_place_name
 
 # set only by the lifecycle steps (and by imports of records approved elsewhere)
@@ -63,12 +63,7 @@ def _current(conn: Any, place_id: int) -> Any:
 
 
 def _check_rules(conn: Any, props: dict[str, Any], geom: Any, place_id: int | None) -> None:
-    result = validate(conn, props.get("name") or "", props.get("class_code") or "", geom, place_id)
-    errors = [p for p in result["problems"] if p["severity"] == "error"]
-    if errors:
-        raise InvalidInput("地名不符合命名规则：" + "；".join(p["message"] for p in errors),
-                           "the name breaks naming rules: " + ", ".join(p["rule"] for p in errors),
-                           field="name", problems=result["problems"])
+    require_no_errors(conn, props.get("name") or "", props.get("class_code") or "", geom, place_id)
 
 
 def _create(props: dict[str, Any], ctx: Any) -> dict[str, Any]:
