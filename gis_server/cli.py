@@ -327,3 +327,25 @@ def listed_rebuild() -> None:
     finally:
         engine.dispose()
     typer.echo(f"列表文本已重建 / listed texts rebuilt: {sum(counts.values())} ({len(counts)} layers)")
+
+
+# --- place-name pinyin (issue 14) ------------------------------------------------------------
+pinyin_app = typer.Typer(help="Place-name pinyin (地名罗马字母拼写)", no_args_is_help=True)
+app.add_typer(pinyin_app, name="pinyin")
+
+
+@pinyin_app.command("regenerate")
+def pinyin_regenerate(dry_run: bool = typer.Option(False, "--dry-run", help="Report the changes, write nothing.")
+                      ) -> None:
+    """Spell every place name again by the current rules; spellings set by hand are kept."""
+    from layers.features import Actor
+    from layers.gazetteer.respell import regenerate
+
+    result = _in_transaction(lambda conn: regenerate(conn, Actor("cli:pinyin regenerate"), dry_run=dry_run))
+    for item in result["changed"]:
+        typer.echo(f"{item['id']}\t{item['name']}\t{item['old'] or ''} → {item['new']}")
+    for item in result["kept_manual"]:
+        typer.echo(f"{item['id']}\t{item['name']}\t{item['pinyin']}（人工确定，保留；建议 {item['suggestion']}）")
+    verb = "将更新 / would change" if dry_run else "已更新 / changed"
+    typer.echo(f"{verb}: {len(result['changed'])} of {result['checked']}; "
+               f"人工确定保留 / kept as set by hand: {len(result['kept_manual'])}")

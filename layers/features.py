@@ -48,14 +48,17 @@ class ListQuery:
 
 @dataclass(frozen=True)
 class WriteContext:
-    """What a layer's ``prepare_write`` hook may use: the open transaction, the data cipher, who writes,
-    and ``guard``, which a uniqueness check calls first (the service refuses callers over their limit).
+    """What a layer's ``prepare_write`` hook may use: the open transaction, the data cipher, the feature
+    being updated (None on creation), who writes, the checked geometry written with it (None if
+    unchanged), and ``guard``, which a uniqueness check calls first (the service refuses callers over
+    their limit).
     """
 
     conn: Connection
     cipher: Any
     feature_id: int | None = None
     actor: Actor | None = None
+    geom: BaseGeometry | None = None
     guard: Callable[[], None] | None = None
 
 

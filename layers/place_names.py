@@ -33,11 +33,15 @@ class PlaceName(FeatureMixin, Base):
     specific_part: Mapped[str | None] = field(Text, "专名")
     generic_part: Mapped[str | None] = field(Text, "通名")
     pinyin: Mapped[str | None] = field(Text, "罗马字母拼写")
+    # set when staff wrote the spelling themselves: regeneration (haicheng-gis pinyin regenerate) keeps it
+    pinyin_manual: Mapped[bool] = field(Boolean, "拼写由人工确定", required=True, server_default="false",
+                                        derived=True)
     class_code: Mapped[str] = field(String(5), "类别代码", required=True, index=True)
     township_code: Mapped[str | None] = field(String(9), "所在乡镇代码", index=True)
     village_code: Mapped[str | None] = field(String(12), "所在村代码")
+    # a new name is only proposed (拟命名): approval is a lifecycle step (layers.gazetteer.lifecycle)
     status: Mapped[str] = field(String(16), "状态", choices=NAME_STATUS, required=True,
-                                server_default="approved")
+                                server_default="proposed")
     replaced_by_id: Mapped[int | None] = field(BigInteger, "现用地名编号")
     meaning: Mapped[str | None] = field(Text, "含义")
     history: Mapped[str | None] = field(Text, "历史沿革")
@@ -89,7 +93,8 @@ WRITERS = frozenset({PLACE_NAMES_EDITOR})
 
 
 def prepare_place_name(props: dict[str, Any], ctx: Any) -> dict[str, Any]:
-    """Write hook: on creation, fill 专名/通名 and a suggested pinyin (toneless and toned) when not given.
+    """Fill 专名/通名 and a suggested pinyin (toneless and toned) of a new record when not given; a
+    spelling given by hand is flagged as such (``pinyin_manual``). Used by imports as it is.
 
     The township and village are derived from the geometry by the table's trigger (migration 0005).
     """
@@ -103,12 +108,30 @@ def prepare_place_name(props: dict[str, Any], ctx: Any) -> dict[str, Any]:
     out.setdefault("generic_part", spelling.generic or None)
     if not out.get("pinyin"):
         out["pinyin"], out["pinyin_toned"] = spelling.toneless, out.get("pinyin_toned") or spelling.toned
+        out["pinyin_manual"] = False
+    else:
+        out["pinyin_manual"] = out["pinyin"] != spelling.toneless
     return out
+
+
+def guard_place_name_write(props: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    """The generic API's write hook: the gazetteer's lifecycle and naming rules (layers.gazetteer.writes)."""
+    from layers.gazetteer.writes import checked_write
+
+    return checked_write(props, ctx)
+
+
+def guard_place_name_restore(write: Any) -> None:
+    """The generic restore may not move a name's status or name around its lifecycle (layers.gazetteer.writes)."""
+    from layers.gazetteer.writes import checked_restore
+
+    checked_restore(write)
 
 
 LAYERS = [
     LayerSpec("place_names", "地名", THEME, PlaceName, "Geometry", EVERYONE, WRITERS, natural_key=("code",),
-              large=True, style={"color": "#1f4e9c", "radius": 4}, prepare_write=prepare_place_name),
+              large=True, style={"color": "#1f4e9c", "radius": 4}, prepare_write=guard_place_name_write,
+              validate_write=guard_place_name_restore),
     LayerSpec("place_name_signs", "地名标志", THEME, PlaceNameSign, "Point", EVERYONE, WRITERS,
               title_field="inscription", style={"color": "#2a7ab8", "radius": 4}),
 ]

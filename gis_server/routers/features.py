@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
 from gis_server.accounts import audit, duplicate_hits
@@ -220,19 +221,19 @@ def post_feature(
     geom = validate_geometry(geometry, spec.geometry_type, crs or body_crs, settings.extent_margin_deg)
     props = validate_properties(spec, properties, partial=False)
     with _write_transaction(db, spec, actor) as conn:
-        props = prepare(request, spec, props, conn, actor, None, settings, partial=False)
+        props = prepare(request, spec, props, conn, actor, None, settings, geom, partial=False)
         feature_id, _ = create_feature(conn, spec, props, geom, actor, reason)
         text_body, version = get_feature(conn, spec, feature_id, masked_expressions(spec, actor))
     return _feature_response(text_body, version, 201, f"/api/layers/{spec.name}/features/{feature_id}")
 
 
 def prepare(request: Request, spec: LayerSpec, props: dict[str, Any], conn: Connection, actor: Actor,
-            feature_id: int | None, settings: Settings, *, partial: bool) -> dict[str, Any]:
+            feature_id: int | None, settings: Settings, geom: BaseGeometry | None, *, partial: bool) -> dict[str, Any]:
     """Run the write's checks and the layer's hook (e.g. encrypting an ID number) inside its transaction;
     every uniqueness check first asks :func:`duplicate_hits.guard`.
     """
     limit = duplicate_hits.DuplicateLimit(settings.duplicate_hits_max, settings.duplicate_hits_window_seconds)
-    ctx = WriteContext(conn, request.app.state.cipher, feature_id, actor,
+    ctx = WriteContext(conn, request.app.state.cipher, feature_id, actor, geom=geom,
                        guard=lambda: duplicate_hits.guard(conn, actor, limit))
     return run_write_checks(spec, props, ctx, partial)
 
@@ -264,7 +265,7 @@ def _write(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: A
     with _write_transaction(db, spec, actor) as conn:
         require_visible(conn, spec, actor, feature_id)
         require_version(conn, spec, feature_id, version)
-        props = prepare(request, spec, props, conn, actor, feature_id, settings, partial=not replace)
+        props = prepare(request, spec, props, conn, actor, feature_id, settings, geom, partial=not replace)
         update_feature(conn, spec, feature_id, version, props, geom, actor, reason, replace=replace)
         text_body, new_version = get_feature(conn, spec, feature_id, masked_expressions(spec, actor))
     return _feature_response(text_body, new_version)

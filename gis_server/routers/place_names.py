@@ -69,7 +69,9 @@ class RenameBody(_Body):
     approval_doc_no: str = Field(min_length=1, title="批准文号")
     rename_date: date = Field(title="更名日期")
     approval_authority: str | None = Field(default=None, title="批准机关")
-    justification: str | None = Field(default=None, title="更名理由")
+    # required (a missing one is refused by the lifecycle with the article that asks for it)
+    justification: str | None = Field(default=None, title="更名理由",
+                                      description="必填：更名理由（《地名管理条例》第十条）")
     pinyin: str | None = Field(default=None, title="拼音")
     pinyin_toned: str | None = Field(default=None, title="带声调拼音")
 
@@ -275,7 +277,8 @@ def file_name(place_id: int, body: FileBody, db: DbDep, actor: CurrentActor, if_
                  filed_to=body.filed_to, reason=body.reason)
 
 
-@router.post("/{place_id}/rename", summary="更名（原名转为历史名称；保护名录地名须填理由；需 If-Match）",
+@router.post("/{place_id}/rename",
+             summary="更名（须填理由；原名连同其备案、公告转为历史名称，新名称 15 日内重新备案、公告；需 If-Match）",
              response_class=Response)
 def rename(place_id: int, body: RenameBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
     return _step(db, actor, place_id, if_match, lifecycle.rename, new_name=body.new_name,

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-from pypinyin import Style, lazy_pinyin
 from shapely.geometry import Point
 
 from importers.demo.common import DEMO_DATA, LABEL, TAG, Table, county_outline, rng, sample_points, short_name
@@ -20,6 +19,7 @@ from importers.demo.network import Network
 from importers.demo.partition import Partition
 from importers.demo.settlements import Settlement
 from importers.demo.terrain import elevation
+from layers.gazetteer.pinyin import suggest
 
 TARGET_TOTAL = 5600
 SIGNS = 400
@@ -44,27 +44,15 @@ def name_classes() -> list[NameClass]:
                           float(r["share"])) for r in csv.DictReader(f)]
 
 
-def _syllables(text: str) -> list[str]:
-    return lazy_pinyin(text, style=Style.NORMAL, errors="ignore")
+def spelling(name: str, specific: str, generic: str, class_code: str) -> tuple[str, str]:
+    """(toneless, toned): the gazetteer's own suggestion (1984 rules, polyphone table), so demo records read
+    曾家屯 Zengjiatun, 朝阳 Chaoyang as the place-names office would approve them.
 
-
-def _word(text: str) -> str:
-    out = ""
-    for i, s in enumerate(_syllables(text)):
-        s = s.replace("ü", "u:").replace("v", "ü").replace("u:", "ü")
-        out += ("'" if i and s[:1] in "aoe" else "") + s
-    return out[:1].upper() + out[1:]
-
-
-def pinyin(specific: str, generic: str, one_word: bool = False) -> str:
-    """GB/T 16159-style spelling: 专名 and 通名 apart, each capitalised (a suggestion to approve).
-
-    >>> pinyin("海城", "河"), pinyin("西安", "路"), pinyin("王家", "堡", one_word=True)
-    ('Haicheng He', "Xi'an Lu", 'Wangjiabao')
+    >>> spelling("海城河", "海城", "河", "01100"), spelling("曾家屯", "曾家", "屯", "06100")[0]
+    (('Haicheng He', 'Hǎichéng Hé'), 'Zengjiatun')
     """
-    if one_word or not generic:
-        return _word(specific + generic)
-    return f"{_word(specific)} {_word(generic)}"
+    suggested = suggest(name, class_code, specific, generic)
+    return suggested.toneless, suggested.toned
 
 
 def build_place_names(partition: Partition, settlements: list[Settlement], net: Network) -> tuple[Table, Table]:
@@ -77,10 +65,11 @@ def build_place_names(partition: Partition, settlements: list[Settlement], net: 
         seq[key] = seq.get(key, 0) + 1
         return f"210381{township[-3:]}{cls}{seq[key]:06d}"
 
-    def add(geom, name, specific, generic, cls, township, village, one_word=False, **extra) -> int:  # noqa: ANN001
+    def add(geom, name, specific, generic, cls, township, village, **extra) -> int:  # noqa: ANN001
+        toneless, toned = spelling(name, specific, generic, cls)
         return names.add(
             geom, code=code(township or "210381000", cls), name=name, specific_part=specific,
-            generic_part=generic, pinyin=pinyin(specific, generic, one_word), class_code=cls,
+            generic_part=generic, pinyin=toneless, pinyin_toned=toned, class_code=cls,
             township_code=township, village_code=village, status=extra.pop("status", "approved"),
             survey_method=extra.pop("survey_method", "graphical"), culture_protected=extra.pop("culture", False),
             description=extra.pop("description", f"{LABEL}：虚构地名，位置为示意"), **extra)
@@ -119,8 +108,7 @@ def build_place_names(partition: Partition, settlements: list[Settlement], net: 
                     break
             used.add(name)
             x, y = _position(r, cls, v, settlements)
-            one_word = cls.code == "06100"
-            row_id = add(Point(x, y), name, specific, generic, cls.code, v.parent, v.code, one_word,
+            row_id = add(Point(x, y), name, specific, generic, cls.code, v.parent, v.code,
                          established_year=int(r.integers(1950, 2020)) if cls.code in ("07100", "06200") else None)
             current_ids.append((row_id, names.rows[-1]))
     # historical names: earlier names of some settlements and streets, replaced by the current one
@@ -129,8 +117,8 @@ def build_place_names(partition: Partition, settlements: list[Settlement], net: 
             continue
         old_specific = _specific(r, next(c for c in classes if c.code == row["class_code"]))
         add(row["geom"], old_specific + row["generic_part"], old_specific, row["generic_part"],
-            row["class_code"], row["township_code"], row["village_code"], row["class_code"] == "06100",
-            status="historical", replaced_by_id=row_id, abolished_year=int(r.integers(1966, 2000)),
+            row["class_code"], row["township_code"], row["village_code"], status="historical",
+            replaced_by_id=row_id, abolished_year=int(r.integers(1966, 2000)),
             history=f"{LABEL}：曾用名，后更名为{row['name']}")
     return names, _signs(r, names)
 
@@ -180,4 +168,4 @@ def _signs(r: np.random.Generator, names: Table) -> Table:
     return signs
 
 
-__all__ = ["TAG", "build_place_names", "name_classes", "pinyin", "short_name"]
+__all__ = ["TAG", "build_place_names", "name_classes", "short_name", "spelling"]

@@ -21,7 +21,7 @@ from layers.features import Actor, update_feature
 from layers.gazetteer.classes import class_table
 from layers.gazetteer.names import add_variant
 from layers.gazetteer.pinyin import suggest
-from layers.gazetteer.rules import validate
+from layers.gazetteer.rules import require_no_errors
 from layers.registry import LayerSpec
 
 COUNTY_CODE = "210381"
@@ -37,7 +37,8 @@ def _spec() -> LayerSpec:
 def _load(conn: Connection, place_id: int) -> Any:
     row = conn.execute(text(
         "SELECT id, version, code, name, pinyin, class_code, township_code, status, culture_protected, "
-        "approval_date, retired_at FROM place_names WHERE id = :id"), {"id": place_id}).first()
+        "approval_date, filed_date, filed_to, announced_date, retired_at FROM place_names WHERE id = :id"),
+        {"id": place_id}).first()
     if row is None or row.retired_at is not None:
         raise NotFound(f"没有编号为 {place_id} 的地名", f"place name {place_id} not found")
     return row
@@ -66,11 +67,14 @@ def next_code(conn: Connection, township_code: str | None, class_code: str) -> s
 
 def approve(conn: Connection, place_id: int, expected_version: int, actor: Actor, *, authority: str,
             doc_no: str, approval_date: date, reason: str | None = None) -> int:
-    """拟命名 → 已批准: records the approval and assigns the code (kept if it has one)."""
+    """拟命名 → 已批准: runs every naming rule (an error refuses), records the approval and assigns the
+    code (kept if it has one).
+    """
     row = _load(conn, place_id)
     _require_status(row, "proposed", action="批准")
     if not (authority or "").strip() or not (doc_no or "").strip():
         raise InvalidInput("请填写批准机关和批准文号", "authority and doc_no are required")
+    require_no_errors(conn, row.name, row.class_code, None, place_id, f"“{row.name}”")
     is_county = row.class_code == "03100" and row.name.endswith(("市", "县"))
     if not row.township_code and not is_county:
         raise InvalidInput("无法确定该地名所在乡镇（位置不在任何乡镇范围内），不能编制地名代码",
@@ -141,11 +145,23 @@ def deadlines(conn: Connection, today: date, within_days: int = 5) -> list[dict[
     return sorted(out, key=lambda d: d["days_left"])
 
 
+def _refiling(row: Any, rename_date: date) -> str:
+    """What a renaming does to filing and announcement (Art. 13/14), for the history's reason."""
+    old = "、".join(part for part in (
+        f"{row.filed_date.isoformat()} 向{row.filed_to}备案" if row.filed_date else "",
+        f"{row.announced_date.isoformat()} 公告" if row.announced_date else "") if part) or "未备案、未公告"
+    due = rename_date + timedelta(days=DEADLINE_DAYS)
+    return (f"原名“{row.name}”的备案、公告（{old}）保留在其历史名称中；新名称须于 {due.isoformat()} 前"
+            "重新备案、公告（《地名管理条例》第十三条、第十四条）")
+
+
 def rename(conn: Connection, place_id: int, expected_version: int, actor: Actor, *, new_name: str, doc_no: str,
-           rename_date: date, authority: str | None = None, justification: str | None = None,
+           rename_date: date, justification: str, authority: str | None = None,
            pinyin: str | None = None, pinyin_toned: str | None = None) -> int:
-    """更名: the old standard name becomes a 历史名称 (ending on ``rename_date``, with the document);
-    the place keeps its id and code and is 已批准 again under the new name (to be announced).
+    """更名 (Art. 10: only when name and reality no longer match, with a reason): the old standard name
+    becomes a 历史名称 ending on ``rename_date``, with the document, the reason and the filing and
+    announcement it had; the place keeps its id and code and is 已批准 again under the new name, whose
+    own 15-day filing and announcement deadlines start on ``rename_date`` (Art. 13/14).
     """
     row = _load(conn, place_id)
     _require_status(row, "approved", "announced", action="更名")
@@ -154,27 +170,31 @@ def rename(conn: Connection, place_id: int, expected_version: int, actor: Actor,
         raise InvalidInput("新名称与现名相同", "new name equals the current name", field="new_name")
     if not (doc_no or "").strip():
         raise InvalidInput("请填写更名批准文号", "doc_no is required", field="doc_no")
-    if row.culture_protected and not (justification or "").strip():
-        raise InvalidInput(f"“{row.name}”列入地名保护名录，更名须填写理由", "protected name: justification required",
-                           field="justification")
-    check = validate(conn, new_name, row.class_code, None, place_id)
-    errors = [p for p in check["problems"] if p["severity"] == "error"]
-    if errors:
-        raise InvalidInput("新名称不符合命名规则：" + "；".join(p["message"] for p in errors),
-                           "new name breaks naming rules", problems=check["problems"])
+    justification = (justification or "").strip()
+    if not justification:
+        protected = "列入地名保护名录，" if row.culture_protected else ""
+        raise InvalidInput(f"“{row.name}”{protected}更名须填写理由（《地名管理条例》第十条：地名与实际不符等）",
+                           "a rename needs a justification", field="justification")
+    if row.approval_date and rename_date < row.approval_date:
+        raise InvalidInput("更名日期早于原名批准日期", "renamed before approval", field="rename_date")
+    require_no_errors(conn, new_name, row.class_code, None, place_id, "新名称")
     add_variant(conn, place_id, row.name, "historical", pinyin=row.pinyin, start_date=row.approval_date,
-                end_date=rename_date, document=doc_no.strip(), source=authority)
+                end_date=rename_date, document=doc_no.strip(), source=authority,
+                renaming={"reason": justification, "filed_date": row.filed_date, "filed_to": row.filed_to,
+                          "announced_date": row.announced_date})
     spelling = suggest(new_name, row.class_code)
     props = {"name": new_name, "specific_part": spelling.specific or None, "generic_part": spelling.generic or None,
              "pinyin": pinyin or spelling.toneless,
              "pinyin_toned": pinyin_toned or (None if pinyin else spelling.toned),
+             "pinyin_manual": bool(pinyin) and pinyin != spelling.toneless,
              "status": "approved", "approval_doc_no": doc_no.strip(), "approval_date": rename_date,
-             "announced_date": None, "filed_date": None, "filed_to": None,  # filed and announced anew
+             # the new name's own filing and announcement are still to come; the old ones are in its variant
+             "announced_date": None, "filed_date": None, "filed_to": None,
              "approved_here": True}
     if authority:
         props["approval_authority"] = authority
-    why = f"更名：{row.name} → {new_name}（{doc_no.strip()}）" + (f"；理由：{justification.strip()}"
-                                                              if justification else "")
+    why = (f"更名：{row.name} → {new_name}（{doc_no.strip()}）；理由：{justification}；"
+           f"{_refiling(row, rename_date)}")
     return update_feature(conn, _spec(), place_id, expected_version, props, None, actor, why)
 
 

@@ -43,6 +43,12 @@ class PlaceNameVariant(Base):
     end_date: Mapped[date | None] = mapped_column(Date, info={"label": "停用日期"})
     source: Mapped[str | None] = mapped_column(Text, info={"label": "资料来源"})
     document: Mapped[str | None] = mapped_column(Text, info={"label": "文件（文号）"})
+    # a 历史名称 left by a renaming: why it was renamed, and the filing/announcement the old name had
+    # (《地名管理条例》 Art. 13/14; the new name is filed and announced anew)
+    reason: Mapped[str | None] = mapped_column(Text, info={"label": "更名理由"})
+    filed_date: Mapped[date | None] = mapped_column(Date, info={"label": "备案日期"})
+    filed_to: Mapped[str | None] = mapped_column(Text, info={"label": "备案机关"})
+    announced_date: Mapped[date | None] = mapped_column(Date, info={"label": "公告日期"})
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     created_by: Mapped[str | None] = mapped_column(Text)
 
@@ -52,13 +58,16 @@ class PlaceNameVariant(Base):
     )
 
 
-COLUMNS = ("id", "name", "kind", "pinyin", "start_date", "end_date", "source", "document")
+COLUMNS = ("id", "name", "kind", "pinyin", "start_date", "end_date", "source", "document", "reason", "filed_date",
+           "filed_to", "announced_date")
 
 
 def add_variant(conn: Connection, place_name_id: int, name: str, kind: str, *, pinyin: str | None = None,
                 start_date: date | None = None, end_date: date | None = None, source: str | None = None,
-                document: str | None = None) -> int:
-    """Record another name of a place; returns the variant's id."""
+                document: str | None = None, renaming: dict[str, Any] | None = None) -> int:
+    """Record another name of a place; returns the variant's id. ``renaming``: the ``reason`` and the old
+    name's ``filed_date``, ``filed_to`` and ``announced_date`` when a renaming leaves it.
+    """
     name = (name or "").strip()
     if not name:
         raise InvalidInput("名称不能为空", "variant name is empty", field="name")
@@ -69,10 +78,12 @@ def add_variant(conn: Connection, place_name_id: int, name: str, kind: str, *, p
         raise InvalidInput("停用日期早于起用日期", "end_date before start_date", field="end_date")
     return conn.execute(text(
         "INSERT INTO place_name_variants (place_name_id, name, kind, pinyin, start_date, end_date, source, "
-        "document, created_by) VALUES (:p, :name, :kind, :pinyin, :start, :end, :source, :document, "
-        "gis_acting_user()) RETURNING id"),
+        "document, reason, filed_date, filed_to, announced_date, created_by) VALUES (:p, :name, :kind, :pinyin, "
+        ":start, :end, :source, :document, :reason, :filed_date, :filed_to, :announced_date, gis_acting_user()) "
+        "RETURNING id"),
         {"p": place_name_id, "name": name, "kind": kind, "pinyin": pinyin, "start": start_date, "end": end_date,
-         "source": source, "document": document}).scalar_one()
+         "source": source, "document": document,
+         **{k: (renaming or {}).get(k) for k in ("reason", "filed_date", "filed_to", "announced_date")}}).scalar_one()
 
 
 def variants_of(conn: Connection, place_name_id: int) -> list[dict[str, Any]]:

@@ -1,10 +1,23 @@
-"""Pinyin for place names: a suggestion following the place-name spelling rules (GB/T 16159, 1984 rules).
+"""Pinyin for place names: a suggestion following 《中国地名汉语拼音字母拼写规则（汉语地名部分）》
+(中国地名委员会等, 1984; "§n" below is its rule n) and GB/T 16159-2012 §6.3.
 
-专名 and 通名 are written apart, each capitalised; natural villages are one word; an apostrophe
-goes before a/o/e opening a non-initial syllable of a word; the ordinal number of a street is
-written in digits. Polyphonic characters take the reading used in place names (a small table of
-characters, surnames and contexts below). This is a *suggestion*: what is stored is the spelling
-staff approve, and they may override any reading.
+- §1: 专名 and 通名 written apart, each capitalised (海城市 Haicheng Shi; 汾河 Fen He).
+- §2: a one-syllable modifier joins the part it modifies (西辽河 Xiliao He, 潮白新河 Chaobai Xinhe,
+  人民东路 Renmin Donglu, 修文西小巷 Xiuwen Xixiaoxiang); a modifier of two or more syllables stands apart.
+- §3: natural villages are one word (王村 Wangcun); §4: a 通名 that became part of a 专名 is written
+  with it (解放路南小街 Jiefanglu Nanxiaojie); §5: a person's name is one word (毛泽东路 Maozedong Lu,
+  not a direction 东 in 路).
+- §6: numbers in words (三八路 Sanba Lu); §7: ordinals of streets in digits (二马路 2 Malu, 三环路
+  3 Huanlu, 经五路 Jing 5 Lu, 大川淀一巷 Dachuandian 1 Xiang).
+- §8: polyphonic characters take the place-name reading: the table ``data/place_names/polyphones.csv``
+  (one row per character, surname or context, each with its source; the place-names office extends it).
+- §11: an apostrophe before a/o/e opening a non-initial syllable (西安 Xi'an); §12: 儿 written r
+  (盆儿胡同 Penr Hutong).
+- §14: names of units — an administrative 通名 inside the 专名 stands apart, a unit 通名 with its
+  modifiers is one word (和平村村民委员会 Heping Cun Cunminweiyuanhui).
+
+This is a *suggestion*: what is stored is the spelling staff approve (``pinyin_manual`` marks one
+they wrote by hand; ``haicheng-gis pinyin regenerate`` keeps those).
 
 >>> suggest("海城市", "03100").toneless, suggest("海城市", "03100").toned
 ('Haicheng Shi', 'Hǎichéng Shì')
@@ -18,8 +31,8 @@ staff approve, and they may override any reading.
 ('Shilipu', 'Balipu')
 >>> suggest("长甸镇", "03100").toneless, suggest("单家屯", "06100").toneless, suggest("解家沟", "06100").toneless
 ('Changdian Zhen', 'Shanjiatun', 'Xiejiagou')
->>> suggest("经五路", "07100").toneless, suggest("纬十二路", "07100").toneless, suggest("二道街", "07100").toneless
-('Jing 5 Lu', 'Wei 12 Lu', 'Erdao Jie')
+>>> suggest("经五路", "07100").toneless, suggest("纬十二路", "07100").toneless, suggest("二马路", "07100").toneless
+('Jing 5 Lu', 'Wei 12 Lu', '2 Malu')
 >>> s = suggest("海城市", "03100"); s.key, s.initials
 ('haichengshi', 'hcs')
 >>> suggest("绿水村", "06100").toneless, fold("Lǜshuǐcūn")
@@ -30,33 +43,29 @@ staff approve, and they may override any reading.
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from pypinyin import Style, pinyin
 
 from layers.gazetteer.classes import class_table, split_name
 
-# Readings that place names use for polyphonic characters (toned).
-CHARACTER_READINGS = {
-    "长": "cháng", "甸": "diàn", "家": "jiā", "屯": "tún", "台": "tái", "落": "luò", "岗": "gǎng",
-    "泡": "pāo",  # 泡子: small lake in north-eastern names
-    "洼": "wā", "坨": "tuó", "砬": "lá", "场": "chǎng", "营": "yíng", "峪": "yù", "窝": "wō", "棚": "peng",
-}
-# Surnames read differently from the common word when they open a 某家/某庄… name.
-SURNAME_READINGS = {
-    "单": "shàn", "解": "xiè", "曾": "zēng", "朴": "piáo", "仇": "qiú", "区": "ōu", "查": "zhā",
-    "盖": "gě", "翟": "zhái", "覃": "qín", "尉": "yù", "缪": "miào",
-}
+POLYPHONES_FILE = Path(__file__).resolve().parents[2] / "data" / "place_names" / "polyphones.csv"
+# a surname's reading applies when it opens a 某家/某庄… name (单家屯 Shanjiatun)
 SURNAME_FOLLOWERS = "家庄屯堡店营村沟窝"
-# (context, index of the character in it, reading): 十里堡-type post-station names read 堡 pù.
-CONTEXT_READINGS = (("里堡", 1, "pù"), ("里铺", 1, "pù"))
 
 NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 ROAD_CLASSES = {"07100"}
-# direction words that, right before a road's 通名, belong to it (the 1984 rules: Xizhimenwai Nandajie)
-ROAD_MODIFIERS = frozenset("东西南北中前后上下内外")
+# one-syllable modifiers that join the 通名 they modify (§2: 景山后街 Jingshan Houjie, 修文西小巷);
+# not 内/外, which belong to the place before them (朝阳门内大街 Chaoyangmennei Dajie)
+MODIFIERS = frozenset("东西南北中前后左右上下新老大小")
+# the seat's 通名 that stands apart before a committee's 通名 (§14, as 浙江/省/测绘局): only 村 and 社区,
+# since 什司县村 is a village named 什司县
+SEATS = ("社区", "村")
 _VOWEL_START = re.compile(r"^[aoeāáǎàōóǒòēéěè]")
 
 
@@ -142,21 +151,48 @@ def _split_word(word: str) -> list[str]:
     return out[::-1]
 
 
+@dataclass(frozen=True)
+class Polyphones:
+    """The place-name readings of ``polyphones.csv``: by character, by surname, by context."""
+
+    chars: dict[str, str]
+    surnames: dict[str, str]
+    contexts: tuple[tuple[str, int, str], ...]
+
+
+@cache
+def polyphones(path: Path = POLYPHONES_FILE) -> Polyphones:
+    with path.open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if (r.get("text") or "").strip()]
+    by_kind: dict[str, list[dict[str, str]]] = {"char": [], "surname": [], "context": []}
+    for r in rows:
+        by_kind[r["kind"].strip()].append(r)
+    return Polyphones({r["text"]: r["reading"] for r in by_kind["char"]},
+                      {r["text"]: r["reading"] for r in by_kind["surname"]},
+                      tuple((r["text"], int(r["position"]), r["reading"]) for r in by_kind["context"]))
+
+
 def readings(text: str) -> list[str]:
-    """Toned syllables of ``text`` with the place-name readings applied; non-Chinese runs kept as they are."""
+    """Toned syllables of ``text`` with the place-name readings applied; non-Chinese runs kept as they are;
+    a 儿 after a syllable is its r (§12: 盆儿 → pénr, the 儿 itself then an empty item).
+    """
     keep_each_char = lambda s: list(s)  # noqa: E731 - one item per non-Chinese character keeps the alignment
     raw = [item[0] for item in pinyin(text, style=Style.TONE, errors=keep_each_char)]  # type: ignore[arg-type]
+    table = polyphones()
     chars = list(text)
-    out = []
+    out: list[str] = []
     for i, (char, reading) in enumerate(zip(chars, raw, strict=True)):
-        reading = CHARACTER_READINGS.get(char, reading)
-        if char in SURNAME_READINGS and i + 1 < len(chars) and chars[i + 1] in SURNAME_FOLLOWERS and (
-                i == 0 or chars[i - 1] not in SURNAME_READINGS):
-            reading = SURNAME_READINGS[char]
-        for context, index, special in CONTEXT_READINGS:
+        reading = table.chars.get(char, reading)
+        if char in table.surnames and i + 1 < len(chars) and chars[i + 1] in SURNAME_FOLLOWERS and (
+                i == 0 or chars[i - 1] not in table.surnames):
+            reading = table.surnames[char]
+        for context, index, special in table.contexts:
             start = i - index
             if start >= 0 and text[start:start + len(context)] == context:
                 reading = special
+        if char == "儿" and out and out[-1]:
+            out[-1] += "r"
+            reading = ""
         out.append(reading)
     return out
 
@@ -184,7 +220,7 @@ def _join(syllables: list[str]) -> str:
 
 
 def _words(text: str, syllables: list[str], ordinal: bool) -> list[list[str]]:
-    """Split one part (专名 or 通名) into words; a trailing ordinal number of a road becomes digits."""
+    """Split one part (专名) into words; a trailing ordinal number of a road becomes digits (§7)."""
     if ordinal:
         k = len(text)
         while k > 0 and text[k - 1] in NUMERALS:
@@ -193,6 +229,41 @@ def _words(text: str, syllables: list[str], ordinal: bool) -> list[list[str]]:
         if number is not None and k > 0:
             return [syllables[:k], [str(number)]]
     return [syllables] if syllables else []
+
+
+def _is_person(specific: str) -> bool:
+    from layers.gazetteer.art9 import listed_persons
+    from layers.gazetteer.people import is_person_name
+
+    return specific in listed_persons() or is_person_name(specific)
+
+
+def _modifiers(head: str, generic: str) -> int:
+    """How many one-syllable modifiers at the end of the 专名 belong to a one-syllable 通名 (§2), at most
+    two (南小街), leaving at least two characters of 专名; none in a person's name (§5).
+    """
+    base_is_one_syllable = len(generic) == 1 or len(generic) == 2 and generic[0] in MODIFIERS
+    if not base_is_one_syllable or _is_person(head):
+        return 0
+    count = 0
+    while count < 2 and len(head) - count > 2 and head[-1 - count] in MODIFIERS:
+        count += 1
+    return count
+
+
+def _segments(specific: str, generic: str, spec: list[str], gen: list[str], class_code: str | None) -> list[list[str]]:
+    """The words of a name that has both parts (§1, §2, §4, §5, §7, §14)."""
+    road = class_code in ROAD_CLASSES
+    if road and len(specific) == 2 and specific[0] in NUMERALS and specific[1] not in NUMERALS and len(generic) == 1:
+        return [[str(NUMERALS[specific[0]])], spec[1:] + gen]  # §7: 二马路 2 Malu, 三环路 3 Huanlu
+    peel = _modifiers(specific, generic)
+    if peel:
+        return [*_words(specific[:-peel], spec[:-peel], road), spec[-peel:] + gen]
+    if len(generic) > 1:  # §14: 和平村/村民委员会 → 和平/村/村民委员会
+        seat = next((a for a in SEATS if specific.endswith(a) and len(specific) - len(a) >= 2), None)
+        if seat:
+            return [spec[:-len(seat)], spec[-len(seat):], gen]
+    return [*_words(specific, spec, road), gen]
 
 
 def suggest(name: str, class_code: str | None = None, specific: str | None = None,
@@ -205,16 +276,11 @@ def suggest(name: str, class_code: str | None = None, specific: str | None = Non
         return Spelling("", "", "", "")
     place_class = class_table().get(class_code or "")
     toned = readings(name)
-    spec, gen = toned[: len(specific)], toned[len(specific):]
     if place_class and place_class.one_word or not specific or not generic:
         groups = [toned]
     else:
-        road, head = class_code in ROAD_CLASSES, specific
-        if road and len(head) >= 3 and head[-1] in ROAD_MODIFIERS:
-            # a one-syllable modifier of the 通名 joins it: 人民东路 → Renmin Donglu, 景山后街 → Jingshan Houjie
-            head, spec, gen = head[:-1], spec[:-1], spec[-1:] + gen
-        groups = [*_words(head, spec, road), gen]
-    toned_text = " ".join(_join(g) for g in groups)
+        groups = _segments(specific, generic, toned[: len(specific)], toned[len(specific):], class_code)
+    toned_text = " ".join(_join(g) for g in groups if "".join(g))
     return Spelling(strip_tones(toned_text), toned_text, specific, generic)
 
 

@@ -3,40 +3,45 @@
 Each problem names its rule, an ``error`` (the name may not be approved as it is) or a ``warning``
 (to be weighed by staff), a Chinese message and the ids of conflicting records:
 
-- ``duplicate`` / ``homophone``: the same name, or the same toneless pinyin, within the scope the
-  law sets for the class (data: ``classes.csv`` ``scope``): the whole county for village-level
-  seats and settlements; the same built-up area (the urban planning zone containing the place,
-  else its township) for streets and residential areas; all townships for townships; the same
-  township for other classes (a warning, project convention).
+- ``duplicate`` / ``homophone``: the same name, or the same toneless pinyin, within the scope Art. 9
+  sets for the class (data: ``classes.csv`` ``scope``, see ``classes.SCOPES`` for each one's basis):
+  乡镇 — the province in law, the county here (all this system holds; said in a warning each time);
+  村(居)委会所在地 — the county (an error); 街路巷 and residential areas — the same built-up area
+  (approximated by the urban planning zone that contains the place, else its township); natural
+  villages and town settlements — not listed by Art. 9: a duplicate anywhere in the county is a
+  warning; other classes — the same township, a warning (project convention).
 - ``generic_only`` / ``missing_generic``: the name is only a 通名, or has none.
 - ``script`` / ``rare_character``: characters that are not Chinese, or not among the 8,105 of
   《通用规范汉字表》.
-- ``blocklist``: leaders' names, foreign names, trademarks, exaggerations (``blocklist.csv``).
+- ``leader`` / ``person`` / ``foreign`` / ``trademark`` / ``exaggeration``: Art. 9's lists, matched by
+  word (``layers.gazetteer.art9``).
 - ``protected_rename``: renaming a name on the 保护名录 (needs a recorded justification).
+
+Every problem carries its ``basis``: the article and clause, or the project convention it follows.
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import asdict, dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
+from layers.errors import InvalidInput
+from layers.gazetteer.art9 import ARTICLE, art9_problems
 from layers.gazetteer.charset import is_han, outside_table
-from layers.gazetteer.classes import SCOPES, class_table, classes_with_generic, generics_for, split_name
+from layers.gazetteer.classes import SCOPE_BASIS, SCOPES, class_table, classes_with_generic, generics_for, split_name
 from layers.gazetteer.pinyin import Spelling, suggest
 
-BLOCKLIST_FILE = Path(__file__).resolve().parents[2] / "data" / "place_names" / "blocklist.csv"
-BLOCK_KINDS = {"leader": ("error", "国家领导人的名字"), "person": ("warning", "人名"),
-               "foreign": ("error", "外国人名、地名"), "trademark": ("error", "企业名称或商标名称"),
-               "exaggeration": ("warning", "夸大、不规范的用词")}
 ALLOWED_NON_HAN = "·"
 BUILT_UP_CLASSES = frozenset(c.code for c in class_table().values() if c.scope == "built_up")
+# scopes where a duplicate is only worth a look: Art. 9 does not list the class
+ADVISORY_SCOPES = frozenset({"none", "county_advisory"})
+FORM_BASIS = "本项目规则：地名由专名和通名组成（见 DOMAIN.md §3）"
+SCRIPT_BASIS = f"{ARTICLE}：使用国家通用语言文字，避免使用生僻字"
+PROTECTED_BASIS = "《地名管理条例》（2022）第十条（具有历史文化价值的地名一般不得更名）、第二十五条（地名保护名录）"
 
 
 @dataclass
@@ -45,70 +50,57 @@ class Problem:
     severity: str  # "error" | "warning"
     message: str
     conflicts: list[int] = field(default_factory=list)
+    basis: str = ""
 
 
-@dataclass(frozen=True)
-class BlockedTerm:
-    term: str
-    kind: str
-    note: str
-
-
-@cache
-def load_blocklist(path: Path = BLOCKLIST_FILE) -> tuple[BlockedTerm, ...]:
-    """The configurable blocklist (term, kind, note); edit the CSV to change it."""
-    with path.open(encoding="utf-8") as f:
-        return tuple(BlockedTerm(r["term"].strip(), r["kind"].strip(), r.get("note") or "")
-                     for r in csv.DictReader(f) if r["term"].strip())
-
-
-def text_problems(name: str, class_code: str,
-                  blocklist: tuple[BlockedTerm, ...] | None = None) -> tuple[list[Problem], Spelling]:
-    """The checks that need no database: form of the name, script, blocklist. Also the suggested pinyin.
+def text_problems(name: str, class_code: str) -> tuple[list[Problem], Spelling]:
+    """The checks that need no database: form of the name, script, Art. 9's lists. Also the suggested pinyin.
 
     >>> [p.rule for p in text_problems("路", "07100")[0]], [p.rule for p in text_problems("海城", "03100")[0]]
     (['generic_only'], ['missing_generic'])
     >>> [(p.rule, p.severity) for p in text_problems("龘家屯", "06100")[0]]
     [('rare_character', 'error')]
     >>> [(p.rule, p.severity) for p in text_problems("威尼斯花园", "06200")[0]]
-    [('blocklist', 'error')]
+    [('foreign', 'error')]
     >>> [p.rule for p in text_problems("A区1号路", "07100")[0]], text_problems("海城市", "03100")[0]
     (['script'], [])
     """
     problems: list[Problem] = []
     place_class = class_table().get(class_code)
     if place_class is None:
-        problems.append(Problem("unknown_class", "error", f"类别代码“{class_code}”不在地名类别表中"))
+        problems.append(Problem("unknown_class", "error", f"类别代码“{class_code}”不在地名类别表中",
+                                basis="地名类别表 data/place_names/classes.csv（第二次全国地名普查分类）"))
     specific, generic = split_name(name, class_code)
     if generic and generic not in generics_for(class_code) and place_class is not None:
         owners = "、".join(f"{c.subclass}（{c.code}）" for c in classes_with_generic(generic)[:3])
         problems.append(Problem("class_mismatch", "warning",
-                                f"“{generic}”是{owners}的通名，不是{place_class.subclass}的：请确认类别"))
+                                f"“{generic}”是{owners}的通名，不是{place_class.subclass}的：请确认类别",
+                                basis="地名类别表 data/place_names/classes.csv（本项目提示）"))
     if not specific:
-        problems.append(Problem("generic_only", "error", f"“{name}”只有通名，缺少专名"))
+        problems.append(Problem("generic_only", "error", f"“{name}”只有通名，缺少专名", basis=FORM_BASIS))
     elif not generic and place_class and place_class.generics:
         problems.append(Problem(
             "missing_generic", "warning",
-            f"“{name}”没有通名（{place_class.subclass}类通常以{'、'.join(place_class.generics[:5])}等结尾）"))
+            f"“{name}”没有通名（{place_class.subclass}类通常以{'、'.join(place_class.generics[:5])}等结尾）",
+            basis=FORM_BASIS))
     foreign = sorted({c for c in name if not is_han(c) and c not in ALLOWED_NON_HAN})
     if foreign:
         problems.append(Problem("script", "error",
-                                f"地名应使用国家通用语言文字，不应含有“{''.join(foreign)}”等字母、数字或符号"))
+                                f"地名应使用国家通用语言文字，不应含有“{''.join(foreign)}”等字母、数字或符号",
+                                basis=SCRIPT_BASIS))
     rare = outside_table(name)
     if rare:
         problems.append(Problem("rare_character", "error",
-                                f"“{'、'.join(rare)}”不在《通用规范汉字表》（8105字）内，属生僻字或不规范字"))
-    for blocked in blocklist if blocklist is not None else load_blocklist():
-        if blocked.term in name:
-            severity, what = BLOCK_KINDS.get(blocked.kind, ("error", "禁用词"))
-            problems.append(Problem("blocklist", severity, f"含有“{blocked.term}”：不应使用{what}作地名"))
+                                f"“{'、'.join(rare)}”不在《通用规范汉字表》（8105字）内，属生僻字或不规范字",
+                                basis=SCRIPT_BASIS + "；《通用规范汉字表》（国务院 2013）"))
+    problems += [Problem(h.rule, h.severity, h.message, basis=h.basis) for h in art9_problems(name, class_code)]
     return problems, suggest(name, class_code, specific, generic)
 
 
 def _scope_sql(scope: str, class_code: str) -> str:
     """The condition (alias p) for records in the same scope as the place at :g / in :township / :zone."""
     classes = "p.class_code = ANY(:built_up)" if scope == "built_up" else "p.class_code = :class_code"
-    if scope in ("county", "townships"):
+    if scope in ("county", "townships", "county_advisory"):
         return classes
     if scope == "built_up":
         return (f"{classes} AND CASE WHEN CAST(:zone AS bigint) IS NOT NULL THEN EXISTS ("
@@ -135,6 +127,8 @@ def _where(conn: Connection, geom: BaseGeometry | None) -> tuple[int | None, str
 
 
 def _scope_title(scope: str, zone_name: str | None, township_name: str | None, located: bool) -> str:
+    if scope == "county_advisory":
+        return "全市（县级行政区域）"
     if scope == "built_up" and zone_name:
         return f"同一建成区（{zone_name}）"
     if scope in ("built_up", "none") and township_name:
@@ -165,17 +159,19 @@ def conflict_problems(conn: Connection, name: str, class_code: str, key: str, ge
     same = [r for r in rows if r.name == name]
     sounds = [r for r in rows if r.name != name]
     problems = []
+    basis = SCOPE_BASIS[scope]
     if same:
-        severity = "warning" if scope == "none" or scope == "built_up" and geom is None else "error"
+        severity = "warning" if scope in ADVISORY_SCOPES or scope == "built_up" and geom is None else "error"
         problems.append(Problem("duplicate", severity, f"与{where}内已有地名重名：{name}（编号 "
-                                f"{'、'.join(str(r.id) for r in same)}）", [r.id for r in same]))
+                                f"{'、'.join(str(r.id) for r in same)}）", [r.id for r in same], basis))
     if sounds:
         listed = "、".join(f"{r.name}（{r.pinyin}）" for r in sounds)
         problems.append(Problem("homophone", "warning", f"与{where}内已有地名同音：{listed}，应避免同音",
-                                [r.id for r in sounds]))
+                                [r.id for r in sounds], basis))
     if scope == "townships":  # Art. 9: township names are unique in the whole province, beyond this database
         problems.append(Problem("province_scope", "warning",
-                                "乡、镇名称须在全省范围内不重名、不同音：本系统只核对了海城市的记录，请与省级地名数据核对"))
+                                "乡、镇名称须在全省范围内不重名、不同音：本系统只核对了海城市的记录，请与省级地名数据核对",
+                                basis=basis))
     reported = [r.id for r in rows]
     return problems + _same_name_other_class(conn, name, class_code, township, township_name, place_id, reported)
 
@@ -200,7 +196,7 @@ def _same_name_other_class(conn: Connection, name: str, class_code: str, townshi
                       for r in rows)
     return [Problem("same_name_other_class", "warning",
                     f"同一乡镇（{township_name}）内已有同名的其他类别地名“{name}”：{listed}，请确认不是同一地方",
-                    [r.id for r in rows])]
+                    [r.id for r in rows], "本项目提示：同名不同类别，常为类别选错")]
 
 
 def _record(conn: Connection, place_id: int) -> Any:
@@ -209,13 +205,13 @@ def _record(conn: Connection, place_id: int) -> Any:
 
 
 def validate(conn: Connection, name: str, class_code: str, geom: BaseGeometry | None = None,
-             place_id: int | None = None, blocklist: tuple[BlockedTerm, ...] | None = None) -> dict[str, Any]:
+             place_id: int | None = None) -> dict[str, Any]:
     """The full check: ``{"ok", "pinyin_suggestion", "pinyin_suggestion_toned", "problems": [...]}``."""
     name = (name or "").strip()
     if not name:
         return {"ok": False, "pinyin_suggestion": "", "pinyin_suggestion_toned": "", "specific_part": "",
-                "generic_part": "", "problems": [asdict(Problem("empty", "error", "请填写地名"))]}
-    problems, spelling = text_problems(name, class_code, blocklist)
+                "generic_part": "", "problems": [asdict(Problem("empty", "error", "请填写地名", basis=FORM_BASIS))]}
+    problems, spelling = text_problems(name, class_code)
     if place_id is not None:
         record = _record(conn, place_id)
         if record is not None:
@@ -227,8 +223,19 @@ def validate(conn: Connection, name: str, class_code: str, geom: BaseGeometry | 
                 problems.append(Problem(
                     "protected_rename", "warning",
                     f"“{record.name}”列入地名保护名录，具有历史文化价值的地名一般不应更名；确需更名须记录理由",
-                    [place_id]))
+                    [place_id], PROTECTED_BASIS))
     problems += conflict_problems(conn, name, class_code, spelling.key, geom, place_id)
     return {"ok": not any(p.severity == "error" for p in problems), "pinyin_suggestion": spelling.toneless,
             "pinyin_suggestion_toned": spelling.toned, "specific_part": spelling.specific,
             "generic_part": spelling.generic, "problems": [asdict(p) for p in problems]}
+
+
+def require_no_errors(conn: Connection, name: str, class_code: str, geom: BaseGeometry | None = None,
+                      place_id: int | None = None, what: str = "地名") -> None:
+    """Every rule of :func:`validate`; any ``error`` refuses (422, every problem listed), warnings pass."""
+    result = validate(conn, name, class_code, geom, place_id)
+    errors = [p for p in result["problems"] if p["severity"] == "error"]
+    if errors:
+        raise InvalidInput(f"{what}不符合命名规则：" + "；".join(p["message"] for p in errors),
+                           "the name breaks naming rules: " + ", ".join(p["rule"] for p in errors),
+                           field="name", problems=result["problems"])

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from openpyxl import load_workbook
 
 from layers.gazetteer.lifecycle import beijing_today
-from tests.layers.test_gazetteer_rules import A_XY, B_XY, make_area
+from tests.layers.test_gazetteer_rules import A_XY, B_XY, add_place, make_area
 from tests.utils.features import create, point
 
 
@@ -29,7 +29,9 @@ def test_validate_homophone_and_built_up_duplicate(client, conn):
         "ok": True, "pinyin_suggestion": "Wangjia Cun", "pinyin_suggestion_toned": "Wāngjiā Cūn",
         "specific_part": "汪家", "generic_part": "村",
         "problems": [{"rule": "homophone", "severity": "warning", "conflicts": [wang["id"]],
-                      "message": "与全市（县级行政区域）内已有地名同音：王家村（Wangjia Cun），应避免同音"}]}
+                      "message": "与全市（县级行政区域）内已有地名同音：王家村（Wangjia Cun），应避免同音",
+                      "basis": "《地名管理条例》（2022）第九条：村（居）民委员会所在地名称在一个县级行政区域内不重名、"
+                               "避免同音"}]}
     street = place(client, "幸福路", "07100", A_XY)
     elsewhere = client.post("/api/place-names/validate",
                             json={"name": "幸福路", "class_code": "07100", "geometry": point(*B_XY)}).json()
@@ -84,7 +86,7 @@ def test_lifecycle_over_http_with_roles(client, client_as, conn):
     assert announced.json()["properties"]["status"] == "announced"
     renamed = editor.post(f"/api/place-names/{pid}/rename", headers={"If-Match": '"3"'},
                           json={"new_name": "太平屯", "approval_doc_no": "海政地〔2025〕8号",
-                                "rename_date": "2025-09-01"})
+                                "rename_date": "2025-09-01", "justification": "村屯合并，原名与实际不符"})
     assert renamed.status_code == 200, renamed.text
     assert (renamed.json()["properties"]["name"], renamed.json()["properties"]["pinyin"]) == ("太平屯", "Taipingtun")
     names = viewer.get(f"/api/place-names/{pid}/names").json()
@@ -116,8 +118,8 @@ def test_search_validation_and_paging(client, conn):
 
 def test_sign_report_directory_and_announcement_exports(client, conn):
     make_area(conn)
-    pid = place(client, "和平屯", "06100", A_XY, approval_date="2025-04-01", approval_authority="海城市人民政府",
-                approval_doc_no="海政地〔2025〕3号")["id"]
+    pid = add_place(conn, "和平屯", "06100", A_XY, approval_date="2025-04-01", approval_authority="海城市人民政府",
+                    approval_doc_no="海政地〔2025〕3号")  # on record before this system (written as imports do)
     create(client, "place_name_signs", point(*A_XY), place_name_id=pid, sign_type="village", inscription="和平村",
            inscription_pinyin="Hepingcun")
     report = client.get("/api/place-names/signs/mismatches").json()
@@ -154,8 +156,8 @@ def test_filing_and_announcement_deadlines_15_days_after_approval(client, conn):
     late = approved("和平屯", 20, A_XY)
     soon = approved("幸福屯", 12, B_XY)
     approved("新立屯", 1, (A_XY[0] + 0.005, A_XY[1]))  # 14 days left: not yet worth a reminder
-    place(client, "旧录屯", "06100", (A_XY[0] + 0.006, A_XY[1]), status="approved",  # on record before this system
-          approval_date=(today - timedelta(days=400)).isoformat(), approval_doc_no="海政地〔2025〕1号")
+    add_place(conn, "旧录屯", "06100", (A_XY[0] + 0.006, A_XY[1]),  # on record before this system
+              approval_date=today - timedelta(days=400), approval_doc_no="海政地〔2025〕1号")
     due = client.get("/api/place-names/deadlines").json()
     assert [(i["id"], i["steps"], i["overdue"], i["days_left"]) for i in due["items"]] == [
         (late, ["备案", "公告"], True, -5), (soon, ["备案", "公告"], False, 3)]

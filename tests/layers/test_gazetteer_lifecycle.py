@@ -54,29 +54,43 @@ def test_announce_then_rename_keeps_id_and_code_and_records_the_old_name(conn):
     lifecycle.announce(conn, place, version(conn, place), ACTOR, announced_date=date(2025, 3, 10))
     assert (row(conn, place)["status"], row(conn, place)["announced_date"]) == ("announced", date(2025, 3, 10))
     code = row(conn, place)["code"]
+    lifecycle.file_record(conn, place, version(conn, place), ACTOR, filed_date=date(2025, 3, 12),
+                          filed_to="鞍山市人民政府")
     lifecycle.rename(conn, place, version(conn, place), ACTOR, new_name="和平路", doc_no="海政地〔2025〕9号",
-                     rename_date=date(2025, 6, 1))
+                     rename_date=date(2025, 6, 1), justification="道路改线，原名与实际不符")
     renamed = row(conn, place)
     assert (renamed["name"], renamed["pinyin"], renamed["pinyin_toned"], renamed["code"], renamed["status"]) == (
         "和平路", "Heping Lu", "Hépíng Lù", code, "approved")
-    assert [(v["name"], v["kind"], v["end_date"], v["document"], v["pinyin"]) for v in variants_of(conn, place)] == [
-        ("幸福路", "historical", "2025-06-01", "海政地〔2025〕9号", "Xingfu Lu")]
+    # the new name is filed and announced anew, its 15 days from the renaming; the old filing stays with the old name
+    assert (renamed["approval_date"], renamed["filed_date"], renamed["filed_to"], renamed["announced_date"],
+            renamed["approved_here"]) == (date(2025, 6, 1), None, None, None, True)
+    assert [(v["name"], v["kind"], v["end_date"], v["document"], v["pinyin"], v["reason"], v["filed_date"],
+             v["filed_to"], v["announced_date"]) for v in variants_of(conn, place)] == [
+        ("幸福路", "historical", "2025-06-01", "海政地〔2025〕9号", "Xingfu Lu", "道路改线，原名与实际不符",
+         "2025-03-12", "鞍山市人民政府", "2025-03-10")]
     history = feature_history(conn, registry().get("place_names"), place)
-    assert [h["version"] for h in history] == [1, 2, 3, 4]
-    assert history[-1]["reason"] == "更名：幸福路 → 和平路（海政地〔2025〕9号）"
+    assert [h["version"] for h in history] == [1, 2, 3, 4, 5]
+    assert history[-1]["reason"] == (
+        "更名：幸福路 → 和平路（海政地〔2025〕9号）；理由：道路改线，原名与实际不符；原名“幸福路”的备案、公告"
+        "（2025-03-12 向鞍山市人民政府备案、2025-03-10 公告）保留在其历史名称中；新名称须于 2025-06-16 前"
+        "重新备案、公告（《地名管理条例》第十三条、第十四条）")
+    assert [(d["id"], d["due_date"], d["steps"]) for d in lifecycle.deadlines(conn, date(2025, 6, 12))] == [
+        (place, "2025-06-16", ["备案", "公告"])]
     assert history[-1]["properties"]["name"] == "和平路"
 
 
 def test_renaming_a_protected_name_needs_a_justification(conn):
     make_area(conn)
     place = add_place(conn, "牛庄镇", "03100", B_XY, culture_protected=True, status="approved")
-    with pytest.raises(InvalidInput, match="justification required"):
+    with pytest.raises(InvalidInput, match="needs a justification") as refused:
         lifecycle.rename(conn, place, version(conn, place), ACTOR, new_name="新庄镇", doc_no="辽政〔2025〕2号",
-                         rename_date=DAY)
+                         rename_date=DAY, justification=" ")
+    assert refused.value.message == ("“牛庄镇”列入地名保护名录，更名须填写理由"
+                                     "（《地名管理条例》第十条：地名与实际不符等）")
     lifecycle.rename(conn, place, version(conn, place), ACTOR, new_name="新庄镇", doc_no="辽政〔2025〕2号",
                      rename_date=DAY, justification="行政区划调整，经专家论证")
     history = feature_history(conn, registry().get("place_names"), place)
-    assert history[-1]["reason"].endswith("理由：行政区划调整，经专家论证")
+    assert "；理由：行政区划调整，经专家论证；" in history[-1]["reason"]
 
 
 def test_a_rename_that_breaks_the_rules_is_refused(conn):
@@ -84,7 +98,8 @@ def test_a_rename_that_breaks_the_rules_is_refused(conn):
     add_place(conn, "王家村", "04100", A_XY)
     place = add_place(conn, "李家村", "04100", B_XY)
     with pytest.raises(InvalidInput, match="naming rules"):
-        lifecycle.rename(conn, place, version(conn, place), ACTOR, new_name="王家村", doc_no="x", rename_date=DAY)
+        lifecycle.rename(conn, place, version(conn, place), ACTOR, new_name="王家村", doc_no="x", rename_date=DAY,
+                         justification="村庄合并")
 
 
 def test_abolished_names_become_historical_and_stay_searchable(conn):
@@ -102,7 +117,8 @@ def test_search_by_text_pinyin_initials_and_old_names(conn):
     county = add_place(conn, "海城市", "03100", A_XY)
     river = add_place(conn, "海城河", "01100", A_XY)
     street = add_place(conn, "幸福路", "07100", A_XY)
-    lifecycle.rename(conn, street, version(conn, street), ACTOR, new_name="和平路", doc_no="d", rename_date=DAY)
+    lifecycle.rename(conn, street, version(conn, street), ACTOR, new_name="和平路", doc_no="d", rename_date=DAY,
+                     justification="道路改线")
     add_variant(conn, river, "母亲河", "colloquial")
     # demo-style historical record replaced by another place
     old = add_place(conn, "老城屯", "06100", A_XY, status="historical")
@@ -145,7 +161,7 @@ def test_sign_mismatch_report_after_a_renaming(conn):
                      {"p": place, "n": name, "y": pinyin})
     assert mismatched_signs(conn) == []
     lifecycle.rename(conn, street, version(conn, street), ACTOR, new_name="和平路", doc_no="d",
-                     rename_date=date(2025, 6, 1))
+                     rename_date=date(2025, 6, 1), justification="道路改线")
     report = mismatched_signs(conn)
     assert [(r["place_id"], r["inscription"], r["should_read"], r["should_read_pinyin"], r["reason"])
             for r in report] == [(street, "幸福路", "和平路", "Heping Lu",

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 import doctest
 import importlib
+from pathlib import Path
 
 import pytest
 
 from layers.gazetteer.charset import general_standard_characters, outside_table
 from layers.gazetteer.classes import class_table, major_classes, split_name
-from layers.gazetteer.pinyin import fold, query_keys, suggest
+from layers.gazetteer.pinyin import POLYPHONES_FILE, fold, polyphones, query_keys, suggest
 from layers.gazetteer.rules import text_problems
 
 MODULES = ["layers.gazetteer.charset", "layers.gazetteer.classes", "layers.gazetteer.pinyin",
-           "layers.gazetteer.rules", "importers.place_names"]
+           "layers.gazetteer.rules", "layers.gazetteer.art9", "layers.gazetteer.people", "importers.place_names",
+           "importers.demo.place_names"]
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -46,6 +49,36 @@ def test_suggested_spelling(name, class_code, toneless, toned):
     assert (spelling.toneless, spelling.toned) == (toneless, toned)
 
 
+CASES_FILE = Path(__file__).parent / "data" / "gazetteer_pinyin_cases.csv"
+with CASES_FILE.open(encoding="utf-8") as _f:
+    CASES = [(r["name"], r["class_code"], r["expected"], r["clause"]) for r in csv.DictReader(_f)]
+
+
+def test_the_case_file_covers_the_rules():
+    assert len(CASES) == 238
+    clauses = " ".join(c[3] for c in CASES)
+    for rule in ("§1", "§2", "§3", "§4", "§5", "§6", "§7", "§8", "§10", "§11", "§12", "§14", "GB/T 16159-2012 §6.3"):
+        assert rule in clauses, rule
+
+
+@pytest.mark.parametrize(("name", "class_code", "expected", "clause"), CASES, ids=[c[0] for c in CASES])
+def test_spelling_by_the_1984_rules(name, class_code, expected, clause):
+    assert suggest(name, class_code).toneless == expected, clause
+
+
+def test_polyphones_are_data_with_a_source_per_row():
+    with POLYPHONES_FILE.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert all(r["source"].strip() and r["kind"] in ("char", "surname", "context") for r in rows)
+    table = polyphones()
+    assert (table.chars["曾"], table.chars["什"], table.chars["咀"], table.surnames["单"]) == (
+        "zēng", "shí", "zuǐ", "shàn")
+    assert ("朝阳", 0, "cháo") in table.contexts
+    # toned: the readings of the table, and 儿 as r
+    assert [suggest(n, c).toned for n, c in (("朝阳镇", "03100"), ("盆儿胡同", "07100"), ("石咀子", "06100"))] == [
+        "Cháoyáng Zhèn", "Pénr Hútòng", "Shízuǐzi"]
+
+
 def test_keys_and_initials():
     assert (suggest("海城市", "03100").key, suggest("海城市", "03100").initials) == ("haichengshi", "hcs")
     assert suggest("腾鳌镇", "03100").initials == "taz"
@@ -59,7 +92,8 @@ def test_class_table_has_the_eleven_surveyed_major_classes():
         "陆地水系", "陆地地形", "行政区域", "群众自治组织", "非行政区域", "居民点", "交通运输设施",
         "水利电力通信设施", "纪念地旅游景点", "建筑物", "单位"]
     assert all(len(code) == 5 and code.isdigit() for code in class_table())
-    assert {c.scope for c in class_table().values()} == {"county", "built_up", "townships", "none"}
+    assert {c.scope for c in class_table().values()} == {"county", "built_up", "townships",
+                                                        "county_advisory", "none"}
     assert split_name("人民大街", "07100") == ("人民", "大街")
 
 
@@ -78,10 +112,10 @@ def test_general_standard_character_table():
     ("海城", "03100", [("missing_generic", "warning")]),
     ("㐂家屯", "06100", [("rare_character", "error")]),
     ("海城Ａ路", "07100", [("script", "error")]),
-    ("曼哈顿小区", "06200", [("blocklist", "error")]),
-    ("万达广场", "10200", [("blocklist", "error")]),
-    ("至尊花园", "06200", [("blocklist", "warning")]),
-    ("毛泽东路", "07100", [("blocklist", "error")]),
+    ("曼哈顿小区", "06200", [("foreign", "error")]),
+    ("万达广场", "10200", [("trademark", "error")]),
+    ("至尊花园", "06200", [("exaggeration", "warning")]),
+    ("毛泽东路", "07100", [("leader", "error")]),
     ("幸福路", "99999", [("unknown_class", "error")]),
 ])
 def test_text_rules(name, class_code, expected):

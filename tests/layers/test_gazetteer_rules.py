@@ -41,8 +41,9 @@ def make_area(conn: Connection) -> None:
 
 
 def add_place(conn: Connection, name: str, class_code: str, xy: tuple[float, float], **extra: Any) -> int:
+    """A record written straight to the table, as imports do: by default one already on record (approved)."""
     spec = registry().get("place_names")
-    props = prepare_place_name({"name": name, "class_code": class_code, **extra}, _New())
+    props = prepare_place_name({"name": name, "class_code": class_code, "status": "approved", **extra}, _New())
     place_id, _ = create_feature(conn, spec, props, Point(*xy), ACTOR)
     return place_id
 
@@ -145,3 +146,34 @@ def test_a_committee_name_filed_as_a_natural_village_is_split_right_and_flagged(
         f"同一乡镇（海州街道）内已有同名的其他类别地名“西响社区”：编号 {committee}（村（居）民委员会），"
         "请确认不是同一地方")
     assert rules(validate(conn, "西响社区", "06100", Point(*B_XY))) == [("class_mismatch", "warning", [])]
+
+
+def test_each_class_is_held_to_its_own_scope_with_its_basis(conn):
+    """Art. 9: 村(居)委会所在地 — the county (error); 街路巷/居住区 — the same built-up area (error);
+    乡镇 — the province, checked in the county (error + a warning saying so); natural villages are not
+    listed: a duplicate anywhere in the county is a warning only."""
+    make_area(conn)
+    village = add_place(conn, "和平屯", "06100", A_XY)
+    committee = add_place(conn, "和平村", "04100", A_XY)
+    street = add_place(conn, "和平路", "07100", A_XY)
+    town = add_place(conn, "和平镇", "03100", A_XY)
+    elsewhere = Point(*B_XY)  # another township, another built-up area
+    natural = validate(conn, "和平屯", "06100", elsewhere)
+    assert (natural["ok"], rules(natural)) == (True, [("duplicate", "warning", [village])])
+    assert natural["problems"][0]["message"] == f"与全市（县级行政区域）内已有地名重名：和平屯（编号 {village}）"
+    assert natural["problems"][0]["basis"] == "第九条未列入此类（如自然村）：全市范围内重名仅作提示（本项目约定）"
+    same_township = validate(conn, "和平屯", "06100", Point(A_XY[0] + 0.005, A_XY[1]))
+    assert rules(same_township)[0] == ("duplicate", "warning", [village])
+    seat = validate(conn, "和平村", "04100", elsewhere)
+    assert (seat["ok"], rules(seat)) == (False, [("duplicate", "error", [committee])])
+    assert seat["problems"][0]["basis"] == (
+        "《地名管理条例》（2022）第九条：村（居）民委员会所在地名称在一个县级行政区域内不重名、避免同音")
+    assert rules(validate(conn, "和平路", "07100", elsewhere)) == []
+    near = validate(conn, "和平路", "07100", Point(A_XY[0] + 0.005, A_XY[1]))
+    assert rules(near) == [("duplicate", "error", [street])]
+    assert near["problems"][0]["basis"].endswith(
+        "（建成区以包含该地的城镇规划区近似，无规划区时以所在乡镇（街道）近似）")
+    township = validate(conn, "和平镇", "03100", elsewhere)
+    assert rules(township) == [("duplicate", "error", [town]), ("province_scope", "warning", [])]
+    assert township["problems"][1]["basis"].endswith(
+        "（本系统只有海城市的记录，故在全市范围内核对，并提示与省级数据核对）")

@@ -30,7 +30,8 @@ def sample_properties(client: TestClient, layer: str, unique: str = "a") -> dict
         "townships": {"code": f"2103811{90 if unique == 'a' else 91}", "name": "测试镇"},
         "villages": {"code": f"2103811902{'01' if unique == 'a' else '02'}", "name": "测试村",
                      "township_code": _township_code(client)} if layer == "villages" else {},
-        "place_names": {"name": f"测试地名{unique}", "class_code": "11000"},
+        # a name the naming rules accept (Chinese only, a known class): the API refuses others
+        "place_names": {"name": "测试地名" + ("甲" if unique == "a" else "乙"), "class_code": "11100"},
         "place_name_signs": {"sign_type": "road", "inscription": "测试路"},
         "boundary_lines": {"name": f"测试线{unique}", "line_level": "county", "side_a": "甲", "side_b": "乙"},
         "shelters": {"name": f"测试场所{unique}", "shelter_type": "emergency"},

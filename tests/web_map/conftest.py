@@ -117,7 +117,7 @@ def seed(api: httpx.Client) -> dict[str, int]:
                             name="样板村", township_code="210381001", kind="village"),
         "neighbour_village": _create(api, "villages", _square(lon + 0.014, lat - 0.02, 0.016), code="210381001002",
                                      name="东邻村", township_code="210381001", kind="village"),
-        "place_names": _create(api, "place_names", _pt(lon - 0.004, lat + 0.004), name="示例村", class_code="12100"),
+        "place_names": _create(api, "place_names", _pt(lon - 0.004, lat + 0.004), name="示例村", class_code="06100"),
         "boundary_lines": _create(api, "boundary_lines", _line((lon - 0.02, lat + 0.01), (lon + 0.02, lat + 0.01)),
                                   name="示例界线", line_level="township", side_a="甲镇", side_b="乙镇"),
         "shelters": _create(api, "shelters", _pt(lon + 0.004, lat + 0.002), name="示例避难场所",

@@ -13,8 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
 from layers.gazetteer.lifecycle import beijing_today
+from layers.gazetteer.pinyin import suggest
 from tests.web_map.conftest import CENTER, OUTPUT
 
 LON, LAT = CENTER
@@ -26,6 +28,17 @@ def _place(api: httpx.Client, name: str, class_code: str, lon: float, lat: float
         "properties": {"name": name, "class_code": class_code, **extra}})
     assert response.status_code == 201, response.text
     return response.json()["id"]
+
+
+def _on_record(db: Any, name: str, lon: float, lat: float, approval_date: str, doc_no: str) -> int:
+    """A natural village approved before this system, written as an import would (the API only proposes)."""
+    with db.begin() as conn:
+        return conn.execute(text(
+            "INSERT INTO place_names (name, class_code, specific_part, generic_part, pinyin, status, approval_date, "
+            "approval_authority, approval_doc_no, geom) VALUES (:n, '06100', left(:n, -1), right(:n, 1), :p, "
+            "'approved', CAST(:d AS date), '海城市人民政府', :doc, ST_SetSRID(ST_MakePoint(:x, :y), 4490)) "
+            "RETURNING id"), {"n": name, "p": suggest(name, "06100").toneless, "d": approval_date, "doc": doc_no,
+                             "x": lon, "y": lat}).scalar_one()
 
 
 def _full(page: Any, name: str) -> None:
@@ -54,9 +67,10 @@ def _search(page: Any, q: str) -> None:
     page.wait_for_function("q => document.getElementById('pn-summary').textContent.includes(q)", arg=q)
 
 
-def test_find_by_initials_pinyin_and_old_name_and_export(as_role: Any, api: httpx.Client) -> None:
-    place_id = _place(api, "柳条屯", "06100", LON + 0.011, LAT + 0.006)
-    _place(api, "柳河沟", "06100", LON + 0.012, LAT + 0.007)
+def test_find_by_initials_pinyin_and_old_name_and_export(as_role: Any, browser_db: Any) -> None:
+    # approved names (the 地名录 lists those): on record, as imported
+    place_id = _on_record(browser_db, "柳条屯", LON + 0.011, LAT + 0.006, "2018-06-01", "海政地〔2018〕6号")
+    _on_record(browser_db, "柳河沟", LON + 0.012, LAT + 0.007, "2018-06-01", "海政地〔2018〕6号")
     web = as_role("viewer")
     web.open("/")  # the main map links to the gazetteer, and the gazetteer back to the map
     web.page.click("#hc-nav-place-names")
@@ -166,9 +180,8 @@ def test_new_name_shows_the_homophone_warning_live_then_saves_and_approves(as_ro
     _full(page, "gazetteer-04-approved")
 
 
-def test_rename_keeps_the_old_name_in_history(as_role: Any, api: httpx.Client) -> None:
-    place_id = _place(api, "杏花屯", "06100", LON - 0.014, LAT - 0.011, status="approved",
-                      approval_date="2020-03-01", approval_doc_no="海政地〔2020〕2号")
+def test_rename_keeps_the_old_name_in_history(as_role: Any, browser_db: Any) -> None:
+    place_id = _on_record(browser_db, "杏花屯", LON - 0.014, LAT - 0.011, "2020-03-01", "海政地〔2020〕2号")
     web = as_role("place_names_editor")
     page = web.page
     web.open(f"/place-names/{place_id}")
@@ -179,6 +192,7 @@ def test_rename_keeps_the_old_name_in_history(as_role: Any, api: httpx.Client) -
     assert page.input_value(f"{form} input[name='pinyin']") == "Lihuatun"
     page.fill(f"{form} input[name='approval_doc_no']", "海政地〔2025〕30号")
     page.fill(f"{form} input[name='rename_date']", "2025-09-01")
+    page.fill(f"{form} textarea[name='justification']", "村屯合并，原名与实际不符")
     web.shot("gazetteer-05-rename-form")
     page.click(".hc-dialog-actions button[data-action='rename']")
     page.wait_for_selector("#pn-names tbody tr[data-kind='historical']")
@@ -195,7 +209,8 @@ def test_rename_keeps_the_old_name_in_history(as_role: Any, api: httpx.Client) -
     web.shot("gazetteer-07-old-name-finds-new")
 
 
-def test_late_filing_is_flagged_then_filed_through_the_dialog(as_role: Any, api: httpx.Client) -> None:
+def test_late_filing_is_flagged_then_filed_through_the_dialog(as_role: Any, api: httpx.Client,
+                                                              browser_db: Any) -> None:
     """Approved 20 days ago, neither filed nor announced: overdue on the list and on the record; 备案 leaves 公告."""
     today = beijing_today()  # as the server counts
 
@@ -207,9 +222,7 @@ def test_late_filing_is_flagged_then_filed_through_the_dialog(as_role: Any, api:
         assert response.status_code == 200, response.text
         return place_id
 
-    legacy = _place(api, "旧录屯", "06100", LON + 0.019, LAT - 0.016, status="approved",  # on record before
-                    approval_date="2019-05-01", approval_authority="海城市人民政府",
-                    approval_doc_no="海政地〔2019〕1号")
+    legacy = _on_record(browser_db, "旧录屯", LON + 0.019, LAT - 0.016, "2019-05-01", "海政地〔2019〕1号")
     late = approved("迟报屯", 20, LON + 0.016, LAT - 0.013)
     soon = approved("将满屯", 12, LON + 0.017, LAT - 0.014)
     fresh = approved("新批屯", 0, LON + 0.018, LAT - 0.015)

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from tests.utils.frame import LocalFrame
 from tests.web_map.conftest import _create, _line
@@ -59,7 +60,7 @@ def named(what: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def scene(api: httpx.Client) -> dict[str, Any]:
+def scene(api: httpx.Client, browser_db: Any) -> dict[str, Any]:
     ids: dict[str, Any] = {}
     ids["townships"] = _create(api, "townships", rect(-3000, -3000, 3000, 3000), code=TOWNSHIP, name=named("镇"),
                                kind="town")
@@ -77,8 +78,11 @@ def scene(api: httpx.Client) -> dict[str, Any]:
     ids["boundary_lines"] = _create(api, "boundary_lines", _line(ll(-2500, 2000), ll(2500, 2000)),
                                     name=named("界线"), line_level="township", side_a=named("甲镇"), side_b="乙镇",
                                     next_inspection_date=date(date.today().year + 1, 1, 1).isoformat())
-    ids["place_names"] = _create(api, "place_names", pt(1000, 1500), name=named("屯"), class_code="06100",
+    ids["place_names"] = _create(api, "place_names", pt(1000, 1500), name="示例屯", class_code="06100",
                                  township_code=TOWNSHIP)
+    with browser_db.begin() as conn:  # the API refuses markup in a place name (naming rules): as from QGIS
+        conn.execute(text("UPDATE place_names SET name = :n WHERE id = :i"),
+                     {"n": named("屯"), "i": ids["place_names"]})
     ids["scattered_graves"] = _create(api, "scattered_graves", pt(500, 50), status="to_move")
     # uncovered (the 幸福院 is 3 km away) but within 1 km of the village: the village is a suggested site
     ids["households"] = [_create(api, "households", pt(300, 300 + i * 20), head_name=named(f"户{i}"),

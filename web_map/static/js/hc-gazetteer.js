@@ -37,6 +37,7 @@
       box.appendChild(HC.el('ul', {'class': 'pn-problems'}, r.problems.map(function (p) {
         return HC.el('li', {'class': 'pn-problem pn-' + p.severity, 'data-rule': p.rule, 'data-severity': p.severity},
           [HC.el('span', {'class': 'pn-sev', text: SEVERITY[p.severity] || p.severity}), ' ' + p.message + ' ']
+            .concat(p.basis ? [HC.el('span', {'class': 'pn-basis hc-muted', text: '（依据：' + p.basis + '）'})] : [])
             .concat(p.conflicts.map(function (id) {
               return HC.el('a', {href: '/place-names/' + id, target: '_blank', rel: 'noopener',
                 'class': 'pn-conflict', 'data-id': id, text: '查看编号 ' + id});
@@ -350,7 +351,7 @@
     open('更名：' + p.name, 'rename', [field('新名称 *', name), field('罗马字母拼写', pinyin),
       field('批准文号 *', input('approval_doc_no')), field('更名日期 *', input('rename_date', 'date', today())),
       field('批准机关', input('approval_authority', 'text', p.approval_authority)),
-      field('更名理由' + (p.culture_protected ? ' *（保护名录）' : ''), HC.el('textarea', {name: 'justification', rows: 2}))],
+      field('更名理由 *' + (p.culture_protected ? '（保护名录）' : ''), HC.el('textarea', {name: 'justification', rows: 2}))],
     function (form) {
       return check.run().then(function (result) {
         var error = form.querySelector('.hc-form-error');
@@ -361,7 +362,8 @@
           rename_date: e.rename_date.value, approval_authority: e.approval_authority.value.trim() || null,
           justification: e.justification.value.trim() || null}, check.pinyin());
       });
-    }, [box, HC.el('p', {'class': 'hc-muted', text: '原名“' + p.name + '”将作为历史名称保留，可按原名查到本地名。'})]);
+    }, [box, HC.el('p', {'class': 'hc-muted', text: '原名“' + p.name + '”将作为历史名称保留（连同其备案、公告），可按原名查到本地名；'
+      + '新名称须在更名后 15 日内重新备案、公告（《地名管理条例》第十三、十四条）。'})]);
   }
 
   function actions(p) {
