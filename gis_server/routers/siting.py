@@ -280,7 +280,7 @@ def classify_graves(db: DbDep, actor: CurrentActor, village: VillageQuery = None
             "graves": classified}
 
 
-@router.get("/graves/remediation", summary="散坟整治清单（按村；format=xlsx 导出）", response_model=None)
+@router.get("/graves/remediation", summary="散坟整治清单（按类型、村分组；format=xlsx 导出）", response_model=None)
 def remediation(db: DbDep, actor: CurrentActor, village: VillageQuery = None, township: TownshipQuery = None,
                 rule_set: RuleSetQuery = None,
                 format: Annotated[Literal["json", "xlsx"], Query(description="json 或 xlsx")] = "json",
@@ -288,8 +288,9 @@ def remediation(db: DbDep, actor: CurrentActor, village: VillageQuery = None, to
     with db.read() as conn:
         chosen = rules.get_rule_set(conn, rule_set)
         rows = graves.remediation(graves.classify(conn, chosen, village, township))
-    if format == "json":
-        return {"rule_set": {"id": chosen.id, "version": chosen.version}, "rows": rows}
+    if format == "json":  # grouped by kind (散埋乱葬, 硬化大墓, 活人墓); the export is in the same order
+        return {"rule_set": {"id": chosen.id, "version": chosen.version},
+                "groups": graves.remediation_groups(rows), "rows": rows}
     header = [label for _, label in graves.REMEDIATION_COLUMNS]
     table = [[safe_cell(row[name]) for name, _ in graves.REMEDIATION_COLUMNS] for row in rows]
     return Response(to_xlsx(header, table, "散坟整治清单"), media_type=XLSX,
