@@ -176,3 +176,30 @@ def test_a_cemetery_serves_another_village_only_with_a_recorded_agreement(client
     cleared = client.patch(f"/api/layers/cemeteries/features/{created.json()['id']}",
                            json={"properties": {"service_agreement": None}}, headers={"If-Match": '"1"'})
     assert cleared.status_code == 422 and "服务协议文号" in cleared.json()["message"]
+
+
+def test_grave_kinds_are_checked_and_the_export_groups_by_kind(client, conn, scene):
+    from tests.layers.test_siting_support import insert
+    from tests.utils.features import feature
+
+    unknown = client.post("/api/layers/scattered_graves/features",
+                          json=feature(geojson(point_at(0, 250)), grave_count=1, kind="big"))
+    assert unknown.status_code == 422 and "类型" in unknown.json()["message"]
+    living, _ = insert(conn, "scattered_graves", point_at(0, 250), grave_count=1, kind="living_person")
+    scattered, _ = insert(conn, "scattered_graves", point_at(0, 260), grave_count=2)  # the default kind
+    listed = client.get("/api/siting/graves/remediation").json()
+    assert [(g["kind"], g["sites"], g["graves"]) for g in listed["groups"]] == [
+        ("scattered", 1, 2), ("hardened", 0, 0), ("living_person", 1, 1)]
+    xlsx = client.get("/api/siting/graves/remediation", params={"format": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert [(r[0], r[3]) for r in rows[1:]] == [("散埋乱葬", scattered), ("活人墓", living)]
+
+
+def test_a_road_width_outside_its_range_is_422_and_changes_nothing(client):
+    from tests.utils.features import feature, line
+
+    body = feature(line((122.70, 40.80), (122.71, 40.80)), name="测试路", road_class="county", width_m=500)
+    refused = client.post("/api/layers/roads/features", json=body)
+    assert refused.status_code == 422
+    assert "用地宽度 width_m 应大于 0 且不超过 200 米" in refused.json()["message"]
+    assert client.get("/api/layers/roads/features").json()["numberMatched"] == 0
