@@ -65,7 +65,11 @@
   }
   function distanceCell(r) {
     var text = r.inside ? '位于其内' + (r.overlap_area_m2 ? '（重叠 ' + area(r.overlap_area_m2) + '）' : '') : metres(r.distance_m);
-    return HC.el('td', {'class': 'hc-num', 'data-distance': r.distance_m === null ? '' : r.distance_m}, [text,
+    // roads and railways are measured from the edge of their land, as the law does; the centreline figure too
+    var centre = r.centreline_distance_m === undefined || r.centreline_distance_m === null ? null :
+      HC.el('div', {'class': 'hc-muted hc-centreline', title: r.width_basis || '',
+        text: '距边缘；距中心线 ' + metres(r.centreline_distance_m) + '（宽 ' + r.width_m + ' 米' + (r.width_source === 'default' ? '，按等级默认' : '') + '）'});
+    return HC.el('td', {'class': 'hc-num', 'data-distance': r.distance_m === null ? '' : r.distance_m}, [text, centre,
       r.nearest && r.nearest.name ? HC.el('div', {'class': 'hc-muted', text: r.nearest.name}) : null]);
   }
   function nearestByKind(results) {  // per constraint kind, the nearest feature of any class
