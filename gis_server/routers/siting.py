@@ -65,6 +65,11 @@ def legal_floors(actor: CurrentActor) -> dict[str, Any]:
     return rules.legal_floors()
 
 
+@router.get("/corridor-widths", summary="公路、铁路按等级的默认用地宽度（距离自用地边缘起算）及依据")
+def corridor_widths(actor: CurrentActor) -> dict[str, Any]:
+    return {"note": rules.shipped()["corridor_widths"]["note"], "widths": rules.corridor_widths()}
+
+
 @router.get("/rule-sets/{rule_set_id}", summary="规则集（某一版，默认最新版）")
 def get_rule_set(rule_set_id: int, db: DbDep, actor: CurrentActor, version: VersionQuery = None) -> dict[str, Any]:
     with db.read() as conn:

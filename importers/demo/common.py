@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from layers.geometry import reproject, transformer
 
 SEED = 20240416
-GENERATOR_VERSION = "1"  # bump whenever a change to the generator changes any row
+GENERATOR_VERSION = "2"  # bump whenever a change to the generator changes any row
 SOURCE = "demo"
 LABEL = "示例数据"
 TAG = f"（{LABEL}）"  # appended to synthetic names

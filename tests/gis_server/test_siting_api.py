@@ -114,7 +114,15 @@ def test_rule_below_legal_floor_is_422(client):
         "based_on": rule_set["latest_version"], "rules": [{"constraint": "highway", "class": "expressway",
                                                             "distance_m": 20}]})
     assert response.status_code == 422 and "法定下限" in response.json()["message"]
-    assert client.get("/api/siting/legal-floors").json()["highway.expressway"]["distance_m"] == 30
+    floor = client.get("/api/siting/legal-floors").json()["highway.expressway"]
+    assert floor["distance_m"] == 30 and "自公路用地外缘起算" in floor["basis"]
+    widths = client.get("/api/siting/corridor-widths").json()["widths"]
+    assert {k: w["width_m"] for k, w in widths.items()} == {
+        "highway.expressway": 28.0, "highway.national": 14.0, "highway.provincial": 14.0, "highway.county": 10.5,
+        "highway.township": 8.5, "railway.high_speed": 13.6, "railway.conventional": 12.0}
+    assert "[standard] JTG B01-2014" in widths["highway.county"]["basis"]
+    assert "[law] 《公路法》第三十四条" in widths["highway.county"]["basis"]
+    assert "[local] 地方默认值" in widths["railway.conventional"]["basis"]
 
 
 def test_suitable_land_endpoint(client, scene):

@@ -355,11 +355,14 @@
       var todo = r.data.graves.filter(function (x) { return x.status === 'to_move' && x.violations.length; });
       todo.forEach(function (x) {
         L.circleMarker([x.lat, x.lon], {pane: 'hc-analysis', radius: 6, color: '#fff', weight: 1.5, fillOpacity: 0.95,
-          fillColor: x.violates_hard_rule ? RED : '#f57c00', className: 'hc-grave'}).bindTooltip(HC.esc('散坟 ' + x.id + '（' + (x.grave_count || 1) + ' 座，' +
+          fillColor: x.violates_hard_rule ? RED : '#f57c00', className: 'hc-grave'}).bindTooltip(HC.esc((x.kind_title || '散坟') + ' ' + x.id + '（' + (x.grave_count || 1) + ' 座，' +
           (x.village_name || '村未知') + '）：' + x.violations.map(function (v) { return v.label + (v.hard ? '，深入 ' + metres(v.inside_by_m) : ''); }).join('；')))
           .addTo(g.graves);
       });
-      note('hc-graves-note', todo.length + ' 处待迁移，其中 ' + todo.filter(function (x) { return x.violates_hard_rule; }).length + ' 处在三沿六区内');
+      var byKind = {};  // the three kinds the remediation plan names
+      todo.forEach(function (x) { byKind[x.kind_title] = (byKind[x.kind_title] || 0) + 1; });
+      note('hc-graves-note', todo.length + ' 处待迁移，其中 ' + todo.filter(function (x) { return x.violates_hard_rule; }).length + ' 处在三沿六区内' +
+        (todo.length ? '（' + Object.keys(byKind).map(function (k) { return k + ' ' + byKind[k]; }).join('，') + '）' : ''));
     });
   }
 
