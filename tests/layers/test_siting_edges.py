@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from importers.documents import to_html
 from layers.features import Actor
 from layers.siting.check import check_site
 from layers.siting.graves import classify
@@ -103,6 +104,8 @@ def test_the_report_shows_both_figures(conn):
     cells = [cell for block in document.blocks if block.kind == "table" for row in block.rows for cell in row]
     assert "距用地边缘 17.0 米（距中心线 31.0 米，宽 28 米）" in cells
     assert any("默认宽度 28 米 = 路基 26 米 + 两侧各 1 米" in str(cell) for cell in cells)
+    html = to_html(document)
+    assert "距用地边缘 17.0 米（距中心线 31.0 米，宽 28 米）" in html
 
 
 @pytest.mark.parametrize("width", [0, -3, 200.5])
