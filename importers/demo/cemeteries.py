@@ -98,7 +98,7 @@ def build_cemeteries(partition: Partition, settlements: list[Settlement], net: N
     villages = [v for v in partition.villages.values() if v.kind == "village"]
     order = r.permutation(len(villages))
     served, agreements = 0, 0
-    with_cemetery = set()
+    with_cemetery: set[str] = set()
     for i in order:
         v = villages[int(i)]
         if served >= len(partition.villages) // 2:

@@ -81,15 +81,15 @@ def _article10_land(z: Zones, partition: Partition, settlements: list[Settlement
     county = county_outline()
     # cultivated land (一般耕地): the plain outside settlements, towns, rivers and main roads, less what is
     # already drawn as basic farmland (its own layer; both forbid graves), with some unfarmed patches left
-    unfarmed = shapely.union_all([blob(r, *p, r.uniform(250, 600), 0.3) for p in sample_points(r, county, 260)])
+    unfarmed = shapely.union_all([blob(r, x, y, r.uniform(250, 600), 0.3) for x, y in sample_points(r, county, 260)])
     keep_out = shapely.union_all([
         z.union("urban_planning_zones"), settlement_area(settlements, 60), net.lines("rivers").buffer(80),
         net.lines("roads", "expressway").buffer(40), net.lines("railways").buffer(30), unfarmed])
     cultivated = plain_area().difference(keep_out).difference(z.union("basic_farmland"))
     z.tables["cultivated_land"] = _per_village(partition, cultivated, "一般耕地", 20_000)
     # forest land: the south-east hills, less clearings of barren slope (荒山荒坡, where hill cemeteries go)
-    clearings = shapely.union_all([blob(r, *p, r.uniform(300, 900), 0.35)
-                                   for p in sample_points(r, county, 420)])
+    clearings = shapely.union_all([blob(r, x, y, r.uniform(300, 900), 0.35)
+                                   for x, y in sample_points(r, county, 420)])
     forest = _terrain_area(above=HILL_MIN_M).difference(clearings).difference(settlement_area(settlements, 60))
     z.tables["forest_land"] = _per_village(partition, forest, "林地")
     cx, cy = metric_xy(122.69, 40.88)
