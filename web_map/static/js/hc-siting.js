@@ -334,7 +334,9 @@
       coverage = r.data;
       var towns = {};
       r.data.townships.forEach(function (t) { towns[t.code] = t.name; });
-      note('hc-uncovered-note', r.data.uncovered.length + ' / ' + r.data.county.villages + ' 个村');
+      var urban = r.data.communities && r.data.communities.count;  // 社区、居委会: served by 公墓 and 骨灰堂, not villages
+      note('hc-uncovered-note', r.data.uncovered.length + ' / ' + r.data.county.villages + ' 个村' +
+        (urban ? '（另有 ' + urban + ' 个城市社区由城市公益性公墓、骨灰堂服务，不计入）' : ''));
       r.data.uncovered.forEach(function (v) {
         $('hc-uncovered-list').appendChild(HC.el('li', {'data-code': v.code, text: v.name + (towns[v.township_code] ? '（' + towns[v.township_code] + '）' : ''),
           onclick: function () { zoomVillage(v.code); }}));
