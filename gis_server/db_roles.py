@@ -5,7 +5,7 @@
 * the **app** role is what the service connects as: a login without SUPERUSER, CREATEDB, CREATEROLE or
   BYPASSRLS that owns nothing, so it can neither ``ALTER``/``DROP``/``TRUNCATE`` a table nor switch a
   trigger off (``ALTER TABLE … DISABLE TRIGGER`` needs the owner, ``session_replication_role`` a
-  superuser), and gets only the DML grants of migration ``0013d`` (``audit_log`` and
+  superuser), and gets only the DML grants of migration ``0013`` (``audit_log`` and
   ``feature_history``: INSERT and SELECT).
 
 The embedded cluster (``gis_server/cluster.py``), the docker image's init script

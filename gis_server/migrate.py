@@ -21,7 +21,7 @@ def alembic_config(url: str | None = None, connection: Connection | None = None,
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     if connection is not None:
         config.attributes["connection"] = connection
-    config.attributes["database_roles"] = roles or DatabaseRoles()  # whom migration 0013d grants to
+    config.attributes["database_roles"] = roles or DatabaseRoles()  # whom migration 0013 grants to
     return config
 
 

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
                     "unset = GIS_DATABASE_URL, or the embedded cluster's owner.",
     )
     db_owner_role: str = Field(default=DEFAULT_OWNER_ROLE, pattern=ROLE_NAME_PATTERN,
-                               description="Role that owns the schema (embedded cluster, grants of migration 0013d).")
+                               description="Role that owns the schema (embedded cluster, grants of migration 0013).")
     db_app_role: str = Field(default=DEFAULT_APP_ROLE, pattern=ROLE_NAME_PATTERN,
                              description="Login role of the service: DML only, owns nothing.")
     data_dir: Path = Field(default=PROJECT_ROOT / ".gisdata", description="Embedded cluster and files.")

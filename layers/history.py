@@ -9,7 +9,7 @@ the reason taken from transaction-local settings (``gis.user``, ``gis.reason``,
 
 There is no switch that skips the history. The audit trigger's bulk switch (``gis.bulk = on``: one
 summary entry for a whole load instead of one per row, migration ``0002``) counts only for the tables'
-owner since migration ``0013d``: the service's role setting it is audited row by row all the same.
+owner since migration ``0013``: the service's role setting it is audited row by row all the same.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def natural_key_index_name(table: str, key: tuple[str, ...]) -> str:
 
 
 def _declare_table_rules(table: Table, natural_key: tuple[str, ...]) -> None:
-    """Add to the model's table what the declarations imply (migration 0013s creates the same):
+    """Add to the model's table what the declarations imply (migration 0016 creates the same):
     a unique index on the natural key among live rows, unless a unique constraint already holds it,
     and a CHECK per bounded or float column.
     """

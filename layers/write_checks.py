@@ -69,7 +69,7 @@ def _key_values(conn: Connection, spec: LayerSpec, properties: dict[str, Any], c
 
 def check_natural_key(conn: Connection, spec: LayerSpec, properties: dict[str, Any], ctx: WriteContext,
                       partial: bool) -> None:
-    """No other live record has the natural key this write gives (migration 0013s enforces it too)."""
+    """No other live record has the natural key this write gives (migration 0016 enforces it too)."""
     values = _key_values(conn, spec, properties, ctx, partial)
     if values is None:
         return

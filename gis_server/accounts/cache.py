@@ -4,7 +4,7 @@ Every request names its user and session in a token, and both are checked agains
 (disabled? roles? password changed since the token was issued? session logged out?). Reading them
 on every request cost a connection checkout and three round trips: about 0.5 ms, a third of a map
 tile. This cache keeps what it read per session and forgets all of it whenever a trigger on
-``users`` or ``user_roles`` (migration 0009) or a revocation in ``sessions`` (migration 0013a) sends
+``users`` or ``user_roles`` (migration 0009) or a revocation in ``sessions`` (migration 0015) sends
 ``NOTIFY gis_accounts`` — also for changes made by the command line or another process (a logout
 served by another worker) or straight in SQL. A change is seen by the next request after the
 notification arrives (milliseconds). Without a live LISTEN connection nothing is cached: every
@@ -42,7 +42,7 @@ class Account:
 
 # One round trip: the account, whether the session was revoked, and (a data-modifying CTE runs
 # whether referred to or not) the session's last_seen_at moved on — at most once a minute, and
-# never on a revoked row, so it costs no notification (migration 0013a notifies revocations only).
+# never on a revoked row, so it costs no notification (migration 0015 notifies revocations only).
 _READ_ACCOUNT = f"""
 WITH touched AS (
   UPDATE sessions SET last_seen_at = now()

@@ -2,7 +2,7 @@
 
 A signed token alone cannot be taken back before it expires; with its session on the server, a
 logout (or a password change) ends it at once, on every process: the revocation notifies the
-account caches (migration 0013a). GB/T 22239-2019, 8.1.4.1 b) asks for "结束会话" among the
+account caches (migration 0015). GB/T 22239-2019, 8.1.4.1 b) asks for "结束会话" among the
 login-failure and session measures.
 """
 

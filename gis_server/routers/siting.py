@@ -65,6 +65,11 @@ def legal_floors(actor: CurrentActor) -> dict[str, Any]:
     return rules.legal_floors()
 
 
+@router.get("/corridor-widths", summary="公路、铁路按等级的默认用地宽度（距离自用地边缘起算）及依据")
+def corridor_widths(actor: CurrentActor) -> dict[str, Any]:
+    return {"note": rules.shipped()["corridor_widths"]["note"], "widths": rules.corridor_widths()}
+
+
 @router.get("/rule-sets/{rule_set_id}", summary="规则集（某一版，默认最新版）")
 def get_rule_set(rule_set_id: int, db: DbDep, actor: CurrentActor, version: VersionQuery = None) -> dict[str, Any]:
     with db.read() as conn:
@@ -280,7 +285,7 @@ def classify_graves(db: DbDep, actor: CurrentActor, village: VillageQuery = None
             "graves": classified}
 
 
-@router.get("/graves/remediation", summary="散坟整治清单（按村；format=xlsx 导出）", response_model=None)
+@router.get("/graves/remediation", summary="散坟整治清单（按类型、村分组；format=xlsx 导出）", response_model=None)
 def remediation(db: DbDep, actor: CurrentActor, village: VillageQuery = None, township: TownshipQuery = None,
                 rule_set: RuleSetQuery = None,
                 format: Annotated[Literal["json", "xlsx"], Query(description="json 或 xlsx")] = "json",
@@ -288,8 +293,9 @@ def remediation(db: DbDep, actor: CurrentActor, village: VillageQuery = None, to
     with db.read() as conn:
         chosen = rules.get_rule_set(conn, rule_set)
         rows = graves.remediation(graves.classify(conn, chosen, village, township))
-    if format == "json":
-        return {"rule_set": {"id": chosen.id, "version": chosen.version}, "rows": rows}
+    if format == "json":  # grouped by kind (散埋乱葬, 硬化大墓, 活人墓); the export is in the same order
+        return {"rule_set": {"id": chosen.id, "version": chosen.version},
+                "groups": graves.remediation_groups(rows), "rows": rows}
     header = [label for _, label in graves.REMEDIATION_COLUMNS]
     table = [[safe_cell(row[name]) for name, _ in graves.REMEDIATION_COLUMNS] for row in rows]
     return Response(to_xlsx(header, table, "散坟整治清单"), media_type=XLSX,

@@ -22,10 +22,10 @@ from importers.demo.zones import build_zones
 
 # insert order (parents first); deletes run in reverse
 TABLE_ORDER = [
-    "townships", "villages", "roads", "railways", "rivers", "basic_farmland", "urban_planning_zones",
-    "scenic_areas", "nature_reserves", "water_source_zones", "heritage_sites", "place_names", "place_name_signs",
-    "boundary_lines", "boundary_markers", "shelters", "care_facilities", "cemeteries", "scattered_graves",
-    "households",
+    "townships", "villages", "roads", "railways", "rivers", "basic_farmland", "cultivated_land", "forest_land",
+    "urban_parks", "urban_planning_zones", "scenic_areas", "nature_reserves", "water_source_zones",
+    "heritage_sites", "place_names", "place_name_signs", "boundary_lines", "boundary_markers", "shelters",
+    "care_facilities", "cemeteries", "scattered_graves", "households",
 ]
 
 

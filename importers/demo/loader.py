@@ -134,7 +134,7 @@ def load_demo(engine: Engine, echo: Callable[[str], None] = print, force: bool =
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL jit = off"))
         set_actor(conn, ACTOR, LABEL)
-        # one audit entry for the whole load instead of one per row (migration 0002; for the owner only, 0013d)
+        # one audit entry for the whole load instead of one per row (migration 0002; for the owner only, 0013)
         conn.execute(text("SELECT set_config('gis.bulk', 'on', true)"))
         delete_demo_rows(conn, echo)
         for name in TABLE_ORDER:

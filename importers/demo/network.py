@@ -22,6 +22,9 @@ SEGMENT_M = 700.0
 EMBANKMENT_OFFSET_M = 120.0
 PLAIN_EMBANKMENT_MAX_M = 45.0
 
+# a recorded width of the land (between the outer edges of the highway's land, m; 示例数据): 沈大 (G15) is an
+# eight-lane road, wider than the four-lane class default; every other road uses its class default (data/rules)
+RECORDED_WIDTH_M = {"G15": 44.0}
 EXPRESSWAYS = {  # code: (name, lon/lat control points)
     "G15": ("沈海高速", [(122.705, 41.14), (122.665, 41.02), (122.640, 40.93), (122.625, 40.86),
                         (122.605, 40.78), (122.585, 40.72)]),
@@ -126,7 +129,8 @@ def build_network(partition: Partition, settlements: list[Settlement]) -> Networ
     net = Network()
     for code, (name, pts) in EXPRESSWAYS.items():
         for seg in _segments(_clip(_wiggle(_metric(pts), r, 150)), 3000):
-            net.roads.append({"name": name, "road_code": code, "road_class": "expressway", "geom": seg})
+            net.roads.append({"name": name, "road_code": code, "road_class": "expressway",
+                              "width_m": RECORDED_WIDTH_M.get(code), "geom": seg})
     for code, (name, pts) in NATIONAL.items():
         for seg in _segments(_clip(_wiggle(_metric(pts), r, 250))):
             net.roads.append({"name": f"{name}{TAG}", "road_code": code, "road_class": "national", "geom": seg})

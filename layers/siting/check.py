@@ -6,6 +6,12 @@ takes the KNN top-1 only to learn an upper bound d of the true distance (measure
 then measures every feature within d — ``ST_DWithin`` on the 4490 GiST index with d / 83,000
 degrees, a safe bound because 1° ≥ 83.9 km anywhere in the county — and keeps the exact nearest.
 
+Roads and railways are measured from their edge, as the law measures (《公路安全保护条例》 Art. 11 from the
+outer edge of the highway's land, 《铁路安全管理条例》 Art. 27 from the embankment toe): the distance to the
+centreline less half the feature's width (its ``width_m``, else its class default), never below 0. The
+KNN top-1's centreline distance still bounds the nearest edge; every feature whose edge may lie nearer is
+within that bound plus the widest half-width a feature may record.
+
 The result is a plain dict (JSON-ready) that the API returns, candidates freeze and reports render.
 """
 
@@ -19,9 +25,10 @@ import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
+from layers.constraints import MAX_CORRIDOR_WIDTH_M
 from layers.features import q
 from layers.geometry import reproject
-from layers.siting.rules import Rule, RuleSetVersion, is_violated
+from layers.siting.rules import Rule, RuleSetVersion, corridor_widths, is_violated
 
 METRES_PER_DEGREE_MIN = 83_000.0  # lower bound of the length of 1° (of longitude) in the county
 SITE_TYPES = ("Point", "Polygon", "MultiPolygon")
@@ -29,16 +36,21 @@ SITE_TYPES = ("Point", "Polygon", "MultiPolygon")
 # One branch per rule. :wkb is the site (EPSG:4490). Lateral references act as parameters, so both
 # the KNN ordering and ST_DWithin use the layer's GiST index.
 _BRANCH = """
-SELECT {i} AS i, n.id, n.name, n.distance, o.inside, o.overlap, NULL::text AS code
+SELECT {i} AS i, n.id, n.name, n.distance, o.inside, o.overlap, NULL::text AS code, n.centre, n.width,
+       n.width_recorded
 FROM site s
 CROSS JOIN LATERAL (
     SELECT ST_Distance(ST_Transform(t.geom, 4550), s.m) AS d
     FROM {table} t WHERE t.retired_at IS NULL{cls}
     ORDER BY t.geom <-> s.g LIMIT 1) k
 CROSS JOIN LATERAL (
-    SELECT t.id, t.name::text AS name, ST_Distance(ST_Transform(t.geom, 4550), s.m) AS distance
-    FROM {table} t WHERE t.retired_at IS NULL{cls}
-      AND ST_DWithin(t.geom, s.g, k.d / {mpd} + 1e-9)
+    SELECT t.id, t.name::text AS name, greatest(c.centre - c.width / 2, 0) AS distance, c.centre, c.width,
+           c.recorded AS width_recorded
+    FROM {table} t CROSS JOIN LATERAL (
+        SELECT ST_Distance(ST_Transform(t.geom, 4550), s.m) AS centre, {width} AS width,
+               {recorded} AS recorded) c
+    WHERE t.retired_at IS NULL{cls}
+      AND ST_DWithin(t.geom, s.g, (k.d + {reach_extra}) / {mpd} + 1e-9)
     ORDER BY distance, t.id LIMIT 1) n
 CROSS JOIN LATERAL (
     SELECT coalesce(bool_or(NOT ST_Touches(t.geom, s.g)), false) AS inside,
@@ -48,7 +60,8 @@ CROSS JOIN LATERAL (
 _AREAL_OVERLAP = "coalesce(ST_Area(ST_Intersection(s.m, ST_Union(ST_Transform(t.geom, 4550)))), 0)"
 # where the site lies: the village and township that contain a point on its surface
 _PLACE = """
-SELECT {i} AS i, u.id, u.name::text, NULL::float8, NULL::bool, NULL::float8, u.code::text
+SELECT {i} AS i, u.id, u.name::text, NULL::float8, NULL::bool, NULL::float8, u.code::text, NULL::float8,
+       NULL::float8, NULL::bool
 FROM site s CROSS JOIN LATERAL (
     SELECT id, name, code FROM {table} WHERE retired_at IS NULL AND ST_Intersects(geom, s.p)
     ORDER BY id LIMIT 1) u
@@ -64,6 +77,16 @@ def class_condition(rule: Rule, alias: str = "t", param: str | None = None) -> s
     return f" AND {alias}.{q(column)} = :{param}"
 
 
+def width_sql(rule: Rule, alias: str, param: str) -> tuple[str, dict[str, Any]]:
+    """The full width of a rule's feature (its recorded ``width_m``, else the class default) and its param;
+    ``0`` and no param for kinds that are not corridors.
+    """
+    default = rule.default_width_m
+    if not rule.kind.corridor or default is None:
+        return "0::float8", {}
+    return f"coalesce({alias}.width_m, CAST(:{param} AS float8))", {param: default}
+
+
 def check_sql(rules: tuple[Rule, ...]) -> tuple[str, dict[str, Any]]:
     """The one statement (UNION ALL of a branch per rule and the two place look-ups) and its class params."""
     params: dict[str, Any] = {}
@@ -73,8 +96,13 @@ def check_sql(rules: tuple[Rule, ...]) -> tuple[str, dict[str, Any]]:
         if cls:
             params[f"c{i}"] = rule.cls
         overlap = _AREAL_OVERLAP if rule.kind.areal else "NULL::float8"
+        width, width_params = width_sql(rule, "t", f"w{i}")
+        params.update(width_params)
+        corridor = bool(width_params)
         branches.append(_BRANCH.format(i=i, table=q(rule.kind.layer), cls=cls, mpd=METRES_PER_DEGREE_MIN,
-                                       overlap=overlap))
+                                       overlap=overlap, width=width,
+                                       recorded="t.width_m IS NOT NULL" if corridor else "NULL::bool",
+                                       reach_extra=f"{MAX_CORRIDOR_WIDTH_M / 2 if corridor else 0.0!r}"))
     branches.append(_PLACE.format(i=VILLAGE, table="villages"))
     branches.append(_PLACE.format(i=TOWNSHIP, table="townships"))
     sql = ("WITH site AS MATERIALIZED (SELECT g, ST_Transform(g, 4550) AS m, ST_PointOnSurface(g) AS p "
@@ -91,12 +119,26 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
+def corridor_figures(rule: Rule, centre: float | None, width: float | None, recorded: bool | None
+                     ) -> dict[str, Any]:
+    """What a road or railway line of the report adds: the distance to the centreline and the width used."""
+    if not rule.kind.corridor:
+        return {}
+    default = corridor_widths().get(rule.key, {})
+    return {"centreline_distance_m": _round(centre), "width_m": _round(width),
+            "width_source": None if width is None else "feature" if recorded else "default",
+            "width_basis": "要素记录的用地宽度" if recorded else default.get("basis")}
+
+
 def rule_result(rule: Rule, nearest: tuple[Any, ...] | None) -> dict[str, Any]:
-    """One line of the report; ``nearest`` = (id, name, distance, inside, overlap) or None."""
+    """One line of the report; ``nearest`` = (id, name, distance, inside, overlap, centre, width, recorded)
+    or None. For a road or railway ``distance`` is to its edge, ``centre`` to its centreline.
+    """
     if nearest is None:
         distance, inside, overlap, feature = None, False, None, None
+        centre = width = recorded = None
     else:
-        fid, name, distance, inside, overlap = nearest
+        fid, name, distance, inside, overlap, centre, width, recorded = nearest
         feature = {"layer": rule.kind.layer, "id": int(fid), "name": name}
         if rule.kind.areal and overlap is None:
             overlap = 0.0
@@ -110,6 +152,7 @@ def rule_result(rule: Rule, nearest: tuple[Any, ...] | None) -> dict[str, Any]:
         "violated": is_violated(distance, rule.distance_m, inside=bool(inside)),
         "legal_floor_m": floor, "below_legal_floor": below_floor,
         "inside": bool(inside), "overlap_area_m2": _round(overlap) if rule.kind.areal else None,
+        **corridor_figures(rule, centre, width, recorded),
     }
 
 
@@ -119,7 +162,7 @@ def check_site(conn: Connection, geom: BaseGeometry, rule_set: RuleSetVersion) -
     params["wkb"] = shapely.to_wkb(shapely.force_2d(geom))
     rows = conn.execute(text(sql), params).all()
     by_index = {row[0]: row for row in rows}
-    results = [rule_result(rule, tuple(by_index[i][1:6]) if i in by_index else None)
+    results = [rule_result(rule, (*by_index[i][1:6], *by_index[i][7:10]) if i in by_index else None)
                for i, rule in enumerate(rule_set.rules)]
 
     def place(i: int) -> dict[str, str] | None:

@@ -1,10 +1,13 @@
 """Village coverage by public cemeteries and the plots each village needs.
 
-A village is covered by a serving public cemetery of its own (``cemeteries.village_code``), or else
-by the nearest one within ``share_distance_m`` of the village centre (a point on its surface),
-measured in EPSG:4550. Plots needed = population × death rate × cycle years × public share
-(DOMAIN.md §5), rounded up; each cemetery's remaining capacity is set against the total need of the
-villages it serves. Parameters: shipped defaults ← county row ← village row (``siting_parameters``).
+《殡葬管理条例》 Art. 9: a rural public cemetery serves its own villagers. A village (村委会) is covered by
+a serving public cemetery of its own (``cemeteries.village_code``), or by one whose recorded agreement
+names it (``serves_villages`` with a ``service_agreement`` document number) — never because a cemetery
+lies near it. Urban communities (社区, 居委会) are served by the urban public cemeteries and columbaria
+(公墓、骨灰堂): they are counted apart and are never "villages without a cemetery".
+Plots needed = population × death rate × cycle years × public share (DOMAIN.md §5), rounded up; each
+cemetery's remaining capacity is set against the total need of the villages it serves. Parameters:
+shipped defaults ← county row ← village row (``siting_parameters``).
 """
 
 from __future__ import annotations
@@ -19,13 +22,13 @@ from sqlalchemy import Connection, text
 from layers.cemeteries import CEMETERY_STATUS, CEMETERY_TYPES
 from layers.errors import InvalidInput
 from layers.features import Actor
-from layers.siting.check import METRES_PER_DEGREE_MIN
 from layers.siting.rules import shipped
 
-NUMERIC = {"death_rate": (0.0, 0.1), "cycle_years": (1.0, 100.0), "public_share": (0.0, 1.0),
-           "share_distance_m": (0.0, 50_000.0)}
+NUMERIC = {"death_rate": (0.0, 0.1), "cycle_years": (1.0, 100.0), "public_share": (0.0, 1.0)}
 COUNTY_ONLY = {"serving_statuses": CEMETERY_STATUS, "public_types": CEMETERY_TYPES}
 COUNTY = "county"
+RURAL = "village"  # villages.kind of a 村委会; 社区 and 居委会 are urban
+URBAN_TYPES = ("urban_public", "columbarium")  # who serves urban communities
 
 
 def default_parameters() -> dict[str, Any]:
@@ -54,7 +57,12 @@ def validate_parameters(raw: Any, scope: str) -> dict[str, Any]:
 
 
 def stored_parameters(conn: Connection) -> dict[str, dict[str, Any]]:
-    return {r.scope: r.params for r in conn.execute(text("SELECT scope, params FROM siting_parameters"))}
+    """Each scope's stored values of the parameters that exist (a retired one, e.g. the former distance within
+    which a neighbouring village's cemetery counted, is ignored).
+    """
+    known = {*NUMERIC, *COUNTY_ONLY}
+    return {r.scope: {k: v for k, v in r.params.items() if k in known}
+            for r in conn.execute(text("SELECT scope, params FROM siting_parameters"))}
 
 
 def county_parameters(conn: Connection) -> dict[str, Any]:
@@ -90,50 +98,57 @@ def plots_needed(population: int | None, params: dict[str, Any]) -> int | None:
 
 _SQL = """
 WITH v AS (
-    SELECT code, name, township_code, population, ST_PointOnSurface(geom) AS c
-    FROM villages WHERE retired_at IS NULL AND (CAST(:township AS text) IS NULL OR township_code = :township))
-SELECT v.code, v.name, v.township_code, v.population, own.id AS own_id, near.id AS near_id, near.d,
-       coalesce(own.id, near.id) AS cemetery_id
+    SELECT code, name, township_code, population, coalesce(kind, 'village') AS kind
+    FROM villages WHERE retired_at IS NULL AND (CAST(:township AS text) IS NULL OR township_code = :township)),
+serving AS (
+    SELECT id, village_code, serves_villages, service_agreement, cemetery_type,
+           coalesce(plots_total - coalesce(plots_used, 0), 0) AS free
+    FROM cemeteries WHERE retired_at IS NULL AND cemetery_type = ANY(:types) AND status = ANY(:statuses))
+SELECT v.code, v.name, v.township_code, v.population, v.kind, own.id AS own_id,
+       agreed.id AS agreed_id, agreed.service_agreement AS agreement
 FROM v
 LEFT JOIN LATERAL (
-    SELECT c.id FROM cemeteries c
-    WHERE c.retired_at IS NULL AND c.village_code = v.code AND c.cemetery_type = ANY(:types)
-      AND c.status = ANY(:statuses)
-    ORDER BY coalesce(c.plots_total - coalesce(c.plots_used, 0), 0) DESC, c.id LIMIT 1) own ON true
-LEFT JOIN LATERAL (
-    SELECT c.id, ST_Distance(ST_Transform(c.geom, 4550), ST_Transform(v.c, 4550)) AS d FROM cemeteries c
-    WHERE c.retired_at IS NULL AND c.cemetery_type = ANY(:types) AND c.status = ANY(:statuses)
-      AND ST_DWithin(c.geom, v.c, :reach)
-    ORDER BY d, c.id LIMIT 1) near ON true
+    SELECT c.id FROM serving c WHERE c.village_code = v.code ORDER BY c.free DESC, c.id LIMIT 1) own ON true
+LEFT JOIN LATERAL (  -- Art. 9: another village's cemetery only by a recorded agreement naming this village
+    SELECT c.id, c.service_agreement FROM serving c
+    WHERE c.serves_villages @> ARRAY[v.code]::varchar[] AND nullif(btrim(c.service_agreement), '') IS NOT NULL
+    ORDER BY c.free DESC, c.id LIMIT 1) agreed ON true
 ORDER BY v.code
 """
 
 
 def coverage(conn: Connection, township: str | None = None) -> dict[str, Any]:
-    """Per village: covered by which cemetery, plots needed; uncovered villages; rates per township."""
+    """Per village: covered by which cemetery (its own or by agreement), plots needed; uncovered villages; rates
+    per township; urban communities apart (served by urban public cemeteries and columbaria).
+    """
     stored = stored_parameters(conn)
     county = {**default_parameters(), **stored.get(COUNTY, {})}
-    reach = max([county["share_distance_m"], *(p.get("share_distance_m", 0) for p in stored.values())])
     rows = conn.execute(text(_SQL), {"township": township, "types": county["public_types"],
-                                     "statuses": county["serving_statuses"],
-                                     "reach": reach / METRES_PER_DEGREE_MIN + 1e-6}).all()
-    villages = []
+                                     "statuses": county["serving_statuses"]}).all()
+    urban_ids = conn.execute(text(
+        "SELECT id FROM cemeteries WHERE retired_at IS NULL AND cemetery_type = ANY(:types) "
+        "AND cemetery_type = ANY(:urban) AND status = ANY(:statuses) ORDER BY id"),
+        {"types": county["public_types"], "urban": list(URBAN_TYPES), "statuses": county["serving_statuses"]}
+    ).scalars().all()
+    villages, communities = [], []
     for r in rows:
         params = {**county, **stored.get(r.code, {})}
-        shared = r.own_id is None and r.near_id is not None and r.d <= params["share_distance_m"]
-        cemetery_id = r.own_id if r.own_id is not None else (r.near_id if shared else None)
-        villages.append({
-            "code": r.code, "name": r.name, "township_code": r.township_code, "population": r.population,
-            "covered": cemetery_id is not None, "served_by": "own" if r.own_id is not None else (
-                "shared" if shared else None),
-            "cemetery_id": cemetery_id, "distance_to_cemetery_m": round(r.d, 1) if shared else None,
-            "plots_needed": plots_needed(r.population, params),
-        })
+        entry = {"code": r.code, "name": r.name, "township_code": r.township_code, "population": r.population,
+                 "plots_needed": plots_needed(r.population, params)}
+        if r.kind != RURAL:
+            communities.append({**entry, "kind": r.kind, "covered": bool(urban_ids)})
+            continue
+        cemetery_id = r.own_id if r.own_id is not None else r.agreed_id
+        villages.append({**entry, "covered": cemetery_id is not None, "cemetery_id": cemetery_id,
+                         "served_by": "own" if r.own_id is not None else "agreement" if r.agreed_id else None,
+                         "agreement": r.agreement if r.own_id is None else None})
     _capacity(conn, villages)
     return {"parameters": county, "villages": villages,
             "uncovered": [{"code": v["code"], "name": v["name"], "township_code": v["township_code"]}
                           for v in villages if not v["covered"]],
-            "townships": _rates(conn, villages), "county": _rate(villages)}
+            "townships": _rates(conn, villages), "county": _rate(villages),
+            "communities": {"count": len(communities), "served_by_cemeteries": list(urban_ids),
+                            "covered": sum(c["covered"] for c in communities), "items": communities}}
 
 
 def _capacity(conn: Connection, villages: list[dict[str, Any]]) -> None:

@@ -3,7 +3,8 @@
 One statement for every grave and rule: for each rule, the features within the rule's distance of
 the grave (``ST_DWithin`` on the 4490 GiST index with distance / 83,000 degrees, a superset), then
 the exact minimum distance in EPSG:4550. ``inside_by_m`` = required − distance, plus the depth
-inside the zone itself when the grave lies in it (distance to the zone's edge).
+inside the zone itself when the grave lies in it (distance to the zone's edge). Roads and railways are
+measured from their edge (``layers.siting.check``): centreline distance less half the width.
 """
 
 from __future__ import annotations
@@ -12,16 +13,17 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from layers.cemeteries import GRAVE_STATUS
+from layers.cemeteries import GRAVE_KINDS, GRAVE_STATUS
+from layers.constraints import MAX_CORRIDOR_WIDTH_M
 from layers.errors import InvalidInput
 from layers.features import q
-from layers.siting.check import METRES_PER_DEGREE_MIN, class_condition
+from layers.siting.check import METRES_PER_DEGREE_MIN, class_condition, width_sql
 from layers.siting.rules import RuleSetVersion, is_violated
 
 _BRANCH = """
 SELECT g.id, {i} AS i, x.d, x.inside, x.depth
 FROM g CROSS JOIN LATERAL (
-    SELECT min(ST_Distance(ST_Transform(t.geom, 4550), g.m)) AS d,
+    SELECT min(greatest(ST_Distance(ST_Transform(t.geom, 4550), g.m) - {width} / 2, 0)) AS d,
            coalesce(bool_or(ST_Intersects(t.geom, g.geom) AND NOT ST_Touches(t.geom, g.geom)), false) AS inside,
            {depth} AS depth
     FROM {table} t WHERE t.retired_at IS NULL{cls} AND ST_DWithin(t.geom, g.geom, {reach})) x
@@ -31,7 +33,7 @@ _DEPTH = ("coalesce(max(ST_Distance(g.m, ST_Boundary(ST_Transform(t.geom, 4550))
 
 _GRAVES = """
 g AS MATERIALIZED (
-    SELECT s.id, s.grave_count, s.status, s.status_reason, s.geom, ST_Transform(s.geom, 4550) AS m,
+    SELECT s.id, s.grave_count, s.kind, s.status, s.status_reason, s.geom, ST_Transform(s.geom, 4550) AS m,
            coalesce(s.village_code, (SELECT v.code FROM villages v WHERE v.retired_at IS NULL
                                      AND ST_Intersects(v.geom, s.geom) ORDER BY v.id LIMIT 1)) AS village_code
     FROM scattered_graves s WHERE s.retired_at IS NULL)"""
@@ -51,15 +53,18 @@ def classify(conn: Connection, rule_set: RuleSetVersion, village: str | None = N
         cls = class_condition(rule, "t", f"c{i}")
         if cls:
             params[f"c{i}"] = rule.cls
-        branches.append(_BRANCH.format(i=i, table=q(rule.kind.layer), cls=cls,
+        width, width_params = width_sql(rule, "t", f"w{i}")
+        params.update(width_params)
+        reach = rule.distance_m + (MAX_CORRIDOR_WIDTH_M / 2 if width_params else 0.0)
+        branches.append(_BRANCH.format(i=i, table=q(rule.kind.layer), cls=cls, width=width,
                                        depth=_DEPTH if rule.kind.areal else "0::float8",
-                                       reach=f"{rule.distance_m / METRES_PER_DEGREE_MIN + 1e-9!r}"))
+                                       reach=f"{reach / METRES_PER_DEGREE_MIN + 1e-9!r}"))
     where, filter_params = _filters(village, township)
     params.update(filter_params)
     sql = f"""
     WITH {_GRAVES},
     hits AS ({' UNION ALL '.join(branches)})
-    SELECT g.id, g.grave_count, g.status, g.status_reason, g.village_code, v.name AS village_name,
+    SELECT g.id, g.grave_count, g.kind, g.status, g.status_reason, g.village_code, v.name AS village_name,
            ST_X(g.geom) AS lon, ST_Y(g.geom) AS lat,
            coalesce(array_agg(h.i ORDER BY h.i) FILTER (WHERE h.i IS NOT NULL), '{{}}') AS rules,
            array_agg(h.d ORDER BY h.i) AS distances, array_agg(h.inside ORDER BY h.i) AS insides,
@@ -67,7 +72,7 @@ def classify(conn: Connection, rule_set: RuleSetVersion, village: str | None = N
     FROM g LEFT JOIN hits h ON h.id = g.id
     LEFT JOIN villages v ON v.code = g.village_code AND v.retired_at IS NULL
     WHERE {where}
-    GROUP BY g.id, g.grave_count, g.status, g.status_reason, g.village_code, v.name, g.geom
+    GROUP BY g.id, g.grave_count, g.kind, g.status, g.status_reason, g.village_code, v.name, g.geom
     ORDER BY g.village_code NULLS LAST, g.id"""
     out = []
     for r in conn.execute(text(sql), params):
@@ -83,7 +88,8 @@ def classify(conn: Connection, rule_set: RuleSetVersion, village: str | None = N
                                "distance_m": round(d, 1),
                                "inside_by_m": round(rule.distance_m - d + (depth or 0.0), 1)})
         violations.sort(key=lambda v: (not v["hard"], -v["inside_by_m"]))
-        out.append({"id": r.id, "grave_count": r.grave_count, "status": r.status,
+        out.append({"id": r.id, "grave_count": r.grave_count, "kind": r.kind,
+                    "kind_title": GRAVE_KINDS.get(r.kind, r.kind), "status": r.status,
                     "status_title": GRAVE_STATUS.get(r.status, r.status), "status_reason": r.status_reason,
                     "village_code": r.village_code, "village_name": r.village_name,
                     "lon": round(r.lon, 7), "lat": round(r.lat, 7),
@@ -98,21 +104,29 @@ def summary(graves: list[dict[str, Any]]) -> dict[str, Any]:
             by_rule[v["rule"]] = by_rule.get(v["rule"], 0) + 1
     return {"graves": len(graves), "violating": sum(bool(g["violations"]) for g in graves),
             "violating_hard": sum(g["violates_hard_rule"] for g in graves),
-            "by_status": {s: sum(g["status"] == s for g in graves) for s in GRAVE_STATUS}, "by_rule": by_rule}
+            "by_status": {s: sum(g["status"] == s for g in graves) for s in GRAVE_STATUS},
+            "by_kind": {k: sum(g["kind"] == k for g in graves) for k in GRAVE_KINDS}, "by_rule": by_rule}
+
+
+KIND_ORDER = {k: i for i, k in enumerate(GRAVE_KINDS)}
 
 
 def remediation(graves: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Graves still to move (待迁移), by village: those inside 三沿六区 (hard rules) first, deepest first."""
+    """Graves still to move (待迁移), grouped by kind (散埋乱葬, 硬化大墓, 活人墓), then by village: those inside
+    三沿六区 (hard rules) first, deepest first.
+    """
     todo = [g for g in graves if g["status"] == "to_move"]
 
     def order(g: dict[str, Any]) -> tuple[Any, ...]:
         depth = max((v["inside_by_m"] for v in g["violations"] if v["hard"]), default=0.0)
-        return (g["village_code"] or "~", not g["violates_hard_rule"], -depth, g["id"])
+        return (KIND_ORDER.get(g["kind"], len(KIND_ORDER)), g["village_code"] or "~", not g["violates_hard_rule"],
+                -depth, g["id"])
 
     rows = []
     for g in sorted(todo, key=order):
         hard = [v for v in g["violations"] if v["hard"]]
-        rows.append({"village_code": g["village_code"], "village_name": g["village_name"], "grave_id": g["id"],
+        rows.append({"kind": g["kind"], "kind_title": g["kind_title"],
+                     "village_code": g["village_code"], "village_name": g["village_name"], "grave_id": g["id"],
                      "grave_count": g["grave_count"], "status_title": g["status_title"],
                      "priority": 1 if hard else 2,
                      "rules": "、".join(v["label"] for v in g["violations"]),
@@ -121,7 +135,15 @@ def remediation(graves: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-REMEDIATION_COLUMNS = [("village_code", "村代码"), ("village_name", "村名"), ("grave_id", "散坟编号"),
+def remediation_groups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The remediation list's groups, one per kind in the plan's order (empty kinds too): counts and rows."""
+    return [{"kind": kind, "title": title, "sites": len(group), "graves": sum(r["grave_count"] for r in group),
+             "rows": group}
+            for kind, title in GRAVE_KINDS.items() for group in [[r for r in rows if r["kind"] == kind]]]
+
+
+REMEDIATION_COLUMNS = [("kind_title", "类型"),
+                       ("village_code", "村代码"), ("village_name", "村名"), ("grave_id", "散坟编号"),
                        ("grave_count", "坟数"), ("status_title", "处置状态"), ("priority", "优先级（1=三沿六区内）"),
                        ("rules", "违反规则"), ("max_inside_by_m", "深入禁建范围（米）"),
                        ("lon", "经度"), ("lat", "纬度")]

@@ -14,6 +14,8 @@ as one standalone HTML page. No database access here.
 '位于区内（重叠 1,250.0 平方米）'
 >>> measured_text({"distance_m": None, "inside": False, "overlap_area_m2": None})
 '—'
+>>> measured_text({"distance_m": 17.0, "inside": False, "centreline_distance_m": 31.0, "width_m": 28.0})
+'距用地边缘 17.0 米（距中心线 31.0 米，宽 28 米）'
 >>> local_time("2025-05-01T02:03:04+00:00")
 '2025-05-01 10:03'
 """
@@ -32,7 +34,7 @@ from layers.siting.rules import CONSTRAINTS, shipped
 
 TITLE = "公墓选址合规检查报告"
 CHINA = timezone(timedelta(hours=8), "UTC+8")
-GRADES = {"law": "法规", "report": "二手资料", "default": "默认值"}
+GRADES = {"law": "法规", "report": "二手资料", "default": "默认值", "local": "地方参数"}
 MU = 2000 / 3  # square metres in one 亩
 RESULT_HEADER = ["约束", "要求距离", "实测距离", "最近要素", "结论"]
 
@@ -63,6 +65,9 @@ def measured_text(result: dict[str, Any]) -> str:
     if result.get("inside"):
         overlap = result.get("overlap_area_m2")
         return "位于区内" + (f"（重叠 {overlap:,.1f} 平方米）" if overlap else "")
+    centre = result.get("centreline_distance_m")
+    if centre is not None:  # a road or railway: measured from its edge, as the law measures
+        return f"距用地边缘 {distance:,.1f} 米（距中心线 {centre:,.1f} 米，宽 {result['width_m']:g} 米）"
     if distance == 0:
         return "0 米（相接）"
     return f"{distance:,.1f} 米"
@@ -144,7 +149,15 @@ def build_site_report(report: dict[str, Any], map_png: bytes | None, checker: st
                               for r in report["results"]], "检查结果", widths=[2.2, 2.4, 2.4, 3.4, 1.8])
     doc.paragraph("距离为选址（点或面）到要素的最短距离，在 CGCS2000 高斯-克吕格 3° 带（中央子午线 123°E，"
                   "EPSG:4550）中计算，精确到 0.1 米；距离恰等于要求距离视为符合。“区内禁止”的规则只在选址与"
-                  "区域内部重叠时判为不符合，边界相接不算。")
+                  "区域内部重叠时判为不符合，边界相接不算。公路、铁路的距离按法规的起算点，自公路用地外缘（《公路"
+                  "安全保护条例》第十一条）、铁路路堤坡脚或路堑坡顶、桥梁外侧（《铁路安全管理条例》第二十七条）量起："
+                  "到边缘的距离 = "
+                  "到中心线的距离 − 用地宽度/2（不小于 0），两个数都列出；要素未记录宽度时用按等级的默认宽度，"
+                  "其依据见下表。")
+    widths = [r for r in report["results"] if r.get("width_source") == "default"]
+    if widths:
+        doc.table(["约束", "默认宽度", "依据"], [[r["label"], f"{r['width_m']:g} 米", r.get("width_basis") or ""]
+                                           for r in widths], "默认宽度", widths=[2, 1.5, 8])
     doc.heading("四、规则依据" if map_png else "三、规则依据")
     doc.table(["约束", "要求距离", "依据等级", "依据"],
               [[_label(r), required_text(r), GRADES.get(r.get("grade"), r.get("grade") or ""), r.get("basis") or ""]

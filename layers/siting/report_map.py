@@ -27,6 +27,9 @@ STYLES: dict[str, dict[str, Any]] = {  # per constraint kind: colour (and face c
     "railway": {"color": "#333333", "width": 2.2, "style": "-."},
     "river_embankment": {"color": "#2f6fd0", "width": 2.0},
     "basic_farmland": {"color": "#b59b1a", "fill": "#efe08a"},
+    "cultivated_land": {"color": "#c9a227", "fill": "#f6e7a8"},
+    "forest_land": {"color": "#2e7d32", "fill": "#a5d6a7"},
+    "urban_park": {"color": "#5c9e31", "fill": "#cde8b5"},
     "urban_planning": {"color": "#8e5ba8", "fill": "#d9c2e6"},
     "scenic_area": {"color": "#3e9a3e", "fill": "#b9e3b0"},
     "nature_reserve": {"color": "#1f6f4a", "fill": "#9fd1b5"},
@@ -150,7 +153,10 @@ def render_site_map(report: dict[str, Any], features: list[Feature], village: Ba
             link = shapely.geometry.LineString([start, end])
             layers.append(MapLayer("", [link], color="#7a1f1f", width=0.6, style=":", legend=False, zorder=5))
             middle = link.interpolate(0.5, normalized=True)
-            annotations.append((middle.x, middle.y, f"{result['distance_m']:,.0f} 米"))
+            label = f"{result['distance_m']:,.0f} 米"
+            if result.get("centreline_distance_m") is not None:  # the line ends on the centreline
+                label = f"距边缘 {label}（中心线 {result['centreline_distance_m']:,.0f} 米）"
+            annotations.append((middle.x, middle.y, label))
     layers += _rings(report, site)
     marker = MapLayer("选址位置", [site.representative_point()], color="#d62728", marker="*", size=90, zorder=9)
     if site.geom_type == "Point":

@@ -10,6 +10,12 @@ and the legal floors come from ``data/rules/sanyan_liuqu_default.json`` (DOMAIN.
 (True, False)
 >>> is_violated(0.0, 0, inside=False), is_violated(0.0, 0, inside=True), is_violated(None, 500, inside=False)
 (False, True, False)
+>>> edge_distance(31.0, 28.0), edge_distance(10.0, 28.0), edge_distance(None, 28.0)
+(17.0, 0.0, None)
+>>> corridor_width("highway", "expressway"), corridor_width("railway", "high_speed"), corridor_width("river", None)
+(28.0, 13.6, None)
+>>> sourceless("地方参数，来源：某省《殡葬管理办法》"), sourceless("500 米取自山东省民政厅实践")
+(True, False)
 """
 
 from __future__ import annotations
@@ -28,7 +34,10 @@ from layers.features import Actor
 from layers.inputs import text_or_none
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "data" / "rules" / "sanyan_liuqu_default.json"
-GRADES = ("law", "report", "default")
+GRADES = ("law", "report", "default", "local")
+# what a basis says when it has no real source: such a rule is a local parameter, never a hard ban
+SOURCELESS_MARKERS = ("无出处", "未查到出处", "某省", "某市", "某地")
+LOCAL_PREFIX = "地方参数，来源："
 MAX_DISTANCE_M = 50_000.0
 
 
@@ -42,14 +51,19 @@ class Constraint:
     class_column: str | None = None
     classes: dict[str, str] | None = None
     areal: bool = True
+    # a road or railway: the law measures from the edge of its land, not its centreline (DOMAIN.md §5)
+    corridor: bool = False
 
 
 CONSTRAINTS: dict[str, Constraint] = {c.name: c for c in (
-    Constraint("highway", "公路", "roads", "road_class", ROAD_CLASSES, areal=False),
-    Constraint("railway", "铁路", "railways", "railway_class", RAILWAY_CLASSES, areal=False),
+    Constraint("highway", "公路", "roads", "road_class", ROAD_CLASSES, areal=False, corridor=True),
+    Constraint("railway", "铁路", "railways", "railway_class", RAILWAY_CLASSES, areal=False, corridor=True),
     Constraint("river_embankment", "河流与河堤", "rivers", areal=False),
     Constraint("basic_farmland", "基本农田保护区", "basic_farmland"),
+    Constraint("cultivated_land", "耕地", "cultivated_land"),
+    Constraint("forest_land", "林地", "forest_land"),
     Constraint("urban_planning", "城镇规划区", "urban_planning_zones"),
+    Constraint("urban_park", "城市公园", "urban_parks"),
     Constraint("scenic_area", "风景名胜区", "scenic_areas"),
     Constraint("nature_reserve", "自然保护区", "nature_reserves"),
     Constraint("water_source", "水源保护区", "water_source_zones"),
@@ -57,10 +71,12 @@ CONSTRAINTS: dict[str, Constraint] = {c.name: c for c in (
 )}
 
 
-# Graves inside these are forbidden by law (《殡葬管理条例》 Art. 10: farmland, scenic and heritage areas, water
-# sources; nature reserves by their own regulation): whatever a rule set says, inside is a hard violation.
-# Urban planning zones are not in the list: that ban is this project's default, not a law (see the rule file)
-FORBIDDEN_INSIDE = frozenset({"basic_farmland", "scenic_area", "nature_reserve", "water_source", "heritage_site"})
+# Graves inside these are forbidden by law (《殡葬管理条例》 Art. 10 (一) cultivated land (basic farmland is
+# part of it) and forest land, (二) city parks, scenic and heritage areas, (三) water sources; nature reserves
+# by their own regulation): whatever a rule set says, inside is a hard violation.
+# Urban planning zones are not in the list: that ban is a local parameter, not a law (see the rule file)
+FORBIDDEN_INSIDE = frozenset({"basic_farmland", "cultivated_land", "forest_land", "urban_park", "scenic_area",
+                              "nature_reserve", "water_source", "heritage_site"})
 
 
 def key(constraint: str, cls: str | None) -> str:
@@ -88,6 +104,16 @@ def is_violated(distance_m: float | None, required_m: float, *, inside: bool) ->
     if required_m <= 0:
         return inside
     return round(distance_m, 1) < required_m
+
+
+def edge_distance(centreline_m: float | None, width_m: float) -> float | None:
+    """Distance to a corridor's edge from the distance to its centreline: never below 0."""
+    return None if centreline_m is None else max(centreline_m - width_m / 2, 0.0)
+
+
+def sourceless(basis: str) -> bool:
+    """Whether a rule's basis admits it has no (or only a vague) source."""
+    return any(marker in basis for marker in SOURCELESS_MARKERS)
 
 
 @dataclass(frozen=True)
@@ -121,6 +147,11 @@ class Rule:
         if floor:
             return float(floor["distance_m"])
         return 0.0 if self.constraint in FORBIDDEN_INSIDE else None
+
+    @property
+    def default_width_m(self) -> float | None:
+        """The corridor's default full width (to the edges the law measures from), None for other kinds."""
+        return corridor_width(self.constraint, self.cls)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -159,12 +190,35 @@ def legal_floors() -> dict[str, dict[str, Any]]:
             for f in shipped()["legal_floors"]}
 
 
+@cache
+def corridor_widths() -> dict[str, dict[str, Any]]:
+    """``{"highway.expressway": {"width_m": 28.0, "basis": "…"}, …}``: roadbed + a land strip each side."""
+    widths = shipped()["corridor_widths"]
+    out = {}
+    for constraint in ("highway", "railway"):
+        margin_basis = widths[f"{constraint}_margin_basis"]
+        for cls, w in widths[constraint].items():
+            width = float(w["roadbed_m"]) + 2 * float(w["margin_m"])
+            out[key(constraint, cls)] = {
+                "width_m": width, "roadbed_m": float(w["roadbed_m"]), "margin_m": float(w["margin_m"]),
+                "basis": f"默认宽度 {width:g} 米 = 路基 {w['roadbed_m']:g} 米 + 两侧各 {w['margin_m']:g} 米。"
+                         f"路基：{w['roadbed_basis']}；两侧：{margin_basis}"}
+    return out
+
+
+def corridor_width(constraint: str, cls: str | None) -> float | None:
+    found = corridor_widths().get(key(constraint, cls))
+    return None if found is None else found["width_m"]
+
+
 def _invalid(message: str, message_en: str, **details: Any) -> InvalidInput:
     return InvalidInput(message, message_en, field="rules", **details)
 
 
-def parse_rule(raw: Any) -> Rule:
-    """One rule from its JSON form, checked (kind, class, distance, grade, basis, legal floor)."""
+def parse_rule(raw: Any, new: bool = True) -> Rule:
+    """One rule from its JSON form, checked (kind, class, distance, grade, basis, legal floor); a ``new``
+    rule (not a stored version, which stays as it was saved) may not be a hard ban without a source.
+    """
     if not isinstance(raw, dict):
         raise _invalid("每条规则应为对象", "each rule must be an object")
     for name in ("constraint", "class", "grade", "basis"):
@@ -189,8 +243,15 @@ def parse_rule(raw: Any) -> Rule:
     if not isinstance(basis, str) or not basis.strip():
         raise _invalid(f"{key(kind.name, cls)} 缺少依据（basis）", "basis is required", rule=key(kind.name, cls))
     if grade not in GRADES:
-        raise _invalid(f"依据等级 grade 应为 {'、'.join(GRADES)}", "grade must be law, report or default")
-    rule = Rule(kind.name, cls, float(distance), hard, basis.strip(), grade)
+        raise _invalid(f"依据等级 grade 应为 {'、'.join(GRADES)}", "grade must be law, report, default or local")
+    if new and hard and (grade == "local" or sourceless(basis)):
+        raise _invalid(f"{key(kind.name, cls)} 的依据无出处（或出处不明），只能作为地方参数（建议性规则，"
+                       f"hard 为 false，依据写明“{LOCAL_PREFIX}…”），不能作为强制禁止",
+                       "a rule without a source cannot be hard", rule=key(kind.name, cls))
+    basis = basis.strip()
+    if grade == "local" and not basis.startswith(LOCAL_PREFIX):  # a local parameter says that it is one
+        basis = LOCAL_PREFIX + basis
+    rule = Rule(kind.name, cls, float(distance), hard, basis, grade)
     floor = legal_floors().get(rule.key)
     if floor and rule.distance_m < floor["distance_m"]:
         raise _invalid(f"{rule.label}的距离 {rule.distance_m:g} 米低于法定下限 {floor['distance_m']:g} 米"
@@ -232,7 +293,7 @@ def merge_rules(base: tuple[Rule, ...], changes: Any) -> tuple[Rule, ...]:
 
 def _version_from_row(row: Any) -> RuleSetVersion:
     return RuleSetVersion(id=row.id, name=row.name, version=row.version,
-                          rules=tuple(parse_rule(r) for r in row.rules), note=row.note,
+                          rules=tuple(parse_rule(r, new=False) for r in row.rules), note=row.note,
                           created_at=row.created_at.isoformat(), created_by=row.created_by,
                           is_default=row.is_default, latest_version=row.latest)
 

@@ -3,7 +3,8 @@
 One statement in EPSG:4550: the constraint features near the unit's own extent (GiST ``&&`` on the
 4490 index), buffered by their rule's distance and clipped to that extent, unioned once; each
 village minus the union, split into polygons, filtered by area and ranked by distance to the
-village centre (a point on its surface). The GeoJSON is assembled by PostGIS.
+village centre (a point on its surface). The GeoJSON is assembled by PostGIS. A road or railway is
+buffered from its edge (the rule's distance plus half its width, ``layers.siting.check``).
 
 The whole county is computed village by village in the background (:func:`compute_county`) into
 ``suitable_land``, never in a request.
@@ -15,9 +16,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from layers.constraints import MAX_CORRIDOR_WIDTH_M
 from layers.errors import InvalidInput, NotFound
 from layers.features import q
-from layers.siting.check import METRES_PER_DEGREE_MIN, class_condition
+from layers.siting.check import METRES_PER_DEGREE_MIN, class_condition, width_sql
 from layers.siting.rules import RuleSetVersion, shipped
 
 DEFAULT_MIN_AREA_M2 = float(shipped()["minimum_suitable_area"]["value_m2"])  # with its basis in the rule file
@@ -38,7 +40,13 @@ def _pieces_sql(rules: RuleSetVersion) -> tuple[str, dict[str, Any]]:
         cls = class_condition(rule, "t", f"c{i}")
         if cls:
             params[f"c{i}"] = rule.cls
-        shape = f"ST_Buffer(ST_Transform(t.geom, 4550), {d!r})" if d > 0 else "ST_Transform(t.geom, 4550)"
+        width, width_params = width_sql(rule, "t", f"w{i}")
+        params.update(width_params)
+        if width_params:  # a corridor: from its edge
+            shape = f"ST_Buffer(ST_Transform(t.geom, 4550), {d!r} + {width} / 2)"
+            d += MAX_CORRIDOR_WIDTH_M / 2
+        else:
+            shape = f"ST_Buffer(ST_Transform(t.geom, 4550), {d!r})" if d > 0 else "ST_Transform(t.geom, 4550)"
         buffers.append(_BUFFER.format(shape=shape, table=q(rule.kind.layer), cls=cls,
                                       reach=f"{d / METRES_PER_DEGREE_MIN + 1e-6!r}"))
     sql = f"""

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from layers.catalog import registry
 from tests.utils.database import ROLES
 from tests.utils.features import create, feature, line, point, shelter, square
 
 
-def test_layers_lists_all_twenty_layers_with_counts(client):
+def test_layers_lists_every_layer_with_counts(client):
     shelter(client)
     layers = {layer["name"]: layer for layer in client.get("/api/layers").json()}
-    assert len(layers) == 20
+    assert set(layers) == {spec.name for spec in registry()}
     assert set(layers) >= {"townships", "villages", "place_names", "place_name_signs", "boundary_lines",
                            "boundary_markers", "shelters", "care_facilities", "cemeteries", "scattered_graves",
                            "households", "roads", "railways", "rivers", "basic_farmland", "urban_planning_zones",
-                           "scenic_areas", "nature_reserves", "water_source_zones", "heritage_sites"}
+                           "scenic_areas", "nature_reserves", "water_source_zones", "heritage_sites",
+                           "cultivated_land", "forest_land", "urban_parks"}
     assert layers["shelters"]["count"] == 1
     assert layers["shelters"]["title"] == "应急避难场所"
     assert layers["roads"]["geometry_type"] == "MultiLineString"

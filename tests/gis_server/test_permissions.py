@@ -20,7 +20,7 @@ EXPECTED_WRITERS = {
     "households": {"admin", "case_worker"},
     **{name: {"admin", "funeral_planner"} for name in (
         "roads", "railways", "rivers", "basic_farmland", "urban_planning_zones", "scenic_areas", "nature_reserves",
-        "water_source_zones", "heritage_sites")},
+        "water_source_zones", "heritage_sites", "cultivated_land", "forest_land", "urban_parks")},
 }
 PERSONAL_LAYERS = {"households"}
 CASE_OFFICE = {"admin", "case_worker"}

@@ -16,8 +16,9 @@ from importers.demo.loader import load_demo
 from layers.errors import Conflict
 from layers.features import Actor, set_actor
 
-POLYGON_LAYERS = ["townships", "villages", "basic_farmland", "urban_planning_zones", "scenic_areas",
-                  "nature_reserves", "water_source_zones", "heritage_sites", "cemeteries"]
+POLYGON_LAYERS = ["townships", "villages", "basic_farmland", "cultivated_land", "forest_land", "urban_parks",
+                  "urban_planning_zones", "scenic_areas", "nature_reserves", "water_source_zones", "heritage_sites",
+                  "cemeteries"]
 
 
 def scalar(engine, sql, **params):
@@ -228,8 +229,11 @@ def test_a_load_is_one_audit_entry_not_one_per_row(demo_engine):
 
 CANDIDATE_RULES = {"expressway": {"highway.expressway"}, "national_road": {"highway.national"},
                    "provincial_road": {"highway.provincial"}, "county_road": {"highway.county"},
+                   "township_road": {"highway.township"},
                    "railway": {"railway.high_speed", "railway.conventional"}, "embankment": {"river_embankment"},
                    "basic_farmland": {"basic_farmland"}, "urban_planning": {"urban_planning"},
+                   "cultivated_land": {"cultivated_land"}, "forest_land": {"forest_land"},
+                   "urban_park": {"urban_park"},
                    "scenic_area": {"scenic_area"}, "nature_reserve": {"nature_reserve"},
                    "water_source": {"water_source"}, "heritage": {"heritage_site"}}
 
@@ -252,3 +256,18 @@ def test_candidate_sites_pass_or_fail_exactly_their_rule_in_the_siting_engine(de
             else:
                 assert len(report["violations"]) == 1, (name, report["violations"])
                 assert set(report["violations"]) <= CANDIDATE_RULES[expected], (name, report["violations"])
+
+
+def test_article_10_land_grave_kinds_and_service_agreements(demo_engine):
+    with demo_engine.connect() as conn:
+        def km2(table):
+            return conn.execute(text(f"SELECT sum(ST_Area(ST_Transform(geom, 4550))) / 1e6 FROM {table} "
+                                     "WHERE source = 'demo'")).scalar_one()
+        plain = km2("basic_farmland") + km2("cultivated_land")
+        assert plain > 600 and km2("forest_land") > 500  # most of the plain is farmed; the hills are wooded
+        assert conn.execute(text("SELECT count(*) FROM urban_parks WHERE name LIKE '%示例数据%'")).scalar_one() == 4
+        kinds = dict(conn.execute(text("SELECT kind, count(*) FROM scattered_graves GROUP BY kind")).all())
+        assert set(kinds) == {"scattered", "hardened", "living_person"} and min(kinds.values()) > 50
+        agreed = conn.execute(text("SELECT count(*) FROM cemeteries WHERE serves_villages IS NOT NULL "
+                                   "AND service_agreement LIKE '海民殡协%'")).scalar_one()
+        assert agreed > 20

@@ -12,7 +12,9 @@ from layers.features import Actor
 from layers.siting.check import check_site
 from layers.siting.rules import all_keys, create_version, get_rule_set
 from tests.layers.test_siting_support import (
+    DEFAULT_WIDTH_M,
     by_rule,
+    edge,
     railway,
     rect,
     river,
@@ -45,13 +47,16 @@ def test_point_site_every_constraint_kind(conn):
         "highway.national": (road, ("national",), seg((-3000, 420.3), (3000, 420.3)), True),
         "highway.provincial": (road, ("provincial",), seg((-700, -3000), (-690, 3000)), False),
         "highway.county": (road, ("county",), seg((150, -100), (150, -3000)), True),
-        "highway.township": (road, ("township",), seg((-4, -50), (-4, 50)), True),
+        "highway.township": (road, ("township",), seg((-4, -50), (-4, 50)), True),  # 4 m: inside its land
         "railway.high_speed": (railway, ("high_speed",), seg((2000, -50), (2500, -500)), False),
         "railway.conventional": (railway, ("conventional",), seg((-3000, -480), (3000, -470)), True),
         "river_embankment": (river, ("embankment",), seg((200, 200), (900, 900)), True),
     }
     zones = {
         "basic_farmland": (rect(20, 20, 300, 300), False),  # outside: 0 m rule, 28.28 m away
+        "cultivated_land": (rect(-300, 5, 300, 100), False),  # 5 m away
+        "forest_land": (rect(-50, -50, 50, 50), True),  # the site is inside
+        "urban_park": (rect(3000, 3000, 3100, 3100), False),
         "urban_planning": (rect(-5000, -5000, -4000, -4000), False),
         "scenic_area": (rect(1900, -100, 2600, 400), True),
         "nature_reserve": (rect(-100, 2050, 100, 2500), False),
@@ -69,11 +74,20 @@ def test_point_site_every_constraint_kind(conn):
     expected_violations = {r for r, v in features.items() if v[3]} | {r for r, v in zones.items() if v[1]}
     for rule, result in results.items():
         fid, geom = stored[rule]
-        assert_distance(result, truth(site, geom))
+        if rule in DEFAULT_WIDTH_M:  # roads and railways: from the edge of their land, both figures reported
+            assert_distance(result, edge(rule, truth(site, geom)))
+            assert result["centreline_distance_m"] == round(truth(site, geom), 1)
+            assert (result["width_m"], result["width_source"]) == (DEFAULT_WIDTH_M[rule], "default")
+        else:
+            assert_distance(result, truth(site, geom))
+            assert "centreline_distance_m" not in result
         assert result["nearest"]["id"] == fid
         assert result["violated"] == (rule in expected_violations), rule
     assert results["heritage_site"]["distance_m"] == 0.0 and results["heritage_site"]["inside"]
     assert results["heritage_site"]["overlap_area_m2"] == 0.0  # a point has no area
+    township_road = results["highway.township"]
+    assert (township_road["centreline_distance_m"], township_road["distance_m"]) == (4.0, 0.0)
+    assert results["forest_land"]["inside"] and results["forest_land"]["hard"]
     assert results["basic_farmland"]["distance_m"] == pytest.approx(28.3, abs=0.05)
     assert results["highway.expressway"]["nearest"]["layer"] == "roads"
     assert results["basic_farmland"]["nearest"]["layer"] == "basic_farmland"
@@ -83,11 +97,11 @@ def test_point_site_every_constraint_kind(conn):
 
 
 def test_exactly_at_the_required_distance_passes_just_inside_fails(conn):
-    road(conn, seg((500, -2000), (500, 2000)), "expressway")  # 500 m east of the origin
+    road(conn, seg((514, -2000), (514, 2000)), "expressway")  # its land's edge 500 m east of the origin (28 m wide)
     _, at_distance = check(conn, point_at(0, 0))
     result = by_rule(at_distance)["highway.expressway"]
     assert result["distance_m"] == 500.0 and result["violated"] is False
-    _, inside = check(conn, point_at(0.1, 0))  # 499.9 m
+    _, inside = check(conn, point_at(0.1, 0))  # 499.9 m from the edge
     result = by_rule(inside)["highway.expressway"]
     assert result["distance_m"] == 499.9 and result["violated"] is True
     assert inside["compliant"] is False and at_distance["compliant"] is True
@@ -115,9 +129,9 @@ def test_polygon_site_touching_a_zone_edge_is_not_inside(conn):
 
 def test_polygon_site_distance_is_from_its_edge(conn):
     _, line = road(conn, seg((-2000, 700), (2000, 700)), "county")
-    site, report = check(conn, rect(-50, -50, 50, 50))  # top edge at 50 m: 650 m from the road
-    assert_distance(by_rule(report)["highway.county"], truth(site, line))
-    assert by_rule(report)["highway.county"]["distance_m"] == pytest.approx(650.0, abs=0.5)
+    site, report = check(conn, rect(-50, -50, 50, 50))  # top edge at 50 m: 650 m from the centreline
+    assert_distance(by_rule(report)["highway.county"], edge("highway.county", truth(site, line)))
+    assert by_rule(report)["highway.county"]["distance_m"] == pytest.approx(650.0 - 5.25, abs=0.5)
 
 
 def test_multi_part_features(conn):
@@ -154,8 +168,8 @@ def test_long_segmented_expressway_is_not_picked_by_degrees(conn):
     site, report = check(conn, point_at(0, 0))
     result = by_rule(report)["highway.expressway"]
     assert result["nearest"]["id"] == east_id
-    assert_distance(result, truth(site, east))
-    assert 480 < result["distance_m"] < 495 and result["violated"]
+    assert_distance(result, edge("highway.expressway", truth(site, east)))
+    assert 466 < result["distance_m"] < 481 and result["violated"]
     north = conn.execute(text("SELECT geom FROM roads WHERE id = :id"), {"id": naive}).scalar_one()
     assert truth(site, shapely.from_wkb(bytes.fromhex(str(north)))) > 550  # what KNN-in-degrees would report
 
@@ -190,7 +204,8 @@ def test_an_advisory_rule_still_binds_below_the_legal_floor(conn):
     default = get_rule_set(conn)
     advisory = create_version(conn, default.id, [{"constraint": "highway", "class": "county", "hard": False}],
                               default.version, PLANNER)
-    road(conn, seg((6, -100), (6, 100)), "county")  # 6 m away: inside the county road's 10 m building control strip
+    # 11.25 m from the centreline, 6 m from the edge of its 10.5 m wide land: inside the 10 m building control strip
+    road(conn, seg((11.25, -100), (11.25, 100)), "county")
     _, report = check(conn, point_at(0, 0), advisory)
     result = by_rule(report)["highway.county"]
     assert (result["distance_m"], result["legal_floor_m"], result["below_legal_floor"]) == (6.0, 10.0, True)

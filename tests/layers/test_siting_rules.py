@@ -28,10 +28,14 @@ def test_default_rule_set_is_seeded_with_domain_values(conn):
     assert distances == {
         "highway.expressway": 500, "highway.national": 500, "highway.provincial": 500, "highway.county": 200,
         "highway.township": 5, "railway.high_speed": 500, "railway.conventional": 500, "river_embankment": 300,
-        "basic_farmland": 0, "urban_planning": 0, "scenic_area": 2000, "nature_reserve": 2000,
-        "water_source": 2000, "heritage_site": 2000}
-    assert all(r.hard and r.basis for r in default.rules)
-    assert {r.grade for r in default.rules} <= {"law", "default"}
+        "basic_farmland": 0, "cultivated_land": 0, "forest_land": 0, "urban_planning": 0, "urban_park": 0,
+        "scenic_area": 2000, "nature_reserve": 2000, "water_source": 2000, "heritage_site": 2000}
+    # the values with no source (or only "某省") are local parameters: advisory, and they say so
+    local = {r.key for r in default.rules if r.grade == "local"}
+    assert local == {"highway.county", "river_embankment", "urban_planning"}
+    assert all(not r.hard and r.basis.startswith("地方参数，来源：") for r in default.rules if r.key in local)
+    assert all(r.hard and r.basis for r in default.rules if r.key not in local)
+    assert {r.grade for r in default.rules} == {"law", "default", "local"}
 
 
 @pytest.mark.parametrize(("cls", "floor"), [("expressway", 30), ("national", 20), ("provincial", 15),

@@ -61,7 +61,8 @@ def geojson(geom_metric: BaseGeometry) -> dict[str, Any]:
     return mapping(to_lonlat(geom_metric))
 
 
-ZONE_TABLES = {"basic_farmland": "basic_farmland", "urban_planning": "urban_planning_zones",
+ZONE_TABLES = {"basic_farmland": "basic_farmland", "cultivated_land": "cultivated_land",
+               "forest_land": "forest_land", "urban_park": "urban_parks", "urban_planning": "urban_planning_zones",
                "scenic_area": "scenic_areas", "nature_reserve": "nature_reserves",
                "water_source": "water_source_zones", "heritage_site": "heritage_sites"}
 
@@ -80,12 +81,25 @@ def insert(conn: Connection, table: str, geom_metric: BaseGeometry, **columns: A
     return fid, stored
 
 
-def road(conn: Connection, geom: BaseGeometry, road_class: str, name: str = "测试公路") -> tuple[int, BaseGeometry]:
-    return insert(conn, "roads", geom, name=name, road_class=road_class)
+def road(conn: Connection, geom: BaseGeometry, road_class: str, name: str = "测试公路",
+         width_m: float | None = None) -> tuple[int, BaseGeometry]:
+    return insert(conn, "roads", geom, name=name, road_class=road_class, width_m=width_m)
 
 
-def railway(conn: Connection, geom: BaseGeometry, railway_class: str) -> tuple[int, BaseGeometry]:
-    return insert(conn, "railways", geom, name="测试铁路", railway_class=railway_class)
+def railway(conn: Connection, geom: BaseGeometry, railway_class: str,
+            width_m: float | None = None) -> tuple[int, BaseGeometry]:
+    return insert(conn, "railways", geom, name="测试铁路", railway_class=railway_class, width_m=width_m)
+
+
+# default full widths (data/rules corridor_widths): roadbed + 1 m of highway land each side; railway formation
+DEFAULT_WIDTH_M = {"highway.expressway": 28.0, "highway.national": 14.0, "highway.provincial": 14.0,
+                   "highway.county": 10.5, "highway.township": 8.5, "railway.high_speed": 13.6,
+                   "railway.conventional": 12.0}
+
+
+def edge(rule: str, centreline_m: float, width_m: float | None = None) -> float:
+    """The expected distance to a corridor's edge: centreline distance less half its width, at least 0."""
+    return max(centreline_m - (width_m or DEFAULT_WIDTH_M[rule]) / 2, 0.0)
 
 
 def river(conn: Connection, geom: BaseGeometry, kind: str = "embankment") -> tuple[int, BaseGeometry]:

@@ -243,7 +243,7 @@ def test_the_upgrade_repairs_stored_values_and_tells_demo_duplicates_apart(conn)
     _migrate(conn, "0012")
     broken = conn.execute(text(SQL_SHELTER), {"n": "甲", "a": "NaN", "s": "user"}).scalar_one()
     demo = [conn.execute(text(SQL_SHELTER), {"n": "乙", "a": "10", "s": "demo"}).scalar_one() for _ in range(2)]
-    _migrate(conn, "0013s")
+    _migrate(conn, "0016")
     rows = dict(conn.execute(text("SELECT id, coalesce(usable_area_m2::text, name) FROM shelters")).all())
     assert rows == {broken: "甲", demo[0]: "10", demo[1]: "10"}
     names = conn.execute(text("SELECT name FROM shelters WHERE id = ANY(:ids) ORDER BY id"), {"ids": demo}).scalars()
@@ -254,7 +254,7 @@ def test_the_upgrade_stops_at_duplicates_entered_by_people(conn):
     _migrate(conn, "0012")
     ids = [conn.execute(text(SQL_SHELTER), {"n": "丙", "a": "-1", "s": "user"}).scalar_one() for _ in range(2)]
     with pytest.raises(RuntimeError) as stopped:
-        _migrate(conn, "0013s")
+        _migrate(conn, "0016")
     assert str(stopped.value) == (f"请先更正以下记录再升级：shelters 中以下在册记录的 name 相同：{ids[0]}、{ids[1]}；"
                                   f"shelters.usable_area_m2 超出取值范围（\"usable_area_m2\" >= 0 AND "
                                   f"\"usable_area_m2\" < 'Infinity'）：{ids[0]}、{ids[1]}")

@@ -98,10 +98,14 @@ def test_draw_a_site_report_and_highlights(as_role: Any, siting_scene: dict[str,
     truth = api.post("/api/siting/check", json={"geometry": drawn}).json()
     expressway = next(r for r in truth["results"] if r["rule"] == "highway.expressway")
     assert expressway["violated"] and expressway["nearest"]["id"] == siting_scene["expressway"]
-    assert 290 < expressway["distance_m"] < 310
+    # 300 m from its centreline, 286 m from the edge of its 28 m wide land (the law measures from the edge)
+    assert 290 < expressway["centreline_distance_m"] < 310
+    assert expressway["distance_m"] == round(expressway["centreline_distance_m"] - 14, 1)
     row = web.page.locator('#hc-rules tr[data-rule="highway.expressway"]')
     assert float(row.locator("td[data-distance]").get_attribute("data-distance")) == expressway["distance_m"]
     assert f"{expressway['distance_m']:.1f} 米" in row.inner_text() and "违反" in row.inner_text()
+    assert row.locator(".hc-centreline").inner_text() == (
+        f"距边缘；距中心线 {expressway['centreline_distance_m']:.1f} 米（宽 28 米，按等级默认）")
     assert row.locator(".hc-fail").bounding_box()["height"] < 24  # 违反 on one line, not a letter per line
     assert web.page.locator("#hc-toast").is_hidden()  # 在地图上点击选址位置 is done with
     farmland = web.page.locator('#hc-rules tr[data-rule="basic_farmland"]')

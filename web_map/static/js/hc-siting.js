@@ -65,7 +65,11 @@
   }
   function distanceCell(r) {
     var text = r.inside ? '位于其内' + (r.overlap_area_m2 ? '（重叠 ' + area(r.overlap_area_m2) + '）' : '') : metres(r.distance_m);
-    return HC.el('td', {'class': 'hc-num', 'data-distance': r.distance_m === null ? '' : r.distance_m}, [text,
+    // roads and railways are measured from the edge of their land, as the law does; the centreline figure too
+    var centre = r.centreline_distance_m === undefined || r.centreline_distance_m === null ? null :
+      HC.el('div', {'class': 'hc-muted hc-centreline', title: r.width_basis || '',
+        text: '距边缘；距中心线 ' + metres(r.centreline_distance_m) + '（宽 ' + r.width_m + ' 米' + (r.width_source === 'default' ? '，按等级默认' : '') + '）'});
+    return HC.el('td', {'class': 'hc-num', 'data-distance': r.distance_m === null ? '' : r.distance_m}, [text, centre,
       r.nearest && r.nearest.name ? HC.el('div', {'class': 'hc-muted', text: r.nearest.name}) : null]);
   }
   function nearestByKind(results) {  // per constraint kind, the nearest feature of any class
@@ -330,7 +334,9 @@
       coverage = r.data;
       var towns = {};
       r.data.townships.forEach(function (t) { towns[t.code] = t.name; });
-      note('hc-uncovered-note', r.data.uncovered.length + ' / ' + r.data.county.villages + ' 个村');
+      var urban = r.data.communities && r.data.communities.count;  // 社区、居委会: served by 公墓 and 骨灰堂, not villages
+      note('hc-uncovered-note', r.data.uncovered.length + ' / ' + r.data.county.villages + ' 个村' +
+        (urban ? '（另有 ' + urban + ' 个城市社区由城市公益性公墓、骨灰堂服务，不计入）' : ''));
       r.data.uncovered.forEach(function (v) {
         $('hc-uncovered-list').appendChild(HC.el('li', {'data-code': v.code, text: v.name + (towns[v.township_code] ? '（' + towns[v.township_code] + '）' : ''),
           onclick: function () { zoomVillage(v.code); }}));
@@ -351,11 +357,14 @@
       var todo = r.data.graves.filter(function (x) { return x.status === 'to_move' && x.violations.length; });
       todo.forEach(function (x) {
         L.circleMarker([x.lat, x.lon], {pane: 'hc-analysis', radius: 6, color: '#fff', weight: 1.5, fillOpacity: 0.95,
-          fillColor: x.violates_hard_rule ? RED : '#f57c00', className: 'hc-grave'}).bindTooltip(HC.esc('散坟 ' + x.id + '（' + (x.grave_count || 1) + ' 座，' +
+          fillColor: x.violates_hard_rule ? RED : '#f57c00', className: 'hc-grave'}).bindTooltip(HC.esc((x.kind_title || '散坟') + ' ' + x.id + '（' + (x.grave_count || 1) + ' 座，' +
           (x.village_name || '村未知') + '）：' + x.violations.map(function (v) { return v.label + (v.hard ? '，深入 ' + metres(v.inside_by_m) : ''); }).join('；')))
           .addTo(g.graves);
       });
-      note('hc-graves-note', todo.length + ' 处待迁移，其中 ' + todo.filter(function (x) { return x.violates_hard_rule; }).length + ' 处在三沿六区内');
+      var byKind = {};  // the three kinds the remediation plan names
+      todo.forEach(function (x) { byKind[x.kind_title] = (byKind[x.kind_title] || 0) + 1; });
+      note('hc-graves-note', todo.length + ' 处待迁移，其中 ' + todo.filter(function (x) { return x.violates_hard_rule; }).length + ' 处在三沿六区内' +
+        (todo.length ? '（' + Object.keys(byKind).map(function (k) { return k + ' ' + byKind[k]; }).join('，') + '）' : ''));
     });
   }
 

@@ -10,16 +10,16 @@ does not empty every process's cache.
 login_throttle held consecutive failures per user name; it now holds them per (scope, subject),
 scope 'account' (the rows so far) or 'address'.
 
-Revision ID: 0013a
-Revises: 0013b
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-03 17:45:00
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = '0013a'
-down_revision = '0013b'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """functions that generated columns call find their helpers whatever the search_path: a restore
 (pg_restore sets search_path to '') computes place names' pinyin key and initials while it loads them
 
-Revision ID: 0013b
-Revises: 0013d
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03 18:10:00
 """
 from alembic import op
 
-revision = '0013b'
-down_revision = '0013d'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -2,15 +2,15 @@
 re-surveys with both sides' confirmations (marker_resurveys); the markers' listed texts rebuilt for the
 new field (python -m layers.listed).
 
-Revision ID: 0013m
-Revises: 0013s
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03 18:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0013m'
-down_revision = '0013s'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

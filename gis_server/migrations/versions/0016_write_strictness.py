@@ -11,15 +11,15 @@ Before that, stored non-finite numbers are set to NULL (they meant nothing), dup
 rows from the demo generator are told apart by their id (the next ``demo load`` replaces them),
 and any other duplicate or out-of-domain value stops the upgrade with the rows to correct.
 
-Revision ID: 0013s
-Revises: 0013a
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-03 18:00:00
 """
 from alembic import op
 from sqlalchemy import text
 
-revision = '0013s'
-down_revision = '0013a'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
@@ -60,7 +60,7 @@ def _index_name(table: str, key: tuple[str, ...]) -> str:
 
 
 def _repair(conn) -> None:
-    conn.execute(text("SELECT set_config('gis.user', 'migration 0013s', true), "
+    conn.execute(text("SELECT set_config('gis.user', 'migration 0016', true), "
                       "set_config('gis.reason', '升级：非有限数值置空、示例数据重名区分', true)"))
     for table, column, is_float, _ in CHECKS:
         if is_float:

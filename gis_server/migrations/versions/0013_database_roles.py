@@ -7,7 +7,7 @@ Run as the schema owner (GIS_DATABASE_OWNER_URL). The roles themselves are made 
 before (gis_server/db_roles.py: the embedded cluster's ``db up``, the docker init script, the tests);
 their names come from the settings through alembic's config (gis_server/migrate.py).
 
-Revision ID: 0013d
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-03 17:30:00
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from gis_server.db_roles import FOREIGN_OWNED_OBJECTS, DatabaseRoles
 
-revision = '0013d'
+revision = '0013'
 down_revision = '0012'
 branch_labels = None
 depends_on = None
