@@ -28,12 +28,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import psycopg
-from alembic.script import ScriptDirectory
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from gis_server.cluster import find_pg_bindir
-from gis_server.migrate import alembic_config
+from gis_server.migrate import script_heads
 from layers.errors import Conflict, InvalidInput
 
 FORMAT = "haicheng-gis-backup/1"
@@ -74,8 +73,7 @@ def _sha256(path: Path) -> str:
 
 
 def schema_head() -> str:
-    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
-    return heads[0] if len(heads) == 1 else ",".join(sorted(heads))
+    return ",".join(script_heads())
 
 
 TABLES = sql.SQL("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys' "

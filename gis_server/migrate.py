@@ -34,3 +34,10 @@ def current_revision(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def script_heads() -> list[str]:
+    """The newest revision(s) this code ships: what a migrated database's ``alembic_version`` holds."""
+    from alembic.script import ScriptDirectory
+
+    return sorted(ScriptDirectory.from_config(alembic_config()).get_heads())

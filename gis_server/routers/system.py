@@ -5,15 +5,14 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
-from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from gis_server import migrate
 from gis_server.deps import get_current_actor, require_admin
-from gis_server.migrate import alembic_config, current_revision
 
 router = APIRouter(tags=["系统 system"])
 LOOPBACK = {"127.0.0.1", "::1"}
@@ -31,14 +30,14 @@ def _database_checks(request: Request) -> dict[str, Any]:
         with request.app.state.db.read() as conn:
             conn.execute(text("SET LOCAL statement_timeout = '2s'"))
             conn.execute(text("SELECT 1"))
-            revision = current_revision(conn)
+            revision = migrate.current_revision(conn)
     except Exception:  # noqa: BLE001 (any failure to reach the database means not ready)
         return {"database": {"ok": False, "message": "无法连接数据库"}}
-    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    heads = migrate.script_heads()
     migrated = revision in heads
     return {
         "database": {"ok": True},
-        "migrations": {"ok": migrated, "current": revision, "expected": sorted(heads),
+        "migrations": {"ok": migrated, "current": revision, "expected": heads,
                        **({} if migrated else {"message": "数据库结构不是最新版本，请运行 haicheng-gis migrate"})},
     }
 

@@ -198,7 +198,8 @@ def _radius(body: SuggestRequest, ftype: str, restricted: bool) -> float:
     radius = DEFAULTS[ftype].radius_m if restricted or body.radius_m is None else body.radius_m
     if radius is None:
         hint = "" if restricted else "；请给出 radius_m"
-        raise InvalidInput(f"{TYPE_TITLES[ftype]}服务整个乡镇（无服务半径），不能按覆盖半径选址{hint}",
+        served = {"village": "本村", "township": "整个乡镇", "county": "全市"}.get(DEFAULTS[ftype].scope, "所在单位")
+        raise InvalidInput(f"{TYPE_TITLES[ftype]}服务{served}（无服务半径），不能按覆盖半径选址{hint}",
                            "type has no service radius", field="radius_m")
     return float(radius)
 

@@ -17,7 +17,7 @@ from gis_server.cluster import Cluster
 from gis_server.migrate import upgrade
 from gis_server.settings import Settings
 from tests.conftest import PASSWORD
-from tests.utils.database import free_port
+from tests.utils.database import ROLES, free_port
 from tests.utils.live_server import serving
 
 CLIENTS = 4
@@ -39,15 +39,15 @@ def test_the_database_restarting_under_load_gives_quick_503s_then_recovers(tmp_p
     folder.mkdir()
     os.chmod(tmp_path, 0o755)
     os.chmod(folder, 0o755)
-    cluster = Cluster.for_data_dir(folder, free_port(), "gis_faults", fast_unsafe=True)
+    cluster = Cluster.for_data_dir(folder, free_port(), "gis_faults", fast_unsafe=True, roles=ROLES)
     cluster.up()
     try:
-        upgrade(cluster.url)
-        engine = create_engine(cluster.url)
+        upgrade(cluster.owner_url, roles=ROLES)
+        engine = create_engine(cluster.owner_url)
         with engine.begin() as conn:
             create_user(conn, "admin", PASSWORD, ["admin"])
         engine.dispose()
-        app = create_app(Settings(environment="test", database_url=cluster.url, data_dir=tmp_path / "data",
+        app = create_app(Settings(environment="test", database_url=cluster.app_url, data_dir=tmp_path / "data",
                                   _env_file=None))
         with serving(app) as base:
             login = httpx.post(f"{base}/api/auth/token", data={"username": "admin", "password": PASSWORD})

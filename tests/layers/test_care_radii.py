@@ -46,12 +46,12 @@ def test_a_happiness_home_covers_its_village_and_nothing_across_the_line(conn, v
     add_home(conn, -10, VILLAGE)
     sel = Selection.parse("happiness_home")
     assert covered_ids(conn, sel) == set(east)  # 7.9 km away in the same village: covered; 20 m across: not
-    rows = {r["code"]: r for r in coverage_rows(conn, sel, "village", suppress=False)}
+    rows = {r["code"]: r for r in coverage_rows(conn, sel, "village", restricted=False)}
     assert (rows[VILLAGE]["households"], rows[VILLAGE]["covered"], rows[VILLAGE]["uncovered"]) == (3, 3, 0)
     assert (rows[VILLAGE2]["households"], rows[VILLAGE2]["covered"], rows[VILLAGE2]["uncovered"]) == (2, 0, 2)
-    township = next(r for r in coverage_rows(conn, sel, "township", suppress=False) if r["code"] == TOWNSHIP)
+    township = next(r for r in coverage_rows(conn, sel, "township", restricted=False) if r["code"] == TOWNSHIP)
     assert (township["households"], township["covered"], township["rate"]) == (5, 3, 0.6)
-    assert totals(conn, sel, suppress=False)["covered"] == 3
+    assert totals(conn, sel, restricted=False)["covered"] == 3
 
 
 def test_its_village_is_its_polygon_when_no_code_is_recorded_and_a_radius_does_not_widen_it(conn, villages):

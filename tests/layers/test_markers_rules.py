@@ -83,8 +83,8 @@ def test_a_number_is_unique_on_its_line_only(client, line_id):
     for number in ("001Q", "001q", " 001Q "):
         again = _post(client, line_id, number, "single", lon=122.53)
         assert again.status_code == 409, number
-        assert again.json()["message"] == (f"界线“海城市—大石桥市界线（测试）”上已有界桩号“001Q”"
-                                           f"（编号 {first['id']}）：同一界线上界桩号不得重复")
+        message = again.json()["message"]  # the natural-key check or the marker rule (after normalising), both name it
+        assert "界桩号“001Q”" in message and f"编号 {first['id']}" in message, message
     other_line = create(client, "boundary_lines", line((122.6, 40.6), (122.7, 40.62)), name="海城市—辽阳县界线（测试）",
                         line_level="county", side_a="海城市", side_b="辽阳县")["id"]
     assert _post(client, other_line, "001Q", "single", lon=122.65).status_code == 201

@@ -45,7 +45,7 @@ def bisect(post, category: str = "orphan") -> list[int | None]:
     cx, cy, half = 0.0, 0.0, 4000.0
     for _ in range(16):
         probe = lonlat(cx - half / 2, cy)
-        response = post({"facility_type": "happiness_home", "category": category, "k": 1,
+        response = post({"facility_type": "day_care", "category": category, "k": 1,
                          "points": [list(probe)], "radius_m": half})
         sites = response.json().get("sites") if response.status_code == 200 else None
         seen.append(sites[0]["newly_covered"] if sites else (0 if sites is not None else None))
@@ -63,10 +63,10 @@ def test_own_points_radius_and_categories_are_refused_and_audited(conn, client_a
 
     assert bisect(post) == [None] * 16  # every probe refused: nothing learnt
     for body, field in (
-            ({"facility_type": "happiness_home", "k": 1, "category": "orphan"}, "category"),
-            ({"facility_type": "happiness_home", "k": 1, "points": [list(lonlat(*CHILD_AT))]}, "points"),
-            ({"facility_type": "happiness_home", "k": 1, "radius_m": 10.0}, "radius_m"),
-            ({"facility_type": "happiness_home", "k": 1, "method": "network"}, "method")):
+            ({"facility_type": "day_care", "k": 1, "category": "orphan"}, "category"),
+            ({"facility_type": "day_care", "k": 1, "points": [list(lonlat(*CHILD_AT))]}, "points"),
+            ({"facility_type": "day_care", "k": 1, "radius_m": 10.0}, "radius_m"),
+            ({"facility_type": "day_care", "k": 1, "method": "network"}, "method")):
         refused = post(body)
         assert refused.status_code == 403 and refused.json()["field"] == field
         assert CJK.search(refused.json()["message"])
@@ -77,7 +77,7 @@ def test_own_points_radius_and_categories_are_refused_and_audited(conn, client_a
 @pytest.mark.parametrize("role", RESTRICTED)
 def test_what_a_restricted_role_may_ask_is_made_of_published_cells(conn, client_as, role):
     scene(conn)
-    body = client_as(role).post("/api/coverage/suggest", json={"facility_type": "happiness_home", "k": 2})
+    body = client_as(role).post("/api/coverage/suggest", json={"facility_type": "day_care", "k": 2})
     assert body.status_code == 200, body.text
     result = body.json()
     # 东村's cell (3, without the child's household) is suppressed and adds nothing; 西村's 7 are published
@@ -85,7 +85,7 @@ def test_what_a_restricted_role_may_ask_is_made_of_published_cells(conn, client_
     assert result["uncovered_before"] == 7 and result["covered_after"] == 7
     assert [(s["village_code"], s["newly_covered"]) for s in result["sites"]] == [(VILLAGE2, 7)]
     assert "newly_covered_by_village" not in result["sites"][0]
-    published = client_as(role).get("/api/coverage?facility_type=happiness_home").json()["rows"]
+    published = client_as(role).get("/api/coverage?facility_type=day_care").json()["rows"]
     assert {r["code"]: r["uncovered"] for r in published} == {VILLAGE: None, VILLAGE2: 7}
     assert audit_rows(conn, role, refused=False) == 2  # the suggestion and the coverage table
 
@@ -104,7 +104,7 @@ def test_the_case_office_may_still_plan_with_its_own_points(conn, client_as):
     child = scene(conn)
     worker = client_as("case_worker")
     result = worker.post("/api/coverage/suggest", json={
-        "facility_type": "happiness_home", "category": "orphan", "k": 1, "points": [list(lonlat(*CHILD_AT))],
+        "facility_type": "day_care", "category": "orphan", "k": 1, "points": [list(lonlat(*CHILD_AT))],
         "radius_m": 50.0}).json()
     assert [s["newly_covered"] for s in result["sites"]] == [1]
     assert result["sites"][0]["newly_covered_by_village"] == {VILLAGE: 1}
@@ -113,17 +113,17 @@ def test_the_case_office_may_still_plan_with_its_own_points(conn, client_as):
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"facility_type": "happiness_home", "k": 1, "township": 123}, "township"),
-    ({"facility_type": "happiness_home", "k": 1, "township": "海城"}, "township"),
-    ({"facility_type": "happiness_home", "k": "3"}, "k"),
-    ({"facility_type": "happiness_home", "k": True}, "k"),
-    ({"facility_type": "happiness_home", "k": 51}, "k"),
-    ({"facility_type": "happiness_home", "k": 1, "radius_m": "1000"}, "radius_m"),
-    ({"facility_type": "happiness_home", "k": 1, "method": 5}, "method"),
-    ({"facility_type": "happiness_home", "k": 1, "points": "all"}, "points"),
-    ({"facility_type": "happiness_home", "k": 1, "points": [[122.7, "40.9"]]}, "points.0"),
-    ({"facility_type": "happiness_home", "k": 1, "radius": 10}, "radius"),
-    ({"facility_type": ["happiness_home"], "k": 1}, "facility_type"),
+    ({"facility_type": "day_care", "k": 1, "township": 123}, "township"),
+    ({"facility_type": "day_care", "k": 1, "township": "海城"}, "township"),
+    ({"facility_type": "day_care", "k": "3"}, "k"),
+    ({"facility_type": "day_care", "k": True}, "k"),
+    ({"facility_type": "day_care", "k": 51}, "k"),
+    ({"facility_type": "day_care", "k": 1, "radius_m": "1000"}, "radius_m"),
+    ({"facility_type": "day_care", "k": 1, "method": 5}, "method"),
+    ({"facility_type": "day_care", "k": 1, "points": "all"}, "points"),
+    ({"facility_type": "day_care", "k": 1, "points": [[122.7, "40.9"]]}, "points.0"),
+    ({"facility_type": "day_care", "k": 1, "radius": 10}, "radius"),
+    ({"facility_type": ["day_care"], "k": 1}, "facility_type"),
 ])
 def test_wrong_types_are_422_in_chinese_and_change_nothing(conn, client_as, body, field):
     scene(conn)

@@ -33,7 +33,7 @@ from layers.coverage.radii import DEFAULTS
 from layers.coverage.selection import Selection, covered_ctes
 from layers.households import HOUSEHOLD_CATEGORIES
 from layers.roles import ALL_ROLES
-from tests.utils.database import RollbackDatabase, committed_database
+from tests.utils.database import RollbackDatabase, committed_database, urls_of
 
 RESTRICTED = ("viewer", "place_names_editor", "funeral_planner", "boundary_surveyor")
 TYPES = tuple(DEFAULTS)  # every facility type
@@ -45,8 +45,10 @@ Table = dict[str, Any]  # {"villages": {code: row}, "townships": {code: row}, "c
 def demo(database_url: str) -> Iterator[tuple[Connection, dict[str, TestClient]]]:
     """The demo dataset in its own database; clients per role on one rolled-back transaction."""
     with committed_database(database_url, "gis_inference_demo") as url:
+        owner = create_engine(urls_of(url).owner)  # the demo loads as the schema owner, as `demo load` does
+        load_demo(owner, echo=lambda line: None)
+        owner.dispose()
         engine = create_engine(url, connect_args={"options": SESSION_OPTIONS})
-        load_demo(engine, echo=lambda line: None)
         settings = Settings(environment="test", database_url=url, _env_file=None)
         with engine.connect() as conn:
             transaction = conn.begin()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
 from tests.utils.features import CITY, feature, point, shelter
@@ -239,7 +239,19 @@ SQL_SHELTER = "INSERT INTO shelters (name, shelter_type, usable_area_m2, source,
               "(:n, 'fixed', CAST(:a AS float), :s, ST_SetSRID(ST_MakePoint(122.69, 40.88), 4490)) RETURNING id"
 
 
-def test_the_upgrade_repairs_stored_values_and_tells_demo_duplicates_apart(conn):
+@pytest.fixture
+def owner_conn(database_urls):
+    """The schema owner's connection (migrations run as the owner), in a transaction rolled back after."""
+    engine = create_engine(database_urls.owner)
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+    engine.dispose()
+
+
+def test_the_upgrade_repairs_stored_values_and_tells_demo_duplicates_apart(owner_conn):
+    conn = owner_conn
     _migrate(conn, "0012")
     broken = conn.execute(text(SQL_SHELTER), {"n": "甲", "a": "NaN", "s": "user"}).scalar_one()
     demo = [conn.execute(text(SQL_SHELTER), {"n": "乙", "a": "10", "s": "demo"}).scalar_one() for _ in range(2)]
@@ -250,7 +262,8 @@ def test_the_upgrade_repairs_stored_values_and_tells_demo_duplicates_apart(conn)
     assert list(names) == ["乙", f"乙（编号 {demo[1]}）"]
 
 
-def test_the_upgrade_stops_at_duplicates_entered_by_people(conn):
+def test_the_upgrade_stops_at_duplicates_entered_by_people(owner_conn):
+    conn = owner_conn
     _migrate(conn, "0012")
     ids = [conn.execute(text(SQL_SHELTER), {"n": "丙", "a": "-1", "s": "user"}).scalar_one() for _ in range(2)]
     with pytest.raises(RuntimeError) as stopped:
