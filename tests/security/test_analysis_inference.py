@@ -14,6 +14,7 @@ import re
 import pytest
 from sqlalchemy import text
 
+from layers.coverage.radii import DEFAULTS
 from tests.layers.test_coverage_euclidean import VILLAGE, VILLAGE2, add_household, lonlat, make_units
 
 RESTRICTED = ("viewer", "place_names_editor", "funeral_planner", "boundary_surveyor")
@@ -81,7 +82,7 @@ def test_what_a_restricted_role_may_ask_is_made_of_published_cells(conn, client_
     assert body.status_code == 200, body.text
     result = body.json()
     # 东村's cell (3, without the child's household) is suppressed and adds nothing; 西村's 7 are published
-    assert result["radius_m"] == 1000.0 and result["published_cells_only"] is True
+    assert result["radius_m"] == DEFAULTS["day_care"].radius_m and result["published_cells_only"] is True
     assert result["uncovered_before"] == 7 and result["covered_after"] == 7
     assert [(s["village_code"], s["newly_covered"]) for s in result["sites"]] == [(VILLAGE2, 7)]
     assert "newly_covered_by_village" not in result["sites"][0]
