@@ -14,6 +14,7 @@ import typer
 
 from formats import lock_down_gdal
 from gis_server.cli_backup import backup_command, restore_command
+from gis_server.cli_privacy import privacy_app
 from gis_server.settings import Settings, get_settings
 
 app = typer.Typer(help="海城民政一张图 — command line", no_args_is_help=True, add_completion=False)
@@ -31,6 +32,7 @@ app.add_typer(coverage_app, name="coverage")
 app.add_typer(listed_app, name="listed")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
+app.add_typer(privacy_app, name="privacy")
 
 # One account per role for the demo (development only; never use these passwords elsewhere).
 LOG_CONFIG = Path(__file__).with_name("logging.json")

@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     slow_request_ms: int = Field(default=1000, ge=1, description="Requests slower than this are logged.")
     ready_min_free_mb: int = Field(default=500, ge=0, description="Free disk (MB) for uploads /api/ready asks.")
     log_format: Literal["json", "text"] = Field(default="json", description="Server log lines: JSON or text.")
+    # personal data life cycle (《个人信息保护法》 Art. 19, 47): how long the personal fields of a retired
+    # record are kept before `haicheng-gis privacy purge` erases them. A local parameter: the default of
+    # 3 years follows the ≥ 3-year keeping of processing records (Art. 55/56), no rule fixes this period.
+    personal_data_retention_days: int = Field(
+        default=1095, ge=0, description="Days a retired record keeps its personal fields (privacy purge).")
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

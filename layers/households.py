@@ -16,17 +16,29 @@ from layers.registry import FieldSpec, LayerSpec
 from layers.roles import CASE_WORKER
 from layers.write_checks import Duplicate, readable_record
 
+# Legal bases of the categories added in migration 0021:
+# - 事实无人抚养儿童: 民政部等《关于进一步加强事实无人抚养儿童保障工作的意见》（民发〔2019〕62号）;
+# - 低保边缘家庭: 《社会救助暂行办法》（国务院令第649号）的社会救助体系；认定按民政部等
+#   《最低生活保障边缘家庭和刚性支出困难家庭认定办法》（2024）;
+# - 重度残疾: GB/T 26341-2010《残疾人残疾分类和分级》的一级、二级残疾;
+# - 孤儿 is split as the 孤儿基本生活费 is paid: 散居孤儿 (stored code ``orphan``, the meaning the
+#   existing rows had in practice: living with relatives in a village) and 机构孤儿 (in a welfare home).
 HOUSEHOLD_CATEGORIES = {
     "dibao": "低保",
+    "dibao_marginal": "低保边缘家庭",
     "tekun_dispersed": "特困（分散供养）",
     "tekun_central": "特困（集中供养）",
-    "orphan": "孤儿",
+    "orphan": "散居孤儿",
+    "orphan_institutional": "机构孤儿",
+    "de_facto_unsupported_child": "事实无人抚养儿童",
     "disabled": "残疾",
+    "severely_disabled": "重度残疾（一、二级）",
     "elderly_alone": "独居/空巢老人",
     "left_behind_child": "留守儿童",
     "child_in_difficulty": "困境儿童",
     "temporary_relief": "临时救助",
 }
+TEKUN_CATEGORIES = ("tekun_dispersed", "tekun_central")
 
 
 class Household(FeatureMixin, Base):
@@ -43,6 +55,9 @@ class Household(FeatureMixin, Base):
     # at least the head of the household; 50 is a local plausibility bound (no rule fixes one)
     members: Mapped[int] = field(Integer, "家庭人口", required=True, server_default="1", unit="人",
                                  minimum=1, maximum=50)
+    # 特困 persons in the household (a 特困 household may have members who are not 特困); NULL = 1 when
+    # the household is 特困. The bound is the members' one (checked against members in prepare_household).
+    special_care_persons: Mapped[int | None] = field(Integer, "特困人员数", unit="人", minimum=0, maximum=50)
     has_child_under_14: Mapped[bool] = field(Boolean, "有14岁以下儿童", required=True, server_default="false")
     village_code: Mapped[str | None] = field(String(12), "所在村代码", index=True, references="villages")
     # the number itself only encrypted, and a keyed hash to find duplicates (never in output)
@@ -100,7 +115,8 @@ def reveal_household(conn: Any, feature_id: int, feature_json: str, cipher: Any)
 
 CASE_OFFICE = frozenset({CASE_WORKER})
 # categories that are children by definition: kept off shared maps even if the flag was left unticked
-CHILD_CATEGORIES = ("orphan", "left_behind_child", "child_in_difficulty")
+CHILD_CATEGORIES = ("orphan", "orphan_institutional", "de_facto_unsupported_child", "left_behind_child",
+                    "child_in_difficulty")
 CHILD_HOUSEHOLDS = ("({t}.has_child_under_14 OR {t}.categories::text[] && ARRAY["
                     + ", ".join(f"'{c}'" for c in CHILD_CATEGORIES) + "])")
 

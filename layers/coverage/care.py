@@ -3,7 +3,9 @@
 集中供养 (central support) of 特困 persons happens in 敬老院 and regional elderly-care centres (县级
 特困供养服务机构); ``CENTRAL_SUPPORT_TYPES`` says which types count, the county welfare centre is
 reported once for the whole city. Demand per township = households in category ``tekun_central``
-and their members (the persons to be housed). Balance = beds − demand persons.
+and their 特困 persons (``special_care_persons``, NULL = 1, never more than the members): only the
+特困 person is housed, not the rest of the household (《社会救助暂行办法》 Art. 14: 特困人员供养 is
+given to the person). Balance = beds − demand persons.
 Demand counts the households the caller may list; for roles that may not read households it is
 suppressed when it, or the rest of the township's households, is 1–4 (``disclosure`` rule 4).
 """
@@ -19,8 +21,8 @@ from layers.facilities import CARE_TYPES
 
 CENTRAL_SUPPORT_TYPES = ("nursing_home", "regional_center")
 COUNTY_TYPES = ("welfare_center",)
-BASIS = ("特困人员集中供养由敬老院、区域养老服务中心承担（项目默认，可调整）；需求 = “特困（集中供养）”户的家庭人口；"
-         "社会福利中心按全市计")
+BASIS = ("特困人员集中供养由敬老院、区域养老服务中心承担（项目默认，可调整）；"
+         "需求 = “特困（集中供养）”户的特困人员数（未填按 1 人，《社会救助暂行办法》第十四条）；社会福利中心按全市计")
 
 
 def facility_occupancy(conn: Connection, facility_type: str | None = None) -> list[dict[str, Any]]:
@@ -51,7 +53,8 @@ def central_support_by_township(conn: Connection, restricted: bool = False, row_
         demand AS (
             SELECT left(h.village_code, 9) AS code, count(*) AS all_households,
                    count(*) FILTER (WHERE 'tekun_central' = ANY(h.categories::text[])) AS households,
-                   coalesce(sum(h.members) FILTER (WHERE 'tekun_central' = ANY(h.categories::text[])), 0) AS persons
+                   coalesce(sum(least(coalesce(h.special_care_persons, 1), h.members))
+                            FILTER (WHERE 'tekun_central' = ANY(h.categories::text[])), 0) AS persons
             FROM households h WHERE h.retired_at IS NULL AND {row_filter} GROUP BY 1)
         SELECT t.code, t.name, coalesce(b.facilities, 0) AS facilities, coalesce(b.beds, 0) AS beds,
                coalesce(b.residents, 0) AS residents, coalesce(d.households, 0) AS demand_households,

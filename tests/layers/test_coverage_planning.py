@@ -101,10 +101,11 @@ def test_shelter_capacity_against_people_in_reach(conn):
 def test_central_support_per_township(conn):
     make_units(conn)
     add_care(conn, 0, 0, facility_type="nursing_home", beds=10, residents=7, name="测试敬老院")
-    for _ in range(3):
-        add_household(conn, 10, 10, categories=("tekun_central",), members=2)
+    ids = [add_household(conn, 10, 10, categories=("tekun_central",), members=2) for _ in range(3)]
+    # demand counts 特困 persons, not members: two households left at 1 (NULL), one with both members 特困
+    conn.execute(text("UPDATE households SET special_care_persons = 2 WHERE id = :id"), {"id": ids[0]})
     row = next(r for r in care.central_support_by_township(conn)["rows"] if r["code"] == TOWNSHIP)
-    assert (row["beds"], row["residents"], row["free_beds"], row["demand_persons"], row["balance"]) == (10, 7, 3, 6, 4)
+    assert (row["beds"], row["residents"], row["free_beds"], row["demand_persons"], row["balance"]) == (10, 7, 3, 4, 6)
     occupancy = care.facility_occupancy(conn, "nursing_home")
     assert occupancy[0]["occupancy"] == 0.7
 

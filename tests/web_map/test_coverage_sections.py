@@ -44,9 +44,9 @@ def sections_scene(api: httpx.Client) -> dict[str, Any]:
                              facility_type="nursing_home", beds=40, residents=30, township_code=T3)
     ids["full"] = _create(api, "care_facilities", pt(1500, -1000), name="满员幸福院", facility_type="happiness_home",
                           beds=10, residents=12, village_code=VB, township_code=T3)
-    for i, members in enumerate((3, 2)):  # 特困集中供养 demand in the township: 2 households, 5 persons
+    for i, members in enumerate((3, 2)):  # 特困集中供养 demand in the township: 2 households, 2 + 1 特困 persons
         _create(api, "households", pt(-2000 + i * 50, 800), head_name=f"孙{i}", categories=["tekun_central"],
-                members=members, village_code=VA)
+                members=members, village_code=VA, **({"special_care_persons": 2} if i == 0 else {}))
     for i in range(3):  # in the 幸福院's village: covered
         _create(api, "households", pt(1400 + i * 60, -800), head_name=f"周{i}", categories=["disabled"],
                 village_code=VB)
@@ -120,9 +120,9 @@ def test_care_occupancy_and_central_support_match_the_api(as_role: Any, sections
     assert "hc-over" in web.page.locator(f"#hc-care tr[data-id='{sections_scene['full']}']").get_attribute("class")
     assert web.page.locator(f"path.hc-care-id-{sections_scene['full']}").count() == 1
     central = {r["code"]: r for r in worker.get("/api/coverage/care/central-support").json()["rows"]}
-    assert central[T3]["beds"] == 40 and central[T3]["demand_persons"] == 5 and central[T3]["balance"] == 35
+    assert central[T3]["beds"] == 40 and central[T3]["demand_persons"] == 3 and central[T3]["balance"] == 37
     t3 = web.page.locator(f"#hc-central tr[data-code='{T3}']")
-    assert t3.get_attribute("data-balance") == "35" and "2 户 5 人" in t3.inner_text() and "+35" in t3.inner_text()
+    assert t3.get_attribute("data-balance") == "37" and "2 户 3 人" in t3.inner_text() and "+37" in t3.inner_text()
     # filter by type: only 敬老院 rows remain
     web.page.select_option("#hc-care-type", "nursing_home")
     web.page.wait_for_function(
