@@ -101,7 +101,7 @@ def _upload_files(data_dir: Path) -> Iterator[tuple[Path, str]]:
 
 def backup(owner_url: str, data_dir: Path, target: Path, echo: Callable[[str], None] = print) -> Path:
     """Write one archive into folder ``target``; returns its path."""
-    target.mkdir(parents=True, exist_ok=True)
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)  # the archives hold personal data
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     archive = target / f"haicheng-gis-{stamp}.tar"
     conninfo, env = _conninfo(owner_url)
@@ -125,6 +125,7 @@ def backup(owner_url: str, data_dir: Path, target: Path, echo: Callable[[str], N
                     "files": {name: _sha256(path) for path, name in members}}
         (Path(work) / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         partial = archive.with_suffix(".tar.partial")
+        partial.touch(mode=0o600)  # readable by the service's user only, like the database it copies
         with tarfile.open(partial, "w") as tar:
             tar.add(Path(work) / MANIFEST, MANIFEST)
             for path, name in members:

@@ -88,6 +88,7 @@ def test_backup_wipe_restore_gives_back_everything(saved, tmp_path: Path):
         manifest = json.load(tar.extractfile(MANIFEST))
     assert manifest["tables"]["households"] == 1 and manifest["tables"]["shelters"] == 1
     assert set(manifest["files"]) == {"database.dump", f"files/{PHOTO}"}
+    assert archive.stat().st_mode & 0o777 == 0o600  # personal data: the service's user only
 
     _wipe(urls, "gis_backup")
     restored_data = tmp_path / "restored-data"
