@@ -55,6 +55,7 @@ def test_retire_with_reason_then_restore_from_history(as_role: Any, api: httpx.C
     web.open()
     web.page.evaluate(f"HC.map.setView([{lat}, {lon}], 16, {{animate: false}})")
     show_theme(web, "公墓与散坟")
+    web.page.wait_for_function("HC.layers.pending() === 0")
     before = web.page.evaluate("HC.layers.count('scattered_graves')")
     click_at(web, lon, lat)
     web.page.wait_for_selector(f'.hc-popup[data-id="{fid}"] button[data-act="retire"]')

@@ -84,8 +84,9 @@
 
   /* The popup shows the feature as the API has it now (tiles carry only key fields, and may be older);
    * if that read fails, what the map already has. */
+  var lastPopup = 0;  // only the latest click opens its popup: a slower, older answer must not replace it
   function openPopup(layer, id, props, latlng) {
-    var url = cfg.api + '/' + encodeURIComponent(layer.name) + '/features/' + id;
+    var url = cfg.api + '/' + encodeURIComponent(layer.name) + '/features/' + id, ticket = ++lastPopup;
     Promise.all([
       HC.describe(cfg.api, layer.name).then(function (d) { return d.fields; }, function () { return []; }),
       HC.request('GET', url).then(function (r) { return r.ok ? r.data.properties : props; },
@@ -93,6 +94,7 @@
     ]).then(function (all) {
       var current = all[1] || props;
       HC.townshipName(cfg.api, current.township_code).then(function (township) {
+        if (ticket !== lastPopup) { return; }
         L.popup({maxWidth: 320, autoPanPaddingTopLeft: [10, 60]}).setLatLng(latlng)
           .setContent(popupHtml(layer, id, current, all[0], township)).openOn(map);
       });
@@ -262,14 +264,15 @@
           if (e.visible && !e.cfg.large) { loadBbox(e); }
         });
       }, cfg.debounceMs));
-      map.on('popupopen', function (e) {
-        var node = e.popup.getElement().querySelector('.hc-popup');
-        if (!node) { return; }
-        node.addEventListener('click', function (ev) {
-          var act = ev.target.getAttribute('data-act');
-          if (act && HC.edit) { map.closePopup(); HC.edit.action(act, node.dataset.layer, Number(node.dataset.id)); }
-        });
-      });
+      // One listener for every popup's buttons, in the capture phase: Leaflet stops clicks from leaving a
+      // popup, and a popup whose content is redrawn would lose a listener attached to its old node.
+      map.getContainer().addEventListener('click', function (ev) {
+        var button = ev.target.closest && ev.target.closest('.hc-popup [data-act]');
+        if (!button || !HC.edit) { return; }
+        var node = button.closest('.hc-popup');
+        map.closePopup();
+        HC.edit.action(button.getAttribute('data-act'), node.dataset.layer, Number(node.dataset.id));
+      }, true);
     },
     get: function (name) { return entries[name] && entries[name].cfg; },
     setVisible: setVisible,
