@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Body, Query, Request, Response
 
 from formats.documents import to_html, to_pdf
+from formats.media_types import MEDIA_TYPES, PDF, XLSX
 from formats.tabular import safe_cell, to_xlsx
 from gis_server.deps import CurrentActor, DbDep, SettingsDep
 from gis_server.downloads import disposition
@@ -32,7 +33,6 @@ RuleSetQuery = Annotated[int | None, Query(description="规则集编号（默认
 VersionQuery = Annotated[int | None, Query(description="规则集版本（默认：最新版）")]
 VillageQuery = Annotated[str | None, Query(description="村（社区）区划代码")]
 TownshipQuery = Annotated[str | None, Query(description="乡镇（街道）区划代码")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ReportFormat = Literal["pdf", "html"]
 # the HTML report is one standalone page: it may load nothing but its own inline images and style
 HTML_HEADERS = {"Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"}
@@ -130,8 +130,8 @@ def _report_response(report: dict[str, Any], map_png: bytes, fmt: str, filename:
                      checker: str | None = None, candidate: dict[str, Any] | None = None) -> Response:
     doc = build_site_report(report, map_png, checker=checker, candidate=candidate)
     if fmt == "html":
-        return Response(to_html(doc), media_type="text/html; charset=utf-8", headers=HTML_HEADERS)
-    return Response(to_pdf(doc), media_type="application/pdf",
+        return Response(to_html(doc), media_type=MEDIA_TYPES["html"], headers=HTML_HEADERS)
+    return Response(to_pdf(doc), media_type=PDF,
                     headers=disposition(f"{name}.pdf", f"{filename}.pdf", inline=True))
 
 
