@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from formats import lock_down_gdal
@@ -38,6 +39,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owns_db = database is None
+        # worker threads = pooled connections (see Settings.db_pool_size): requests beyond that wait
+        # their turn in order, instead of opening connections that are closed again
+        to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         app.state.db = database or Database(make_engine(settings))
         # a database handed in by tests lives in one uncommitted transaction: no notifications, no cache
         app.state.accounts = AccountCache(libpq_url(settings.sqlalchemy_url) if owns_db else None)
