@@ -9,7 +9,7 @@ from sqlalchemy import text
 from layers.coverage import care, child_welfare, shelters
 from layers.coverage.suggest import solve, suggest
 from layers.errors import InvalidInput
-from layers.features import Actor
+from layers.roles import Actor
 from tests.layers.test_coverage_euclidean import (
     TOWNSHIP,
     VILLAGE,

@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["layers.geometry", "layers.privacy", "layers.inputs", "importers.tabular",
+@pytest.mark.parametrize("module", ["layers.geometry", "layers.privacy", "layers.inputs", "formats.tabular",
                                     "importers.site_upload", "formats.sniffing", "formats.opening", "formats.errors",
                                     "gis_server.downloads"])
 def test_docstring_examples(module):

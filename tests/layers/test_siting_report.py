@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from importers.documents import to_html, to_pdf
-from importers.mapimage import MAP_WIDTH
+from formats.documents import to_html, to_pdf
+from formats.mapimage import MAP_WIDTH
 from layers.siting.check import check_site
 from layers.siting.report import TITLE, build_site_report
 from layers.siting.report_map import fetch_features, render_site_map, site_map
@@ -156,7 +156,7 @@ def test_report_without_any_feature(conn, tmp_path):
     assert "合规：未违反任何强制性规则" in compact and "全市范围内无此类要素" in compact
 
 
-@pytest.mark.parametrize("module", ["importers.documents", "importers.mapimage", "layers.siting.report",
+@pytest.mark.parametrize("module", ["formats.documents", "formats.mapimage", "layers.siting.report",
                                     "layers.siting.report_map"])
 def test_docstring_examples(module):
     import doctest

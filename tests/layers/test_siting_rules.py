@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 from layers.errors import InvalidInput, VersionConflict
-from layers.features import Actor
+from layers.roles import Actor
 from layers.siting.rules import all_keys, create_rule_set, create_version, get_rule_set, list_versions
 
 PLANNER = Actor("funeral_planner", frozenset({"funeral_planner"}))
