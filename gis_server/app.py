@@ -21,6 +21,7 @@ from gis_server.routers import place_names as place_names_router
 from gis_server.routers.pages import install_pages
 from gis_server.settings import Settings, get_settings
 from gis_server.strict_json import RefuseNonFiniteJson
+from gis_server.tile_cache import TileCache
 from layers.privacy import PersonalDataCipher
 from web_map.settings import MapSettings
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.map_settings = map_settings or MapSettings()
     app.state.cipher = PersonalDataCipher(settings.data_key)
+    app.state.tiles = TileCache(settings.tile_cache_mb * 2**20)
     app.state.metrics = Metrics(lambda: app.state.db.engine.pool if hasattr(app.state, "db") else None)
     app.add_middleware(RequestObserver, metrics=app.state.metrics, slow_seconds=settings.slow_request_ms / 1000)
     register_error_handlers(app)

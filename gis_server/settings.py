@@ -55,6 +55,8 @@ class Settings(BaseSettings):
                               "threads serving requests.")
     db_max_overflow: int = Field(default=4, ge=0, description="Extra connections for the rare request that "
                                  "holds two (closed when handed back).")
+    tile_cache_mb: int = Field(default=64, ge=0, description="Memory for rendered vector tiles per process "
+                               "(0 = render every tile); a write to a layer retires its tiles at once.")
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = Field(
