@@ -96,8 +96,8 @@ def test_every_read_of_a_personal_tile_is_audited_also_from_the_cache(client: Te
         features(client, "households")
     assert cache(client).hits == 2
     tile = "{}/{}/{}".format(*TILE)
-    audited = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'read_personal' AND layer = 'households' "
-                                "AND detail->>'tile' = :tile"), {"tile": tile}).scalar_one()
+    audited = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'read_personal' "
+                                "AND layer = 'households' AND detail->>'tile' = :tile"), {"tile": tile}).scalar_one()
     assert audited == 3
 
 
