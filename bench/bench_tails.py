@@ -134,14 +134,15 @@ def report(results: dict[tuple[str, int], dict[str, Run]]) -> bool:
         s, t = r["service"], r["tipg"]
         tail_ok = s.p95_ms <= 2 * s.p50_ms
         tipg_ok = s.p95_ms <= t.p95_ms
-        ratio = s.rps / t.rps
+        ratio = s.rps / t.rps if t.rps else float("inf")  # tipg answered nothing in time
         target = TARGET_WARM if name.endswith("warm") else TARGET_COLD if name.endswith("cold") else None
         ratio_ok = target is None or ratio >= target
         ok_all &= tail_ok and tipg_ok and ratio_ok and s.errors == 0
         verdict = "" if target is None else f"≥{target:g}× {'MET' if ratio_ok else 'NOT MET'}"
         print(f"{name:<14} {c:>3} | {s.p50_ms:11.1f} {s.p95_ms:7.1f} {s.rps:7.0f} | {t.p50_ms:8.1f} {t.p95_ms:7.1f} "
               f"{t.rps:7.0f} | {'MET' if tail_ok else 'NOT MET':>10} {'MET' if tipg_ok else 'NOT MET':>9} | "
-              f"{ratio:6.2f}× {verdict}" + (f"  ({s.errors} errors)" if s.errors else ""))
+              f"{ratio:6.2f}× {verdict}" + (f"  (service: {s.errors} errors)" if s.errors else "")
+              + (f"  (tipg: {t.errors} errors or timeouts)" if t.errors else ""))
     print("(ms; medians over the rounds of each round's p50/p95 measured by wrk; thru× = service/tipg req/s;\n"
           " warm = from the service's tile cache, cold = a service with the cache off)")
     return ok_all
