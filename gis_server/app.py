@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from formats import lock_down_gdal
@@ -20,6 +21,7 @@ from gis_server.routers import place_names as place_names_router
 from gis_server.routers.pages import install_pages
 from gis_server.settings import Settings, get_settings
 from gis_server.strict_json import RefuseNonFiniteJson
+from gis_server.tile_cache import TileCache
 from layers.privacy import PersonalDataCipher
 from web_map.settings import MapSettings
 
@@ -38,6 +40,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owns_db = database is None
+        # worker threads = pooled connections (see Settings.db_pool_size): requests beyond that wait
+        # their turn in order, instead of opening connections that are closed again
+        to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         app.state.db = database or Database(make_engine(settings))
         # a database handed in by tests lives in one uncommitted transaction: no notifications, no cache
         app.state.accounts = AccountCache(libpq_url(settings.sqlalchemy_url) if owns_db else None)
@@ -52,6 +57,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.map_settings = map_settings or MapSettings()
     app.state.cipher = PersonalDataCipher(settings.data_key)
+    app.state.tiles = TileCache(settings.tile_cache_mb * 2**20)
     app.state.metrics = Metrics(lambda: app.state.db.engine.pool if hasattr(app.state, "db") else None)
     app.add_middleware(RequestObserver, metrics=app.state.metrics, slow_seconds=settings.slow_request_ms / 1000)
     register_error_handlers(app)
