@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gis_server.ogc import core
+from gis_server.ogc import core, edit
 
 
 def router() -> APIRouter:
     out = APIRouter()
     out.include_router(core.router)
+    out.include_router(edit.router)
     return out
