@@ -30,9 +30,9 @@ import shapely
 import shapely.geometry
 
 import formats
-from importers.uploads import received
 from layers.errors import InvalidInput
 from layers.geometry import DEFAULT_MARGIN_DEG, validate_geometry
+from layers.uploads import received
 
 ACCEPTED = ("geojson", "kml", "gpkg", "shapefile")  # the formats a site may come in (allow-list)
 FORMAT_NAMES = {"geojson": "GeoJSON", "kml": "KML", "gpkg": "GeoPackage", "shapefile": "Shapefile"}

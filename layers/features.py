@@ -29,6 +29,7 @@ from layers.errors import InvalidInput, NotFound, VersionConflict
 from layers.history import OPERATION_TITLES
 from layers.masks import output_masks
 from layers.registry import FieldSpec, LayerSpec
+from layers.roles import Actor
 
 
 def q(name: str) -> str:
@@ -62,15 +63,6 @@ class WriteContext:
     actor: Actor | None = None
     geom: BaseGeometry | None = None
     guard: Callable[[], None] | None = None
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts, for the history rows and (later) the audit log."""
-
-    name: str
-    roles: frozenset[str] = frozenset()
-    address: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, Connection, and_, text
 
-from gis_server.accounts.audit import audit_personal_read, read_record, reading
+from layers.audit import audit_personal_read, read_record, reading
 from gis_server.deps import DbDep, LayerDep, SettingsDep
 from gis_server.ogc import cql2
 from gis_server.ogc.auth import OgcActor

@@ -13,16 +13,16 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
-from gis_server.accounts import audit, duplicate_hits
-from gis_server.accounts.audit import audit_personal_read, read_record, reading
+from formats.tabular import feature_rows, to_csv, to_xlsx
+from gis_server.accounts import duplicate_hits
 from gis_server.deps import CurrentActor, DbDep, LayerDep, SettingsDep
 from gis_server.downloads import disposition
 from gis_server.settings import Settings
-from importers.tabular import feature_rows, to_csv, to_xlsx
+from layers import audit
+from layers.audit import audit_personal_read, read_record, reading
 from layers.catalog import registry
 from layers.errors import Forbidden, InvalidInput, PreconditionRequired, Throttled
 from layers.features import (
-    Actor,
     ListQuery,
     WriteContext,
     count_features,
@@ -38,6 +38,7 @@ from layers.features import (
 from layers.geometry import validate_geometry
 from layers.privacy import mask_properties, masked_expressions, may_reveal, require_visible, visible_rows_sql
 from layers.registry import LayerSpec
+from layers.roles import Actor
 from layers.schemas import validate_properties
 from layers.write_checks import Duplicate, run_write_checks
 

@@ -19,9 +19,8 @@ from gis_server.routers.pages import MapSettingsDep, OptionalActor, layer_metada
 from importers.site_upload import SUFFIXES, read_site
 from layers.catalog import THEMES, registry
 from layers.coverage.radii import defaults_table
-from layers.features import Actor
 from layers.households import HOUSEHOLD_CATEGORIES
-from layers.roles import ADMIN, FUNERAL_PLANNER
+from layers.roles import ADMIN, FUNERAL_PLANNER, Actor
 from layers.siting.candidates import STATUSES, TRANSITIONS
 from layers.siting.rules import CONSTRAINTS
 from web_map.builder import PAGE_TITLE, VENDOR_URL, base_page_config, map_config, render_template, static_url

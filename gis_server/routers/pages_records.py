@@ -17,13 +17,12 @@ from sqlalchemy import text
 
 from gis_server.routers.pages import MapSettingsDep, OptionalActor, login_redirect
 from layers.catalog import registry
-from layers.features import Actor
 from layers.gazetteer.classes import class_table
 from layers.gazetteer.names import VARIANT_KINDS
 from layers.inspections.mapdata import STATUS_TITLES
 from layers.inspections.models import CAMPAIGN_STATUSES, CONDITIONS, FINDING_KINDS
 from layers.place_names import NAME_STATUS, SIGN_CONDITIONS, SIGN_TYPES
-from layers.roles import ADMIN, BOUNDARY_SURVEYOR
+from layers.roles import ADMIN, BOUNDARY_SURVEYOR, Actor
 from web_map.builder import PAGE_TITLE, VENDOR_URL, base_page_config, render_template, static_url
 from web_map.settings import MapSettings
 

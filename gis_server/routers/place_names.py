@@ -10,16 +10,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from gis_server.accounts import audit
+from formats.documents import Document, to_pdf
+from formats.tabular import safe_cell, to_csv, to_xlsx
 from gis_server.deps import CurrentActor, DbDep, SettingsDep
 from gis_server.downloads import disposition
 from gis_server.routers.features import IfMatch, expected_version
-from importers.documents import Document, to_pdf
 from importers.place_names import Limits, commit_import, dry_run
-from importers.tabular import safe_cell, to_csv, to_xlsx
+from layers import audit
 from layers.catalog import registry
 from layers.errors import Forbidden
-from layers.features import Actor, get_feature
+from layers.features import get_feature
 from layers.gazetteer import lifecycle, publication
 from layers.gazetteer.classes import SCOPES, class_table
 from layers.gazetteer.names import VARIANT_KINDS, add_variant, variants_of
@@ -28,6 +28,7 @@ from layers.gazetteer.search import SearchQuery, search
 from layers.gazetteer.signs import mismatched_signs
 from layers.geometry import validate_geometry
 from layers.registry import LayerSpec
+from layers.roles import Actor
 
 router = APIRouter(prefix="/api/place-names", tags=["地名 gazetteer"])
 GEOJSON = "application/geo+json"

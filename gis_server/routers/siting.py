@@ -9,18 +9,18 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Body, Query, Request, Response
 
-from gis_server.accounts import audit
+from formats.documents import to_html, to_pdf
+from formats.tabular import safe_cell, to_xlsx
 from gis_server.deps import CurrentActor, DbDep, SettingsDep
 from gis_server.downloads import disposition
 from gis_server.routers.features import IfMatch, expected_version
-from importers.documents import to_html, to_pdf
-from importers.tabular import safe_cell, to_xlsx
+from layers import audit
 from layers.catalog import registry
 from layers.errors import Forbidden, InvalidInput
-from layers.features import Actor, update_feature
+from layers.features import update_feature
 from layers.geometry import validate_geometry
 from layers.inputs import int_or_none, json_object, text_or_none
-from layers.roles import ADMIN, FUNERAL_PLANNER
+from layers.roles import ADMIN, FUNERAL_PLANNER, Actor
 from layers.siting import candidates, coverage, graves, rules, suitable
 from layers.siting.check import SITE_TYPES, check_site
 from layers.siting.report import build_site_report

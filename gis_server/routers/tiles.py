@@ -17,8 +17,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import text
 
-from gis_server.accounts.audit import read_record
 from gis_server.deps import CurrentActor, DbDep, LayerDep
+from layers.audit import read_record
 from layers.errors import Forbidden, InvalidInput
 from layers.features import q, with_cte
 from layers.privacy import masked_expressions, visible_rows_sql

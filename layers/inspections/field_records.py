@@ -16,8 +16,8 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 import formats
-from importers.uploads import received
 from layers.errors import InvalidInput
+from layers.uploads import received
 
 RECORDS_LAYER = "inspection_records"
 CAMPAIGN_TABLE = "campaign"

@@ -26,8 +26,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from importers.tabular import safe_cell
-from layers.errors import DomainError
+from formats.errors import MissingFont
+from formats.tabular import safe_cell
 
 CJK_FONTS = (
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
@@ -86,10 +86,6 @@ class Document:
 
     def signatures(self, sides: list[str]) -> None:
         self.blocks.append(Block("signatures", sides=sides))
-
-
-class MissingFont(DomainError):
-    code = "missing_font"
 
 
 @cache
