@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gis_server.ogc import core, edit
+from gis_server.ogc import core, edit, tiles
 
 
 def router() -> APIRouter:
     out = APIRouter()
     out.include_router(core.router)
     out.include_router(edit.router)
+    out.include_router(tiles.router)
     return out

@@ -16,13 +16,13 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, Connection, and_, text
 
-from layers.audit import audit_personal_read, read_record, reading
 from gis_server.deps import DbDep, LayerDep, SettingsDep
 from gis_server.ogc import cql2
 from gis_server.ogc.auth import OgcActor
 from gis_server.ogc.crs import CRS84, STORAGE_CRS, Crs, bbox_to_storage, geometry_sql, header, parse_crs, supported
 from gis_server.ogc.html import render
 from gis_server.routers.features import _parse_bbox, _require_read
+from layers.audit import audit_personal_read, read_record, reading
 from layers.catalog import registry
 from layers.errors import InvalidInput
 from layers.features import Actor, ListQuery, get_feature, list_features, q

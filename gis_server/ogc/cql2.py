@@ -24,7 +24,7 @@ from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_json import parse as parse_json
 from pygeofilter.parsers.cql2_text import parser as text_parser
 from shapely.geometry import shape
-from sqlalchemy import ColumnElement, and_, bindparam, cast, false, func, not_, or_, true
+from sqlalchemy import ColumnElement, and_, any_, bindparam, cast, false, func, not_, or_, true
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.sql.expression import ColumnClause
 
@@ -184,7 +184,7 @@ class Translator:
             if not isinstance(node, ast.Equal | ast.NotEqual):
                 raise InvalidInput(f"“{f.label}”是多选字段，只能用 =、<> 或 IN", f"{f.name} is a list",
                                    field="filter")
-            has = column.any(self.param(value))
+            has = self.param(value) == any_(column)
             return has if isinstance(node, ast.Equal) else not_(has)
         return op(column, self.param(value, column.type))
 
