@@ -24,20 +24,24 @@ MARKER_BASIS = ("界桩位置经复测变更后，引用其原位置的联检记
                 "民政部令第28号《行政区域界线联合检查办法》）")
 COVERAGE_BASIS = "服务半径见各设施类型的默认值及依据（layers/coverage/radii.py，DOMAIN.md §6）"
 
-_INSERT = ("INSERT INTO compliance_findings (topic, kind, record_layer, record_id, record_name, change_id, "
-           "cause_layer, cause_id, distance_before_m, distance_after_m, required_m, basis, detail, lon, lat) "
-           "SELECT :topic, :kind, :record_layer, :record_id, :record_name, :change_id, :cause_layer, :cause_id, "
-           ":before, :after, :required, :basis, CAST(:detail AS jsonb), :lon, :lat "
-           "WHERE NOT EXISTS (SELECT 1 FROM compliance_findings WHERE topic = :topic AND kind = :kind "
+_EXISTS = ("SELECT EXISTS (SELECT 1 FROM compliance_findings WHERE topic = :topic AND kind = :kind "
            "AND record_layer = :record_layer AND record_id = :record_id AND state <> 'resolved' "
            "AND detail = CAST(:detail AS jsonb))")
+_INSERT = ("INSERT INTO compliance_findings (topic, kind, record_layer, record_id, record_name, change_id, "
+           "cause_layer, cause_id, distance_before_m, distance_after_m, required_m, basis, detail, lon, lat) "
+           "VALUES (:topic, :kind, :record_layer, :record_id, :record_name, :change_id, :cause_layer, :cause_id, "
+           ":before, :after, :required, :basis, CAST(:detail AS jsonb), :lon, :lat)")
 
 
 def _add(conn: Connection, change: Change, **f: Any) -> int:
+    """Write a finding unless the same one (record, kind, detail) is still open; returns 1 if written."""
     values = {"record_name": None, "before": None, "after": None, "required": None, "lon": None, "lat": None,
               **f, "change_id": change.id, "cause_layer": change.source, "cause_id": change.feature_id,
               "detail": json.dumps(f.get("detail"), ensure_ascii=False, sort_keys=True, default=str)}
-    return conn.execute(text(_INSERT), values).rowcount
+    if conn.execute(text(_EXISTS), values).scalar_one():
+        return 0
+    conn.execute(text(_INSERT), values)
+    return 1
 
 
 def _versions(conn: Connection, change: Change) -> tuple[Any, Any]:
