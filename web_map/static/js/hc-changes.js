@@ -42,7 +42,7 @@
   }
 
   function loadTodo() {
-    HC.request('GET', '/api/compliance/todo?limit=200').then(function (result) {
+    return HC.request('GET', '/api/compliance/todo?limit=200').then(function (result) {
       var summary = document.getElementById('hc-todo-summary');
       var body = document.querySelector('#hc-todo-table tbody');
       body.textContent = '';
@@ -75,7 +75,7 @@
     var q = query();
     document.getElementById('hc-changes-xlsx').href = '/api/changes?format=xlsx&' + q;
     document.getElementById('hc-changes-pdf').href = '/api/changes?format=pdf&' + q;
-    HC.request('GET', '/api/changes?' + q).then(function (result) {
+    return HC.request('GET', '/api/changes?' + q).then(function (result) {
       var layers = document.querySelector('#hc-layers-table tbody');
       var list = document.querySelector('#hc-changes-table tbody');
       layers.textContent = '';
@@ -103,6 +103,5 @@
     event.preventDefault();
     loadChanges();
   });
-  loadTodo();
-  loadChanges();
+  Promise.all([loadTodo(), loadChanges()]).then(function () { HC.ready = true; });
 })();
