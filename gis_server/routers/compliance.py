@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from gis_server.accounts import audit
@@ -24,6 +24,7 @@ from web_map.builder import PAGE_TITLE, render_template, static_url
 router = APIRouter(tags=["持续合规 compliance"])
 
 TYPES = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FindingId = Annotated[int, Path(ge=1, le=2**63 - 1, description="待办事项编号")]
 NoteBody = Annotated[dict[str, Any], Body(description='{"note": "说明"}（确认知悉时必填）',
                                           examples=[{"note": "已通知乡镇，下周现场核实"}])]
 
@@ -51,12 +52,12 @@ def _act(db: Any, actor: Actor, finding_id: int, action: str, body: dict[str, An
 
 
 @router.post("/api/compliance/findings/{finding_id}/acknowledge", summary="确认知悉一条待办（须填写说明，记入审计）")
-def acknowledge(finding_id: int, db: DbDep, actor: CurrentActor, body: NoteBody) -> dict[str, Any]:
+def acknowledge(finding_id: FindingId, db: DbDep, actor: CurrentActor, body: NoteBody) -> dict[str, Any]:
     return _act(db, actor, finding_id, "acknowledge", body)
 
 
 @router.post("/api/compliance/findings/{finding_id}/resolve", summary="处理完毕一条待办（记入审计）")
-def resolve(finding_id: int, db: DbDep, actor: CurrentActor, body: NoteBody) -> dict[str, Any]:
+def resolve(finding_id: FindingId, db: DbDep, actor: CurrentActor, body: NoteBody) -> dict[str, Any]:
     return _act(db, actor, finding_id, "resolve", body)
 
 
