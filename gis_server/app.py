@@ -15,6 +15,7 @@ from gis_server.errors import register_error_handlers
 from gis_server.observability import Metrics, RequestObserver
 from gis_server.ogc import router as ogc_router
 from gis_server.routers import admin, auth, features, households, login, pages_records, siting, system, tiles
+from gis_server.routers import compliance as compliance_router
 from gis_server.routers import coverage as coverage_router
 from gis_server.routers import inspections as inspections_router
 from gis_server.routers import pages_analysis as analysis_pages
@@ -23,6 +24,7 @@ from gis_server.routers.pages import install_pages
 from gis_server.settings import Settings, get_settings
 from gis_server.strict_json import RefuseNonFiniteJson
 from gis_server.tile_cache import TileCache
+from layers.compliance.worker import ComplianceWorker
 from layers.privacy import PersonalDataCipher
 from web_map.settings import MapSettings
 
@@ -48,7 +50,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # a database handed in by tests lives in one uncommitted transaction: no notifications, no cache
         app.state.accounts = AccountCache(libpq_url(settings.sqlalchemy_url) if owns_db else None)
         app.state.accounts.start()
+        # the compliance re-checks run in the background, woken by the changes (layers.compliance.worker)
+        app.state.compliance = ComplianceWorker(app.state.db.engine,
+                                                libpq_url(settings.sqlalchemy_url) if owns_db else None)
+        app.state.compliance.start()
         yield
+        app.state.compliance.stop()
         app.state.accounts.stop()
         if owns_db:
             app.state.db.dispose()
@@ -76,6 +83,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(inspections_router.router)
     app.include_router(pages_records.router)
     app.include_router(ogc_router())  # OGC API – Features and Tiles (/ogc)
+    app.include_router(compliance_router.router)
 
     app.include_router(analysis_pages.router)
     install_pages(app)

@@ -13,6 +13,7 @@ def metadata() -> MetaData:
     from layers import listed as _listed  # noqa: F401
     from layers.base import Base
     from layers.catalog import registry
+    from layers.compliance import models as _compliance  # noqa: F401
     from layers.coverage import models as _coverage  # noqa: F401
     from layers.gazetteer import names as _gazetteer_names  # noqa: F401
     from layers.inspections import models as _inspections  # noqa: F401
