@@ -11,6 +11,9 @@ from formats import lock_down_gdal
 from gis_server.accounts.cache import AccountCache
 from gis_server.db import Database, libpq_url, make_engine
 from gis_server.errors import register_error_handlers
+from gis_server.jobs import api as jobs_api
+from gis_server.jobs import queue as job_queue
+from gis_server.jobs.runner import JobRunner
 from gis_server.observability import Metrics, RequestObserver
 from gis_server.routers import admin, auth, features, households, login, pages_records, siting, system, tiles
 from gis_server.routers import coverage as coverage_router
@@ -42,7 +45,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # a database handed in by tests lives in one uncommitted transaction: no notifications, no cache
         app.state.accounts = AccountCache(libpq_url(settings.sqlalchemy_url) if owns_db else None)
         app.state.accounts.start()
+        # background jobs: worker threads; inline when the database is a test's single transaction
+        app.state.jobs = JobRunner(app.state.db, workers=settings.job_workers, inline=not owns_db)
+        app.state.jobs.start()
         yield
+        app.state.jobs.stop()
         app.state.accounts.stop()
         if owns_db:
             app.state.db.dispose()
@@ -52,7 +59,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.map_settings = map_settings or MapSettings()
     app.state.cipher = PersonalDataCipher(settings.data_key)
-    app.state.metrics = Metrics(lambda: app.state.db.engine.pool if hasattr(app.state, "db") else None)
+    app.state.metrics = Metrics(lambda: app.state.db.engine.pool if hasattr(app.state, "db") else None,
+                                lambda: job_queue.counts(app.state.db) if hasattr(app.state, "db") else [])
     app.add_middleware(RequestObserver, metrics=app.state.metrics, slow_seconds=settings.slow_request_ms / 1000)
     register_error_handlers(app)
     app.add_middleware(RefuseNonFiniteJson)  # NaN/Infinity/1e400 in any JSON body: 422 (issue 13)
@@ -68,6 +76,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(coverage_router.router)
     app.include_router(inspections_router.router)
     app.include_router(pages_records.router)
+    app.include_router(jobs_api.router)
 
     app.include_router(analysis_pages.router)
     install_pages(app)

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from gis_server.accounts import audit
 from gis_server.deps import CurrentActor, DbDep, SettingsDep
 from gis_server.downloads import disposition
+from gis_server.jobs import submit_and_answer
+from gis_server.jobs.kinds import SUITABLE_COUNTY
 from gis_server.routers.features import IfMatch, expected_version
 from importers.documents import to_html, to_pdf
 from importers.tabular import safe_cell, to_xlsx
@@ -226,19 +228,14 @@ def suitable_land(db: DbDep, actor: CurrentActor, village: VillageQuery = None, 
         return suitable.suitable_land(conn, rules.get_rule_set(conn, rule_set), village, township, min_area)
 
 
-def _compute_county(db: Any, rule_set_id: int | None) -> None:
-    with db.transaction() as conn:
-        suitable.compute_county(conn, rules.get_rule_set(conn, rule_set_id))
-
-
-@router.post("/suitable/county", status_code=202, summary="后台计算全市可选址用地")
-def compute_county(db: DbDep, actor: CurrentActor, background: BackgroundTasks,
-                   rule_set: RuleSetQuery = None) -> dict[str, Any]:
+@router.post("/suitable/county", status_code=202, summary="后台计算全市可选址用地（返回任务，见 /api/jobs/{id}）")
+def compute_county(request: Request, db: DbDep, actor: CurrentActor, rule_set: RuleSetQuery = None) -> dict[str, Any]:
     require_planner(actor)
     with db.read() as conn:
         chosen = rules.get_rule_set(conn, rule_set)
-    background.add_task(_compute_county, db, chosen.id)
-    return {"status": "scheduled", "rule_set": {"id": chosen.id, "version": chosen.version}}
+    job = submit_and_answer(request.app, SUITABLE_COUNTY, f"{chosen.id}:{chosen.version}",
+                            {"rule_set_id": chosen.id, "rule_set_version": chosen.version}, actor)
+    return {"status": job["status"], "job": job, "rule_set": {"id": chosen.id, "version": chosen.version}}
 
 
 @router.get("/suitable/county", summary="全市可选址用地（后台计算的结果）")
