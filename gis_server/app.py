@@ -41,7 +41,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owns_db = database is None
-        app.state.db = database or Database(make_engine(settings))
+        app.state.db = database or Database(
+            make_engine(settings), make_engine(settings, replica=True) if settings.database_read_url else None,
+            settings.read_after_write_seconds)
         # a database handed in by tests lives in one uncommitted transaction: no notifications, no cache
         app.state.accounts = AccountCache(libpq_url(settings.sqlalchemy_url) if owns_db else None)
         app.state.accounts.start()

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL the service connects with (the app role); unset = the embedded cluster.",
     )
+    database_read_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a streaming replica (the app role) for read-only work; writes, reveals "
+                    "and a user's reads right after their own writes go to the primary.")
+    read_after_write_seconds: float = Field(
+        default=5.0, ge=0, description="After writing, a user reads from the primary this long (replica lag).")
     database_owner_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the role owning the schema, for migrations and demo loads; "

@@ -21,7 +21,7 @@ def dictionary_pdf(ctx: JobContext, params: dict[str, Any]) -> FileOutput:
     township, class_code, historical = params.get("township_code"), params.get("class_code"), \
         bool(params.get("include_historical"))
     ctx.progress(0.05, "读取地名")
-    with ctx.db.read() as conn:
+    with ctx.db.replica() as conn:
         rows = publication.directory_rows(conn, township, class_code, historical)
         variants = publication.variants_by_place(conn, [r["id"] for r in rows])
     ctx.progress(0.3, f"排版 {len(rows)} 条地名")

@@ -144,7 +144,7 @@ def search_names(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    with db.read() as conn:
+    with db.replica() as conn:
         return search(conn, SearchQuery(q, class_code, township_code, status, limit, offset))
 
 
@@ -170,7 +170,7 @@ def directory(db: DbDep, actor: CurrentActor,
               class_code: Annotated[str | None, Query(max_length=5)] = None,
               include_historical: bool = False,
               format: Annotated[Literal["json", "csv", "xlsx", "pdf"], Query()] = "json") -> Any:
-    with db.read() as conn:
+    with db.replica() as conn:
         rows = publication.directory_rows(conn, township_code, class_code, include_historical)
     if format == "json":
         return {"total": len(rows), "columns": dict(publication.DIRECTORY_COLUMNS), "items": rows}
