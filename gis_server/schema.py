@@ -7,6 +7,7 @@ from sqlalchemy import MetaData
 
 def metadata() -> MetaData:
     from gis_server.accounts import models as _accounts  # noqa: F401
+    from gis_server.jobs import models as _jobs  # noqa: F401
     from layers import data_versions as _data_versions  # noqa: F401
     from layers import demo_state as _demo_state  # noqa: F401
     from layers import history as _history  # noqa: F401

@@ -74,7 +74,7 @@ def place_names_page(request: Request, actor: OptionalActor, settings: MapSettin
     if actor is None:
         return login_redirect(request)
     return _render("place_names.html", "地名查询与登记", _gazetteer_config(request, settings, actor),
-                   "hc-gazetteer.js", leaflet=True)
+                   "hc-jobs.js", "hc-gazetteer.js", leaflet=True)
 
 
 @router.get("/place-names/{place_id}", response_class=HTMLResponse)
