@@ -138,6 +138,7 @@ def dry_run(conn: Connection, spec: LayerSpec, source: SourceFile, *, actor: Act
         run.file_problems.append("没有找到坐标列：需要“经度”“纬度”两列（或东、北坐标），或一列 WKT 几何")
     if not source.rows:
         run.file_problems.append("文件中没有数据行")
+        return run
     run.crs, note = resolve(source.crs, crs_choice, _sample(source, mapped.columns))
     (run.notes if run.crs else run.file_problems).append(note)
     key = import_key(spec)

@@ -74,14 +74,15 @@ def resolve(file_crs: str | None, chosen: str | None, coordinates: list[tuple[fl
         return file_crs, note
     if chosen is not None:
         return chosen, f"文件未注明坐标系，按所选的 {CRS_CHOICES[chosen]} 读取"
-    if coordinates and all(abs(x) <= 180 and abs(y) <= 90 for x, y in coordinates):
+    # lon/lat, or lat/lon swapped (each row then names the swap)
+    if coordinates and all(max(abs(x), abs(y)) <= 180 and min(abs(x), abs(y)) <= 90 for x, y in coordinates):
         return "EPSG:4490", "文件未注明坐标系，坐标为经纬度，按 CGCS2000 经纬度（EPSG:4490）读取"
     return None, "文件没有坐标系信息，坐标不是经纬度：请选择坐标系（EPSG:4550 或 EPSG:4529）后重新检查"
 
 
 def value_problem(x: float, y: float, crs: str) -> str | None:
     """What is wrong with the first coordinate for ``crs``, in Chinese; None when nothing obvious."""
-    if crs in GEOGRAPHIC and (abs(x) > 180 or abs(y) > 90):
+    if crs in GEOGRAPHIC and max(abs(x), abs(y)) > 180:  # (≤ 180 both: lon/lat, perhaps swapped)
         return f"坐标 {x:g}, {y:g} 是投影坐标（米），但坐标系为经纬度：请选择 EPSG:4550 或 EPSG:4529"
     if crs == "EPSG:4550" and x >= ZONE_PREFIX_EASTING:
         return f"东坐标 {x:g} 带有带号 {int(x // 1_000_000)}：请选择 EPSG:4529（3 度带第 41 带，带号）"

@@ -51,14 +51,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _vector_layer(upload: formats.Upload) -> str | None:
+def _vector_layer(upload: formats.Upload, max_rows: int) -> tuple[str | None, Any]:
+    """The one layer with features, and its frame when it had to be read to tell (GPX, KML: no cheap count)."""
     counts = {k: v for k, v in formats.layers_of(upload).items()
               if not (upload.format.key == "gpx" and k in GPX_POINT_LAYERS)}
-    filled = [name for name, count in counts.items() if count != 0]
+    filled = [name for name, count in counts.items() if count > 0]
+    frames: dict[str, Any] = {}
+    for name in [n for n, count in counts.items() if count < 0]:  # −1: the driver cannot count cheaply
+        frame = formats.read_features(upload, name, max_rows=max_rows)
+        if len(frame):
+            filled.append(name)
+            frames[name] = frame
     if len(filled) > 1:
         raise formats.FileRefused(f"文件“{upload.filename}”含 {len(filled)} 个有要素的图层：请每次导入一个图层",
                                   f"{upload.filename}: {len(filled)} layers with features")
-    return filled[0] if filled else next(iter(counts), None)
+    layer = filled[0] if filled else next(iter(counts), None)
+    return layer, frames.get(layer or "")
 
 
 def dbf_encoding(upload: formats.Upload) -> tuple[str | None, str]:
@@ -91,7 +99,9 @@ def _read_vector(upload: formats.Upload, max_rows: int) -> SourceFile:
         gdal_encoding, encoding = dbf_encoding(upload)
         if gdal_encoding:
             options["encoding"] = gdal_encoding
-    frame = formats.read_features(upload, _vector_layer(upload), max_rows=max_rows, **options)
+    layer, frame = _vector_layer(upload, max_rows)
+    if frame is None:
+        frame = formats.read_features(upload, layer, max_rows=max_rows, **options)
     columns = [c for c in frame.columns if c != "geometry"]
     crs = file_crs_name(frame.crs) if "geometry" in frame else None
     geometries = list(frame.geometry) if "geometry" in frame else [None] * len(frame)

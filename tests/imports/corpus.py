@@ -167,10 +167,9 @@ def _with_formula(xlsx: bytes) -> bytes:
 
 
 def _kml() -> bytes:
-    placemarks = "".join(
-        f"<Placemark><name>{n}</name><ExtendedData><Data name=\"场所类型\"><value>{t}</value></Data>"
-        f"<Data name=\"容纳人数\"><value>{c}</value></Data></ExtendedData>"
-        f"<Point><coordinates>{x},{y}</coordinates></Point></Placemark>" for n, t, c, x, y in SHELTERS)
+    placemarks = "".join(f"<Placemark><name>{n}</name><description>{t}</description>"
+                         f"<Point><coordinates>{x},{y}</coordinates></Point></Placemark>"
+                         for n, t, _c, x, y in SHELTERS)
     return (f'<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
             f"{placemarks}</Document></kml>").encode()
 
