@@ -8,6 +8,7 @@ that does not exist.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, File, Form, Request, UploadFile
@@ -44,6 +45,29 @@ def _mapping(db: Any, spec: LayerSpec, mapping: str | None, mapping_name: str | 
         return json.loads(mapping)  # type: ignore[no-any-return]
     except ValueError:
         raise InvalidInput("字段对应关系（mapping）不是有效的 JSON", "mapping is not JSON", field="mapping") from None
+
+
+def write_context(actor: Actor, cipher: Any, settings: Settings) -> Callable[[Any, int | None, Any], WriteContext]:
+    """Each write's context in a commit; the account's duplicate-hit limit is checked once per file,
+    not once per row (``gis_server.accounts.duplicate_hits``).
+    """
+    limit = duplicate_hits.DuplicateLimit(settings.duplicate_hits_max, settings.duplicate_hits_window_seconds)
+    guarded: list[bool] = []
+
+    def context(conn: Any, feature_id: int | None, geom: Any) -> WriteContext:
+        def guard() -> None:
+            if not guarded:
+                duplicate_hits.guard(conn, actor, limit)
+                guarded.append(True)
+        return WriteContext(conn, cipher, feature_id, actor, geom=geom, guard=guard)
+    return context
+
+
+def audit_record(spec: LayerSpec, actor: Actor, import_id: int) -> Callable[[Any, dict[str, int]], None]:
+    """The audit log's entry of a commit (each row's write is logged by the database's trigger too)."""
+    def record(conn: Any, counts: dict[str, int]) -> None:
+        audit.record(conn, actor, "import", layer=spec.name, import_id=import_id, **counts)
+    return record
 
 
 @router.get("/{layer}/imports/options", summary="导入选项：可导入的字段、坐标系、已保存的字段对应关系")
@@ -91,21 +115,9 @@ def commit(request: Request, spec: LayerDep, import_id: int, db: DbDep, actor: C
            settings: SettingsDep) -> dict[str, Any]:
     require_import(spec, actor)
     cipher = request.app.state.cipher
-    limit = duplicate_hits.DuplicateLimit(settings.duplicate_hits_max, settings.duplicate_hits_window_seconds)
-    guarded: set[int] = set()
-
-    def context(conn: Any, feature_id: int | None, geom: Any) -> WriteContext:
-        def guard() -> None:  # the account's limit is checked once per file, not once per row
-            if not guarded:
-                duplicate_hits.guard(conn, actor, limit)
-                guarded.add(1)
-        return WriteContext(conn, cipher, feature_id, actor, geom=geom, guard=guard)
-
-    def record(conn: Any, counts: dict[str, int]) -> None:
-        audit.record(conn, actor, "import", layer=spec.name, import_id=import_id, **counts)
-
     counts = runner.commit_import(db, spec, import_id, actor=actor, cipher=cipher, limits=limits(settings),
-                                  context=context, after=record)
+                                  context=write_context(actor, cipher, settings),
+                                  after=audit_record(spec, actor, import_id))
     with db.read() as conn:
         return {**state.get(conn, import_id, spec.name, actor.name), "result": counts}
 

@@ -55,20 +55,27 @@ def start(db: Any, spec: LayerSpec, actor: Actor, filename: str, content: bytes,
         return state.create(conn, spec.name, actor.name, filename, content, opts, cipher)
 
 
-def _progress(db: Any, import_id: int) -> Callable[[int, int], None]:
+Progress = Callable[[int, int], None]
+
+
+def _progress(db: Any, import_id: int, also: Progress | None) -> Progress:
+    """Progress written to the import's row (each in a transaction of its own, for pages that poll)."""
     def report(done: int, total: int) -> None:
         with db.transaction() as conn:
             state.progress(conn, import_id, done, total)
+        if also is not None:
+            also(done, total)
     return report
 
 
 def check(db: Any, spec: LayerSpec, import_id: int, source: SourceFile, opts: dict[str, Any], *, actor: Actor,
-          cipher: Any, limits: Limits) -> DryRun:
+          cipher: Any, limits: Limits, on_progress: Progress | None = None) -> DryRun:
     """The dry run of a started import; its report is stored with the import."""
     try:
         with db.read() as conn:
             run = dry_run(conn, spec, source, actor=actor, cipher=cipher, crs_choice=opts.get("crs"),
-                          mapping=opts.get("mapping"), margin=limits.margin, progress=_progress(db, import_id))
+                          mapping=opts.get("mapping"), margin=limits.margin,
+                          progress=_progress(db, import_id, on_progress))
     except Exception:
         with db.transaction() as conn:
             state.finish(conn, import_id, "failed", message="检查时出错，未写入任何数据：请重试或联系管理员")
@@ -80,7 +87,8 @@ def check(db: Any, spec: LayerSpec, import_id: int, source: SourceFile, opts: di
 
 def commit_import(db: Any, spec: LayerSpec, import_id: int, *, actor: Actor, cipher: Any, limits: Limits,
                   context: Callable[[Any, int | None, Any], WriteContext],
-                  after: Callable[[Any, dict[str, int]], None] | None = None) -> dict[str, Any]:
+                  after: Callable[[Any, dict[str, int]], None] | None = None,
+                  on_progress: Progress | None = None) -> dict[str, Any]:
     """Commit a checked import: all rows or none. ``context(conn, feature_id, geom)`` makes each write's
     context; ``after(conn, counts)`` runs in the same transaction (the audit record).
     """
@@ -97,7 +105,8 @@ def commit_import(db: Any, spec: LayerSpec, import_id: int, *, actor: Actor, cip
                 raise InvalidInput("数据在检查之后发生了变化，重新检查发现问题：请查看报告并重新上传",
                                    "the import no longer passes its checks", report=run.report(source))
             counts = commit(conn, spec, run, actor=actor, reason=f"导入文件“{row['filename']}”",
-                            context=lambda fid, geom: context(conn, fid, geom), progress=_progress(db, import_id))
+                            context=lambda fid, geom: context(conn, fid, geom),
+                            progress=_progress(db, import_id, on_progress))
             if after is not None:
                 after(conn, counts)
     except Exception as exc:
@@ -109,3 +118,9 @@ def commit_import(db: Any, spec: LayerSpec, import_id: int, *, actor: Actor, cip
     with db.transaction() as conn:
         state.finish(conn, import_id, "committed", result=counts)
     return counts
+
+
+def discard(db: Any, import_id: int) -> None:
+    """Drop a checked import's file (a dry run only: nothing is committed from it)."""
+    with db.transaction() as conn:
+        state.drop_file(conn, import_id)

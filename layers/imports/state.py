@@ -53,6 +53,10 @@ def finish(conn: Connection, import_id: int, status: str, *, report: dict[str, A
          "result": json.dumps(result, ensure_ascii=False) if result is not None else None})
 
 
+def drop_file(conn: Connection, import_id: int) -> None:
+    conn.execute(text("UPDATE imports SET content = NULL, updated_at = now() WHERE id = :id"), {"id": import_id})
+
+
 def claim(conn: Connection, import_id: int, layer: str, username: str) -> dict[str, Any]:
     """Lock an import of this user for its commit: it must be checked, without problems."""
     row = get(conn, import_id, layer, username, lock=True)
