@@ -12,7 +12,18 @@ from gis_server.accounts.cache import AccountCache
 from gis_server.db import Database, libpq_url, make_engine
 from gis_server.errors import register_error_handlers
 from gis_server.observability import Metrics, RequestObserver
-from gis_server.routers import admin, auth, features, households, login, pages_records, siting, system, tiles
+from gis_server.routers import (
+    admin,
+    auth,
+    features,
+    households,
+    login,
+    pages_imports,
+    pages_records,
+    siting,
+    system,
+    tiles,
+)
 from gis_server.routers import coverage as coverage_router
 from gis_server.routers import imports as imports_router
 from gis_server.routers import inspections as inspections_router
@@ -70,6 +81,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(coverage_router.router)
     app.include_router(inspections_router.router)
     app.include_router(pages_records.router)
+    app.include_router(pages_imports.router)
 
     app.include_router(analysis_pages.router)
     install_pages(app)

@@ -167,12 +167,14 @@ def _check_row(spec: LayerSpec, source: SourceFile, row: Any, columns: dict[str,
     for header in source.formula_cells.get(row.number, []):
         run.problem(row.number, header, "单元格是公式，不导入公式：请复制后“粘贴为数值”再导入")
     properties: dict[str, Any] = {}
+    failed: set[str] = set()  # named once: not again as "required" by the schema
     for header, target in columns.items():
         if target in GEOMETRY_FIELDS:
             continue
         try:
             properties[target] = convert(fields[target], row.values.get(header), places)
         except CellError as exc:
+            failed.add(target)
             run.problem(row.number, labels[target], f"{labels[target]}：{exc}")
     properties = {k: v for k, v in properties.items() if v is not None or not fields[k].required}
     geom = None
@@ -187,6 +189,8 @@ def _check_row(spec: LayerSpec, source: SourceFile, row: Any, columns: dict[str,
         properties = validate_properties(spec, properties, partial=False)
     except InvalidInput as exc:
         for p in exc.details.get("problems", [{"field": "", "message": exc.message}]):
+            if p["field"] in failed:
+                continue
             run.problem(row.number, labels.get(p["field"], p["field"]), p["message"])
     if len(run.problem_rows) > before or row.number in run.problem_rows or geom is None:
         return
