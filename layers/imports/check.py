@@ -111,6 +111,19 @@ def _table_geometry(values: dict[str, Any], columns: dict[str, str]) -> BaseGeom
         raise InvalidInput("经度、纬度（或东、北坐标）应为数值", "coordinates must be numbers") from None
 
 
+def _field_names_row(spec: LayerSpec, source: SourceFile) -> dict[str, str] | None:
+    """Header → field when the first data row of a table holds only the layer's field names, else None."""
+    if source.format not in ("CSV", "XLSX") or not source.rows:
+        return None
+    geometry_names = {"geometry": WKT, "wkt": WKT, "lon": LON, "lat": LAT, **{k: k for k in GEOMETRY_FIELDS}}
+    known = {f.name for f in spec.all_fields} | set(importable_fields(spec)) | set(geometry_names)
+    cells = {h: str(v).strip() for h, v in source.rows[0].values.items() if v not in (None, "")}
+    if len(cells) < 2 or not all(v in known for v in cells.values()):
+        return None
+    importable = set(importable_fields(spec))
+    return {h: geometry_names.get(v) or (v if v in importable else "") for h, v in cells.items()}
+
+
 def _sample(source: SourceFile, columns: dict[str, str]) -> list[tuple[float, float]]:
     out = []
     for row in source.rows[:50]:
@@ -129,6 +142,11 @@ def dry_run(conn: Connection, spec: LayerSpec, source: SourceFile, *, actor: Act
             progress: Callable[[int, int], None] | None = None) -> DryRun:
     """Check every row of ``source`` for ``spec``; nothing is written."""
     run = DryRun()
+    names_row = _field_names_row(spec, source)
+    if names_row:  # an export's second header row (field names under the labels): it maps the columns
+        mapping = {**names_row, **(mapping or {})}
+        run.notes.append(f"第 {source.rows[0].number} 行是字段名（导出文件的第二行表头），按它对应各列")
+        source.rows = source.rows[1:]
     mapped = map_columns(spec, source.headers, mapping)
     run.columns, run.unknown_columns = mapped.columns, mapped.unknown
     if run.unknown_columns:

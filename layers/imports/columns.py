@@ -13,6 +13,7 @@ aliases below (headers as bureaus' tables write them). Codes may be given by the
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -193,8 +194,11 @@ def convert(f: FieldSpec, value: Any, places: Places) -> Any:
             return places.code(f.references, _text(value))
         except ValueError as exc:
             raise CellError(str(exc)) from None
+    if f.personal and isinstance(value, str) and "*" in value:
+        # a masked export imported back would overwrite the real value with its mask
+        raise CellError("含“*”，是脱敏后的值：请导入原始数据")
     if f.type == "array":
-        labels = split_labels(_text(value))
+        labels = _json_list(value) or split_labels(_text(value))
         return [_choice(f, label) for label in labels] if f.choices else labels
     if f.choices:
         return _choice(f, _text(value))
@@ -225,6 +229,18 @@ def convert(f: FieldSpec, value: Any, places: Places) -> Any:
         # a spreadsheet number has 15 significant digits: the last ones of an 18-digit number are gone
         raise CellError("身份证号码被存成了数字（末几位已丢失）：请把该列设为文本格式后重新录入")
     return _text(value)
+
+
+def _json_list(value: Any) -> list[str] | None:
+    """A list as this system's exports write it (``["dibao", "disabled"]``), else None."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return None
+        if isinstance(parsed, list) and all(isinstance(v, str) for v in parsed):
+            return parsed
+    return None
 
 
 def _text(value: Any) -> str:
