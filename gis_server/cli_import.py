@@ -23,7 +23,7 @@ def _mapping(db: Any, layer: str, value: str | None) -> dict[str, str] | None:
         return None
     path = Path(value)
     if path.suffix == ".json" and path.exists():
-        return json.loads(path.read_text("utf-8"))  # type: ignore[no-any-return]
+        return json.loads(path.read_text("utf-8"))
     with db.read() as conn:
         return state.load_mapping(conn, layer, value)
 

@@ -42,7 +42,7 @@ def _mapping(db: Any, spec: LayerSpec, mapping: str | None, mapping_name: str | 
     if not mapping:
         return None
     try:
-        return json.loads(mapping)  # type: ignore[no-any-return]
+        return json.loads(mapping)
     except ValueError:
         raise InvalidInput("字段对应关系（mapping）不是有效的 JSON", "mapping is not JSON", field="mapping") from None
 
@@ -66,7 +66,7 @@ def write_context(actor: Actor, cipher: Any, settings: Settings) -> Callable[[An
 def audit_record(spec: LayerSpec, actor: Actor, import_id: int) -> Callable[[Any, dict[str, int]], None]:
     """The audit log's entry of a commit (each row's write is logged by the database's trigger too)."""
     def record(conn: Any, counts: dict[str, int]) -> None:
-        audit.record(conn, actor, "import", layer=spec.name, import_id=import_id, **counts)
+        audit.record(conn, actor, "import", layer=spec.name, import_id=import_id, counts=counts)
     return record
 
 
