@@ -17,9 +17,21 @@ from gis_server.jobs import queue as job_queue
 from gis_server.jobs.runner import JobRunner
 from gis_server.observability import Metrics, RequestObserver
 from gis_server.ogc import router as ogc_router
-from gis_server.routers import admin, auth, features, households, login, pages_records, siting, system, tiles
+from gis_server.routers import (
+    admin,
+    auth,
+    features,
+    households,
+    login,
+    pages_imports,
+    pages_records,
+    siting,
+    system,
+    tiles,
+)
 from gis_server.routers import compliance as compliance_router
 from gis_server.routers import coverage as coverage_router
+from gis_server.routers import imports as imports_router
 from gis_server.routers import inspections as inspections_router
 from gis_server.routers import pages_analysis as analysis_pages
 from gis_server.routers import place_names as place_names_router
@@ -85,6 +97,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(login.router)
     app.include_router(admin.router)
     app.include_router(households.router)
+    app.include_router(imports_router.router)  # before features: /{layer}/imports/options
     app.include_router(features.router)
     app.include_router(tiles.router)
     app.include_router(place_names_router.router)
@@ -95,6 +108,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(ogc_router())  # OGC API – Features and Tiles (/ogc)
     app.include_router(compliance_router.router)
     app.include_router(jobs_api.router)
+    app.include_router(pages_imports.router)
 
     app.include_router(analysis_pages.router)
     install_pages(app)

@@ -14,6 +14,7 @@ import typer
 
 from formats import lock_down_gdal
 from gis_server.cli_backup import backup_command, restore_command
+from gis_server.cli_import import import_command
 from gis_server.cli_privacy import privacy_app
 from gis_server.settings import Settings, get_settings
 
@@ -34,6 +35,7 @@ app.add_typer(compliance_app, name="compliance")
 app.add_typer(listed_app, name="listed")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
+app.command("import")(import_command)
 app.add_typer(privacy_app, name="privacy")
 
 # One account per role for the demo (development only; never use these passwords elsewhere).
