@@ -14,6 +14,7 @@ from gis_server.errors import register_error_handlers
 from gis_server.observability import Metrics, RequestObserver
 from gis_server.routers import admin, auth, features, households, login, pages_records, siting, system, tiles
 from gis_server.routers import coverage as coverage_router
+from gis_server.routers import exports as exports_router
 from gis_server.routers import inspections as inspections_router
 from gis_server.routers import pages_analysis as analysis_pages
 from gis_server.routers import place_names as place_names_router
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(admin.router)
     app.include_router(households.router)
     app.include_router(features.router)
+    app.include_router(exports_router.router)
     app.include_router(tiles.router)
     app.include_router(place_names_router.router)
     app.include_router(siting.router)
