@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,8 @@ class Column:
 
 def safe_cell(value: Any) -> Any:
     """A value as a spreadsheet may hold it: texts that would run as a formula escaped."""
+    if isinstance(value, (list, dict)):  # no cell type for these: their JSON text
+        value = json.dumps(value, ensure_ascii=False)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value

@@ -108,25 +108,31 @@ def revealed_properties(conn: Connection, spec: LayerSpec, ids: list[int], ciphe
     return out
 
 
+def table_of(conn: Connection, spec: LayerSpec, features: list[dict[str, Any]], roles: frozenset[str],
+             revealed: dict[int, dict[str, Any]] | None = None) -> ExportTable:
+    """An export of GeoJSON ``features`` of ``spec`` (as the feature store lists them); ``revealed``:
+    the full properties by id, when the export reveals them.
+    """
+    from shapely.geometry import shape
+
+    ids = [f["id"] for f in features]
+    props = [revealed[i] for i in ids] if revealed is not None else [f["properties"] for f in features]
+    columns = export_columns(spec, unit_names(conn, spec, roles), spec.input_fields if revealed is not None else ())
+    return ExportTable(spec, columns, props, [shape(f["geometry"]) for f in features], ids)
+
+
 def read_table(conn: Connection, spec: LayerSpec, query: ListQuery, roles: frozenset[str],
                reveal: bool = False, cipher: Any = None) -> ExportTable:
     """The rows of ``query`` (all of them: no paging) as the export writes them."""
-    from shapely.geometry import shape
-
-    collection = json.loads(list_features(conn, spec, query))
-    features = collection["features"]
-    ids = [f["id"] for f in features]
-    props = [f["properties"] for f in features]
-    if reveal:
-        full = revealed_properties(conn, spec, ids, cipher)
-        props = [full[i] for i in ids]
-    columns = export_columns(spec, unit_names(conn, spec, roles), spec.input_fields if reveal else ())
-    geometries = [shape(f["geometry"]) for f in features]
-    return ExportTable(spec, columns, props, geometries, ids)
+    features = json.loads(list_features(conn, spec, query))["features"]
+    revealed = revealed_properties(conn, spec, [f["id"] for f in features], cipher) if reveal else None
+    return table_of(conn, spec, features, roles, revealed)
 
 
-def render(table: ExportTable, format: str, encoding: str = "utf-8") -> bytes:
-    """The file of ``table`` in ``format`` (see :data:`FORMATS`); ``encoding`` for CSV and Shapefile."""
+def render(table: ExportTable, format: str, encoding: str = "utf-8", title: str | None = None) -> bytes:
+    """The file of ``table`` in ``format`` (see :data:`FORMATS`); ``encoding`` for CSV and Shapefile;
+    ``title`` of the XLSX sheet (default: the layer's).
+    """
     spec = table.spec
     columns, rows = table.rows(spreadsheet=format in SPREADSHEETS)
     notes = [f"{spec.title}（{spec.name}），共 {len(rows)} 条。",
@@ -138,7 +144,7 @@ def render(table: ExportTable, format: str, encoding: str = "utf-8") -> bytes:
     if format == "csv":
         return sheets.to_csv(columns, rows, encoding)
     if format == "xlsx":
-        return sheets.to_xlsx(spec.title, columns, rows, notes)
+        return sheets.to_xlsx(title or spec.title, columns, rows, notes)
     if format == "geojson":
         return vectors.to_geojson(spec.title, columns, rows, table.geometries)
     geometry_type = "Unknown" if spec.geometry_type == "Geometry" else spec.geometry_type
