@@ -57,9 +57,9 @@ def export(
             content = render(table, format, encoding)
         except FileRefused as exc:
             raise InvalidInput(exc.message, exc.message_en, field="encoding") from None
-        detail = {"format": format, "count": len(table.ids), "bbox": bbox, "sort": sort,
-                  "filters": query.filters or None, "encoding": encoding if encoding != "utf-8" else None}
-        audit.record(conn, actor, "export", layer=spec.name, reveal=reveal or None, **detail)
+        audit.record(conn, actor, "export", layer=spec.name, format=format, count=len(table.ids), bbox=bbox,
+                     sort=sort, filters=query.filters or None, encoding=encoding if encoding != "utf-8" else None,
+                     reveal=reveal or None)
         if reveal:
             audit.record(conn, actor, "reveal", layer=spec.name, reason=reason, export=format,
                          feature_ids=table.ids)

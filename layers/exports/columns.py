@@ -57,20 +57,27 @@ def plain(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class ExportColumn:
-    """A column and how its value comes from a feature's properties (``names``: code → unit name)."""
+    """A column and how its value comes from a feature's properties."""
 
     column: Column
     value: Callable[[dict[str, Any]], Any]
 
 
-def _labels(f: FieldSpec) -> Callable[[dict[str, Any]], Any]:
+Value = Callable[[dict[str, Any]], Any]
+
+
+def _field(name: str, write: Callable[[Any], Any] = plain) -> Value:
+    return lambda props: write(props.get(name))
+
+
+def _labels(f: FieldSpec) -> Value:
     choices = f.choices or {}
 
     def label(props: dict[str, Any]) -> Any:
         value = props.get(f.name)
         if isinstance(value, list):
-            return LABEL_SEPARATOR.join(choices.get(v, v) for v in value)
-        return choices.get(value, value) if value is not None else None
+            return LABEL_SEPARATOR.join(str(choices.get(v, v)) for v in value)
+        return choices.get(value, value) if isinstance(value, str) else value
     return label
 
 
@@ -83,7 +90,7 @@ def _name_column(spec: LayerSpec, f: FieldSpec, names: dict[str, str]) -> Export
     stem = f.name.removesuffix("_code")
     name = f"{stem}_name" if stem != f.name and f"{stem}_name" not in taken else f"{f.name}_name"
     return ExportColumn(Column(name, f.label.removesuffix("代码") + "名称"),
-                        lambda props: names.get(props.get(f.name)) if props.get(f.name) else None)
+                        _field(f.name, lambda code: names.get(code) if isinstance(code, str) else None))
 
 
 def export_columns(spec: LayerSpec, unit_names: dict[str, dict[str, str]],
@@ -97,20 +104,19 @@ def export_columns(spec: LayerSpec, unit_names: dict[str, dict[str, str]],
         if f.name in LEFT_OUT:
             continue
         if f.type == "datetime" or (f.system and f.name.endswith("_at")):
-            out.append(ExportColumn(Column(f.name, f"{f.label}（北京时间）"),
-                                    lambda p, n=f.name: beijing_time(p.get(n))))
+            out.append(ExportColumn(Column(f.name, f"{f.label}（北京时间）"), _field(f.name, beijing_time)))
         elif f.system and f.name.endswith("_by"):
-            out.append(ExportColumn(Column(f.name, f.label), lambda p, n=f.name: actor_title(p.get(n))))
+            out.append(ExportColumn(Column(f.name, f.label), _field(f.name, actor_title)))
         else:
-            out.append(ExportColumn(Column(f.name, f.label), lambda p, n=f.name: plain(p.get(n))))
+            out.append(ExportColumn(Column(f.name, f.label), _field(f.name)))
         if f.choices:
             out.append(ExportColumn(Column(f"{f.name}_label", f"{f.label}（名称）"), _labels(f)))
         elif f.name == "source":
             out.append(ExportColumn(Column("source_label", f"{f.label}（名称）"),
-                                    lambda p: SOURCE_TITLES.get(p.get("source"), p.get("source"))))
+                                    _field("source", lambda code: SOURCE_TITLES.get(code, code))))
         layer = unit_layer(f)
-        if layer in unit_names:
+        if layer is not None and layer in unit_names:
             out.append(_name_column(spec, f, unit_names[layer]))
         if f.derived:
-            out.extend(ExportColumn(Column(i.name, i.label), lambda p, n=i.name: p.get(n)) for i in revealed)
+            out.extend(ExportColumn(Column(i.name, i.label), _field(i.name)) for i in revealed)
     return out
