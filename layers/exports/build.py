@@ -96,15 +96,17 @@ def unit_names(conn: Connection, spec: LayerSpec, roles: frozenset[str]) -> dict
 
 
 def revealed_properties(conn: Connection, spec: LayerSpec, ids: list[int], cipher: Any) -> dict[int, dict[str, Any]]:
-    """The unmasked properties of ``ids``, with what the layer's reveal hook adds (one call per row)."""
+    """The unmasked properties of ``ids``, with what the layer's reveal adds (the decrypted ID number)."""
     rows = conn.execute(text(f"SELECT t.id, {property_sql(spec, 't')}::text FROM {q(spec.table.name)} t "
                              "WHERE t.id = ANY(:ids)"), {"ids": ids})
-    out = {}
-    for feature_id, props in rows:
-        feature = json.dumps({"properties": json.loads(props)})
-        if spec.reveal_hook is not None:
-            feature = spec.reveal_hook(conn, feature_id, feature, cipher)
-        out[feature_id] = json.loads(feature)["properties"]
+    out = {feature_id: json.loads(props) for feature_id, props in rows}
+    if spec.reveal_values is not None:
+        for feature_id, added in spec.reveal_values(conn, ids, cipher).items():
+            out[feature_id].update(added)
+    elif spec.reveal_hook is not None:  # one record at a time
+        for feature_id, props in out.items():
+            feature = spec.reveal_hook(conn, feature_id, json.dumps({"properties": props}), cipher)
+            out[feature_id] = json.loads(feature)["properties"]
     return out
 
 
