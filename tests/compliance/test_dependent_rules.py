@@ -11,7 +11,7 @@ from sqlalchemy import text
 from layers.gazetteer import lifecycle
 from tests.compliance.support import findings, settle
 from tests.layers.test_gazetteer_rules import A_XY, ACTOR, add_place, make_area
-from tests.layers.test_siting_support import insert, pt, seg, to_metric
+from tests.utils.siting import insert, pt, seg, to_metric
 
 
 def _version(conn, table, fid):

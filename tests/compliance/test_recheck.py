@@ -11,7 +11,7 @@ from sqlalchemy import text
 from layers.roles import Actor
 from layers.siting.rules import create_version, get_rule_set
 from tests.compliance.support import candidate, cemetery, findings, grave, settle
-from tests.layers.test_siting_support import pt, rect, road, seg, to_lonlat, to_metric, zone
+from tests.utils.siting import pt, rect, road, seg, to_lonlat, to_metric, zone
 
 PLANNER = Actor("funeral_planner", frozenset({"funeral_planner"}))
 HALF_WIDTH = {"provincial": 7.0, "county": 5.25}  # default widths 14 m and 10.5 m (data/rules corridor_widths)

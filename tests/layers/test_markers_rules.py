@@ -13,8 +13,8 @@ from gis_server.routers.pages import layer_metadata
 from layers.boundaries import MIN_REFERENCE_OBJECTS
 from layers.catalog import registry
 from layers.roles import Actor
-from tests.layers.test_inspections_support import REFS, boundary
 from tests.utils.features import create, feature, line, point
+from tests.utils.inspections import REFS, boundary
 from web_map.builder import map_config
 from web_map.settings import MapSettings
 
