@@ -12,7 +12,7 @@ from gis_server.deps import get_current_actor
 from gis_server.routers.tiles import key_fields, tile_sql
 from layers.catalog import registry
 from layers.features import Actor
-from layers.roles import ADMIN, VIEWER
+from layers.roles import ADMIN, CASE_WORKER, VIEWER
 from tests.utils.features import create, line, point, shelter
 
 LON, LAT = 122.69, 40.88
@@ -20,8 +20,10 @@ LON, LAT = 122.69, 40.88
 
 @pytest.fixture(autouse=True)
 def as_admin(client: TestClient):
-    """Tiles are tested apart from sign-in: the acting user is an administrator unless a test says so."""
-    client.app.dependency_overrides[get_current_actor] = lambda: Actor("tester", frozenset({ADMIN}), "127.0.0.1")
+    """Tiles are tested apart from sign-in: the acting user is an administrator who also holds the case office
+    (an admin alone reads no household, issue 14) unless a test says so."""
+    client.app.dependency_overrides[get_current_actor] = lambda: Actor("tester", frozenset({ADMIN, CASE_WORKER}),
+                                                                       "127.0.0.1")
     yield
     client.app.dependency_overrides.clear()
 
