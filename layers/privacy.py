@@ -1,7 +1,8 @@
 """Personal-data protection shared by every output path (lists, single features, tiles, exports).
 
 - ID numbers (GB 11643) are checked, stored encrypted with a keyed hash for matching, and shown
-  masked (first 6 + last 4); names, phones and addresses are masked in SQL unless revealed.
+  masked (first 6 + last 4); names, phones and addresses are masked in SQL unless revealed
+  (《个人信息保护法》第五十一条（二）：采取相应的加密、去标识化等安全技术措施).
 - Which fields are personal and how each is masked is declared on the model (``field(...,
   personal=True, mask=...)``); who may reveal and which rows a shared map may show are
   declared on the layer (``reveal_roles``, ``shared_map_filter``). Nothing here names a layer.
