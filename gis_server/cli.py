@@ -14,6 +14,7 @@ import typer
 
 from formats import lock_down_gdal
 from gis_server.cli_backup import backup_command, restore_command
+from gis_server.cli_import import import_command
 from gis_server.cli_privacy import privacy_app
 from gis_server.settings import Settings, get_settings
 
@@ -34,6 +35,7 @@ app.add_typer(compliance_app, name="compliance")
 app.add_typer(listed_app, name="listed")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
+app.command("import")(import_command)
 app.add_typer(privacy_app, name="privacy")
 
 # One account per role for the demo (development only; never use these passwords elsewhere).
@@ -278,6 +280,15 @@ def users_list() -> None:
         typer.echo(f"{user['username']}: {', '.join(user['roles'])}{state}")
 
 
+@demo_app.command("preview")
+def demo_preview(out: str = typer.Argument(..., help="PNG file to write")) -> None:
+    """Render the loaded demo layers of the whole county to a PNG."""
+    from importers.demo.preview import render
+
+    render(get_settings().sqlalchemy_url, out)
+    typer.echo(out)
+
+
 @demo_app.command("accounts")
 def demo_accounts() -> None:
     """Create one demo account per role (development only) and print names and passwords."""
@@ -357,8 +368,8 @@ app.add_typer(pinyin_app, name="pinyin")
 def pinyin_regenerate(dry_run: bool = typer.Option(False, "--dry-run", help="Report the changes, write nothing.")
                       ) -> None:
     """Spell every place name again by the current rules; spellings set by hand are kept."""
-    from layers.features import Actor
     from layers.gazetteer.respell import regenerate
+    from layers.roles import Actor
 
     result = _in_transaction(lambda conn: regenerate(conn, Actor("cli:pinyin regenerate"), dry_run=dry_run))
     for item in result["changed"]:

@@ -11,14 +11,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from gis_server.accounts import audit
+from formats.documents import to_pdf, to_xlsx
 from gis_server.deps import CurrentActor, DbDep
 from gis_server.downloads import disposition
 from gis_server.routers.pages import OptionalActor, login_redirect
-from importers.documents import to_pdf, to_xlsx
+from layers import audit
 from layers.compliance import report, todo
 from layers.errors import InvalidInput
-from layers.features import Actor
+from layers.roles import Actor
 from web_map.builder import PAGE_TITLE, render_template, static_url
 
 router = APIRouter(tags=["持续合规 compliance"])

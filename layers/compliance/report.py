@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from importers.documents import Document
+from formats.documents import Document
 from layers.catalog import registry
 from layers.compliance.todo import KINDS, topics_for
 from layers.coverage.disclosure import RESTRICTED_NOTE, SUPPRESS_BELOW
-from layers.features import Actor
 from layers.history import OPERATION_TITLES
+from layers.roles import Actor
 
 MAX_ROWS = 5000
 SOURCE_TITLES = {"siting_rule_set_versions": "三沿六区规则集", "candidate_sites": "候选地"}
@@ -72,7 +72,7 @@ def _caused_text(caused: dict[str, int]) -> str:
 
 
 def document(report: dict[str, Any]) -> Document:
-    """The report as a document (PDF/XLSX through ``importers.documents``)."""
+    """The report as a document (PDF/XLSX through ``formats.documents``)."""
     period = f"{report['since'][:10]} 至 {(report['until'] or '今')[:10]}"
     doc = Document(title="图层变更及影响报告", subtitle=f"期间：{period}", landscape=True)
     doc.table(["图层", "变更次数", "涉及要素", "引起的结果"],

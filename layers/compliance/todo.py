@@ -15,9 +15,8 @@ from sqlalchemy import Connection, text
 
 from layers.catalog import registry
 from layers.errors import Conflict, InvalidInput, NotFound
-from layers.features import Actor
 from layers.privacy import visible_rows_sql
-from layers.roles import ADMIN, BOUNDARY_SURVEYOR, CASE_WORKER, FUNERAL_PLANNER, PLACE_NAMES_EDITOR
+from layers.roles import ADMIN, BOUNDARY_SURVEYOR, CASE_WORKER, FUNERAL_PLANNER, PLACE_NAMES_EDITOR, Actor
 
 TOPICS = {"siting": ("三沿六区复核", FUNERAL_PLANNER), "sign": ("地名标志更换", PLACE_NAMES_EDITOR),
           "marker": ("界桩复核", BOUNDARY_SURVEYOR), "coverage": ("服务覆盖变化", CASE_WORKER)}

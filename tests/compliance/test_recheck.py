@@ -8,7 +8,7 @@ from __future__ import annotations
 from shapely.geometry import MultiPolygon, mapping
 from sqlalchemy import text
 
-from layers.features import Actor
+from layers.roles import Actor
 from layers.siting.rules import create_version, get_rule_set
 from tests.compliance.support import candidate, cemetery, findings, grave, settle
 from tests.layers.test_siting_support import pt, rect, road, seg, to_lonlat, to_metric, zone

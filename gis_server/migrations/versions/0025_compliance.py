@@ -8,7 +8,7 @@ import or straight in PostGIS (QGIS) — and one on ``siting_rule_set_versions``
 rule (the "before" of the next change); ``compliance_findings`` is what the change caused (the 待办 list).
 
 Revision ID: 0025
-Revises: 0021
+Revises: 0024
 Create Date: 2026-12-04 14:00:00
 """
 from alembic import op
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0025'
-down_revision = '0021'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
