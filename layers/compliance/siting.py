@@ -231,6 +231,12 @@ def handle(conn: Connection, changes: list[Change], rule_set: RuleSetVersion) ->
         ids = sorted({c.feature_id for c in moved if c.source == layer})
         conn.execute(text("DELETE FROM compliance_status WHERE record_layer = :l AND record_id = ANY(:ids)"),
                      {"l": layer, "ids": ids})
+        live = {r.id for r in all_records(conn, layer, ids)}
+        conn.execute(text(  # a retired (or rejected) record has nothing left to fix
+            "UPDATE compliance_findings SET state = 'resolved', acted_by = '系统', acted_at = clock_timestamp(), "
+            "note = '记录已注销（或候选地已驳回）' WHERE topic = 'siting' AND record_layer = :l "
+            "AND record_id = ANY(:gone) AND state <> 'resolved'"),
+            {"l": layer, "gone": [i for i in ids if i not in live]})
     out["baseline"] = baseline(conn, rule_set, all_records(conn, unchecked=True))
     rule_sets = [c for c in changes if c.source == RULE_SET_SOURCE and c.feature_id == rule_set.id]
     if rule_sets:
