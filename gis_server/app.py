@@ -31,6 +31,7 @@ from gis_server.routers import (
 )
 from gis_server.routers import compliance as compliance_router
 from gis_server.routers import coverage as coverage_router
+from gis_server.routers import exports as exports_router
 from gis_server.routers import imports as imports_router
 from gis_server.routers import inspections as inspections_router
 from gis_server.routers import pages_analysis as analysis_pages
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(households.router)
     app.include_router(imports_router.router)  # before features: /{layer}/imports/options
     app.include_router(features.router)
+    app.include_router(exports_router.router)
     app.include_router(tiles.router)
     app.include_router(place_names_router.router)
     app.include_router(siting.router)
