@@ -72,8 +72,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.jobs = JobRunner(app.state.db, workers=settings.job_workers, inline=not owns_db)
         app.state.jobs.start()
         # the compliance re-checks run in the background, woken by the changes (layers.compliance.worker)
-        app.state.compliance = ComplianceWorker(app.state.db.engine,
-                                                libpq_url(settings.sqlalchemy_url) if owns_db else None)
+        app.state.compliance = ComplianceWorker(libpq_url(settings.sqlalchemy_url) if owns_db else None,
+                                                wake=lambda: jobs_api.submit(app, compliance_router.DRAIN_JOB,
+                                                                             "queue", {}, "系统"))
         app.state.compliance.start()
         yield
         app.state.compliance.stop()

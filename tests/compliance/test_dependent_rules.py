@@ -86,3 +86,4 @@ def test_a_closed_shelter_lists_households_that_lost_it(conn):
     lost = findings(conn, topic="coverage", kind="coverage_lost")
     assert [(f["record_id"], f["kind"], f["required_m"]) for f in lost] == [
         (homes[100], "coverage_lost", 500.0), (homes[450], "coverage_lost", 500.0)]
+    assert lost[0]["basis"] == "默认值：紧急避难场所服务半径 500 m（约 10 分钟步行；GB 51143-2015）"

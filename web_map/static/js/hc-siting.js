@@ -403,7 +403,12 @@
     map.on('movestart zoomend', function () { g.hits.eachLayer(function (l) { l.closeTooltip(); }); });
     HC.siting = {map: map, check: check, upload: upload, showSuitable: showSuitable, showUncovered: showUncovered,
       showGraves: showGraves, loadCandidates: loadCandidates, current: function () { return current; }};
-    loadCandidates().then(function () { HC.ready = true; });
+    loadCandidates().then(function () {
+      // /siting?candidate=N (a 待办 item's link, layers/compliance/todo.py): open that candidate's report
+      var wanted = Number(new URLSearchParams(location.search).get('candidate'));
+      if (wanted > 0) { showCandidate({id: wanted}); }
+      HC.ready = true;
+    });
   }
 
   start();
