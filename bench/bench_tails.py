@@ -166,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     from importers.demo.loader import load_demo
     from layers.catalog import registry
 
-    properties = ["id", *(f.name for f in key_fields(registry().get(LAYER)))]
+    spec = registry().get(LAYER)
+    assert spec is not None
+    properties = ["id", *(f.name for f in key_fields(spec))]
     with ExitStack() as stack:
         script_dir = Path(tempfile.mkdtemp(prefix="bench-wrk-", dir="/tmp"))
         stack.callback(shutil.rmtree, script_dir, True)
