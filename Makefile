@@ -70,10 +70,8 @@ lint: $(STAMP)
 
 bench: install
 	$(VENV)/bin/pip install -q -e '.[dev,bench]'
-	$(PY) bench/bench_features.py
 	@$(MAKE) --no-print-directory apt-packages PACKAGES="wrk chromium"
-	$(PY) bench/bench_tails.py
-	$(PY) bench/bench_first_map.py
+	$(PY) bench/run_all.py
 
 ## New migration from model changes: make revision MSG="what changed"
 revision: db

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL the service connects with (the app role); unset = the embedded cluster.",
     )
+    database_read_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a streaming replica (the app role) for read-only work; writes, reveals "
+                    "and a user's reads right after their own writes go to the primary.")
+    read_after_write_seconds: float = Field(
+        default=5.0, ge=0, description="After writing, a user reads from the primary this long (replica lag).")
     database_owner_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the role owning the schema, for migrations and demo loads; "
@@ -89,6 +95,7 @@ class Settings(BaseSettings):
     import_max_seconds: float = Field(default=30.0, gt=0, description="Longest a place-name import checks rows.")
     # operations: what /api/ready, the logs and /metrics report
     slow_request_ms: int = Field(default=1000, ge=1, description="Requests slower than this are logged.")
+    job_workers: int = Field(default=1, ge=1, le=8, description="Threads running background jobs per process.")
     ready_min_free_mb: int = Field(default=500, ge=0, description="Free disk (MB) for uploads /api/ready asks.")
     log_format: Literal["json", "text"] = Field(default="json", description="Server log lines: JSON or text.")
     # personal data life cycle (《个人信息保护法》 Art. 19, 47): how long the personal fields of a retired

@@ -23,9 +23,10 @@ from gis_server.deps import CurrentActor, DbDep, LayerDep
 from gis_server.tile_cache import Tile, TileCache, TileKey
 from layers.audit import read_record
 from layers.errors import Forbidden, InvalidInput
-from layers.features import Actor, q, with_cte
+from layers.features import q, with_cte
 from layers.privacy import masked_expressions, visible_rows_sql
 from layers.registry import FieldSpec, LayerSpec
+from layers.roles import Actor
 
 router = APIRouter(tags=["矢量切片 tiles"])
 

@@ -12,8 +12,7 @@ from sqlalchemy import event
 from gis_server.app import create_app
 from gis_server.deps import get_current_actor
 from gis_server.settings import Settings
-from layers.features import Actor
-from layers.roles import ADMIN
+from layers.roles import ADMIN, Actor
 
 POOL = 3
 

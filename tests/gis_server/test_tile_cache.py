@@ -11,8 +11,7 @@ from sqlalchemy import Connection, text
 from gis_server.deps import get_current_actor
 from gis_server.tile_cache import Tile, TileCache, TileKey
 from layers.catalog import registry
-from layers.features import Actor
-from layers.roles import ADMIN, CASE_WORKER
+from layers.roles import ADMIN, CASE_WORKER, Actor
 from tests.gis_server.test_tiles import LAT, LON, household, tile_of
 from tests.utils.features import shelter
 

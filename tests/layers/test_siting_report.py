@@ -154,13 +154,3 @@ def test_report_without_any_feature(conn, tmp_path):
     doc = build_site_report(report, site_map(conn, report))
     compact = re.sub(r"\s+", "", pdf_text(to_pdf(doc), tmp_path, "empty"))
     assert "合规：未违反任何强制性规则" in compact and "全市范围内无此类要素" in compact
-
-
-@pytest.mark.parametrize("module", ["formats.documents", "formats.mapimage", "layers.siting.report",
-                                    "layers.siting.report_map"])
-def test_docstring_examples(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0 and result.failed == 0

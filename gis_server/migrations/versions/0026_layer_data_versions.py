@@ -6,14 +6,14 @@ The trigger goes on every table that has the audit trigger of migration 0002 (ev
 each gets its row at version 0, so a table without a row has no trigger and is never cached.
 
 Revision ID: 0026
-Revises: 0021
+Revises: 0025
 Create Date: 2026-12-04 14:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0026'
-down_revision = '0021'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 
