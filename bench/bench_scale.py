@@ -66,18 +66,23 @@ def copy_rows(url: str, tables: list[str], copies: int, seed: int) -> dict[str, 
                 "AND table_schema = 'public' AND is_identity = 'NO' AND column_default IS NULL "
                 "AND is_generated = 'NEVER' ORDER BY ordinal_position",
                 [table]).fetchall()]
+            # text columns of a unique index (codes, natural keys) get the copy's number appended
+            unique = {r[0] for r in conn.execute(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisunique "
+                "AND NOT i.indisprimary AND a.atttypid IN ('text'::regtype, 'varchar'::regtype)", [table]).fetchall()}
             values = [f"ST_Translate(geom, (random() - 0.5) * {2 * JITTER_DEG}, (random() - 0.5) * {2 * JITTER_DEG})"
-                      if c == "geom" else f'"{c}"' for c in columns]
+                      if c == "geom" else f"\"{c}\" || '#' || g" if c in unique else f'"{c}"' for c in columns]
             names = ", ".join(f'"{c}"' for c in columns)
             try:
                 with conn.transaction():
                     conn.execute("SET LOCAL session_replication_role = replica")
                     conn.execute(f"SELECT setseed({(seed % 1000) / 1000})")
                     conn.execute(f'INSERT INTO "{table}" ({names}) SELECT {", ".join(values)} '
-                                 f'FROM "{table}", generate_series(1, {copies}) WHERE retired_at IS NULL')
+                                 f'FROM "{table}", generate_series(1, {copies}) AS g WHERE retired_at IS NULL')
                 out[table] = "scaled"
             except psycopg.Error as error:
-                out[table] = f"left at 1× ({type(error).__name__})"
+                out[table] = f"left at 1× ({type(error).__name__}: {str(error).splitlines()[0][:80]})"
             conn.execute(f'ANALYZE "{table}"')
     return out
 
@@ -167,6 +172,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
                 load_households(url, households * (scale - loaded), args.seed + scale)
                 notes = copy_rows(url, ["place_names", *siting_tables], scale - loaded, args.seed + scale)
                 loaded = scale
+                http.conn.close()  # the server closed the idle keep-alive connection meanwhile
                 print(f"scale {scale}×: data added in {time.perf_counter() - t0:.0f} s; "
                       + ", ".join(f"{t} {n}" for t, n in notes.items() if n != "scaled"))
             for name, (call, answer_size) in requests.items():
