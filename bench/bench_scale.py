@@ -67,12 +67,14 @@ def copy_rows(url: str, tables: list[str], copies: int, seed: int) -> dict[str, 
                 "AND is_generated = 'NEVER' ORDER BY ordinal_position",
                 [table]).fetchall()]
             # text columns of a unique index (codes, natural keys) get the copy's number appended
-            unique = {r[0] for r in conn.execute(
-                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            # (cut to leave room for it in a varchar(n): atttypmod is n + 4, -1 for text)
+            unique = dict(conn.execute(
+                "SELECT a.attname, a.atttypmod FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
                 "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisunique "
-                "AND NOT i.indisprimary AND a.atttypid IN ('text'::regtype, 'varchar'::regtype)", [table]).fetchall()}
+                "AND NOT i.indisprimary AND a.atttypid IN ('text'::regtype, 'varchar'::regtype)", [table]).fetchall())
             values = [f"ST_Translate(geom, (random() - 0.5) * {2 * JITTER_DEG}, (random() - 0.5) * {2 * JITTER_DEG})"
-                      if c == "geom" else f"\"{c}\" || '#' || g" if c in unique else f'"{c}"' for c in columns]
+                      if c == "geom" else f'"{c}"' if c not in unique else f"\"{c}\" || '#' || g" if unique[c] < 0
+                      else f"left(\"{c}\", {unique[c] - 4 - 5}) || '#' || g" for c in columns]
             names = ", ".join(f'"{c}"' for c in columns)
             try:
                 with conn.transaction():
