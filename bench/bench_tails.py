@@ -104,6 +104,15 @@ def requests(api: str, cold_api: str, tipg: str, properties: list[str]) -> dict[
     return out
 
 
+def sessions_opened(url: str) -> int:
+    """Sessions ever opened on the database (PostgreSQL ≥ 14), this one included."""
+    import psycopg
+
+    with psycopg.connect(libpq_url(url)) as conn:
+        row = conn.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()").fetchone()
+    return int(row[0]) if row else 0
+
+
 def measure(urls: dict[str, tuple[str, str]], headers: dict[str, str], concurrencies: list[int], seconds: float,
             rounds: int, script: Path) -> dict[tuple[str, int], dict[str, Run]]:
     results: dict[tuple[str, int], dict[str, Run]] = {}
@@ -216,7 +225,11 @@ def main(argv: list[str] | None = None) -> list[Row]:
             urls = {k: v for k, v in urls.items() if k in args.only.split(",")}
         print(f"timing: wrk, {args.rounds} alternating rounds of {args.seconds:g} s per request and concurrency "
               f"{concurrencies}")
+        opened_before = sessions_opened(url)
         results = measure(urls, headers, concurrencies, args.seconds, args.rounds, script)
+        # the cause of the old tail: connections opened (new backends) while the load ran
+        print(f"database sessions opened during the runs (service and tipg; ±1 for the count's own): "
+              f"{sessions_opened(url) - opened_before}")
     rows = report(results)
     print()
     print("RESULT:", "all targets met" if all(r.met is not False for r in rows) else "target(s) NOT met")
