@@ -104,6 +104,15 @@ def requests(api: str, cold_api: str, tipg: str, properties: list[str]) -> dict[
     return out
 
 
+def drain(url: str, headers: dict[str, str]) -> None:
+    """Wait until the server has worked off what wrk left queued (it stops without waiting for the
+    answers): one more request is answered after all of them, so the next run starts on an idle server."""
+    import urllib.request
+
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=300) as response:
+        response.read()
+
+
 def sessions_opened(url: str) -> int:
     """Sessions ever opened on the database (PostgreSQL ≥ 14), this one included."""
     import psycopg
@@ -120,11 +129,14 @@ def measure(urls: dict[str, tuple[str, str]], headers: dict[str, str], concurren
         for c in concurrencies:
             runs: dict[str, list[Run]] = {"service": [], "tipg": []}
             wrk(ours, c, 1, headers, script)  # warm-up (plans, caches, connections)
+            drain(ours, headers)
             wrk(theirs, c, 1, {}, script)
+            drain(theirs, {})
             for r in range(rounds):
                 order = [("service", ours, headers), ("tipg", theirs, {})]
                 for label, url, h in (order if r % 2 == 0 else order[::-1]):
                     runs[label].append(wrk(url, c, seconds, h, script))
+                    drain(url, h)
             results[(name, c)] = {label: Run(statistics.median(x.p50_ms for x in rs),
                                              statistics.median(x.p95_ms for x in rs),
                                              statistics.median(x.rps for x in rs), sum(x.errors for x in rs))
