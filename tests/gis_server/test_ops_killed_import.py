@@ -21,7 +21,7 @@ from gis_server.settings import PROJECT_ROOT
 from tests.conftest import PASSWORD
 from tests.utils.database import committed_database, free_port, urls_of
 
-ROWS = 1500
+ROWS = 400
 WRITING = text("""
     SELECT count(*) FROM pg_stat_activity
     WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL
