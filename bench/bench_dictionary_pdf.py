@@ -47,7 +47,7 @@ def paragraphs_pdf(doc) -> bytes:  # noqa: ANN001
     from reportlab.lib.units import mm
     from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate
 
-    from importers.documents import _pdf_markup, _register_font, _styles
+    from formats.documents import _pdf_markup, _register_font, _styles
 
     st = _styles(_register_font())
     story = []
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
     ap.add_argument("--reference", type=int, default=400)
     args = ap.parse_args(argv)
 
-    from importers.documents import _register_font, to_pdf
+    from formats.documents import _register_font, to_pdf
     from layers.gazetteer import publication
 
     _register_font()  # once per process, as in the service

@@ -14,9 +14,8 @@ from gis_server.db import Database, serving
 from gis_server.settings import Settings
 from layers.catalog import registry
 from layers.errors import Forbidden, NotFound, Unauthenticated
-from layers.features import Actor
 from layers.registry import LayerSpec
-from layers.roles import ADMIN
+from layers.roles import ADMIN, Actor
 
 SESSION_COOKIE = "gis_session"
 CSRF_COOKIE = "gis_csrf"

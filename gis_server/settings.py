@@ -53,8 +53,16 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=PROJECT_ROOT / ".gisdata", description="Embedded cluster and files.")
     db_port: int = Field(default=54329, description="Port of the embedded cluster (127.0.0.1 only).")
     db_name: str = "haicheng_gis"
-    db_pool_size: int = 5
-    db_max_overflow: int = 5
+    # Each request runs in a worker thread holding at most one connection: as many threads as pooled
+    # connections, so no request waits for the pool or opens a connection of its own. Opening one cost
+    # the tiles' tail (issue 21: p95 7–20× p50 at 8 clients with 5 connections): connections beyond the
+    # pool are closed when handed back, and a new backend loads PostGIS and PROJ on its first query.
+    db_pool_size: int = Field(default=16, ge=1, description="Connections kept open; also the number of worker "
+                              "threads serving requests.")
+    db_max_overflow: int = Field(default=4, ge=0, description="Extra connections for the rare request that "
+                                 "holds two (closed when handed back).")
+    tile_cache_mb: int = Field(default=64, ge=0, description="Memory for rendered vector tiles per process "
+                               "(0 = render every tile); a write to a layer retires its tiles at once.")
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = Field(

@@ -123,6 +123,8 @@ class LayerSpec:
     prepare_write: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
     # adds what only a reveal shows (e.g. the decrypted ID number) to one Feature's GeoJSON text
     reveal_hook: Callable[[Any, int, str, Any], str] | None = None
+    # the same for many records at once (a full export): (conn, ids, cipher) → id → the properties it adds
+    reveal_values: Callable[[Any, list[int], Any], dict[int, dict[str, Any]]] | None = None
     # refuses a write the layer's rules forbid (e.g. moving a boundary marker outside a re-survey); called
     # with a ``layers.features.ProposedWrite`` inside the transaction, before every create, update and restore
     validate_write: Callable[[Any], None] | None = None

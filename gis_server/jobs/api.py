@@ -15,8 +15,7 @@ from gis_server.deps import CurrentActor, DbDep
 from gis_server.downloads import disposition
 from gis_server.jobs import queue
 from layers.errors import Conflict, NotFound
-from layers.features import Actor
-from layers.roles import ADMIN
+from layers.roles import ADMIN, Actor
 
 router = APIRouter(prefix="/api/jobs", tags=["后台任务 jobs"])
 STATUS_TEXT = {"queued": "排队中", "running": "进行中", "done": "已完成", "failed": "失败"}

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from formats.documents import to_pdf
 from gis_server.jobs.registry import FileOutput, JobContext, handler
-from importers.documents import to_pdf
 from layers.gazetteer import publication
 from layers.siting import rules, suitable
 

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
-from gis_server.accounts import audit, duplicate_hits
-from gis_server.accounts.audit import audit_personal_read, read_record, reading
+from formats.media_types import GEOJSON
+from gis_server.accounts import duplicate_hits
 from gis_server.deps import CurrentActor, DbDep, LayerDep, SettingsDep
-from gis_server.downloads import disposition
 from gis_server.settings import Settings
-from importers.tabular import feature_rows, to_csv, to_xlsx
+from layers.audit import audit_personal_read, read_record, reading
 from layers.catalog import registry
 from layers.errors import Forbidden, InvalidInput, PreconditionRequired, Throttled
 from layers.features import (
-    Actor,
     ListQuery,
     WriteContext,
     count_features,
@@ -38,12 +35,12 @@ from layers.features import (
 from layers.geometry import validate_geometry
 from layers.privacy import mask_properties, masked_expressions, may_reveal, require_visible, visible_rows_sql
 from layers.registry import LayerSpec
+from layers.roles import Actor
 from layers.schemas import validate_properties
 from layers.write_checks import Duplicate, run_write_checks
 
 router = APIRouter(prefix="/api/layers", tags=["图层与要素 layers"])
 
-GEOJSON = "application/geo+json"
 RESERVED_PARAMS = {"bbox", "limit", "offset", "sort", "crs", "reason", "format", "reveal"}
 ReasonQuery = Annotated[str | None, Query(description="修改原因（写入历史）", max_length=500)]
 CrsQuery = Annotated[str | None, Query(description="输入几何的坐标系：EPSG:4490/4326/4550/4529 或 gcj02")]
@@ -162,35 +159,6 @@ def get_features(
     with db.autocommit() as conn:  # one statement: the page and, for personal data, the record of this read
         body = list_features(conn, spec, query, also=audit_record)
     return Response(body, media_type=GEOJSON)
-
-
-EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": GEOJSON,
-                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-
-@router.get("/{layer}/export", summary="导出（GeoJSON / CSV / XLSX，个人信息已脱敏，记入审计）",
-            response_class=Response)
-def export(
-    request: Request, spec: LayerDep, db: DbDep, actor: CurrentActor,
-    format: Annotated[Literal["geojson", "csv", "xlsx"], Query(description="文件格式")] = "xlsx",
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy（经纬度）")] = None,
-    sort: Annotated[str | None, Query()] = None,
-) -> Response:
-    _require_read(spec, actor)
-    query = list_query(request, spec, actor, bbox, None, 0, sort)
-    with db.transaction() as conn:
-        body = list_features(conn, spec, query)
-        collection = json.loads(body)
-        audit.record(conn, actor, "export", layer=spec.name, format=format, count=collection["numberReturned"],
-                     bbox=bbox, sort=sort, filters=query.filters or None)
-    filename = f"{spec.name}.{format}"
-    if format == "geojson":
-        content = body
-    else:
-        header, rows = feature_rows(collection, [(f.name, f.label) for f in spec.fields])
-        content = to_csv(header, rows) if format == "csv" else to_xlsx(header, rows, spec.title)
-    return Response(content, media_type=EXPORT_TYPES[format],
-                    headers=disposition(f"{spec.title}.{format}", filename))
 
 
 @router.get("/{layer}/features/{feature_id}", summary="单个要素（ETag 为版本号）", response_class=Response)

@@ -10,18 +10,19 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from gis_server.accounts import audit
+from formats.documents import Document, to_pdf
+from formats.media_types import GEOJSON, MEDIA_TYPES, PDF
+from formats.tabular import safe_cell, to_csv, to_xlsx
 from gis_server.deps import CurrentActor, DbDep, SettingsDep
 from gis_server.downloads import disposition
 from gis_server.jobs import submit_and_answer
 from gis_server.jobs.kinds import DICTIONARY
 from gis_server.routers.features import IfMatch, expected_version
-from importers.documents import Document, to_pdf
 from importers.place_names import Limits, commit_import, dry_run
-from importers.tabular import safe_cell, to_csv, to_xlsx
+from layers import audit
 from layers.catalog import registry
 from layers.errors import Forbidden
-from layers.features import Actor, get_feature
+from layers.features import get_feature
 from layers.gazetteer import lifecycle, publication
 from layers.gazetteer.classes import SCOPES, class_table
 from layers.gazetteer.names import VARIANT_KINDS, add_variant, variants_of
@@ -30,11 +31,9 @@ from layers.gazetteer.search import SearchQuery, search
 from layers.gazetteer.signs import mismatched_signs
 from layers.geometry import validate_geometry
 from layers.registry import LayerSpec
+from layers.roles import Actor
 
 router = APIRouter(prefix="/api/place-names", tags=["地名 gazetteer"])
-GEOJSON = "application/geo+json"
-FILE_TYPES = {"csv": "text/csv; charset=utf-8",
-              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 class _Body(BaseModel):
@@ -111,13 +110,13 @@ def _feature(conn: Any, place_id: int) -> Response:
 
 
 def _pdf(doc: Document, filename: str, name: str) -> Response:
-    return Response(to_pdf(doc), media_type="application/pdf", headers=disposition(f"{name}.pdf", f"{filename}.pdf"))
+    return Response(to_pdf(doc), media_type=PDF, headers=disposition(f"{name}.pdf", f"{filename}.pdf"))
 
 
 def _file(header: list[str], rows: list[list[Any]], fmt: str, title: str, filename: str, name: str) -> Response:
     rows = [[safe_cell(v) for v in row] for row in rows]
     content = to_csv(header, rows) if fmt == "csv" else to_xlsx(header, rows, title)
-    return Response(content, media_type=FILE_TYPES[fmt],
+    return Response(content, media_type=MEDIA_TYPES[fmt],
                     headers=disposition(f"{name}.{fmt}", f"{filename}.{fmt}"))
 
 

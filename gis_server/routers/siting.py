@@ -9,20 +9,21 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from gis_server.accounts import audit
+from formats.documents import to_html, to_pdf
+from formats.media_types import MEDIA_TYPES, PDF, XLSX
+from formats.tabular import safe_cell, to_xlsx
 from gis_server.deps import CurrentActor, DbDep, SettingsDep
 from gis_server.downloads import disposition
 from gis_server.jobs import submit_and_answer
 from gis_server.jobs.kinds import SUITABLE_COUNTY
 from gis_server.routers.features import IfMatch, expected_version
-from importers.documents import to_html, to_pdf
-from importers.tabular import safe_cell, to_xlsx
+from layers import audit
 from layers.catalog import registry
 from layers.errors import Forbidden, InvalidInput
-from layers.features import Actor, update_feature
+from layers.features import update_feature
 from layers.geometry import validate_geometry
 from layers.inputs import int_or_none, json_object, text_or_none
-from layers.roles import ADMIN, FUNERAL_PLANNER
+from layers.roles import ADMIN, FUNERAL_PLANNER, Actor
 from layers.siting import candidates, coverage, graves, rules, suitable
 from layers.siting.check import SITE_TYPES, check_site
 from layers.siting.report import build_site_report
@@ -34,7 +35,6 @@ RuleSetQuery = Annotated[int | None, Query(description="规则集编号（默认
 VersionQuery = Annotated[int | None, Query(description="规则集版本（默认：最新版）")]
 VillageQuery = Annotated[str | None, Query(description="村（社区）区划代码")]
 TownshipQuery = Annotated[str | None, Query(description="乡镇（街道）区划代码")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ReportFormat = Literal["pdf", "html"]
 # the HTML report is one standalone page: it may load nothing but its own inline images and style
 HTML_HEADERS = {"Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"}
@@ -132,8 +132,8 @@ def _report_response(report: dict[str, Any], map_png: bytes, fmt: str, filename:
                      checker: str | None = None, candidate: dict[str, Any] | None = None) -> Response:
     doc = build_site_report(report, map_png, checker=checker, candidate=candidate)
     if fmt == "html":
-        return Response(to_html(doc), media_type="text/html; charset=utf-8", headers=HTML_HEADERS)
-    return Response(to_pdf(doc), media_type="application/pdf",
+        return Response(to_html(doc), media_type=MEDIA_TYPES["html"], headers=HTML_HEADERS)
+    return Response(to_pdf(doc), media_type=PDF,
                     headers=disposition(f"{name}.pdf", f"{filename}.pdf", inline=True))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from importers.tabular import safe_cell
+from formats.sheets import safe_cell
 
 COVERAGE_COLUMNS = [("code", "区划代码"), ("name", "名称"), ("households", "困难群众户数"), ("covered", "已覆盖"),
                     ("uncovered", "未覆盖"), ("rate", "覆盖率"), ("suppressed", "小于5户不显示"),

@@ -1,11 +1,11 @@
-"""The dictionary's entries set directly on the page (importers/pdf_entries.py): lines fill the width and
+"""The dictionary's entries set directly on the page (formats/pdf_entries.py): lines fill the width and
 lose no character, closing punctuation never starts a line, Latin capitals the CJK font lacks come from
 the fallback font, and an entry taller than a page goes on over the break."""
 
 from __future__ import annotations
 
-from importers.documents import FALLBACK_NAME, FONT_NAME, Document, _coverage, to_pdf
-from importers.pdf_entries import FIELD, EntryFlowable
+from formats.documents import FALLBACK_NAME, FONT_NAME, Document, _coverage, to_pdf
+from formats.pdf_entries import FIELD, EntryFlowable
 
 WIDTH = 200.0  # points
 

@@ -7,8 +7,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from tests.layers.test_siting_support import geojson, rect, road, seg, truth, village
-from tests.layers.test_siting_support import pt as point_at
+from tests.utils.siting import geojson, rect, road, seg, truth, village
+from tests.utils.siting import pt as point_at
 
 T = "210381190"
 
@@ -137,7 +137,7 @@ def test_suitable_land_endpoint(client, scene):
 
 
 def test_graves_remediation_xlsx_and_status(client, conn, scene):
-    from tests.layers.test_siting_support import insert
+    from tests.utils.siting import insert
 
     grave, _ = insert(conn, "scattered_graves", point_at(0, 250), grave_count=1)  # 343 m from the road's edge
     listed = client.get("/api/siting/graves", params={"village": T + "201"}).json()
@@ -187,8 +187,8 @@ def test_a_cemetery_serves_another_village_only_with_a_recorded_agreement(client
 
 
 def test_grave_kinds_are_checked_and_the_export_groups_by_kind(client, conn, scene):
-    from tests.layers.test_siting_support import insert
     from tests.utils.features import feature
+    from tests.utils.siting import insert
 
     unknown = client.post("/api/layers/scattered_graves/features",
                           json=feature(geojson(point_at(0, 250)), grave_count=1, kind="big"))

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from layers.errors import InvalidInput
-from layers.features import Actor
 from layers.inspections import campaigns
-from tests.layers.test_inspections_support import boundary, metres
+from layers.roles import Actor
 from tests.utils.features import feature, point
+from tests.utils.inspections import boundary, metres
 
 ACTOR = Actor("tester", frozenset({"boundary_surveyor"}))
 

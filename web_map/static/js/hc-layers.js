@@ -224,6 +224,13 @@
         }});
         var item = HC.el('div', {'class': 'hc-layer'}, [HC.el('label', {}, [box, swatch(layer, null), layer.title,
           HC.el('small', {'data-note': layer.name, 'class': 'hc-muted'})])]);
+        if (HC.exports) {  // the export menu (hc-exports.js): this layer in the current view or whole
+          item.firstChild.appendChild(HC.el('button', {type: 'button', 'class': 'hc-export-open', 'data-export': layer.name,
+            title: '导出“' + layer.title + '”', text: '导出', onclick: function (e) {
+              e.preventDefault();
+              HC.exports.open(layer, map ? bboxParam() : null);
+            }}));
+        }
         if (layer.style.categories.length) {
           if (layer.style.legendNote) {
             item.appendChild(HC.el('div', {'class': 'hc-legend-note', text: layer.style.legendNote}));
@@ -275,6 +282,7 @@
       }, true);
     },
     get: function (name) { return entries[name] && entries[name].cfg; },
+    bbox: function () { return bboxParam(); },  // the map's view as the API's bbox parameter
     setVisible: setVisible,
     isVisible: function (name) { return !!(entries[name] && entries[name].visible); },
     /* reload a layer after an edit: GeoJSON again, or every tile with a new revision */

@@ -26,8 +26,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from importers.tabular import safe_cell
-from layers.errors import DomainError
+from formats.errors import MissingFont
+from formats.tabular import safe_cell
 
 CJK_FONTS = (
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
@@ -86,10 +86,6 @@ class Document:
 
     def signatures(self, sides: list[str]) -> None:
         self.blocks.append(Block("signatures", sides=sides))
-
-
-class MissingFont(DomainError):
-    code = "missing_font"
 
 
 @cache
@@ -195,7 +191,7 @@ def to_pdf(doc: Document) -> bytes:
         TableStyle,
     )
 
-    from importers.pdf_entries import EntryFlowable
+    from formats.pdf_entries import EntryFlowable
 
     font = _register_font()
     st = _styles(font)
@@ -229,7 +225,7 @@ def to_pdf(doc: Document) -> bytes:
                 scale = min(1.0, 60 * mm / max(image.drawWidth, image.drawHeight))
             image.drawWidth, image.drawHeight = image.drawWidth * scale, image.drawHeight * scale
             story += [KeepTogether([image, Paragraph(_pdf_markup(block.text), st["small"])]), Spacer(1, 2 * mm)]
-        elif block.kind == "entry":  # set directly: 20× faster than Paragraphs (importers/pdf_entries.py)
+        elif block.kind == "entry":  # set directly: 20× faster than Paragraphs (formats/pdf_entries.py)
             covered, has_fallback = _coverage()
             story.append(EntryFlowable(_cell(block.text), [(_cell(label), _cell(value)) for label, value in block.rows],
                                        (font, FALLBACK_NAME if has_fallback else None), covered))

@@ -1,4 +1,4 @@
-"""Dictionary entries set straight on the page: a fast path for :func:`importers.documents.to_pdf`.
+"""Dictionary entries set straight on the page: a fast path for :func:`formats.documents.to_pdf`.
 
 reportlab's ``Paragraph`` with ``wordWrap="CJK"`` parses markup and builds an object per character; a
 county's 地名词典 (thousands of entries, eight fields each) took about 7 ms an entry, 40 s for the
