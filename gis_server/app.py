@@ -69,7 +69,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.accounts = AccountCache(libpq_url(settings.sqlalchemy_url) if owns_db else None)
         app.state.accounts.start()
         # background jobs: worker threads; inline when the database is a test's single transaction
-        app.state.jobs = JobRunner(app.state.db, workers=settings.job_workers, inline=not owns_db)
+        app.state.jobs = JobRunner(app.state.db, workers=settings.job_workers, inline=not owns_db,
+                                   keep_days=settings.job_keep_days)
         app.state.jobs.start()
         # the compliance re-checks run in the background, woken by the changes (layers.compliance.worker)
         app.state.compliance = ComplianceWorker(libpq_url(settings.sqlalchemy_url) if owns_db else None,
