@@ -81,3 +81,19 @@ def test_qgis_opens_every_permitted_collection_with_a_bbox_and_pages(ogc_server)
         name: [ogc_server.matched("case_worker", name, bbox=bbox), True] for name in readable}
     assert {read[name][2] for name in read if read[name][0]} == {"EPSG:4326"}  # CRS84 as QGIS names it
     assert (read["shelters"][0], read["households"][0]) == (7, 6)  # more than one page of 2 each
+
+
+def test_the_readme_screenshot_script_draws_the_layers(ogc_server, tmp_path: Path):
+    from PIL import Image
+
+    picture = tmp_path / "qgis.png"
+    script = Path(__file__).resolve().parents[2] / "scripts" / "qgis_screenshot.py"
+    done = subprocess.run([QGIS_PYTHON, str(script), ogc_server.ogc, "case_worker", PASSWORD, str(picture),
+                           "villages", "shelters", "households"],
+                          capture_output=True, text=True, timeout=600, env=client_env(), check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"villages": 2, "shelters": 7, "households": 6}
+    image = Image.open(picture).convert("RGB")
+    assert image.size == (1000, 700)
+    colours = image.getcolors(maxcolors=1_000_000)
+    assert colours is not None and len(colours) > 3  # not a blank picture: fills, outlines and markers
