@@ -17,6 +17,7 @@ Target (issue 17): ogc ≥ 5 × tipg's throughput. Always exits 0.
 from __future__ import annotations
 
 import argparse
+import http.client
 import sys
 import tempfile
 import time
@@ -43,6 +44,21 @@ from bench.common import (  # noqa: E402
 TARGET_TIPG = 5.0
 
 
+class Reconnecting(HttpGetter):
+    """A keep-alive getter that opens a new connection when the server closed an idle one (uvicorn's
+    keep-alive timeout passes while the other contestants' rounds run)."""
+
+    def get(self) -> bytes:
+        try:
+            return super().get()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(self.conn.host, self.conn.port, timeout=self.conn.timeout)
+            return super().get()
+
+    __call__ = get
+
+
 @contextmanager
 def contestants(url: str, bbox: tuple[float, ...], limit: int, credentials: tuple[str, str],
                 with_tipg: bool) -> Iterator[dict[str, Callable[[], object]]]:
@@ -58,7 +74,7 @@ def contestants(url: str, bbox: tuple[float, ...], limit: int, credentials: tupl
         out: dict[str, Callable[[], object]] = {}
         for name, path in (("ogc", f"/ogc/collections/{LAYER}/items?{query}"),
                            ("api", f"/api/layers/{LAYER}/features?{query}")):
-            getter = HttpGetter(server.port, path, headers)
+            getter = Reconnecting(server.port, path, headers)
             stack.callback(getter.close)
             out[name] = getter
         if with_tipg:
@@ -69,7 +85,7 @@ def contestants(url: str, bbox: tuple[float, ...], limit: int, credentials: tupl
                 env={"DATABASE_URL": libpq_url(url) + "?jit=off", "TIPG_DB_SCHEMAS": '["public"]',
                      "TIPG_DB_TABLES": f'["public.{LAYER}"]', "TIPG_CATALOG_TTL": "0",
                      "TIPG_MAX_FEATURES_PER_QUERY": "10000", "TIPG_DEBUG": "false"}))
-            getter = HttpGetter(tipg.port, f"/collections/public.{LAYER}/items?{query}")
+            getter = Reconnecting(tipg.port, f"/collections/public.{LAYER}/items?{query}")
             stack.callback(getter.close)
             out["tipg"] = getter
         yield out
