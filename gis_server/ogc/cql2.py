@@ -44,7 +44,7 @@ _DWITHIN_RULE = (
 
 
 @v_args(meta=False, inline=True)
-class _Transformer(text_parser.CQLTransformer):  # type: ignore[misc]
+class _Transformer(text_parser.CQLTransformer):
     def dwithin(self, lhs: Any, rhs: Any, distance: Any, units: Any = None) -> ast.Node:
         return ast.DistanceWithin(lhs, rhs, distance, str(units or "meters").lower())
 
