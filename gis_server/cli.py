@@ -14,6 +14,7 @@ import typer
 
 from formats import lock_down_gdal
 from gis_server.cli_backup import backup_command, restore_command
+from gis_server.cli_import import import_command
 from gis_server.cli_privacy import privacy_app
 from gis_server.settings import Settings, get_settings
 
@@ -29,9 +30,12 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
 app.add_typer(coverage_app, name="coverage")
+compliance_app = typer.Typer(help="Continuous compliance re-checks", no_args_is_help=True)
+app.add_typer(compliance_app, name="compliance")
 app.add_typer(listed_app, name="listed")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
+app.command("import")(import_command)
 app.add_typer(privacy_app, name="privacy")
 
 # One account per role for the demo (development only; never use these passwords elsewhere).
@@ -322,6 +326,21 @@ def coverage_refresh(force: bool = typer.Option(False, "--force", help="Recomput
     finally:
         engine.dispose()
     typer.echo(f"Network service areas: {result}")
+
+
+@compliance_app.command("drain")
+def compliance_drain() -> None:
+    """Re-check what the pending changes of constraint and other watched layers affect (the service does it
+    in the background too).
+    """
+    from gis_server.db import make_engine
+    from layers.compliance.queue import drain_job
+
+    engine = make_engine(get_settings())
+    try:
+        typer.echo(f"Compliance re-check: {drain_job(engine)}")
+    finally:
+        engine.dispose()
 
 
 @listed_app.command("rebuild")

@@ -18,7 +18,7 @@ from gis_server.accounts.service import authenticate
 from gis_server.deps import client_address, get_current_actor
 from gis_server.routers.auth import throttle_of
 from layers.errors import Unauthenticated
-from layers.features import Actor
+from layers.roles import Actor
 
 REALM = 'Basic realm="haicheng-gis", charset="UTF-8"'
 

@@ -25,10 +25,11 @@ from gis_server.routers.features import _parse_bbox, _require_read
 from layers.audit import audit_personal_read, read_record, reading
 from layers.catalog import registry
 from layers.errors import InvalidInput
-from layers.features import Actor, ListQuery, get_feature, list_features, q
+from layers.features import ListQuery, get_feature, list_features, q
 from layers.geometry import HAICHENG_EXTENT
 from layers.privacy import masked_expressions, require_visible, visible_rows_sql
 from layers.registry import FieldSpec, LayerSpec
+from layers.roles import Actor
 
 router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
 

@@ -35,7 +35,6 @@ from gis_server.routers.features import (
 )
 from layers.errors import InvalidInput, PreconditionRequired
 from layers.features import (
-    Actor,
     create_feature,
     current_version,
     get_feature,
@@ -47,6 +46,7 @@ from layers.geometry import validate_geometry
 from layers.masks import output_masks
 from layers.privacy import masked_expressions, require_visible
 from layers.registry import LayerSpec
+from layers.roles import Actor
 from layers.schemas import validate_properties
 
 router = APIRouter(prefix="/ogc/collections/{layer}/items", tags=["OGC API – Features"])

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Body, Query, Response
 from sqlalchemy import text
 
+from formats.media_types import GEOJSON, XLSX
 from formats.tabular import feature_rows, to_xlsx
 from gis_server.deps import CurrentActor, DbDep, require_admin
 from gis_server.downloads import disposition
@@ -33,8 +34,6 @@ from layers.roles import ADMIN, Actor
 
 router = APIRouter(prefix="/api/coverage", tags=["服务覆盖 coverage"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-GEOJSON = "application/geo+json"
 TypeQuery = Annotated[str, Query(description="设施类型代码，逗号分隔（如 happiness_home,day_care）")]
 CategoryQuery = Annotated[str | None, Query(description="救助类别代码，逗号分隔；不填 = 全部困难群众户")]
 MethodQuery = Annotated[Literal["euclidean", "network"], Query(description="euclidean 直线 / network 路网")]

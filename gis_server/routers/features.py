@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
+from formats.media_types import GEOJSON, MEDIA_TYPES
 from formats.tabular import feature_rows, to_csv, to_xlsx
 from gis_server.accounts import duplicate_hits
 from gis_server.deps import CurrentActor, DbDep, LayerDep, SettingsDep
@@ -44,7 +45,6 @@ from layers.write_checks import Duplicate, run_write_checks
 
 router = APIRouter(prefix="/api/layers", tags=["图层与要素 layers"])
 
-GEOJSON = "application/geo+json"
 RESERVED_PARAMS = {"bbox", "limit", "offset", "sort", "crs", "reason", "format", "reveal"}
 ReasonQuery = Annotated[str | None, Query(description="修改原因（写入历史）", max_length=500)]
 CrsQuery = Annotated[str | None, Query(description="输入几何的坐标系：EPSG:4490/4326/4550/4529 或 gcj02")]
@@ -165,10 +165,6 @@ def get_features(
     return Response(body, media_type=GEOJSON)
 
 
-EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": GEOJSON,
-                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-
 @router.get("/{layer}/export", summary="导出（GeoJSON / CSV / XLSX，个人信息已脱敏，记入审计）",
             response_class=Response)
 def export(
@@ -190,7 +186,7 @@ def export(
     else:
         header, rows = feature_rows(collection, [(f.name, f.label) for f in spec.fields])
         content = to_csv(header, rows) if format == "csv" else to_xlsx(header, rows, spec.title)
-    return Response(content, media_type=EXPORT_TYPES[format],
+    return Response(content, media_type=MEDIA_TYPES[format],
                     headers=disposition(f"{spec.title}.{format}", filename))
 
 
