@@ -20,8 +20,6 @@ from gis_server.routers.auth import throttle_of
 from layers.errors import Unauthenticated
 from layers.roles import Actor
 
-REALM = 'Basic realm="haicheng-gis", charset="UTF-8"'
-
 
 def basic_credentials(request: Request) -> tuple[str, str] | None:
     header = request.headers.get("Authorization", "")

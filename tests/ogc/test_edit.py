@@ -110,3 +110,11 @@ def test_a_masked_name_sent_back_is_not_written_over_the_real_one(client_as):
     revealed = case_worker.get(f"/api/layers/households/features/{read['id']}", params={"reveal": "true"}).json()
     assert (revealed["properties"]["head_name"], revealed["properties"]["phone"],
             revealed["properties"]["members"]) == ("张三丰", "13812345678", 3)
+
+
+def test_a_client_without_credentials_is_asked_for_basic(anonymous):
+    response = anonymous.get("/ogc/collections")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith('Basic realm="haicheng-gis"')
+    assert anonymous.get("/api/layers").headers["www-authenticate"] == "Bearer"
+    assert anonymous.get("/ogc").status_code == 200  # the landing page, conformance and API document are open
