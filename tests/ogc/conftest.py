@@ -31,6 +31,7 @@ BBOX = (122.55, 40.75, 122.85, 41.05)
 @dataclass(frozen=True)
 class OgcServer:
     base: str  # http://127.0.0.1:port
+    database_url: str
 
     @property
     def ogc(self) -> str:
@@ -68,7 +69,7 @@ def ogc_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
         app = create_app(Settings(environment="test", database_url=url, _env_file=None,
                                   data_dir=tmp_path_factory.mktemp("ogc-data")))
         with serving(app) as base:
-            server = OgcServer(base)
+            server = OgcServer(base, url)
             admin = server.token("admin")
             for i in range(7):  # more than a page of the clients' paging below
                 body = feature(point(122.66 + 0.01 * i, 40.88), name=f"避难场所{i}", shelter_type="emergency",

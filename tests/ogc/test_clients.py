@@ -97,3 +97,30 @@ def test_the_readme_screenshot_script_draws_the_layers(ogc_server, tmp_path: Pat
     assert image.size == (1000, 700)
     colours = image.getcolors(maxcolors=1_000_000)
     assert colours is not None and len(colours) > 3  # not a blank picture: fills, outlines and markers
+
+
+def test_basic_sign_in_is_checked_once_then_cached_until_the_account_changes(ogc_server):
+    import httpx
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(ogc_server.database_url)
+    logins = text("SELECT count(*) FROM audit_log WHERE username = 'funeral_planner' AND action = 'login'")
+    auth = ("funeral_planner", PASSWORD)
+    with engine.connect() as conn:
+        before = conn.execute(logins).scalar_one()
+    for _ in range(3):
+        assert httpx.get(f"{ogc_server.ogc}/collections", auth=auth, timeout=30).status_code == 200
+    assert httpx.get(f"{ogc_server.ogc}/collections", auth=("funeral_planner", "wrong"), timeout=30).status_code == 401
+    with engine.begin() as conn:
+        assert conn.execute(logins).scalar_one() == before + 1  # one sign-in for three pages
+        conn.execute(text("UPDATE users SET disabled = true WHERE username = 'funeral_planner'"))
+    try:
+        for _ in range(50):  # the notification reaches the server's cache within milliseconds
+            status = httpx.get(f"{ogc_server.ogc}/collections", auth=auth, timeout=30).status_code
+            if status == 401:
+                break
+        assert status == 401
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE users SET disabled = false WHERE username = 'funeral_planner'"))
+        engine.dispose()
