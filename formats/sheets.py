@@ -1,7 +1,8 @@
 r"""Writing tables for spreadsheets: CSV (UTF-8 with BOM, or GBK) and XLSX.
 
 Both carry two header rows: the Chinese labels people read, then the field names a program (and
-the import pipeline) reads back. Cells that a spreadsheet would run as a formula are escaped
+the import pipeline) reads back — empty over derived columns, which are for reading only. Cells
+that a spreadsheet would run as a formula are escaped
 (formula injection, OWASP "CSV Injection"): a text starting with ``=``, ``+``, ``-``, ``@``, a tab or
 a carriage return gets an apostrophe in front.
 
@@ -27,10 +28,19 @@ MIN_WIDTH, MAX_WIDTH = 6, 60
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a written table: the field name (second header row) and its Chinese label."""
+    """One column of a written table: the field name (second header row) and its Chinese label.
+    A ``derived`` column (a name beside a code, an area) is for reading only: its field-name cell stays
+    empty in spreadsheets, so that a program reading them back takes the second row for field names.
+    """
 
     name: str
     label: str
+    derived: bool = False
+
+    @property
+    def key(self) -> str:
+        """What the second header row of a spreadsheet says."""
+        return "" if self.derived else self.name
 
 
 def safe_cell(value: Any) -> Any:
@@ -53,7 +63,7 @@ def to_csv(columns: Sequence[Column], rows: Iterable[Sequence[Any]], encoding: s
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.label for c in columns])
-    writer.writerow([c.name for c in columns])
+    writer.writerow([c.key for c in columns])
     for row in rows:
         writer.writerow([_text(v) for v in row])
     body = buffer.getvalue()
@@ -84,7 +94,7 @@ def to_xlsx(title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]
     from openpyxl.utils import get_column_letter
 
     rows = [[safe_cell(v) for v in row] for row in rows]
-    widths = [max(_width(c.label), _width(c.name)) for c in columns]
+    widths = [max(_width(c.label), _width(c.key)) for c in columns]
     for row in rows:
         widths = [max(w, _width(v)) for w, v in zip(widths, row, strict=True)]
     book = Workbook(write_only=True)
@@ -100,7 +110,7 @@ def to_xlsx(title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]
         return cells
 
     sheet.append(styled([c.label for c in columns], Font(bold=True)))
-    sheet.append(styled([c.name for c in columns], Font(italic=True, color="808080")))
+    sheet.append(styled([c.key for c in columns], Font(italic=True, color="808080")))
     for row in rows:
         sheet.append(row)
     if notes:

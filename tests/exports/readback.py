@@ -37,15 +37,19 @@ def _read_kml(content: bytes) -> tuple[list[str], list[dict[str, Any]]]:
 
 
 def read_back(format: str, content: bytes, encoding: str = "utf-8") -> tuple[list[str], list[dict[str, Any]]]:
-    """(labels, rows by field name) of an exported file; GIS formats add ``geometry`` (shapely)."""
+    """(labels, rows by field name) of an exported file; GIS formats add ``geometry`` (shapely).
+    Spreadsheets' derived columns have no field name: their rows give them by label.
+    """
     if format == "csv":
         text = content.decode("utf-8-sig" if encoding == "utf-8" else encoding)
         labels, names, *rows = list(csv.reader(io.StringIO(text)))
-        return labels, [dict(zip(names, row, strict=True)) for row in rows]
+        keys = [n or label for n, label in zip(names, labels, strict=True)]
+        return labels, [dict(zip(keys, row, strict=True)) for row in rows]
     if format == "xlsx":
         sheet = load_workbook(io.BytesIO(content)).worksheets[0]
         labels, names, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-        return labels, [dict(zip(names, row, strict=True)) for row in rows]
+        keys = [n or label for n, label in zip(names, labels, strict=True)]
+        return labels, [dict(zip(keys, row, strict=True)) for row in rows]
     if format == "kml":
         return _read_kml(content)
     with tempfile.TemporaryDirectory() as folder:
