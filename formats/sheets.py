@@ -22,7 +22,8 @@ from typing import Any
 from formats.errors import FileRefused
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# what Excel calls a column's width: characters of its default font; CJK characters take two
+# what Excel calls a column's width: characters of its default font; CJK characters take two.
+# Local parameters (no standard sets them): narrow columns stay clickable, long texts wrap past 60.
 MIN_WIDTH, MAX_WIDTH = 6, 60
 
 
