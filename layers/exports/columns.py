@@ -18,7 +18,7 @@ from typing import Any
 from formats.sheets import Column
 from layers.registry import FieldSpec, LayerSpec
 
-BEIJING = timezone(timedelta(hours=8))  # 北京时间, the national standard time (国务院 1949; no summer time since 1992)
+BEIJING = timezone(timedelta(hours=8))  # 北京时间: the one standard time of China, UTC+8, no summer time since 1992
 # codes of the administrative units a field may hold without declaring ``references`` (place names)
 UNIT_CODE_FIELDS = {"village_code": "villages", "township_code": "townships"}
 LEFT_OUT = {"retired_at", "retired_reason"}
