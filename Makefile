@@ -70,7 +70,7 @@ lint: $(STAMP)
 
 bench: install
 	$(VENV)/bin/pip install -q -e '.[dev,bench]'
-	$(PY) bench/bench_features.py
+	$(PY) bench/run_all.py
 
 ## New migration from model changes: make revision MSG="what changed"
 revision: db

@@ -1,7 +1,7 @@
 """The one error type of ``formats``: a file that is refused, with a Chinese message for its sender.
 
 ``formats`` sits below every other package and imports none of them, so callers translate this
-error into their own (``importers`` turns it into ``layers.errors.InvalidInput``, HTTP 422).
+error into their own (``layers.uploads`` turns it into ``layers.errors.InvalidInput``, HTTP 422).
 """
 
 from __future__ import annotations
@@ -12,6 +12,15 @@ class FileRefused(Exception):
 
     Messages name the file as uploaded, a row number and a field — never the file's content.
     """
+
+    def __init__(self, message: str, message_en: str):
+        super().__init__(message_en)
+        self.message = message
+        self.message_en = message_en
+
+
+class MissingFont(Exception):
+    """The server cannot draw Chinese text (no CJK font installed): an operator's fault, not the user's."""
 
     def __init__(self, message: str, message_en: str):
         super().__init__(message_en)

@@ -23,6 +23,14 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+def crs_name(crs: Any) -> str | None:
+    """``EPSG:n`` of a file's CRS, its own text when it has no EPSG code, None when it has none."""
+    if crs is None:
+        return None
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.to_string()
+
+
 def unreadable(upload: Upload) -> FileRefused:
     return FileRefused(f"文件“{upload.filename}”无法读取：不是有效的 {upload.format.label} 文件，或文件已损坏",
                        f"{upload.filename}: cannot read as {upload.format.label}")

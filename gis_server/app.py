@@ -5,22 +5,42 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from formats import lock_down_gdal
 from gis_server.accounts.cache import AccountCache
 from gis_server.db import Database, libpq_url, make_engine
 from gis_server.errors import register_error_handlers
+from gis_server.jobs import api as jobs_api
+from gis_server.jobs import queue as job_queue
+from gis_server.jobs.runner import JobRunner
 from gis_server.observability import Metrics, RequestObserver
-from gis_server.routers import admin, auth, features, households, login, pages_records, siting, system, tiles
+from gis_server.ogc import router as ogc_router
+from gis_server.routers import (
+    admin,
+    auth,
+    features,
+    households,
+    login,
+    pages_imports,
+    pages_records,
+    siting,
+    system,
+    tiles,
+)
+from gis_server.routers import compliance as compliance_router
 from gis_server.routers import coverage as coverage_router
 from gis_server.routers import exports as exports_router
+from gis_server.routers import imports as imports_router
 from gis_server.routers import inspections as inspections_router
 from gis_server.routers import pages_analysis as analysis_pages
 from gis_server.routers import place_names as place_names_router
 from gis_server.routers.pages import install_pages
 from gis_server.settings import Settings, get_settings
 from gis_server.strict_json import RefuseNonFiniteJson
+from gis_server.tile_cache import TileCache
+from layers.compliance.worker import ComplianceWorker
 from layers.privacy import PersonalDataCipher
 from web_map.settings import MapSettings
 
@@ -39,11 +59,25 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owns_db = database is None
-        app.state.db = database or Database(make_engine(settings))
+        # worker threads = pooled connections (see Settings.db_pool_size): requests beyond that wait
+        # their turn in order, instead of opening connections that are closed again
+        to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
+        app.state.db = database or Database(
+            make_engine(settings), make_engine(settings, replica=True) if settings.database_read_url else None,
+            settings.read_after_write_seconds)
         # a database handed in by tests lives in one uncommitted transaction: no notifications, no cache
         app.state.accounts = AccountCache(libpq_url(settings.sqlalchemy_url) if owns_db else None)
         app.state.accounts.start()
+        # background jobs: worker threads; inline when the database is a test's single transaction
+        app.state.jobs = JobRunner(app.state.db, workers=settings.job_workers, inline=not owns_db)
+        app.state.jobs.start()
+        # the compliance re-checks run in the background, woken by the changes (layers.compliance.worker)
+        app.state.compliance = ComplianceWorker(app.state.db.engine,
+                                                libpq_url(settings.sqlalchemy_url) if owns_db else None)
+        app.state.compliance.start()
         yield
+        app.state.compliance.stop()
+        app.state.jobs.stop()
         app.state.accounts.stop()
         if owns_db:
             app.state.db.dispose()
@@ -53,7 +87,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.map_settings = map_settings or MapSettings()
     app.state.cipher = PersonalDataCipher(settings.data_key)
-    app.state.metrics = Metrics(lambda: app.state.db.engine.pool if hasattr(app.state, "db") else None)
+    app.state.tiles = TileCache(settings.tile_cache_mb * 2**20)
+    app.state.metrics = Metrics(lambda: app.state.db.engine.pool if hasattr(app.state, "db") else None,
+                                lambda: job_queue.counts(app.state.db) if hasattr(app.state, "db") else [])
     app.add_middleware(RequestObserver, metrics=app.state.metrics, slow_seconds=settings.slow_request_ms / 1000)
     register_error_handlers(app)
     app.add_middleware(RefuseNonFiniteJson)  # NaN/Infinity/1e400 in any JSON body: 422 (issue 13)
@@ -62,6 +98,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(login.router)
     app.include_router(admin.router)
     app.include_router(households.router)
+    app.include_router(imports_router.router)  # before features: /{layer}/imports/options
     app.include_router(features.router)
     app.include_router(exports_router.router)
     app.include_router(tiles.router)
@@ -70,6 +107,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(coverage_router.router)
     app.include_router(inspections_router.router)
     app.include_router(pages_records.router)
+    app.include_router(ogc_router())  # OGC API – Features and Tiles (/ogc)
+    app.include_router(compliance_router.router)
+    app.include_router(jobs_api.router)
+    app.include_router(pages_imports.router)
 
     app.include_router(analysis_pages.router)
     install_pages(app)

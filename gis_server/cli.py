@@ -14,6 +14,7 @@ import typer
 
 from formats import lock_down_gdal
 from gis_server.cli_backup import backup_command, restore_command
+from gis_server.cli_import import import_command
 from gis_server.cli_privacy import privacy_app
 from gis_server.settings import Settings, get_settings
 
@@ -29,9 +30,12 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
 app.add_typer(coverage_app, name="coverage")
+compliance_app = typer.Typer(help="Continuous compliance re-checks", no_args_is_help=True)
+app.add_typer(compliance_app, name="compliance")
 app.add_typer(listed_app, name="listed")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
+app.command("import")(import_command)
 app.add_typer(privacy_app, name="privacy")
 
 # One account per role for the demo (development only; never use these passwords elsewhere).
@@ -276,6 +280,15 @@ def users_list() -> None:
         typer.echo(f"{user['username']}: {', '.join(user['roles'])}{state}")
 
 
+@demo_app.command("preview")
+def demo_preview(out: str = typer.Argument(..., help="PNG file to write")) -> None:
+    """Render the loaded demo layers of the whole county to a PNG."""
+    from importers.demo.preview import render
+
+    render(get_settings().sqlalchemy_url, out)
+    typer.echo(out)
+
+
 @demo_app.command("accounts")
 def demo_accounts() -> None:
     """Create one demo account per role (development only) and print names and passwords."""
@@ -315,6 +328,21 @@ def coverage_refresh(force: bool = typer.Option(False, "--force", help="Recomput
     typer.echo(f"Network service areas: {result}")
 
 
+@compliance_app.command("drain")
+def compliance_drain() -> None:
+    """Re-check what the pending changes of constraint and other watched layers affect (the service does it
+    in the background too).
+    """
+    from gis_server.db import make_engine
+    from layers.compliance.queue import drain_job
+
+    engine = make_engine(get_settings())
+    try:
+        typer.echo(f"Compliance re-check: {drain_job(engine)}")
+    finally:
+        engine.dispose()
+
+
 @listed_app.command("rebuild")
 def listed_rebuild() -> None:
     """Write every feature's listed text again (after a load with triggers off, or a restore of a dump)."""
@@ -340,8 +368,8 @@ app.add_typer(pinyin_app, name="pinyin")
 def pinyin_regenerate(dry_run: bool = typer.Option(False, "--dry-run", help="Report the changes, write nothing.")
                       ) -> None:
     """Spell every place name again by the current rules; spellings set by hand are kept."""
-    from layers.features import Actor
     from layers.gazetteer.respell import regenerate
+    from layers.roles import Actor
 
     result = _in_transaction(lambda conn: regenerate(conn, Actor("cli:pinyin regenerate"), dry_run=dry_run))
     for item in result["changed"]:

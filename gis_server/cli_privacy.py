@@ -9,10 +9,10 @@ from typing import Any
 import typer
 from sqlalchemy import Connection
 
-from gis_server.accounts import audit
 from gis_server.settings import get_settings
-from layers.features import Actor
+from layers import audit
 from layers.privacy_purge import PurgeResult, purge_personal_data
+from layers.roles import Actor
 
 ACTOR = Actor("cli:privacy purge")
 

@@ -10,13 +10,12 @@ from fastapi.concurrency import run_in_threadpool
 from gis_server.accounts.cache import Account, AccountCache, cache_key, read_account
 from gis_server.accounts.security import csrf_matches, read_token
 from gis_server.accounts.service import actor_for
-from gis_server.db import Database
+from gis_server.db import Database, serving
 from gis_server.settings import Settings
 from layers.catalog import registry
 from layers.errors import Forbidden, NotFound, Unauthenticated
-from layers.features import Actor
 from layers.registry import LayerSpec
-from layers.roles import ADMIN
+from layers.roles import ADMIN, Actor
 
 SESSION_COOKIE = "gis_session"
 CSRF_COOKIE = "gis_csrf"
@@ -67,6 +66,7 @@ async def get_current_actor(request: Request) -> Actor:
         raise Unauthenticated("请先登录", "authentication required")
     token, from_cookie = found_credentials
     claims = read_token(settings.secret_key, token)
+    serving(claims.username)  # reads after this user's own writes go to the primary (db.Database)
     if from_cookie and request.method not in SAFE_METHODS and not csrf_matches(
             settings.secret_key, claims.session_id, request.headers.get(CSRF_HEADER)):
         raise Forbidden("缺少或错误的 CSRF 令牌，请刷新页面后重试", "CSRF token missing or wrong")

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from formats.errors import MissingFont
 from gis_server.observability import REQUEST_ID_HEADER, current_request_id, request_id_of
 from layers.errors import (
     Conflict,
@@ -138,6 +139,12 @@ def register_error_handlers(app: FastAPI) -> None:
         if "retry_after" in exc.details:
             headers = {"Retry-After": str(exc.details["retry_after"])}
         return JSONResponse(exc.to_dict(), status_code=status, headers=headers)
+
+    @app.exception_handler(MissingFont)
+    async def missing_font(request: Request, exc: MissingFont) -> JSONResponse:
+        log.error("cannot draw Chinese text: %s", exc.message_en)
+        return JSONResponse({"error": "missing_font", "message": exc.message, "message_en": exc.message_en},
+                            status_code=503)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -80,7 +80,8 @@ def configure_logging(level: str = "INFO") -> None:
 class Metrics:
     """The app's own registry (one per app, so that tests may build many apps in one process)."""
 
-    def __init__(self, pool_source: Callable[[], Any] | None = None):
+    def __init__(self, pool_source: Callable[[], Any] | None = None,
+                 job_source: Callable[[], list[tuple[str, str, int]]] | None = None):
         self.registry = CollectorRegistry()
         self.requests = Counter("gis_http_requests_total", "HTTP requests answered",
                                 ("method", "route", "status"), registry=self.registry)
@@ -90,6 +91,8 @@ class Metrics:
                             ("method", "route"), registry=self.registry)
         if pool_source is not None:
             self.registry.register(_PoolCollector(pool_source))
+        if job_source is not None:
+            self.registry.register(_JobCollector(job_source))
 
     def observe(self, method: str, route: str, status: int, seconds: float, slow: bool) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -114,6 +117,23 @@ class _PoolCollector:
             ("gis_db_pool_overflow", "Connections opened beyond the pool size", max(pool.overflow(), 0)),
         ):
             yield GaugeMetricFamily(name, help_text, value=value)
+
+
+class _JobCollector:
+    """Background jobs by kind and status, counted in the job table when Prometheus scrapes."""
+
+    def __init__(self, job_source: Callable[[], list[tuple[str, str, int]]]):
+        self.job_source = job_source
+
+    def collect(self):  # noqa: ANN201 (prometheus_client's collector protocol)
+        try:
+            found = self.job_source()
+        except Exception:  # noqa: BLE001 (database away: the other metrics are still worth scraping)
+            return
+        family = GaugeMetricFamily("gis_jobs", "Background jobs by kind and status", labels=("kind", "status"))
+        for kind, status, count in found:
+            family.add_metric((kind, status), count)
+        yield family
 
 
 def _route_of(scope: Scope) -> str:

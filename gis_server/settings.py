@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL the service connects with (the app role); unset = the embedded cluster.",
     )
+    database_read_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a streaming replica (the app role) for read-only work; writes, reveals "
+                    "and a user's reads right after their own writes go to the primary.")
+    read_after_write_seconds: float = Field(
+        default=5.0, ge=0, description="After writing, a user reads from the primary this long (replica lag).")
     database_owner_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the role owning the schema, for migrations and demo loads; "
@@ -47,8 +53,16 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=PROJECT_ROOT / ".gisdata", description="Embedded cluster and files.")
     db_port: int = Field(default=54329, description="Port of the embedded cluster (127.0.0.1 only).")
     db_name: str = "haicheng_gis"
-    db_pool_size: int = 5
-    db_max_overflow: int = 5
+    # Each request runs in a worker thread holding at most one connection: as many threads as pooled
+    # connections, so no request waits for the pool or opens a connection of its own. Opening one cost
+    # the tiles' tail (issue 21: p95 7–20× p50 at 8 clients with 5 connections): connections beyond the
+    # pool are closed when handed back, and a new backend loads PostGIS and PROJ on its first query.
+    db_pool_size: int = Field(default=16, ge=1, description="Connections kept open; also the number of worker "
+                              "threads serving requests.")
+    db_max_overflow: int = Field(default=4, ge=0, description="Extra connections for the rare request that "
+                                 "holds two (closed when handed back).")
+    tile_cache_mb: int = Field(default=64, ge=0, description="Memory for rendered vector tiles per process "
+                               "(0 = render every tile); a write to a layer retires its tiles at once.")
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = Field(
@@ -81,6 +95,7 @@ class Settings(BaseSettings):
     import_max_seconds: float = Field(default=30.0, gt=0, description="Longest a place-name import checks rows.")
     # operations: what /api/ready, the logs and /metrics report
     slow_request_ms: int = Field(default=1000, ge=1, description="Requests slower than this are logged.")
+    job_workers: int = Field(default=1, ge=1, le=8, description="Threads running background jobs per process.")
     ready_min_free_mb: int = Field(default=500, ge=0, description="Free disk (MB) for uploads /api/ready asks.")
     log_format: Literal["json", "text"] = Field(default="json", description="Server log lines: JSON or text.")
     # personal data life cycle (《个人信息保护法》 Art. 19, 47): how long the personal fields of a retired

@@ -21,15 +21,16 @@ from shapely.geometry import Point, mapping
 from sqlalchemy import Connection, text
 
 import formats
-from importers.uploads import received
 from layers.catalog import registry
 from layers.errors import DomainError, InvalidInput
-from layers.features import Actor, create_feature, update_feature
+from layers.features import create_feature, update_feature
 from layers.gazetteer.classes import class_table, split_name
 from layers.gazetteer.lifecycle import next_code
 from layers.gazetteer.names import add_variant
 from layers.gazetteer.rules import conflict_problems, text_problems
 from layers.geometry import validate_geometry
+from layers.roles import Actor
+from layers.uploads import received
 
 HEADERS = {
     "name": ("标准名称", "名称", "地名", "标准地名", "name"),

@@ -30,9 +30,9 @@ import shapely
 import shapely.geometry
 
 import formats
-from importers.uploads import received
 from layers.errors import InvalidInput
 from layers.geometry import DEFAULT_MARGIN_DEG, validate_geometry
+from layers.uploads import received
 
 ACCEPTED = ("geojson", "kml", "gpkg", "shapefile")  # the formats a site may come in (allow-list)
 FORMAT_NAMES = {"geojson": "GeoJSON", "kml": "KML", "gpkg": "GeoPackage", "shapefile": "Shapefile"}
@@ -66,11 +66,6 @@ def _layer(upload: formats.Upload) -> str | None:
     return filled[0] if filled else next(iter(counts))
 
 
-def _crs_name(crs: Any) -> str:
-    epsg = crs.to_epsg()
-    return f"EPSG:{epsg}" if epsg else crs.to_string()
-
-
 def read_site(data: bytes | BinaryIO, filename: str, margin: float = DEFAULT_MARGIN_DEG,
               max_bytes: int = MAX_BYTES) -> UploadedSite:
     """The site in an uploaded file; ``filename`` (as uploaded) declares the format, the content must match."""
@@ -90,7 +85,7 @@ def read_site(data: bytes | BinaryIO, filename: str, margin: float = DEFAULT_MAR
     if geom.geom_type not in SITE_TYPES:
         raise InvalidInput(f"选址应为点或面，文件中的要素是 {geom.geom_type}", f"site must be a Point or Polygon, got "
                            f"{geom.geom_type}", field="file")
-    source_crs = _crs_name(frame.crs)
+    source_crs = formats.reading.crs_name(frame.crs) or ""  # not None: checked above
     if frame.crs.to_epsg() != 4490:
         geom = frame.geometry.iloc[0:1].set_crs(frame.crs, allow_override=True).to_crs(4490).iloc[0]
         geom = shapely.force_2d(geom)

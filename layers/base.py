@@ -102,6 +102,11 @@ class FeatureMixin:
     retired_reason: Mapped[str | None] = _system(Text, "注销原因")
 
 
+def created_now() -> Any:
+    """A timestamp column the database fills with the time of the insert."""
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
 def geometry_column(geometry_type: str) -> Any:
     """The ``geom`` column: SRID 4490 with a GiST index (GeoAlchemy2 creates it)."""
     from geoalchemy2 import Geometry

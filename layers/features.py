@@ -29,6 +29,7 @@ from layers.errors import InvalidInput, NotFound, VersionConflict
 from layers.history import OPERATION_TITLES
 from layers.masks import output_masks
 from layers.registry import FieldSpec, LayerSpec
+from layers.roles import Actor
 
 
 def q(name: str) -> str:
@@ -44,6 +45,8 @@ class ListQuery:
     sort: str | None = None
     filters: dict[str, str] = field(default_factory=dict)
     row_filter: str | None = None  # an extra SQL condition from the privacy rules (alias t)
+    # an extra condition with its own bound parameters (alias t), e.g. a CQL2 filter compiled by SQLAlchemy
+    condition: tuple[str, dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,15 +63,6 @@ class WriteContext:
     actor: Actor | None = None
     geom: BaseGeometry | None = None
     guard: Callable[[], None] | None = None
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts, for the history rows and (later) the audit log."""
-
-    name: str
-    roles: frozenset[str] = frozenset()
-    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,10 +98,15 @@ def property_sql(spec: LayerSpec, alias: str = "t", expressions: dict[str, str] 
     return f"(SELECT row_to_json(_props) FROM (SELECT {columns}) _props)"
 
 
-def feature_sql(spec: LayerSpec, alias: str = "t", expressions: dict[str, str] | None = None) -> str:
-    """A GeoJSON Feature as text, concatenated: the geometry text is not parsed again as json."""
+def feature_sql(spec: LayerSpec, alias: str = "t", expressions: dict[str, str] | None = None,
+                geometry: str | None = None) -> str:
+    """A GeoJSON Feature as text, concatenated: the geometry text is not parsed again as json.
+
+    ``geometry``: the geometry's GeoJSON text over ``{g}`` (the geometry column), e.g. in another CRS.
+    """
+    geometry_text = (geometry or "ST_AsGeoJSON({g}, 9, 0)").replace("{g}", f"{alias}.geom")
     return (f"""'{{"type":"Feature","id":' || {alias}.id || ',"geometry":' """
-            f"""|| coalesce(ST_AsGeoJSON({alias}.geom, 9, 0), 'null') || ',"properties":' """
+            f"""|| coalesce({geometry_text}, 'null') || ',"properties":' """
             f"""|| {property_sql(spec, alias, expressions)}::text || '}}'""")
 
 
@@ -182,6 +181,9 @@ def _filter_sql(spec: LayerSpec, query: ListQuery, params: dict[str, Any], count
     if query.bbox:
         params.update(zip(("minx", "miny", "maxx", "maxy"), query.bbox, strict=True))
         clauses.append(_bbox_sql(spec, query.bbox, params, counting))
+    if query.condition:
+        clauses.append(f"({query.condition[0]})")
+        params.update(query.condition[1])
     fields = {f.name: f for f in spec.fields}
     for i, (name, value) in enumerate(query.filters.items()):
         f = fields.get(name)
@@ -265,25 +267,28 @@ def with_cte(sql: str, cte: str) -> str:
 
 
 def list_features(conn: Connection, spec: LayerSpec, query: ListQuery,
-                  also: tuple[str, dict[str, Any]] | None = None) -> bytes:
+                  also: tuple[str, dict[str, Any]] | None = None, geometry: str | None = None) -> bytes:
     """A GeoJSON FeatureCollection (UTF-8 bytes) with ``numberMatched``/``numberReturned``, personal
     fields masked as in every list. PostGIS joins the features; the three fields around them are
     added here (a 500 kB text concatenated in SQL was copied once per ``||``).
 
     ``also``: a CTE and its parameters run by the same statement (the audit record of this read).
+    ``geometry``: as in :func:`feature_sql` (another CRS); the features are then built here, masked alike.
     """
     params: dict[str, Any] = {"limit": query.limit, "offset": query.offset}  # limit None = all
     where = _filter_sql(spec, query, params)
     table = q(spec.table.name)
+    feature_text = (feature_sql(spec, "p", output_masks(spec), geometry) if geometry
+                    else listed_feature_sql(spec, "p"))
     sql = f"""
         WITH page AS (
             SELECT t.* FROM {table} t WHERE {where}
             ORDER BY {_sort_sql(spec, query.sort, 't')} LIMIT :limit OFFSET :offset
         )
         SELECT (SELECT count(*) FROM {table} t WHERE {_filter_sql(spec, query, params, counting=True)}), count(*),
-               coalesce(string_agg({listed_feature_sql(spec, 'p')}, ','
+               coalesce(string_agg({feature_text}, ','
                                    ORDER BY {_sort_sql(spec, query.sort, 'p')}), '')
-        FROM page p {listed_join(spec, 'p')}"""
+        FROM page p {'' if geometry else listed_join(spec, 'p')}"""
     if also:
         sql = with_cte(sql, also[0])
         params.update(also[1])

@@ -31,10 +31,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Connection, text
 
 from layers.errors import InvalidInput, NotFound
-from layers.features import Actor
 from layers.masks import output_masks
 from layers.registry import LayerSpec
-from layers.roles import ADMIN
+from layers.roles import ADMIN, Actor
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"  # ISO 7064 MOD 11-2, GB 11643-1999

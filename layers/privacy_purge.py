@@ -20,8 +20,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from layers.features import Actor, q, set_actor
+from layers.features import q, set_actor
 from layers.registry import LayerSpec
+from layers.roles import Actor
 
 ERASED = "（已删除）"  # what a required personal text column holds after the purge
 OPERATION = "privacy_purge"

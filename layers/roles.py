@@ -1,4 +1,8 @@
-"""Role names. Roles are data (stored with the accounts); these are the ones the layers name."""
+"""Role names, and who acts. Roles are data (stored with the accounts); these are the ones the layers name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 
 ADMIN = "admin"
 PLACE_NAMES_EDITOR = "place_names_editor"
@@ -18,3 +22,16 @@ ROLE_TITLES = {
 ALL_ROLES = frozenset(ROLE_TITLES)
 # Everyone but the case office reads the non-personal layers; the case office reads them too.
 EVERYONE = ALL_ROLES
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, with which roles and from where: for permission checks, history rows and the audit log."""
+
+    name: str
+    roles: frozenset[str] = frozenset()
+    address: str | None = None
+
+    def has_role(self, *roles: str) -> bool:
+        """Whether the actor holds any of ``roles``."""
+        return not self.roles.isdisjoint(roles)

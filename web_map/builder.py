@@ -29,6 +29,13 @@ STATIC = Path(__file__).resolve().parent / "static"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC_URL = "/static"
 VENDOR_URL = f"{STATIC_URL}/vendor"
+# the vendored libraries the pages load, named once (web_map/assets.py installs them from npm)
+LEAFLET_CSS = f"{VENDOR_URL}/leaflet/leaflet.css"
+LEAFLET_JS = f"{VENDOR_URL}/leaflet/leaflet.js"
+PROJ4_JS = f"{VENDOR_URL}/proj4/proj4.js"
+GEOMAN_CSS = f"{VENDOR_URL}/geoman/leaflet-geoman.css"
+GEOMAN_JS = f"{VENDOR_URL}/geoman/leaflet-geoman.js"
+VECTORGRID_JS = f"{VENDOR_URL}/vectorgrid/Leaflet.VectorGrid.bundled.min.js"
 PAGE_TITLE = "海城民政一张图"
 
 # EPSG:4550 CGCS2000 / 3-degree Gauss-Kruger CM 123E (DOMAIN.md §2), for proj4js in the browser
@@ -81,14 +88,14 @@ class HaichengMap(folium.Map):
     """
 
     default_js = [
-        ("leaflet", f"{VENDOR_URL}/leaflet/leaflet.js"),
-        ("leaflet_geoman", f"{VENDOR_URL}/geoman/leaflet-geoman.js"),
-        ("vectorgrid", f"{VENDOR_URL}/vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
-        ("proj4", f"{VENDOR_URL}/proj4/proj4.js"),
+        ("leaflet", LEAFLET_JS),
+        ("leaflet_geoman", GEOMAN_JS),
+        ("vectorgrid", VECTORGRID_JS),
+        ("proj4", PROJ4_JS),
     ]
     default_css = [
-        ("leaflet_css", f"{VENDOR_URL}/leaflet/leaflet.css"),
-        ("leaflet_geoman_css", f"{VENDOR_URL}/geoman/leaflet-geoman.css"),
+        ("leaflet_css", LEAFLET_CSS),
+        ("leaflet_geoman_css", GEOMAN_CSS),
     ]
 
     def __init__(self, location: Sequence[float] | None = None, *, max_zoom: int = 18, title: str = PAGE_TITLE,
@@ -259,8 +266,8 @@ def render_feature_page(layer: dict[str, Any], feature_id: int, settings: MapSet
               "id": feature_id, "api": "/api/layers", "maxZoom": settings.max_zoom,
               "demoSource": "demo", "demoLabel": SOURCE_TITLES["demo"], "sources": SOURCE_TITLES,
               "basemaps": settings.basemaps(), "basemap": settings.default_basemap(), "epsg4550": EPSG_4550}
-    css = [f"{VENDOR_URL}/leaflet/leaflet.css", static_url("css/hc-map.css")]
-    js = [f"{VENDOR_URL}/leaflet/leaflet.js", f"{VENDOR_URL}/proj4/proj4.js", static_url("js/hc-core.js"),
+    css = [LEAFLET_CSS, static_url("css/hc-map.css")]
+    js = [LEAFLET_JS, PROJ4_JS, static_url("js/hc-core.js"),
           static_url("js/hc-feature.js")]
     return _templates().get_template("feature.html").render(title=PAGE_TITLE, layer=layer, feature_id=feature_id,
                                                             config=config, css=css, js=js)

@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from gis_server.accounts import audit
+from layers import audit
 from layers.errors import Throttled
-from layers.features import Actor
 from layers.registry import LayerSpec
+from layers.roles import Actor
 
 HIT = "duplicate_hit"
 REFUSED = "duplicate_throttled"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from gis_server.accounts import audit
 from gis_server.accounts.cache import Account, read_account
 from gis_server.accounts.security import dummy_hash, hash_password, verify_password
 from gis_server.accounts.sessions import revoke_all
 from gis_server.accounts.throttle import Throttle, claim_attempt, give_back
 from gis_server.db import Database
+from layers import audit
 from layers.errors import Conflict, InvalidInput, NotFound, Throttled, Unauthenticated
-from layers.features import Actor
+from layers.roles import Actor
 
 MIN_PASSWORD_LENGTH = 8
 SYSTEM = "system"  # account changes are made from the command line, by whoever runs it on the server

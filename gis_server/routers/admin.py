@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from gis_server.accounts import audit
 from gis_server.deps import CurrentActor, DbDep, require_admin
+from layers import audit
 
 router = APIRouter(prefix="/api", tags=["管理 admin"])
 

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 
-from gis_server.accounts import audit
 from gis_server.accounts.security import csrf_token, issue_token, read_token
 from gis_server.accounts.service import authenticate
 from gis_server.accounts.sessions import revoke_session, start_session
@@ -15,9 +14,9 @@ from gis_server.db import Database
 from gis_server.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentActor, DbDep, SettingsDep, client_address, credentials
 from gis_server.routers.login import local_next
 from gis_server.settings import Settings
+from layers import audit
 from layers.errors import Unauthenticated
-from layers.features import Actor
-from layers.roles import ROLE_TITLES
+from layers.roles import ROLE_TITLES, Actor
 
 router = APIRouter(prefix="/api/auth", tags=["登录 auth"])
 

@@ -17,9 +17,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Body, Query, Response
 from sqlalchemy import text
 
-from gis_server.accounts import audit
+from formats.media_types import GEOJSON, XLSX
 from gis_server.deps import CurrentActor, DbDep, require_admin
 from gis_server.downloads import disposition
+from layers import audit
 from layers.coverage import analysis, care, child_welfare, radii, refresh, shelters, suggest
 from layers.coverage.disclosure import RESTRICTED_NOTE, SUPPRESS_BELOW, Audience, households_spec, require_published
 from layers.coverage.exports import COVERAGE_COLUMNS, workbook
@@ -27,15 +28,12 @@ from layers.coverage.selection import Selection
 from layers.errors import Forbidden, InvalidInput
 from layers.exports.build import render, table_of
 from layers.facilities import CARE_TYPES
-from layers.features import Actor
 from layers.households import HOUSEHOLD_CATEGORIES
 from layers.privacy import visible_rows_sql
-from layers.roles import ADMIN
+from layers.roles import ADMIN, Actor
 
 router = APIRouter(prefix="/api/coverage", tags=["服务覆盖 coverage"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-GEOJSON = "application/geo+json"
 TypeQuery = Annotated[str, Query(description="设施类型代码，逗号分隔（如 happiness_home,day_care）")]
 CategoryQuery = Annotated[str | None, Query(description="救助类别代码，逗号分隔；不填 = 全部困难群众户")]
 MethodQuery = Annotated[Literal["euclidean", "network"], Query(description="euclidean 直线 / network 路网")]

@@ -13,10 +13,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from formats import FileRefused
-from gis_server.accounts import audit
 from gis_server.deps import CurrentActor, DbDep, LayerDep
 from gis_server.downloads import disposition
 from gis_server.routers.features import list_query
+from layers import audit
 from layers.errors import Forbidden, InvalidInput
 from layers.exports.build import FORMATS, read_table, render
 from layers.privacy import may_reveal

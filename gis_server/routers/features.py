@@ -12,14 +12,14 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
+from formats.media_types import GEOJSON
 from gis_server.accounts import duplicate_hits
-from gis_server.accounts.audit import audit_personal_read, read_record, reading
 from gis_server.deps import CurrentActor, DbDep, LayerDep, SettingsDep
 from gis_server.settings import Settings
+from layers.audit import audit_personal_read, read_record, reading
 from layers.catalog import registry
 from layers.errors import Forbidden, InvalidInput, PreconditionRequired, Throttled
 from layers.features import (
-    Actor,
     ListQuery,
     WriteContext,
     count_features,
@@ -35,12 +35,12 @@ from layers.features import (
 from layers.geometry import validate_geometry
 from layers.privacy import mask_properties, masked_expressions, may_reveal, require_visible, visible_rows_sql
 from layers.registry import LayerSpec
+from layers.roles import Actor
 from layers.schemas import validate_properties
 from layers.write_checks import Duplicate, run_write_checks
 
 router = APIRouter(prefix="/api/layers", tags=["图层与要素 layers"])
 
-GEOJSON = "application/geo+json"
 RESERVED_PARAMS = {"bbox", "limit", "offset", "sort", "crs", "reason", "format", "reveal"}
 ReasonQuery = Annotated[str | None, Query(description="修改原因（写入历史）", max_length=500)]
 CrsQuery = Annotated[str | None, Query(description="输入几何的坐标系：EPSG:4490/4326/4550/4529 或 gcj02")]

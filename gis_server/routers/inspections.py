@@ -13,27 +13,24 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, File, Form, Header, Query, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
-from gis_server.accounts import audit
+from formats.documents import to_docx, to_pdf, to_xlsx
+from formats.media_types import GEOJSON, MEDIA_TYPES
 from gis_server.deps import CurrentActor, DbDep, SettingsDep
 from gis_server.downloads import disposition
 from gis_server.routers.features import IfMatch, expected_version
-from importers.documents import to_docx, to_pdf, to_xlsx
-from importers.field_records import read_field_file
+from layers import audit
 from layers.errors import Conflict, Forbidden, InvalidInput, NotFound
-from layers.features import Actor, feature_history, retire_feature
+from layers.features import feature_history, retire_feature
 from layers.geometry import validate_geometry
 from layers.inputs import int_or_none, json_object, text_or_none
 from layers.inspections import campaigns, mapdata, package, photos, records, report, results, resurvey
+from layers.inspections.field_records import read_field_file
 from layers.inspections.models import CONDITIONS, InspectionRecord
 from layers.registry import LayerSpec
-from layers.roles import ADMIN, BOUNDARY_SURVEYOR, EVERYONE
+from layers.roles import ADMIN, BOUNDARY_SURVEYOR, EVERYONE, Actor
 
 router = APIRouter(prefix="/api/inspections", tags=["界线联检 inspections"])
 
-GEOJSON = "application/geo+json"
-TYPES = {"pdf": "application/pdf", "gpkg": "application/geopackage+sqlite3", "gpx": "application/gpx+xml",
-         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 WRITERS = frozenset({BOUNDARY_SURVEYOR})
 # inspection records are not a registry layer; this declaration only serves their history and retirement
 RECORDS_SPEC = LayerSpec("inspection_records", "联检记录", "界线界桩", InspectionRecord, "Point", EVERYONE, WRITERS)
@@ -48,7 +45,7 @@ def require_surveyor(actor: Actor) -> None:
 
 
 def _file(content: bytes, kind: str, filename: str, name: str) -> Response:
-    return Response(content, media_type=TYPES[kind], headers=disposition(name, filename))
+    return Response(content, media_type=MEDIA_TYPES[kind], headers=disposition(name, filename))
 
 
 def _store(settings: Any) -> photos.PhotoStore:

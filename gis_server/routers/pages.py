@@ -22,8 +22,8 @@ from gis_server.errors import page_error
 from gis_server.routers.tiles import key_fields
 from layers.catalog import THEMES, registry
 from layers.errors import Unauthenticated
-from layers.features import Actor
 from layers.registry import LayerSpec
+from layers.roles import Actor
 from web_map.builder import STATIC, render_feature_page, render_map_page
 from web_map.settings import MapSettings
 

@@ -19,12 +19,23 @@ from gis_server.routers.pages import MapSettingsDep, OptionalActor, layer_metada
 from importers.site_upload import SUFFIXES, read_site
 from layers.catalog import THEMES, registry
 from layers.coverage.radii import defaults_table
-from layers.features import Actor
 from layers.households import HOUSEHOLD_CATEGORIES
-from layers.roles import ADMIN, FUNERAL_PLANNER
+from layers.roles import ADMIN, FUNERAL_PLANNER, Actor
 from layers.siting.candidates import STATUSES, TRANSITIONS
 from layers.siting.rules import CONSTRAINTS
-from web_map.builder import PAGE_TITLE, VENDOR_URL, base_page_config, map_config, render_template, static_url
+from web_map.builder import (
+    GEOMAN_CSS,
+    GEOMAN_JS,
+    LEAFLET_CSS,
+    LEAFLET_JS,
+    PAGE_TITLE,
+    PROJ4_JS,
+    VECTORGRID_JS,
+    base_page_config,
+    map_config,
+    render_template,
+    static_url,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,8 +44,8 @@ SITING_THEMES = ("行政区划", "公墓与散坟", "三沿六区约束")
 STEPS = ["candidate", "township_review", "county_approval", "under_construction", "in_use"]
 NEXT_LABELS = {"township_review": "提交乡镇审核", "county_approval": "报县民政局审批",
                "under_construction": "批准，开始建设", "in_use": "建成使用", "rejected": "驳回"}
-VENDOR_CSS = (f"{VENDOR_URL}/leaflet/leaflet.css",)
-VENDOR_JS = (f"{VENDOR_URL}/leaflet/leaflet.js", f"{VENDOR_URL}/proj4/proj4.js")
+VENDOR_CSS = (LEAFLET_CSS,)
+VENDOR_JS = (LEAFLET_JS, PROJ4_JS)
 
 
 def _page(template: str, title: str, actor: Actor, config: dict[str, Any], css: tuple[str, ...],
@@ -64,9 +75,7 @@ def siting_page(request: Request, actor: OptionalActor, settings: MapSettingsDep
               "statuses": STATUSES, "steps": STEPS, "transitions": TRANSITIONS, "nextLabels": NEXT_LABELS,
               "uploadFormats": sorted(SUFFIXES),
               "scripts": ["hc-style.js", "hc-layers.js", "hc-tools.js", "hc-siting.js"]}
-    return _page("siting.html", "公墓选址", actor, config, (f"{VENDOR_URL}/geoman/leaflet-geoman.css",),
-                 (f"{VENDOR_URL}/geoman/leaflet-geoman.js",
-                  f"{VENDOR_URL}/vectorgrid/Leaflet.VectorGrid.bundled.min.js"))
+    return _page("siting.html", "公墓选址", actor, config, (GEOMAN_CSS,), (GEOMAN_JS, VECTORGRID_JS))
 
 
 @router.get("/coverage", response_class=HTMLResponse)

@@ -17,20 +17,17 @@ from sqlalchemy import text
 
 from gis_server.routers.pages import MapSettingsDep, OptionalActor, login_redirect
 from layers.catalog import registry
-from layers.features import Actor
 from layers.gazetteer.classes import class_table
 from layers.gazetteer.names import VARIANT_KINDS
 from layers.inspections.mapdata import STATUS_TITLES
 from layers.inspections.models import CAMPAIGN_STATUSES, CONDITIONS, FINDING_KINDS
 from layers.place_names import NAME_STATUS, SIGN_CONDITIONS, SIGN_TYPES
-from layers.roles import ADMIN, BOUNDARY_SURVEYOR
-from web_map.builder import PAGE_TITLE, VENDOR_URL, base_page_config, render_template, static_url
+from layers.roles import ADMIN, BOUNDARY_SURVEYOR, Actor
+from web_map.builder import LEAFLET_CSS, LEAFLET_JS, PAGE_TITLE, base_page_config, render_template, static_url
 from web_map.settings import MapSettings
 
 router = APIRouter(include_in_schema=False)
 
-LEAFLET_CSS = f"{VENDOR_URL}/leaflet/leaflet.css"
-LEAFLET_JS = f"{VENDOR_URL}/leaflet/leaflet.js"
 # line status (due/overdue/done) and marker condition colours of the inspection map
 STATUS_COLOURS = {"overdue": "#d62728", "due": "#f28e2b", "done": "#2ca02c"}
 CONDITION_COLOURS = {"intact": "#2ca02c", "damaged": "#d62728", "missing": "#7f0000", "displaced": "#9467bd",
@@ -77,7 +74,7 @@ def place_names_page(request: Request, actor: OptionalActor, settings: MapSettin
     if actor is None:
         return login_redirect(request)
     return _render("place_names.html", "地名查询与登记", _gazetteer_config(request, settings, actor),
-                   "hc-gazetteer.js", leaflet=True)
+                   "hc-jobs.js", "hc-gazetteer.js", leaflet=True)
 
 
 @router.get("/place-names/{place_id}", response_class=HTMLResponse)

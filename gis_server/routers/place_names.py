@@ -7,19 +7,22 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from gis_server.accounts import audit
+from formats.documents import Document, to_pdf
+from formats.media_types import GEOJSON, MEDIA_TYPES, PDF
+from formats.tabular import safe_cell, to_csv, to_xlsx
 from gis_server.deps import CurrentActor, DbDep, SettingsDep
 from gis_server.downloads import disposition
+from gis_server.jobs import submit_and_answer
+from gis_server.jobs.kinds import DICTIONARY
 from gis_server.routers.features import IfMatch, expected_version
-from importers.documents import Document, to_pdf
 from importers.place_names import Limits, commit_import, dry_run
-from importers.tabular import safe_cell, to_csv, to_xlsx
+from layers import audit
 from layers.catalog import registry
 from layers.errors import Forbidden
-from layers.features import Actor, get_feature
+from layers.features import get_feature
 from layers.gazetteer import lifecycle, publication
 from layers.gazetteer.classes import SCOPES, class_table
 from layers.gazetteer.names import VARIANT_KINDS, add_variant, variants_of
@@ -28,11 +31,9 @@ from layers.gazetteer.search import SearchQuery, search
 from layers.gazetteer.signs import mismatched_signs
 from layers.geometry import validate_geometry
 from layers.registry import LayerSpec
+from layers.roles import Actor
 
 router = APIRouter(prefix="/api/place-names", tags=["地名 gazetteer"])
-GEOJSON = "application/geo+json"
-FILE_TYPES = {"csv": "text/csv; charset=utf-8",
-              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 class _Body(BaseModel):
@@ -109,13 +110,13 @@ def _feature(conn: Any, place_id: int) -> Response:
 
 
 def _pdf(doc: Document, filename: str, name: str) -> Response:
-    return Response(to_pdf(doc), media_type="application/pdf", headers=disposition(f"{name}.pdf", f"{filename}.pdf"))
+    return Response(to_pdf(doc), media_type=PDF, headers=disposition(f"{name}.pdf", f"{filename}.pdf"))
 
 
 def _file(header: list[str], rows: list[list[Any]], fmt: str, title: str, filename: str, name: str) -> Response:
     rows = [[safe_cell(v) for v in row] for row in rows]
     content = to_csv(header, rows) if fmt == "csv" else to_xlsx(header, rows, title)
-    return Response(content, media_type=FILE_TYPES[fmt],
+    return Response(content, media_type=MEDIA_TYPES[fmt],
                     headers=disposition(f"{name}.{fmt}", f"{filename}.{fmt}"))
 
 
@@ -142,7 +143,7 @@ def search_names(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    with db.read() as conn:
+    with db.replica() as conn:
         return search(conn, SearchQuery(q, class_code, township_code, status, limit, offset))
 
 
@@ -168,7 +169,7 @@ def directory(db: DbDep, actor: CurrentActor,
               class_code: Annotated[str | None, Query(max_length=5)] = None,
               include_historical: bool = False,
               format: Annotated[Literal["json", "csv", "xlsx", "pdf"], Query()] = "json") -> Any:
-    with db.read() as conn:
+    with db.replica() as conn:
         rows = publication.directory_rows(conn, township_code, class_code, include_historical)
     if format == "json":
         return {"total": len(rows), "columns": dict(publication.DIRECTORY_COLUMNS), "items": rows}
@@ -190,6 +191,17 @@ def dictionary(db: DbDep, actor: CurrentActor,
         variants = publication.variants_by_place(conn, [r["id"] for r in rows])
     return _pdf(publication.dictionary_document(rows, variants, township_code, class_code), "place_name_dictionary",
                 "海城市地名词典")
+
+
+@router.post("/dictionary/jobs", status_code=202,
+             summary="地名词典 PDF 的后台任务（全市可能较慢：返回任务，进度见 status_url，文件见 result_url）")
+def dictionary_job(request: Request, actor: CurrentActor,
+                   township_code: Annotated[str | None, Query(max_length=9, description="乡镇（街道）代码")] = None,
+                   class_code: Annotated[str | None, Query(max_length=5, description="类别代码（可只给前缀）")] = None,
+                   include_historical: bool = False) -> dict[str, Any]:
+    params = {"township_code": township_code, "class_code": class_code, "include_historical": include_historical}
+    key = f"{township_code or '*'}|{class_code or '*'}|{int(include_historical)}"
+    return submit_and_answer(request.app, DICTIONARY, key, params, actor)
 
 
 @router.get("/announcement", summary="地名公告（期间内批准的命名、更名；JSON / CSV / XLSX / PDF）", response_model=None)

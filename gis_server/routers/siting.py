@@ -7,20 +7,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
-from gis_server.accounts import audit
+from formats.documents import to_html, to_pdf
+from formats.media_types import MEDIA_TYPES, PDF, XLSX
+from formats.tabular import safe_cell, to_xlsx
 from gis_server.deps import CurrentActor, DbDep, SettingsDep
 from gis_server.downloads import disposition
+from gis_server.jobs import submit_and_answer
+from gis_server.jobs.kinds import SUITABLE_COUNTY
 from gis_server.routers.features import IfMatch, expected_version
-from importers.documents import to_html, to_pdf
-from importers.tabular import safe_cell, to_xlsx
+from layers import audit
 from layers.catalog import registry
 from layers.errors import Forbidden, InvalidInput
-from layers.features import Actor, update_feature
+from layers.features import update_feature
 from layers.geometry import validate_geometry
 from layers.inputs import int_or_none, json_object, text_or_none
-from layers.roles import ADMIN, FUNERAL_PLANNER
+from layers.roles import ADMIN, FUNERAL_PLANNER, Actor
 from layers.siting import candidates, coverage, graves, rules, suitable
 from layers.siting.check import SITE_TYPES, check_site
 from layers.siting.report import build_site_report
@@ -32,7 +35,6 @@ RuleSetQuery = Annotated[int | None, Query(description="规则集编号（默认
 VersionQuery = Annotated[int | None, Query(description="规则集版本（默认：最新版）")]
 VillageQuery = Annotated[str | None, Query(description="村（社区）区划代码")]
 TownshipQuery = Annotated[str | None, Query(description="乡镇（街道）区划代码")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ReportFormat = Literal["pdf", "html"]
 # the HTML report is one standalone page: it may load nothing but its own inline images and style
 HTML_HEADERS = {"Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"}
@@ -56,7 +58,7 @@ def site_geometry(body: dict[str, Any], settings: Any) -> Any:
 
 @router.get("/rule-sets", summary="规则集列表")
 def list_rule_sets(db: DbDep, actor: CurrentActor) -> list[dict[str, Any]]:
-    with db.read() as conn:
+    with db.replica() as conn:
         return rules.list_rule_sets(conn)
 
 
@@ -72,13 +74,13 @@ def corridor_widths(actor: CurrentActor) -> dict[str, Any]:
 
 @router.get("/rule-sets/{rule_set_id}", summary="规则集（某一版，默认最新版）")
 def get_rule_set(rule_set_id: int, db: DbDep, actor: CurrentActor, version: VersionQuery = None) -> dict[str, Any]:
-    with db.read() as conn:
+    with db.replica() as conn:
         return rules.get_rule_set(conn, rule_set_id, version).to_dict()
 
 
 @router.get("/rule-sets/{rule_set_id}/versions", summary="规则集的全部版本")
 def rule_set_versions(rule_set_id: int, db: DbDep, actor: CurrentActor) -> list[dict[str, Any]]:
-    with db.read() as conn:
+    with db.replica() as conn:
         return rules.list_versions(conn, rule_set_id)
 
 
@@ -120,7 +122,7 @@ def check(db: DbDep, actor: CurrentActor, settings: SettingsDep,
           ) -> dict[str, Any]:
     body = json_object(body)
     geom = site_geometry(body, settings)
-    with db.read() as conn:
+    with db.replica() as conn:
         rule_set = rules.get_rule_set(conn, int_or_none(body, "rule_set"),
                                       int_or_none(body, "rule_set_version"))
         return check_site(conn, geom, rule_set)
@@ -130,8 +132,8 @@ def _report_response(report: dict[str, Any], map_png: bytes, fmt: str, filename:
                      checker: str | None = None, candidate: dict[str, Any] | None = None) -> Response:
     doc = build_site_report(report, map_png, checker=checker, candidate=candidate)
     if fmt == "html":
-        return Response(to_html(doc), media_type="text/html; charset=utf-8", headers=HTML_HEADERS)
-    return Response(to_pdf(doc), media_type="application/pdf",
+        return Response(to_html(doc), media_type=MEDIA_TYPES["html"], headers=HTML_HEADERS)
+    return Response(to_pdf(doc), media_type=PDF,
                     headers=disposition(f"{name}.pdf", f"{filename}.pdf", inline=True))
 
 
@@ -222,29 +224,24 @@ MinAreaQuery = Annotated[float, Query(ge=0, description="最小面积（平方�
 def suitable_land(db: DbDep, actor: CurrentActor, village: VillageQuery = None, township: TownshipQuery = None,
                   min_area: MinAreaQuery = suitable.DEFAULT_MIN_AREA_M2, rule_set: RuleSetQuery = None
                   ) -> dict[str, Any]:
-    with db.read() as conn:
+    with db.replica() as conn:
         return suitable.suitable_land(conn, rules.get_rule_set(conn, rule_set), village, township, min_area)
 
 
-def _compute_county(db: Any, rule_set_id: int | None) -> None:
-    with db.transaction() as conn:
-        suitable.compute_county(conn, rules.get_rule_set(conn, rule_set_id))
-
-
-@router.post("/suitable/county", status_code=202, summary="后台计算全市可选址用地")
-def compute_county(db: DbDep, actor: CurrentActor, background: BackgroundTasks,
-                   rule_set: RuleSetQuery = None) -> dict[str, Any]:
+@router.post("/suitable/county", status_code=202, summary="后台计算全市可选址用地（返回任务，见 /api/jobs/{id}）")
+def compute_county(request: Request, db: DbDep, actor: CurrentActor, rule_set: RuleSetQuery = None) -> dict[str, Any]:
     require_planner(actor)
     with db.read() as conn:
         chosen = rules.get_rule_set(conn, rule_set)
-    background.add_task(_compute_county, db, chosen.id)
-    return {"status": "scheduled", "rule_set": {"id": chosen.id, "version": chosen.version}}
+    job = submit_and_answer(request.app, SUITABLE_COUNTY, f"{chosen.id}:{chosen.version}",
+                            {"rule_set_id": chosen.id, "rule_set_version": chosen.version}, actor)
+    return {"status": job["status"], "job": job, "rule_set": {"id": chosen.id, "version": chosen.version}}
 
 
 @router.get("/suitable/county", summary="全市可选址用地（后台计算的结果）")
 def county_suitable_land(db: DbDep, actor: CurrentActor, rule_set: RuleSetQuery = None,
                          township: TownshipQuery = None) -> dict[str, Any]:
-    with db.read() as conn:
+    with db.replica() as conn:
         return suitable.stored_county(conn, rules.get_rule_set(conn, rule_set), township)
 
 
@@ -252,7 +249,7 @@ def county_suitable_land(db: DbDep, actor: CurrentActor, rule_set: RuleSetQuery 
 
 @router.get("/coverage", summary="公益性公墓覆盖与墓位需求")
 def village_coverage(db: DbDep, actor: CurrentActor, township: TownshipQuery = None) -> dict[str, Any]:
-    with db.read() as conn:
+    with db.replica() as conn:
         return coverage.coverage(conn, township)
 
 

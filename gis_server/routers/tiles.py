@@ -6,7 +6,8 @@ check, masking and row filter as the feature API (``layers.privacy``). Only the 
 transformed to Web Mercator: they are selected with the tile envelope transformed to EPSG:4490,
 so the GiST index is used.
 Tiles depend on the caller and change with every edit: ``Cache-Control: private, no-cache`` and
-an ETag of the content, so a browser revalidates every time and never shows a stale tile.
+an ETag of the content, so a browser revalidates every time and never shows a stale tile. The server
+keeps rendered tiles by layer, tile, data version and the caller's scope (:mod:`gis_server.tile_cache`).
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
-from gis_server.accounts.audit import read_record
+from gis_server.db import Database
 from gis_server.deps import CurrentActor, DbDep, LayerDep
+from gis_server.tile_cache import Tile, TileCache, TileKey
+from layers.audit import read_record
 from layers.errors import Forbidden, InvalidInput
 from layers.features import q, with_cte
 from layers.privacy import masked_expressions, visible_rows_sql
 from layers.registry import FieldSpec, LayerSpec
+from layers.roles import Actor
 
 router = APIRouter(tags=["矢量切片 tiles"])
 
@@ -88,13 +92,19 @@ def _check_tile(z: int, x: int, y: int) -> None:
                                f"{name}={value} out of range 0..{size - 1} at z={z}", field=name)
 
 
-@router.get("/tiles/{layer}/{z}/{x}/{y}.pbf", summary="矢量切片（MVT，Web 墨卡托 z/x/y）",
-            response_class=Response, responses={200: {"content": {MVT: {}}}})
-def get_tile(
-    request: Request, spec: LayerDep, db: DbDep, actor: CurrentActor,
-    z: Annotated[int, Path(description="缩放级别")], x: Annotated[int, Path(description="列号")],
-    y: Annotated[int, Path(description="行号（XYZ，自上而下）")],
-) -> Response:
+def _render(conn: Connection, sql: str, params: dict[str, object]) -> Tile:
+    body = bytes(conn.execute(text(sql), params).scalar_one() or b"")
+    return Tile(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+
+
+def read_tile(db: Database, cache: TileCache, spec: LayerSpec, actor: Actor, z: int, x: int, y: int) -> Tile:
+    """Tile ``z/x/y`` of ``spec`` as ``actor`` may see it: read permission and tile numbers checked,
+    masks and row filter applied, the read audited when the layer holds personal data (also when the
+    tile comes from ``cache``). Raises :class:`Forbidden` or :class:`InvalidInput`.
+
+    Cached by layer, tile, data version and the caller's scope (:mod:`gis_server.tile_cache`): the
+    version is read first, in the statement that writes the audit record, so a hit costs one round trip.
+    """
     if not spec.can_read(actor.roles):
         raise Forbidden(f"您无权查看图层“{spec.title}”", f"no read permission on {spec.name}")
     _check_tile(z, x, y)
@@ -103,14 +113,36 @@ def get_tile(
     sql = tile_sql(spec, masks, visible_rows_sql(spec, actor, "t"))
     params: dict[str, object] = {"z": z, "x": x, "y": y, "layer": spec.name}
     audit_record = read_record(spec, actor, "read_personal", tile=f"{z}/{x}/{y}")
-    if audit_record:  # written by the tile's own statement
-        sql = with_cte(sql, audit_record[0])
-        params.update(audit_record[1])
     with db.autocommit() as conn:
-        body = conn.execute(text(sql), params).scalar_one()
-    body = bytes(body or b"")
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Cookie, Authorization"}
-    if etag in request.headers.get("if-none-match", ""):
+        if not cache.enabled:
+            if audit_record:  # written by the tile's own statement
+                return _render(conn, with_cte(sql, audit_record[0]), {**params, **audit_record[1]})
+            return _render(conn, sql, params)
+        version_sql = "SELECT version FROM layer_data_versions WHERE layer_table = :table"
+        version_params: dict[str, object] = {"table": spec.table.name}
+        if audit_record:  # every read is audited, from the cache or not
+            version_sql = with_cte(version_sql, audit_record[0])
+            version_params.update(audit_record[1])
+        version = conn.execute(text(version_sql), version_params).scalar_one_or_none()
+        if version is None:  # a table without a data version (no trigger): never cached
+            return _render(conn, sql, params)
+        key = TileKey(spec.table.name, version, hashlib.sha256(sql.encode()).hexdigest()[:24], z, x, y)
+        tile = cache.get(key)
+        if tile is None:
+            tile = _render(conn, sql, params)
+            cache.put(key, tile)
+        return tile
+
+
+@router.get("/tiles/{layer}/{z}/{x}/{y}.pbf", summary="矢量切片（MVT，Web 墨卡托 z/x/y）",
+            response_class=Response, responses={200: {"content": {MVT: {}}}})
+def get_tile(
+    request: Request, spec: LayerDep, db: DbDep, actor: CurrentActor,
+    z: Annotated[int, Path(description="缩放级别")], x: Annotated[int, Path(description="列号")],
+    y: Annotated[int, Path(description="行号（XYZ，自上而下）")],
+) -> Response:
+    tile = read_tile(db, request.app.state.tiles, spec, actor, z, x, y)
+    headers = {"ETag": tile.etag, "Cache-Control": "private, no-cache", "Vary": "Cookie, Authorization"}
+    if tile.etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
-    return Response(body, media_type=MVT, headers=headers)
+    return Response(tile.body, media_type=MVT, headers=headers)

@@ -17,13 +17,14 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import IntegrityError
 
-from gis_server.accounts import audit
 from importers.demo.common import DATASET, ID_BASE, LABEL, SOURCE, Table, fingerprint, to_lonlat
 from importers.demo.dataset import TABLE_ORDER, build_all
+from layers import audit
 from layers.base import Base
 from layers.demo_state import DemoState  # noqa: F401  (registers the demo_state table on Base.metadata)
 from layers.errors import Conflict
-from layers.features import Actor, q, set_actor
+from layers.features import q, set_actor
+from layers.roles import Actor
 
 ACTOR = Actor("demo-loader")
 BATCH = 2000

@@ -1,11 +1,7 @@
-"""Render the loaded demo layers of the whole county to a PNG: ``python -m importers.demo.preview out.png``.
-
-Reads from the configured database (``GIS_DATABASE_URL`` or the embedded one), or ``--url``.
-"""
+"""Render the loaded demo layers of the whole county to a PNG (``haicheng-gis demo preview out.png``)."""
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 import geopandas as gpd
@@ -73,21 +69,3 @@ def render(url: str, out: str) -> None:
     fig.tight_layout()
     fig.savefig(out)
     engine.dispose()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("out", help="PNG file to write")
-    parser.add_argument("--url", help="SQLAlchemy database URL (default: the configured one)")
-    args = parser.parse_args()
-    url = args.url
-    if not url:
-        from gis_server.settings import get_settings
-
-        url = get_settings().sqlalchemy_url
-    render(url, args.out)
-    print(args.out)
-
-
-if __name__ == "__main__":
-    main()

@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from layers.coverage.covered import covered_ctes
 from layers.coverage.disclosure import SUPPRESS_BELOW, roll_up, sum_published, village_cell
-from layers.coverage.selection import Selection, covered_ctes, household_filter
+from layers.coverage.selection import Selection, household_filter
 from layers.features import listed_feature_sql, listed_join
 from layers.registry import LayerSpec
 

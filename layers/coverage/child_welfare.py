@@ -14,10 +14,9 @@ from sqlalchemy import Connection, text
 
 from layers.coverage.models import OFFICER_ROLES, ChildWelfareOfficer
 from layers.errors import InvalidInput, NotFound
-from layers.features import Actor
 from layers.inputs import text_or_none
 from layers.masks import SQL_MASKS
-from layers.roles import ADMIN, CASE_WORKER
+from layers.roles import ADMIN, CASE_WORKER, Actor
 
 UNIT_OF_ROLE = {"director": ("villages", 12, "村（社区）"), "supervisor": ("townships", 9, "乡镇（街道）")}
 REVEAL_ROLES = frozenset({CASE_WORKER, ADMIN})

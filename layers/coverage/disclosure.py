@@ -57,16 +57,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from layers.catalog import registry
+from layers.coverage.selection import Selection
 from layers.errors import Forbidden
-from layers.features import Actor
 from layers.privacy import visible_rows_sql
 from layers.registry import LayerSpec
-
-if TYPE_CHECKING:
-    from layers.coverage.selection import Selection
+from layers.roles import Actor
 
 SUPPRESS_BELOW = 5  # local parameter: cells of 1..4 households are not shown to restricted roles
 RESTRICTED_NOTE = f"小于 {SUPPRESS_BELOW} 户的格子不显示；乡镇和全市合计为公布的村格子之和"

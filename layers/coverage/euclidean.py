@@ -10,18 +10,12 @@ Straight-line service areas for the map are buffers in EPSG:4550 (``refresh.py``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from layers.coverage.selection import Selection, household_filter, unit_covered_sql
 from layers.siting.check import METRES_PER_DEGREE_MIN
-
-if TYPE_CHECKING:
-    from layers.coverage.selection import Selection
 
 
 def covered_sql(sel: Selection) -> str:
     """``SELECT id`` of the covered households (needs the ``fac`` CTE)."""
-    from layers.coverage.selection import household_filter, unit_covered_sql
-
     return (f"SELECT DISTINCT h.id FROM fac JOIN households h "
             f"ON ST_DWithin(h.geom, fac.geom, fac.r / {METRES_PER_DEGREE_MIN!r}) "
             f"AND ST_DWithin(ST_Transform(h.geom, 4550), fac.m, fac.r) "

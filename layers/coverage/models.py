@@ -19,15 +19,11 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, DateTime, Float, Identity, Index, Integer, String, Text, func, text
+from sqlalchemy import BigInteger, DateTime, Float, Identity, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.base import METRIC_SRID, STORAGE_SRID, Base, field
-
-
-def _now() -> Any:
-    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+from layers.base import METRIC_SRID, STORAGE_SRID, Base, created_now, field
 
 
 class CoverageParameters(Base):
@@ -35,7 +31,7 @@ class CoverageParameters(Base):
 
     scope: Mapped[str] = mapped_column(String(16), primary_key=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-    updated_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = created_now()
     updated_by: Mapped[str | None] = mapped_column(Text)
 
 
@@ -51,7 +47,7 @@ class CoverageRefresh(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    finished_at: Mapped[datetime] = _now()
+    finished_at: Mapped[datetime] = created_now()
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
 
 
@@ -82,7 +78,7 @@ class ServiceArea(Base):
     edge_id: Mapped[int | None] = mapped_column(BigInteger)
     edge_fraction: Mapped[float | None] = mapped_column(Float)
     access_m: Mapped[float | None] = mapped_column(Float)
-    computed_at: Mapped[datetime] = _now()
+    computed_at: Mapped[datetime] = created_now()
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=True))
 
     __table_args__ = (Index("uq_coverage_service_areas_facility", "facility_layer", "facility_id", "mode",
@@ -115,9 +111,9 @@ class ChildWelfareOfficer(Base):
     phone: Mapped[str | None] = field(String(20), "联系电话", personal=True, mask="phone")
     note: Mapped[str | None] = field(Text, "备注")
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
-    created_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = created_now()
     created_by: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = created_now()
     updated_by: Mapped[str | None] = mapped_column(Text)
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

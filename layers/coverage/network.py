@@ -27,15 +27,14 @@ Method (all distances in EPSG:4550 metres):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, text
 
 from layers.constraints import ROAD_CLASSES
+from layers.coverage.methods import MODES
+from layers.coverage.selection import Selection, household_filter, unit_covered_sql
 from layers.siting.check import METRES_PER_DEGREE_MIN
-
-if TYPE_CHECKING:
-    from layers.coverage.selection import Selection
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "walking": {"speed_kmh": 4.5, "excluded_classes": ["expressway"], "class_speeds_kmh": {},
@@ -44,10 +43,6 @@ DEFAULT_PARAMS: dict[str, Any] = {
                 "basis": "车行 30 km/h（项目默认值，乡村道路平均车速）"},
     "display_buffer_m": 100.0,
 }
-MODES = ("walking", "driving")
-# Nobody joins the network from the side of these (access-controlled: 高速公路 only at interchanges,
-# which the roads layer does not record): facilities and households snap to other roads.
-NO_ACCESS_CLASSES = ["expressway"]
 
 
 def cost_factor_sql(params: dict[str, Any], mode: str) -> str:
@@ -172,8 +167,6 @@ def covered_pairs_sql(sel: Selection, access: str, reach: str) -> str:
     ``access`` rows: layer, id, r, edge_id, t, access_m, geom (4490), m (4550); ``reach``: layer, id,
     node, cost_m (both already limited to the mode).
     """
-    from layers.coverage.selection import household_filter
-
     cost = _cost(sel.mode)
     return f"""
         WITH k AS (SELECT greatest(1.0, coalesce(max(e.length_m / nullif({cost}, 0)), 1.0)) AS k
@@ -213,7 +206,5 @@ STORED_REACH = ("(SELECT facility_layer AS layer, facility_id AS id, node, cost_
 
 def covered_sql(sel: Selection) -> str:
     """``SELECT id`` of the households covered over the network (needs the ``fac`` CTE)."""
-    from layers.coverage.selection import unit_covered_sql
-
     return (f"SELECT DISTINCT hid AS id FROM ({covered_pairs_sql(sel, stored_access(), STORED_REACH)}) p "
             f"UNION {unit_covered_sql(sel)}")

@@ -23,10 +23,11 @@ from sqlalchemy import Connection, Engine, text
 
 from layers.coverage import network
 from layers.coverage.euclidean import buffer_sql
+from layers.coverage.methods import MODES, NO_ACCESS_CLASSES
 from layers.coverage.radii import SOURCES
 from layers.coverage.selection import Selection, facilities_cte
 from layers.errors import InvalidInput
-from layers.features import Actor
+from layers.roles import Actor
 
 WATCHED = ("roads", "shelters", "care_facilities")
 PARAMETERS = "coverage_parameters"
@@ -48,7 +49,7 @@ def load_params(conn: Connection) -> dict[str, Any]:
 def save_params(conn: Connection, params: dict[str, Any], actor: Actor) -> dict[str, Any]:
     """Validate and store network parameters; marks the coverage dirty."""
     merged = load_params(conn)
-    for mode in network.MODES:
+    for mode in MODES:
         given = params.get(mode) or {}
         if not isinstance(given, dict):
             raise InvalidInput(f"{mode} 应为对象", f"{mode} must be an object", field=mode)
@@ -100,9 +101,9 @@ def _facility_layer(conn: Connection, source: Any, params: dict[str, Any]) -> di
         "AND t.retired_at IS NULL LIMIT 1) "
         "WHEN f.scope = 'village' THEN (SELECT ST_Multi(v.geom) FROM villages v WHERE v.code = f.village "
         "AND v.retired_at IS NULL LIMIT 1) END FROM cov_fac f")).rowcount}
-    for mode in network.MODES:
+    for mode in MODES:
         conn.execute(text(f"CREATE TEMP TABLE cov_access ON COMMIT DROP AS {network.access_sql(mode, 'cov_fac')}"),
-                     {"no_access": network.NO_ACCESS_CLASSES})
+                     {"no_access": NO_ACCESS_CLASSES})
         conn.execute(text("CREATE TEMP TABLE cov_reach (layer text, id bigint, node bigint, cost_m float8) "
                           "ON COMMIT DROP"))
         network.compute_reach(conn, mode, "cov_access", "cov_reach")

@@ -11,13 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from layers.coverage.network import NO_ACCESS_CLASSES
+from layers.coverage.methods import METHODS, MODES, NO_ACCESS_CLASSES
 from layers.coverage.radii import parse_types, radius_sql, scope_sql, source_of, township_sql, village_sql
 from layers.errors import InvalidInput
 from layers.households import HOUSEHOLD_CATEGORIES
-
-METHODS = ("euclidean", "network")
-MODES = ("walking", "driving")
 
 
 def parse_categories(value: str | None) -> tuple[str, ...]:
@@ -90,10 +87,3 @@ def unit_covered_sql(sel: Selection) -> str:
             "AND fac.scope = 'township') "
             "OR EXISTS (SELECT 1 FROM fac WHERE fac.r IS NULL AND fac.scope = 'county'))")
 
-
-def covered_ctes(sel: Selection) -> str:
-    """``fac, covered(id)`` for the selection's method (a WITH list without the WITH keyword)."""
-    from layers.coverage import euclidean, network
-
-    module = euclidean if sel.method == "euclidean" else network
-    return f"{facilities_cte(sel)}, covered AS MATERIALIZED ({module.covered_sql(sel)})"

@@ -33,9 +33,10 @@ from sqlalchemy import Connection, text
 
 from layers.coverage import network
 from layers.coverage.analysis import coverage_rows
+from layers.coverage.covered import covered_ctes
 from layers.coverage.disclosure import is_small, require_published
 from layers.coverage.radii import DEFAULTS, TYPE_TITLES
-from layers.coverage.selection import Selection, covered_ctes, household_filter
+from layers.coverage.selection import Selection, household_filter
 from layers.errors import Forbidden, InvalidInput
 from layers.siting.check import METRES_PER_DEGREE_MIN
 

@@ -17,12 +17,13 @@ from sqlalchemy import Connection, text
 
 from layers.catalog import registry
 from layers.errors import Conflict, InvalidInput, NotFound
-from layers.features import Actor, update_feature
+from layers.features import update_feature
 from layers.gazetteer.classes import class_table
 from layers.gazetteer.names import add_variant
 from layers.gazetteer.pinyin import suggest
 from layers.gazetteer.rules import require_no_errors
 from layers.registry import LayerSpec
+from layers.roles import Actor
 
 COUNTY_CODE = "210381"
 NO_TOWNSHIP = "000"  # county-level records (the county itself) have no township

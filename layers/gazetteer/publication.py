@@ -1,8 +1,8 @@
 """Publication data: 地名录 rows, 地名词典 entries and the 公告 (announcement) table and text.
 
 The row functions return plain rows (header labels + values) so any writer can use them (CSV and
-XLSX through ``importers.tabular``); the ``*_document`` functions lay the same rows out as an
-``importers.documents.Document`` for PDF: the 地名录 by township and class, the 地名词典 by major
+XLSX through ``formats.tabular``); the ``*_document`` functions lay the same rows out as an
+``formats.documents.Document`` for PDF: the 地名录 by township and class, the 地名词典 by major
 class, the 公告 as its text and table. Sorting is by township, class, then pinyin.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from importers.documents import Document
+from formats.documents import Document
 from layers.gazetteer.classes import class_table, major_classes
 from layers.gazetteer.names import VARIANT_KINDS
 from layers.place_names import NAME_STATUS

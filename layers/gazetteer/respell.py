@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from layers.catalog import registry
-from layers.features import Actor, update_feature
+from layers.features import update_feature
 from layers.gazetteer.pinyin import suggest
+from layers.roles import Actor
 
 REASON = "拼音按《中国地名汉语拼音字母拼写规则（汉语地名部分）》和多音字表重新生成"
 

@@ -11,9 +11,10 @@ from sqlalchemy import Connection, text
 
 from layers.boundaries import INSPECTION_CYCLE_YEARS, LAYERS, next_inspection_date
 from layers.errors import InvalidInput, NotFound, VersionConflict
-from layers.features import Actor, update_feature
+from layers.features import update_feature
 from layers.inspections.displacement import default_tolerance
 from layers.inspections.models import CAMPAIGN_KINDS, CAMPAIGN_STATUSES, FINDING_KINDS
+from layers.roles import Actor
 
 LINES_SPEC = next(s for s in LAYERS if s.name == "boundary_lines")
 _TEAM_KEYS = {"side", "leader", "members", "organisation"}

@@ -25,13 +25,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.base import STORAGE_SRID, Base, FeatureMixin, field
+from layers.base import STORAGE_SRID, Base, FeatureMixin, created_now, field
 
 # Conditions recorded in practice (DOMAIN.md §4); the codes are what files and the API carry.
 CONDITIONS = {
@@ -55,10 +54,6 @@ FINDING_KINDS = {
 }
 
 
-def _now() -> Any:
-    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
-
-
 class Campaign(Base):
     """A joint-inspection round for one or more lines."""
 
@@ -79,9 +74,9 @@ class Campaign(Base):
     tolerance_basis: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
-    created_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = created_now()
     created_by: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = created_now()
     updated_by: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("year", "round", "name"),)
@@ -145,7 +140,7 @@ class LineFinding(Base):
     description: Mapped[str] = mapped_column(Text, nullable=False)
     handling: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(Geometry("GEOMETRY", srid=STORAGE_SRID, spatial_index=False))
-    created_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = created_now()
     created_by: Mapped[str | None] = mapped_column(Text)
 
 
@@ -164,7 +159,7 @@ class Photo(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    uploaded_at: Mapped[datetime] = _now()
+    uploaded_at: Mapped[datetime] = created_now()
     uploaded_by: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
@@ -193,7 +188,7 @@ class MarkerResurvey(Base):
     side_b_party: Mapped[str] = mapped_column(Text, nullable=False)
     side_b_confirmed_by: Mapped[str] = mapped_column(Text, nullable=False)
     side_b_confirmed_on: Mapped[date] = mapped_column(Date, nullable=False)
-    recorded_at: Mapped[datetime] = _now()
+    recorded_at: Mapped[datetime] = created_now()
     recorded_by: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("uq_marker_resurveys_version", "marker_id", "marker_version", unique=True),)

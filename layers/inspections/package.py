@@ -19,8 +19,8 @@ from shapely import wkb
 from shapely.geometry import Point
 from sqlalchemy import Connection, text
 
-from importers.gpkg import add_enum_domain, write_layer
-from importers.gpx import Waypoint, write_waypoints
+from formats.gpkg import add_enum_domain, write_layer
+from formats.gpx import Waypoint, write_waypoints
 from layers.boundaries import LINE_LEVELS, MARKER_MATERIALS, MARKER_TYPES, SURVEY_METHODS
 from layers.inspections.campaigns import get_campaign
 from layers.inspections.displacement import defaults, grid_positions, offset_position

@@ -19,9 +19,10 @@ from shapely.geometry import Point
 from sqlalchemy import Connection, text
 
 from layers.errors import NotFound
-from layers.features import Actor, set_actor
+from layers.features import set_actor
 from layers.inspections.displacement import centimetres, displacement, exceeds, grid_positions
 from layers.inspections.models import CONDITIONS
+from layers.roles import Actor
 
 CHINA_TIME = timezone(timedelta(hours=8))  # times are shown in China Standard Time
 CONTENT_FIELDS = ("marker_id", "condition", "measured_at", "inspector", "inspector_partner", "reference_check",

@@ -1,6 +1,6 @@
 """The joint inspection report (联合检查报告) of a campaign and the printable marker table.
 
-Built as a plain document (``importers.documents``) and rendered to PDF, DOCX or XLSX.
+Built as a plain document (``formats.documents``) and rendered to PDF, DOCX or XLSX.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from importers.documents import Document
+from formats.documents import Document
 from layers.boundaries import LINE_LEVELS
 from layers.inspections.campaigns import get_campaign, list_findings
 from layers.inspections.models import CONDITIONS

@@ -18,10 +18,9 @@ from typing import Any
 from shapely.geometry import mapping
 from sqlalchemy import Connection
 
-from importers.field_records import FieldFile, FieldRow
 from layers.errors import DomainError, InvalidInput
-from layers.features import Actor
 from layers.geometry import validate_geometry
+from layers.inspections.field_records import FieldFile, FieldRow
 from layers.inspections.models import CONDITIONS
 from layers.inspections.records import (
     CHINA_TIME,
@@ -33,6 +32,7 @@ from layers.inspections.records import (
     stored_by_marker,
     update_record,
 )
+from layers.roles import Actor
 
 ON_CONFLICT = ("abort", "skip", "incoming")
 _LABELS = {label: code for code, label in CONDITIONS.items()}

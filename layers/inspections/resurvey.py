@@ -20,8 +20,9 @@ from sqlalchemy import Connection, text
 
 from layers.boundaries import LAYERS, SURVEY_METHODS
 from layers.errors import InvalidInput, NotFound
-from layers.features import Actor, update_feature
+from layers.features import update_feature
 from layers.inspections.campaigns import parse_date
+from layers.roles import Actor
 
 MARKERS_SPEC = next(s for s in LAYERS if s.name == "boundary_markers")
 SIDES = {"side_a": "甲方", "side_b": "乙方"}

@@ -15,7 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from layers.errors import Conflict, InvalidInput, NotFound, VersionConflict
-from layers.features import Actor
+from layers.roles import Actor
 from layers.siting.check import check_site
 from layers.siting.rules import RuleSetVersion, get_rule_set
 

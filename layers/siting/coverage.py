@@ -21,7 +21,7 @@ from sqlalchemy import Connection, text
 
 from layers.cemeteries import CEMETERY_STATUS, CEMETERY_TYPES
 from layers.errors import InvalidInput
-from layers.features import Actor
+from layers.roles import Actor
 from layers.siting.rules import shipped
 
 NUMERIC = {"death_rate": (0.0, 0.1), "cycle_years": (1.0, 100.0), "public_share": (0.0, 1.0)}

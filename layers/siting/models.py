@@ -13,7 +13,6 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     ForeignKeyConstraint,
@@ -22,17 +21,12 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.base import STORAGE_SRID, Base
-
-
-def _now() -> Any:
-    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+from layers.base import STORAGE_SRID, Base, created_now
 
 
 class RuleSet(Base):
@@ -44,7 +38,7 @@ class RuleSet(Base):
     name: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
     description: Mapped[str | None] = mapped_column(Text)
     is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
-    created_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = created_now()
     created_by: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("uq_siting_rule_sets_default", "is_default", unique=True,
@@ -60,7 +54,7 @@ class RuleSetVersion(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)
     note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = created_now()
     created_by: Mapped[str | None] = mapped_column(Text)
 
 
@@ -81,9 +75,9 @@ class CandidateSite(Base):
     compliant: Mapped[bool] = mapped_column(Boolean, nullable=False)
     report: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = created_now()
     created_by: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = created_now()
     updated_by: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(Geometry("GEOMETRY", srid=STORAGE_SRID, spatial_index=True), nullable=False)
 
@@ -103,7 +97,7 @@ class CandidateSiteEvent(Base):
                                               index=True)
     from_status: Mapped[str | None] = mapped_column(String(24))
     to_status: Mapped[str] = mapped_column(String(24), nullable=False)
-    at: Mapped[datetime] = _now()
+    at: Mapped[datetime] = created_now()
     by: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
 
@@ -115,7 +109,7 @@ class SitingParameters(Base):
 
     scope: Mapped[str] = mapped_column(String(12), primary_key=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-    updated_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = created_now()
     updated_by: Mapped[str | None] = mapped_column(Text)
 
 
@@ -131,7 +125,7 @@ class SuitableLand(Base):
     township_code: Mapped[str | None] = mapped_column(String(9))
     area_m2: Mapped[float] = mapped_column(Float, nullable=False)
     distance_to_centre_m: Mapped[float | None] = mapped_column(Float)
-    computed_at: Mapped[datetime] = _now()
+    computed_at: Mapped[datetime] = created_now()
     geom = mapped_column(Geometry("POLYGON", srid=STORAGE_SRID, spatial_index=True), nullable=False)
 
     __table_args__ = (Index("ix_suitable_land_rule_set_village", "rule_set_id", "rule_set_version",

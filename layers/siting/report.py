@@ -1,7 +1,7 @@
 """The site-check report (公墓选址合规检查报告): a check result as a document with its map.
 
 Built from the plain report dict (``check_site`` or a candidate's frozen copy) and the map PNG
-(``layers.siting.report_map``) as an ``importers.documents.Document``, which is written as PDF or
+(``layers.siting.report_map``) as an ``formats.documents.Document``, which is written as PDF or
 as one standalone HTML page. No database access here.
 
 >>> required_text({"required_distance_m": 0, "constraint": "basic_farmland"})
@@ -27,7 +27,7 @@ from typing import Any
 
 import shapely.geometry
 
-from importers.documents import Document
+from formats.documents import Document
 from layers.catalog import registry
 from layers.geometry import transformer
 from layers.siting.rules import CONSTRAINTS, shipped

@@ -17,7 +17,7 @@ import shapely.ops
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
-from importers.mapimage import MapLayer, render_png
+from formats.mapimage import MapLayer, render_png
 from layers.features import q
 from layers.geometry import reproject
 from layers.siting.rules import CONSTRAINTS

@@ -30,8 +30,8 @@ from sqlalchemy import Connection, text
 
 from layers.constraints import RAILWAY_CLASSES, ROAD_CLASSES
 from layers.errors import InvalidInput, NotFound, VersionConflict
-from layers.features import Actor
 from layers.inputs import text_or_none
+from layers.roles import Actor
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "data" / "rules" / "sanyan_liuqu_default.json"
 GRADES = ("law", "report", "default", "local")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
+
+from gis_server.app import create_app
+from gis_server.settings import Settings
 from layers.catalog import registry
-from tests.utils.database import ROLES
+from tests.conftest import bearer
+from tests.utils.database import ROLES, RollbackDatabase
 from tests.utils.features import create, feature, line, point, shelter, square
 
 
@@ -188,10 +193,18 @@ def test_paging_returns_pages_in_order_and_counts(client):
     assert [f["properties"]["name"] for f in descending["features"]] == ["场所6", "场所5"]
 
 
-def test_limit_is_capped_by_settings(client, settings):
-    response = client.get("/api/layers/shelters/features", params={"limit": settings.page_limit_max + 1})
-    assert response.status_code == 200
-    assert client.get("/api/layers/shelters/features", params={"limit": 0}).status_code == 422
+def test_limit_is_capped_by_settings(conn, database_url):
+    capped = Settings(environment="test", database_url=database_url, page_limit_default=2, page_limit_max=3,
+                      _env_file=None)
+    with TestClient(create_app(capped, database=RollbackDatabase(conn)), raise_server_exceptions=False) as client:
+        client.headers.update(bearer(capped, "admin"))
+        for i in range(5):
+            shelter(client, name=f"场所{i}")
+        asked_for_more = client.get("/api/layers/shelters/features", params={"limit": 4}).json()
+        assert (asked_for_more["numberMatched"], asked_for_more["numberReturned"]) == (5, 3)
+        assert len(asked_for_more["features"]) == 3
+        assert client.get("/api/layers/shelters/features").json()["numberReturned"] == 2
+        assert client.get("/api/layers/shelters/features", params={"limit": 0}).status_code == 422
 
 
 def test_bbox_returns_only_features_inside(client):

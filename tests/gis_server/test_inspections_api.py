@@ -15,8 +15,8 @@ import pytest
 from openpyxl import load_workbook
 from shapely.geometry import Point
 
+from formats.gpkg import enum_domains
 from gis_server.settings import Settings
-from importers.gpkg import enum_domains
 from tests.layers.test_inspections_support import REFS, boundary, jpeg, metres, moved, sha
 from tests.utils.features import point
 

@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 from gis_server.deps import get_current_actor
 from gis_server.routers.tiles import key_fields, tile_sql
 from layers.catalog import registry
-from layers.features import Actor
-from layers.roles import ADMIN, VIEWER
+from layers.roles import ADMIN, VIEWER, Actor
 from tests.utils.features import create, line, point, shelter
 
 LON, LAT = 122.69, 40.88

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
+from gis_server.app import create_app
+from tests.conftest import bearer
+from tests.utils.database import RollbackDatabase
 from tests.utils.features import feature, line, point, shelter, square
 
 SHELTER = {"name": "场所", "shelter_type": "emergency"}
@@ -186,12 +190,23 @@ def test_database_constraint_violation_is_4xx_not_500(client):
     assert dangling.status_code in (409, 422)
 
 
-def test_no_500_ever_echoes_exception_text(client):
-    # a 500 would only come from a bug; this guards the shape of the answer if one happens
-    from gis_server.errors import register_error_handlers  # noqa: F401
+def test_a_500_never_echoes_the_exception_and_gives_a_request_id(settings, conn, monkeypatch):
+    secret = "SELECT password_hash FROM accounts -- /etc/shadow"
 
-    response = client.get("/api/layers/shelters/features/not-a-number")
-    assert response.status_code == 422
+    def broken(*args, **kwargs):
+        raise RuntimeError(secret)
+
+    monkeypatch.setattr("gis_server.routers.features.list_features", broken)
+    with TestClient(create_app(settings, database=RollbackDatabase(conn)), raise_server_exceptions=False) as client:
+        client.headers.update(bearer(settings, "admin"))
+        api = client.get("/api/layers/shelters/features")
+        page = client.get("/api/layers/shelters/features", headers={"Accept": "text/html"})
+    assert api.status_code == 500
+    body = api.json()
+    assert (body["error"], body["message"]) == ("internal", "服务器内部错误，请稍后重试或联系管理员")
+    assert body["request_id"] and api.headers["X-Request-ID"] == body["request_id"]
+    assert secret not in api.text and "RuntimeError" not in api.text
+    assert page.status_code == 500 and secret not in page.text
 
 
 def test_a_mistyped_page_address_gets_a_chinese_page_and_the_api_keeps_json(client):

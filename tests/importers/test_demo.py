@@ -14,7 +14,8 @@ from importers.demo.dataset import TABLE_ORDER
 from importers.demo.households import fictitious_id_number, id_check_char
 from importers.demo.loader import load_demo
 from layers.errors import Conflict
-from layers.features import Actor, set_actor
+from layers.features import set_actor
+from layers.roles import Actor
 
 POLYGON_LAYERS = ["townships", "villages", "basic_farmland", "cultivated_land", "forest_land", "urban_parks",
                   "urban_planning_zones", "scenic_areas", "nature_reserves", "water_source_zones", "heritage_sites",

@@ -81,7 +81,7 @@ def ring(conn):
 
 
 def covered_ids(conn, sel: Selection) -> set[int]:
-    from layers.coverage.selection import covered_ctes
+    from layers.coverage.covered import covered_ctes
 
     return set(conn.execute(text(f"WITH {covered_ctes(sel)} SELECT id FROM covered"), sel.params()).scalars())
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from layers.coverage import care, child_welfare, shelters
 from layers.coverage.suggest import solve, suggest
 from layers.errors import InvalidInput
-from layers.features import Actor
+from layers.roles import Actor
 from tests.layers.test_coverage_euclidean import (
     TOWNSHIP,
     VILLAGE,
@@ -65,17 +65,6 @@ def test_village_centres_as_candidates_and_bad_requests(conn):
 def test_solve_small_cases():
     assert solve([(1, 1), (2, 1), (2, 2)], 5) == [(2, 2)]  # site 1 would add nothing
     assert solve([(1, 10), (1, 11), (2, 11), (2, 12), (3, 12)], 2) == [(1, 2), (2, 1)]
-
-
-def test_docstring_examples():
-    import doctest
-
-    from layers.coverage import disclosure, radii
-    from layers.coverage import suggest as suggest_module
-
-    for module in (radii, suggest_module, disclosure):
-        result = doctest.testmod(module)
-        assert result.attempted > 0 and result.failed == 0
 
 
 def test_shelter_capacity_against_people_in_reach(conn):

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from importers.documents import to_pdf
+from formats.documents import to_pdf
 from layers.gazetteer import publication
 from layers.gazetteer.names import add_variant
 from tests.layers.test_gazetteer_rules import A_XY, B_XY, add_place, make_area

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import doctest
-import importlib
 from pathlib import Path
 
 import pytest
@@ -13,17 +11,6 @@ from layers.gazetteer.charset import general_standard_characters, outside_table
 from layers.gazetteer.classes import class_table, major_classes, split_name
 from layers.gazetteer.pinyin import POLYPHONES_FILE, fold, polyphones, query_keys, suggest
 from layers.gazetteer.rules import text_problems
-
-MODULES = ["layers.gazetteer.charset", "layers.gazetteer.classes", "layers.gazetteer.pinyin",
-           "layers.gazetteer.rules", "layers.gazetteer.art9", "layers.gazetteer.people", "importers.place_names",
-           "importers.demo.place_names"]
-
-
-@pytest.mark.parametrize("module", MODULES)
-def test_docstring_examples(module):
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 @pytest.mark.parametrize(("name", "class_code", "toneless", "toned"), [

@@ -12,9 +12,10 @@ from shapely.geometry import Point, box
 from sqlalchemy import Connection, text
 
 from layers.catalog import registry
-from layers.features import Actor, create_feature, update_feature
+from layers.features import create_feature, update_feature
 from layers.gazetteer.rules import validate
 from layers.place_names import prepare_place_name
+from layers.roles import Actor
 
 ACTOR = Actor("tester", frozenset({"place_names_editor"}))
 # township A (a 街道 with the city's built-up area) and township B (a town with its own)

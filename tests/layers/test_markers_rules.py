@@ -12,7 +12,7 @@ from sqlalchemy import text
 from gis_server.routers.pages import layer_metadata
 from layers.boundaries import MIN_REFERENCE_OBJECTS
 from layers.catalog import registry
-from layers.features import Actor
+from layers.roles import Actor
 from tests.layers.test_inspections_support import REFS, boundary
 from tests.utils.features import create, feature, line, point
 from web_map.builder import map_config

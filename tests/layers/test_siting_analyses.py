@@ -8,7 +8,7 @@ import pytest
 from shapely.geometry import MultiPolygon
 from sqlalchemy import text
 
-from layers.features import Actor
+from layers.roles import Actor
 from layers.siting import coverage, graves, suitable
 from layers.siting.rules import get_rule_set
 from tests.layers.test_siting_support import (

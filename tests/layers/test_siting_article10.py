@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from layers.catalog import registry
 from layers.errors import InvalidInput
-from layers.features import Actor
+from layers.roles import Actor
 from layers.siting import graves, suitable
 from layers.siting.check import check_site
 from layers.siting.report import build_site_report

@@ -8,7 +8,7 @@ import shapely
 from shapely.geometry import MultiLineString, MultiPolygon
 from sqlalchemy import text
 
-from layers.features import Actor
+from layers.roles import Actor
 from layers.siting.check import check_site
 from layers.siting.rules import all_keys, create_version, get_rule_set
 from tests.layers.test_siting_support import (

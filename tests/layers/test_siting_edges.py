@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from importers.documents import to_html
-from layers.features import Actor
+from formats.documents import to_html
+from layers.roles import Actor
 from layers.siting.check import check_site
 from layers.siting.graves import classify
 from layers.siting.report import build_site_report

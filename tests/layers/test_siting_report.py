@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from importers.documents import to_html, to_pdf
-from importers.mapimage import MAP_WIDTH
+from formats.documents import to_html, to_pdf
+from formats.mapimage import MAP_WIDTH
 from layers.siting.check import check_site
 from layers.siting.report import TITLE, build_site_report
 from layers.siting.report_map import fetch_features, render_site_map, site_map
@@ -154,13 +154,3 @@ def test_report_without_any_feature(conn, tmp_path):
     doc = build_site_report(report, site_map(conn, report))
     compact = re.sub(r"\s+", "", pdf_text(to_pdf(doc), tmp_path, "empty"))
     assert "合规：未违反任何强制性规则" in compact and "全市范围内无此类要素" in compact
-
-
-@pytest.mark.parametrize("module", ["importers.documents", "importers.mapimage", "layers.siting.report",
-                                    "layers.siting.report_map"])
-def test_docstring_examples(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0 and result.failed == 0

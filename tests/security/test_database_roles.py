@@ -27,7 +27,8 @@ from gis_server.migrate import upgrade
 from gis_server.settings import PROJECT_ROOT
 from importers.demo import load_demo
 from layers.errors import Conflict
-from layers.features import Actor, set_actor
+from layers.features import set_actor
+from layers.roles import Actor
 from tests.utils.database import ROLES, DatabaseUrls, free_port
 
 # statement → the key part of PostgreSQL's refusal

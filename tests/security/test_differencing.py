@@ -28,9 +28,10 @@ from gis_server.db import SESSION_OPTIONS
 from gis_server.settings import Settings
 from importers.demo import load_demo
 from layers.coverage.analysis import coverage_rows
+from layers.coverage.covered import covered_ctes
 from layers.coverage.disclosure import households_spec, is_small, village_cell
 from layers.coverage.radii import DEFAULTS
-from layers.coverage.selection import Selection, covered_ctes
+from layers.coverage.selection import Selection
 from layers.households import HOUSEHOLD_CATEGORIES
 from layers.roles import ALL_ROLES
 from tests.utils.database import RollbackDatabase, committed_database, urls_of

@@ -11,9 +11,10 @@ from sqlalchemy import text
 
 from gis_server.accounts import duplicate_hits
 from gis_server.app import create_app
-from layers.features import Actor, WriteContext
+from layers.features import WriteContext
 from layers.households import HOUSEHOLDS
 from layers.privacy import id_check_character
+from layers.roles import Actor
 from layers.write_checks import readable_record
 from tests.conftest import bearer
 from tests.utils.database import RollbackDatabase

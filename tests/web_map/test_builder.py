@@ -8,8 +8,7 @@ import pytest
 
 from gis_server.routers.pages import layer_metadata
 from layers.catalog import THEMES, registry
-from layers.features import Actor
-from layers.roles import ADMIN, VIEWER
+from layers.roles import ADMIN, VIEWER, Actor
 from web_map.builder import build_map, layer_style, map_config, render_map_page
 from web_map.settings import MapSettings
 

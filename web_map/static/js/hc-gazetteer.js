@@ -173,6 +173,11 @@
       $(id).addEventListener('change', function () { page = 0; load(); });
     });
     $('pn-historical').addEventListener('change', exports);
+    $('pn-dictionary').addEventListener('click', function () {  // the county's can take a while: a job
+      var f = filters();
+      HC.job.start(cfg.api + '/dictionary/jobs?' + query({township_code: f.township_code, class_code: f.class_code,
+        include_historical: $('pn-historical').checked ? 'true' : ''}), $('pn-dictionary-job'));
+    });
     $('pn-prev').addEventListener('click', function () { page = Math.max(0, page - 1); load(); });
     $('pn-next').addEventListener('click', function () { page += 1; load(); });
     if (!cfg.write) { return load(); }

@@ -26,8 +26,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from importers.tabular import safe_cell
-from layers.errors import DomainError
+from formats.errors import MissingFont
+from formats.tabular import safe_cell
 
 CJK_FONTS = (
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
@@ -88,15 +88,13 @@ class Document:
         self.blocks.append(Block("signatures", sides=sides))
 
 
-class MissingFont(DomainError):
-    code = "missing_font"
-
-
 @cache
 def _register_font() -> str:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
+    if FONT_NAME in pdfmetrics.getRegisteredFontNames():  # parsing the font costs ~0.8 s: once a process
+        return FONT_NAME
     for path in CJK_FONTS:
         if path.exists():
             pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), subfontIndex=0))
@@ -193,6 +191,8 @@ def to_pdf(doc: Document) -> bytes:
         TableStyle,
     )
 
+    from formats.pdf_entries import EntryFlowable
+
     font = _register_font()
     st = _styles(font)
     pagesize = landscape(A4) if doc.landscape else A4
@@ -225,11 +225,10 @@ def to_pdf(doc: Document) -> bytes:
                 scale = min(1.0, 60 * mm / max(image.drawWidth, image.drawHeight))
             image.drawWidth, image.drawHeight = image.drawWidth * scale, image.drawHeight * scale
             story += [KeepTogether([image, Paragraph(_pdf_markup(block.text), st["small"])]), Spacer(1, 2 * mm)]
-        elif block.kind == "entry":
-            parts = [Paragraph(_pdf_markup(block.text), st["headword"])]
-            parts += [Paragraph(f"<font color='#555555'>{_pdf_markup(label)}：</font>{_pdf_markup(value)}", st["field"])
-                      for label, value in block.rows]
-            story.append(KeepTogether(parts))
+        elif block.kind == "entry":  # set directly: 20× faster than Paragraphs (formats/pdf_entries.py)
+            covered, has_fallback = _coverage()
+            story.append(EntryFlowable(_cell(block.text), [(_cell(label), _cell(value)) for label, value in block.rows],
+                                       (font, FALLBACK_NAME if has_fallback else None), covered))
         elif block.kind == "signatures":
             cells = [[Paragraph(_pdf_markup(f"{side}{SIGNATURE}"), st["body"]) for side in block.sides]]
             table = Table(cells, colWidths=[width / len(block.sides)] * len(block.sides), rowHeights=[40 * mm])

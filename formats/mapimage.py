@@ -22,7 +22,7 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from importers.documents import CJK_FONTS
+from formats.documents import CJK_FONTS
 
 Extent = tuple[float, float, float, float]
 MAP_WIDTH = 0.70  # share of the image width taken by the map; the legend has the rest

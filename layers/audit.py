@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from layers.features import Actor
 from layers.registry import LayerSpec
+from layers.roles import Actor
 
 ACTION_TITLES = {
     "insert": "新建", "update": "修改", "retire": "注销", "restore": "恢复", "delete": "删除",

@@ -16,8 +16,8 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 import formats
-from importers.uploads import received
 from layers.errors import InvalidInput
+from layers.uploads import received
 
 RECORDS_LAYER = "inspection_records"
 CAMPAIGN_TABLE = "campaign"
@@ -64,11 +64,11 @@ def _clean(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _crs_name(frame: Any) -> str:
-    epsg = frame.crs.to_epsg() if frame.crs is not None else None
-    if epsg is None:
+def _required_crs(frame: Any) -> str:
+    name = formats.reading.crs_name(frame.crs)
+    if name is None:
         raise InvalidInput("文件中的图层没有坐标系，无法确定测量位置", "layer has no CRS", field="file")
-    return f"EPSG:{epsg}"
+    return name
 
 
 def read_gpkg(upload: formats.Upload, max_rows: int = MAX_ROWS) -> FieldFile:
@@ -78,7 +78,7 @@ def read_gpkg(upload: formats.Upload, max_rows: int = MAX_ROWS) -> FieldFile:
         table = formats.read_features(upload, CAMPAIGN_TABLE, max_rows, read_geometry=False)
         if len(table) and "campaign_id" in table.columns:
             campaign_id = _integer(table["campaign_id"].iloc[0], upload)
-    crs = _crs_name(frame) if len(frame) else "EPSG:4490"
+    crs = _required_crs(frame) if len(frame) else "EPSG:4490"
     rows = []
     for fid, record in frame.iterrows():
         geom = record.geometry
@@ -130,7 +130,7 @@ def read_csv(data: bytes, filename: str = "成果.csv", max_rows: int = MAX_ROWS
 
 def read_gpx(upload: formats.Upload, max_rows: int = MAX_ROWS) -> FieldFile:
     frame = formats.read_features(upload, WAYPOINTS_LAYER, max_rows, fid_as_index=True)
-    crs = _crs_name(frame) if len(frame) else "EPSG:4326"
+    crs = _required_crs(frame) if len(frame) else "EPSG:4326"
     rows = []
     for fid, wpt in frame.iterrows():
         values = {"marker": _clean(wpt.get("name")), "measured_at": _clean(wpt.get("time")),

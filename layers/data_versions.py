@@ -1,0 +1,21 @@
+"""Each layer table's data version: one more for every statement that writes the table.
+
+A statement trigger (migration 0026) bumps the table's row in the writing transaction, so the new
+version becomes visible exactly when the new data does: a reader that sees version v sees at least
+the data of v. Caches of what is derived from a layer (the map's tiles) key on it and never serve a
+stale answer. A table without a row has no trigger: nothing derived from it may be cached.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from layers.base import Base
+
+
+class LayerDataVersion(Base):
+    __tablename__ = "layer_data_versions"
+
+    layer_table: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
