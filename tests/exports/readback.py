@@ -14,6 +14,8 @@ from xml.etree import ElementTree
 import pyogrio
 from openpyxl import load_workbook
 
+from formats.vectors import column_titles
+
 SUFFIX = {"gpkg": "gpkg", "geojson": "geojson"}
 KML = "{http://www.opengis.net/kml/2.2}"
 
@@ -70,7 +72,8 @@ def read_back(format: str, content: bytes, encoding: str = "utf-8") -> tuple[lis
             if format == "geojson":
                 labels = [f["label"] for f in json.loads(content)["fields"]]
             elif format == "gpkg":
-                key = pyogrio.read_dataframe(path, layer="字段说明")
-                labels = list(key["label"])
+                assert len(pyogrio.list_layers(path)) == 1  # an import takes a GeoPackage of one layer
+                titles = column_titles(content)
+                labels = [titles[c] for c in frame.columns if c != "geometry"]
     rows = [{k: (None if v != v else v) for k, v in row.items()} for row in frame.to_dict("records")]
     return labels, rows
