@@ -1,7 +1,7 @@
 """Writing features for GIS tools: GeoPackage, Shapefile (zip), GeoJSON and KML.
 
 Columns are the field names (what a program and the import pipeline read back); the Chinese labels
-travel beside them in a key each format can hold: a ``字段说明`` table in the GeoPackage, a
+travel beside them in a key each format can hold: column titles in the GeoPackage (``gpkg_data_columns``), a
 ``字段说明.csv`` in the Shapefile zip (also naming the 10-character dBASE column each field got),
 a ``fields`` member in the GeoJSON and ``displayName`` in the KML. Coordinates are CGCS2000
 lon/lat (EPSG:4490); KML is WGS 84 by definition, which CGCS2000 matches to a few centimetres.
@@ -60,10 +60,30 @@ def to_geojson(title: str, columns: Sequence[Column], rows: Sequence[Sequence[An
     return json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
 
 
+# GeoPackage schema extension (OGC 12-128r18, F.2): column titles in gpkg_data_columns
+_DATA_COLUMNS_SQL = """
+CREATE TABLE IF NOT EXISTS gpkg_data_columns (
+  table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT, title TEXT, description TEXT,
+  mime_type TEXT, constraint_name TEXT,
+  CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+  CONSTRAINT gdc_tn UNIQUE (table_name, name));
+CREATE TABLE IF NOT EXISTS gpkg_extensions (
+  table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+  scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+INSERT OR IGNORE INTO gpkg_extensions VALUES
+  ('gpkg_data_columns', NULL, 'gpkg_schema', 'http://www.geopackage.org/spec/#extension_schema', 'read-write');
+"""
+
+
 def to_gpkg(layer: str, title: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]],
             geometries: Sequence[Any], geometry_type: str) -> bytes:
-    """One feature table named ``layer`` (identifier ``title``) and the attribute table 字段说明."""
-    import pandas as pd
+    """One feature table named ``layer`` (identifier ``title``); each column's label is its title in
+    ``gpkg_data_columns`` (QGIS shows it as the field's alias). One table only: an import takes a
+    GeoPackage of one layer.
+    """
+    import sqlite3
+    from contextlib import closing
+
     import pyogrio
 
     with tempfile.TemporaryDirectory() as folder:
@@ -71,9 +91,23 @@ def to_gpkg(layer: str, title: str, columns: Sequence[Column], rows: Sequence[Se
         pyogrio.write_dataframe(_frame(columns, rows, geometries), path, layer=layer, driver="GPKG",
                                 geometry_type=geometry_type, layer_options={"IDENTIFIER": title},
                                 dataset_options={"VERSION": "1.2"})
-        key = pd.DataFrame(_key_rows(columns), columns=["name", "label"])
-        pyogrio.write_dataframe(key, path, layer=KEY_NAME, driver="GPKG")
+        with closing(sqlite3.connect(path)) as db, db:
+            db.executescript(_DATA_COLUMNS_SQL)
+            db.executemany("INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, name, title) "
+                           "VALUES (?, ?, ?, ?)", [(layer, c.name, c.name, c.label) for c in columns])
         return path.read_bytes()
+
+
+def column_titles(content: bytes) -> dict[str, str]:
+    """Column → title (label) of a GeoPackage written by :func:`to_gpkg` (for reading one back)."""
+    import sqlite3
+    from contextlib import closing
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "read.gpkg"
+        path.write_bytes(content)
+        with closing(sqlite3.connect(path)) as db:
+            return dict(db.execute("SELECT column_name, title FROM gpkg_data_columns").fetchall())
 
 
 def dbf_names(columns: Sequence[Column]) -> list[str]:

@@ -56,7 +56,8 @@ def export(
         try:
             content = render(table, format, encoding)
         except FileRefused as exc:
-            raise InvalidInput(exc.message, exc.message_en, field="encoding") from None
+            field = "encoding" if encoding != "utf-8" else "format"
+            raise InvalidInput(exc.message, exc.message_en, field=field) from None
         audit.record(conn, actor, "export", layer=spec.name, format=format, count=len(table.ids), bbox=bbox,
                      sort=sort, filters=query.filters or None, encoding=encoding if encoding != "utf-8" else None,
                      reveal=reveal or None)

@@ -34,7 +34,8 @@ FORMATS = {
 SPREADSHEETS = ("csv", "xlsx")
 METRIC_CRS = "EPSG:4550"
 LON, LAT = Column("lon", "经度（CGCS2000）"), Column("lat", "纬度（CGCS2000）")
-LENGTH, AREA = Column("geom_length_m", "长度（米，EPSG:4550）"), Column("geom_area_m2", "面积（平方米，EPSG:4550）")
+LENGTH = Column("geom_length_m", "长度（米，EPSG:4550）", derived=True)
+AREA = Column("geom_area_m2", "面积（平方米，EPSG:4550）", derived=True)
 
 
 @dataclass
@@ -138,7 +139,8 @@ def render(table: ExportTable, format: str, encoding: str = "utf-8", title: str 
     spec = table.spec
     columns, rows = table.rows(spreadsheet=format in SPREADSHEETS)
     notes = [f"{spec.title}（{spec.name}），共 {len(rows)} 条。",
-             "第一行为中文列名，第二行为字段名（导入时按字段名对应）。",
+             "第一行为中文列名，第二行为字段名（导入时按字段名对应）；第二行为空的列（代码的名称、长度、面积）"
+             "只供阅读，导入时不读。",
              "时间为北京时间（UTC+08:00）。多个取值以英文逗号分隔，其中文名称以顿号分隔。",
              "坐标为 CGCS2000 经纬度（EPSG:4490）；线的长度、面的面积按 EPSG:4550 计算。表格不含图形本身，"
              "需要图形请导出 GeoPackage、Shapefile 或 GeoJSON。",

@@ -18,7 +18,7 @@ from typing import Any
 from formats.sheets import Column
 from layers.registry import FieldSpec, LayerSpec
 
-BEIJING = timezone(timedelta(hours=8))
+BEIJING = timezone(timedelta(hours=8))  # 北京时间: the one standard time of China, UTC+8, no summer time since 1992
 # codes of the administrative units a field may hold without declaring ``references`` (place names)
 UNIT_CODE_FIELDS = {"village_code": "villages", "township_code": "townships"}
 LEFT_OUT = {"retired_at", "retired_reason"}
@@ -89,7 +89,7 @@ def _name_column(spec: LayerSpec, f: FieldSpec, names: dict[str, str]) -> Export
     taken = {g.name for g in spec.fields}
     stem = f.name.removesuffix("_code")
     name = f"{stem}_name" if stem != f.name and f"{stem}_name" not in taken else f"{f.name}_name"
-    return ExportColumn(Column(name, f.label.removesuffix("代码") + "名称"),
+    return ExportColumn(Column(name, f.label.removesuffix("代码") + "名称", derived=True),
                         _field(f.name, lambda code: names.get(code) if isinstance(code, str) else None))
 
 
@@ -110,9 +110,9 @@ def export_columns(spec: LayerSpec, unit_names: dict[str, dict[str, str]],
         else:
             out.append(ExportColumn(Column(f.name, f.label), _field(f.name)))
         if f.choices:
-            out.append(ExportColumn(Column(f"{f.name}_label", f"{f.label}（名称）"), _labels(f)))
+            out.append(ExportColumn(Column(f"{f.name}_label", f"{f.label}（名称）", derived=True), _labels(f)))
         elif f.name == "source":
-            out.append(ExportColumn(Column("source_label", f"{f.label}（名称）"),
+            out.append(ExportColumn(Column("source_label", f"{f.label}（名称）", derived=True),
                                     _field("source", lambda code: SOURCE_TITLES.get(code, code))))
         layer = unit_layer(f)
         if layer is not None and layer in unit_names:

@@ -14,6 +14,8 @@ from xml.etree import ElementTree
 import pyogrio
 from openpyxl import load_workbook
 
+from formats.vectors import column_titles
+
 SUFFIX = {"gpkg": "gpkg", "geojson": "geojson"}
 KML = "{http://www.opengis.net/kml/2.2}"
 
@@ -37,15 +39,19 @@ def _read_kml(content: bytes) -> tuple[list[str], list[dict[str, Any]]]:
 
 
 def read_back(format: str, content: bytes, encoding: str = "utf-8") -> tuple[list[str], list[dict[str, Any]]]:
-    """(labels, rows by field name) of an exported file; GIS formats add ``geometry`` (shapely)."""
+    """(labels, rows by field name) of an exported file; GIS formats add ``geometry`` (shapely).
+    Spreadsheets' derived columns have no field name: their rows give them by label.
+    """
     if format == "csv":
         text = content.decode("utf-8-sig" if encoding == "utf-8" else encoding)
         labels, names, *rows = list(csv.reader(io.StringIO(text)))
-        return labels, [dict(zip(names, row, strict=True)) for row in rows]
+        keys = [n or label for n, label in zip(names, labels, strict=True)]
+        return labels, [dict(zip(keys, row, strict=True)) for row in rows]
     if format == "xlsx":
         sheet = load_workbook(io.BytesIO(content)).worksheets[0]
         labels, names, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-        return labels, [dict(zip(names, row, strict=True)) for row in rows]
+        keys = [n or label for n, label in zip(names, labels, strict=True)]
+        return labels, [dict(zip(keys, row, strict=True)) for row in rows]
     if format == "kml":
         return _read_kml(content)
     with tempfile.TemporaryDirectory() as folder:
@@ -66,7 +72,8 @@ def read_back(format: str, content: bytes, encoding: str = "utf-8") -> tuple[lis
             if format == "geojson":
                 labels = [f["label"] for f in json.loads(content)["fields"]]
             elif format == "gpkg":
-                key = pyogrio.read_dataframe(path, layer="字段说明")
-                labels = list(key["label"])
+                assert len(pyogrio.list_layers(path)) == 1  # an import takes a GeoPackage of one layer
+                titles = column_titles(content)
+                labels = [titles[c] for c in frame.columns if c != "geometry"]
     rows = [{k: (None if v != v else v) for k, v in row.items()} for row in frame.to_dict("records")]
     return labels, rows

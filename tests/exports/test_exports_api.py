@@ -4,6 +4,7 @@ time, no WKT in spreadsheets, masking per role, audited reveals, formula injecti
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from typing import Any
@@ -19,6 +20,9 @@ from tests.utils.layer_samples import sample_properties
 from tests.utils.write_strictness import VILLAGE, admin_units
 
 FORMATS = ("gpkg", "shp", "geojson", "csv", "xlsx", "kml")
+SHEETS = ("csv", "xlsx")
+# columns beside codes: named in GIS formats, by their label in spreadsheets (no field name there)
+DERIVED = {"categories_label": "救助类别（名称）", "village_name": "所在村名称", "source_label": "数据来源（名称）"}
 ID = "21038119800101101X"
 GEOMETRY = {"Point": point(), "MultiLineString": line((122.6, 40.8), (122.7, 40.8)),
             "MultiPolygon": square(122.6, 40.8), "Geometry": point()}
@@ -60,7 +64,8 @@ def test_households_read_back_masked_with_labels_names_beside_codes_and_beijing_
     household(client, head_name="李四", has_child_under_14=True, categories=["left_behind_child"])
     labels, rows = read_back(format, export(client_as("case_worker"), "households", format=format).content)
     assert len(rows) == 2  # the case office sees the child's household too
-    row = {k: shown(v) for k, v in rows[0].items()}
+    by_label = {label: name for name, label in DERIVED.items()} if format in SHEETS else {}
+    row = {by_label.get(k, k): shown(v) for k, v in rows[0].items()}
     assert labels[:7] == ["编号", "户主姓名", "身份证号码", "联系电话", "住址", "救助类别", "救助类别（名称）"]
     assert {"所在村代码", "所在村名称", "创建时间（北京时间）", "数据来源（名称）"} <= set(labels)
     expected = {"id": str(created["id"]), "head_name": "张**", "id_number_masked": "210381********101X",
@@ -159,9 +164,9 @@ def test_spreadsheets_give_lengths_and_areas_in_metres_instead_of_geometry(clien
                                "WHERE id = :id"), {"id": line_id}).scalar_one()
     assert (round(area, -6), round(length, -2)) == (374_000_000, 8_400)  # 0.2° × 0.2°, 0.1° at 40.8°N
     labels, rows = read_back("xlsx", export(client, "townships", format="xlsx").content)
-    assert labels[-1] == "面积（平方米，EPSG:4550）" and rows[0]["geom_area_m2"] == area
+    assert labels[-1] == "面积（平方米，EPSG:4550）" and rows[0]["面积（平方米，EPSG:4550）"] == area
     labels, rows = read_back("xlsx", export(client, "roads", format="xlsx").content)
-    assert labels[-1] == "长度（米，EPSG:4550）" and rows[0]["geom_length_m"] == length
+    assert labels[-1] == "长度（米，EPSG:4550）" and rows[0]["长度（米，EPSG:4550）"] == length
 
 
 def test_bbox_and_attribute_filters_choose_the_rows(client):
@@ -196,9 +201,11 @@ def test_xlsx_has_a_frozen_two_row_header_fitted_widths_and_notes(client):
     sheet = book["困难群众户"]
     assert sheet.freeze_panes == "A3"
     assert sheet["B1"].value == "户主姓名" and sheet["B1"].font.b and sheet["B2"].value == "head_name"
-    # 所在村名称: 5 CJK characters = 10, village_name 12, 测试村001 9 → 12 + 2
-    letter = next(c.column_letter for c in sheet[2] if c.value == "village_name")
+    # 所在村代码 10, village_code 12, 210381001001 12 → 12 + 2; 所在村名称 10, no field name, 测试村001 9 → 10 + 2
+    letter = next(c.column_letter for c in sheet[2] if c.value == "village_code")
     assert sheet.column_dimensions[letter].width == 14
+    letter = next(c.column_letter for c in sheet[1] if c.value == "所在村名称")
+    assert sheet.column_dimensions[letter].width == 12
     assert book.sheetnames == ["困难群众户", "说明"] and "北京时间" in book["说明"]["A3"].value
 
 
@@ -208,7 +215,7 @@ def test_gbk_for_old_desktop_tools(client):
     content = export(client, "shelters", format="csv", encoding="gbk").content
     assert not content.startswith(b"\xef\xbb\xbf") and "堃园避难场所".encode("gbk") in content
     _, rows = read_back("csv", content, encoding="gbk")
-    assert (rows[0]["name"], rows[0]["village_name"]) == ("堃园避难场所", "测试村001")
+    assert (rows[0]["name"], rows[0]["所在村名称"]) == ("堃园避难场所", "测试村001")
     for encoding, cpg in (("gbk", "GBK"), ("utf-8", "UTF-8")):
         archive = zipfile.ZipFile(io.BytesIO(export(client, "shelters", format="shp", encoding=encoding).content))
         assert sorted(n.rsplit(".", 1)[1] for n in archive.namelist()) == ["cpg", "csv", "dbf", "prj", "shp", "shx"]
@@ -227,3 +234,23 @@ def test_a_text_gbk_cannot_hold_is_refused_by_row(client, conn):
     assert response.status_code == 422
     assert response.json()["message"] == "第 2 行有 GBK 编码无法表示的字符，请改用 UTF-8 导出"
     assert conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'export'")).scalar_one() == 0
+
+
+@pytest.mark.parametrize("format", SHEETS)
+def test_the_second_header_row_holds_only_field_names_of_the_layer(client, format):
+    """What the import reads back: each named column is a field of the layer (or lon/lat); columns for
+    reading only (names beside codes, lengths, areas) have an empty cell there.
+    """
+    admin_units(client)
+    create(client, "care_facilities", point(), name="幸福院甲", facility_type="happiness_home", village_code=VILLAGE,
+           township_code="210381001")
+    content = export(client, "care_facilities", format=format).content
+    if format == "csv":
+        labels, names = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))[:2]
+    else:
+        labels, names = [list(r) for r in load_workbook(io.BytesIO(content)).worksheets[0].iter_rows(
+            max_row=2, values_only=True)]
+    fields = {f.name for f in registry().get("care_facilities").all_fields} | {"lon", "lat"}
+    assert [n for n in names if n] == [n for n in names if n in fields]
+    assert [label for label, n in zip(labels, names, strict=True) if not n] == [
+        "机构类型（名称）", "所在村名称", "所在乡镇名称", "数据来源（名称）"]
