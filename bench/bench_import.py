@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from common import sqlalchemy_url, throwaway_cluster
+from bench.common import sqlalchemy_url, throwaway_cluster
 
 TARGET_ROWS_PER_S = 5_000
 
