@@ -14,6 +14,7 @@ def metadata() -> MetaData:
     from layers.catalog import registry
     from layers.coverage import models as _coverage  # noqa: F401
     from layers.gazetteer import names as _gazetteer_names  # noqa: F401
+    from layers.imports import models as _imports  # noqa: F401
     from layers.inspections import models as _inspections  # noqa: F401
     from layers.siting import models as _siting  # noqa: F401
 
