@@ -48,6 +48,7 @@ class Planned:
     geom: BaseGeometry
     key: tuple[Any, ...] | None
     existing: tuple[int, int] | None = None  # (id, version) of the live record with the same key
+    checked: tuple[Any, ...] = ()  # the key as looked up (households: the ID number's hash)
     action: str = "insert"  # insert | update | unchanged
 
 
@@ -245,6 +246,7 @@ def _match(conn: Connection, spec: LayerSpec, run: DryRun, key: tuple[str, ...],
     labels = _labels(spec)
     for planned in keyed:
         found = existing.get(_key_text(lookups[planned.number]))
+        planned.checked = lookups[planned.number]
         if found is None:
             continue
         if not found[2]:  # a record this user may not see: the same words as the write path's refusal

@@ -16,6 +16,7 @@ database's unique indexes hold it too). The layer's own hooks run per row, as fo
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -79,10 +80,13 @@ def _insert(conn: Connection, spec: LayerSpec, rows: list[Planned], actor: Actor
     if not rows:
         return
     prepared = []
+    # looked up in one query by the dry run in this transaction and not found (check.match)
+    unregistered = frozenset(v for planned in rows for v in planned.checked)
     for planned in rows:
         props = planned.properties
         if spec.prepare_write is not None:
-            props = spec.prepare_write(props, context(None, planned.geom))
+            ctx = replace(context(None, planned.geom), checked_unique=unregistered)
+            props = spec.prepare_write(props, ctx)
         validate_write(spec, ProposedWrite(conn, "insert", None, props, planned.geom, actor))
         prepared.append((props, planned.geom))
     fields = {f.name: f for f in spec.stored_fields}
