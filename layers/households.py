@@ -91,7 +91,7 @@ def prepare_household(properties: dict[str, Any], ctx: WriteContext) -> dict[str
     digest = ctx.cipher.match_hash(number)
     if ctx.guard is not None:
         ctx.guard()
-    duplicate = ctx.conn.execute(
+    duplicate = None if digest in ctx.checked_unique else ctx.conn.execute(
         text("SELECT id FROM households WHERE id_number_hash = :h AND retired_at IS NULL AND id <> :id"),
         {"h": digest, "id": ctx.feature_id or 0}).scalar()
     if duplicate is not None:
