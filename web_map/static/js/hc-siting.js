@@ -389,6 +389,7 @@
         map.removeLayer(e.layer);
         check(geometry);
       });
+      map.on('pm:drawend', function () { HC.mode = null; });  // finished, or cancelled with Esc
     }
     $('hc-draw-point').addEventListener('click', function () { draw('Marker'); });
     $('hc-draw-polygon').addEventListener('click', function () { draw('Polygon'); });
