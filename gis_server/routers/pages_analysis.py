@@ -31,7 +31,8 @@ SITING_THEMES = ("行政区划", "公墓与散坟", "三沿六区约束")
 # the approval steps in order (rejected is a way out of any review step, not a step)
 STEPS = ["candidate", "township_review", "county_approval", "under_construction", "in_use"]
 NEXT_LABELS = {"township_review": "提交乡镇审核", "county_approval": "报县民政局审批",
-               "under_construction": "批准，开始建设", "in_use": "建成使用", "rejected": "驳回"}
+               "under_construction": "批准，开始建设", "in_use": "建成使用", "rejected": "驳回",
+               "withdrawn": "撤回草稿"}
 VENDOR_CSS = (f"{VENDOR_URL}/leaflet/leaflet.css",)
 VENDOR_JS = (f"{VENDOR_URL}/leaflet/leaflet.js", f"{VENDOR_URL}/proj4/proj4.js")
 

@@ -23,6 +23,7 @@ LON, LAT = CENTER
 TO_4550 = Transformer.from_crs("EPSG:4490", "EPSG:4550", always_xy=True)
 TO_4490 = Transformer.from_crs("EPSG:4550", "EPSG:4490", always_xy=True)
 ORIGIN = TO_4550.transform(122.80, 40.70)  # away from the other tests' scenes
+TOWNSHIP = "210381160"
 
 
 def ll(dx: float, dy: float) -> tuple[float, float]:
@@ -30,11 +31,19 @@ def ll(dx: float, dy: float) -> tuple[float, float]:
     return TO_4490.transform(ORIGIN[0] + dx, ORIGIN[1] + dy)
 
 
+def square(half: float) -> dict[str, Any]:
+    ring = [ll(-half, -half), ll(half, -half), ll(half, half), ll(-half, half), ll(-half, -half)]
+    return {"type": "Polygon", "coordinates": [[list(p) for p in ring]]}
+
+
 @pytest.fixture(scope="module")
 def tiles_scene(api: httpx.Client) -> dict[str, int]:
-    """A road and a basic-farmland zone, both served as vector tiles."""
+    """A road and a basic-farmland zone, both served as vector tiles, in a village of its own."""
     ring = [ll(-400, -400), ll(0, -400), ll(0, 0), ll(-400, 0), ll(-400, -400)]
     return {
+        "township": _create(api, "townships", square(2000), code=TOWNSHIP, name="切片测试镇", kind="town"),
+        "village": _create(api, "villages", square(2000), code=TOWNSHIP + "001", name="切片测试村",
+                           township_code=TOWNSHIP, population=500),
         "road": _create(api, "roads", _line(ll(-1500, 300), ll(1500, 300)), name="切片测试公路",
                         road_class="county"),
         "farmland": _create(api, "basic_farmland", {"type": "Polygon", "coordinates": [[list(p) for p in ring]]},
@@ -119,3 +128,28 @@ def test_draw_a_site_over_roads_and_farmland(as_role: Any, tiles_scene: dict[str
     assert web.page.evaluate("HC.mode") is None
     assert not web.page.evaluate("HC.siting.map.pm.globalDrawModeEnabled()")
     web.shot("j02-draw-over-tiles")
+
+
+def test_save_once_withdraw_a_draft_and_name_each_approver(as_role: Any, tiles_scene: dict[str, int]) -> None:
+    """Issue 16: 保存为候选地 twice made two candidates; a draft could not be withdrawn; steps named nobody."""
+    web = as_role("funeral_planner")
+    open_siting(web)
+    before = web.page.locator("#hc-candidates li[data-candidate]").count()
+    web.page.evaluate("g => HC.siting.check(g)", {"type": "Point", "coordinates": list(ll(800, -800))})
+    wait_report(web, None)
+    web.page.click("#hc-save")
+    web.page.fill("#hc-dialog input[name=name]", "撤回测试候选地")
+    save = web.page.locator('#hc-dialog [data-action="save-candidate"]')
+    save.dblclick()  # two quick clicks: one candidate
+    item = web.page.locator("#hc-candidates li[data-candidate]", has_text="撤回测试候选地")
+    item.wait_for()
+    web.page.wait_for_timeout(500)
+    assert web.page.locator("#hc-candidates li[data-candidate]").count() == before + 1
+    assert web.page.locator("#hc-save").is_disabled()
+    assert item.locator('[data-step-by="candidate"]').inner_text().startswith("候选：funeral_planner（")
+    item.locator('button[data-next="withdrawn"]').click()
+    web.page.click('#hc-dialog [data-action="confirm-status"]')
+    web.page.wait_for_selector('#hc-candidates li[data-status="withdrawn"] .hc-steps li[data-step="withdrawn"]')
+    withdrawn = web.page.locator('#hc-candidates li[data-status="withdrawn"]', has_text="撤回测试候选地")
+    assert withdrawn.locator("button[data-next]").count() == 0
+    assert withdrawn.locator('[data-step-by="withdrawn"]').inner_text().startswith("已撤回：funeral_planner（")

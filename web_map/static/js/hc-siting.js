@@ -212,9 +212,17 @@
     HC.dialog.open('保存为候选地', HC.el('div', {'class': 'hc-form'}, [HC.el('div', {'class': 'hc-row'}, [HC.el('label', {text: '名称 *'}), name]),
       HC.el('div', {'class': 'hc-row'}, [HC.el('label', {text: '备注'}), text]),
       HC.el('p', {'class': 'hc-muted', text: '保存时服务器按当前规则重新检查并冻结报告。'}), error]), [
-      {text: '保存', primary: true, action: 'save-candidate', onclick: function () {
-        HC.request('POST', '/api/siting/candidates', {body: {geometry: current.geometry, name: name.value, note: text.value || null}}).then(function (r) {
-          if (!r.ok) { error.textContent = HC.message(r); return; }
+      {text: '保存', primary: true, action: 'save-candidate', onclick: function (e) {
+        // one save per site: the button stays disabled while the server checks and saves (two clicks made
+        // two candidates), and 保存为候选地 is done with once the site is saved
+        var button = e.currentTarget, site = current;
+        if (button.disabled) { return; }
+        button.disabled = true; button.textContent = '正在保存…';
+        HC.request('POST', '/api/siting/candidates', {body: {geometry: site.geometry, name: name.value, note: text.value || null}}).then(function (r) {
+          if (!r.ok) { error.textContent = HC.message(r); button.disabled = false; button.textContent = '保存'; return; }
+          site.saved = r.data.id;
+          var save = $('hc-save');
+          if (save && current === site) { save.disabled = true; save.textContent = '已保存为候选地（编号 ' + r.data.id + '）'; }
           HC.dialog.close();
           HC.toast('已保存候选地“' + r.data.name + '”（编号 ' + r.data.id + '，' + (r.data.compliant ? '合规' : '不合规') + '）', 'ok');
           loadCandidates();
@@ -260,9 +268,15 @@
     var steps = cfg.steps.map(function (s, i) {
       return HC.el('li', {'class': i < at ? 'hc-done' : i === at ? 'hc-current' : null, 'data-step': s, text: cfg.statuses[s]});
     });
-    if (c.status === 'rejected') { steps.push(HC.el('li', {'class': 'hc-rejected', 'data-step': 'rejected', text: cfg.statuses.rejected})); }
+    if (c.status === 'rejected' || c.status === 'withdrawn') {
+      steps.push(HC.el('li', {'class': 'hc-rejected', 'data-step': c.status, text: cfg.statuses[c.status]}));
+    }
+    // who made each step: the approver is named beside it
+    var byStep = Object.keys(c.steps || {}).map(function (s) {
+      return HC.el('li', {'data-step-by': s, text: cfg.statuses[s] + '：' + c.steps[s].by + '（' + c.steps[s].at.slice(0, 10) + '）'});
+    });
     var buttons = cfg.canSave ? c.next_statuses.map(function (s) {
-      return HC.el('button', {type: 'button', 'data-next': s, 'class': s === 'rejected' ? 'hc-danger' : null, text: cfg.nextLabels[s],
+      return HC.el('button', {type: 'button', 'data-next': s, 'class': s === 'rejected' || s === 'withdrawn' ? 'hc-danger' : null, text: cfg.nextLabels[s],
         onclick: function () { advance(c, s); }});
     }) : [];
     return HC.el('li', {'data-candidate': c.id, 'data-status': c.status}, [
@@ -270,6 +284,7 @@
         HC.el('span', {'class': 'hc-badge ' + (c.compliant ? 'hc-badge-ok' : 'hc-badge-bad'), text: c.compliant ? '合规' : '不合规'}),
         HC.el('span', {'class': 'hc-muted', text: (c.village_name || c.village_code) + ' · ' + c.created_by + ' · 第 ' + c.version + ' 版'})]),
       HC.el('ol', {'class': 'hc-steps'}, steps),
+      HC.el('ul', {'class': 'hc-step-by hc-muted', 'aria-label': '审批人'}, byStep),
       HC.el('div', {'class': 'hc-actions-row'}, buttons.concat([HC.el('a', {href: '/api/siting/candidates/' + c.id + '/report.pdf',
         target: '_blank', text: '报告 PDF'})]))]);
   }
