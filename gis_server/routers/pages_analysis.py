@@ -18,6 +18,7 @@ from gis_server.deps import CurrentActor, SettingsDep
 from gis_server.routers.pages import MapSettingsDep, OptionalActor, layer_metadata, login_redirect
 from importers.site_upload import SUFFIXES, read_site
 from layers.catalog import THEMES, registry
+from layers.cemeteries import GRAVE_STATUS
 from layers.coverage.radii import defaults_table
 from layers.households import HOUSEHOLD_CATEGORIES
 from layers.roles import ADMIN, FUNERAL_PLANNER, Actor
@@ -53,17 +54,23 @@ def siting_page(request: Request, actor: OptionalActor, settings: MapSettingsDep
     if actor is None:
         return login_redirect(request)
     layers = []
+    graves_spec = registry().get("scattered_graves")
+    assert graves_spec is not None
     for spec in registry():
         if spec.theme in SITING_THEMES:
             meta = layer_metadata(spec, actor)
             meta["permissions"]["write"] = False  # this page checks sites; features are edited on the map
             layers.append(meta)
     config = {**map_config(layers, settings, [t for t in THEMES if t in SITING_THEMES], actor.name),
+              # the constraints are what a site is checked against: on from the start (issue 16: siting on
+              # a blank canvas); their tiles and pages are fetched for the view only
+              "visibleThemes": ["行政区划", "三沿六区约束"],
               "canSave": bool({FUNERAL_PLANNER, ADMIN} & set(actor.roles)),
               "constraints": [[name, c.label] for name, c in CONSTRAINTS.items()],
               "statuses": STATUSES, "steps": STEPS, "transitions": TRANSITIONS, "nextLabels": NEXT_LABELS,
               "uploadFormats": sorted(SUFFIXES),
-              "scripts": ["hc-style.js", "hc-layers.js", "hc-tools.js", "hc-siting.js"]}
+              "graveStatus": GRAVE_STATUS, "canWriteGraves": graves_spec.can_write(actor.roles),
+              "scripts": ["hc-style.js", "hc-layers.js", "hc-tools.js", "hc-cluster.js", "hc-siting.js"]}
     return _page("siting.html", "公墓选址", actor, config, (f"{VENDOR_URL}/geoman/leaflet-geoman.css",),
                  (f"{VENDOR_URL}/geoman/leaflet-geoman.js",
                   f"{VENDOR_URL}/vectorgrid/Leaflet.VectorGrid.bundled.min.js"))

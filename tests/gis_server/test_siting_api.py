@@ -6,8 +6,9 @@ import io
 
 import pytest
 from openpyxl import load_workbook
+from shapely.geometry import Point
 
-from tests.layers.test_siting_support import geojson, rect, road, seg, truth, village
+from tests.layers.test_siting_support import at, geojson, rect, road, seg, to_metric, truth, village
 from tests.layers.test_siting_support import pt as point_at
 
 T = "210381190"
@@ -215,9 +216,14 @@ def test_a_cemetery_serves_another_village_only_with_a_recorded_agreement(client
     unknown = client.post("/api/layers/cemeteries/features", json=feature(
         site, **body, serves_villages=[T + "299"], service_agreement="海民殡协〔2025〕7号"))
     assert unknown.status_code == 422 and "不是现有的村委会：210381190299" in unknown.json()["message"]
-    assert client.get("/api/siting/coverage").json()["uncovered"] == [
+    uncovered = client.get("/api/siting/coverage").json()["uncovered"]
+    assert [{k: u[k] for k in ("code", "name", "township_code")} for u in uncovered] == [
         {"code": T + "201", "name": "甲村", "township_code": T},
         {"code": T + "202", "name": "乙村", "township_code": T}]
+    # where the map marks each one: a point inside the village, the middle of these rectangles within 1 m
+    # (the middle of their lon/lat outline)
+    for u, (x, y) in zip(uncovered, [(0, 0), (4500, 0)], strict=True):
+        assert to_metric(Point(u["lon"], u["lat"])).distance(Point(at(x, y))) < 1
     created = client.post("/api/layers/cemeteries/features", json=feature(
         site, **body, serves_villages=[T + "202"], service_agreement="海民殡协〔2025〕7号"))
     assert created.status_code == 201, created.text

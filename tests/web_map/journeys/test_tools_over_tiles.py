@@ -14,7 +14,7 @@ import httpx
 import pytest
 from pyproj import Transformer
 
-from tests.web_map.conftest import CENTER, PageWatch, _create, _line
+from tests.web_map.conftest import CENTER, PageWatch, _create, _line, _pt
 from tests.web_map.test_browser import click_at, zoom_to
 from tests.web_map.test_siting_page import click_at as siting_click
 from tests.web_map.test_siting_page import open_siting, view, wait_report
@@ -37,7 +37,7 @@ def square(half: float) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def tiles_scene(api: httpx.Client) -> dict[str, int]:
+def tiles_scene(api: httpx.Client) -> dict[str, Any]:
     """A road and a basic-farmland zone, both served as vector tiles, in a village of its own."""
     ring = [ll(-400, -400), ll(0, -400), ll(0, 0), ll(-400, 0), ll(-400, -400)]
     return {
@@ -48,6 +48,9 @@ def tiles_scene(api: httpx.Client) -> dict[str, int]:
                         road_class="county"),
         "farmland": _create(api, "basic_farmland", {"type": "Polygon", "coordinates": [[list(p) for p in ring]]},
                             name="切片测试农田"),
+        # 36 graves to move, in the farmland (a hard rule): they cluster until zoomed in
+        "graves": [_create(api, "scattered_graves", _pt(*ll(-380 + 60 * i, -380 + 60 * j)), status="to_move")
+                   for i in range(6) for j in range(6)],
     }
 
 
@@ -101,7 +104,7 @@ def test_measure_on_a_road_tile_with_undo_and_enter(as_role: Any, seed: dict[str
     assert web.page.locator("#hc-bar-float").is_hidden()
 
 
-def test_draw_a_site_over_roads_and_farmland(as_role: Any, tiles_scene: dict[str, int]) -> None:
+def test_draw_a_site_over_roads_and_farmland(as_role: Any, tiles_scene: dict[str, Any]) -> None:
     web = as_role("funeral_planner")
     open_siting(web)
     view(web, *ll(0, 0), 15)
@@ -130,7 +133,7 @@ def test_draw_a_site_over_roads_and_farmland(as_role: Any, tiles_scene: dict[str
     web.shot("j02-draw-over-tiles")
 
 
-def test_save_once_withdraw_a_draft_and_name_each_approver(as_role: Any, tiles_scene: dict[str, int]) -> None:
+def test_save_once_withdraw_a_draft_and_name_each_approver(as_role: Any, tiles_scene: dict[str, Any]) -> None:
     """Issue 16: 保存为候选地 twice made two candidates; a draft could not be withdrawn; steps named nobody."""
     web = as_role("funeral_planner")
     open_siting(web)
@@ -153,3 +156,48 @@ def test_save_once_withdraw_a_draft_and_name_each_approver(as_role: Any, tiles_s
     withdrawn = web.page.locator('#hc-candidates li[data-status="withdrawn"]', has_text="撤回测试候选地")
     assert withdrawn.locator("button[data-next]").count() == 0
     assert withdrawn.locator('[data-step-by="withdrawn"]').inner_text().startswith("已撤回：funeral_planner（")
+
+
+def test_graves_clustered_and_disposed_from_the_map(as_role: Any, tiles_scene: dict[str, Any],
+                                                    api: httpx.Client) -> None:
+    """Issue 16: 1,851 grave points hid the map and none could be acted on from it."""
+    web = as_role("funeral_planner")
+    open_siting(web)
+    view(web, *ll(-200, -200), 13)
+    web.page.check("#hc-tog-graves")
+    web.page.wait_for_selector(".hc-cluster")
+    todo = [g for g in api.get("/api/siting/graves").json()["graves"] if g["status"] == "to_move" and g["violations"]]
+    counts = web.page.locator(".hc-cluster span").all_inner_texts()
+    singles = web.page.locator("path.hc-grave").count()
+    assert sum(map(int, counts)) + singles == len(todo)  # every grave once, in a cluster or alone
+    assert max(map(int, counts)) == 36 and singles < len(todo) - 35  # ours: one cluster at z13
+    web.page.locator(".hc-cluster", has_text="36").click()  # zooms in to them
+    web.page.wait_for_function("HC.siting.map.getZoom() >= 16")
+    view(web, *ll(-380, -380), 18)
+    grave = tiles_scene["graves"][0]
+    siting_click(web, *ll(-380, -380))
+    popup = web.page.locator(f'.hc-grave-popup[data-grave="{grave}"]')
+    popup.wait_for()
+    assert popup.locator("strong").inner_text() == f"散埋乱葬 · 切片测试村（编号 {grave}，1 座）"
+    popup.locator('button[data-grave-status="retained"]').click()  # 保留 needs a reason
+    web.page.wait_for_function("document.querySelector('.hc-grave-popup .hc-form-error').textContent.includes('理由')")
+    popup.locator('input[name="reason"]').fill("已迁入公墓")
+    popup.locator('button[data-grave-status="moved"]').click()
+    web.page.wait_for_selector(".hc-toast-ok")
+    got = api.get(f"/api/layers/scattered_graves/features/{grave}").json()["properties"]
+    assert got["status"] == "moved" and got["status_reason"] == "已迁入公墓" and got["version"] == 2
+    web.shot("j03-graves-clustered")
+
+
+def test_uncovered_villages_are_marked_without_a_click(as_role: Any, tiles_scene: dict[str, Any],
+                                                       api: httpx.Client) -> None:
+    web = as_role("viewer")
+    open_siting(web)
+    web.page.check("#hc-tog-uncovered")
+    uncovered = api.get("/api/siting/coverage").json()["uncovered"]
+    assert "切片测试村" in [u["name"] for u in uncovered]
+    web.page.wait_for_selector(".hc-cluster-uncovered, .hc-uncovered-mark")
+    view(web, *ll(0, 0), 13)
+    mark = web.page.locator(".hc-uncovered-mark", has_text="切片测试村")
+    mark.wait_for()
+    assert mark.is_visible()
