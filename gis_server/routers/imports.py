@@ -20,6 +20,7 @@ from layers import audit
 from layers.errors import Forbidden, InvalidInput
 from layers.features import WriteContext
 from layers.imports import runner, state
+from layers.imports.check import Uniqueness
 from layers.imports.columns import GEOMETRY_FIELDS, importable_fields
 from layers.imports.coordinates import CRS_CHOICES
 from layers.registry import LayerSpec
@@ -65,6 +66,21 @@ def write_context(actor: Actor, cipher: Any, settings: Settings) -> Callable[[An
     return context
 
 
+def uniqueness(db: Any, spec: LayerSpec, actor: Actor, settings: Settings) -> Uniqueness:
+    """A dry run's answers about records the user may not see are audited and limited like a write's."""
+    limit = duplicate_hits.DuplicateLimit(settings.duplicate_hits_max, settings.duplicate_hits_window_seconds)
+
+    def guard() -> None:
+        with db.read() as conn:
+            duplicate_hits.guard(conn, actor, limit)
+
+    def hit(count: int) -> None:
+        with db.transaction() as conn:
+            for _ in range(count):
+                duplicate_hits.record(conn, actor, spec, None, field="import")
+    return Uniqueness(guard, hit)
+
+
 def audit_record(spec: LayerSpec, actor: Actor, import_id: int) -> Callable[[Any, dict[str, int]], None]:
     """The audit log's entry of a commit (each row's write is logged by the database's trigger too)."""
     def record(conn: Any, counts: dict[str, int]) -> None:
@@ -99,7 +115,7 @@ def upload(
     cipher = request.app.state.cipher
     import_id = runner.start(db, spec, actor, filename, content, opts, cipher)
     background.add_task(runner.check, db, spec, import_id, source, opts, actor=actor, cipher=cipher,
-                        limits=limits(settings))
+                        limits=limits(settings), uniqueness=uniqueness(db, spec, actor, settings))
     return {"id": import_id, "status": "checking", "rows": len(source.rows),
             "url": f"/api/layers/{spec.name}/imports/{import_id}"}
 

@@ -141,8 +141,11 @@ def _sample(rows: list[Any], columns: dict[str, str]) -> list[tuple[float, float
 
 def dry_run(conn: Connection, spec: LayerSpec, source: SourceFile, *, actor: Actor, cipher: Any,
             crs_choice: str | None = None, mapping: dict[str, str] | None = None, margin: float = 0.05,
-            progress: Callable[[int, int], None] | None = None) -> DryRun:
-    """Check every row of ``source`` for ``spec``; nothing is written."""
+            progress: Callable[[int, int], None] | None = None,
+            uniqueness: Uniqueness | None = None) -> DryRun:
+    """Check every row of ``source`` for ``spec``; nothing is written. ``uniqueness`` audits and limits
+    the answers about records the user may not see, as the write path does for each write.
+    """
     run = DryRun()
     names_row = _field_names_row(spec, source)
     if names_row:  # an export's second header row (field names under the labels): it maps the columns
@@ -176,7 +179,7 @@ def dry_run(conn: Connection, spec: LayerSpec, source: SourceFile, *, actor: Act
         _check_row(spec, source, row, mapped.columns, run, places, fields, labels, seen, key, margin)
         if progress and (done % PROGRESS_EVERY == 0 or done == total):
             progress(done, total)
-    _match(conn, spec, run, key, actor, cipher)
+    _match(conn, spec, run, key, actor, cipher, uniqueness)
     return run
 
 
@@ -224,11 +227,24 @@ def _check_row(spec: LayerSpec, source: SourceFile, row: Any, columns: dict[str,
     run.planned.append(Planned(row.number, properties, geom, values))
 
 
-def _match(conn: Connection, spec: LayerSpec, run: DryRun, key: tuple[str, ...], actor: Actor, cipher: Any) -> None:
+@dataclass(frozen=True)
+class Uniqueness:
+    """The service's duplicate-hit rules (``gis_server.accounts.duplicate_hits``): ``guard()`` before the
+    lookup (refuses an account over its limit), ``hit(count)`` after it, for the hidden records found.
+    """
+
+    guard: Callable[[], None]
+    hit: Callable[[int], None]
+
+
+def _match(conn: Connection, spec: LayerSpec, run: DryRun, key: tuple[str, ...], actor: Actor, cipher: Any,
+           uniqueness: Uniqueness | None) -> None:
     """Find each planned row's live record by its key, and whether the row would change it."""
     keyed = [p for p in run.planned if p.key is not None and None not in p.key]
     if not keyed:
         return
+    if uniqueness is not None:
+        uniqueness.guard()
     visible = visible_rows_sql(spec, actor) or "true"
     if key == ("id_number",):
         lookups = {p.number: (cipher.match_hash(p.properties["id_number"]),) for p in keyed}
@@ -261,6 +277,9 @@ def _match(conn: Connection, spec: LayerSpec, run: DryRun, key: tuple[str, ...],
         planned.action = "unchanged" if same_geometry and all(stored.get(k) == v for k, v in given.items()) \
             else "update"
     run.planned = [p for p in run.planned if p.number not in run.problem_rows]
+    hidden = sum(1 for r in rows if not r[2])
+    if hidden and uniqueness is not None:
+        uniqueness.hit(hidden)
 
 
 def _key_text(values: tuple[Any, ...]) -> str:

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import formats
-from layers.errors import InvalidInput
+from layers.errors import DomainError, InvalidInput
 from layers.features import WriteContext
 from layers.imports import state
-from layers.imports.check import DryRun, dry_run
+from layers.imports.check import DryRun, Uniqueness, dry_run
 from layers.imports.commit import commit
 from layers.imports.coordinates import choice
 from layers.imports.source import ACCEPTED, SourceFile, read_source
@@ -89,13 +89,18 @@ def _progress(db: Any, import_id: int, also: Progress | None) -> Progress:
 
 
 def check(db: Any, spec: LayerSpec, import_id: int, source: SourceFile, opts: dict[str, Any], *, actor: Actor,
-          cipher: Any, limits: Limits, on_progress: Progress | None = None) -> DryRun:
+          cipher: Any, limits: Limits, on_progress: Progress | None = None,
+          uniqueness: Uniqueness | None = None) -> DryRun:
     """The dry run of a started import; its report is stored with the import."""
     try:
         with db.read() as conn:
             run = dry_run(conn, spec, source, actor=actor, cipher=cipher, crs_choice=opts.get("crs"),
                           mapping=opts.get("mapping"), margin=limits.margin,
-                          progress=_progress(db, import_id, on_progress))
+                          progress=_progress(db, import_id, on_progress), uniqueness=uniqueness)
+    except DomainError as exc:  # e.g. too many duplicate hits: the user reads why
+        with db.transaction() as conn:
+            state.finish(conn, import_id, "failed", message=exc.message)
+        raise
     except Exception:
         with db.transaction() as conn:
             state.finish(conn, import_id, "failed", message="检查时出错，未写入任何数据：请重试或联系管理员")
