@@ -12,7 +12,7 @@ import pytest
 from tests.web_map.conftest import PageWatch
 
 LINKS = [("/", "地图"), ("/siting", "公墓选址"), ("/coverage", "服务覆盖"), ("/place-names", "地名管理"),
-         ("/inspections", "界线联检"), ("/field", "外业")]
+         ("/inspections", "界线联检"), ("/field", "外业"), ("/imports", "导入")]
 PHONE = (390, 844)
 
 
@@ -20,7 +20,7 @@ def pages(seed: dict[str, int]) -> list[tuple[str, str]]:
     """(path, the link marked as where one is) of every page."""
     return [("/", "/"), ("/siting", "/siting"), ("/coverage", "/coverage"), ("/place-names", "/place-names"),
             (f"/place-names/{seed['place_names']}", "/place-names"), ("/inspections", "/inspections"),
-            ("/field", "/field"), (f"/features/cemeteries/{seed['cemeteries']}", "/")]
+            ("/field", "/field"), ("/imports", "/imports"), (f"/features/cemeteries/{seed['cemeteries']}", "/")]
 
 
 def visit(web: PageWatch, path: str) -> None:
@@ -51,7 +51,7 @@ def test_every_page_has_the_same_links(as_role: Any, seed: dict[str, int]) -> No
     web.shot("90-nav-desktop-map-feature")
 
 
-@pytest.mark.parametrize("path_index", range(8))
+@pytest.mark.parametrize("path_index", range(9))
 def test_every_link_is_reachable_on_a_phone(as_role: Any, seed: dict[str, int], path_index: int) -> None:
     web = as_role("admin", PHONE)
     path = pages(seed)[path_index][0]
