@@ -8,7 +8,7 @@ import pytest
 
 from gis_server.routers.pages import layer_metadata
 from layers.catalog import THEMES, registry
-from layers.roles import ADMIN, VIEWER, Actor
+from layers.roles import ADMIN, CASE_WORKER, VIEWER, Actor
 from web_map.builder import build_map, layer_style, map_config, render_map_page
 from web_map.settings import MapSettings
 
@@ -42,7 +42,7 @@ def test_page_references_only_this_server() -> None:
 
 
 def test_layer_groups_and_legend_are_in_the_config() -> None:
-    config = map_config(layers_for(ADMIN), settings(), THEMES)
+    config = map_config(layers_for(ADMIN, CASE_WORKER), settings(), THEMES)  # all: admin alone has no households
     assert config["themes"] == list(THEMES)
     assert {layer["theme"] for layer in config["layers"]} == set(THEMES)
     roads = next(layer for layer in config["layers"] if layer["name"] == "roads")
