@@ -24,7 +24,7 @@ assets: $(STAMP)
 ## Debian packages the service and tests need besides PostgreSQL/PostGIS/pgRouting (which `db up`
 ## installs itself): Chromium for browser tests, CJK and Latin fonts for PDFs, poppler to read PDFs back
 RUNTIME_PACKAGES := fonts-wqy-zenhei fonts-dejavu-core
-TEST_PACKAGES := chromium poppler-utils
+TEST_PACKAGES := chromium poppler-utils gdal-bin python3-qgis
 system-packages:
 	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(RUNTIME_PACKAGES)"
 

@@ -14,6 +14,7 @@ import typer
 
 from formats import lock_down_gdal
 from gis_server.cli_backup import backup_command, restore_command
+from gis_server.cli_import import import_command
 from gis_server.cli_privacy import privacy_app
 from gis_server.settings import Settings, get_settings
 
@@ -34,6 +35,7 @@ app.add_typer(compliance_app, name="compliance")
 app.add_typer(listed_app, name="listed")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
+app.command("import")(import_command)
 app.add_typer(privacy_app, name="privacy")
 
 # One account per role for the demo (development only; never use these passwords elsewhere).
@@ -276,6 +278,20 @@ def users_list() -> None:
     for user in _in_transaction(list_users):
         state = " (disabled)" if user["disabled"] else ""
         typer.echo(f"{user['username']}: {', '.join(user['roles'])}{state}")
+
+
+@demo_app.command("province")
+def demo_province(factor: int = typer.Option(100, "--factor", min=2, max=1000,
+                                             help="Counties in the province (copies of the county's rows).")) -> None:
+    """Grow the demo to province scale: moved copies of households, place names and graves (gis_server/province.py)."""
+    from gis_server.db import make_engine
+    from gis_server.province import generate
+
+    engine = make_engine(get_settings(), owner=True)
+    try:
+        generate(engine, factor, echo=typer.echo)
+    finally:
+        engine.dispose()
 
 
 @demo_app.command("preview")

@@ -136,6 +136,8 @@ def register_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         status = status_for(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if status == 401 and request.url.path.startswith("/ogc"):  # desktop GIS clients sign in with Basic
+            headers = {"WWW-Authenticate": 'Basic realm="haicheng-gis", charset="UTF-8", Bearer'}
         if "retry_after" in exc.details:
             headers = {"Retry-After": str(exc.details["retry_after"])}
         return JSONResponse(exc.to_dict(), status_code=status, headers=headers)

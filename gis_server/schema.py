@@ -17,6 +17,7 @@ def metadata() -> MetaData:
     from layers.compliance import models as _compliance  # noqa: F401
     from layers.coverage import models as _coverage  # noqa: F401
     from layers.gazetteer import names as _gazetteer_names  # noqa: F401
+    from layers.imports import models as _imports  # noqa: F401
     from layers.inspections import models as _inspections  # noqa: F401
     from layers.siting import models as _siting  # noqa: F401
 

@@ -54,7 +54,10 @@ router = APIRouter(prefix="/ogc/collections/{layer}/items", tags=["OGC API – F
 ContentCrs = Annotated[str | None, Header(alias="Content-Crs", description="请求体几何的坐标系 URI（默认 CRS84）")]
 IfMatch = Annotated[str | None, Header(description="要素版本（ETag）；不给时用属性 version")]
 ITEMS_ALLOW = "GET, POST, OPTIONS"
-ITEM_ALLOW = "GET, PUT, PATCH, DELETE, OPTIONS"
+# PATCH is served (with If-Match or the version property) but not announced: QGIS 3.32+ sends a PATCH with
+# only the changed values — no version — when the server announces it, and a PUT of the whole feature as
+# read (version included) when not: announcing it would leave QGIS's edits without their lock (428)
+ITEM_ALLOW = "GET, PUT, DELETE, OPTIONS"
 
 
 def _flip(coordinates: Any) -> Any:

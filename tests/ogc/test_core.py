@@ -125,5 +125,25 @@ def test_html_pages(client, three):
     assert "<h1>应急避难场所</h1>" in client.get("/ogc/collections/shelters", headers={"Accept": "text/html"}).text
 
 
-def test_datetime_on_a_layer_with_time_and_without(client):
+def test_datetime_on_a_layer_without_time_is_422(client):
     assert client.get(ITEMS, params={"datetime": "2020-01-01/.."}).status_code == 422
+
+
+def test_datetime_on_the_layers_own_date(client):
+    from tests.utils.features import create
+
+    for day in ("2024-03-01", "2025-06-30", None):
+        create(client, "place_name_signs", {"type": "Point", "coordinates": [122.69, 40.88]}, sign_type="village",
+               inscription=f"牌{day}", installed_date=day)
+    signs = "/ogc/collections/place_name_signs/items"
+    assert "temporal" in client.get("/ogc/collections/place_name_signs").json()["extent"]
+
+    def names(value):
+        response = client.get(signs, params={"datetime": value})
+        assert response.status_code == 200, response.text
+        return [f["properties"]["inscription"] for f in response.json()["features"]]
+
+    assert names("2024-03-01") == ["牌2024-03-01"]
+    assert names("2025-01-01/..") == ["牌2025-06-30"]
+    assert names("../2025-06-30") == ["牌2024-03-01", "牌2025-06-30"]
+    assert client.get(signs, params={"datetime": "yesterday"}).status_code == 422

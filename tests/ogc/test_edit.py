@@ -20,6 +20,7 @@ def test_a_round_trip_as_qgis_makes_it(anonymous, conn, settings):
     """Create, update without If-Match (the version property read), stale refused, delete: all in history
     and the audit log. HTTP Basic, as QGIS is configured."""
     auth = basic("admin")
+    assert "POST" in anonymous.options(ITEMS, headers=auth).headers["allow"]
     created = anonymous.post(ITEMS, headers=auth, json=feature(point(122.70, 40.85), name="新场所",
                                                                 shelter_type="emergency", capacity=50))
     assert created.status_code == 201, created.text
@@ -27,6 +28,8 @@ def test_a_round_trip_as_qgis_makes_it(anonymous, conn, settings):
     location = created.headers["location"]
     fid = created.json()["id"]
     assert location.endswith(f"{ITEMS}/{fid}")
+    # QGIS updates with a PUT of the whole feature when the server announces no PATCH
+    assert anonymous.options(location, headers=auth).headers["allow"] == "GET, PUT, DELETE, OPTIONS"
     read = anonymous.get(location, headers=auth).json()
     assert read["properties"]["version"] == 1
     edited = {**read, "properties": {**read["properties"], "capacity": 80}}
@@ -107,3 +110,11 @@ def test_a_masked_name_sent_back_is_not_written_over_the_real_one(client_as):
     revealed = case_worker.get(f"/api/layers/households/features/{read['id']}", params={"reveal": "true"}).json()
     assert (revealed["properties"]["head_name"], revealed["properties"]["phone"],
             revealed["properties"]["members"]) == ("张三丰", "13812345678", 3)
+
+
+def test_a_client_without_credentials_is_asked_for_basic(anonymous):
+    response = anonymous.get("/ogc/collections")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith('Basic realm="haicheng-gis"')
+    assert anonymous.get("/api/layers").headers["www-authenticate"] == "Bearer"
+    assert anonymous.get("/ogc").status_code == 200  # the landing page, conformance and API document are open

@@ -2,7 +2,7 @@
 queued or running (gis_server/jobs).
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0023
 Create Date: 2026-12-04 14:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0024'
-down_revision = '0021'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
