@@ -33,4 +33,8 @@ def test_requests_beyond_the_pool_wait_for_it_instead_of_opening_connections(dat
         with ThreadPoolExecutor(16) as workers:
             statuses = list(workers.map(tile, range(24)))
     assert statuses == [200] * 24
-    assert 1 <= len(opened) <= POOL  # never beyond the pool, so no connection is opened and closed per request
+    # never beyond the pool (request threads, the job worker, the compliance worker): no connection is
+    # opened per request and closed again
+    assert app.state.db.engine.pool.size() == POOL + settings.job_workers + 1
+    assert 1 <= len(opened) <= app.state.db.engine.pool.size()
+    assert app.state.db.engine.pool.overflow() <= 0
