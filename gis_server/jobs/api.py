@@ -46,21 +46,28 @@ def job_view(row: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def _visible(db: Any, actor: Actor, job_id: int) -> dict[str, Any]:
+def _visible(db: Any, actor: Actor, job_id: int, *, result: bool = False) -> dict[str, Any]:
+    """The job, for those who asked for it; an admin also sees how others' jobs run (operations), but
+    never their results: a job's result may hold what only its requester may read (a household export).
+    """
     row = queue.view(db, job_id)
-    if row is None or not (actor.name in row["requested_by"] or ADMIN in actor.roles):
+    if row is None or not (actor.name in row["requested_by"] or (ADMIN in actor.roles and not result)):
         raise NotFound(f"没有编号为 {job_id} 的任务", f"no job {job_id}")
     return row
 
 
 @router.get("/{job_id}", summary="后台任务的状态和进度")
 async def job_status(job_id: int, db: DbDep, actor: CurrentActor) -> dict[str, Any]:
-    return job_view(await run_in_threadpool(_visible, db, actor, job_id))
+    row = await run_in_threadpool(_visible, db, actor, job_id)
+    view = job_view(row)
+    if actor.name not in row["requested_by"]:  # an admin watching: state only
+        view.update(result=None, result_url=None)
+    return view
 
 
 @router.get("/{job_id}/result", summary="后台任务的结果文件", response_class=Response)
 def job_result(job_id: int, db: DbDep, actor: CurrentActor) -> Response:
-    row = _visible(db, actor, job_id)
+    row = _visible(db, actor, job_id, result=True)
     if row["status"] != "done" or not row["output_name"]:
         raise Conflict(f"任务 {job_id} {STATUS_TEXT[row['status']]}，还没有结果文件", f"job {job_id} has no file",
                        status=row["status"])

@@ -29,7 +29,17 @@ NOTE_MAX = 2000
 
 
 def topics_for(actor: Actor) -> list[str]:
-    return [t for t, (_, role) in TOPICS.items() if role in actor.roles or ADMIN in actor.roles]
+    """The topics of the actor's roles; an admin oversees every topic but coverage, whose items are
+    households and their positions: only for who may read households (《个人信息保护法》第五十一条（三））.
+    """
+    households = registry().get("households")
+
+    def may(topic: str, role: str) -> bool:
+        if topic == "coverage":
+            return households is not None and households.can_read(actor.roles)
+        return role in actor.roles or ADMIN in actor.roles
+
+    return [t for t, (_, role) in TOPICS.items() if may(t, role)]
 
 
 def _visibility(actor: Actor) -> tuple[str, dict[str, Any]]:

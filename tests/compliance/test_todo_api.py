@@ -55,7 +55,7 @@ def items(client):
 
 @pytest.mark.parametrize(("role", "expected"), [
     ("funeral_planner", ["siting"]), ("place_names_editor", ["sign"]), ("boundary_surveyor", ["marker"]),
-    ("case_worker", ["child", "adult"]), ("admin", ["marker", "sign", "siting", "adult"]), ("viewer", [])])
+    ("case_worker", ["child", "adult"]), ("admin", ["marker", "sign", "siting"]), ("viewer", [])])
 def test_each_role_sees_only_its_own_items(world, client_as, role, expected):
     body, seen = items(client_as(role))
     topic = {"siting": "siting", "sign": "sign", "marker": "marker", "adult": "coverage", "child": "coverage"}

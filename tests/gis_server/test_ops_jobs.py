@@ -63,6 +63,11 @@ def test_dictionary_pdf_job_gives_the_file_to_whoever_asked(client, client_as):
         refused = other.get(path)
         assert refused.status_code == 404, path
         assert refused.json()["message"].startswith("没有编号为")
+    # an admin who did not ask sees how the job runs, never its result (it may hold another role's data)
+    admin = client_as("admin")
+    watched = admin.get(job["status_url"]).json()
+    assert (watched["status"], watched["result"], watched["result_url"]) == ("done", None, None)
+    assert admin.get(job["result_url"]).status_code == 404
     assert client.post("/api/place-names/dictionary/jobs", params={"township_code": "1" * 10}).status_code == 422
 
 
