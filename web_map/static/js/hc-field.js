@@ -35,8 +35,22 @@
     put: function (r) { return store('records', 'readwrite', function (s) { return s.put(r); }); },
     blob: function (sha) { return store('photos', 'readonly', function (s) { return s.get(sha); }); },
     putBlob: function (p) { return store('photos', 'readwrite', function (s) { return s.put(p); }); },
-    dropBlob: function (sha) { return store('photos', 'readwrite', function (s) { return s.delete(sha); }); }
+    dropBlob: function (sha) { return store('photos', 'readwrite', function (s) { return s.delete(sha); }); },
+    drop: function (id) { return store('records', 'readwrite', function (s) { return s.delete(id); }); }
   };
+
+  /* A record the server refused for good (e.g. 已有另一条记录) no longer sticks in the queue: it may be
+   * discarded (with its photos, after a confirmation), or sent again once the conflict is settled on the
+   * campaign page. */
+  function discard(r) {
+    if (!window.confirm('放弃这条未发送的记录（' + r.marker_number + ' 号界桩）？放弃后不能恢复。')) { return; }
+    Promise.all(r.photos.map(function (p) { return db.dropBlob(p.sha256); })).then(function () { return db.drop(r.client_id); })
+      .then(render).then(function () { HC.toast('已放弃 ' + r.marker_number + ' 号界桩的未发送记录', 'ok'); });
+  }
+  function retry(r) {
+    r.state = 'queued'; r.error = null;
+    db.put(r).then(render).then(flush);
+  }
 
   /* ---- helpers ------------------------------------------------------------------------------- */
   function uuid() {
@@ -263,7 +277,12 @@
           ' · ' + r.condition_title + ' · ' + new Date(r.saved_at).toLocaleString('zh-CN') + ' · ',
           HC.el('span', {'class': 'fd-photos', text: photos}),
           r.record_id ? HC.el('a', {href: '/inspections/' + r.campaign_id + '#record-' + r.record_id, text: ' 记录 ' + r.record_id}) : null,
-          r.error ? HC.el('div', {'class': 'hc-error-tip', text: r.error}) : null]));
+          r.error ? HC.el('div', {'class': 'hc-error-tip', text: r.error}) : null,
+          r.state === 'failed' ? HC.el('div', {'class': 'hc-actions-row'}, [
+            HC.el('a', {href: '/inspections/' + r.campaign_id + '#ins-records', text: '到联检任务页处理'}),
+            HC.el('button', {type: 'button', 'data-act': 'retry', text: '重新发送', onclick: function () { retry(r); }}),
+            HC.el('button', {type: 'button', 'data-act': 'discard', 'class': 'hc-danger', text: '放弃本条',
+              onclick: function () { discard(r); }})]) : null]));
       });
       $('fd-send').disabled = !records.some(function (r) { return r.state === 'queued' || r.state === 'sending'; });
       document.body.setAttribute('data-queued', String(records.filter(function (r) { return r.state !== 'sent'; }).length));
@@ -285,5 +304,21 @@
     return loadCampaigns().then(render).then(flush);
   }
 
-  start().then(function () { HC.ready = true; }, function (e) { HC.toast(e.message, 'error'); HC.ready = true; });
+  /* Offline reload: a service worker keeps this page, its files and the campaign's reads (hc-field-sw.js).
+   * It starts after this page loaded, so the page hands it what it already fetched. */
+  function offlineShell() {
+    if (!('serviceWorker' in navigator) || !window.isSecureContext) { return; }
+    navigator.serviceWorker.addEventListener('message', function (e) {
+      if (e.data && e.data.cached) { document.body.setAttribute('data-offline-ready', 'true'); }
+    });
+    navigator.serviceWorker.register('/field-sw.js', {scope: '/field'}).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (reg) {
+      var urls = [location.href].concat(Array.prototype.map.call(document.querySelectorAll('script[src], link[rel=stylesheet]'),
+        function (n) { return n.src || n.href; }));
+      reg.active.postMessage({cache: urls});
+    }).catch(function (e) { HC.toast('离线缓存不可用：' + e.message, 'error'); });
+  }
+
+  start().then(function () { HC.ready = true; offlineShell(); }, function (e) { HC.toast(e.message, 'error'); HC.ready = true; });
 })();
