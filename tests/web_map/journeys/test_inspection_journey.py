@@ -115,6 +115,9 @@ def test_field_reloads_offline_and_sends_later(phone: PageWatch, api: httpx.Clie
     first = page.locator("#fd-markers input[name=marker]").first
     first.wait_for()
     assert first.get_attribute("value") == str(marker["id"])  # the nearest, from what was kept
+    # which markers are done: the two of the uploaded file, not this one
+    assert page.locator("#fd-progress").inner_text() == "本任务界桩 3 个，已检 2 个"
+    assert page.locator("#fd-markers li[data-inspected='false']").first.inner_text().startswith("023Q 号界桩未检")
     page.check("input[name=condition][value=tilted]")
     page.fill("#fd-notes", "离线重新打开后记录")
     page.click("#fd-save")
@@ -130,6 +133,8 @@ def test_field_reloads_offline_and_sends_later(phone: PageWatch, api: httpx.Clie
     phone.shot("j11-field-offline-sent")
     # a second record of the same marker is refused for good: it can be discarded, not left stuck
     page.click("#fd-locate")
+    page.wait_for_function("(document.getElementById('fd-progress') || {textContent: ''}).textContent.endsWith('已检 3 个')")
+    assert "本次已检：倾斜" in page.locator("#fd-markers li[data-inspected='true']").first.inner_text()
     page.locator(f"#fd-markers input[name=marker][value='{marker['id']}']").check()
     page.check("input[name=condition][value=intact]")
     page.click("#fd-save")

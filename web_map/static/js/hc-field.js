@@ -134,13 +134,25 @@
       }).sort(function (a, b) { return a.distance - b.distance; }).slice(0, 3);
     });
   }
+  /* Whether a marker already has a record in this campaign (the server's list, kept for offline use). */
+  function inspected(id) {
+    var f = state.markers.filter(function (x) { return x.id === id; })[0];
+    var c = f && f.properties.condition;
+    return c && c !== 'not_inspected' ? (cfg.conditions[c] || c) : null;
+  }
   function showMarkers(list) {
     var ul = $('fd-markers');
     ul.innerHTML = '';
     if (!list.length) { ul.appendChild(HC.el('li', {'class': 'hc-muted', text: '附近没有本任务的界桩'})); }
+    var done = state.markers.filter(function (f) { return inspected(f.id); }).length;
+    if (state.markers.length) {
+      ul.appendChild(HC.el('li', {'class': 'hc-muted', id: 'fd-progress', text: '本任务界桩 ' + state.markers.length + ' 个，已检 ' + done + ' 个'}));
+    }
     list.forEach(function (m, i) {
-      ul.appendChild(HC.el('li', {}, [HC.el('label', {}, [HC.el('input', {type: 'radio', name: 'marker', value: m.id,
+      var seen = inspected(m.id);
+      ul.appendChild(HC.el('li', {'data-inspected': seen ? 'true' : 'false'}, [HC.el('label', {}, [HC.el('input', {type: 'radio', name: 'marker', value: m.id,
         checked: i === 0, 'data-number': m.number}), HC.el('span', {}, [HC.el('strong', {text: m.number + ' 号界桩'}),
+        seen ? HC.el('span', {'class': 'hc-badge hc-badge-good', text: '本次已检：' + seen}) : HC.el('span', {'class': 'hc-badge', text: '未检'}),
         ' ' + m.line + ' · 距离 ' + (m.distance < 1000 ? m.distance.toFixed(1) + ' 米' : (m.distance / 1000).toFixed(2) + ' 千米'),
         m.warning ? HC.el('div', {'class': 'hc-warning', 'data-warning': 'reference', text: m.warning}) : null])])]));
     });
@@ -255,12 +267,16 @@
   function flush() {
     if (state.flushing) { return state.flushing; }
     if (!cfg.write || !navigator.onLine) { return render(); }  // offline: keep everything queued
+    var todo = [];
     state.flushing = db.all().then(function (records) {
-      var todo = records.filter(function (r) { return r.state === 'queued' || r.state === 'sending'; })
+      todo = records.filter(function (r) { return r.state === 'queued' || r.state === 'sending'; })
         .sort(function (a, b) { return a.saved_at - b.saved_at; });
       return todo.reduce(function (chain, rec) { return chain.then(function () { return sendOne(rec); }); }, Promise.resolve());
     }).catch(function () { /* offline or the server is away: the next round tries again */ })
-      .then(function () { state.flushing = null; return render(); });
+      .then(function () {
+        state.flushing = null;
+        return todo.length ? loadMarkers().then(render) : render();  // what is inspected now
+      });
     return state.flushing;
   }
 
