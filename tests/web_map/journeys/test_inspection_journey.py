@@ -133,7 +133,8 @@ def test_field_reloads_offline_and_sends_later(phone: PageWatch, api: httpx.Clie
     phone.shot("j11-field-offline-sent")
     # a second record of the same marker is refused for good: it can be discarded, not left stuck
     page.click("#fd-locate")
-    page.wait_for_function("(document.getElementById('fd-progress') || {textContent: ''}).textContent.endsWith('已检 3 个')")
+    page.wait_for_function("(document.getElementById('fd-progress') || {textContent: ''})"
+                           ".textContent.endsWith('已检 3 个')")
     assert "本次已检：倾斜" in page.locator("#fd-markers li[data-inspected='true']").first.inner_text()
     page.locator(f"#fd-markers input[name=marker][value='{marker['id']}']").check()
     page.check("input[name=condition][value=intact]")
