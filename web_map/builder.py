@@ -4,7 +4,8 @@ Every script and stylesheet the page loads is served by this app (``/static/...`
 CDN defaults are replaced in :class:`HaichengMap`. Features are never embedded: the browser asks
 the API for them (GeoJSON by viewport for small layers, vector tiles for large ones).
 
->>> from web_map.settings import MapSettings
+>>> from layers.geometry import HAICHENG_EXTENT
+from web_map.settings import MapSettings
 >>> html = render_map_page([], MapSettings(_env_file=None), themes=["行政区划"])
 >>> "https://" in html, '<html lang="zh-CN">' in html
 (False, True)
@@ -23,6 +24,7 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from markupsafe import Markup
 
+from layers.geometry import HAICHENG_EXTENT
 from web_map.settings import MapSettings
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -235,6 +237,8 @@ def map_config(layers: Sequence[dict[str, Any]], settings: MapSettings, themes: 
         "title": PAGE_TITLE, "user": user, "themes": used, "layers": out_layers,
         "visibleThemes": used[:1], "basemaps": settings.basemaps(), "basemap": settings.default_basemap(),
         "center": [settings.center_lat, settings.center_lon], "zoom": settings.zoom, "maxZoom": settings.max_zoom,
+        # the county's lon/lat box ([south, west], [north, east]): a phone fits it on load
+        "extent": [[HAICHENG_EXTENT[1], HAICHENG_EXTENT[0]], [HAICHENG_EXTENT[3], HAICHENG_EXTENT[2]]],
         "debounceMs": settings.bbox_debounce_ms, "bboxLimit": settings.bbox_limit,
         "api": "/api/layers", "tiles": "/tiles", "featurePage": "/features", "epsg4550": EPSG_4550,
         "search": {"api": "/api/place-names/search", "layer": "place_names", "field": "name"},

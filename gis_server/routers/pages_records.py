@@ -9,10 +9,11 @@ the browser to ``/login``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import text
 
 from gis_server.routers.pages import MapSettingsDep, OptionalActor, login_redirect
@@ -33,6 +34,9 @@ STATUS_COLOURS = {"overdue": "#d62728", "due": "#f28e2b", "done": "#2ca02c"}
 CONDITION_COLOURS = {"intact": "#2ca02c", "damaged": "#d62728", "missing": "#7f0000", "displaced": "#9467bd",
                      "tilted": "#e377c2", "illegible": "#bcbd22", "reference_changed": "#17becf",
                      "obscured": "#8c564b", "other": "#7f7f7f", "not_inspected": "#ffffff"}
+
+
+FIELD_SW = Path(__file__).resolve().parents[2] / "web_map" / "static" / "js" / "hc-field-sw.js"
 
 
 def _render(template: str, title: str, config: dict[str, Any], *scripts: str, leaflet: bool = False) -> Response:
@@ -90,6 +94,12 @@ def field_page(request: Request, actor: OptionalActor, settings: MapSettingsDep)
     if actor is None:
         return login_redirect(request)
     return _render("field.html", "界桩外业检查", _inspection_config(settings, actor), "hc-field.js")
+
+
+@router.get("/field-sw.js", include_in_schema=False)
+def field_service_worker() -> Response:
+    """The phone form's service worker at the root, so that its scope can be /field (offline reload)."""
+    return FileResponse(FIELD_SW, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/inspections", response_class=HTMLResponse)

@@ -5,6 +5,7 @@ records appear with arrows sized by their displacement, and a table row finds it
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,13 @@ import pyogrio
 import pytest
 from shapely.geometry import Point
 
+<<<<<<< HEAD
 from tests.utils.inspections import moved
 from tests.web_map.conftest import PageWatch, _create
+=======
+from tests.utils.inspections import moved
+from tests.web_map.conftest import PageWatch, _create, new_context, sign_in
+>>>>>>> journeys
 
 START, END = (122.86, 40.76), (122.88, 40.765)  # away from the other tests' scenes
 CST = timezone(timedelta(hours=8))
@@ -28,7 +34,7 @@ def campaign(api: httpx.Client) -> dict[str, Any]:
     line = _create(api, "boundary_lines", {"type": "LineString", "coordinates": [list(START), list(END)]},
                    name="联检旅程界线", line_level="township", side_a="甲镇", side_b="乙镇")
     markers = []
-    for i, t in enumerate((0.25, 0.75)):
+    for i, t in enumerate((0.25, 0.75, 0.5)):  # the third: the phone's, not in the uploaded file
         lon, lat = START[0] + (END[0] - START[0]) * t, START[1] + (END[1] - START[1]) * t
         markers.append({"id": _create(api, "boundary_markers", {"type": "Point", "coordinates": [lon, lat]},
                                       line_id=line, number=f"{i + 21:03d}Q", marker_type="single"),
@@ -82,3 +88,68 @@ def test_gpkg_round_trip_through_the_campaign_page(as_role: Any, campaign: dict[
     web.shot("j10-campaign-results")
     # the same file again: nothing new
     assert upload(web, package).startswith("已导入“field.gpkg”：新增 0 条，更新 0 条，未变 2 条")
+
+
+@pytest.fixture
+def phone(browser: Any, live_server: str, campaign: dict[str, Any]) -> Iterator[PageWatch]:
+    """A phone signed in as boundary_surveyor, standing at the first marker."""
+    marker = campaign["markers"][2]
+    context = new_context(browser, viewport={"width": 390, "height": 844}, has_touch=True,
+                          permissions=["geolocation"],
+                          geolocation={"longitude": marker["lon"], "latitude": marker["lat"], "accuracy": 0.02})
+    page = context.new_page()
+    sign_in(page, live_server, "boundary_surveyor")
+    watch = PageWatch(page, live_server)
+    yield watch
+    context.set_offline(False)
+    context.close()
+    watch.assert_clean()
+
+
+def test_field_reloads_offline_and_sends_later(phone: PageWatch, api: httpx.Client, campaign: dict[str, Any]) -> None:
+    """Issue 16: reloading /field with no network failed; now the page, its markers and the queue come back."""
+    page, marker = phone.page, campaign["markers"][2]
+    phone.open(f"/field?campaign={campaign['id']}")
+    page.wait_for_selector("body[data-offline-ready='true']")  # the service worker holds the shell
+    page.context.set_offline(True)
+    page.reload()
+    page.wait_for_function("window.HC && HC.ready === true")
+    assert page.input_value("#fd-campaign") == str(campaign["id"])
+    page.wait_for_function("document.getElementById('fd-net').dataset.online === 'false'")
+    page.click("#fd-locate")
+    first = page.locator("#fd-markers input[name=marker]").first
+    first.wait_for()
+    assert first.get_attribute("value") == str(marker["id"])  # the nearest, from what was kept
+    # which markers are done: the two of the uploaded file, not this one
+    assert page.locator("#fd-progress").inner_text() == "本任务界桩 3 个，已检 2 个"
+    assert page.locator("#fd-markers li[data-inspected='false']").first.inner_text().startswith("023Q 号界桩未检")
+    page.check("input[name=condition][value=tilted]")
+    page.fill("#fd-notes", "离线重新打开后记录")
+    page.click("#fd-save")
+    page.wait_for_selector("#fd-queue li[data-state='queued']")
+    page.reload()  # still offline: the queued record is still there
+    page.wait_for_function("window.HC && HC.ready === true")
+    page.wait_for_selector("#fd-queue li[data-state='queued']")
+    page.context.set_offline(False)
+    page.locator("#fd-queue li[data-state='sent']").wait_for(timeout=30_000)
+    records = [r for r in api.get(f"/api/inspections/campaigns/{campaign['id']}/records").json()
+               if r["marker_id"] == marker["id"]]
+    assert len(records) == 1 and records[0]["condition"] == "tilted" and records[0]["notes"] == "离线重新打开后记录"
+    phone.shot("j11-field-offline-sent")
+    # a second record of the same marker is refused for good: it can be discarded, not left stuck
+    page.click("#fd-locate")
+    page.wait_for_function("(document.getElementById('fd-progress') || {textContent: ''})"
+                           ".textContent.endsWith('已检 3 个')")
+    assert "本次已检：倾斜" in page.locator("#fd-markers li[data-inspected='true']").first.inner_text()
+    page.locator(f"#fd-markers input[name=marker][value='{marker['id']}']").check()
+    page.check("input[name=condition][value=intact]")
+    page.click("#fd-save")
+    failed = page.locator("#fd-queue li[data-state='failed']")
+    failed.wait_for(timeout=30_000)
+    assert "该界桩在本次联检中已有另一条记录" in failed.inner_text()
+    page.once("dialog", lambda d: d.accept())
+    failed.locator("button[data-act='discard']").click()
+    page.wait_for_function("document.querySelectorAll(\"#fd-queue li[data-state='failed']\").length === 0")
+    assert page.locator("#fd-queue li").count() == 1  # the sent one stays as a receipt
+    assert len([r for r in api.get(f"/api/inspections/campaigns/{campaign['id']}/records").json()
+                if r["marker_id"] == marker["id"]]) == 1

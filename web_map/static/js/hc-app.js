@@ -21,6 +21,8 @@
       b.addEventListener('click', function () { document.getElementById(b.dataset.close).classList.remove('hc-open'); });
     });
     if (window.matchMedia('(min-width: 761px)').matches) { panel.classList.add('hc-open'); }
+    // on a phone the default zoom cut the county off: fit its extent instead
+    else if (config.extent) { map.fitBounds(config.extent, {animate: false}); }
     HC.ready = true;
   };
 })();

@@ -35,8 +35,22 @@
     put: function (r) { return store('records', 'readwrite', function (s) { return s.put(r); }); },
     blob: function (sha) { return store('photos', 'readonly', function (s) { return s.get(sha); }); },
     putBlob: function (p) { return store('photos', 'readwrite', function (s) { return s.put(p); }); },
-    dropBlob: function (sha) { return store('photos', 'readwrite', function (s) { return s.delete(sha); }); }
+    dropBlob: function (sha) { return store('photos', 'readwrite', function (s) { return s.delete(sha); }); },
+    drop: function (id) { return store('records', 'readwrite', function (s) { return s.delete(id); }); }
   };
+
+  /* A record the server refused for good (e.g. 已有另一条记录) no longer sticks in the queue: it may be
+   * discarded (with its photos, after a confirmation), or sent again once the conflict is settled on the
+   * campaign page. */
+  function discard(r) {
+    if (!window.confirm('放弃这条未发送的记录（' + r.marker_number + ' 号界桩）？放弃后不能恢复。')) { return; }
+    Promise.all(r.photos.map(function (p) { return db.dropBlob(p.sha256); })).then(function () { return db.drop(r.client_id); })
+      .then(render).then(function () { HC.toast('已放弃 ' + r.marker_number + ' 号界桩的未发送记录', 'ok'); });
+  }
+  function retry(r) {
+    r.state = 'queued'; r.error = null;
+    db.put(r).then(render).then(flush);
+  }
 
   /* ---- helpers ------------------------------------------------------------------------------- */
   function uuid() {
@@ -120,13 +134,25 @@
       }).sort(function (a, b) { return a.distance - b.distance; }).slice(0, 3);
     });
   }
+  /* Whether a marker already has a record in this campaign (the server's list, kept for offline use). */
+  function inspected(id) {
+    var f = state.markers.filter(function (x) { return x.id === id; })[0];
+    var c = f && f.properties.condition;
+    return c && c !== 'not_inspected' ? (cfg.conditions[c] || c) : null;
+  }
   function showMarkers(list) {
     var ul = $('fd-markers');
     ul.innerHTML = '';
     if (!list.length) { ul.appendChild(HC.el('li', {'class': 'hc-muted', text: '附近没有本任务的界桩'})); }
+    var done = state.markers.filter(function (f) { return inspected(f.id); }).length;
+    if (state.markers.length) {
+      ul.appendChild(HC.el('li', {'class': 'hc-muted', id: 'fd-progress', text: '本任务界桩 ' + state.markers.length + ' 个，已检 ' + done + ' 个'}));
+    }
     list.forEach(function (m, i) {
-      ul.appendChild(HC.el('li', {}, [HC.el('label', {}, [HC.el('input', {type: 'radio', name: 'marker', value: m.id,
+      var seen = inspected(m.id);
+      ul.appendChild(HC.el('li', {'data-inspected': seen ? 'true' : 'false'}, [HC.el('label', {}, [HC.el('input', {type: 'radio', name: 'marker', value: m.id,
         checked: i === 0, 'data-number': m.number}), HC.el('span', {}, [HC.el('strong', {text: m.number + ' 号界桩'}),
+        seen ? HC.el('span', {'class': 'hc-badge hc-badge-good', text: '本次已检：' + seen}) : HC.el('span', {'class': 'hc-badge', text: '未检'}),
         ' ' + m.line + ' · 距离 ' + (m.distance < 1000 ? m.distance.toFixed(1) + ' 米' : (m.distance / 1000).toFixed(2) + ' 千米'),
         m.warning ? HC.el('div', {'class': 'hc-warning', 'data-warning': 'reference', text: m.warning}) : null])])]));
     });
@@ -241,12 +267,16 @@
   function flush() {
     if (state.flushing) { return state.flushing; }
     if (!cfg.write || !navigator.onLine) { return render(); }  // offline: keep everything queued
+    var todo = [];
     state.flushing = db.all().then(function (records) {
-      var todo = records.filter(function (r) { return r.state === 'queued' || r.state === 'sending'; })
+      todo = records.filter(function (r) { return r.state === 'queued' || r.state === 'sending'; })
         .sort(function (a, b) { return a.saved_at - b.saved_at; });
       return todo.reduce(function (chain, rec) { return chain.then(function () { return sendOne(rec); }); }, Promise.resolve());
     }).catch(function () { /* offline or the server is away: the next round tries again */ })
-      .then(function () { state.flushing = null; return render(); });
+      .then(function () {
+        state.flushing = null;
+        return todo.length ? loadMarkers().then(render) : render();  // what is inspected now
+      });
     return state.flushing;
   }
 
@@ -263,7 +293,12 @@
           ' · ' + r.condition_title + ' · ' + new Date(r.saved_at).toLocaleString('zh-CN') + ' · ',
           HC.el('span', {'class': 'fd-photos', text: photos}),
           r.record_id ? HC.el('a', {href: '/inspections/' + r.campaign_id + '#record-' + r.record_id, text: ' 记录 ' + r.record_id}) : null,
-          r.error ? HC.el('div', {'class': 'hc-error-tip', text: r.error}) : null]));
+          r.error ? HC.el('div', {'class': 'hc-error-tip', text: r.error}) : null,
+          r.state === 'failed' ? HC.el('div', {'class': 'hc-actions-row'}, [
+            HC.el('a', {href: '/inspections/' + r.campaign_id + '#ins-records', text: '到联检任务页处理'}),
+            HC.el('button', {type: 'button', 'data-act': 'retry', text: '重新发送', onclick: function () { retry(r); }}),
+            HC.el('button', {type: 'button', 'data-act': 'discard', 'class': 'hc-danger', text: '放弃本条',
+              onclick: function () { discard(r); }})]) : null]));
       });
       $('fd-send').disabled = !records.some(function (r) { return r.state === 'queued' || r.state === 'sending'; });
       document.body.setAttribute('data-queued', String(records.filter(function (r) { return r.state !== 'sent'; }).length));
@@ -285,5 +320,21 @@
     return loadCampaigns().then(render).then(flush);
   }
 
-  start().then(function () { HC.ready = true; }, function (e) { HC.toast(e.message, 'error'); HC.ready = true; });
+  /* Offline reload: a service worker keeps this page, its files and the campaign's reads (hc-field-sw.js).
+   * It starts after this page loaded, so the page hands it what it already fetched. */
+  function offlineShell() {
+    if (!('serviceWorker' in navigator) || !window.isSecureContext) { return; }
+    navigator.serviceWorker.addEventListener('message', function (e) {
+      if (e.data && e.data.cached) { document.body.setAttribute('data-offline-ready', 'true'); }
+    });
+    navigator.serviceWorker.register('/field-sw.js', {scope: '/field'}).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (reg) {
+      var urls = [location.href].concat(Array.prototype.map.call(document.querySelectorAll('script[src], link[rel=stylesheet]'),
+        function (n) { return n.src || n.href; }));
+      reg.active.postMessage({cache: urls});
+    }).catch(function (e) { HC.toast('离线缓存不可用：' + e.message, 'error'); });
+  }
+
+  start().then(function () { HC.ready = true; offlineShell(); }, function (e) { HC.toast(e.message, 'error'); HC.ready = true; });
 })();
