@@ -17,13 +17,8 @@ import pyogrio
 import pytest
 from shapely.geometry import Point
 
-<<<<<<< HEAD
-from tests.utils.inspections import moved
-from tests.web_map.conftest import PageWatch, _create
-=======
 from tests.utils.inspections import moved
 from tests.web_map.conftest import PageWatch, _create, new_context, sign_in
->>>>>>> journeys
 
 START, END = (122.86, 40.76), (122.88, 40.765)  # away from the other tests' scenes
 CST = timezone(timedelta(hours=8))
