@@ -70,6 +70,7 @@ lint: $(STAMP)
 
 bench: install
 	$(VENV)/bin/pip install -q -e '.[dev,bench]'
+	@$(MAKE) --no-print-directory apt-packages PACKAGES="wrk chromium"
 	$(PY) bench/run_all.py
 
 ## New migration from model changes: make revision MSG="what changed"

@@ -5,7 +5,7 @@ through the import pipeline (read → dry run → commit through the feature sto
 Prints rows/s of each phase and the ratio to COPY. Target (issue 15): ≥ 5,000 households/s end to end.
 Everything runs in a throwaway cluster under /tmp (``bench.common.throwaway_cluster``).
 
-    .venv/bin/python bench/bench_import.py [--rows 30000]
+    .venv/bin/python bench/bench_import.py [--rows 30000]    (~5 minutes on 2 shared cores)
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ from __future__ import annotations
 import argparse
 import io
 import random
+import sys
 import tempfile
 import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from common import sqlalchemy_url, throwaway_cluster
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import sqlalchemy_url, throwaway_cluster  # noqa: E402
 
 TARGET_ROWS_PER_S = 5_000
 

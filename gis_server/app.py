@@ -31,6 +31,7 @@ from gis_server.routers import (
 )
 from gis_server.routers import compliance as compliance_router
 from gis_server.routers import coverage as coverage_router
+from gis_server.routers import exports as exports_router
 from gis_server.routers import imports as imports_router
 from gis_server.routers import inspections as inspections_router
 from gis_server.routers import pages_analysis as analysis_pages
@@ -68,11 +69,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.accounts = AccountCache(libpq_url(settings.sqlalchemy_url) if owns_db else None)
         app.state.accounts.start()
         # background jobs: worker threads; inline when the database is a test's single transaction
-        app.state.jobs = JobRunner(app.state.db, workers=settings.job_workers, inline=not owns_db)
+        app.state.jobs = JobRunner(app.state.db, workers=settings.job_workers, inline=not owns_db,
+                                   keep_days=settings.job_keep_days)
         app.state.jobs.start()
         # the compliance re-checks run in the background, woken by the changes (layers.compliance.worker)
-        app.state.compliance = ComplianceWorker(app.state.db.engine,
-                                                libpq_url(settings.sqlalchemy_url) if owns_db else None)
+        app.state.compliance = ComplianceWorker(libpq_url(settings.sqlalchemy_url) if owns_db else None,
+                                                wake=lambda: jobs_api.submit(app, compliance_router.DRAIN_JOB,
+                                                                             "queue", {}, "系统"))
         app.state.compliance.start()
         yield
         app.state.compliance.stop()
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(households.router)
     app.include_router(imports_router.router)  # before features: /{layer}/imports/options
     app.include_router(features.router)
+    app.include_router(exports_router.router)
     app.include_router(tiles.router)
     app.include_router(place_names_router.router)
     app.include_router(siting.router)

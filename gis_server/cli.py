@@ -280,6 +280,20 @@ def users_list() -> None:
         typer.echo(f"{user['username']}: {', '.join(user['roles'])}{state}")
 
 
+@demo_app.command("province")
+def demo_province(factor: int = typer.Option(100, "--factor", min=2, max=1000,
+                                             help="Counties in the province (copies of the county's rows).")) -> None:
+    """Grow the demo to province scale: moved copies of households, place names and graves (gis_server/province.py)."""
+    from gis_server.db import make_engine
+    from gis_server.province import generate
+
+    engine = make_engine(get_settings(), owner=True)
+    try:
+        generate(engine, factor, echo=typer.echo)
+    finally:
+        engine.dispose()
+
+
 @demo_app.command("preview")
 def demo_preview(out: str = typer.Argument(..., help="PNG file to write")) -> None:
     """Render the loaded demo layers of the whole county to a PNG."""

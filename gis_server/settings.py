@@ -96,6 +96,7 @@ class Settings(BaseSettings):
     # operations: what /api/ready, the logs and /metrics report
     slow_request_ms: int = Field(default=1000, ge=1, description="Requests slower than this are logged.")
     job_workers: int = Field(default=1, ge=1, le=8, description="Threads running background jobs per process.")
+    job_keep_days: int = Field(default=7, ge=1, description="Days a finished job's status and file are kept.")
     ready_min_free_mb: int = Field(default=500, ge=0, description="Free disk (MB) for uploads /api/ready asks.")
     log_format: Literal["json", "text"] = Field(default="json", description="Server log lines: JSON or text.")
     # personal data life cycle (《个人信息保护法》 Art. 19, 47): how long the personal fields of a retired

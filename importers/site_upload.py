@@ -31,7 +31,7 @@ import shapely.geometry
 
 import formats
 from layers.errors import InvalidInput
-from layers.geometry import DEFAULT_MARGIN_DEG, validate_geometry
+from layers.geometry import DEFAULT_MARGIN_DEG, crs_hint, likely_crs, validate_geometry
 from layers.uploads import received
 
 ACCEPTED = ("geojson", "kml", "gpkg", "shapefile")  # the formats a site may come in (allow-list)
@@ -78,10 +78,12 @@ def read_site(data: bytes | BinaryIO, filename: str, margin: float = DEFAULT_MAR
     if len(frame) > 1:
         raise InvalidInput(f"文件“{filename}”含 {len(frame)} 个要素：一次只能检查一个选址，请只保留一个点或面",
                            f"{len(frame)} features; exactly one expected", field="file")
-    if frame.crs is None:
-        raise InvalidInput(f"文件“{filename}”没有坐标系信息，无法确定位置：请在 GIS 软件中设定坐标系"
-                           "（如 CGCS2000 EPSG:4490 或 EPSG:4550）后重新导出", "file has no CRS", field="file")
     geom = shapely.force_2d(frame.geometry.iloc[0])
+    if frame.crs is None:
+        guess = likely_crs(geom, margin)
+        raise InvalidInput(f"文件“{filename}”没有坐标系信息，无法确定位置" + ("。" + crs_hint(guess) if guess else
+                           "：请在 GIS 软件中设定坐标系（如 CGCS2000 EPSG:4490 或 EPSG:4550）后重新导出"),
+                           "file has no CRS", field="file")
     if geom.geom_type not in SITE_TYPES:
         raise InvalidInput(f"选址应为点或面，文件中的要素是 {geom.geom_type}", f"site must be a Point or Polygon, got "
                            f"{geom.geom_type}", field="file")

@@ -128,7 +128,10 @@ def check_reference_objects(objects: Any) -> list[dict[str, Any]] | None:
     return out
 
 
-# Number suffix by type (provincial practice, DOMAIN.md §4): 单立 Q, 同号双立 A/B, 同号三立 C/D/E.
+# Number suffix (类型码) by type: 单立 Q, 同号双立 A/B, 同号三立 C/D/E — the technical rules for surveying
+# boundaries (a full number = line number + sequence + type code); whether the county's lines follow the
+# provincial scheme is not confirmed (DOMAIN.md §4, open question 6).
+SUFFIX_BASIS = "国务院勘界工作领导小组办公室《省级行政区域界线勘界测绘技术规定》界桩编号类型码（县级界线参照执行）"
 MARKER_SUFFIXES = {"single": "Q", "double": "AB", "triple": "CDE"}
 RESURVEY_ROUTE = "POST /api/inspections/markers/{id}/resurvey"
 MOVE_BASIS = "《行政区域界线管理条例》第六条：界桩不得擅自移动，需移动的须双方协商一致、共同测绘并备案"
@@ -171,7 +174,7 @@ def check_number(number: str, marker_type: str) -> str:
         return number
     title, wanted = MARKER_TYPES[marker_type], "、".join(letters)
     raise InvalidInput(f"界桩号“{number}”与界桩类型“{title}”不符：{title}界桩的编号应以 {wanted} 结尾"
-                       f"（如 004{letters[0]}；单立 Q、同号双立 A/B、同号三立 C/D/E）",
+                       f"（如 004{letters[0]}；单立 Q、同号双立 A/B、同号三立 C/D/E；依据：{SUFFIX_BASIS}）",
                        f"marker number {number} does not fit type {marker_type} (suffix {'/'.join(letters)})",
                        field="number")
 

@@ -63,6 +63,9 @@ class WriteContext:
     actor: Actor | None = None
     geom: BaseGeometry | None = None
     guard: Callable[[], None] | None = None
+    # values (e.g. ID-number hashes) the caller found unregistered among live rows in this transaction, in
+    # one query for a whole file (``layers.imports``): a hook need not ask again for each of them
+    checked_unique: frozenset[Any] = frozenset()
 
 
 @dataclass(frozen=True)

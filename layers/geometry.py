@@ -185,6 +185,37 @@ def _check_type(geom: BaseGeometry, expected: str) -> BaseGeometry:
     return geom
 
 
+# the projected systems Haicheng's survey data come in (metres), for naming a file's likely CRS
+PROJECTED_CRS_NAMES = {
+    "EPSG:4550": "CGCS2000 3 度带高斯-克吕格投影，中央经线 123°E，不带带号",
+    "EPSG:4529": "CGCS2000 3 度带高斯-克吕格投影，第 41 带，带带号",
+}
+
+
+def likely_crs(geom: BaseGeometry, margin: float = DEFAULT_MARGIN_DEG) -> str | None:
+    """The projected CRS in which raw coordinates (read as if lon/lat) fall inside Haicheng, if any.
+
+    >>> from shapely.geometry import Point
+    >>> likely_crs(Point(480000.0, 4522000.0)), likely_crs(Point(41480000.0, 4522000.0)), likely_crs(Point(1, 2))
+    ('EPSG:4550', 'EPSG:4529', None)
+    """
+    minx, miny, maxx, maxy = geom.bounds
+    if max(abs(minx), abs(maxx), abs(miny), abs(maxy)) <= 360:
+        return None  # degrees
+    extent = (HAICHENG_EXTENT[0] - margin, HAICHENG_EXTENT[1] - margin,
+              HAICHENG_EXTENT[2] + margin, HAICHENG_EXTENT[3] + margin)
+    for crs in PROJECTED_CRS_NAMES:
+        if _inside(to_storage_crs(geom, crs), extent):
+            return crs
+    return None
+
+
+def crs_hint(crs: str) -> str:
+    """A sentence naming the likely CRS, for the messages about a file or body that did not declare it."""
+    return (f"这些坐标像是 {crs}（{PROJECTED_CRS_NAMES[crs]}，单位米）：按该坐标系解释正好位于海城市内。"
+            f"可能是文件未声明坐标系，请在 GIS 软件中把坐标系设定为 {crs} 后重新导出（或在请求中注明 crs={crs}）")
+
+
 def _check_extent(geom: BaseGeometry, original: BaseGeometry, crs: str, margin: float) -> None:
     extent = (HAICHENG_EXTENT[0] - margin, HAICHENG_EXTENT[1] - margin,
               HAICHENG_EXTENT[2] + margin, HAICHENG_EXTENT[3] + margin)
@@ -196,6 +227,10 @@ def _check_extent(geom: BaseGeometry, original: BaseGeometry, crs: str, margin: 
             f"经纬度顺序颠倒：{first} 应写作 {first[::-1]}（GeoJSON 为先经度后纬度）",
             f"longitude and latitude are swapped: {first} should be {first[::-1]}",
             field="geometry", location=first[::-1] if crs in ("EPSG:4490", "EPSG:4326") else None)
+    guess = likely_crs(original, margin) if crs in ("EPSG:4490", "EPSG:4326") else None
+    if guess:
+        raise InvalidGeometry("坐标超出海城市范围。" + crs_hint(guess), f"coordinates look like {guess}",
+                              field="geometry")
     minx, miny, maxx, maxy = geom.bounds
     raise InvalidGeometry(
         f"坐标超出海城市范围：范围 {minx:.6f},{miny:.6f} – {maxx:.6f},{maxy:.6f}，"

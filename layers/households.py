@@ -91,7 +91,7 @@ def prepare_household(properties: dict[str, Any], ctx: WriteContext) -> dict[str
     digest = ctx.cipher.match_hash(number)
     if ctx.guard is not None:
         ctx.guard()
-    duplicate = ctx.conn.execute(
+    duplicate = None if digest in ctx.checked_unique else ctx.conn.execute(
         text("SELECT id FROM households WHERE id_number_hash = :h AND retired_at IS NULL AND id <> :id"),
         {"h": digest, "id": ctx.feature_id or 0}).scalar()
     if duplicate is not None:
@@ -105,11 +105,16 @@ def prepare_household(properties: dict[str, Any], ctx: WriteContext) -> dict[str
             "id_number_masked": mask_id_number(number)}
 
 
+def revealed_id_numbers(conn: Any, ids: list[int], cipher: Any) -> dict[int, dict[str, Any]]:
+    """The decrypted ``id_number`` of each of ``ids`` (one query, for a full export)."""
+    rows = conn.execute(text("SELECT id, id_number_cipher FROM households WHERE id = ANY(:ids)"), {"ids": ids})
+    return {row[0]: {"id_number": cipher.decrypt(row[1]) if row[1] is not None else None} for row in rows}
+
+
 def reveal_household(conn: Any, feature_id: int, feature_json: str, cipher: Any) -> str:
     """Add the decrypted ``id_number`` to a revealed household."""
-    token = conn.execute(text("SELECT id_number_cipher FROM households WHERE id = :id"), {"id": feature_id}).scalar()
     feature = json.loads(feature_json)
-    feature["properties"]["id_number"] = cipher.decrypt(token) if token is not None else None
+    feature["properties"].update(revealed_id_numbers(conn, [feature_id], cipher).get(feature_id, {"id_number": None}))
     return json.dumps(feature, ensure_ascii=False)
 
 
@@ -124,6 +129,7 @@ HOUSEHOLDS = LayerSpec(
     "households", "困难群众户", "困难群众户", Household, "Point", CASE_OFFICE, CASE_OFFICE,
     large=True, title_field="head_name", style={"color": "#c2185b", "radius": 3},
     reveal_roles=CASE_OFFICE, shared_map_filter=f"NOT {CHILD_HOUSEHOLDS}",
-    input_fields=(ID_NUMBER_INPUT,), prepare_write=prepare_household, reveal_hook=reveal_household)
+    input_fields=(ID_NUMBER_INPUT,), prepare_write=prepare_household, reveal_hook=reveal_household,
+    reveal_values=revealed_id_numbers)
 
 LAYERS = [HOUSEHOLDS]

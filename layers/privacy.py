@@ -1,7 +1,8 @@
 """Personal-data protection shared by every output path (lists, single features, tiles, exports).
 
 - ID numbers (GB 11643) are checked, stored encrypted with a keyed hash for matching, and shown
-  masked (first 6 + last 4); names, phones and addresses are masked in SQL unless revealed.
+  masked (first 6 + last 4); names, phones and addresses are masked in SQL unless revealed
+  (《个人信息保护法》第五十一条（二）：采取相应的加密、去标识化等安全技术措施).
 - Which fields are personal and how each is masked is declared on the model (``field(...,
   personal=True, mask=...)``); who may reveal and which rows a shared map may show are
   declared on the layer (``reveal_roles``, ``shared_map_filter``). Nothing here names a layer.
@@ -33,7 +34,7 @@ from sqlalchemy import Connection, text
 from layers.errors import InvalidInput, NotFound
 from layers.masks import output_masks
 from layers.registry import LayerSpec
-from layers.roles import ADMIN, Actor
+from layers.roles import Actor
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"  # ISO 7064 MOD 11-2, GB 11643-1999
@@ -126,7 +127,8 @@ class PersonalDataCipher:
 
 
 def may_reveal(spec: LayerSpec, actor: Actor) -> bool:
-    return ADMIN in actor.roles or bool(spec.reveal_roles & actor.roles)
+    """Only the layer's own reveal roles; an admin as such does not (``LayerSpec.admin_may``)."""
+    return bool(spec.reveal_roles & actor.roles)
 
 
 def masked_expressions(spec: LayerSpec, actor: Actor, reveal: bool = False) -> dict[str, str]:

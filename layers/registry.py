@@ -123,6 +123,8 @@ class LayerSpec:
     prepare_write: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
     # adds what only a reveal shows (e.g. the decrypted ID number) to one Feature's GeoJSON text
     reveal_hook: Callable[[Any, int, str, Any], str] | None = None
+    # the same for many records at once (a full export): (conn, ids, cipher) → id → the properties it adds
+    reveal_values: Callable[[Any, list[int], Any], dict[int, dict[str, Any]]] | None = None
     # refuses a write the layer's rules forbid (e.g. moving a boundary marker outside a re-survey); called
     # with a ``layers.features.ProposedWrite`` inside the transaction, before every create, update and restore
     validate_write: Callable[[Any], None] | None = None
@@ -180,11 +182,19 @@ class LayerSpec:
     def personal_fields(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.personal)
 
+    def admin_may(self, roles: frozenset[str] | set[str]) -> bool:
+        """The admin's blanket access (it administers accounts and the shared layers). It does not reach a
+        layer of personal data (one with ``reveal_roles``): an admin reads, writes or reveals it only when it
+        also holds one of the layer's own roles (《个人信息保护法》第五十一条（三）：合理确定个人信息处理的
+        操作权限; households: 第二十八条 sensitive personal information).
+        """
+        return ADMIN in roles and not self.reveal_roles
+
     def can_read(self, roles: frozenset[str] | set[str]) -> bool:
-        return bool(self.read_roles & set(roles)) or ADMIN in roles
+        return bool(self.read_roles & set(roles)) or self.admin_may(roles)
 
     def can_write(self, roles: frozenset[str] | set[str]) -> bool:
-        return bool(self.write_roles & set(roles)) or ADMIN in roles
+        return bool(self.write_roles & set(roles)) or self.admin_may(roles)
 
 
 class LayerRegistry:

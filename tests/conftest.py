@@ -13,12 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine
 
 from gis_server.accounts.security import issue_token
-from gis_server.accounts.service import create_user
 from gis_server.app import create_app
 from gis_server.db import SESSION_OPTIONS
 from gis_server.migrate import upgrade
 from gis_server.settings import Settings
-from layers.roles import ALL_ROLES
+from tests.utils.accounts import ADMIN_CASE_OFFICE, create_test_accounts
 from tests.utils.database import ROLES, DatabaseUrls, RollbackDatabase, throwaway_cluster
 
 PASSWORD = "correct horse battery"
@@ -42,8 +41,7 @@ def database_url(database_urls: DatabaseUrls) -> str:
 def engine(database_url: str) -> Iterator[Engine]:
     engine = create_engine(database_url, connect_args={"options": SESSION_OPTIONS})  # as the app's sessions
     with engine.begin() as connection:  # one account per role, named after it, kept for the session
-        for role in sorted(ALL_ROLES):
-            create_user(connection, role, PASSWORD, [role])
+        create_test_accounts(connection, PASSWORD)
     yield engine
     engine.dispose()
 
@@ -75,8 +73,8 @@ def bearer(settings: Settings, username: str) -> dict[str, str]:
 
 @pytest.fixture
 def client(anonymous: TestClient, settings: Settings) -> TestClient:
-    """Signed in as ``admin`` (may read and write every layer)."""
-    anonymous.headers.update(bearer(settings, "admin"))
+    """Signed in as an administrator who also holds the case office (may read and write every layer)."""
+    anonymous.headers.update(bearer(settings, ADMIN_CASE_OFFICE))
     return anonymous
 
 

@@ -16,7 +16,11 @@ Use from a router::
     def start(request: Request, actor: CurrentActor):
         return submit_and_answer(request.app, "compliance.recheck", key="county", params={}, actor=actor)
 
-``submit(app, kind, key, params, requested_by) -> job_id`` is the bare call. The answer's
+``submit(app, kind, key, params, requested_by) -> job_id`` is the bare call. The ``key`` names the work:
+requests with the same kind and key while one is pending share its run and its result, so put into the
+key everything the result depends on — the parameters, and the requester's role scope when what a role
+may see differs (e.g. ``f"{county}|{'personal' if can_reveal else 'masked'}"``). Handlers run in a worker
+thread with no request: check permissions in the router before submitting. The answer's
 ``status_url`` (``GET /api/jobs/{id}``) gives status and progress; ``result_url`` the file.
 """
 

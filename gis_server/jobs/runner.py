@@ -45,8 +45,10 @@ def run_one(db: Database) -> int | None:
 
 
 class JobRunner:
-    def __init__(self, db: Database, workers: int = 1, poll_seconds: float = 1.0, inline: bool = False):
+    def __init__(self, db: Database, workers: int = 1, poll_seconds: float = 1.0, inline: bool = False,
+                 keep_days: int = 7):
         self.db = db
+        self.keep_days = keep_days
         self.workers = workers
         self.poll_seconds = poll_seconds
         self.inline = inline
@@ -85,6 +87,7 @@ class JobRunner:
             try:
                 if time.monotonic() - last_sweep > 60:
                     queue.fail_stale(self.db)
+                    queue.prune(self.db, self.keep_days)  # finished jobs and their files, after a week
                     last_sweep = time.monotonic()
                 if run_one(self.db) is not None:
                     continue

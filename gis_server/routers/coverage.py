@@ -18,7 +18,6 @@ from fastapi import APIRouter, BackgroundTasks, Body, Query, Response
 from sqlalchemy import text
 
 from formats.media_types import GEOJSON, XLSX
-from formats.tabular import feature_rows, to_xlsx
 from gis_server.deps import CurrentActor, DbDep, require_admin
 from gis_server.downloads import disposition
 from layers import audit
@@ -27,6 +26,7 @@ from layers.coverage.disclosure import RESTRICTED_NOTE, SUPPRESS_BELOW, Audience
 from layers.coverage.exports import COVERAGE_COLUMNS, workbook
 from layers.coverage.selection import Selection
 from layers.errors import Forbidden, InvalidInput
+from layers.exports.build import render, table_of
 from layers.facilities import CARE_TYPES
 from layers.households import HOUSEHOLD_CATEGORIES
 from layers.privacy import visible_rows_sql
@@ -151,9 +151,9 @@ def uncovered_export(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, c
                      village: Annotated[str | None, Query()] = None) -> Response:
     sel = _selection(db, Audience.of(actor), facility_type, category, method, mode)
     collection = _uncovered(db, actor, sel, reveal, village, None, 0, "export", format="xlsx")
-    spec = households_spec()
-    header, rows = feature_rows(collection, [(f.name, f.label) for f in spec.fields])
-    content = to_xlsx(header, rows, "未覆盖困难群众户")
+    with db.read() as conn:  # the same columns as every export: names beside codes, no WKT
+        table = table_of(conn, households_spec(), collection["features"], actor.roles)
+    content = render(table, "xlsx", title="未覆盖困难群众户")
     return Response(content, media_type=XLSX,
                     headers=disposition("未覆盖困难群众户名单.xlsx", "uncovered_households.xlsx"))
 

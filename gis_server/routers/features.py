@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
-from formats.media_types import GEOJSON, MEDIA_TYPES
-from formats.tabular import feature_rows, to_csv, to_xlsx
+from formats.media_types import GEOJSON
 from gis_server.accounts import duplicate_hits
 from gis_server.deps import CurrentActor, DbDep, LayerDep, SettingsDep
-from gis_server.downloads import disposition
 from gis_server.settings import Settings
-from layers import audit
 from layers.audit import audit_personal_read, read_record, reading
 from layers.catalog import registry
 from layers.errors import Forbidden, InvalidInput, PreconditionRequired, Throttled
@@ -163,31 +159,6 @@ def get_features(
     with db.autocommit() as conn:  # one statement: the page and, for personal data, the record of this read
         body = list_features(conn, spec, query, also=audit_record)
     return Response(body, media_type=GEOJSON)
-
-
-@router.get("/{layer}/export", summary="导出（GeoJSON / CSV / XLSX，个人信息已脱敏，记入审计）",
-            response_class=Response)
-def export(
-    request: Request, spec: LayerDep, db: DbDep, actor: CurrentActor,
-    format: Annotated[Literal["geojson", "csv", "xlsx"], Query(description="文件格式")] = "xlsx",
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy（经纬度）")] = None,
-    sort: Annotated[str | None, Query()] = None,
-) -> Response:
-    _require_read(spec, actor)
-    query = list_query(request, spec, actor, bbox, None, 0, sort)
-    with db.transaction() as conn:
-        body = list_features(conn, spec, query)
-        collection = json.loads(body)
-        audit.record(conn, actor, "export", layer=spec.name, format=format, count=collection["numberReturned"],
-                     bbox=bbox, sort=sort, filters=query.filters or None)
-    filename = f"{spec.name}.{format}"
-    if format == "geojson":
-        content = body
-    else:
-        header, rows = feature_rows(collection, [(f.name, f.label) for f in spec.fields])
-        content = to_csv(header, rows) if format == "csv" else to_xlsx(header, rows, spec.title)
-    return Response(content, media_type=MEDIA_TYPES[format],
-                    headers=disposition(f"{spec.title}.{format}", filename))
 
 
 @router.get("/{layer}/features/{feature_id}", summary="单个要素（ETag 为版本号）", response_class=Response)

@@ -18,6 +18,7 @@ from gis_server.deps import CurrentActor, SettingsDep
 from gis_server.routers.pages import MapSettingsDep, OptionalActor, layer_metadata, login_redirect
 from importers.site_upload import SUFFIXES, read_site
 from layers.catalog import THEMES, registry
+from layers.cemeteries import GRAVE_STATUS
 from layers.coverage.radii import defaults_table
 from layers.households import HOUSEHOLD_CATEGORIES
 from layers.roles import ADMIN, FUNERAL_PLANNER, Actor
@@ -43,7 +44,8 @@ SITING_THEMES = ("行政区划", "公墓与散坟", "三沿六区约束")
 # the approval steps in order (rejected is a way out of any review step, not a step)
 STEPS = ["candidate", "township_review", "county_approval", "under_construction", "in_use"]
 NEXT_LABELS = {"township_review": "提交乡镇审核", "county_approval": "报县民政局审批",
-               "under_construction": "批准，开始建设", "in_use": "建成使用", "rejected": "驳回"}
+               "under_construction": "批准，开始建设", "in_use": "建成使用", "rejected": "驳回",
+               "withdrawn": "撤回草稿"}
 VENDOR_CSS = (LEAFLET_CSS,)
 VENDOR_JS = (LEAFLET_JS, PROJ4_JS)
 
@@ -64,17 +66,23 @@ def siting_page(request: Request, actor: OptionalActor, settings: MapSettingsDep
     if actor is None:
         return login_redirect(request)
     layers = []
+    graves_spec = registry().get("scattered_graves")
+    assert graves_spec is not None
     for spec in registry():
         if spec.theme in SITING_THEMES:
             meta = layer_metadata(spec, actor)
             meta["permissions"]["write"] = False  # this page checks sites; features are edited on the map
             layers.append(meta)
     config = {**map_config(layers, settings, [t for t in THEMES if t in SITING_THEMES], actor.name),
+              # the constraints are what a site is checked against: on from the start (issue 16: siting on
+              # a blank canvas); their tiles and pages are fetched for the view only
+              "visibleThemes": ["行政区划", "三沿六区约束"],
               "canSave": bool({FUNERAL_PLANNER, ADMIN} & set(actor.roles)),
               "constraints": [[name, c.label] for name, c in CONSTRAINTS.items()],
               "statuses": STATUSES, "steps": STEPS, "transitions": TRANSITIONS, "nextLabels": NEXT_LABELS,
               "uploadFormats": sorted(SUFFIXES),
-              "scripts": ["hc-style.js", "hc-layers.js", "hc-tools.js", "hc-siting.js"]}
+              "graveStatus": GRAVE_STATUS, "canWriteGraves": graves_spec.can_write(actor.roles),
+              "scripts": ["hc-style.js", "hc-layers.js", "hc-tools.js", "hc-cluster.js", "hc-siting.js"]}
     return _page("siting.html", "公墓选址", actor, config, (GEOMAN_CSS,), (GEOMAN_JS, VECTORGRID_JS))
 
 

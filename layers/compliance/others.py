@@ -22,7 +22,6 @@ SIGN_BASIS = ("项目规则：地名标志应标示现行标准名称及其拼�
               "layers/gazetteer/signs.py）——更名或废止后，原标志与标准名称不符")
 MARKER_BASIS = ("界桩位置经复测变更后，引用其原位置的联检记录须复核（《行政区域界线管理条例》第六条；"
                 "民政部令第28号《行政区域界线联合检查办法》）")
-COVERAGE_BASIS = "服务半径见各设施类型的默认值及依据（layers/coverage/radii.py，DOMAIN.md §6）"
 
 _EXISTS = ("SELECT EXISTS (SELECT 1 FROM compliance_findings WHERE topic = :topic AND kind = :kind "
            "AND record_layer = :record_layer AND record_id = :record_id AND state <> 'resolved' "
@@ -125,6 +124,8 @@ def coverage(conn: Connection, changes: list[Change]) -> int:
         if r_old is None and r_new is None:
             continue
         kind_of = (new or old).data.get(source.type_column)
+        own = (new or old).data.get("service_radius_m")  # a facility's own radius, else its type's default
+        basis = f"该设施登记的服务半径 {own:g} m" if own else DEFAULTS[kind_of].basis
         within_old = _WITHIN.format(g="og", r="ro", mpd=METRES_PER_DEGREE_MIN)
         within_new = _WITHIN.format(g="ng", r="rn", mpd=METRES_PER_DEGREE_MIN)
         others = (f"EXISTS (SELECT 1 FROM {source.layer} f WHERE f.id <> :fid AND f.retired_at IS NULL "
@@ -139,7 +140,7 @@ def coverage(conn: Connection, changes: list[Change]) -> int:
         for r in rows:
             added += _add(conn, change, topic="coverage", kind="coverage_gained" if r.now_in else "coverage_lost",
                           record_layer="households", record_id=r.id, required=r_new if r.now_in else r_old,
-                          basis=COVERAGE_BASIS, lon=r.lon, lat=r.lat,
+                          basis=basis, lon=r.lon, lat=r.lat,
                           detail={"facility_type": kind_of, "village_code": r.village_code,
                                   "facility_version": change.version})
     return added

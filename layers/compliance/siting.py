@@ -98,8 +98,8 @@ def affected_records(conn: Connection, changes: list[Change], rule_set: RuleSetV
     branches = [_record_sql(kind) + f" AND r.id IN (SELECT t.id FROM e JOIN {kind.layer} t "
                 "ON ST_DWithin(t.geom, e.geom, e.reach))" for kind in RECORDS.values()]
     sql = f"WITH {extent} " + " UNION ALL ".join(branches) + " ORDER BY 1, 2"
-    return conn.execute(text(sql), {"reach": json.dumps(reach),
-                                    "hids": [c.history_id for c in changes if c.history_id]}).all()
+    return list(conn.execute(text(sql), {"reach": json.dumps(reach),
+                                         "hids": [c.history_id for c in changes if c.history_id]}))
 
 
 def all_records(conn: Connection, layer: str | None = None, ids: list[int] | None = None,
@@ -116,7 +116,7 @@ def all_records(conn: Connection, layer: str | None = None, ids: list[int] | Non
             sql += (f" AND NOT EXISTS (SELECT 1 FROM compliance_status s WHERE s.record_layer = '{kind.layer}' "
                     "AND s.record_id = r.id)")
         branches.append(sql)
-    return conn.execute(text(" UNION ALL ".join(branches) + " ORDER BY 1, 2"), {"ids": ids}).all()
+    return list(conn.execute(text(" UNION ALL ".join(branches) + " ORDER BY 1, 2"), {"ids": ids}))
 
 
 def _status(conn: Connection, layer: str, ids: list[int]) -> dict[tuple[int, str], Any]:
@@ -206,7 +206,7 @@ def _record_finding(conn: Connection, f: dict[str, Any]) -> None:
 
 def cause_finder(changes: list[Change]) -> Any:
     """``(layer, feature id) -> change``: the change of that feature, else the first change of that layer."""
-    by_feature = {(c.source, c.feature_id): c for c in changes}
+    by_feature: dict[tuple[str, int | None], Change] = {(c.source, c.feature_id): c for c in changes}
     by_layer: dict[str, Change] = {}
     for c in changes:
         by_layer.setdefault(c.source, c)
@@ -231,6 +231,12 @@ def handle(conn: Connection, changes: list[Change], rule_set: RuleSetVersion) ->
         ids = sorted({c.feature_id for c in moved if c.source == layer})
         conn.execute(text("DELETE FROM compliance_status WHERE record_layer = :l AND record_id = ANY(:ids)"),
                      {"l": layer, "ids": ids})
+        live = {r.id for r in all_records(conn, layer, ids)}
+        conn.execute(text(  # a retired (or rejected) record has nothing left to fix
+            "UPDATE compliance_findings SET state = 'resolved', acted_by = '系统', acted_at = clock_timestamp(), "
+            "note = '记录已注销（或候选地已驳回）' WHERE topic = 'siting' AND record_layer = :l "
+            "AND record_id = ANY(:gone) AND state <> 'resolved'"),
+            {"l": layer, "gone": [i for i in ids if i not in live]})
     out["baseline"] = baseline(conn, rule_set, all_records(conn, unchecked=True))
     rule_sets = [c for c in changes if c.source == RULE_SET_SOURCE and c.feature_id == rule_set.id]
     if rule_sets:

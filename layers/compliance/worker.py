@@ -1,9 +1,10 @@
-"""The background job that drains the compliance queue, woken by the changes themselves.
+"""What starts the compliance re-check: a listener woken by the changes themselves.
 
-One daemon thread per service process LISTENs on ``compliance`` (the queue triggers notify it at commit)
-and drains the queue when woken, and every ``IDLE_SECONDS`` anyway (a change committed while the thread
-was reconnecting). Several processes may run it: the drain's advisory lock lets one work at a time and the
-others return at once. A general job runner can call :func:`layers.compliance.queue.drain_job` instead.
+One daemon thread per service process LISTENs on ``compliance`` (the queue triggers notify at commit) and
+calls ``wake`` when notified, and every ``IDLE_SECONDS`` anyway (a change committed while it was
+reconnecting). The service's ``wake`` submits the drain as a job of the general job runner
+(``gis_server.jobs``; several wake-ups share one pending job); the drain's advisory lock lets one process
+work at a time.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import psycopg
-from sqlalchemy import Engine
-
-from layers.compliance.queue import drain_job
 
 CHANNEL = "compliance"
 POLL_SECONDS = 0.5  # how often the listener looks at its stop flag while no notification comes
@@ -26,8 +25,8 @@ log = logging.getLogger(__name__)
 
 
 class ComplianceWorker:
-    def __init__(self, engine: Engine, url: str | None):
-        self._engine, self._url = engine, url
+    def __init__(self, url: str | None, wake: Callable[[], object]):
+        self._url, self._wake = url, wake
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -45,11 +44,9 @@ class ComplianceWorker:
 
     def _drain(self) -> None:
         try:
-            summary = drain_job(self._engine)
-            if summary.get("changes"):
-                log.info("compliance re-check: %s", summary)
-        except Exception:  # a failed batch stays pending and is tried again on the next wake-up
-            log.exception("compliance re-check failed")
+            self._wake()
+        except Exception:  # the changes stay pending: the next wake-up asks again
+            log.exception("could not start the compliance re-check")
 
     def _run(self) -> None:
         assert self._url is not None

@@ -1,4 +1,6 @@
-"""Child welfare officers: a named 儿童主任 in every village, a 儿童督导员 in every township.
+"""Child welfare officers: a named 儿童主任 in every village, a 儿童督导员 in every township (民政部等
+《关于进一步健全农村留守儿童和困境儿童关爱服务体系的意见》（民发〔2019〕34号）：村（居）民委员会设立儿童主任，
+乡镇人民政府（街道办事处）设立儿童督导员).
 
 Officers' names and phones are personal data: output is masked with ``layers.masks.SQL_MASKS``
 (the kinds declared on the model's columns) unless revealed by the case office or an admin; the

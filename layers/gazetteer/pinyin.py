@@ -60,9 +60,13 @@ SURNAME_FOLLOWERS = "家庄屯堡店营村沟窝"
 
 NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 ROAD_CLASSES = {"07100"}
-# one-syllable modifiers that join the 通名 they modify (§2: 景山后街 Jingshan Houjie, 修文西小巷);
-# not 内/外, which belong to the place before them (朝阳门内大街 Chaoyangmennei Dajie)
-MODIFIERS = frozenset("东西南北中前后左右上下新老大小")
+# one-syllable modifiers that join the 通名 they modify (§2: 景山后街 Jingshan Houjie, 修文西小巷,
+# 清波门直街 Qingbomen Zhijie); not 内/外, which belong to the place before them (朝阳门内大街 Chaoyangmennei Dajie)
+MODIFIERS = frozenset("东西南北中前后左右上下新老大小直")
+# one-character 通名 that a 专名 may end with (§4: 天宁寺西里一巷 Tianningsi Xili 1 Xiang — 西里 is a place)
+INNER_GENERICS = frozenset("里街路巷")
+# a city gate ends a place name inside a 专名 (§2: 广安门/北滨河/路; 朝阳门内/大街)
+GATE = re.compile(r"^(.{2,}?门[内外]?)(.{2,})$")
 # the seat's 通名 that stands apart before a committee's 通名 (§14, as 浙江/省/测绘局): only 村 and 社区,
 # since 什司县村 is a village named 什司县
 SEATS = ("社区", "村")
@@ -219,16 +223,52 @@ def _join(syllables: list[str]) -> str:
     return word[:1].upper() + word[1:]
 
 
-def _words(text: str, syllables: list[str], ordinal: bool) -> list[list[str]]:
-    """Split one part (专名) into words; a trailing ordinal number of a road becomes digits (§7)."""
-    if ordinal:
-        k = len(text)
-        while k > 0 and text[k - 1] in NUMERALS:
-            k -= 1
-        number = _number(text[k:])
-        if number is not None and k > 0:
-            return [syllables[:k], [str(number)]]
+def _ordinal_start(text: str) -> int | None:
+    """Where a road's trailing ordinal starts (§7), or None. Of the readings of a run of numerals, the one that
+    leaves a 专名 of two characters or more wins, and a 专名 never ends in 十: 东四十二条 is 东四 + 12
+    (Dongsi 12 Tiao), 纬十二路 纬 + 12, 经五路 经 + 5.
+    """
+    k = len(text)
+    while k > 0 and text[k - 1] in NUMERALS:
+        k -= 1
+    if k == 0:  # only numerals: a number in words (§6: 三八路 Sanba Lu)
+        return None
+    starts = [i for i in range(k, len(text)) if text[i - 1] != "十" and _number(text[i:]) is not None]
+    return next((i for i in starts if i >= 2), starts[0] if starts else None)
+
+
+def _place_words(text: str, syllables: list[str]) -> list[list[str]]:
+    """A 专名 that holds two places: a first one ending at a city gate (§2: 广安门北滨河路 Guang'anmen Beibinhe
+    Lu), or a last one of a modifier and a one-character 通名 (§4: 天宁寺西里 Tianningsi Xili).
+    """
+    gate = GATE.match(text)
+    if gate and not set(gate.group(2)) <= MODIFIERS:
+        cut = len(gate.group(1))
+        return [syllables[:cut], syllables[cut:]]
+    if len(text) >= 4 and text[-1] in INNER_GENERICS and text[-2] in MODIFIERS:
+        return [syllables[:-2], syllables[-2:]]
     return [syllables] if syllables else []
+
+
+def _words(text: str, syllables: list[str], ordinal: bool) -> list[list[str]]:
+    """Split one part (专名) into words; a trailing ordinal number of a road becomes digits (§7), and so does
+    the ordinal of 第 (第九弄 Di-9 Long); 第 and its number stand apart from the rest (§6: 第二松花江 Di'er
+    Songhua Jiang).
+    """
+    if text.startswith("第") and len(text) > 1:
+        k = 1
+        while k < len(text) and text[k] in NUMERALS:
+            k += 1
+        number = _number(text[1:k])
+        if number is not None and k == len(text) and ordinal:
+            return [[f"{syllables[0]}-{number}"]]
+        if number is not None and len(text) - k >= 2:
+            return [syllables[:k], *_words(text[k:], syllables[k:], ordinal)]
+    if ordinal:
+        start = _ordinal_start(text)
+        if start is not None:
+            return [*_place_words(text[:start], syllables[:start]), [str(_number(text[start:]))]]
+    return _place_words(text, syllables)
 
 
 def _is_person(specific: str) -> bool:
@@ -238,13 +278,16 @@ def _is_person(specific: str) -> bool:
     return specific in listed_persons() or is_person_name(specific)
 
 
-def _modifiers(head: str, generic: str) -> int:
+def _modifiers(head: str, generic: str, road: bool) -> int:
     """How many one-syllable modifiers at the end of the 专名 belong to a one-syllable 通名 (§2), at most
-    two (南小街), leaving at least two characters of 专名; none in a person's name (§5).
+    two (南小街), leaving at least two characters of 专名; none in a person's name (§5). A street whose
+    专名 is two modifiers keeps the first as its 专名 (§2: 南小街 Nan Xiaojie; not a township: 中小镇 Zhongxiao Zhen).
     """
     base_is_one_syllable = len(generic) == 1 or len(generic) == 2 and generic[0] in MODIFIERS
     if not base_is_one_syllable or _is_person(head):
         return 0
+    if road and len(head) == 2 and set(head) <= MODIFIERS:
+        return 1
     count = 0
     while count < 2 and len(head) - count > 2 and head[-1 - count] in MODIFIERS:
         count += 1
@@ -256,7 +299,7 @@ def _segments(specific: str, generic: str, spec: list[str], gen: list[str], clas
     road = class_code in ROAD_CLASSES
     if road and len(specific) == 2 and specific[0] in NUMERALS and specific[1] not in NUMERALS and len(generic) == 1:
         return [[str(NUMERALS[specific[0]])], spec[1:] + gen]  # §7: 二马路 2 Malu, 三环路 3 Huanlu
-    peel = _modifiers(specific, generic)
+    peel = _modifiers(specific, generic, road)
     if peel:
         return [*_words(specific[:-peel], spec[:-peel], road), spec[-peel:] + gen]
     if len(generic) > 1:  # §14: 和平村/村民委员会 → 和平/村/村民委员会

@@ -1,7 +1,8 @@
 """Place-name signs (地名标志) whose inscription no longer matches their place's standard name.
 
-A sign should read the current standard name and its approved pinyin. After a renaming or an
-abolition the signs of the place are listed here with what they read and what they should read.
+A sign should read the current standard name and its approved pinyin (《地名管理条例》（2022）第十九条：
+标准地名及相关信息应当在地名标志上予以标示; 第十八条: 地名标志 must use the standard name). After a renaming
+or an abolition the signs of the place are listed here with what they read and what they should read.
 """
 
 from __future__ import annotations

@@ -35,6 +35,8 @@ LIFECYCLE_FIELDS = ("status", "code", "approval_authority", "approval_doc_no", "
 CHECKED_FIELDS = ("name", "class_code")
 SPELLING_FIELDS = ("pinyin", "pinyin_toned", "pinyin_manual", "specific_part", "generic_part")
 LIFECYCLE_STEPS = "批准（approve）、备案（file）、公告（announce）、更名（rename）、废止（abolish）"
+# why a write may not set them: a name is approved only by its approving authority
+APPROVAL_BASIS = "《地名管理条例》（2022）第四条：未经批准，任何单位和个人不得擅自决定对地名进行命名、更名"
 
 
 def _labels() -> dict[str, str]:
@@ -48,7 +50,7 @@ def _refuse_lifecycle(fields: list[str], place_id: int | None) -> InvalidInput:
     labels = _labels()
     named = "、".join(f"{labels.get(f, f)}（{f}）" for f in fields)
     where = f"/api/place-names/{place_id}/…" if place_id else "新地名登记为拟命名后，/api/place-names/{编号}/…"
-    return InvalidInput(f"{named}只能通过地名审批流程填写（{LIFECYCLE_STEPS}；{where}）",
+    return InvalidInput(f"{named}只能通过地名审批流程填写（{LIFECYCLE_STEPS}；{where}；{APPROVAL_BASIS}）",
                         f"lifecycle fields cannot be written by the generic API: {', '.join(fields)}",
                         fields=fields)
 

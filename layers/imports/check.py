@@ -49,6 +49,7 @@ class Planned:
     geom: BaseGeometry
     key: tuple[Any, ...] | None
     existing: tuple[int, int] | None = None  # (id, version) of the live record with the same key
+    checked: tuple[Any, ...] = ()  # the key as looked up (households: the ID number's hash)
     action: str = "insert"  # insert | update | unchanged
 
 
@@ -125,9 +126,9 @@ def _field_names_row(spec: LayerSpec, source: SourceFile) -> dict[str, str] | No
     return {h: geometry_names.get(v) or (v if v in importable else "") for h, v in cells.items()}
 
 
-def _sample(source: SourceFile, columns: dict[str, str]) -> list[tuple[float, float]]:
+def _sample(rows: list[Any], columns: dict[str, str]) -> list[tuple[float, float]]:
     out = []
-    for row in source.rows[:50]:
+    for row in rows[:50]:
         try:
             geom = row.geometry if row.geometry is not None else _table_geometry(row.values, columns)
         except InvalidInput:
@@ -147,7 +148,7 @@ def dry_run(conn: Connection, spec: LayerSpec, source: SourceFile, *, actor: Act
     if names_row:  # an export's second header row (field names under the labels): it maps the columns
         mapping = {**names_row, **(mapping or {})}
         run.notes.append(f"第 {source.rows[0].number} 行是字段名（导出文件的第二行表头），按它对应各列")
-        source.rows = source.rows[1:]
+    rows = source.rows[1:] if names_row else source.rows
     mapped = map_columns(spec, source.headers, mapping)
     run.columns, run.unknown_columns = mapped.columns, mapped.unknown
     if run.unknown_columns:
@@ -155,10 +156,10 @@ def dry_run(conn: Connection, spec: LayerSpec, source: SourceFile, *, actor: Act
     has_table_geometry = WKT in mapped.columns.values() or {LON, LAT} <= set(mapped.columns.values())
     if source.format in ("CSV", "XLSX") and not has_table_geometry:
         run.file_problems.append("没有找到坐标列：需要“经度”“纬度”两列（或东、北坐标），或一列 WKT 几何")
-    if not source.rows:
+    if not rows:
         run.file_problems.append("文件中没有数据行")
         return run
-    run.crs, note = resolve(source.crs, crs_choice, _sample(source, mapped.columns))
+    run.crs, note = resolve(source.crs, crs_choice, _sample(rows, mapped.columns))
     (run.notes if run.crs else run.file_problems).append(note)
     key = import_key(spec)
     if key == ("id_number",) and "id_number" not in mapped.columns.values():
@@ -170,8 +171,8 @@ def dry_run(conn: Connection, spec: LayerSpec, source: SourceFile, *, actor: Act
     labels = _labels(spec)
     fields = importable_fields(spec)
     seen: dict[tuple[Any, ...], int] = {}
-    total = len(source.rows)
-    for done, row in enumerate(source.rows, start=1):
+    total = len(rows)
+    for done, row in enumerate(rows, start=1):
         _check_row(spec, source, row, mapped.columns, run, places, fields, labels, seen, key, margin)
         if progress and (done % PROGRESS_EVERY == 0 or done == total):
             progress(done, total)
@@ -246,6 +247,7 @@ def _match(conn: Connection, spec: LayerSpec, run: DryRun, key: tuple[str, ...],
     labels = _labels(spec)
     for planned in keyed:
         found = existing.get(_key_text(lookups[planned.number]))
+        planned.checked = lookups[planned.number]
         if found is None:
             continue
         if not found[2]:  # a record this user may not see: the same words as the write path's refusal

@@ -42,6 +42,11 @@ GEOGRAPHIC = ("EPSG:4490", "EPSG:4326", "gcj02")
 ZONE_PREFIX_EASTING = 10_000_000  # an easting ≥ this carries a zone number in front (41 500 000 m = zone 41's 0)
 
 
+def _shown(value: float) -> str:
+    """A coordinate as surveyors write it: no exponent, at most millimetres (``:g`` made 4.52211e+06)."""
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
 def choice(value: str | None) -> str | None:
     """The user's choice, checked; None when not given."""
     if value in (None, ""):
@@ -83,11 +88,11 @@ def resolve(file_crs: str | None, chosen: str | None, coordinates: list[tuple[fl
 def value_problem(x: float, y: float, crs: str) -> str | None:
     """What is wrong with the first coordinate for ``crs``, in Chinese; None when nothing obvious."""
     if crs in GEOGRAPHIC and max(abs(x), abs(y)) > 180:  # (≤ 180 both: lon/lat, perhaps swapped)
-        return f"坐标 {x:g}, {y:g} 是投影坐标（米），但坐标系为经纬度：请选择 EPSG:4550 或 EPSG:4529"
+        return f"坐标 {_shown(x)}, {_shown(y)} 是投影坐标（米），但坐标系为经纬度：请选择 EPSG:4550 或 EPSG:4529"
     if crs == "EPSG:4550" and x >= ZONE_PREFIX_EASTING:
-        return f"东坐标 {x:g} 带有带号 {int(x // 1_000_000)}：请选择 EPSG:4529（3 度带第 41 带，带号）"
+        return f"东坐标 {_shown(x)} 带有带号 {int(x // 1_000_000)}：请选择 EPSG:4529（3 度带第 41 带，带号）"
     if crs == "EPSG:4529" and abs(x) < ZONE_PREFIX_EASTING:
-        return f"东坐标 {x:g} 没有带号：请选择 EPSG:4550（中央经线 123°，无带号）"
+        return f"东坐标 {_shown(x)} 没有带号：请选择 EPSG:4550（中央经线 123°，无带号）"
     return None
 
 

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +36,24 @@ class Limits:
     margin: float = 0.05
 
 
+# The last files read, by their content's digest: a commit in the process that ran the dry run does not
+# read the file again (an XLSX roster takes seconds). Immutable: a digest names one content only.
+_READ: OrderedDict[tuple[str, str, Limits], SourceFile] = OrderedDict()
+READ_KEPT = 2
+
+
 def receive_and_read(content: bytes, filename: str, limits: Limits) -> SourceFile:
+    key = (hashlib.sha256(content).hexdigest(), filename, limits)
+    if key in _READ:
+        return _READ[key]
+    source = _receive_and_read(content, filename, limits)
+    _READ[key] = source
+    while len(_READ) > READ_KEPT:
+        _READ.popitem(last=False)
+    return source
+
+
+def _receive_and_read(content: bytes, filename: str, limits: Limits) -> SourceFile:
     try:
         with formats.receive(content, filename, ACCEPTED, limits.max_bytes) as upload:
             return read_source(upload, limits.max_rows)

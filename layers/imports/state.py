@@ -18,9 +18,18 @@ STATUS_TITLES = {"checking": "正在检查", "checked": "检查完成", "refused
                  "committed": "已导入", "failed": "导入失败"}
 
 
+# Local parameter: an import not committed within this time loses its file (a roster holds ID numbers);
+# its report stays, and the file must be uploaded again.
+FILE_KEPT = "1 day"
+
+
 def create(conn: Connection, layer: str, username: str, filename: str, content: bytes, options: dict[str, Any],
            cipher: Any) -> int:
-    """A new import in state ``checking``; the file is kept encrypted until the import ends."""
+    """A new import in state ``checking``; the file is kept encrypted until the import ends (at most
+    :data:`FILE_KEPT`: each new import drops the files of imports older than that).
+    """
+    conn.execute(text(f"UPDATE imports SET content = NULL WHERE content IS NOT NULL "
+                      f"AND created_at < now() - interval '{FILE_KEPT}'"))
     token = cipher.encrypt(base64.b64encode(content).decode("ascii"))
     return conn.execute(text(
         "INSERT INTO imports (layer, username, filename, options, content) "
@@ -32,7 +41,8 @@ def create(conn: Connection, layer: str, username: str, filename: str, content: 
 def content_of(conn: Connection, import_id: int, cipher: Any) -> bytes:
     token = conn.execute(text("SELECT content FROM imports WHERE id = :id"), {"id": import_id}).scalar()
     if token is None:
-        raise NotFound("导入的文件已不再保存（导入已完成或已被拒绝）：请重新上传", "import file no longer kept")
+        raise NotFound("导入的文件已不再保存（已提交、被拒绝或超过 1 天未提交）：请重新上传",
+                       "import file no longer kept")
     return base64.b64decode(cipher.decrypt(bytes(token)))
 
 

@@ -2,7 +2,13 @@
 
 Workflow (《殡葬管理条例》第八条: the township reviews, the county civil-affairs bureau approves):
 candidate → township_review → county_approval → under_construction → in_use; any review step may
-end in ``rejected``. Every step is a row of ``candidate_site_events`` (who, when, from → to, note).
+end in ``rejected``; a draft (``candidate``) may be ``withdrawn`` by a planner. Every step is a row of
+``candidate_site_events`` (who, when, from → to, note).
+
+Four eyes: the township review and the county approval are the acts of two authorities (第八条), so
+the account that made one step may not make the next approval step (``APPROVAL_STEPS``); submitting
+one's own draft is not an approval. That rule is a local parameter of internal control (the bureau's
+separation of duties), not a clause of the regulation.
 """
 
 from __future__ import annotations
@@ -20,15 +26,18 @@ from layers.siting.check import check_site
 from layers.siting.rules import RuleSetVersion, get_rule_set
 
 STATUSES = {"candidate": "候选", "township_review": "乡镇审核", "county_approval": "县民政局审批",
-            "under_construction": "建设中", "in_use": "已使用", "rejected": "未通过"}
+            "under_construction": "建设中", "in_use": "已使用", "rejected": "未通过", "withdrawn": "已撤回"}
 TRANSITIONS = {
-    "candidate": ("township_review", "rejected"),
+    "candidate": ("township_review", "rejected", "withdrawn"),
     "township_review": ("county_approval", "rejected"),
     "county_approval": ("under_construction", "rejected"),
     "under_construction": ("in_use",),
     "in_use": (),
     "rejected": (),
+    "withdrawn": (),
 }
+# steps that approve what the previous step (by someone else) put forward
+APPROVAL_STEPS = frozenset({"county_approval", "under_construction", "in_use"})
 
 
 def _event(conn: Connection, candidate_id: int, from_status: str | None, to_status: str, actor: Actor,
@@ -112,7 +121,15 @@ def list_candidates(conn: Connection, village_code: str | None = None, township_
         "AND (CAST(:township AS text) IS NULL OR c.township_code = :township) "
         "AND (CAST(:status AS text) IS NULL OR c.status = :status) ORDER BY c.id"),
         {"village": village_code, "township": township_code, "status": status}).all()
-    return [_public(r) for r in rows]
+    out = [_public(r) for r in rows]
+    steps = conn.execute(text("SELECT candidate_id, to_status, by, at FROM candidate_site_events "
+                              "WHERE candidate_id = ANY(:ids) ORDER BY id"), {"ids": [c["id"] for c in out]}).all()
+    by_id: dict[int, dict[str, dict[str, str]]] = {c["id"]: {} for c in out}
+    for e in steps:  # who made each step (the latest time a status was reached), shown beside it
+        by_id[e.candidate_id][e.to_status] = {"by": e.by, "at": e.at.isoformat()}
+    for c in out:
+        c["steps"] = by_id[c["id"]]
+    return out
 
 
 def change_status(conn: Connection, candidate_id: int, to_status: str | None, expected_version: int, actor: Actor,
@@ -129,6 +146,11 @@ def change_status(conn: Connection, candidate_id: int, to_status: str | None, ex
     if to_status != "rejected" and not current["compliant"]:
         raise Conflict("该候选地的合规检查未通过（存在强制规则违反），不能提交审核；可驳回或重新选址",
                        "a non-compliant candidate cannot proceed")
+    last = current["events"][-1] if current["events"] else None
+    if to_status in APPROVAL_STEPS and last is not None and last["by"] == actor.name:
+        raise Conflict(f"同一账号不能连续办理两个审批环节：上一环节“{last['to_status_title']}”由 {actor.name} 办理，"
+                       f"“{STATUSES[to_status]}”须由另一名审批人办理",
+                       "the same account made the previous step")
     row = conn.execute(text(
         "UPDATE candidate_sites SET status = :to_status, version = version + 1, updated_at = now(), "
         "updated_by = :by WHERE id = :id AND version = :expected AND status = :from_status RETURNING version"),

@@ -98,13 +98,14 @@ def plots_needed(population: int | None, params: dict[str, Any]) -> int | None:
 
 _SQL = """
 WITH v AS (
-    SELECT code, name, township_code, population, coalesce(kind, 'village') AS kind
+    SELECT code, name, township_code, population, coalesce(kind, 'village') AS kind,
+           ST_PointOnSurface(geom) AS at  -- where the map marks an uncovered village at any zoom
     FROM villages WHERE retired_at IS NULL AND (CAST(:township AS text) IS NULL OR township_code = :township)),
 serving AS (
     SELECT id, village_code, serves_villages, service_agreement, cemetery_type,
            coalesce(plots_total - coalesce(plots_used, 0), 0) AS free
     FROM cemeteries WHERE retired_at IS NULL AND cemetery_type = ANY(:types) AND status = ANY(:statuses))
-SELECT v.code, v.name, v.township_code, v.population, v.kind, own.id AS own_id,
+SELECT v.code, v.name, v.township_code, v.population, v.kind, ST_X(v.at) AS lon, ST_Y(v.at) AS lat, own.id AS own_id,
        agreed.id AS agreed_id, agreed.service_agreement AS agreement
 FROM v
 LEFT JOIN LATERAL (
@@ -139,12 +140,13 @@ def coverage(conn: Connection, township: str | None = None) -> dict[str, Any]:
             communities.append({**entry, "kind": r.kind, "covered": bool(urban_ids)})
             continue
         cemetery_id = r.own_id if r.own_id is not None else r.agreed_id
-        villages.append({**entry, "covered": cemetery_id is not None, "cemetery_id": cemetery_id,
+        villages.append({**entry, "lon": r.lon, "lat": r.lat, "covered": cemetery_id is not None,
+                         "cemetery_id": cemetery_id,
                          "served_by": "own" if r.own_id is not None else "agreement" if r.agreed_id else None,
                          "agreement": r.agreement if r.own_id is None else None})
     _capacity(conn, villages)
     return {"parameters": county, "villages": villages,
-            "uncovered": [{"code": v["code"], "name": v["name"], "township_code": v["township_code"]}
+            "uncovered": [{k: v[k] for k in ("code", "name", "township_code", "lon", "lat")}
                           for v in villages if not v["covered"]],
             "townships": _rates(conn, villages), "county": _rate(villages),
             "communities": {"count": len(communities), "served_by_cemeteries": list(urban_ids),

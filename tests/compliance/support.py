@@ -1,4 +1,4 @@
-"""Records for the compliance tests, built in EPSG:4550 metres (tests/layers/test_siting_support.py)."""
+"""Records for the compliance tests, built in EPSG:4550 metres (tests/utils/siting.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import Connection, text
 
 from layers.compliance.queue import drain
 from layers.siting.rules import get_rule_set
-from tests.layers.test_siting_support import insert, rect, to_lonlat
+from tests.utils.siting import insert, rect, to_lonlat
 
 
 def cemetery(conn: Connection, x: float, y: float, name: str, size: float = 20.0) -> tuple[int, BaseGeometry]:

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from layers.gazetteer import lifecycle
 from tests.compliance.support import findings, settle
 from tests.layers.test_gazetteer_rules import A_XY, ACTOR, add_place, make_area
-from tests.layers.test_siting_support import insert, pt, seg, to_metric
+from tests.utils.siting import insert, pt, seg, to_metric
 
 
 def _version(conn, table, fid):
@@ -86,3 +86,4 @@ def test_a_closed_shelter_lists_households_that_lost_it(conn):
     lost = findings(conn, topic="coverage", kind="coverage_lost")
     assert [(f["record_id"], f["kind"], f["required_m"]) for f in lost] == [
         (homes[100], "coverage_lost", 500.0), (homes[450], "coverage_lost", 500.0)]
+    assert lost[0]["basis"] == "默认值：紧急避难场所服务半径 500 m（约 10 分钟步行；GB 51143-2015）"

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from layers.roles import Actor
 from layers.siting.rules import create_version, get_rule_set
 from tests.compliance.support import candidate, cemetery, findings, grave, settle
-from tests.layers.test_siting_support import pt, rect, road, seg, to_lonlat, to_metric, zone
+from tests.utils.siting import pt, rect, road, seg, to_lonlat, to_metric, zone
 
 PLANNER = Actor("funeral_planner", frozenset({"funeral_planner"}))
 HALF_WIDTH = {"provincial": 7.0, "county": 5.25}  # default widths 14 m and 10.5 m (data/rules corridor_widths)
@@ -119,3 +119,34 @@ def test_edit_straight_in_the_database_and_a_rule_set_version_count_too(conn):
     assert (g["rule"], g["cause_layer"], g["cause_id"], g["required_m"]) == (
         "highway.county", "siting_rule_set_versions", rule_set.id, 400.0)
     assert g["basis"].startswith("地方参数，来源：")
+
+
+def test_the_background_job_drains_everything_that_waits(conn):
+    from gis_server.jobs import JobContext
+    from gis_server.routers.compliance import drain
+    from tests.utils.database import RollbackDatabase
+
+    road(conn, seg((-3000, 0), (3000, 0)), "county")
+    cemetery(conn, 0, 100, "近处公墓")
+    progress = []
+    done = drain(JobContext(RollbackDatabase(conn), 1, lambda f, m: progress.append((f, m))), {})
+    assert (done["changes"], done["rounds"]) == (2, 1) and progress == [(0.5, "已复核 2 项变更")]
+    assert conn.execute(text("SELECT count(*) FROM compliance_changes WHERE processed_at IS NULL")).scalar() == 0
+    rules = len(get_rule_set(conn).rules)
+    assert rules == 17 and conn.execute(text("SELECT count(*) FROM compliance_status")).scalar() == rules
+
+
+def test_retiring_a_record_closes_its_open_findings(conn, client):
+    rid, _ = road(conn, seg((-3000, 0), (3000, 0)), "county")
+    cid, _ = cemetery(conn, 0, 250, "近处公墓")
+    settle(conn)
+    conn.execute(text("UPDATE roads SET road_class = 'provincial' WHERE id = :id"), {"id": rid})
+    settle(conn)
+    (f,) = findings(conn, kind="new_violation")
+    assert f["state"] == "open"
+    retired = client.delete(f"/api/layers/cemeteries/features/{cid}", params={"reason": "已迁建"},
+                            headers={"If-Match": '"1"'})
+    assert retired.status_code in (200, 204), retired.text
+    settle(conn)
+    (closed,) = findings(conn, id=f["id"])
+    assert (closed["state"], closed["acted_by"], closed["note"]) == ("resolved", "系统", "记录已注销（或候选地已驳回）")

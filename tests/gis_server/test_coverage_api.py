@@ -53,9 +53,12 @@ def test_coverage_rows_for_every_role_small_cells_suppressed(conn, client, clien
         {"households": 5, "villages": 2, "villages_suppressed": 1}]
     exact = client_as("case_worker").get("/api/layers/households/summary?by=township").json()["rows"]
     assert exact[0]["households"] == 8  # the case office counts every household, the child's too
-    # an admin counts what it may list: not the household with a child (shown to the case office only)
+    # an admin alone reads no household (issue 14): refused a category like any other restricted role
+    refused = client_as("admin").get(f"/api/coverage?{Q}&by=township")
+    assert refused.status_code == 403 and "救助类别" in refused.json()["message"]
+    # an admin with the case office counts every household, the child's too
     township = client.get(f"/api/coverage?{Q}&by=township").json()
-    assert township["total"]["households"] == 7 and township["total"]["covered"] == 1
+    assert township["total"]["households"] == 8
     assert client.get("/api/coverage?facility_type=hospital").status_code == 422
     assert client.get(f"/api/coverage?{Q}&method=crow").status_code == 422
 
@@ -82,10 +85,11 @@ def test_uncovered_list_masked_audited_and_only_for_the_case_office(conn, client
         assert client_as(role).get(f"/api/coverage/uncovered?{Q}").status_code == 403
 
 
-def test_children_households_hidden_from_roles_the_layer_says(conn, client):
-    ids = scene(conn)  # admin may read households but is not in the layer's reveal roles for children
-    found = {f["id"] for f in client.get(f"/api/coverage/uncovered?{Q}").json()["features"]}
-    assert ids["out"] in found and ids["child"] not in found
+def test_the_uncovered_list_is_for_the_case_office_only_not_an_admin(conn, client_as, client):
+    ids = scene(conn)
+    assert client_as("admin").get(f"/api/coverage/uncovered?{Q}").status_code == 403  # issue 14
+    found = {f["id"] for f in client.get(f"/api/coverage/uncovered?{Q}").json()["features"]}  # admin + case office
+    assert ids["out"] in found and ids["child"] in found
 
 
 def test_exports_xlsx(conn, client_as):
@@ -99,7 +103,7 @@ def test_exports_xlsx(conn, client_as):
     before = audits(conn, "export")
     listing = worker.get(f"/api/coverage/uncovered/export?{Q}")
     sheet = load_workbook(io.BytesIO(listing.content)).active
-    names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    names = [row[1] for row in sheet.iter_rows(min_row=3, values_only=True)]  # labels, field names, rows
     assert sorted(names) == sorted(["李*", "王*"] + ["赵*"] * 5)
     assert audits(conn, "export") == before + 1
     assert client_as("viewer").get(f"/api/coverage/uncovered/export?{Q}").status_code == 403

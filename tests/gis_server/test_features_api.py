@@ -45,7 +45,7 @@ def test_create_returns_201_location_etag_and_the_feature(client):
     assert body["geometry"] == {"type": "Point", "coordinates": [122.7, 40.85]}
     assert body["properties"]["name"] == "人民广场"
     assert body["properties"]["capacity"] == 1200
-    assert body["properties"]["created_by"] == "admin"
+    assert body["properties"]["created_by"] == "admin_case"
     assert "crs" not in body
 
 
@@ -124,7 +124,7 @@ def test_delete_retires_the_row_it_vanishes_from_lists_and_stays_in_history(clie
     versions = client.get(url + "/history").json()["versions"]
     assert [(v["version"], v["operation"]) for v in versions] == [(1, "insert"), (2, "retire")]
     assert versions[1]["reason"] == "场所已拆除"
-    assert versions[1]["changed_by"] == "admin"
+    assert versions[1]["changed_by"] == "admin_case"
 
 
 def test_history_lists_every_version_with_who_when_what_and_why(client):
@@ -139,7 +139,7 @@ def test_history_lists_every_version_with_who_when_what_and_why(client):
     assert versions[2]["changed_fields"] == ["geometry"]
     assert versions[0]["properties"]["name"] == "一"
     assert versions[2]["geometry"] == point(122.7, 40.9)
-    assert all(v["changed_at"] and v["changed_by"] == "admin" for v in versions)
+    assert all(v["changed_at"] and v["changed_by"] == "admin_case" for v in versions)
 
 
 def test_restore_brings_an_old_version_back_as_a_new_version(client):

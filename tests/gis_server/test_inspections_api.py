@@ -17,8 +17,8 @@ from shapely.geometry import Point
 
 from formats.gpkg import enum_domains
 from gis_server.settings import Settings
-from tests.layers.test_inspections_support import REFS, boundary, jpeg, metres, moved, sha
 from tests.utils.features import point
+from tests.utils.inspections import REFS, boundary, jpeg, metres, moved, sha
 
 CST = timezone(timedelta(hours=8))
 BOTH_SIDES = {"side_a": {"confirmed_by": "王一", "confirmed_on": "2025-05-02"},

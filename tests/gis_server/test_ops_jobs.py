@@ -144,3 +144,15 @@ def test_a_failing_job_says_why_and_leaves_nothing_half_written(live):
     assert unknown["message"] == "未知的任务类型：test.no_such_kind"
     with client.app.state.db.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM jobs WHERE kind = 'test.trace'")).scalar() == 0
+
+
+def test_finished_jobs_are_pruned_after_their_days(client, conn):
+    from gis_server.jobs import queue
+
+    db = client.app.state.db
+    conn.execute(text("INSERT INTO jobs (kind, key, status, finished_at) VALUES "
+                      "('test.old', 'a', 'done', now() - interval '8 days'), "
+                      "('test.old', 'b', 'failed', now() - interval '6 days'), "
+                      "('test.old', 'c', 'running', NULL)"))
+    assert queue.prune(db, 7) == 1
+    assert sorted(conn.execute(text("SELECT key FROM jobs WHERE kind = 'test.old'")).scalars()) == ["b", "c"]

@@ -17,13 +17,13 @@ EXPECTED_WRITERS = {
     "boundary_lines": {"admin", "boundary_surveyor"}, "boundary_markers": {"admin", "boundary_surveyor"},
     "shelters": {"admin"}, "care_facilities": {"admin", "case_worker"},
     "cemeteries": {"admin", "funeral_planner"}, "scattered_graves": {"admin", "funeral_planner"},
-    "households": {"admin", "case_worker"},
+    "households": {"case_worker"},  # an admin only with the case office (issue 14)
     **{name: {"admin", "funeral_planner"} for name in (
         "roads", "railways", "rivers", "basic_farmland", "urban_planning_zones", "scenic_areas", "nature_reserves",
         "water_source_zones", "heritage_sites", "cultivated_land", "forest_land", "urban_parks")},
 }
 PERSONAL_LAYERS = {"households"}
-CASE_OFFICE = {"admin", "case_worker"}
+CASE_OFFICE = {"case_worker"}
 
 
 def test_registry_matches_the_expected_permission_table():
@@ -74,12 +74,19 @@ def test_each_role_writes_exactly_its_layers(client_as, client, role):
             assert client.get(url).headers["etag"] == '"1"'
 
 
-def test_viewer_gets_no_household_feature_by_any_path(client_as, client):
+@pytest.mark.parametrize("role", ["viewer", "admin"])
+def test_no_household_feature_by_any_path_outside_the_case_office(client_as, client, role):
+    """Issue 14: the admin administers accounts; it reads no exact household location and reveals none unless
+    it also holds the case office (as ``client`` does: admin + case_worker)."""
     created = client.post("/api/layers/households/features",
-                          json=feature(point(), head_name="张三", categories=["dibao"])).json()
-    viewer = client_as("viewer")
-    assert viewer.get("/api/layers/households/features").status_code == 403
-    assert viewer.get(f"/api/layers/households/features/{created['id']}").status_code == 403
-    assert viewer.get(f"/api/layers/households/features/{created['id']}/history").status_code == 403
-    assert viewer.get("/api/layers/households/export", params={"format": "csv"}).status_code == 403
-    assert "张" not in viewer.get("/api/layers").text
+                          json=feature(point(122.7123, 40.8456), head_name="张三", categories=["dibao"])).json()
+    other = client_as(role)
+    assert other.get("/api/layers/households/features").status_code == 403
+    assert other.get(f"/api/layers/households/features/{created['id']}").status_code == 403
+    assert other.get(f"/api/layers/households/features/{created['id']}", params={"reveal": "true"}).status_code == 403
+    assert other.get(f"/api/layers/households/features/{created['id']}/history").status_code == 403
+    assert other.get("/api/layers/households/export", params={"format": "csv"}).status_code == 403
+    assert other.get("/tiles/households/14/13779/6150.pbf").status_code == 403
+    assert "张" not in other.get("/api/layers").text and "40.8456" not in other.get("/api/layers").text
+    revealed = client.get(f"/api/layers/households/features/{created['id']}", params={"reveal": "true"}).json()
+    assert (revealed["properties"]["head_name"], revealed["geometry"]["coordinates"]) == ("张三", [122.7123, 40.8456])

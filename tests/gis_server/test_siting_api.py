@@ -6,9 +6,10 @@ import io
 
 import pytest
 from openpyxl import load_workbook
+from shapely.geometry import Point
 
-from tests.layers.test_siting_support import geojson, rect, road, seg, truth, village
-from tests.layers.test_siting_support import pt as point_at
+from tests.utils.siting import at, geojson, rect, road, seg, to_metric, truth, village
+from tests.utils.siting import pt as point_at
 
 T = "210381190"
 
@@ -75,9 +76,12 @@ def test_candidate_workflow_and_recheck(client_as, scene):
     assert planner.post(f"{url}/status", json={"status": "township_review"}).status_code == 428
     assert planner.post(f"{url}/status", json={"status": "in_use"},
                         headers={"If-Match": '"1"'}).status_code == 409
+    # two accounts take turns (four eyes): the planner submits, the administrator reviews, and so on
+    admin = client_as("admin")
     for step, status in enumerate(["township_review", "county_approval", "under_construction", "in_use"], 1):
-        response = planner.post(f"{url}/status", json={"status": status, "note": f"第{step}步"},
-                                headers={"If-Match": f'"{step}"'})
+        response = (planner if step % 2 else admin).post(f"{url}/status", json={"status": status,
+                                                                                "note": f"第{step}步"},
+                                                         headers={"If-Match": f'"{step}"'})
         assert response.status_code == 200, response.text
     stale = planner.post(f"{url}/status", json={"status": "rejected"}, headers={"If-Match": '"1"'})
     assert stale.status_code in (409, 412)
@@ -85,7 +89,12 @@ def test_candidate_workflow_and_recheck(client_as, scene):
     assert got.headers["ETag"] == '"5"'
     assert [e["to_status"] for e in got.json()["events"]] == [
         "candidate", "township_review", "county_approval", "under_construction", "in_use"]
-    assert all(e["by"] == "funeral_planner" for e in got.json()["events"])
+    assert [e["by"] for e in got.json()["events"]] == ["funeral_planner", "funeral_planner", "admin",
+                                                        "funeral_planner", "admin"]
+    listed = [c for c in planner.get("/api/siting/candidates").json() if c["id"] == candidate["id"]][0]
+    assert {s: v["by"] for s, v in listed["steps"].items()} == {
+        "candidate": "funeral_planner", "township_review": "funeral_planner", "county_approval": "admin",
+        "under_construction": "funeral_planner", "in_use": "admin"}
     # a newer rule set version: national roads 3,000 m → the saved site (2,543 m away) now fails that rule
     rule_set = candidate["rule_set_id"]
     edited = planner.post(f"/api/siting/rule-sets/{rule_set}/versions", json={
@@ -97,6 +106,41 @@ def test_candidate_workflow_and_recheck(client_as, scene):
     change = [c for c in recheck["changes"] if c["rule"] == "highway.national"][0]
     assert set(change["changed"]) == {"required_distance_m", "violated"}
     assert planner.get(url).json()["report"]["rule_set"]["version"] == 1  # the frozen report is unchanged
+
+
+def test_one_account_cannot_make_two_consecutive_approval_steps(client_as, conn, scene):
+    """Issue 16: one planner pushed a candidate through 乡镇审核 → 县民政局审批 → 建成使用 alone."""
+    planner, admin = client_as("funeral_planner"), client_as("admin")
+    saved = planner.post("/api/siting/candidates", json={"geometry": geojson(rect(-50, -2050, 50, -1950)),
+                                                          "name": "四眼候选地"}).json()
+    url = f"/api/siting/candidates/{saved['id']}/status"
+    assert planner.post(url, json={"status": "township_review"}, headers={"If-Match": '"1"'}).status_code == 200
+    refused = planner.post(url, json={"status": "county_approval"}, headers={"If-Match": '"2"'})
+    assert refused.status_code == 409
+    assert refused.json()["message"] == ("同一账号不能连续办理两个审批环节：上一环节“乡镇审核”由 funeral_planner 办理，"
+                                         "“县民政局审批”须由另一名审批人办理")
+    after = planner.get(f"/api/siting/candidates/{saved['id']}").json()
+    assert after["status"] == "township_review" and after["version"] == 2 and len(after["events"]) == 2
+    assert admin.post(url, json={"status": "county_approval"}, headers={"If-Match": '"2"'}).status_code == 200
+    again = admin.post(url, json={"status": "under_construction"}, headers={"If-Match": '"3"'})
+    assert again.status_code == 409 and "县民政局审批" in again.json()["message"]
+    # a rejection is not an approval: the same account may turn it down
+    assert admin.post(url, json={"status": "rejected"}, headers={"If-Match": '"3"'}).status_code == 200
+
+
+def test_a_planner_withdraws_a_draft_but_not_a_submitted_site(client_as, scene):
+    planner = client_as("funeral_planner")
+    body = {"geometry": geojson(rect(-50, -2050, 50, -1950)), "name": "撤回候选地"}
+    draft, submitted = (planner.post("/api/siting/candidates", json=body).json() for _ in range(2))
+    done = planner.post(f"/api/siting/candidates/{draft['id']}/status", json={"status": "withdrawn"},
+                        headers={"If-Match": '"1"'})
+    assert done.status_code == 200 and done.json()["status_title"] == "已撤回"
+    assert done.json()["next_statuses"] == []
+    url = f"/api/siting/candidates/{submitted['id']}/status"
+    assert planner.post(url, json={"status": "township_review"}, headers={"If-Match": '"1"'}).status_code == 200
+    late = planner.post(url, json={"status": "withdrawn"}, headers={"If-Match": '"2"'})
+    assert late.status_code == 409
+    assert late.json()["message"] == "候选地当前为“乡镇审核”，不能转为“已撤回”（可转为：县民政局审批、未通过）"
 
 
 def test_non_compliant_candidate_cannot_go_to_review(client, scene):
@@ -137,7 +181,7 @@ def test_suitable_land_endpoint(client, scene):
 
 
 def test_graves_remediation_xlsx_and_status(client, conn, scene):
-    from tests.layers.test_siting_support import insert
+    from tests.utils.siting import insert
 
     grave, _ = insert(conn, "scattered_graves", point_at(0, 250), grave_count=1)  # 343 m from the road's edge
     listed = client.get("/api/siting/graves", params={"village": T + "201"}).json()
@@ -172,9 +216,14 @@ def test_a_cemetery_serves_another_village_only_with_a_recorded_agreement(client
     unknown = client.post("/api/layers/cemeteries/features", json=feature(
         site, **body, serves_villages=[T + "299"], service_agreement="海民殡协〔2025〕7号"))
     assert unknown.status_code == 422 and "不是现有的村委会：210381190299" in unknown.json()["message"]
-    assert client.get("/api/siting/coverage").json()["uncovered"] == [
+    uncovered = client.get("/api/siting/coverage").json()["uncovered"]
+    assert [{k: u[k] for k in ("code", "name", "township_code")} for u in uncovered] == [
         {"code": T + "201", "name": "甲村", "township_code": T},
         {"code": T + "202", "name": "乙村", "township_code": T}]
+    # where the map marks each one: a point inside the village, the middle of these rectangles within 1 m
+    # (the middle of their lon/lat outline)
+    for u, (x, y) in zip(uncovered, [(0, 0), (4500, 0)], strict=True):
+        assert to_metric(Point(u["lon"], u["lat"])).distance(Point(at(x, y))) < 1
     created = client.post("/api/layers/cemeteries/features", json=feature(
         site, **body, serves_villages=[T + "202"], service_agreement="海民殡协〔2025〕7号"))
     assert created.status_code == 201, created.text
@@ -187,8 +236,8 @@ def test_a_cemetery_serves_another_village_only_with_a_recorded_agreement(client
 
 
 def test_grave_kinds_are_checked_and_the_export_groups_by_kind(client, conn, scene):
-    from tests.layers.test_siting_support import insert
     from tests.utils.features import feature
+    from tests.utils.siting import insert
 
     unknown = client.post("/api/layers/scattered_graves/features",
                           json=feature(geojson(point_at(0, 250)), grave_count=1, kind="big"))

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from gis_server.deps import get_current_actor
 from gis_server.routers.tiles import key_fields, tile_sql
 from layers.catalog import registry
-from layers.roles import ADMIN, VIEWER, Actor
+from layers.roles import ADMIN, CASE_WORKER, VIEWER, Actor
 from tests.utils.features import create, line, point, shelter
 
 LON, LAT = 122.69, 40.88
@@ -19,8 +19,10 @@ LON, LAT = 122.69, 40.88
 
 @pytest.fixture(autouse=True)
 def as_admin(client: TestClient):
-    """Tiles are tested apart from sign-in: the acting user is an administrator unless a test says so."""
-    client.app.dependency_overrides[get_current_actor] = lambda: Actor("tester", frozenset({ADMIN}), "127.0.0.1")
+    """Tiles are tested apart from sign-in: the acting user is an administrator who also holds the case office
+    (an admin alone reads no household, issue 14) unless a test says so."""
+    client.app.dependency_overrides[get_current_actor] = lambda: Actor("tester", frozenset({ADMIN, CASE_WORKER}),
+                                                                       "127.0.0.1")
     yield
     client.app.dependency_overrides.clear()
 

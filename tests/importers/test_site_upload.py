@@ -121,3 +121,26 @@ def test_damaged_and_unknown_files(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
         read_site(archive.read_bytes(), "b.zip")
     assert "2 个 Shapefile" in caught.value.message
+
+
+def test_a_4550_file_without_crs_names_the_likely_crs(tmp_path: Path) -> None:
+    """Issue 16: an EPSG:4550 file with no CRS said only "outside Haicheng", with metre numbers."""
+    projected = frame(SQUARE).to_crs(4550)
+    geojson = tmp_path / "site.geojson"  # GeoJSON without a crs member is lon/lat by definition
+    geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+                                   "geometry": json.loads(projected.geometry.to_json())["features"][0]["geometry"]}]}))
+    with pytest.raises(InvalidInput) as caught:
+        read_site(geojson.read_bytes(), "选址.geojson")
+    assert caught.value.message.startswith(
+        "坐标超出海城市范围。这些坐标像是 EPSG:4550（CGCS2000 3 度带高斯-克吕格投影，"
+        "中央经线 123°E，不带带号，单位米）")
+    archive = zipped_shapefile(tmp_path, projected, with_prj=False)
+    with pytest.raises(InvalidInput) as caught:
+        read_site(archive.read_bytes(), "选址.zip")
+    assert caught.value.message.startswith("文件“选址.zip”没有坐标系信息，无法确定位置。这些坐标像是 EPSG:4550")
+    zone = projected.copy()
+    zone.geometry = zone.geometry.translate(41_000_000)
+    with pytest.raises(InvalidInput, match="no CRS") as caught:
+        zone = zone.set_crs(None, allow_override=True)
+        read_site(zipped_shapefile(tmp_path, zone, with_prj=False, name="z").read_bytes(), "带号.zip")
+    assert "像是 EPSG:4529（CGCS2000 3 度带高斯-克吕格投影，第 41 带" in caught.value.message

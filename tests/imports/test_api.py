@@ -73,9 +73,12 @@ def test_only_writers_import_and_imports_are_private(client_as, corpus, places) 
     body = checked(client_as("case_worker"), "households", corpus["households.csv"])
     for role in ("viewer", "funeral_planner"):
         assert client_as(role).get(f"/api/layers/households/imports/{body['id']}").status_code == 403
-    admin = client_as("admin")  # may write households, but the import is the case worker's: not found
-    assert admin.get(f"/api/layers/households/imports/{body['id']}").status_code == 404
-    assert admin.post(f"/api/layers/households/imports/{body['id']}/commit").status_code == 404
+    admin = client_as("admin")  # an admin writes no household (issue 14)
+    assert admin.get(f"/api/layers/households/imports/{body['id']}").status_code == 403
+    assert admin.post(f"/api/layers/households/imports/{body['id']}/commit").status_code == 403
+    other = client_as("admin_case")  # may write households, but the import is the case worker's: not found
+    assert other.get(f"/api/layers/households/imports/{body['id']}").status_code == 404
+    assert other.post(f"/api/layers/households/imports/{body['id']}/commit").status_code == 404
 
 
 def test_refused_file_changes_nothing(client, corpus, places) -> None:
@@ -83,3 +86,17 @@ def test_refused_file_changes_nothing(client, corpus, places) -> None:
     assert response.status_code == 422
     assert response.json()["message"] == "压缩包“truncated.zip”已损坏，无法解压" or "zip" in response.json()["message"]
     assert client.get("/api/layers/shelters/features").json()["numberMatched"] == 0
+
+
+def test_an_uncommitted_file_is_dropped_after_a_day(client_as, conn, corpus, places) -> None:
+    from sqlalchemy import text
+
+    worker = client_as("case_worker")
+    old = checked(worker, "households", corpus["households.csv"])
+    assert conn.execute(text("SELECT content IS NOT NULL FROM imports WHERE id = :id"), {"id": old["id"]}).scalar()
+    conn.execute(text("UPDATE imports SET created_at = now() - interval '25 hours' WHERE id = :id"), {"id": old["id"]})
+    checked(worker, "households", corpus["households.csv"])
+    assert conn.execute(text("SELECT content IS NULL FROM imports WHERE id = :id"), {"id": old["id"]}).scalar()
+    response = worker.post(f"/api/layers/households/imports/{old['id']}/commit")
+    assert response.status_code == 404
+    assert response.json()["message"] == "导入的文件已不再保存（已提交、被拒绝或超过 1 天未提交）：请重新上传"

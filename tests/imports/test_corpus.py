@@ -160,3 +160,10 @@ def test_corpus_text_files_are_those_the_script_makes(corpus) -> None:
     assert kept == sorted(name for name in corpus if name.endswith((".csv", ".geojson", ".kml", ".gpx")))
     for name in kept:
         assert (DATA / name).read_bytes() == corpus[name].read_bytes(), name
+
+
+def test_over_the_row_limit(client_as, settings, corpus, places) -> None:
+    settings.import_max_rows = 2  # the app reads its settings object at each request
+    response = upload(client_as("case_worker"), "households", corpus["households.csv"])
+    assert response.status_code == 422
+    assert response.json()["message"] == "文件“households.csv”超过 2 行（要素），超出单次导入上限 2：请分批导入"

@@ -10,7 +10,7 @@ from tests.imports.conftest import checked, problems
 from tests.imports.corpus import HOUSEHOLDS
 
 
-@pytest.mark.parametrize("fmt", ["geojson", "csv", "xlsx"])
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "xlsx", "gpkg"])
 def test_export_then_import_changes_nothing(client, corpus, places, tmp_path: Path, fmt: str) -> None:
     body = checked(client, "shelters", corpus["shelters.geojson"])
     client.post(f"/api/layers/shelters/imports/{body['id']}/commit")

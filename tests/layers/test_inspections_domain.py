@@ -8,8 +8,8 @@ import pytest
 from layers.errors import InvalidInput
 from layers.inspections import campaigns
 from layers.roles import Actor
-from tests.layers.test_inspections_support import boundary, metres
 from tests.utils.features import feature, point
+from tests.utils.inspections import boundary, metres
 
 ACTOR = Actor("tester", frozenset({"boundary_surveyor"}))
 

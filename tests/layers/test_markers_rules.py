@@ -13,8 +13,8 @@ from gis_server.routers.pages import layer_metadata
 from layers.boundaries import MIN_REFERENCE_OBJECTS
 from layers.catalog import registry
 from layers.roles import Actor
-from tests.layers.test_inspections_support import REFS, boundary
 from tests.utils.features import create, feature, line, point
+from tests.utils.inspections import REFS, boundary
 from web_map.builder import map_config
 from web_map.settings import MapSettings
 
@@ -45,6 +45,8 @@ def test_a_number_whose_suffix_does_not_fit_the_type_is_refused(client, line_id,
     body = response.json()
     assert body["field"] == "number"
     assert f"界桩号“{number}”与界桩类型" in body["message"] and f"应以 {wanted} 结尾" in body["message"]
+    assert body["message"].endswith("依据：国务院勘界工作领导小组办公室《省级行政区域界线勘界测绘技术规定》"
+                                    "界桩编号类型码（县级界线参照执行））")
     assert client.get(f"{MARKERS}?line_id={line_id}").json()["numberMatched"] == 0
 
 

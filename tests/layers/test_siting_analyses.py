@@ -11,7 +11,7 @@ from sqlalchemy import text
 from layers.roles import Actor
 from layers.siting import coverage, graves, suitable
 from layers.siting.rules import get_rule_set
-from tests.layers.test_siting_support import (
+from tests.utils.siting import (
     insert,
     rect,
     road,
@@ -21,7 +21,7 @@ from tests.layers.test_siting_support import (
     village,
     zone,
 )
-from tests.layers.test_siting_support import pt as point_at
+from tests.utils.siting import pt as point_at
 
 PLANNER = Actor("funeral_planner", frozenset({"funeral_planner"}))
 T = "210381190"

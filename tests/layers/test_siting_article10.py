@@ -18,8 +18,8 @@ from layers.siting import graves, suitable
 from layers.siting.check import check_site
 from layers.siting.report import build_site_report
 from layers.siting.rules import FORBIDDEN_INSIDE, create_version, get_rule_set
-from tests.layers.test_siting_support import by_rule, insert, rect, to_lonlat, village, zone
-from tests.layers.test_siting_support import pt as point_at
+from tests.utils.siting import by_rule, insert, rect, to_lonlat, village, zone
+from tests.utils.siting import pt as point_at
 
 PLANNER = Actor("funeral_planner", frozenset({"funeral_planner"}))
 T = "210381190"

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from layers.roles import Actor
 from layers.siting.check import check_site
 from layers.siting.rules import all_keys, create_version, get_rule_set
-from tests.layers.test_siting_support import (
+from tests.utils.siting import (
     DEFAULT_WIDTH_M,
     by_rule,
     edge,
@@ -25,7 +25,7 @@ from tests.layers.test_siting_support import (
     truth,
     zone,
 )
-from tests.layers.test_siting_support import pt as point_at
+from tests.utils.siting import pt as point_at
 
 PLANNER = Actor("funeral_planner", frozenset({"funeral_planner"}))
 
@@ -214,7 +214,7 @@ def test_an_advisory_rule_still_binds_below_the_legal_floor(conn):
 
 
 def test_site_lies_in_village_and_township(conn):
-    from tests.layers.test_siting_support import township, village
+    from tests.utils.siting import township, village
 
     township(conn, "210381190", rect(-3000, -3000, 3000, 3000), "测试镇")
     village(conn, "210381190201", rect(-1000, -1000, 1000, 1000), name="甲村")

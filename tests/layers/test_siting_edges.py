@@ -15,8 +15,8 @@ from layers.siting.graves import classify
 from layers.siting.report import build_site_report
 from layers.siting.rules import create_version, get_rule_set
 from layers.siting.suitable import suitable_land
-from tests.layers.test_siting_support import by_rule, railway, rect, road, seg, to_lonlat, to_metric, village
-from tests.layers.test_siting_support import pt as point_at
+from tests.utils.siting import by_rule, railway, rect, road, seg, to_lonlat, to_metric, village
+from tests.utils.siting import pt as point_at
 
 PLANNER = Actor("funeral_planner", frozenset({"funeral_planner"}))
 

@@ -22,7 +22,7 @@ from layers.siting.check import check_site
 from layers.siting.report import TITLE, build_site_report
 from layers.siting.report_map import fetch_features, render_site_map, site_map
 from layers.siting.rules import get_rule_set
-from tests.layers.test_siting_support import geojson, insert, railway, rect, river, road, seg, township, village, zone
+from tests.utils.siting import geojson, insert, railway, rect, river, road, seg, township, village, zone
 
 T = "210381190"
 SITE = rect(-50, -50, 50, 50)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.layers.test_inspections_support import boundary, metres, moved
 from tests.utils.features import feature, point
+from tests.utils.inspections import boundary, metres, moved
 
 MARKERS = "/api/layers/boundary_markers/features"
 

@@ -50,7 +50,8 @@ def test_creating_a_name_with_lifecycle_fields_is_refused(client, conn):
         assert response.status_code == 422, extra
         assert response.json()["message"] == (
             f"{named}只能通过地名审批流程填写（批准（approve）、备案（file）、公告（announce）、更名（rename）、"
-            "废止（abolish）；新地名登记为拟命名后，/api/place-names/{编号}/…）")
+            "废止（abolish）；新地名登记为拟命名后，/api/place-names/{编号}/…；"
+            "《地名管理条例》（2022）第四条：未经批准，任何单位和个人不得擅自决定对地名进行命名、更名）")
     assert _count(conn) == before
 
 

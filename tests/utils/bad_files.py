@@ -21,7 +21,7 @@ import geopandas as gpd
 from openpyxl import Workbook
 from shapely.geometry import Point
 
-from tests.layers.test_inspections_support import boundary
+from tests.utils.inspections import boundary
 
 HAICHENG = Point(122.75, 40.85)
 SECRET = "SECRET-7f3a9c"  # a marker string: must never come back in a response

@@ -18,11 +18,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine
 
-from gis_server.accounts.service import create_user
 from gis_server.app import create_app
 from gis_server.settings import PROJECT_ROOT, Settings
-from layers.roles import ALL_ROLES
 from tests.conftest import PASSWORD
+from tests.utils.accounts import ADMIN_CASE_OFFICE, create_test_accounts
 from tests.utils.database import committed_database
 from tests.utils.live_server import serving
 from web_map.assets import install
@@ -41,9 +40,8 @@ BROWSER_DB = "gis_browser"
 def browser_database_url(database_url: str) -> Iterator[str]:
     with committed_database(database_url, BROWSER_DB) as url:
         engine = create_engine(url)
-        with engine.begin() as conn:  # one account per role, named after it
-            for role in sorted(ALL_ROLES):
-                create_user(conn, role, PASSWORD, [role])
+        with engine.begin() as conn:  # one account per role, named after it, and admin + case office
+            create_test_accounts(conn, PASSWORD)
         engine.dispose()
         yield url
 
@@ -68,8 +66,8 @@ def token(base: str, username: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def api(live_server: str) -> Iterator[httpx.Client]:
-    """The API as the administrator (Bearer token): seeds and checks what the pages did."""
-    with httpx.Client(base_url=live_server, timeout=20, headers=token(live_server, "admin")) as client:
+    """The API as the administrator with the case office (Bearer token): seeds and checks what the pages did."""
+    with httpx.Client(base_url=live_server, timeout=20, headers=token(live_server, ADMIN_CASE_OFFICE)) as client:
         yield client
 
 

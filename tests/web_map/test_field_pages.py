@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.layers.test_inspections_support import jpeg, moved
+from tests.utils.inspections import jpeg, moved
 from tests.web_map.conftest import OUTPUT, PageWatch, new_context, sign_in
 
 START, END = (122.78, 40.88), (122.80, 40.885)

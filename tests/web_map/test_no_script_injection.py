@@ -214,7 +214,7 @@ def test_siting_page(as_role: Any, scene: dict[str, Any]) -> None:
     web.page.check("#hc-tog-graves")
     web.page.wait_for_selector("path.hc-grave", state="attached")  # every grave to move, some out of view
     texts = open_everything(web.page, "HC.siting.map")
-    for what in ("公路，相距", "村：无公益性公墓覆盖", "村）："):  # the road hit, the uncovered village, the grave
+    for what in ("公路，相距", "村：无公益性公墓覆盖", "村（编号"):  # the road hit, the uncovered village, the grave
         assert any(named(what) in t for t in texts), (what, texts)
     candidate = web.page.locator("#hc-candidates li[data-candidate]", has_text=named("候选地"))
     candidate.locator("strong").click()

@@ -69,3 +69,15 @@ def test_the_planner_sees_a_new_violation_on_the_top_bar_and_acknowledges_it(api
     viewer.open("/")
     viewer.page.wait_for_load_state("networkidle")
     assert viewer.page.locator("#hc-todo").is_hidden()
+
+
+def test_a_candidate_sites_item_link_opens_its_report_on_the_siting_page(api: httpx.Client, as_role: Any,
+                                                                         seed: dict[str, int]) -> None:
+    lon, lat = CENTER[0] - 0.02, CENTER[1] - 0.015  # in the seed's 样板村
+    ring = [[lon, lat], [lon + 0.0005, lat], [lon + 0.0005, lat + 0.0005], [lon, lat + 0.0005], [lon, lat]]
+    saved = api.post("/api/siting/candidates", json={"name": "待办链接候选地",
+                                                     "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    assert saved.status_code == 201, saved.text
+    web = as_role("funeral_planner")
+    web.open(f"/siting?candidate={saved.json()['id']}")  # the url a 待办 item of a candidate site carries
+    web.page.wait_for_selector("#hc-report >> text=候选地“待办链接候选地”保存时的检查报告（冻结）")

@@ -25,7 +25,7 @@ def upgrade() -> None:
             filename text NOT NULL,
             format text,
             status text NOT NULL DEFAULT 'checking'
-                CONSTRAINT imports_status CHECK (status IN ('checking', 'checked', 'refused', 'committing',
+                CONSTRAINT ck_imports_status CHECK (status IN ('checking', 'checked', 'refused', 'committing',
                                                             'committed', 'failed')),
             options jsonb NOT NULL DEFAULT '{}'::jsonb,
             content bytea,
@@ -41,7 +41,7 @@ def upgrade() -> None:
     op.execute("""
         CREATE TABLE import_mappings (
             layer text NOT NULL,
-            name text NOT NULL CONSTRAINT import_mappings_name CHECK (char_length(name) BETWEEN 1 AND 100),
+            name text NOT NULL CONSTRAINT ck_import_mappings_name CHECK (char_length(name) BETWEEN 1 AND 100),
             mapping jsonb NOT NULL,
             username text NOT NULL,
             updated_at timestamptz NOT NULL DEFAULT now(),

@@ -206,11 +206,50 @@
     c.lines.forEach(function (l) { select.appendChild(HC.el('option', {value: l.id, text: l.name, selected: String(l.id) === chosen})); });
   }
 
+  /* Field results (GPKG / GPX / CSV) through POST …/results: counts, or the conflicts that stopped it. */
+  function resultsForm() {
+    var form = $('ins-results');
+    if (!form) { return; }
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var file = $('ins-results-file').files[0], err = $('ins-results-error'), out = $('ins-results-summary');
+      err.textContent = ''; out.innerHTML = '';
+      if (!file) { err.textContent = '请选择要导入的文件'; return; }
+      var data = new FormData();
+      data.append('file', file);
+      $('ins-results-send').disabled = true;
+      out.appendChild(HC.el('p', {'class': 'hc-muted', text: '正在导入“' + file.name + '”…'}));
+      var url = cfg.api + '/campaigns/' + cfg.id + '/results?on_conflict=' + encodeURIComponent($('ins-results-conflict').value);
+      fetch(url, {method: 'POST', body: data, credentials: 'same-origin',
+        headers: {'Accept': 'application/json', 'X-CSRF-Token': HC.csrfToken() || ''}}).then(function (resp) {
+        return resp.json().catch(function () { return null; }).then(function (body) { return {ok: resp.ok, status: resp.status, data: body}; });
+      }).then(function (r) {
+        $('ins-results-send').disabled = false;
+        out.innerHTML = '';
+        var d = r.data || {};
+        if (r.ok) {
+          out.appendChild(HC.el('p', {'class': 'hc-notice', 'data-imported': d.created + d.updated,
+            text: '已导入“' + file.name + '”：新增 ' + d.created + ' 条，更新 ' + d.updated + ' 条，未变 ' + d.unchanged + ' 条' +
+              (d.conflicts.length ? '，跳过冲突 ' + d.conflicts.length + ' 处' : '')}));
+          I.reload();
+        } else {
+          err.textContent = HC.message(r);
+        }
+        if (d.conflicts && d.conflicts.length) {
+          out.appendChild(HC.el('ul', {'class': 'ins-conflicts'}, d.conflicts.map(function (c) {
+            return HC.el('li', {'data-kind': c.kind, text: c.where + '：' + c.message});
+          })));
+        }
+      }, function (x) { $('ins-results-send').disabled = false; err.textContent = '网络错误：' + x.message; });
+    });
+  }
+
   I.loaded.then(function () {
     if (cfg.id) {
       I.onCampaign = function (c) { statusActions(c); findingLines(c); };
       if (I.campaign) { I.onCampaign(I.campaign); }
       findingForm();
+      resultsForm();
     } else {
       newCampaignForm();
     }

@@ -85,7 +85,9 @@
     collection.features.forEach(function (f) {
       var c = f.geometry.coordinates, p = f.properties, k = Math.PI / 180;
       var dx = (c[1][0] - c[0][0]) * Math.cos(c[0][1] * k), dy = c[1][1] - c[0][1];
-      var angle = Math.atan2(dx, dy) / k, len = Math.round(Math.max(18, Math.min(60, 14 + (p.displacement_m || 0) * 12)));
+      // length by size on a log scale: 1 cm → 16 px, 10 cm → 31, 1 m → 47, 10 m and more → 62 (2 cm and 1.2 m differ)
+      var d = Math.max(0.01, Math.min(10, p.displacement_m || 0.01));
+      var angle = Math.atan2(dx, dy) / k, len = Math.round(16 + 15.4 * Math.log10(d / 0.01));
       var colour = p.exceeds_tolerance ? '#d62728' : '#1f4e9c';
       var svg = '<svg width="' + 2 * len + '" height="' + 2 * len + '" viewBox="' + -len + ' ' + -len + ' ' + 2 * len + ' ' +
         2 * len + '"><g transform="rotate(' + angle.toFixed(1) + ')"><line x1="0" y1="0" x2="0" y2="' + (8 - len) +
@@ -181,7 +183,14 @@
     body.innerHTML = '';
     if (!list.length) { body.appendChild(HC.el('tr', {}, [HC.el('td', {colspan: 7, 'class': 'hc-muted', text: '尚无检查记录'})])); }
     list.forEach(function (r) {
-      body.appendChild(HC.el('tr', {id: 'record-' + r.id, 'data-record': r.id, 'data-client-id': r.client_id}, [
+      // a row shows its marker on the map (the measured position, else the registered one)
+      var at = r.lat !== null && r.lat !== undefined ? [r.lat, r.lon] : null;
+      body.appendChild(HC.el('tr', {id: 'record-' + r.id, 'data-record': r.id, 'data-client-id': r.client_id,
+        'class': at ? 'hc-row-link' : null, title: at ? '在地图上定位' : null, onclick: at ? function (e) {
+          if (e.target.closest('a')) { return; }  // a photo link opens the photo
+          map.setView(at, 18, {animate: false});
+          $('ins-map').scrollIntoView({block: 'center'});
+        } : null}, [
         HC.el('td', {}, [r.marker_number + ' 号', r.marker_reference_warning ? HC.el('div', {'class': 'hc-warning',
           'data-warning': 'reference', text: r.marker_reference_warning}) : null]),
         HC.el('td', {}, [HC.el('i', {'class': 'hc-key-dot',
@@ -212,6 +221,7 @@
     legend(true);
     makeMap();
     api.reload = loadCampaign;
+    api.view = function () { var c = map.getCenter(); return {lng: c.lng, lat: c.lat, zoom: map.getZoom()}; };
     return loadCampaign(true);
   }
 

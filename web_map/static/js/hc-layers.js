@@ -7,8 +7,11 @@
   var entries = {};
   /* VectorGrid 1.3 with Leaflet 1.9: its canvas click calls the removed DomEvent.fakeStop (VectorGrid
    * PR #288), and Leaflet asks a clicked point symbol for a latlng it does not have. Fire the click
-   * ourselves with the mouse position; while a tool is active the click goes to the map. A click on an
-   * empty part of a tile goes on to whatever is drawn below it (a GeoJSON polygon, another tile). */
+   * ourselves with the mouse position. A click on an empty part of a tile goes on to whatever is drawn
+   * below it (a GeoJSON polygon, another tile). A tile canvas is marked _leaflet_disable_events, so the
+   * map never sees a mouse event on it unless the canvas hands it over (as L.Canvas does): while a
+   * drawing or measuring tool is active, and wherever no feature was hit, it goes to the map — without
+   * that, no vertex could be placed over a road or a farmland tile. */
   function clickBelow(canvas, e) {
     canvas.style.pointerEvents = 'none';
     var below = document.elementFromPoint(e.clientX, e.clientY);
@@ -24,8 +27,12 @@
         var l = this._layers[id];
         if (l.options.interactive && l._containsPoint(point) && !this._map._draggableMoved(l)) { clicked = l; }
       }
-      if (HC.mode) { return; }
-      if (!clicked) { if (e.type === 'click' && clickBelow(this._container, e)) { L.DomEvent.stop(e); } return; }
+      var toMap = function (self) { self._map._fireDOMEvent(e, e.type, false); };
+      if (HC.mode) { toMap(this); return; }
+      if (!clicked) {
+        if (e.type === 'click' && clickBelow(this._container, e)) { L.DomEvent.stop(e); } else { toMap(this); }
+        return;
+      }
       L.DomEvent.stop(e);
       clicked.fire(e.type, {latlng: this._map.mouseEventToLatLng(e), originalEvent: e}, true);
     }});
@@ -224,6 +231,13 @@
         }});
         var item = HC.el('div', {'class': 'hc-layer'}, [HC.el('label', {}, [box, swatch(layer, null), layer.title,
           HC.el('small', {'data-note': layer.name, 'class': 'hc-muted'})])]);
+        if (HC.exports) {  // the export menu (hc-exports.js): this layer in the current view or whole
+          item.firstChild.appendChild(HC.el('button', {type: 'button', 'class': 'hc-export-open', 'data-export': layer.name,
+            title: '导出“' + layer.title + '”', text: '导出', onclick: function (e) {
+              e.preventDefault();
+              HC.exports.open(layer, map ? bboxParam() : null);
+            }}));
+        }
         if (layer.style.categories.length) {
           if (layer.style.legendNote) {
             item.appendChild(HC.el('div', {'class': 'hc-legend-note', text: layer.style.legendNote}));
@@ -275,6 +289,7 @@
       }, true);
     },
     get: function (name) { return entries[name] && entries[name].cfg; },
+    bbox: function () { return bboxParam(); },  // the map's view as the API's bbox parameter
     setVisible: setVisible,
     isVisible: function (name) { return !!(entries[name] && entries[name].visible); },
     /* reload a layer after an edit: GeoJSON again, or every tile with a new revision */

@@ -7,7 +7,7 @@
   'use strict';
   var HC = window.HC;
   var cfg = JSON.parse(document.getElementById('hc-config').textContent);
-  var map, toMetric, toLonLat, coverage = null, current = null, g = {};
+  var map, toMetric, toLonLat, coverage = null, current = null, g = {}, graveClusters = null, uncoveredMarks = null;
   var RED = '#d32f2f', GREY = '#757575', SITE = '#6a1b9a';
   var $ = function (id) { return document.getElementById(id); };
 
@@ -212,9 +212,17 @@
     HC.dialog.open('保存为候选地', HC.el('div', {'class': 'hc-form'}, [HC.el('div', {'class': 'hc-row'}, [HC.el('label', {text: '名称 *'}), name]),
       HC.el('div', {'class': 'hc-row'}, [HC.el('label', {text: '备注'}), text]),
       HC.el('p', {'class': 'hc-muted', text: '保存时服务器按当前规则重新检查并冻结报告。'}), error]), [
-      {text: '保存', primary: true, action: 'save-candidate', onclick: function () {
-        HC.request('POST', '/api/siting/candidates', {body: {geometry: current.geometry, name: name.value, note: text.value || null}}).then(function (r) {
-          if (!r.ok) { error.textContent = HC.message(r); return; }
+      {text: '保存', primary: true, action: 'save-candidate', onclick: function (e) {
+        // one save per site: the button stays disabled while the server checks and saves (two clicks made
+        // two candidates), and 保存为候选地 is done with once the site is saved
+        var button = e.currentTarget, site = current;
+        if (button.disabled) { return; }
+        button.disabled = true; button.textContent = '正在保存…';
+        HC.request('POST', '/api/siting/candidates', {body: {geometry: site.geometry, name: name.value, note: text.value || null}}).then(function (r) {
+          if (!r.ok) { error.textContent = HC.message(r); button.disabled = false; button.textContent = '保存'; return; }
+          site.saved = r.data.id;
+          var save = $('hc-save');
+          if (save && current === site) { save.disabled = true; save.textContent = '已保存为候选地（编号 ' + r.data.id + '）'; }
           HC.dialog.close();
           HC.toast('已保存候选地“' + r.data.name + '”（编号 ' + r.data.id + '，' + (r.data.compliant ? '合规' : '不合规') + '）', 'ok');
           loadCandidates();
@@ -260,9 +268,15 @@
     var steps = cfg.steps.map(function (s, i) {
       return HC.el('li', {'class': i < at ? 'hc-done' : i === at ? 'hc-current' : null, 'data-step': s, text: cfg.statuses[s]});
     });
-    if (c.status === 'rejected') { steps.push(HC.el('li', {'class': 'hc-rejected', 'data-step': 'rejected', text: cfg.statuses.rejected})); }
+    if (c.status === 'rejected' || c.status === 'withdrawn') {
+      steps.push(HC.el('li', {'class': 'hc-rejected', 'data-step': c.status, text: cfg.statuses[c.status]}));
+    }
+    // who made each step: the approver is named beside it
+    var byStep = Object.keys(c.steps || {}).map(function (s) {
+      return HC.el('li', {'data-step-by': s, text: cfg.statuses[s] + '：' + c.steps[s].by + '（' + c.steps[s].at.slice(0, 10) + '）'});
+    });
     var buttons = cfg.canSave ? c.next_statuses.map(function (s) {
-      return HC.el('button', {type: 'button', 'data-next': s, 'class': s === 'rejected' ? 'hc-danger' : null, text: cfg.nextLabels[s],
+      return HC.el('button', {type: 'button', 'data-next': s, 'class': s === 'rejected' || s === 'withdrawn' ? 'hc-danger' : null, text: cfg.nextLabels[s],
         onclick: function () { advance(c, s); }});
     }) : [];
     return HC.el('li', {'data-candidate': c.id, 'data-status': c.status}, [
@@ -270,6 +284,7 @@
         HC.el('span', {'class': 'hc-badge ' + (c.compliant ? 'hc-badge-ok' : 'hc-badge-bad'), text: c.compliant ? '合规' : '不合规'}),
         HC.el('span', {'class': 'hc-muted', text: (c.village_name || c.village_code) + ' · ' + c.created_by + ' · 第 ' + c.version + ' 版'})]),
       HC.el('ol', {'class': 'hc-steps'}, steps),
+      HC.el('ul', {'class': 'hc-step-by hc-muted', 'aria-label': '审批人'}, byStep),
       HC.el('div', {'class': 'hc-actions-row'}, buttons.concat([HC.el('a', {href: '/api/siting/candidates/' + c.id + '/report.pdf',
         target: '_blank', text: '报告 PDF'})]))]);
   }
@@ -327,6 +342,7 @@
     });
   }
   function showUncovered(on) {
+    if (uncoveredMarks) { uncoveredMarks.remove(); uncoveredMarks = null; }
     g.uncovered.clearLayers(); $('hc-uncovered-list').innerHTML = ''; note('hc-uncovered-note', '');
     if (!on) { return Promise.resolve(); }
     return HC.request('GET', '/api/siting/coverage').then(function (r) {
@@ -337,6 +353,13 @@
       var urban = r.data.communities && r.data.communities.count;  // 社区、居委会: served by 公墓 and 骨灰堂, not villages
       note('hc-uncovered-note', r.data.uncovered.length + ' / ' + r.data.county.villages + ' 个村' +
         (urban ? '（另有 ' + urban + ' 个城市社区由城市公益性公墓、骨灰堂服务，不计入）' : ''));
+      // every uncovered village marked at any zoom (clustered), its outline in view: no list click needed
+      if (uncoveredMarks) { uncoveredMarks.remove(); }
+      uncoveredMarks = HC.cluster(map, g.uncoveredMarks, r.data.uncovered.filter(function (v) { return v.lat !== null; }),
+        function (v) {
+          return L.marker([v.lat, v.lon], {pane: 'hc-analysis', keyboard: false, icon: L.divIcon({className: 'hc-uncovered-mark',
+            iconSize: null, html: '<span>' + HC.esc(v.name) + '</span>'})}).on('click', function () { zoomVillage(v.code); });
+        }, {pane: 'hc-analysis', clusterZoom: 12, cell: 70, className: 'hc-cluster hc-cluster-uncovered'});
       r.data.uncovered.forEach(function (v) {
         $('hc-uncovered-list').appendChild(HC.el('li', {'data-code': v.code, text: v.name + (towns[v.township_code] ? '（' + towns[v.township_code] + '）' : ''),
           onclick: function () { zoomVillage(v.code); }}));
@@ -349,18 +372,48 @@
       if (r.ok && r.data.features.length) { map.fitBounds(L.geoJSON(r.data.features[0]).getBounds()); }
     });
   }
+  function graveTitle(x) {  // a grave has no name: its kind and village, the number beside them
+    return (x.kind_title || '散坟') + ' · ' + (x.village_name || '村未知') + '（编号 ' + x.id + '，' + (x.grave_count || 1) + ' 座）';
+  }
+  function graveMarker(x) {
+    var why = x.violations.map(function (v) { return v.label + (v.hard ? '，深入 ' + metres(v.inside_by_m) : ''); }).join('；');
+    var marker = L.circleMarker([x.lat, x.lon], {pane: 'hc-analysis', radius: 6, color: '#fff', weight: 1.5, fillOpacity: 0.95,
+      fillColor: x.violates_hard_rule ? RED : '#f57c00', className: 'hc-grave'}).bindTooltip(HC.esc(graveTitle(x) + '：' + why));
+    return marker.on('click', function () { graveActions(x, why, marker.getLatLng()); });
+  }
+  /* The disposal of a grave from the map (保留 needs a reason; the grave's version guards the change). */
+  function graveActions(x, why, at) {
+    var error = HC.el('div', {'class': 'hc-form-error', role: 'alert'});
+    var reason = HC.el('input', {type: 'text', name: 'reason', placeholder: '理由（“保留”必填）'});
+    var act = function (status) {
+      HC.request('GET', '/api/layers/scattered_graves/features/' + x.id).then(function (got) {
+        if (!got.ok) { error.textContent = HC.message(got); return null; }
+        return HC.request('POST', '/api/siting/graves/' + x.id + '/status', {etag: got.etag,
+          body: {status: status, reason: reason.value || null}});
+      }).then(function (r) {
+        if (!r) { return; }
+        if (!r.ok) { error.textContent = HC.message(r); return; }
+        map.closePopup();
+        HC.toast(graveTitle(x) + '：已改为“' + cfg.graveStatus[status] + '”', 'ok');
+        showGraves(true);
+      });
+    };
+    var buttons = cfg.canWriteGraves ? Object.keys(cfg.graveStatus).filter(function (s) { return s !== 'to_move'; })
+      .map(function (s) { return HC.el('button', {type: 'button', 'data-grave-status': s, text: cfg.graveStatus[s], onclick: function () { act(s); }}); }) : [];
+    var body = HC.el('div', {'class': 'hc-grave-popup', 'data-grave': x.id}, [HC.el('strong', {text: graveTitle(x)}),
+      HC.el('p', {text: why}), cfg.canWriteGraves ? reason : null, HC.el('div', {'class': 'hc-grave-actions'}, buttons), error]);
+    L.popup({maxWidth: 320}).setLatLng(at).setContent(body).openOn(map);
+  }
   function showGraves(on) {
+    if (graveClusters) { graveClusters.remove(); graveClusters = null; }
     g.graves.clearLayers(); note('hc-graves-note', '');
     if (!on) { return Promise.resolve(); }
     return HC.request('GET', '/api/siting/graves').then(function (r) {
       if (!r.ok) { note('hc-graves-note', HC.message(r)); return; }
       var todo = r.data.graves.filter(function (x) { return x.status === 'to_move' && x.violations.length; });
-      todo.forEach(function (x) {
-        L.circleMarker([x.lat, x.lon], {pane: 'hc-analysis', radius: 6, color: '#fff', weight: 1.5, fillOpacity: 0.95,
-          fillColor: x.violates_hard_rule ? RED : '#f57c00', className: 'hc-grave'}).bindTooltip(HC.esc((x.kind_title || '散坟') + ' ' + x.id + '（' + (x.grave_count || 1) + ' 座，' +
-          (x.village_name || '村未知') + '）：' + x.violations.map(function (v) { return v.label + (v.hard ? '，深入 ' + metres(v.inside_by_m) : ''); }).join('；')))
-          .addTo(g.graves);
-      });
+      if (graveClusters) { graveClusters.remove(); }
+      // clustered: 1,851 single markers hid the map; a click on a grave offers its disposal
+      graveClusters = HC.cluster(map, g.graves, todo, graveMarker, {pane: 'hc-analysis'});
       var byKind = {};  // the three kinds the remediation plan names
       todo.forEach(function (x) { byKind[x.kind_title] = (byKind[x.kind_title] || 0) + 1; });
       note('hc-graves-note', todo.length + ' 处待迁移，其中 ' + todo.filter(function (x) { return x.violates_hard_rule; }).length + ' 处在三沿六区内' +
@@ -379,7 +432,7 @@
     HC.layers.init(map, cfg);
     map.createPane('hc-overlay').style.zIndex = 415;
     map.createPane('hc-analysis').style.zIndex = 450;
-    ['rings', 'hits', 'site', 'suitable', 'uncovered', 'graves'].forEach(function (k) { g[k] = L.featureGroup().addTo(map); });
+    ['rings', 'hits', 'site', 'suitable', 'uncovered', 'uncoveredMarks', 'graves'].forEach(function (k) { g[k] = L.featureGroup().addTo(map); });
     if (map.pm) {
       map.pm.setLang('zh');
       map.on('pm:create', function (e) {
@@ -389,6 +442,7 @@
         map.removeLayer(e.layer);
         check(geometry);
       });
+      map.on('pm:drawend', function () { HC.mode = null; });  // finished, or cancelled with Esc
     }
     $('hc-draw-point').addEventListener('click', function () { draw('Marker'); });
     $('hc-draw-polygon').addEventListener('click', function () { draw('Polygon'); });
@@ -403,7 +457,12 @@
     map.on('movestart zoomend', function () { g.hits.eachLayer(function (l) { l.closeTooltip(); }); });
     HC.siting = {map: map, check: check, upload: upload, showSuitable: showSuitable, showUncovered: showUncovered,
       showGraves: showGraves, loadCandidates: loadCandidates, current: function () { return current; }};
-    loadCandidates().then(function () { HC.ready = true; });
+    loadCandidates().then(function () {
+      // /siting?candidate=N (a 待办 item's link, layers/compliance/todo.py): open that candidate's report
+      var wanted = Number(new URLSearchParams(location.search).get('candidate'));
+      if (wanted > 0) { showCandidate({id: wanted}); }
+      HC.ready = true;
+    });
   }
 
   start();

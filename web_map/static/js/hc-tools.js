@@ -104,8 +104,48 @@
     bar.appendChild(HC.el('span', {'class': 'hc-measure-result', text: result()}));
     bar.appendChild(HC.el('button', {type: 'button', text: '完成', onclick: function () {
       if (measure) { redraw(); stopMeasure(); } }}));
+    bar.appendChild(HC.el('button', {type: 'button', text: '撤销上一点', 'data-action': 'undo', onclick: undoVertex}));
     bar.appendChild(HC.el('button', {type: 'button', text: '清除', onclick: clearMeasure}));
     bar.hidden = false;
+  }
+
+  /* The Geoman shape being drawn (Line, Polygon, Marker…), or null. */
+  function drawing() {
+    var pm = map && map.pm;
+    return pm && pm.globalDrawModeEnabled() ? pm.Draw[pm.Draw.getActiveShape()] : null;
+  }
+
+  /* Undo the last vertex of whatever is being drawn or measured (the 撤销上一点 button, Ctrl+Z). */
+  function undoVertex() {
+    var shape = drawing();
+    if (shape && shape._removeLastVertex && shape._layer && shape._layer.getLatLngs().length) {
+      shape._removeLastVertex();
+    } else if (measure && !measure.done && measure.points.length) {
+      measure.points.pop();
+      redraw();
+    }
+  }
+
+  /* Enter ends the shape being drawn or measured (as a click on its last vertex does). */
+  function finish() {
+    var shape = drawing();
+    if (shape && shape._finishShape && shape._layer && shape._layer.getLatLngs().length > 1) {
+      shape._finishShape();
+    } else if (measure) {
+      redraw(); stopMeasure();
+    }
+  }
+
+  /* Esc cancels, Enter finishes, Ctrl+Z undoes a vertex — for every drawing and measuring tool. The
+   * pages end their drawing mode (HC.mode) on Esc or Geoman's pm:drawend; this one ends measuring. Keys
+   * typed into a form field are theirs. */
+  function keys(e) {
+    var target = e.target, typing = target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+    if (typing) { return; }
+    if (e.key === 'Escape') { if (drawing()) { map.pm.disableDraw(); } else { clearMeasure(); } return; }
+    if (!(measure || drawing())) { return; }
+    else if (e.key === 'Enter') { e.preventDefault(); finish(); }
+    else if ((e.ctrlKey || e.metaKey) && (e.key === 'z' || e.key === 'Z')) { e.preventDefault(); undoVertex(); }
   }
 
   function basemaps(config) {
@@ -134,11 +174,12 @@
       var line = document.getElementById('hc-btn-measure-line'), poly = document.getElementById('hc-btn-measure-area');
       if (line) { line.addEventListener('click', function () { startMeasure('line'); }); }
       if (poly) { poly.addEventListener('click', function () { startMeasure('area'); }); }
-      document.addEventListener('keydown', function (e) { if (e.key === 'Escape') { clearMeasure(); } });
+      document.addEventListener('keydown', keys);
     },
     toMetric: function (lon, lat) { return toMetric(lon, lat); },
     length: length,
     area: area,
-    startMeasure: startMeasure
+    startMeasure: startMeasure,
+    undoVertex: undoVertex
   };
 })();
