@@ -37,6 +37,9 @@ GEOMETRY = "geometry"
 # holds every feature within a distance, for the spatial index, before the exact metric test
 METRES_PER_DEGREE_MIN = 83_000.0
 UNITS = {"meters": 1.0, "metres": 1.0, "m": 1.0, "kilometers": 1000.0, "km": 1000.0}
+# local parameter: the longest S_DWITHIN distance, 100 km — the county is ~70 km across, so a larger one
+# asks for everything and only makes the degree box of the index useless
+MAX_DISTANCE_M = 100_000.0
 
 _DWITHIN_RULE = (
     '\n%extend spatial_predicate: "S_DWITHIN"i "(" expression "," expression "," full_number '
@@ -243,7 +246,7 @@ class Translator:
         column = self._geometry_column(node.lhs)
         factor = UNITS.get(node.units)
         if factor is None or isinstance(node.distance, bool) or not isinstance(node.distance, int | float) \
-                or not 0 <= node.distance <= 100_000 * (1 / factor if factor else 1):
+                or not 0 <= node.distance * factor <= MAX_DISTANCE_M:
             raise InvalidInput("S_DWITHIN 的距离应为 0–100000 米（单位 meters 或 kilometers）",
                                "s_dwithin distance must be 0..100 km in meters or kilometers", field="filter")
         metres = float(node.distance) * factor

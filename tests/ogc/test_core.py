@@ -106,7 +106,9 @@ def test_cql2_json_and_attribute_query_parameter(client, three):
 
 
 def test_bad_filters_are_422_in_chinese(client, three):
-    for cql, field in (("capacity >", "filter"), ("nosuch = 1", "filter"), ("capacity = 'x'", "filter")):
+    for cql, field in (("capacity >", "filter"), ("nosuch = 1", "filter"), ("capacity = 'x'", "filter"),
+                       ("S_DWITHIN(geometry, POINT(122.7 40.8), 101, kilometers)", "filter"),
+                       ("S_INTERSECTS(capacity, POINT(122.7 40.8))", "filter")):
         response = client.get(ITEMS, params={"filter": cql})
         assert response.status_code == 422 and response.json()["field"] == field, cql
     assert "语法错误" in client.get(ITEMS, params={"filter": "capacity >"}).json()["message"]
