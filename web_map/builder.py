@@ -4,8 +4,7 @@ Every script and stylesheet the page loads is served by this app (``/static/...`
 CDN defaults are replaced in :class:`HaichengMap`. Features are never embedded: the browser asks
 the API for them (GeoJSON by viewport for small layers, vector tiles for large ones).
 
->>> from layers.geometry import HAICHENG_EXTENT
-from web_map.settings import MapSettings
+>>> from web_map.settings import MapSettings
 >>> html = render_map_page([], MapSettings(_env_file=None), themes=["行政区划"])
 >>> "https://" in html, '<html lang="zh-CN">' in html
 (False, True)

@@ -102,23 +102,10 @@ def test_an_uncommitted_file_is_dropped_after_a_day(client_as, conn, corpus, pla
     assert response.json()["message"] == "导入的文件已不再保存（已提交、被拒绝或超过 1 天未提交）：请重新上传"
 
 
-def test_a_household_hidden_from_the_importer_is_not_matched_nor_named(client_as, corpus, places) -> None:
-    """A child's household is the case office's only: an administrator's import that names its ID number
-    is refused on that row, with the write path's words, and learns nothing else of it."""
-    from tests.imports.corpus import HOUSEHOLDS
-    from tests.utils.features import feature, point
-
-    worker = client_as("case_worker")
-    child = feature(point(122.70, 40.85), head_name="儿童户", categories=["left_behind_child"],
-                    has_child_under_14=True, id_number=HOUSEHOLDS[0][1])
-    assert worker.post("/api/layers/households/features", json=child).status_code == 201
-    body = checked(client_as("admin"), "households", corpus["households.csv"])
-    message = "困难群众户中已有相同身份证号码的在册记录（您无权查看），不能导入此行"
-    assert body["report"]["problems"] == [{"row": 2, "field": "身份证号码", "message": message}]
-    assert body["report"]["counts"]["insert"] == 2
-
-
-def test_hidden_matches_are_audited_and_limited(client_as, conn, settings, corpus, places) -> None:
+def test_an_admin_without_the_case_office_imports_no_household_and_learns_nothing(client_as, conn, corpus,
+                                                                                 places) -> None:
+    """Households are the case office's only (issue 14): an administrator's import is refused before the file
+    is read, so no row of it is matched, named or stored, and a child's household stays unknown."""
     from sqlalchemy import text
 
     from tests.imports.corpus import HOUSEHOLDS
@@ -128,10 +115,9 @@ def test_hidden_matches_are_audited_and_limited(client_as, conn, settings, corpu
     child = feature(point(122.70, 40.85), head_name="儿童户", categories=["left_behind_child"],
                     has_child_under_14=True, id_number=HOUSEHOLDS[0][1])
     assert worker.post("/api/layers/households/features", json=child).status_code == 201
-    admin = client_as("admin")
-    checked(admin, "households", corpus["households.csv"])
-    assert conn.execute(text("SELECT count(*) FROM audit_log WHERE username = 'admin' "
-                             "AND action = 'duplicate_hit'")).scalar() == 1
-    settings.duplicate_hits_max = 1
-    refused = checked(admin, "households", corpus["households.csv"])
-    assert refused["status"] == "failed" and refused["message"].startswith("重复校验命中次数过多")
+    before = conn.execute(text("SELECT count(*) FROM households")).scalar()
+    refused = upload(client_as("admin"), "households", corpus["households.csv"])
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "您无权向图层“困难群众户”导入数据"
+    assert conn.execute(text("SELECT count(*) FROM imports WHERE username = 'admin'")).scalar() == 0
+    assert conn.execute(text("SELECT count(*) FROM households")).scalar() == before

@@ -245,5 +245,6 @@ def as_role(roles: Roles) -> Iterator[Any]:
 
 @pytest.fixture
 def web(as_role: Any) -> PageWatch:
-    """A page signed in as the administrator (reads and writes every layer)."""
-    return as_role("admin")
+    """A page signed in as the administrator who also holds the case office (reads and writes every layer;
+    an admin as such reads no household, issue 14)."""
+    return as_role(ADMIN_CASE_OFFICE)

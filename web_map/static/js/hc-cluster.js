@@ -23,7 +23,7 @@
         var size = members.length < 10 ? 26 : members.length < 100 ? 32 : 40;
         group.addLayer(L.marker(bounds.getCenter(), {pane: options.pane, keyboard: false, title: members.length + ' 处，点击放大',
           icon: L.divIcon({className: options.className, iconSize: [size, size], html: '<span>' + members.length + '</span>'})})
-          .on('click', function () { map.fitBounds(bounds.pad(0.2), {maxZoom: options.clusterZoom}); }));
+          .on('click', function () { map.fitBounds(bounds.pad(0.2), {maxZoom: options.clusterZoom, animate: false}); }));
       });
     }
     map.on('zoomend', draw);
