@@ -15,6 +15,7 @@ from gis_server.errors import register_error_handlers
 from gis_server.jobs import api as jobs_api
 from gis_server.jobs import queue as job_queue
 from gis_server.jobs.runner import JobRunner
+from gis_server.listener import NotifyListener
 from gis_server.observability import Metrics, RequestObserver
 from gis_server.ogc import router as ogc_router
 from gis_server.routers import (
@@ -40,7 +41,7 @@ from gis_server.routers.pages import install_pages
 from gis_server.settings import Settings, get_settings
 from gis_server.strict_json import RefuseNonFiniteJson
 from gis_server.tile_cache import TileCache
-from layers.compliance.worker import ComplianceWorker
+from layers.compliance.queue import COMPLIANCE_CHANNEL
 from layers.privacy import PersonalDataCipher
 from web_map.settings import MapSettings
 
@@ -72,10 +73,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.jobs = JobRunner(app.state.db, workers=settings.job_workers, inline=not owns_db,
                                    keep_days=settings.job_keep_days)
         app.state.jobs.start()
-        # the compliance re-checks run in the background, woken by the changes (layers.compliance.worker)
-        app.state.compliance = ComplianceWorker(libpq_url(settings.sqlalchemy_url) if owns_db else None,
-                                                wake=lambda: jobs_api.submit(app, compliance_router.DRAIN_JOB,
-                                                                             "queue", {}, "系统"))
+        # the compliance re-checks run in the background as a job, woken by the changes themselves
+        def wake() -> object:  # several wake-ups share one pending drain job
+            return jobs_api.submit(app, compliance_router.DRAIN_JOB, "queue", {}, "系统")
+
+        # woken by the queue triggers' NOTIFY at commit, and every 30 s anyway (a change made while reconnecting)
+        app.state.compliance = NotifyListener(libpq_url(settings.sqlalchemy_url) if owns_db else None,
+                                              COMPLIANCE_CHANNEL, "gis-compliance-listener", on_notify=wake,
+                                              on_listen=wake, idle_seconds=30.0)
         app.state.compliance.start()
         yield
         app.state.compliance.stop()

@@ -19,12 +19,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import psycopg
 from sqlalchemy import Connection, text
 
+from gis_server.listener import NotifyListener
+
 CHANNEL = "gis_accounts"
-RECONNECT_SECONDS = 2.0
-POLL_SECONDS = 0.5  # how often the listener looks at its stop flag while no notification comes
 MAX_AGE_SECONDS = 60.0  # an entry is read again after this, even if no notification came
 MAX_ENTRIES = 20_000  # one per live session; past this the cache starts afresh rather than grow
 LAST_SEEN_STEP = "1 minute"  # a session's last_seen_at is moved on at most this often
@@ -86,8 +85,8 @@ class AccountCache:
         self._entries: dict[str, tuple[float, Account | None]] = {}  # user → (read at, account)
         self._generation = 0  # bumped on every invalidation: a read that raced one is not stored
         self._listening = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._listener = NotifyListener(libpq_url, CHANNEL, "gis-accounts-listener", on_notify=self.invalidate,
+                                        on_listen=self._listen, on_lost=self._lost)
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -122,34 +121,18 @@ class AccountCache:
     # --- the listener ----------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._url is None or self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="gis-accounts-listener", daemon=True)
-        self._thread.start()
+        self._listener.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        self._listener.stop(5)
 
     def wait_listening(self, timeout: float) -> bool:
         return self._listening.wait(timeout)
 
-    def _run(self) -> None:
-        assert self._url is not None
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(self._url, autocommit=True, connect_timeout=5) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
-                    self.invalidate()  # whatever was read before LISTEN may have changed unseen
-                    self._listening.set()
-                    while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=POLL_SECONDS):
-                            self.invalidate()
-            except psycopg.Error as exc:
-                log.warning("account change listener lost its connection (%s); not caching until it is back", exc)
-            finally:
-                self._listening.clear()
-                self.invalidate()
-            self._stop.wait(RECONNECT_SECONDS)
+    def _listen(self) -> None:
+        self.invalidate()  # whatever was read before LISTEN may have changed unseen
+        self._listening.set()
+
+    def _lost(self) -> None:  # not caching until the listener is back
+        self._listening.clear()
+        self.invalidate()

@@ -30,7 +30,9 @@ MAX_ROUNDS = 20  # a job drains what came meanwhile too (a wake-up during a run 
 
 @handler(DRAIN_JOB)
 def drain(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-    """The background re-check (started by the changes: layers.compliance.worker): drain until nothing waits."""
+    """The background re-check, started by the changes (the NOTIFY listener in gis_server.app): drain until
+    nothing waits.
+    """
     total: dict[str, Any] = {"changes": 0, "rounds": 0}
     for _ in range(MAX_ROUNDS):
         with ctx.db.transaction() as conn:

@@ -20,6 +20,9 @@ from layers.compliance import others, siting
 from layers.compliance.siting import Change
 from layers.siting.rules import get_rule_set
 
+# the channel the queue triggers notify at commit (migration 0025); the service listens on it
+COMPLIANCE_CHANNEL = "compliance"
+
 LOCK_KEY = 90_0025
 
 
