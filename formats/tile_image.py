@@ -64,6 +64,16 @@ class Label:
     y: float
     size: int
     color: str
+    rank: int = 0  # the higher, the earlier it is placed (and the others give way)
+
+    def box(self) -> tuple[float, float, float, float]:
+        left, top, right, bottom = _font(self.size).getbbox(self.text, anchor="mm", stroke_width=2)
+        return self.x + left, self.y + top, self.x + right, self.y + bottom
+
+    def inside(self) -> bool:
+        """Whole within the tile (a repeated name is written only where no neighbour cuts it)."""
+        left, top, right, bottom = self.box()
+        return left >= 0 and top >= 0 and right <= SIZE and bottom <= SIZE
 
 
 @cache
@@ -107,6 +117,27 @@ def _draw_label(draw: ImageDraw.ImageDraw, item: Label) -> None:
               stroke_width=2, stroke_fill="#ffffff")
 
 
+def place_labels(labels: list[Label]) -> list[Label]:
+    """The labels that do not overlap a more important one: by rank, then top to bottom and left to right.
+
+    That order depends only on where labels are, not on the tile, so two tiles that share an edge mostly
+    decide alike about a label across it (the caller passes the labels within a margin of the tile).
+
+    >>> a, b = Label("王家屯", 100, 100, 13, "#000", 1), Label("李家屯", 110, 104, 13, "#000", 2)
+    >>> [label.text for label in place_labels([a, b, Label("远处", 200, 200, 13, "#000")])]
+    ['李家屯', '远处']
+    """
+    placed: list[Label] = []
+    boxes: list[tuple[float, float, float, float]] = []
+    for label in sorted(labels, key=lambda lb: (-lb.rank, lb.y, lb.x, lb.text)):
+        left, top, right, bottom = label.box()
+        if any(left < b[2] and b[0] < right and top < b[3] and b[1] < bottom for b in boxes):
+            continue
+        placed.append(label)
+        boxes.append((left, top, right, bottom))
+    return placed
+
+
 def draw_tile(shapes: list[Fill | Stroke | Dot], labels: list[Label]) -> bytes:
     """The tile as PNG bytes: ``shapes`` in their order, then ``labels`` on top."""
     if not shapes and not labels:
@@ -120,7 +151,7 @@ def draw_tile(shapes: list[Fill | Stroke | Dot], labels: list[Label]) -> bytes:
             _draw_stroke(draw, shape)
         else:
             _draw_dot(draw, shape)
-    for label in labels:
+    for label in place_labels(labels):
         _draw_label(draw, label)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False)

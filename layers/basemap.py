@@ -130,24 +130,30 @@ def _roads(conn: Connection, z: int, tile: dict[str, object]) -> list[Fill | Str
 
 
 def _labels(conn: Connection, z: int, tile: dict[str, object]) -> list[Label]:
-    wanted: list[tuple[str, int, str]] = []  # (statement, size, colour), least important first
-    if z >= 16:
-        wanted.append((_anchors("place_names", "t.name", "ST_PointOnSurface(t.geom)",
-                                _NAMED + " AND t.class_code NOT LIKE '06%'"), 12, PLACE_TEXT))
-    if z >= 14:
-        wanted.append((_anchors("roads", "coalesce(t.name, t.road_code)", _MIDDLE), 12, ROAD_TEXT))
-        wanted.append((_anchors("place_names", "t.name", "ST_PointOnSurface(t.geom)",
-                                _NAMED + " AND t.class_code LIKE '06%'"), 13, PLACE_TEXT))
-    if z >= 13:
-        wanted.append((_anchors("rivers", "t.name", _MIDDLE), 12, WATER_TEXT))
-        wanted.append((_anchors("villages", "t.name", "ST_PointOnSurface(t.geom)"), 13 if z < 15 else 15,
-                       VILLAGE_TEXT))
+    """Labels by importance (rank): townships, villages, settlements, rivers, roads, other names. A road or
+    river is stored in many pieces of the same name: its name is written once a tile, only where it fits
+    whole (repeated along the line from tile to tile).
+    """
+    point = "ST_PointOnSurface(t.geom)"
+    wanted: list[tuple[str, int, str, int, bool]] = []  # (statement, size, colour, rank, once a tile)
     if z <= 13:
-        wanted.append((_anchors("townships", "t.name", "ST_PointOnSurface(t.geom)"), 13 if z < 11 else 16,
-                       TOWNSHIP_TEXT))
-    labels = []
-    for sql, size, color in wanted:
-        labels += [Label(name, px, py, size, color) for name, px, py in _rows(conn, sql, tile) if name]
+        wanted.append((_anchors("townships", "t.name", point), 13 if z < 11 else 16, TOWNSHIP_TEXT, 6, False))
+    if z >= 13:
+        wanted.append((_anchors("villages", "t.name", point), 13 if z < 15 else 15, VILLAGE_TEXT, 5, False))
+        wanted.append((_anchors("rivers", "t.name", _MIDDLE), 12, WATER_TEXT, 3, True))
+    if z >= 14:
+        wanted.append((_anchors("place_names", "t.name", point, _NAMED + " AND t.class_code LIKE '06%'"),
+                       13, PLACE_TEXT, 4, False))
+        wanted.append((_anchors("roads", "coalesce(t.name, t.road_code)", _MIDDLE), 12, ROAD_TEXT, 2, True))
+    if z >= 16:
+        wanted.append((_anchors("place_names", "t.name", point, _NAMED + " AND t.class_code NOT LIKE '06%'"),
+                       12, PLACE_TEXT, 1, False))
+    labels: list[Label] = []
+    for sql, size, color, rank, once in wanted:
+        found = [Label(name, px, py, size, color, rank) for name, px, py in _rows(conn, sql, tile) if name]
+        if once:  # the first whole one of each name
+            found = list({lb.text: lb for lb in reversed(found) if lb.inside()}.values())
+        labels += found
     return labels
 
 

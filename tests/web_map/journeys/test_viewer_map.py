@@ -75,7 +75,7 @@ def test_the_viewers_journey(as_role: Any, builtin_basemap: None, seed: dict[str
     # find a settlement: the map zooms to it, outlines its township and its village
     page.fill("#hc-search-input", "示例村")
     page.press("#hc-search-input", "Enter")
-    page.wait_for_function("document.querySelector('.hc-search-hit') || document.querySelector('#hc-search-results li')")
+    page.wait_for_function("document.querySelector('.hc-search-hit, #hc-search-results li')")
     if not page.locator(".hc-search-hit").count():  # several answers: pick the seeded one
         page.click(f'#hc-search-results li[data-id="{seed["place_names"]}"]')
     page.wait_for_selector("path.hc-search-townships")
