@@ -8,7 +8,7 @@ same on both tiles. Colours, widths and the zooms where things appear are local 
 chosen after the usual Chinese road-map convention (高速 red-orange, 国道 orange, 省道 yellow, 县道 pale
 yellow, 乡道 white with a grey casing; water blue); they are not set by any standard.
 
-Zooms (Web Mercator): township outlines and names 9–18 (names only up to 13, where villages take over);
+Zooms (Web Mercator): township outlines and names 9–18;
 village outlines from 11, their names from 13; 县道 from 10, 乡道 from 11; rivers from 9, their names
 from 13; road names from 14; settlement names (居民点, class 06) from 14 and every other place name from 16.
 Only approved or announced names are drawn: a proposed (拟命名) name is not yet in use and a historical name
@@ -136,8 +136,7 @@ def _labels(conn: Connection, z: int, tile: dict[str, object]) -> list[Label]:
     """
     point = "ST_PointOnSurface(t.geom)"
     wanted: list[tuple[str, int, str, int, bool]] = []  # (statement, size, colour, rank, once a tile)
-    if z <= 13:
-        wanted.append((_anchors("townships", "t.name", point), 13 if z < 11 else 16, TOWNSHIP_TEXT, 6, False))
+    wanted.append((_anchors("townships", "t.name", point), 13 if z < 11 else 16, TOWNSHIP_TEXT, 6, False))
     if z >= 13:
         wanted.append((_anchors("villages", "t.name", point), 13 if z < 15 else 15, VILLAGE_TEXT, 5, False))
         wanted.append((_anchors("rivers", "t.name", _MIDDLE), 12, WATER_TEXT, 3, True))
