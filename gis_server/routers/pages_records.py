@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import text
 
+from gis_server.deps import Public
 from gis_server.routers.pages import MapSettingsDep, OptionalActor, login_redirect
 from layers.catalog import registry
 from layers.gazetteer.classes import class_table
@@ -96,7 +97,7 @@ def field_page(request: Request, actor: OptionalActor, settings: MapSettingsDep)
     return _render("field.html", "界桩外业检查", _inspection_config(settings, actor), "hc-field.js")
 
 
-@router.get("/field-sw.js", include_in_schema=False)
+@router.get("/field-sw.js", include_in_schema=False, dependencies=[Public])
 def field_service_worker() -> Response:
     """The phone form's service worker at the root, so that its scope can be /field (offline reload)."""
     return FileResponse(FIELD_SW, media_type="text/javascript", headers={"Cache-Control": "no-cache"})

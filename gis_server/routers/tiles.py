@@ -19,10 +19,10 @@ from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import Connection, text
 
 from gis_server.db import Database
-from gis_server.deps import CurrentActor, DbDep, LayerDep
+from gis_server.deps import CurrentActor, DbDep, ReadableLayer
 from gis_server.tile_cache import Tile, TileCache, TileKey
 from layers.audit import read_record
-from layers.errors import Forbidden, InvalidInput
+from layers.errors import InvalidInput
 from layers.features import q, with_cte
 from layers.privacy import masked_expressions, visible_rows_sql
 from layers.registry import FieldSpec, LayerSpec
@@ -98,15 +98,13 @@ def _render(conn: Connection, sql: str, params: dict[str, object]) -> Tile:
 
 
 def read_tile(db: Database, cache: TileCache, spec: LayerSpec, actor: Actor, z: int, x: int, y: int) -> Tile:
-    """Tile ``z/x/y`` of ``spec`` as ``actor`` may see it: read permission and tile numbers checked,
-    masks and row filter applied, the read audited when the layer holds personal data (also when the
-    tile comes from ``cache``). Raises :class:`Forbidden` or :class:`InvalidInput`.
+    """Tile ``z/x/y`` of ``spec`` as ``actor`` may see it (the route has checked the read permission:
+    ``ReadableLayer``): tile numbers checked, masks and row filter applied, the read audited when the
+    layer holds personal data (also when the tile comes from ``cache``). Raises :class:`InvalidInput`.
 
     Cached by layer, tile, data version and the caller's scope (:mod:`gis_server.tile_cache`): the
     version is read first, in the statement that writes the audit record, so a hit costs one round trip.
     """
-    if not spec.can_read(actor.roles):
-        raise Forbidden(f"您无权查看图层“{spec.title}”", f"no read permission on {spec.name}")
     _check_tile(z, x, y)
     # masks are written over the alias placeholder {t}; tiles never reveal personal data in full
     masks = {name: expression.replace("{t}", "t") for name, expression in masked_expressions(spec, actor).items()}
@@ -137,7 +135,7 @@ def read_tile(db: Database, cache: TileCache, spec: LayerSpec, actor: Actor, z: 
 @router.get("/tiles/{layer}/{z}/{x}/{y}.pbf", summary="矢量切片（MVT，Web 墨卡托 z/x/y）",
             response_class=Response, responses={200: {"content": {MVT: {}}}})
 def get_tile(
-    request: Request, spec: LayerDep, db: DbDep, actor: CurrentActor,
+    request: Request, spec: ReadableLayer, db: DbDep, actor: CurrentActor,
     z: Annotated[int, Path(description="缩放级别")], x: Annotated[int, Path(description="列号")],
     y: Annotated[int, Path(description="行号（XYZ，自上而下）")],
 ) -> Response:
