@@ -18,6 +18,7 @@ from fastapi import APIRouter, BackgroundTasks, Body, Depends, Query, Response
 from sqlalchemy import text
 
 from formats.media_types import GEOJSON, XLSX
+from gis_server.bodies import NetworkParametersBody, OfficerBody
 from gis_server.deps import Admin, CurrentActor, DbDep, RequireRoles
 from gis_server.downloads import disposition
 from layers import audit
@@ -239,9 +240,9 @@ def get_parameters(db: DbDep, actor: CurrentActor) -> dict[str, Any]:
 
 
 @router.put("/parameters", summary="修改路网参数（管理员；服务范围随后重算）")
-def put_parameters(db: DbDep, actor: Admin, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+def put_parameters(db: DbDep, actor: Admin, body: NetworkParametersBody) -> dict[str, Any]:
     with db.transaction() as conn:
-        return refresh.save_params(conn, body, actor)
+        return refresh.save_params(conn, body.given(), actor)
 
 
 @router.get("/shelters", summary="避难场所容量与服务区人口")
@@ -288,9 +289,9 @@ def officers(db: DbDep, actor: CurrentActor, reveal: RevealQuery = False,
 
 
 @router.post("/child-welfare/officers", status_code=201, summary="登记儿童主任或儿童督导员")
-def add_officer(db: DbDep, actor: OfficerRegistrar, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+def add_officer(db: DbDep, actor: OfficerRegistrar, body: OfficerBody) -> dict[str, Any]:
     with db.transaction() as conn:
-        officer_id = child_welfare.create_officer(conn, body, actor)
+        officer_id = child_welfare.create_officer(conn, body.given(), actor)
         audit.record(conn, actor, "insert", layer="child_welfare_officers", feature_id=officer_id)
     return {"id": officer_id}
 

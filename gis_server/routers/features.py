@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from formats.media_types import GEOJSON
 from gis_server.accounts import duplicate_hits
+from gis_server.bodies import FeatureBody, FeaturePatch, RestoreBody
 from gis_server.deps import CurrentActor, DbDep, LayerDep, ReadableLayer, SettingsDep, WritableLayer
 from gis_server.settings import Settings
 from layers.audit import audit_personal_read, read_record, reading
@@ -170,9 +171,10 @@ def get_one(
              response_class=Response)
 def post_feature(
     request: Request, spec: WritableLayer, db: DbDep, actor: CurrentActor, settings: SettingsDep,
-    body: Annotated[Any, Body(description="GeoJSON Feature")], crs: CrsQuery = None, reason: ReasonQuery = None,
+    body: Annotated[FeatureBody, Body(description="GeoJSON Feature")], crs: CrsQuery = None,
+    reason: ReasonQuery = None,
 ) -> Response:
-    geometry, properties, body_crs = _feature_body(body, partial=False)
+    geometry, properties, body_crs = _feature_body(body.given(), partial=False)
     geom = validate_geometry(geometry, spec.geometry_type, crs or body_crs, settings.extent_margin_deg)
     props = validate_properties(spec, properties, partial=False)
     with _write_transaction(db, spec, actor) as conn:
@@ -208,10 +210,10 @@ def _write_transaction(db: Any, spec: LayerSpec, actor: Actor) -> Iterator[Conne
         raise
 
 
-def _write(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: Actor, settings: Any, body: Any,
+def _write(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: Actor, settings: Any, body: FeaturePatch,
            if_match: str | None, crs: str | None, reason: str | None, *, replace: bool) -> Response:
     version = expected_version(if_match)
-    geometry, properties, body_crs = _feature_body(body, partial=not replace)
+    geometry, properties, body_crs = _feature_body(body.given(), partial=not replace)
     geom = None
     if replace or geometry is not None:
         geom = validate_geometry(geometry, spec.geometry_type, crs or body_crs, settings.extent_margin_deg)
@@ -228,7 +230,7 @@ def _write(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: A
 @router.put("/{layer}/features/{feature_id}", summary="整体替换要素（需 If-Match）", response_class=Response)
 def put_feature(
     request: Request, spec: WritableLayer, feature_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
-    body: Annotated[Any, Body()], if_match: IfMatch = None, crs: CrsQuery = None, reason: ReasonQuery = None,
+    body: Annotated[FeatureBody, Body()], if_match: IfMatch = None, crs: CrsQuery = None, reason: ReasonQuery = None,
 ) -> Response:
     return _write(request, spec, feature_id, db, actor, settings, body, if_match, crs, reason, replace=True)
 
@@ -236,7 +238,8 @@ def put_feature(
 @router.patch("/{layer}/features/{feature_id}", summary="部分修改要素（需 If-Match）", response_class=Response)
 def patch_feature(
     request: Request, spec: WritableLayer, feature_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
-    body: Annotated[Any, Body()], if_match: IfMatch = None, crs: CrsQuery = None, reason: ReasonQuery = None,
+    body: Annotated[FeaturePatch, Body()], if_match: IfMatch = None, crs: CrsQuery = None,
+    reason: ReasonQuery = None,
 ) -> Response:
     return _write(request, spec, feature_id, db, actor, settings, body, if_match, crs, reason, replace=False)
 
@@ -271,14 +274,11 @@ def get_history(spec: ReadableLayer, feature_id: int, db: DbDep, actor: CurrentA
              response_class=Response)
 def restore(
     spec: WritableLayer, feature_id: int, db: DbDep, actor: CurrentActor,
-    body: Annotated[dict[str, Any], Body(examples=[{"version": 1}])],
+    body: Annotated[RestoreBody, Body(examples=[{"version": 1}])],
     if_match: IfMatch = None, reason: ReasonQuery = None,
 ) -> Response:
     expected = expected_version(if_match)
-    target = body.get("version")
-    if not isinstance(target, int) or isinstance(target, bool) or target < 1:
-        raise InvalidInput("请给出要恢复的版本号 version（正整数）", "body.version must be a positive integer",
-                           field="version")
+    target = body.version
     with db.transaction() as conn:
         require_visible(conn, spec, actor, feature_id)
         restore_version(conn, spec, feature_id, expected, target, actor, reason)

@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from formats.documents import to_docx, to_pdf, to_xlsx
 from formats.media_types import GEOJSON, MEDIA_TYPES
+from gis_server.bodies import CampaignBody, CampaignStatusBody, FindingBody, RecordBody, ResurveyBody
 from gis_server.deps import CurrentActor, DbDep, RequireRoles, SettingsDep
 from gis_server.downloads import disposition
 from gis_server.routers.features import IfMatch, expected_version
@@ -22,7 +23,7 @@ from layers import audit
 from layers.errors import Conflict, InvalidInput, NotFound
 from layers.features import feature_history, retire_feature
 from layers.geometry import validate_geometry
-from layers.inputs import int_or_none, json_object, text_or_none
+from layers.inputs import int_or_none, text_or_none
 from layers.inspections import campaigns, mapdata, package, photos, records, report, results, resurvey
 from layers.inspections.field_records import read_field_file
 from layers.inspections.models import CONDITIONS, InspectionRecord
@@ -58,10 +59,10 @@ def conditions(actor: CurrentActor) -> dict[str, str]:
 
 
 @router.post("/campaigns", status_code=201, summary="新建联检任务")
-def create_campaign(db: DbDep, actor: Surveyor, body: Annotated[Any, Body(examples=[
+def create_campaign(db: DbDep, actor: Surveyor, body: Annotated[CampaignBody, Body(examples=[
         {"name": "海城市—大石桥市界线联检", "year": 2025, "round": 1, "line_ids": [1]}])]) -> dict[str, Any]:
     with db.transaction() as conn:
-        campaign_id = campaigns.create_campaign(conn, json_object(body), actor)
+        campaign_id = campaigns.create_campaign(conn, body.given(), actor)
         audit.record(conn, actor, "insert", layer="inspection_campaigns", feature_id=campaign_id)
         return campaigns.get_campaign(conn, campaign_id)
 
@@ -82,12 +83,11 @@ def get_campaign(campaign_id: int, db: DbDep, actor: CurrentActor) -> dict[str, 
 
 @router.post("/campaigns/{campaign_id}/status", summary="变更任务状态（完成时更新界线的联检日期；需 If-Match）")
 def set_status(campaign_id: int, db: DbDep, actor: Surveyor,
-               body: Annotated[Any, Body(examples=[{"status": "completed", "end_date": "2025-06-30"}])],
+               body: Annotated[CampaignStatusBody, Body(examples=[{"status": "completed", "end_date": "2025-06-30"}])],
                if_match: IfMatch = None) -> dict[str, Any]:
-    body = json_object(body)
-    end = campaigns.parse_date(body.get("end_date"), "end_date")
+    end = campaigns.parse_date(body.end_date, "end_date")
     with db.transaction() as conn:
-        out = campaigns.set_status(conn, campaign_id, str(body.get("status")), expected_version(if_match), actor, end)
+        out = campaigns.set_status(conn, campaign_id, body.status, expected_version(if_match), actor, end)
         audit.record(conn, actor, "update", layer="inspection_campaigns", feature_id=campaign_id,
                      status=out["status"])
         return out
@@ -180,12 +180,12 @@ def _record_input(body: dict[str, Any], settings: Any) -> records.RecordInput:
 
 @router.post("/campaigns/{campaign_id}/records", summary="提交一条记录（手机表单；按 client_id 幂等）")
 def post_record(campaign_id: int, db: DbDep, actor: Surveyor, settings: SettingsDep,
-                body: Annotated[Any, Body(examples=[{
+                body: Annotated[RecordBody, Body(examples=[{
                     "client_id": "5f0c…uuid", "marker_id": 1, "condition": "intact",
                     "geometry": {"type": "Point", "coordinates": [122.75, 40.85]},
                     "measured_at": "2025-05-01T10:00:00+08:00", "inspector": "张三", "photo_names": ["a.jpg"]}])],
                 ) -> JSONResponse:
-    record = _record_input(json_object(body), settings)
+    record = _record_input(body.given(), settings)
     with db.transaction() as conn:
         campaigns.get_campaign(conn, campaign_id)
         result = results.plan_and_apply(conn, campaign_id, [record], actor, "手机表单提交")
@@ -228,10 +228,10 @@ def list_findings(campaign_id: int, db: DbDep, actor: CurrentActor) -> list[dict
 
 @router.post("/campaigns/{campaign_id}/findings", status_code=201, summary="记录沿线情况")
 def add_finding(campaign_id: int, db: DbDep, actor: Surveyor, settings: SettingsDep,
-                body: Annotated[Any, Body(examples=[{"line_id": 1, "kind": "construction",
+                body: Annotated[FindingBody, Body(examples=[{"line_id": 1, "kind": "construction",
                                                      "description": "跨界修建乡道", "handling": "双方协商"}])],
                 ) -> dict[str, Any]:
-    body = json_object(body)
+    body = body.given()
     geom = None
     if body.get("geometry") is not None:
         geom = validate_geometry(body["geometry"], "Geometry", body.get("crs"), settings.extent_margin_deg)
@@ -265,12 +265,12 @@ def nearest(db: DbDep, actor: CurrentActor, lon: Annotated[float, Query(ge=-180,
 @router.post("/markers/{marker_id}/resurvey",
              summary="复测：接受新的登记位置（需 If-Match、批准文件号与界线双方的确认；界桩只能经此变更位置）")
 def resurvey_marker(marker_id: int, db: DbDep, actor: Surveyor, settings: SettingsDep,
-                    body: Annotated[Any, Body(examples=[{
+                    body: Annotated[ResurveyBody, Body(examples=[{
                         "record_id": 1, "document": "联检复测记录〔2025〕1号",
                         "confirmations": {"side_a": {"confirmed_by": "王一", "confirmed_on": "2025-05-02"},
                                           "side_b": {"confirmed_by": "赵三", "confirmed_on": "2025-05-03"}}}])],
                     if_match: IfMatch = None) -> dict[str, Any]:
-    body = json_object(body)
+    body = body.given()
     geom = None
     if body.get("geometry") is not None:
         geom = validate_geometry(body["geometry"], "Point", body.get("crs"), settings.extent_margin_deg)
