@@ -112,5 +112,6 @@ def campaign_page(request: Request, campaign_id: int, actor: OptionalActor, sett
     if actor is None:
         return login_redirect(request)
     config = {**_inspection_config(settings, actor), "id": campaign_id}
-    return _render("campaign.html", f"联检任务 {campaign_id}", config, "hc-inspections.js", "hc-campaign-forms.js",
+    return _render("campaign.html", f"联检任务 {campaign_id}", config, "hc-print.js", "hc-inspections.js",
+                   "hc-campaign-forms.js",
                    leaflet=True)
