@@ -82,7 +82,7 @@ def siting_page(request: Request, actor: OptionalActor, settings: MapSettingsDep
               "statuses": STATUSES, "steps": STEPS, "transitions": TRANSITIONS, "nextLabels": NEXT_LABELS,
               "uploadFormats": sorted(SUFFIXES),
               "graveStatus": GRAVE_STATUS, "canWriteGraves": graves_spec.can_write(actor.roles),
-              "scripts": ["hc-style.js", "hc-layers.js", "hc-tools.js", "hc-cluster.js", "hc-siting.js"]}
+              "scripts": ["hc-print.js", "hc-style.js", "hc-layers.js", "hc-tools.js", "hc-cluster.js", "hc-siting.js"]}
     return _page("siting.html", "公墓选址", actor, config, (GEOMAN_CSS,), (GEOMAN_JS, VECTORGRID_JS))
 
 
@@ -93,7 +93,7 @@ def coverage_page(request: Request, actor: OptionalActor, settings: MapSettingsD
         return login_redirect(request)
     config = {**base_page_config(settings, actor.name), "facilityTypes": defaults_table(),
               "categories": HOUSEHOLD_CATEGORIES, "roles": sorted(actor.roles),
-              "scripts": ["hc-coverage.js", "hc-coverage-sections.js"]}
+              "scripts": ["hc-print.js", "hc-coverage.js", "hc-coverage-sections.js"]}
     return _page("coverage.html", "服务覆盖分析", actor, config, (), ())
 
 
