@@ -89,7 +89,8 @@ def siting_page(request: Request, actor: OptionalActor, settings: MapSettingsDep
 
 def _units(request: Request) -> dict[str, list[list[str]]]:
     """Townships ``[code, name]`` and villages ``[code, name, township code]`` on record, for the page's
-    pickers (the list filter, the officer form): public names, no geometry, a few hundred short rows."""
+    pickers (the list filter, the officer form): public names, no geometry, a few hundred short rows.
+    """
     with request.app.state.db.read() as conn:
         towns = conn.execute(text("SELECT code, name FROM townships WHERE retired_at IS NULL ORDER BY code")).all()
         villages = conn.execute(text("SELECT code, name, township_code FROM villages WHERE retired_at IS NULL "

@@ -6,7 +6,8 @@ same village's figures are the published ones (fewer than 5 households are not s
 
 Hand-made scene (committed in gis_browser, north-west of the other browser scenes): township 170 with
 village 001 (8 临时救助 households) and 002 (3), township 171 with village 001 (6) — a category no other
-browser test uses; no 幸福院 anywhere there, so every one of them is uncovered. Zero JS errors, zero requests outside 127.0.0.1 (``as_role``).
+browser test uses; no 幸福院 anywhere there, so every one of them is uncovered. Zero JS errors, zero
+requests outside 127.0.0.1 (``as_role``).
 """
 
 from __future__ import annotations
