@@ -30,6 +30,7 @@ from gis_server.routers import (
     system,
     tiles,
 )
+from gis_server.routers import basemap as basemap_router
 from gis_server.routers import compliance as compliance_router
 from gis_server.routers import coverage as coverage_router
 from gis_server.routers import exports as exports_router
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(features.router)
     app.include_router(exports_router.router)
     app.include_router(tiles.router)
+    app.include_router(basemap_router.router)  # the built-in offline basemap (PNG tiles)
     app.include_router(place_names_router.router)
     app.include_router(siting.router)
     app.include_router(coverage_router.router)
