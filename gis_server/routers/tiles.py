@@ -7,7 +7,8 @@ transformed to Web Mercator: they are selected with the tile envelope transforme
 so the GiST index is used.
 Tiles depend on the caller and change with every edit: ``Cache-Control: private, no-cache`` and
 an ETag of the content, so a browser revalidates every time and never shows a stale tile. The server
-keeps rendered tiles by layer, tile, data version and the caller's scope (:mod:`gis_server.tile_cache`).
+keeps rendered tiles by layer, tile and the caller's scope for a data version; a write re-renders only
+the tiles it touched (:mod:`gis_server.tile_cache`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import Connection, text
 
 from gis_server.db import Database
 from gis_server.deps import CurrentActor, DbDep, LayerDep
-from gis_server.tile_cache import Tile, TileCache, TileKey
+from gis_server.tile_cache import Bounds, Tile, TileCache, TileKey, tile_bounds
 from layers.audit import read_record
 from layers.errors import Forbidden, InvalidInput
 from layers.features import q, with_cte
@@ -102,8 +103,9 @@ def read_tile(db: Database, cache: TileCache, spec: LayerSpec, actor: Actor, z: 
     masks and row filter applied, the read audited when the layer holds personal data (also when the
     tile comes from ``cache``). Raises :class:`Forbidden` or :class:`InvalidInput`.
 
-    Cached by layer, tile, data version and the caller's scope (:mod:`gis_server.tile_cache`): the
-    version is read first, in the statement that writes the audit record, so a hit costs one round trip.
+    Cached by layer, tile and the caller's scope, good for a data version (:mod:`gis_server.tile_cache`):
+    the version is read first, in the statement that writes the audit record, so a hit costs one round
+    trip; the first reader after a write also reads where the write happened.
     """
     if not spec.can_read(actor.roles):
         raise Forbidden(f"您无权查看图层“{spec.title}”", f"no read permission on {spec.name}")
@@ -118,20 +120,35 @@ def read_tile(db: Database, cache: TileCache, spec: LayerSpec, actor: Actor, z: 
             if audit_record:  # written by the tile's own statement
                 return _render(conn, with_cte(sql, audit_record[0]), {**params, **audit_record[1]})
             return _render(conn, sql, params)
+        table = spec.table.name
         version_sql = "SELECT version FROM layer_data_versions WHERE layer_table = :table"
-        version_params: dict[str, object] = {"table": spec.table.name}
+        version_params: dict[str, object] = {"table": table}
         if audit_record:  # every read is audited, from the cache or not
             version_sql = with_cte(version_sql, audit_record[0])
             version_params.update(audit_record[1])
         version = conn.execute(text(version_sql), version_params).scalar_one_or_none()
-        if version is None:  # a table without a data version (no trigger): never cached
+        learnt = cache.learnt(table)
+        if version is None or (learnt is not None and version < learnt):
+            # no data version (never cached), or it went back (a reader behind another, or reset):
+            # trust none of this table's entries
+            cache.forget(table)
             return _render(conn, sql, params)
-        key = TileKey(spec.table.name, version, hashlib.sha256(sql.encode()).hexdigest()[:24], z, x, y)
-        tile = cache.get(key)
+        if learnt is None or version > learnt:
+            cache.learn(table, version, _changes(conn, table, learnt, version) if learnt is not None else ())
+        key = TileKey(table, hashlib.sha256(sql.encode()).hexdigest()[:24], z, x, y)
+        tile = cache.get(key, version, tile_bounds(z, x, y, BUFFER / EXTENT))
         if tile is None:
             tile = _render(conn, sql, params)
-            cache.put(key, tile)
+            cache.put(key, tile, version)
         return tile
+
+
+def _changes(conn: Connection, table: str, after: int, upto: int) -> list[tuple[int, Bounds | None]]:
+    """Where the writes of ``table`` after version ``after`` up to ``upto`` happened (migration 0029)."""
+    rows = conn.execute(text("SELECT version, west, south, east, north FROM layer_data_changes "
+                             "WHERE layer_table = :table AND version > :after AND version <= :upto"),
+                        {"table": table, "after": after, "upto": upto}).all()
+    return [(r[0], None if r[1] is None else (r[1], r[2], r[3], r[4])) for r in rows]
 
 
 @router.get("/tiles/{layer}/{z}/{x}/{y}.pbf", summary="矢量切片（MVT，Web 墨卡托 z/x/y）",
