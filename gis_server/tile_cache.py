@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 Bounds = tuple[float, float, float, float]  # xmin, ymin, xmax, ymax in degrees (EPSG:4490)
-NOTHING_DRAWN: Bounds | None = None  # a write of rows without geometry (or of no row) touches no tile
 MAX_VERSION_GAP = 256  # an entry further behind than this is rendered again rather than checked
 KEEP_CHANGES = 4096  # versions of one table remembered
 _HALF_WORLD = 20037508.342789244  # Web Mercator (EPSG:3857) half extent, metres
@@ -79,7 +78,7 @@ class TileCache:
         self.max_bytes = max_bytes
         self._entries: OrderedDict[TileKey, _Entry] = OrderedDict()
         self._bytes = 0
-        # table → version → extent of that write (NOTHING_DRAWN when it drew nothing); a version
+        # table → version → extent of that write (None when it drew nothing); a version
         # missing from the map is a write of unknown place
         self._changes: dict[str, dict[int, Bounds | None]] = {}
         self._learnt: dict[str, int] = {}  # table → versions up to this one were learnt
@@ -167,7 +166,7 @@ class TileCache:
             if v not in known:
                 return False
             extent = known[v]
-            if extent is not NOTHING_DRAWN and _touches(bounds, extent):
+            if extent is not None and _touches(bounds, extent):  # None: nothing drawn changed
                 return False
         return True
 

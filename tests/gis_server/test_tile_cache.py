@@ -260,3 +260,35 @@ def test_tile_bounds_are_the_tiles_envelope_in_degrees() -> None:
     assert (west, south, east) == pytest.approx((0.0, 0.0, 180.0)) and north == pytest.approx(85.0511287798)
     grown = tile_bounds(1, 1, 0, 64 / 4096)
     assert grown[0] == pytest.approx(-180.0 * 64 / 4096)  # 64/4096 of its 180° side further west
+
+
+def test_concurrent_tile_reads_are_audited_and_versioned_by_one_statement(client: TestClient, conn: Connection) -> None:
+    """Group commit (gis_server/tile_reads.py): reads arriving while a statement runs share the next one;
+    each gets its audit record committed and the version read after it."""
+    import threading
+    import time
+
+    from gis_server.routers.tiles import _reads
+    from layers.audit import read_record
+
+    spec = registry().get("households")
+    reader = Actor("tester", frozenset([CASE_WORKER]), "127.0.0.1")
+    reads = _reads(type("R", (), {"app": client.app})())
+    version = conn.execute(text("SELECT version FROM layer_data_versions WHERE layer_table = 'households'")).scalar()
+    got: list[int | None] = []
+    with reads._busy:  # a statement "running": the reads queue up
+        threads = [threading.Thread(target=lambda i=i: got.append(reads.version(
+            "households", read_record(spec, reader, "read_personal", tile=f"14/{i}/9")[1]))) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while reads._queue.qsize() < 7 and time.monotonic() < deadline:  # the 8th is with the writer
+            time.sleep(0.01)
+    for thread in threads:
+        thread.join(10)
+    assert got == [version] * 8
+    assert (reads.statements, reads.reads) == (1, 8)
+    audited = conn.execute(text("SELECT count(*), count(DISTINCT detail->>'tile') FROM audit_log "
+                                "WHERE action = 'read_personal' AND layer = 'households' AND username = 'tester' "
+                                "AND detail->>'tile' LIKE '14/_/9'")).one()
+    assert tuple(audited) == (8, 8)
