@@ -39,15 +39,37 @@ def trigger_statements(spec: LayerSpec) -> list[str]:
     return statements
 
 
+def coverage_watch_sql(watched: tuple[str, ...]) -> str:
+    """The trigger of migration 0007 that marks a layer's coverage stale on each history row, watching
+    ``watched`` (``layers.coverage.radii.WATCHED``: the roads and every layer that counts in coverage)."""
+    names = ", ".join("'" + name.replace("'", "''") + "'" for name in watched)
+    return ("DROP TRIGGER IF EXISTS feature_history_coverage_dirty ON feature_history;\n"
+            "CREATE TRIGGER feature_history_coverage_dirty AFTER INSERT ON feature_history "
+            f"FOR EACH ROW WHEN (NEW.layer IN ({names})) EXECUTE FUNCTION coverage_mark_dirty();\n")
+
+
 def install_layer(op: Any, spec: LayerSpec) -> None:
-    """Create the history, audit, listed-text and data-version triggers of ``spec``'s (existing) table."""
+    """Create the history, audit, listed-text and data-version triggers of ``spec``'s (existing) table;
+    a layer that counts in coverage is also watched by the coverage refresh."""
     for statement in trigger_statements(spec):
         op.execute(statement)
+    if spec.coverage is not None:
+        from layers.coverage.radii import WATCHED  # every coverage layer declared now, this one included
+
+        op.execute(coverage_watch_sql(WATCHED))
 
 
 def uninstall_layer(op: Any, spec: LayerSpec) -> None:
     """Undo :func:`install_layer` (the downgrade, before the table is dropped)."""
     table = spec.table.name
+    if spec.coverage is not None:
+        from layers.coverage.radii import WATCHED
+
+        op.execute(coverage_watch_sql(tuple(name for name in WATCHED if name != spec.name)))
+        for statement in (f"DELETE FROM coverage_dirty WHERE layer = '{spec.name}'",
+                          f"DELETE FROM coverage_service_areas WHERE facility_layer = '{spec.name}'",
+                          f"DELETE FROM coverage_network_reach WHERE facility_layer = '{spec.name}'"):
+            op.execute(statement)
     op.execute(f"DELETE FROM {listed.LISTED_TABLE} WHERE layer = '{spec.name}'")
     op.execute(f"DROP FUNCTION IF EXISTS {listed.function_name(spec)}() CASCADE")
     op.execute(f"DELETE FROM layer_data_versions WHERE layer_table = '{table}'")
