@@ -6,7 +6,7 @@ from sqlalchemy import Float, Integer, String, Text
 from sqlalchemy.orm import Mapped
 
 from layers.base import Base, FeatureMixin, field, geometry_column
-from layers.registry import LayerSpec
+from layers.registry import CoverageSource, LayerSpec
 from layers.roles import CASE_WORKER, EVERYONE
 
 SHELTER_CLASSES = {"I": "Ⅰ类（≥30天）", "II": "Ⅱ类（10–30天）", "III": "Ⅲ类（≤10天）"}  # GB 21734-2008
@@ -65,9 +65,10 @@ class CareFacility(FeatureMixin, Base):
     geom = geometry_column("Point")
 
 
-LAYERS = [
-    LayerSpec("shelters", "应急避难场所", "应急避难场所", Shelter, "Point", EVERYONE, frozenset(),
-              natural_key=("name",), style={"color": "#e53935", "radius": 6}),
-    LayerSpec("care_facilities", "养老与福利设施", "养老与福利设施", CareFacility, "Point", EVERYONE,
-              frozenset({CASE_WORKER}), natural_key=("name",), style={"color": "#fb8c00", "radius": 5}),
-]
+SHELTERS = LayerSpec("shelters", "应急避难场所", "应急避难场所", Shelter, "Point", EVERYONE, frozenset(),
+                     natural_key=("name",), style={"color": "#e53935", "radius": 6},
+                     coverage=CoverageSource("shelter_type", SHELTER_TYPES, ("village_code",)))
+CARE_FACILITIES = LayerSpec("care_facilities", "养老与福利设施", "养老与福利设施", CareFacility, "Point", EVERYONE,
+                            frozenset({CASE_WORKER}), natural_key=("name",), style={"color": "#fb8c00", "radius": 5},
+                            coverage=CoverageSource("facility_type", CARE_TYPES, ("township_code", "village_code")))
+LAYERS = [SHELTERS, CARE_FACILITIES]
