@@ -4,7 +4,8 @@ counties: a county's request has a county's answer); target: within 2× of the c
 (``bench_scale.py`` grows the data in place instead: denser counties, answers that grow.)
 
 One throwaway cluster with the demo dataset (the county: 30,000 households, ~5,600 place names, 3,000
-graves); the app under uvicorn (one worker), signed in as an administrator. The province is made by
+graves); the app under uvicorn (one worker), signed in as a case worker (an administrator reads no
+household). The province is made by
 ``gis_server.province.generate`` (``haicheng-gis demo province``): moved copies on a grid of counties,
 so the county's requests have the county's answers. For each scale, the median of ``--calls`` calls of:
 
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
         engine = create_engine(sqlalchemy_url(url))
         load_demo(engine, echo=lambda line: None)
         with engine.begin() as conn:
-            create_user(conn, "scale", "bench-" + secrets.token_urlsafe(12), ["admin"])
+            create_user(conn, "scale", "bench-" + secrets.token_urlsafe(12), ["case_worker"])  # reads households
         secret = secrets.token_urlsafe(48)
         env = {"GIS_DATABASE_URL": sqlalchemy_url(url), "GIS_ENVIRONMENT": "test", "GIS_SECRET_KEY": secret,
                "GIS_TILE_CACHE_MB": "0"}
