@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from layers import admin_units, boundaries, cemeteries, constraints, facilities, households, place_names
+from layers import admin_units, boundaries, cemeteries, constraints, facilities, households
+from layers.gazetteer import declaration as place_names
 from layers.registry import LayerRegistry
 
 THEMES = ("行政区划", "地名", "界线界桩", "应急避难场所", "养老与福利设施", "公墓与散坟", "三沿六区约束", "困难群众户")

@@ -21,16 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from layers.catalog import registry
 from layers.errors import InvalidInput
-from layers.facilities import CARE_SERVICE_RADIUS_M, CARE_TYPES, SHELTER_SERVICE_RADIUS_M, SHELTER_TYPES
-
-
-@dataclass(frozen=True)
-class Radius:
-    radius_m: float | None  # None: serves an administrative unit (scope)
-    scope: str  # "radius" | "village" | "township" | "county"
-    basis: str
-    mode: str = "walking"  # network mode used by default for this type
+from layers.facilities import CARE_SERVICE_RADIUS_M, SHELTER_SERVICE_RADIUS_M, SHELTER_TYPES
+from layers.registry import Radius
 
 
 @dataclass(frozen=True)
@@ -42,10 +36,11 @@ class FacilitySource:
     village_column: str = "village_code"  # the column that gives the village code
 
 
-SOURCES = (
-    FacilitySource("shelters", "shelter_type", SHELTER_TYPES, ("village_code",)),
-    FacilitySource("care_facilities", "facility_type", CARE_TYPES, ("township_code", "village_code")),
-)
+# every layer whose declaration says it counts in coverage (``LayerSpec.coverage``), in catalog order
+SOURCES = tuple(FacilitySource(spec.table.name, c.type_column, c.types, c.township_columns, c.village_column)
+                for spec in registry() if (c := spec.coverage) is not None)
+# the layers whose writes make the stored service areas stale: the road network and the facilities
+WATCHED = ("roads", *(source.layer for source in SOURCES))
 
 _SHELTER_BASIS = {
     "emergency": "默认值：紧急避难场所服务半径 500 m（约 10 分钟步行；GB 51143-2015）",
@@ -71,6 +66,7 @@ _CARE = {
 DEFAULTS: dict[str, Radius] = {
     **{code: Radius(float(SHELTER_SERVICE_RADIUS_M[code]), "radius", _SHELTER_BASIS[code]) for code in SHELTER_TYPES},
     **_CARE,
+    **{code: r for spec in registry() if spec.coverage for code, r in spec.coverage.defaults.items()},
 }
 TYPE_TITLES = {code: title for source in SOURCES for code, title in source.types.items()}
 
