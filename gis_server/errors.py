@@ -69,7 +69,7 @@ def _labels(request: Request) -> dict[tuple[str, str], str]:
             if description:
                 labels[(where, param.name)] = description.split("（")[0]
     model = getattr(getattr(getattr(route, "body_field", None), "field_info", None), "annotation", None)
-    if hasattr(model, "model_fields"):  # the body as a whole: 请求体, or 请求体（GeoJSON Feature）
+    if model is not None and hasattr(model, "model_fields"):  # the body as a whole: 请求体（GeoJSON Feature）
         title = model.model_config.get("title")
         labels[("body", "")] = f"请求体（{title}）" if title else "请求体"
     for name, field in (getattr(model, "model_fields", None) or {}).items():
