@@ -2,13 +2,14 @@
 
 Only layers everyone may read and that hold no personal data: townships (land colour and outline), villages,
 rivers, railways, roads by 公路等级 and place names. Each layer's rows in a tile are read in one statement,
-already clipped and in tile pixels (``ST_AsMVTGeom`` with a 256-pixel extent); labels are anchored on the
-whole feature (a polygon's ``ST_PointOnSurface``, a line's middle), so a label on a tile edge is drawn the
-same on both tiles. Colours, widths and the zooms where things appear are local parameters of this project,
-chosen after the usual Chinese road-map convention (高速 red-orange, 国道 orange, 省道 yellow, 县道 pale
+already clipped and in tile pixels (``ST_AsMVTGeom`` with a 256-pixel extent); names are anchored on the
+whole feature (a polygon's ``ST_PointOnSurface``), so a name on a tile edge is drawn the same on both
+tiles; a road's or river's name is written in each tile it crosses, where it fits whole. Colours, widths
+and the zooms where things appear are local parameters of this project, chosen after the usual Chinese
+road-map convention (高速 red-orange, 国道 orange, 省道 yellow, 县道 pale
 yellow, 乡道 white with a grey casing; water blue); they are not set by any standard.
 
-Zooms (Web Mercator): township outlines and names 9–18 (names only up to 13, where villages take over);
+Zooms (Web Mercator): township outlines and names 9–18;
 village outlines from 11, their names from 13; 县道 from 10, 乡道 from 11; rivers from 9, their names
 from 13; road names from 14; settlement names (居民点, class 06) from 14 and every other place name from 16.
 Only approved or announced names are drawn: a proposed (拟命名) name is not yet in use and a historical name
@@ -76,7 +77,9 @@ def _anchors(table: str, columns: str, anchor: str, where: str = "TRUE") -> str:
         WHERE p IS NOT NULL"""
 
 
-_MIDDLE = "ST_LineInterpolatePoint(ST_GeometryN(ST_LineMerge(t.geom), 1), 0.5)"
+# a road's or river's name goes where the line passes nearest the tile's centre: every tile it crosses
+# can write it (whole, see _labels), not only the one holding the middle of a long piece
+_NEAR_CENTRE = "ST_ClosestPoint(t.geom, ST_Transform(ST_Centroid(ST_TileEnvelope(:z, :x, :y)), 4490))"
 _NAMED = "t.status IN ('approved', 'announced')"
 
 
@@ -136,15 +139,14 @@ def _labels(conn: Connection, z: int, tile: dict[str, object]) -> list[Label]:
     """
     point = "ST_PointOnSurface(t.geom)"
     wanted: list[tuple[str, int, str, int, bool]] = []  # (statement, size, colour, rank, once a tile)
-    if z <= 13:
-        wanted.append((_anchors("townships", "t.name", point), 13 if z < 11 else 16, TOWNSHIP_TEXT, 6, False))
+    wanted.append((_anchors("townships", "t.name", point), 13 if z < 11 else 16, TOWNSHIP_TEXT, 6, False))
     if z >= 13:
         wanted.append((_anchors("villages", "t.name", point), 13 if z < 15 else 15, VILLAGE_TEXT, 5, False))
-        wanted.append((_anchors("rivers", "t.name", _MIDDLE), 12, WATER_TEXT, 3, True))
+        wanted.append((_anchors("rivers", "t.name", _NEAR_CENTRE), 12, WATER_TEXT, 3, True))
     if z >= 14:
         wanted.append((_anchors("place_names", "t.name", point, _NAMED + " AND t.class_code LIKE '06%'"),
                        13, PLACE_TEXT, 4, False))
-        wanted.append((_anchors("roads", "coalesce(t.name, t.road_code)", _MIDDLE), 12, ROAD_TEXT, 2, True))
+        wanted.append((_anchors("roads", "coalesce(t.name, t.road_code)", _NEAR_CENTRE), 12, ROAD_TEXT, 2, True))
     if z >= 16:
         wanted.append((_anchors("place_names", "t.name", point, _NAMED + " AND t.class_code NOT LIKE '06%'"),
                        12, PLACE_TEXT, 1, False))

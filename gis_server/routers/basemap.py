@@ -3,8 +3,8 @@
 Drawn from the service's own layers (:mod:`layers.basemap`, :mod:`formats.tile_image`), the default basemap
 when no 天地图 key or tile URL is configured (``web_map.settings``). Every signed-in user may read it: it
 holds only layers that everyone reads and that carry no personal data. A tile is the same for everyone, so
-it is kept in the server's tile cache under the sum of its tables' data versions (each only grows: a write
-to any of them gives a new key, and a stale tile is never served), and revalidated by the browser (ETag).
+it is kept in the server's tile cache, good for the sum of its tables' data versions (each only grows: a
+write to any of them is a new version, and a stale tile is never served), and revalidated by the browser (ETag).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from sqlalchemy import text
 from formats.tile_image import draw_tile
 from gis_server.deps import CurrentActor, DbDep
 from gis_server.routers.tiles import _check_tile
-from gis_server.tile_cache import Tile, TileKey
-from layers.basemap import SOURCE_TABLES, tile_content
+from gis_server.tile_cache import Tile, TileKey, tile_bounds
+from layers.basemap import EXTENT, LABEL_MARGIN, SOURCE_TABLES, tile_content
 
 router = APIRouter(tags=["底图 basemap"])
 PNG = "image/png"
@@ -37,14 +37,16 @@ def get_basemap_tile(
     cache = request.app.state.tiles
     with db.autocommit() as conn:
         known, version = conn.execute(text(_VERSIONS), {"tables": list(SOURCE_TABLES)}).one()
-        key = TileKey("basemap", int(version), "all", z, x, y)
+        # the sum of the versions stands for all six; no write extents are learnt for it, so any write
+        # renders the tile again (safe, if not as thrifty as the thematic tiles)
+        key, version = TileKey("basemap", "all", z, x, y), int(version)
         cacheable = cache.enabled and known == len(SOURCE_TABLES)  # a table without a version: never cached
-        tile = cache.get(key) if cacheable else None
+        tile = cache.get(key, version, tile_bounds(z, x, y, LABEL_MARGIN / EXTENT)) if cacheable else None
         if tile is None:
             body = draw_tile(*tile_content(conn, z, x, y))
             tile = Tile(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
             if cacheable:
-                cache.put(key, tile)
+                cache.put(key, tile, version)
     headers = {"ETag": tile.etag, "Cache-Control": "private, no-cache", "Vary": "Cookie, Authorization"}
     if tile.etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)

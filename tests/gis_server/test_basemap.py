@@ -10,7 +10,7 @@ from PIL import Image
 from sqlalchemy import Connection, text
 
 from formats.tile_image import EMPTY_TILE
-from layers.basemap import LAND, PLACE_TEXT, ROADS, SOURCE_TABLES, TOWNSHIP_TEXT
+from layers.basemap import LAND, PLACE_TEXT, ROAD_TEXT, ROADS, SOURCE_TABLES, TOWNSHIP_TEXT
 from layers.catalog import registry
 from layers.roles import VIEWER
 from tests.utils.features import create, line, point, square
@@ -54,11 +54,13 @@ def county(client: TestClient, conn: Connection) -> None:
 
 def test_a_road_and_land_at_z16_and_z9(client: TestClient, conn: Connection) -> None:
     county(client, conn)
-    z, x, y, px, py = 16, *pixel(122.65, ROAD_LAT, 16)  # away from its name, written mid-road
+    z, x, y, px, py = 16, *pixel(122.65, ROAD_LAT, 16)
     image = tile(client, z, x, y)
     assert image.getpixel((px, py)) == rgba(ROADS["expressway"].color)  # 13 px wide at z16
     assert image.getpixel((px, py + 7)) == rgba(ROADS["expressway"].casing)
     assert image.getpixel((px, (py + 60) % 256)) == rgba(LAND)  # inside the township, off the road
+    # its name in every tile it crosses, where the road passes nearest the tile's centre (here x = 128)
+    assert px - 128 > 40 and count(image, ROAD_TEXT, (88, py - 10, 168, py + 10)) >= 10
     x9, y9, px9, py9 = pixel(122.70, ROAD_LAT, 9)
     image = tile(client, 9, x9, y9)
     assert image.getpixel((px9, py9)) == rgba(ROADS["expressway"].color)  # 3 px wide at z9

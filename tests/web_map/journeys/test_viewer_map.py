@@ -4,9 +4,12 @@ export a layer from the layer list. No JS error, no request beyond 127.0.0.1 (ch
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from layers.geometry import HAICHENG_EXTENT
@@ -23,6 +26,19 @@ def builtin_basemap(live_app: Any) -> Iterator[None]:
     live_app.state.map_settings = MapSettings(_env_file=None, tianditu_key=None, xyz_url=None)
     yield
     live_app.state.map_settings = before
+
+
+def test_with_a_tianditu_key_tianditu_is_the_default(live_app: Any, api: httpx.Client) -> None:
+    before = live_app.state.map_settings
+    live_app.state.map_settings = MapSettings(_env_file=None, tianditu_key="k-test", xyz_url=None)
+    try:
+        html = api.get("/").text
+    finally:
+        live_app.state.map_settings = before
+    config = json.loads(re.search(r"HC\.start\([^,]+, (\{.*?\})\);", html, re.S).group(1))
+    assert config["basemap"] == "tianditu_vec"
+    assert [b["id"] for b in config["basemaps"]][:1] == ["tianditu_vec"]
+    assert "builtin" in [b["id"] for b in config["basemaps"]]
 
 
 def test_on_a_phone_the_county_fits_and_the_panel_is_closed(as_role: Any) -> None:
@@ -88,6 +104,9 @@ def test_the_viewers_journey(as_role: Any, builtin_basemap: None, seed: dict[str
           out[l.options.className.split(' ').pop()] = l.feature.properties.name; });
         return out; })()""")
     assert outlined == {"hc-search-townships": "示例街道", "hc-search-villages": "样板村"}
+    # the basemap writes township and village names: the map's own labels of them are not shown twice
+    assert page.evaluate("HC.layers.labels('townships')") >= 1
+    assert page.locator(".hc-label-major:visible, .hc-label-minor:visible").count() == 0
 
     # shelters on: their names show at z15, not at z14
     page.check('input[data-layer="shelters"]')
