@@ -4,12 +4,17 @@ counties: a county's request has a county's answer); target: within 2× of the c
 (``bench_scale.py`` grows the data in place instead: denser counties, answers that grow.)
 
 One throwaway cluster with the demo dataset (the county: 30,000 households, ~5,600 place names, 3,000
-graves); the app under uvicorn (one worker), signed in as an administrator. The province is made by
+graves); the app under uvicorn (one worker), signed in as a case worker (an administrator reads no
+household). The province is made by
 ``gis_server.province.generate`` (``haicheng-gis demo province``): moved copies on a grid of counties,
 so the county's requests have the county's answers. For each scale, the median of ``--calls`` calls of:
 
 * a 100-household page in a 5 × 5 km box in the city;  * the households tile z14 over the city;
-* a place-name search (王家);                          * a site check (a point north of the city).
+* a place-name search (王家);                          * a site check (a point north of the city);
+* the county's coverage by township (happiness homes: counts every household of the county).
+
+The tile cache is off (every tile rendered). The scale curves (issue 21 item 5) are the same table:
+each request at every scale with its ratio to 1×, > 2× marked NOT MET; the load average is printed with it.
 
     .venv/bin/python bench/bench_province.py [--scales 1,10,100] [--calls 30]
 
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import secrets
 import statistics
 import sys
@@ -41,6 +47,8 @@ REQUESTS = {
     "place-name search 王家": ("GET", "/api/place-names/search?q=" + quote("王家"), None),
     "site check (point)": ("POST", "/api/siting/check",
                            {"geometry": {"type": "Point", "coordinates": [122.75, 40.95]}}),
+    "coverage by township (happiness homes)": ("GET", "/api/coverage?facility_type=happiness_home&by=township",
+                                               None),
 }
 
 
@@ -60,6 +68,17 @@ def median_ms(port: int, token: str, method: str, path: str, body: dict | None, 
             times.append((time.perf_counter() - started) * 1000)
     conn.close()
     return statistics.median(times)
+
+
+def print_curves(figures: dict[int, dict[str, float]], scales: list[int]) -> None:
+    """One table: each request's median at every scale and its ratio to 1× (> 2× marked NOT MET)."""
+    print(f"\nscale curves (load average {' '.join(f'{v:.2f}' for v in os.getloadavg())})")
+    print(f"{'request':<42}" + "".join(f"{f'{s}× ms':>11}" for s in scales)
+          + "".join(f"{f'{s}×/1×':>16}" for s in scales[1:]))
+    for name in REQUESTS:
+        ratios = [figures[s][name] / figures[scales[0]][name] for s in scales[1:]]
+        print(f"{name:<42}" + "".join(f"{figures[s][name]:11.1f}" for s in scales)
+              + "".join(f"{r:7.2f}× {'MET' if r <= TARGET else 'NOT MET':>7}" for r in ratios), flush=True)
 
 
 def main(argv: list[str] | None = None) -> list[Row]:
@@ -83,9 +102,10 @@ def main(argv: list[str] | None = None) -> list[Row]:
         engine = create_engine(sqlalchemy_url(url))
         load_demo(engine, echo=lambda line: None)
         with engine.begin() as conn:
-            create_user(conn, "scale", "bench-" + secrets.token_urlsafe(12), ["admin"])
+            create_user(conn, "scale", "bench-" + secrets.token_urlsafe(12), ["case_worker"])  # reads households
         secret = secrets.token_urlsafe(48)
-        env = {"GIS_DATABASE_URL": sqlalchemy_url(url), "GIS_ENVIRONMENT": "test", "GIS_SECRET_KEY": secret}
+        env = {"GIS_DATABASE_URL": sqlalchemy_url(url), "GIS_ENVIRONMENT": "test", "GIS_SECRET_KEY": secret,
+               "GIS_TILE_CACHE_MB": "0"}
         token = issue_token(secret, "scale", 7200)
         for scale in scales:
             if scale > 1:
@@ -98,6 +118,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
                                   for name, request in REQUESTS.items()}
             print(f"×{scale}: " + "; ".join(f"{k} {v:.1f} ms" for k, v in figures[scale].items()), flush=True)
         engine.dispose()
+    print_curves(figures, scales)
     rows = []
     for name in REQUESTS:
         for scale in scales:

@@ -36,6 +36,7 @@ class FieldSpec:
     maximum: float | None = None
     references: str | None = None  # a layer whose live ``code`` the value must be
     notice: bool = False  # a warning about the record: shown wherever the record is (popups too), when set
+    aliases: tuple[str, ...] = ()  # other headers an imported file may give it under (layers.imports.columns)
 
 
 def _max_length(column: Column[Any], title_field: str) -> int | None:
@@ -203,6 +204,7 @@ class LayerSpec:
                 maximum=info.get("maximum"),
                 references=info.get("references"),
                 notice=bool(info.get("notice")),
+                aliases=tuple(info.get("aliases", ())),
             ))
         return tuple(out)
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, text
 
 from layers.coverage.covered import covered_ctes
 from layers.coverage.disclosure import SUPPRESS_BELOW, roll_up, sum_published, village_cell
-from layers.coverage.selection import Selection, household_filter
+from layers.coverage.selection import Selection, county_households, household_filter
 from layers.features import listed_feature_sql, listed_join
 from layers.registry import LayerSpec
 
@@ -26,15 +26,20 @@ COUNTY = {"code": "210381", "name": "海城市"}
 
 def _exact_rows(conn: Connection, sel: Selection | None, by: str, row_filter: str) -> list[dict[str, Any]]:
     """Exact counts per unit of the rows ``row_filter`` admits; with ``sel``, also the covered ones."""
+    sql = exact_rows_sql(sel, by, row_filter)
+    return [dict(r._mapping) for r in conn.execute(text(sql), sel.params() if sel else {})]
+
+
+def exact_rows_sql(sel: Selection | None, by: str, row_filter: str = "true") -> str:
+    """The statement of ``_exact_rows`` (its plan is tested: the households are read through an index)."""
     units, key = UNITS[by]
     parent = ", u.township_code" if by == "village" else ", NULL::text"
-    households = household_filter(sel) if sel else "h.retired_at IS NULL"
+    households = household_filter(sel) if sel else county_households()
     covered = (", count(c.id) AS covered", "LEFT JOIN covered c ON c.id = h.id ") if sel else ("", "")
-    sql = (f"{f'WITH {covered_ctes(sel)} ' if sel else ''}"
-           f"SELECT u.code, u.name{parent} AS township_code, count(h.id) AS households{covered[0]} "
-           f"FROM {units} u LEFT JOIN households h ON {key} = u.code AND {households} AND {row_filter} "
-           f"{covered[1]}WHERE u.retired_at IS NULL GROUP BY 1, 2, 3 ORDER BY u.code")
-    return [dict(r._mapping) for r in conn.execute(text(sql), sel.params() if sel else {})]
+    return (f"{f'WITH {covered_ctes(sel)} ' if sel else ''}"
+            f"SELECT u.code, u.name{parent} AS township_code, count(h.id) AS households{covered[0]} "
+            f"FROM {units} u LEFT JOIN households h ON {key} = u.code AND {households} AND {row_filter} "
+            f"{covered[1]}WHERE u.retired_at IS NULL GROUP BY 1, 2, 3 ORDER BY u.code")
 
 
 def coverage_rows(conn: Connection, sel: Selection | None, by: str, restricted: bool,

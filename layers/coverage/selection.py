@@ -54,9 +54,21 @@ class Selection:
                 "method": self.method, "mode": self.mode if self.method == "network" else None}
 
 
+# The county's extent (its townships' box; no township loaded: everywhere). Every household scan of a
+# coverage question is bounded by it, so that the households' GiST index reads the county's rows only:
+# the cost follows the county's households, not a table that holds other counties too (a province).
+COUNTY_BOX = ("coalesce((SELECT ST_SetSRID(ST_Extent(geom)::geometry, 4490) FROM townships "
+              "WHERE retired_at IS NULL), ST_MakeEnvelope(-180, -90, 180, 90, 4490))")
+
+
+def county_households(alias: str = "h") -> str:
+    """Active households inside the county's extent (uses the households' GiST index)."""
+    return f"{alias}.retired_at IS NULL AND {alias}.geom && {COUNTY_BOX}"
+
+
 def household_filter(sel: Selection, alias: str = "h") -> str:
-    """Active households of the chosen categories (any of them); no category = all."""
-    where = f"{alias}.retired_at IS NULL"
+    """Active households of the county of the chosen categories (any of them); no category = all."""
+    where = county_households(alias)
     if sel.categories:
         where += f" AND {alias}.categories::text[] && CAST(:cats AS text[])"
     return where

@@ -25,7 +25,9 @@ def test_homophone_in_the_county_is_a_warning(conn):
     assert result["ok"] is True
     assert result["pinyin_suggestion"] == "Wangjia Cun"
     assert rules(result) == [("homophone", "warning", [wang])]
-    assert result["problems"][0]["message"] == "与全市（县级行政区域）内已有地名同音：王家村（Wangjia Cun），应避免同音"
+    assert result["problems"][0]["message"] == (
+        f"与全市（县级行政区域）内已有地名同音：王家村（Wangjia Cun；海州街道，编号 {wang}），应避免同音")
+    assert result["problems"][0]["records"] == [{"id": wang, "name": "王家村", "township": "海州街道"}]
 
 
 def test_duplicate_village_anywhere_in_the_county_is_an_error(conn):
@@ -44,7 +46,8 @@ def test_street_duplicate_only_within_the_same_built_up_area(conn):
                           "specific_part": "幸福", "generic_part": "路", "problems": []}
     same_area = validate(conn, "幸福路", "07100", Point(A_XY[0] + 0.005, A_XY[1]))
     assert rules(same_area) == [("duplicate", "error", [street])]
-    assert same_area["problems"][0]["message"] == f"与同一建成区（海州建成区）内已有地名重名：幸福路（编号 {street}）"
+    assert same_area["problems"][0]["message"] == (
+        f"与同一建成区（海州建成区）内已有地名重名：幸福路（海州街道，编号 {street}）")
     # a residential area counts too: streets and residential areas share the built-up scope
     assert rules(validate(conn, "幸福路", "06200", Point(*A_XY))) == [("duplicate", "error", [street])]
 
@@ -126,7 +129,8 @@ def test_each_class_is_held_to_its_own_scope_with_its_basis(conn):
     elsewhere = Point(*B_XY)  # another township, another built-up area
     natural = validate(conn, "和平屯", "06100", elsewhere)
     assert (natural["ok"], rules(natural)) == (True, [("duplicate", "warning", [village])])
-    assert natural["problems"][0]["message"] == f"与全市（县级行政区域）内已有地名重名：和平屯（编号 {village}）"
+    assert natural["problems"][0]["message"] == (
+        f"与全市（县级行政区域）内已有地名重名：和平屯（海州街道，编号 {village}）")
     assert natural["problems"][0]["basis"] == "第九条未列入此类（如自然村）：全市范围内重名仅作提示（本项目约定）"
     same_township = validate(conn, "和平屯", "06100", Point(A_XY[0] + 0.005, A_XY[1]))
     assert rules(same_township)[0] == ("duplicate", "warning", [village])

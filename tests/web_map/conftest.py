@@ -48,13 +48,19 @@ def browser_database_url(database_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def live_server(browser_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app on a free port of 127.0.0.1, in a thread, until the session ends."""
+def live_app(browser_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The app the live server runs (a test may swap ``app.state.map_settings`` for a while)."""
     install()  # the vendor folder (fast when current)
     app = create_app(Settings(environment="test", database_url=browser_database_url, _env_file=None,
                               data_dir=tmp_path_factory.mktemp("browser-data")))
     app.state.map_settings = MapSettings(_env_file=None, basemap="none", tianditu_key=None, xyz_url=None)
-    with serving(app) as base:
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Any) -> Iterator[str]:
+    """The app on a free port of 127.0.0.1, in a thread, until the session ends."""
+    with serving(live_app) as base:
         yield base
 
 

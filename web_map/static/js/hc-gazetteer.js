@@ -38,9 +38,9 @@
         return HC.el('li', {'class': 'pn-problem pn-' + p.severity, 'data-rule': p.rule, 'data-severity': p.severity},
           [HC.el('span', {'class': 'pn-sev', text: SEVERITY[p.severity] || p.severity}), ' ' + p.message + ' ']
             .concat(p.basis ? [HC.el('span', {'class': 'pn-basis hc-muted', text: '（依据：' + p.basis + '）'})] : [])
-            .concat(p.conflicts.map(function (id) {
-              return HC.el('a', {href: '/place-names/' + id, target: '_blank', rel: 'noopener',
-                'class': 'pn-conflict', 'data-id': id, text: '查看编号 ' + id});
+            .concat((p.records || []).map(function (c) {  // the record by name and township, a link to it
+              return HC.el('a', {href: '/place-names/' + c.id, target: '_blank', rel: 'noopener',
+                'class': 'pn-conflict', 'data-id': c.id, text: '查看“' + c.name + '”（' + c.township + '）'});
             })));
       })));
       suggestion = {toneless: r.pinyin_suggestion, toned: r.pinyin_suggestion_toned};
