@@ -16,21 +16,14 @@ from tests.utils.coverage import (
     add_care,
     add_household,
     covered_ids,
-    make_units,
+    make_ring,
     point_sql,
 )
 
 
 @pytest.fixture
 def ring(conn):
-    """A 日间照料站 with a 1,000 m radius of its own at the origin, households at 999 m and 1,001 m (east) and
-    999.7 m (north-east)."""
-    make_units(conn)
-    facility = add_care(conn, 0, 0)
-    inside = add_household(conn, 999.0, 0)
-    outside = add_household(conn, 1001.0, 0, name="李四")
-    diagonal = add_household(conn, 706.9, 706.9, name="王五")  # 999.7 m
-    return facility, inside, outside, diagonal
+    return make_ring(conn)
 
 
 def test_999_m_is_covered_and_1001_m_is_not(conn, ring):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import pytest
 from pyproj import Transformer
 from sqlalchemy import text
 
@@ -69,3 +70,19 @@ def covered_ids(conn, sel: Selection) -> set[int]:
     from layers.coverage.covered import covered_ctes
 
     return set(conn.execute(text(f"WITH {covered_ctes(sel)} SELECT id FROM covered"), sel.params()).scalars())
+
+
+def make_ring(conn) -> tuple[int, int, int, int]:
+    """A 日间照料站 with a 1,000 m radius of its own at the origin, households at 999 m and 1,001 m (east) and
+    999.7 m (north-east)."""
+    make_units(conn)
+    facility = add_care(conn, 0, 0)
+    inside = add_household(conn, 999.0, 0)
+    outside = add_household(conn, 1001.0, 0, name="李四")
+    diagonal = add_household(conn, 706.9, 706.9, name="王五")  # 999.7 m
+    return facility, inside, outside, diagonal
+
+
+@pytest.fixture
+def ring(conn):
+    return make_ring(conn)
