@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 import sys
 import tempfile
@@ -179,6 +180,9 @@ def main() -> int:
             floor = floors[name]
             print(f"  {'COPY of the same rows (floor)':34s} {floor:7.2f} s  {n / floor:9.0f} rows/s")
             print(f"  end to end / COPY: {times['end to end'] / floor:.1f}× the time")
+        load = os.getloadavg()
+        print(f"\nmachine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+              "(1/5/15 min): figures taken under that load, COPY included")
         rate = args.rows / results["households (XLSX)"]["end to end"]
         verdict = "meets" if rate >= TARGET_ROWS_PER_S else "MISSES"
         print(f"\nhouseholds end to end {rate:.0f} rows/s: {verdict} the target of {TARGET_ROWS_PER_S} rows/s")

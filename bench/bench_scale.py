@@ -71,7 +71,7 @@ def copy_rows(url: str, tables: list[str], copies: int, seed: int) -> dict[str, 
                 [table]).fetchall()]
             # text columns of a unique index (codes, natural keys) get the copy's number appended
             # (cut to leave room for it in a varchar(n): atttypmod is n + 4, -1 for text)
-            unique = dict(conn.execute(
+            unique: dict[str, int] = dict(conn.execute(
                 "SELECT a.attname, a.atttypmod FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
                 "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisunique "
                 "AND NOT i.indisprimary AND a.atttypid IN ('text'::regtype, 'varchar'::regtype)", [table]).fetchall())

@@ -34,7 +34,7 @@ class Body(BaseModel):
 class FeaturePatch(BaseModel):
     """A partial GeoJSON Feature: only the properties (and geometry) to change."""
 
-    model_config = ConfigDict(extra="allow")  # RFC 7946 allows members such as "id" and "bbox"
+    model_config = ConfigDict(extra="allow", title="GeoJSON Feature")  # RFC 7946 allows "id", "bbox", …
     type: Literal["Feature"] | None = Field(None, title="类型")
     geometry: Any = Field(None, title=GEOMETRY)
     properties: dict[str, Any] | None = Field(None, title="属性")

@@ -55,7 +55,8 @@ def _triggers(conn: Connection, table: str) -> set[tuple[str, int, str]]:
 def test_an_installed_table_has_the_triggers_of_an_existing_layer(owner):
     assert _triggers(owner, "scratch_kiosks") == _triggers(owner, "shelters")
     assert {name for name, _, _ in _triggers(owner, "shelters")} == {
-        "_before_write", "_after_write", "_audit", "_listed", "_data_version"}
+        "_before_write", "_after_write", "_audit", "_listed", "_data_version", "_data_insert", "_data_update",
+        "_data_delete"}
 
 
 def test_an_installed_table_keeps_history_audit_listed_text_and_data_version(owner):
@@ -76,6 +77,10 @@ def test_an_installed_table_keeps_history_audit_listed_text_and_data_version(own
     assert listed == ("二号亭", "2")
     assert owner.execute(text("SELECT version FROM layer_data_versions WHERE layer_table = 'scratch_kiosks'")
                          ).scalar_one() == 2
+    # where each statement wrote (0029): the point, twice
+    assert owner.execute(text("SELECT version, west, south FROM layer_data_changes "
+                              "WHERE layer_table = 'scratch_kiosks' ORDER BY version")).all() == [
+        (1, 122.7, 40.85), (2, 122.7, 40.85)]
     owner.execute(text("DELETE FROM scratch_kiosks WHERE id = :id"), {"id": kiosk})
     assert owner.execute(text("SELECT count(*) FROM listed_features WHERE layer = 'scratch_kiosks'")).scalar_one() == 0
 
@@ -83,7 +88,7 @@ def test_an_installed_table_keeps_history_audit_listed_text_and_data_version(own
 def test_install_is_rerunnable_and_uninstall_leaves_nothing_behind(owner):
     operations = Operations(MigrationContext.configure(owner))
     install_layer(operations, KIOSKS)  # a second time: nothing doubles
-    assert len(_triggers(owner, "scratch_kiosks")) == 5
+    assert _triggers(owner, "scratch_kiosks") == _triggers(owner, "shelters")
     uninstall_layer(operations, KIOSKS)
     owner.execute(text("DROP TABLE scratch_kiosks"))
     assert owner.execute(text("SELECT count(*) FROM pg_proc WHERE proname = 'gis_scratch_kiosks_listed'")

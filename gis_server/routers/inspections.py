@@ -228,10 +228,10 @@ def list_findings(campaign_id: int, db: DbDep, actor: CurrentActor) -> list[dict
 
 @router.post("/campaigns/{campaign_id}/findings", status_code=201, summary="记录沿线情况")
 def add_finding(campaign_id: int, db: DbDep, actor: Surveyor, settings: SettingsDep,
-                body: Annotated[FindingBody, Body(examples=[{"line_id": 1, "kind": "construction",
+                sent: Annotated[FindingBody, Body(examples=[{"line_id": 1, "kind": "construction",
                                                      "description": "跨界修建乡道", "handling": "双方协商"}])],
                 ) -> dict[str, Any]:
-    body = body.given()
+    body = sent.given()
     geom = None
     if body.get("geometry") is not None:
         geom = validate_geometry(body["geometry"], "Geometry", body.get("crs"), settings.extent_margin_deg)
@@ -265,12 +265,12 @@ def nearest(db: DbDep, actor: CurrentActor, lon: Annotated[float, Query(ge=-180,
 @router.post("/markers/{marker_id}/resurvey",
              summary="复测：接受新的登记位置（需 If-Match、批准文件号与界线双方的确认；界桩只能经此变更位置）")
 def resurvey_marker(marker_id: int, db: DbDep, actor: Surveyor, settings: SettingsDep,
-                    body: Annotated[ResurveyBody, Body(examples=[{
+                    sent: Annotated[ResurveyBody, Body(examples=[{
                         "record_id": 1, "document": "联检复测记录〔2025〕1号",
                         "confirmations": {"side_a": {"confirmed_by": "王一", "confirmed_on": "2025-05-02"},
                                           "side_b": {"confirmed_by": "赵三", "confirmed_on": "2025-05-03"}}}])],
                     if_match: IfMatch = None) -> dict[str, Any]:
-    body = body.given()
+    body = sent.given()
     geom = None
     if body.get("geometry") is not None:
         geom = validate_geometry(body["geometry"], "Point", body.get("crs"), settings.extent_margin_deg)

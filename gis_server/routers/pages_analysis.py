@@ -83,7 +83,8 @@ def siting_page(request: Request, actor: OptionalActor, settings: MapSettingsDep
               "statuses": STATUSES, "steps": STEPS, "transitions": TRANSITIONS, "nextLabels": NEXT_LABELS,
               "uploadFormats": sorted(SUFFIXES),
               "graveStatus": GRAVE_STATUS, "canWriteGraves": graves_spec.can_write(actor.roles),
-              "scripts": ["hc-print.js", "hc-style.js", "hc-layers.js", "hc-tools.js", "hc-cluster.js", "hc-siting.js"]}
+              "scripts": ["hc-print.js", "hc-style.js", "hc-layers.js", "hc-tools.js", "hc-cluster.js", "hc-jobs.js",
+                          "hc-siting.js"]}
     return _page("siting.html", "公墓选址", actor, config, (GEOMAN_CSS,), (GEOMAN_JS, VECTORGRID_JS))
 
 

@@ -91,7 +91,7 @@ def place_name_page(request: Request, place_id: int, actor: OptionalActor, setti
 def field_page(request: Request, actor: OptionalActor, settings: MapSettingsDep) -> Response:
     if actor is None:
         return login_redirect(request)
-    return _render("field.html", "界桩外业检查", _inspection_config(settings, actor), "hc-field.js")
+    return _render("field.html", "界桩外业检查", _inspection_config(settings, actor), "hc-field.js", leaflet=True)
 
 
 @router.get("/field-sw.js", include_in_schema=False, dependencies=[Public])

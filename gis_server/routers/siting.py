@@ -93,10 +93,10 @@ def rule_set_versions(rule_set_id: int, db: DbDep, actor: CurrentActor) -> list[
 
 
 @router.post("/rule-sets", status_code=201, summary="新建规则集（给出全部规则，或复制另一规则集并修改）")
-def create_rule_set(db: DbDep, actor: Planner, body: RuleSetBody) -> dict[str, Any]:
-    body = body.given()
+def create_rule_set(db: DbDep, actor: Planner, sent: RuleSetBody) -> dict[str, Any]:
+    body = sent.given()
     with db.transaction() as conn:
-        created = rules.create_rule_set(conn, body.get("name"), text_or_none(body, "description"), actor,
+        created = rules.create_rule_set(conn, body.get("name") or "", text_or_none(body, "description"), actor,
                                         rules=body.get("rules"), copy_of=int_or_none(body, "copy_of"),
                                         note=text_or_none(body, "note"))
         audit.record(conn, actor, "siting_rule_set", layer="siting_rule_sets", feature_id=created.id, version=1)
@@ -120,9 +120,9 @@ def edit_rule_set(rule_set_id: int, db: DbDep, actor: Planner,
 
 @router.post("/check", summary="选址合规检查（三沿六区）")
 def check(db: DbDep, actor: CurrentActor, settings: SettingsDep,
-          body: Annotated[SiteBody, Body(examples=[{"geometry": {"type": "Point", "coordinates": [122.75, 40.85]}}])]
+          sent: Annotated[SiteBody, Body(examples=[{"geometry": {"type": "Point", "coordinates": [122.75, 40.85]}}])]
           ) -> dict[str, Any]:
-    body = body.given()
+    body = sent.given()
     geom = site_geometry(body, settings)
     with db.replica() as conn:
         rule_set = rules.get_rule_set(conn, int_or_none(body, "rule_set"),
@@ -141,9 +141,9 @@ def _report_response(report: dict[str, Any], map_png: bytes, fmt: str, filename:
 
 @router.post("/report.{fmt}", summary="选址合规检查报告（PDF / 独立 HTML 页面，含示意图）", response_class=Response)
 def check_report(fmt: ReportFormat, db: DbDep, actor: CurrentActor, settings: SettingsDep,
-                 body: Annotated[SiteBody, Body(examples=[
+                 sent: Annotated[SiteBody, Body(examples=[
                      {"geometry": {"type": "Point", "coordinates": [122.75, 40.85]}}])]) -> Response:
-    body = body.given()
+    body = sent.given()
     geom = site_geometry(body, settings)
     with db.read() as conn:
         rule_set = rules.get_rule_set(conn, int_or_none(body, "rule_set"),
@@ -157,12 +157,12 @@ def check_report(fmt: ReportFormat, db: DbDep, actor: CurrentActor, settings: Se
 
 @router.post("/candidates", status_code=201, summary="保存候选地（当场检查并冻结报告）")
 def save_candidate(db: DbDep, actor: Planner, settings: SettingsDep,
-                   body: CandidateBody) -> dict[str, Any]:
-    body = body.given()
+                   sent: CandidateBody) -> dict[str, Any]:
+    body = sent.given()
     geom = site_geometry(body, settings)
     with db.transaction() as conn:
         rule_set = rules.get_rule_set(conn, int_or_none(body, "rule_set"))
-        saved = candidates.save_candidate(conn, geom, body.get("name"), rule_set, actor,
+        saved = candidates.save_candidate(conn, geom, body.get("name") or "", rule_set, actor,
                                           text_or_none(body, "village_code"), text_or_none(body, "note"))
         audit.record(conn, actor, "siting_candidate", layer="candidate_sites", feature_id=saved["id"],
                      status=saved["status"])
@@ -195,10 +195,10 @@ def candidate_report(candidate_id: int, fmt: ReportFormat, db: DbDep, actor: Cur
 
 
 @router.post("/candidates/{candidate_id}/status", summary="推进审批流程（需 If-Match）")
-def change_status(candidate_id: int, db: DbDep, actor: Planner, body: Annotated[CandidateStatusBody, Body(
+def change_status(candidate_id: int, db: DbDep, actor: Planner, sent: Annotated[CandidateStatusBody, Body(
         examples=[{"status": "township_review", "note": "提交乡镇审核"}])], if_match: IfMatch = None
                   ) -> dict[str, Any]:
-    body = body.given()
+    body = sent.given()
     version = expected_version(if_match)
     with db.transaction() as conn:
         changed = candidates.change_status(conn, candidate_id, text_or_none(body, "status"), version, actor,

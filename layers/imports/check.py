@@ -298,9 +298,9 @@ def recheck(conn: Connection, spec: LayerSpec, planned: list[Planned], *, actor:
     for f in spec.editable_fields:
         if f.references is None:
             continue
-        codes = {p.properties.get(f.name) for p in planned} - {None}
+        codes = sorted({str(p.properties[f.name]) for p in planned if p.properties.get(f.name) is not None})
         live = set(conn.execute(text(f"SELECT code FROM {q(f.references)} WHERE code = ANY(:codes) "
-                                     "AND retired_at IS NULL"), {"codes": sorted(codes)}).scalars()) if codes else set()
+                                     "AND retired_at IS NULL"), {"codes": codes}).scalars())
         for p in planned:
             value = p.properties.get(f.name)
             if value is not None and value not in live:

@@ -9,8 +9,8 @@ from urllib.parse import quote
 from openpyxl import load_workbook
 
 from layers.gazetteer.lifecycle import beijing_today
-from tests.layers.test_gazetteer_rules import A_XY, B_XY, add_place, make_area
 from tests.utils.features import create, point
+from tests.utils.gazetteer import A_XY, B_XY, add_place, make_area
 
 
 def place(client, name, class_code, xy, **extra):

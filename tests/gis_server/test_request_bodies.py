@@ -93,3 +93,9 @@ def test_the_permission_comes_before_the_body(client_as: Any) -> None:
     assert (refused.status_code, refused.json()["message"]) == (403, "只有殡葬规划人员可以执行此操作")
     refused = viewer.post("/api/layers/shelters/features", json={"type": "nonsense"})
     assert (refused.status_code, refused.json()["message"]) == (403, "您无权修改图层“应急避难场所”")
+
+
+def test_a_body_that_is_not_an_object(client: Any, client_as: Any) -> None:
+    _refused(client.post("/api/layers/shelters/features", json=[1, 2]), "请求体（GeoJSON Feature）应为 JSON 对象",
+             "body")
+    _refused(client_as("funeral_planner").post("/api/siting/check", json="x"), "请求体应为 JSON 对象", "body")

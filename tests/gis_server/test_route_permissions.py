@@ -134,3 +134,18 @@ def test_require_roles_refuses_the_others() -> None:
         asyncio.run(check(Actor("b", frozenset({"viewer"}))))
     assert refused.value.message == "只有……"
 
+
+
+def test_tiles_of_households_only_for_the_case_office(client_as: Any) -> None:
+    """Both tile routes refuse a role that may not read the layer; the OGC one calls the other's function,
+    so it checks itself (a dependency runs only for the route that declares it). An admin reads no
+    household unless also in the case office (issue 14).
+    """
+    paths = ("/tiles/households/10/861/384.pbf", "/ogc/collections/households/tiles/WebMercatorQuad/10/384/861")
+    for username in ("viewer", "admin"):
+        for path in paths:
+            refused = client_as(username).get(path)
+            assert (refused.status_code, refused.json()["message"]) == (403, "您无权查看图层“困难群众户”"), path
+    for path in paths:
+        assert client_as("case_worker").get(path).status_code == 200, path
+    assert client_as("viewer").get("/api/layers/households/export").status_code == 403

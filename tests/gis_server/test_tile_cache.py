@@ -12,8 +12,8 @@ from gis_server.deps import get_current_actor
 from gis_server.tile_cache import Tile, TileCache, TileKey, tile_bounds
 from layers.catalog import registry
 from layers.roles import ADMIN, CASE_WORKER, Actor
-from tests.gis_server.test_tiles import LAT, LON, household, tile_of
 from tests.utils.features import shelter
+from tests.utils.tiles import LAT, LON, household, tile_of
 
 TILE = tile_of(LON, LAT, 14)
 PATH = "/tiles/{}/{}/{}/{}.pbf"

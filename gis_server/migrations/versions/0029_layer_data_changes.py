@@ -9,14 +9,14 @@ version older than the last :data:`KEEP` of its table) is a change of unknown pl
 the layer is rendered again, as before.
 
 Revision ID: 0029
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-04 17:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0029'
-down_revision = '0026'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 

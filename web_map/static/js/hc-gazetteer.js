@@ -126,8 +126,17 @@
     function exports() {
       var f = filters(), q = {township_code: f.township_code, class_code: f.class_code,
         include_historical: $('pn-historical').checked ? 'true' : ''};
-      ['xlsx', 'csv'].forEach(function (fmt) {
+      ['pdf', 'xlsx', 'csv'].forEach(function (fmt) {
         $('pn-export-' + fmt).href = cfg.api + '/directory?' + query(L.extend({format: fmt}, q));
+      });
+    }
+    /* 公告 of a period: from the first of this month to today (Beijing), as PDF, XLSX or CSV. */
+    function announcement() {
+      var start = $('pn-announce-start').value, end = $('pn-announce-end').value, bad = !start || !end || start > end;
+      $('pn-announce-error').textContent = bad ? '请填写公告期间：开始日期不能晚于结束日期' : '';
+      ['pdf', 'xlsx', 'csv'].forEach(function (fmt) {
+        var a = $('pn-announce-' + fmt);
+        if (bad) { a.removeAttribute('href'); } else { a.href = cfg.api + '/announcement?' + query({start: start, end: end, format: fmt}); }
       });
     }
     function row(item) {
@@ -173,6 +182,11 @@
       $(id).addEventListener('change', function () { page = 0; load(); });
     });
     $('pn-historical').addEventListener('change', exports);
+    $('pn-announce-start').value = today().slice(0, 8) + '01';
+    $('pn-announce-end').value = today();
+    $('pn-announce-form').addEventListener('change', announcement);
+    $('pn-announce-form').addEventListener('submit', function (e) { e.preventDefault(); });
+    announcement();
     $('pn-dictionary').addEventListener('click', function () {  // the county's can take a while: a job
       var f = filters();
       HC.job.start(cfg.api + '/dictionary/jobs?' + query({township_code: f.township_code, class_code: f.class_code,
