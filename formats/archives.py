@@ -6,6 +6,8 @@ GDAL opens a plain local file — no ``/vsizip/`` path built from member names t
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 import zipfile
 import zlib
@@ -16,6 +18,9 @@ from formats.errors import FileRefused, size_text
 MAX_MEMBERS = 1000  # local parameter: a Shapefile has ≤ 8 parts, a workbook a few dozen
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 SHP_MAGIC = b"\x00\x00\x27\x0a"  # ESRI Shapefile Technical Description (1998), main file header: file code 9994
+# the key our Shapefile exports carry (formats.vectors.to_shapefile_zip): dBASE column → field name
+FIELD_KEY_MEMBER = "字段说明.csv"
+FIELD_KEY_FILE = "upload-fields.csv"
 XLSX_REQUIRED = ("[Content_Types].xml", "xl/workbook.xml")  # ECMA-376 Part 2 (OPC) and Part 1 §12.3.23
 
 
@@ -53,7 +58,9 @@ def _copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, 
 
 
 def extract_shapefile(path: Path, folder: Path, filename: str) -> Path:
-    """The zip's one Shapefile, copied to ``folder/upload.shp`` (+ .shx/.dbf/.prj/.cpg); returns the .shp."""
+    """The zip's one Shapefile, copied to ``folder/upload.shp`` (+ .shx/.dbf/.prj/.cpg, and the field key
+    of our exports as :data:`FIELD_KEY_FILE`); returns the .shp.
+    """
     with zipfile.ZipFile(path) as archive:
         members = _members(archive)
         shapes = [i for i in members if i.filename.lower().endswith(".shp")]
@@ -69,9 +76,29 @@ def extract_shapefile(path: Path, folder: Path, filename: str) -> Path:
             suffix = member.suffix.lower()
             if suffix in SHAPEFILE_PARTS and str(member.with_suffix("")).lower() == stem:
                 _copy_member(archive, info, folder / f"upload{suffix}", filename)
+            elif member.name == FIELD_KEY_MEMBER:
+                _copy_member(archive, info, folder / FIELD_KEY_FILE, filename)
     path.unlink()
     shp = folder / "upload.shp"
     with shp.open("rb") as f:
         if f.read(4) != SHP_MAGIC:
             raise FileRefused(f"压缩包“{filename}”中的 .shp 不是有效的 Shapefile", f"{filename}: bad .shp header")
     return shp
+
+
+def shapefile_field_names(shp: Path) -> dict[str, str]:
+    """The field name of each dBASE column, from the key beside ``shp`` (our exports' 字段说明.csv), else {}.
+
+    dBASE cuts column names to 10 characters; the key gives the full names back, so an export
+    imports again without a mapping. Only rows of the export's form are taken (3 cells, a known header).
+    """
+    key = shp.parent / FIELD_KEY_FILE
+    if not key.exists():
+        return {}
+    try:
+        rows = list(csv.reader(io.StringIO(key.read_text("utf-8-sig"))))
+    except (UnicodeDecodeError, csv.Error):
+        return {}
+    if not rows or rows[0][:2] != ["dbf字段", "字段名"]:
+        return {}
+    return {row[0]: row[1] for row in rows[1:] if len(row) >= 2 and row[0] and row[1]}

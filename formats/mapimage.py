@@ -143,12 +143,15 @@ def _labels(ax: Any, layer: MapLayer, extent: Extent) -> None:
                     clip_on=True, **_halo())
 
 
-def _scale_bar(ax: Any, extent: Extent) -> None:
+def scale_bar(ax: Any, extent: Extent, length: int | None = None) -> int:
+    """Draw a bar of ``length`` metres (default: a 1/2/5 × 10ⁿ near a quarter of the width) at the
+    map's lower left; returns its length in metres.
+    """
     from matplotlib.patches import Rectangle
 
     minx, miny, maxx, maxy = extent
     w, h = maxx - minx, maxy - miny
-    length = nice_length(w / 4)
+    length = length or nice_length(w / 4)
     x0, y0, bar_h = minx + 0.04 * w, miny + 0.05 * h, 0.012 * h
     for i in range(4):
         ax.add_patch(Rectangle((x0 + i * length / 4, y0), length / 4, bar_h, facecolor="black" if i % 2 == 0
@@ -156,12 +159,34 @@ def _scale_bar(ax: Any, extent: Extent) -> None:
     text = f"{length / 1000:g} 千米" if length >= 1000 else f"{length} 米"
     ax.text(x0, y0 + bar_h * 1.6, "0", fontsize=7, ha="center", va="bottom", zorder=30, **_halo())
     ax.text(x0 + length, y0 + bar_h * 1.6, text, fontsize=7, ha="center", va="bottom", zorder=30, **_halo())
+    return length
 
 
-def _north_arrow(ax: Any) -> None:
+def north_arrow(ax: Any) -> None:
     ax.annotate("", xy=(0.94, 0.95), xytext=(0.94, 0.85), xycoords="axes fraction", zorder=30,
                 arrowprops={"arrowstyle": "-|>,head_width=0.5,head_length=1.0", "color": "black", "lw": 1.5})
     ax.text(0.94, 0.955, "北", transform=ax.transAxes, ha="center", va="bottom", fontsize=9, zorder=30, **_halo())
+
+
+def draw_map(ax: Any, layers: list[MapLayer], extent: Extent,
+             annotations: list[tuple[float, float, str]] | None = None) -> list[Any]:
+    """Draw ``layers`` on ``ax`` over ``extent`` (already of the axes' aspect); returns the legend handles."""
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_facecolor("#fbfbf8")
+    handles = []
+    for layer in layers:
+        handle = _draw(ax, layer)
+        if layer.legend and layer.geoms:
+            handles.append(handle)
+        _labels(ax, layer, extent)
+    for x, y, text in annotations or []:
+        ax.text(x, y, text, fontsize=6, color="#7a1f1f", ha="center", va="center", zorder=21, clip_on=True,
+                **_halo())
+    return handles
 
 
 def render_png(layers: list[MapLayer], extent: Extent, *, size_px: tuple[int, int] = (1600, 1100),
@@ -180,23 +205,9 @@ def render_png(layers: list[MapLayer], extent: Extent, *, size_px: tuple[int, in
     ax = fig.add_axes((0.01, 0.01, MAP_WIDTH, 0.98))
     aspect = (MAP_WIDTH * size_px[0]) / (0.98 * size_px[1])
     extent = fit_extent(extent, aspect)
-    ax.set_xlim(extent[0], extent[2])
-    ax.set_ylim(extent[1], extent[3])
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_facecolor("#fbfbf8")
-    handles = []
-    for layer in layers:
-        handle = _draw(ax, layer)
-        if layer.legend and layer.geoms:
-            handles.append(handle)
-        _labels(ax, layer, extent)
-    for x, y, text in annotations or []:
-        ax.text(x, y, text, fontsize=6, color="#7a1f1f", ha="center", va="center", zorder=21, clip_on=True,
-                **_halo())
-    _scale_bar(ax, extent)
-    _north_arrow(ax)
+    handles = draw_map(ax, layers, extent, annotations)
+    scale_bar(ax, extent)
+    north_arrow(ax)
     if handles:
         fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(MAP_WIDTH + 0.02, 0.99), prop=font(7),
                    frameon=False, title="图例", title_fontproperties=font(9), handlelength=2.2, labelspacing=0.7)

@@ -30,13 +30,16 @@ from gis_server.routers import (
     system,
     tiles,
 )
+from gis_server.routers import basemap as basemap_router
 from gis_server.routers import compliance as compliance_router
 from gis_server.routers import coverage as coverage_router
 from gis_server.routers import exports as exports_router
 from gis_server.routers import imports as imports_router
 from gis_server.routers import inspections as inspections_router
+from gis_server.routers import outlines as outlines_router
 from gis_server.routers import pages_analysis as analysis_pages
 from gis_server.routers import place_names as place_names_router
+from gis_server.routers import printing as printing_router
 from gis_server.routers.pages import install_pages
 from gis_server.settings import Settings, get_settings
 from gis_server.strict_json import RefuseNonFiniteJson
@@ -109,6 +112,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(features.router)
     app.include_router(exports_router.router)
     app.include_router(tiles.router)
+    app.include_router(basemap_router.router)  # the built-in offline basemap (PNG tiles)
+    app.include_router(outlines_router.router)  # the county's outlines per zoom (issue 21)
     app.include_router(place_names_router.router)
     app.include_router(siting.router)
     app.include_router(coverage_router.router)
@@ -118,6 +123,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(compliance_router.router)
     app.include_router(jobs_api.router)
     app.include_router(pages_imports.router)
+    app.include_router(printing_router.router)  # POST /api/print
 
     app.include_router(analysis_pages.router)
     install_pages(app)

@@ -84,12 +84,101 @@ async def get_current_actor(request: Request) -> Actor:
     return actor_for(account, claims.username, client_address(request), claims.issued_at)
 
 
-def require_admin(actor: Actor) -> None:
-    if ADMIN not in actor.roles:
-        raise Forbidden("只有系统管理员可以执行此操作", "admin role required")
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DbDep = Annotated[Database, Depends(get_db)]
 LayerDep = Annotated[LayerSpec, Depends(get_layer)]
 CurrentActor = Annotated[Actor, Depends(get_current_actor)]
+
+
+# --- permissions -----------------------------------------------------------------------------
+# Every route declares who may call it with one of these dependencies (tests/gis_server/
+# test_route_permissions.py walks the route table): RequireRoles(...), ReadableLayer, WritableLayer,
+# Authenticated (any signed-in user: CurrentActor) or Public (no sign-in: login, health, assets).
+# A refusal is raised before the body is read, so a caller without the right learns nothing from a 422.
+
+def require_read(spec: LayerSpec, actor: Actor) -> None:
+    """403 unless ``actor`` may read ``spec`` (issue 14: an admin reads no household unless also case_worker)."""
+    if not spec.can_read(actor.roles):
+        raise Forbidden(f"您无权查看图层“{spec.title}”", f"no read permission on {spec.name}")
+
+
+WRITE_REFUSAL = "您无权修改图层“{title}”"
+
+
+def require_write(spec: LayerSpec, actor: Actor, refusal: str = WRITE_REFUSAL) -> None:
+    """403 unless ``actor`` may write ``spec``; ``refusal`` words it (``{title}`` is the layer's title)."""
+    if not spec.can_write(actor.roles):
+        raise Forbidden(refusal.format(title=spec.title), f"no write permission on {spec.name}")
+
+
+class LayerAccess:
+    """The layer named in the path, if the signed-in user may read it (or write it). An unknown
+    layer is a 404 before any permission is looked at, as it always was: layer names are public.
+    """
+
+    def __init__(self, *, write: bool, refusal: str = WRITE_REFUSAL) -> None:
+        self.write = write
+        self.refusal = refusal
+
+    async def __call__(self, spec: LayerDep, actor: CurrentActor) -> LayerSpec:
+        if self.write:
+            require_write(spec, actor, self.refusal)
+        else:
+            require_read(spec, actor)
+        return spec
+
+
+class LayerWriter:
+    """The signed-in user, if they may write a fixed layer (one not named in the path: the scattered
+    graves of the siting routes, the place names); ``message`` words the refusal where the layer's
+    title would read oddly.
+    """
+
+    def __init__(self, layer: str, *, message: str | None = None) -> None:
+        self.layer = layer
+        self.message = message
+
+    def check(self, actor: Actor) -> Actor:
+        """The check itself, for the route whose refusal depends on the request (an import's commit)."""
+        spec = registry().get(self.layer)
+        assert spec is not None, self.layer
+        if self.message is not None and not spec.can_write(actor.roles):
+            raise Forbidden(self.message, f"no write permission on {spec.name}")
+        require_write(spec, actor)
+        return actor
+
+    async def __call__(self, actor: CurrentActor) -> Actor:
+        return self.check(actor)
+
+
+class RequireRoles:
+    """The signed-in user, if they hold any of ``roles``; otherwise 403 with ``message``."""
+
+    def __init__(self, *roles: str, message: str) -> None:
+        self.roles = frozenset(roles)
+        self.message = message
+
+    async def __call__(self, actor: CurrentActor) -> Actor:
+        if not actor.has_role(*self.roles):
+            raise Forbidden(self.message, f"one of the roles {sorted(self.roles)} required")
+        return actor
+
+
+ADMIN_ONLY = "只有系统管理员可以执行此操作"
+
+
+def require_admin(actor: Actor) -> None:
+    """For the one route whose check depends on the caller's address (``/metrics``: admin, or this machine)."""
+    if not actor.has_role(ADMIN):
+        raise Forbidden(ADMIN_ONLY, "admin role required")
+
+
+async def public() -> None:
+    """Marks a route anyone may call without signing in (login, health, static assets)."""
+
+
+ReadableLayer = Annotated[LayerSpec, Depends(LayerAccess(write=False))]
+WritableLayer = Annotated[LayerSpec, Depends(LayerAccess(write=True))]
+Authenticated = CurrentActor
+Public = Depends(public)
+Admin = Annotated[Actor, Depends(RequireRoles(ADMIN, message=ADMIN_ONLY))]

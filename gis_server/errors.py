@@ -54,6 +54,7 @@ _TYPE_MESSAGES = {
     "literal_error": "只能是 {expected}", "enum": "只能是 {expected}", "string_type": "应为文本",
     "date_parsing": "应为日期（YYYY-MM-DD）", "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
     "extra_forbidden": "不是可接受的字段", "dict_type": "应为对象", "list_type": "应为列表",
+    "model_attributes_type": "应为 JSON 对象", "model_type": "应为 JSON 对象",
 }
 
 
@@ -68,6 +69,9 @@ def _labels(request: Request) -> dict[tuple[str, str], str]:
             if description:
                 labels[(where, param.name)] = description.split("（")[0]
     model = getattr(getattr(getattr(route, "body_field", None), "field_info", None), "annotation", None)
+    if model is not None and hasattr(model, "model_fields"):  # the body as a whole: 请求体（GeoJSON Feature）
+        title = model.model_config.get("title")
+        labels[("body", "")] = f"请求体（{title}）" if title else "请求体"
     for name, field in (getattr(model, "model_fields", None) or {}).items():
         if field.title or field.description:
             labels[("body", name)] = field.title or field.description
@@ -80,8 +84,8 @@ def _request_validation_message(request: Request, exc: RequestValidationError) -
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
         name = ".".join(loc[1:]) or ".".join(loc)
-        label = labels.get((loc[0], loc[1])) if len(loc) > 1 else None
-        subject = f"{label}（{name}）" if label else name
+        label = labels.get((loc[0], loc[1] if len(loc) > 1 else ""))  # ("body",): the body as a whole
+        subject = f"{label}（{name}）" if label and len(loc) > 1 else label or name
         if err.get("type") == "json_invalid":
             message = "请求体不是合法的 JSON"
         else:

@@ -20,7 +20,7 @@ ACTION_TITLES = {
     "login": "登录成功", "login_failed": "登录失败", "reveal": "查看完整个人信息", "read_personal": "读取个人信息",
     "export": "导出", "bulk_load": "批量导入", "user_admin": "账户管理", "count_households": "统计困难群众户数",
     "duplicate_hit": "唯一性校验命中（重复）", "duplicate_throttled": "唯一性校验次数超限被拒",
-    "privacy_purge": "删除到期个人信息",
+    "privacy_purge": "删除到期个人信息", "print": "打印地图",
 }
 
 

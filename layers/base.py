@@ -49,6 +49,7 @@ def field(
     minimum: float | None = None,
     maximum: float | None = None,
     references: str | None = None,
+    aliases: tuple[str, ...] = (),
     **kw: Any,
 ) -> Any:
     """A layer attribute: a column with its Chinese label and validation hints in ``info``.
@@ -58,7 +59,8 @@ def field(
     ``derived`` ones are output but set only by the layer's write hook (e.g. a masked ID number).
     ``max_length`` bounds a text (default: the column's length, else :data:`TEXT_MAX_LENGTH`);
     ``minimum``/``maximum`` bound a number (inclusive); ``references`` names the layer whose live
-    ``code`` a value must be (e.g. ``"villages"``).
+    ``code`` a value must be (e.g. ``"villages"``). ``aliases``: other headers an imported file may
+    give the field under (besides its name and label), as bureaus' tables write them.
     """
     info: dict[str, Any] = {"label": label, "required": required, "personal": personal, "hidden": hidden}
     if derived:
@@ -69,6 +71,8 @@ def field(
         info["choices"] = choices
     if unit:
         info["unit"] = unit
+    if aliases:
+        info["aliases"] = aliases
     for key, value in (("max_length", max_length), ("minimum", minimum), ("maximum", maximum),
                        ("references", references)):
         if value is not None:

@@ -27,7 +27,8 @@ class Cemetery(FeatureMixin, Base):
     __tablename__ = "cemeteries"
 
     name: Mapped[str] = field(Text, "名称", required=True)
-    cemetery_type: Mapped[str] = field(String(24), "类型", choices=CEMETERY_TYPES, required=True)
+    cemetery_type: Mapped[str] = field(String(24), "类型", choices=CEMETERY_TYPES, required=True,
+                                         aliases=("公墓类型",))
     status: Mapped[str] = field(String(24), "状态", choices=CEMETERY_STATUS, required=True)
     village_code: Mapped[str | None] = field(String(12), "所在村代码", references="villages")
     # quantities and money: never negative

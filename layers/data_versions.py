@@ -8,7 +8,7 @@ stale answer. A table without a row has no trigger: nothing derived from it may 
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Text
+from sqlalchemy import BigInteger, Float, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.base import Base
@@ -19,3 +19,19 @@ class LayerDataVersion(Base):
 
     layer_table: Mapped[str] = mapped_column(Text, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+
+
+class LayerDataChange(Base):
+    """Where the write that made ``version`` of ``layer_table`` happened (migration 0029): the extent
+    in EPSG:4490 of the rows written, old and new geometries; NULL bounds when no drawn geometry
+    changed. A version without a row changed an unknown place (TRUNCATE, or pruned).
+    """
+
+    __tablename__ = "layer_data_changes"
+
+    layer_table: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    west: Mapped[float | None] = mapped_column(Float(precision=53))
+    south: Mapped[float | None] = mapped_column(Float(precision=53))
+    east: Mapped[float | None] = mapped_column(Float(precision=53))
+    north: Mapped[float | None] = mapped_column(Float(precision=53))

@@ -6,7 +6,7 @@ from sqlalchemy import Float, Integer, String, Text
 from sqlalchemy.orm import Mapped
 
 from layers.base import Base, FeatureMixin, field, geometry_column
-from layers.registry import LayerSpec
+from layers.registry import CoverageSource, LayerSpec
 from layers.roles import CASE_WORKER, EVERYONE
 
 SHELTER_CLASSES = {"I": "Ⅰ类（≥30天）", "II": "Ⅱ类（10–30天）", "III": "Ⅲ类（≤10天）"}  # GB 21734-2008
@@ -36,10 +36,11 @@ class Shelter(FeatureMixin, Base):
 
     name: Mapped[str] = field(Text, "名称", required=True)
     shelter_class: Mapped[str | None] = field(String(4), "场所类别", choices=SHELTER_CLASSES)
-    shelter_type: Mapped[str] = field(String(16), "场所类型", choices=SHELTER_TYPES, required=True)
+    shelter_type: Mapped[str] = field(String(16), "场所类型", choices=SHELTER_TYPES, required=True,
+                                      aliases=("类型",))
     level: Mapped[str | None] = field(String(16), "级别", choices=SHELTER_LEVELS)
     usable_area_m2: Mapped[float | None] = field(Float, "有效避难面积", unit="m²", minimum=0)
-    capacity: Mapped[int | None] = field(Integer, "容纳人数", unit="人", minimum=0)
+    capacity: Mapped[int | None] = field(Integer, "容纳人数", unit="人", minimum=0, aliases=("人数", "容纳"))
     service_radius_m: Mapped[float | None] = field(Float, "服务半径", unit="m", minimum=0,
                                                    maximum=MAX_SERVICE_RADIUS_M)
     address: Mapped[str | None] = field(Text, "地址")
@@ -51,8 +52,9 @@ class CareFacility(FeatureMixin, Base):
     __tablename__ = "care_facilities"
 
     name: Mapped[str] = field(Text, "名称", required=True)
-    facility_type: Mapped[str] = field(String(24), "机构类型", choices=CARE_TYPES, required=True)
-    beds: Mapped[int | None] = field(Integer, "床位数", unit="张", minimum=0)
+    facility_type: Mapped[str] = field(String(24), "机构类型", choices=CARE_TYPES, required=True,
+                                       aliases=("类型",))
+    beds: Mapped[int | None] = field(Integer, "床位数", unit="张", minimum=0, aliases=("床位",))
     residents: Mapped[int | None] = field(Integer, "在院人数", unit="人", minimum=0)
     service_radius_m: Mapped[float | None] = field(Float, "服务半径", unit="m", minimum=0,
                                                    maximum=MAX_SERVICE_RADIUS_M)
@@ -63,9 +65,10 @@ class CareFacility(FeatureMixin, Base):
     geom = geometry_column("Point")
 
 
-LAYERS = [
-    LayerSpec("shelters", "应急避难场所", "应急避难场所", Shelter, "Point", EVERYONE, frozenset(),
-              natural_key=("name",), style={"color": "#e53935", "radius": 6}),
-    LayerSpec("care_facilities", "养老与福利设施", "养老与福利设施", CareFacility, "Point", EVERYONE,
-              frozenset({CASE_WORKER}), natural_key=("name",), style={"color": "#fb8c00", "radius": 5}),
-]
+SHELTERS = LayerSpec("shelters", "应急避难场所", "应急避难场所", Shelter, "Point", EVERYONE, frozenset(),
+                     natural_key=("name",), style={"color": "#e53935", "radius": 6},
+                     coverage=CoverageSource("shelter_type", SHELTER_TYPES, ("village_code",)))
+CARE_FACILITIES = LayerSpec("care_facilities", "养老与福利设施", "养老与福利设施", CareFacility, "Point", EVERYONE,
+                            frozenset({CASE_WORKER}), natural_key=("name",), style={"color": "#fb8c00", "radius": 5},
+                            coverage=CoverageSource("facility_type", CARE_TYPES, ("township_code", "village_code")))
+LAYERS = [SHELTERS, CARE_FACILITIES]

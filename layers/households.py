@@ -45,15 +45,18 @@ class Household(FeatureMixin, Base):
     __tablename__ = "households"
 
     head_name: Mapped[str] = field(Text, "户主姓名", required=True, personal=True, mask="name",
-                                   max_length=NAME_MAX_LENGTH)
+                                   max_length=NAME_MAX_LENGTH, aliases=("户主", "姓名"))
     # written from the ``id_number`` input by prepare_household, never by clients
     id_number_masked: Mapped[str | None] = field(String(18), "身份证号码", personal=True, derived=True)
-    phone: Mapped[str | None] = field(String(20), "联系电话", personal=True, mask="phone")
-    address: Mapped[str | None] = field(Text, "住址", personal=True, mask="address")
+    phone: Mapped[str | None] = field(String(20), "联系电话", personal=True, mask="phone",
+                                          aliases=("电话", "手机", "手机号", "tel"))
+    address: Mapped[str | None] = field(Text, "住址", personal=True, mask="address",
+                                           aliases=("地址", "家庭住址"))
     categories: Mapped[list[str]] = field(ARRAY(String(32)), "救助类别", choices=HOUSEHOLD_CATEGORIES,
-                                          required=True)
+                                          required=True, aliases=("类别", "保障类别"))
     # at least the head of the household; 50 is a local plausibility bound (no rule fixes one)
     members: Mapped[int] = field(Integer, "家庭人口", required=True, server_default="1", unit="人",
+                                 aliases=("人口", "家庭人数", "人数"),
                                  minimum=1, maximum=50)
     # 特困 persons in the household (a 特困 household may have members who are not 特困); NULL = 1 when
     # the household is 特困. The bound is the members' one (checked against members in prepare_household).
@@ -72,7 +75,8 @@ class Household(FeatureMixin, Base):
     )
 
 
-ID_NUMBER_INPUT = FieldSpec(name="id_number", label="身份证号码", type="string", personal=True, max_length=18)
+ID_NUMBER_INPUT = FieldSpec(name="id_number", label="身份证号码", type="string", personal=True, max_length=18,
+                            aliases=("身份证", "身份证号", "公民身份号码", "idno"))
 
 
 def prepare_household(properties: dict[str, Any], ctx: WriteContext) -> dict[str, Any]:

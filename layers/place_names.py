@@ -1,4 +1,7 @@
-"""The place-name gazetteer (地名) and place-name signs (地名标志)."""
+"""The place-name gazetteer (地名) and place-name signs (地名标志): models and code lists. The layers' declarations,
+with the gazetteer's write hooks, are in ``layers.gazetteer.declaration`` (above the gazetteer's rules, which
+read these models: no import cycle).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,7 @@ from sqlalchemy import BigInteger, Boolean, Computed, Date, ForeignKey, Index, I
 from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.base import Base, FeatureMixin, field, geometry_column
-from layers.registry import LayerSpec
-from layers.roles import EVERYONE, PLACE_NAMES_EDITOR
+from layers.roles import PLACE_NAMES_EDITOR
 
 THEME = "地名"
 
@@ -114,24 +116,3 @@ def prepare_place_name(props: dict[str, Any], ctx: Any) -> dict[str, Any]:
     return out
 
 
-def guard_place_name_write(props: dict[str, Any], ctx: Any) -> dict[str, Any]:
-    """The generic API's write hook: the gazetteer's lifecycle and naming rules (layers.gazetteer.writes)."""
-    from layers.gazetteer.writes import checked_write
-
-    return checked_write(props, ctx)
-
-
-def guard_place_name_restore(write: Any) -> None:
-    """The generic restore may not move a name's status or name around its lifecycle (layers.gazetteer.writes)."""
-    from layers.gazetteer.writes import checked_restore
-
-    checked_restore(write)
-
-
-LAYERS = [
-    LayerSpec("place_names", "地名", THEME, PlaceName, "Geometry", EVERYONE, WRITERS, natural_key=("code",),
-              large=True, style={"color": "#1f4e9c", "radius": 4}, prepare_write=guard_place_name_write,
-              validate_write=guard_place_name_restore),
-    LayerSpec("place_name_signs", "地名标志", THEME, PlaceNameSign, "Point", EVERYONE, WRITERS,
-              title_field="inscription", style={"color": "#2a7ab8", "radius": 4}),
-]

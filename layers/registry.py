@@ -36,6 +36,7 @@ class FieldSpec:
     maximum: float | None = None
     references: str | None = None  # a layer whose live ``code`` the value must be
     notice: bool = False  # a warning about the record: shown wherever the record is (popups too), when set
+    aliases: tuple[str, ...] = ()  # other headers an imported file may give it under (layers.imports.columns)
 
 
 def _max_length(column: Column[Any], title_field: str) -> int | None:
@@ -99,6 +100,39 @@ def _json_type(column: Column[Any]) -> str:
             dict: "object"}.get(py, py.__name__)
 
 
+@dataclass(frozen=True)
+class Radius:
+    """A facility type's default service area: a radius, or the administrative unit it serves."""
+
+    radius_m: float | None  # None: serves an administrative unit (scope)
+    scope: str  # "radius" | "village" | "township" | "county"
+    basis: str
+    mode: str = "walking"  # network mode used by default for this type
+
+
+@dataclass(frozen=True)
+class CoverageSource:
+    """How a facility layer counts in coverage (``layers.coverage.radii.SOURCES`` is built from these):
+    its type column and types (code → title), the columns giving its township code (in order) and its
+    village code, and the default service areas of the types (``layers.coverage.radii`` holds those of
+    shelters and care facilities, with their standards).
+    """
+
+    type_column: str
+    types: dict[str, str]
+    township_columns: tuple[str, ...]
+    village_column: str = "village_code"
+    defaults: dict[str, Radius] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewFeaturePage:
+    """Where a layer's new features are registered, when not drawn on the map (naming rules, status)."""
+
+    href: str
+    note: str
+
+
 @dataclass(frozen=True, eq=False)  # identity hash: specs are singletons of the registry
 class LayerSpec:
     """A thematic layer: its table, title, geometry, permissions and presentation."""
@@ -128,6 +162,11 @@ class LayerSpec:
     # refuses a write the layer's rules forbid (e.g. moving a boundary marker outside a re-survey); called
     # with a ``layers.features.ProposedWrite`` inside the transaction, before every create, update and restore
     validate_write: Callable[[Any], None] | None = None
+    # counts in coverage as a facility layer; has a page of its own for new features; the API the top
+    # bar's search box asks for its features by name (the catalog serves these to the pages)
+    coverage: CoverageSource | None = None
+    new_feature_page: NewFeaturePage | None = None
+    search_api: str | None = None
 
     def __post_init__(self) -> None:
         _declare_table_rules(self.table, self.natural_key)
@@ -165,6 +204,7 @@ class LayerSpec:
                 maximum=info.get("maximum"),
                 references=info.get("references"),
                 notice=bool(info.get("notice")),
+                aliases=tuple(info.get("aliases", ())),
             ))
         return tuple(out)
 

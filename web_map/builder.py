@@ -47,16 +47,19 @@ EPSG_4550 = "+proj=tmerc +lat_0=0 +lon_0=123 +k=1 +x_0=500000 +y_0=0 +ellps=GRS8
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
            "#9c755f", "#79706e")
 OWN_JS = ("hc-core.js", "hc-style.js", "hc-exports.js", "hc-layers.js", "hc-edit.js", "hc-tools.js", "hc-search.js",
-          "hc-app.js")
+          "hc-print.js", "hc-app.js")
 # labels of administrative units (polygons of the first theme): by rank in the theme, the zoom from
 # which names are shown; ``style.label_min_zoom`` of a layer overrides it
 LABEL_MIN_ZOOM = (0, 12)
 LABEL_MAX_ZOOM = 18
+# names of point features (shelters, care homes …) from z15: a screen then spans ≈ 4.6 km × 2.9 km
+# (1280 × 800 px at 3.6 m/px, latitude 41°), where a village's few facilities stand apart; at z14 a
+# town's shelters ran into each other. Layers with personal data never get labels, nor vector-tile layers
+# (their names come with the built-in basemap)
+POINT_LABEL_MIN_ZOOM = 15
 OWN_CSS = ("hc-map.css",)
 # what ``source`` (a row's provenance) means to people
 SOURCE_TITLES = {"demo": "示例数据", "user": "用户录入", "import": "批量导入"}
-# layers whose new features are registered on a page of their own (naming rules, status), not drawn on the map
-NEW_FEATURE_PAGES = {"place_names": {"href": "/place-names#pn-new", "note": "到地名管理页登记拟命名 ›"}}
 
 
 @cache
@@ -214,11 +217,25 @@ def label_zooms(layers: Sequence[dict[str, Any]], admin_theme: str | None) -> di
     return out
 
 
+def point_label_zooms(layers: Sequence[dict[str, Any]]) -> dict[str, list[int]]:
+    """Layer name → [min, max] zoom of the names of its points (:data:`POINT_LABEL_MIN_ZOOM`).
+
+    >>> point_label_zooms([{"name": "s", "geometry_type": "Point", "title_field": "name"},
+    ...                    {"name": "h", "geometry_type": "Point", "title_field": "head_name", "personal": True},
+    ...                    {"name": "g", "geometry_type": "Point", "title_field": "name", "large": True},
+    ...                    {"name": "r", "geometry_type": "MultiLineString", "title_field": "name"}])
+    {'s': [15, 18]}
+    """
+    return {layer["name"]: [POINT_LABEL_MIN_ZOOM, LABEL_MAX_ZOOM] for layer in layers
+            if layer["geometry_type"] == "Point" and layer.get("title_field")
+            and not layer.get("personal") and not layer.get("large")}
+
+
 def map_config(layers: Sequence[dict[str, Any]], settings: MapSettings, themes: Sequence[str],
                user: str | None = None) -> dict[str, Any]:
     """Everything the scripts need to start, as JSON: metadata only, never features."""
     readable = [layer for layer in layers if layer.get("permissions", {}).get("read")]
-    labels = label_zooms(readable, themes[0] if themes else None)
+    labels = {**point_label_zooms(readable), **label_zooms(readable, themes[0] if themes else None)}
     out_layers = []
     for layer in readable:
         out_layers.append({
@@ -230,6 +247,11 @@ def map_config(layers: Sequence[dict[str, Any]], settings: MapSettings, themes: 
             "style": layer_style(layer), "personal": bool(layer.get("personal")),
             "labels": labels.get(layer["name"]),
         })
+    # from the layers' declarations (LayerSpec.new_feature_page, .search_api), as the catalog serves them
+    new_feature_pages = {layer["name"]: layer["new_feature_page"] for layer in readable
+                         if layer.get("new_feature_page")}
+    search = next(({"api": layer["search_api"], "layer": layer["name"], "field": layer.get("title_field") or "name"}
+                   for layer in readable if layer.get("search_api")), None)
     used = [t for t in themes if any(layer["theme"] == t for layer in out_layers)]
     used += sorted({layer["theme"] for layer in out_layers} - set(used))
     return {
@@ -240,8 +262,8 @@ def map_config(layers: Sequence[dict[str, Any]], settings: MapSettings, themes: 
         "extent": [[HAICHENG_EXTENT[1], HAICHENG_EXTENT[0]], [HAICHENG_EXTENT[3], HAICHENG_EXTENT[2]]],
         "debounceMs": settings.bbox_debounce_ms, "bboxLimit": settings.bbox_limit,
         "api": "/api/layers", "tiles": "/tiles", "featurePage": "/features", "epsg4550": EPSG_4550,
-        "search": {"api": "/api/place-names/search", "layer": "place_names", "field": "name"},
-        "demoSource": "demo", "demoLabel": SOURCE_TITLES["demo"], "newFeaturePages": NEW_FEATURE_PAGES,
+        "search": search, "demoSource": "demo", "demoLabel": SOURCE_TITLES["demo"],
+        "newFeaturePages": new_feature_pages,
     }
 
 

@@ -1,7 +1,8 @@
 """Settings of the web map (prefix ``GIS_MAP_``; the 天地图 key is ``GIS_TIANDITU_KEY``).
 
 Basemap ``auto`` (the default) means: 天地图 vector when a key is configured, the configured
-XYZ URL when there is one, otherwise none — the map works on an isolated network.
+XYZ URL when there is one, otherwise the built-in basemap drawn by the service from its own layers
+(``/basemap/{z}/{x}/{y}.png``, gis_server.routers.basemap) — the map works on an isolated network.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ TIANDITU_URL = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUES
                 "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
                 "&TILECOL={x}&tk={key}")
 TIANDITU_SUBDOMAINS = "01234567"
-Basemap = Literal["auto", "none", "tianditu_vec", "tianditu_img", "xyz"]
+Basemap = Literal["auto", "none", "builtin", "tianditu_vec", "tianditu_img", "xyz"]
+BUILTIN: dict[str, object] = {"id": "builtin", "title": "本地底图（离线）",
+           "layers": [{"url": "/basemap/{z}/{x}/{y}.png", "subdomains": "abc", "attribution": "本系统数据"}]}
 
 
 class MapSettings(BaseSettings):
@@ -24,7 +27,7 @@ class MapSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GIS_MAP_", env_file=".env", extra="ignore",
                                       populate_by_name=True)
 
-    basemap: Basemap = Field(default="auto", description="auto | none | tianditu_vec | tianditu_img | xyz")
+    basemap: Basemap = Field(default="auto", description="auto | none | builtin | tianditu_vec | tianditu_img | xyz")
     tianditu_key: str | None = Field(
         default=None, validation_alias=AliasChoices("GIS_TIANDITU_KEY", "tianditu_key"),
         description="天地图浏览器端密钥 (tk); without it no 天地图 basemap is offered.")
@@ -49,7 +52,7 @@ class MapSettings(BaseSettings):
 
     def basemaps(self) -> list[dict[str, object]]:
         """The basemaps the user can pick from, the default first; each is one or two tile layers."""
-        options: list[dict[str, object]] = [{"id": "none", "title": "无底图", "layers": []}]
+        options: list[dict[str, object]] = [{"id": "none", "title": "无底图", "layers": []}, BUILTIN]
         if self.tianditu_key:
             for layer, labels, title in (("vec", "cva", "天地图矢量"), ("img", "cia", "天地图影像")):
                 options.append({"id": f"tianditu_{layer}", "title": title, "layers": [
@@ -67,7 +70,7 @@ class MapSettings(BaseSettings):
             return self.basemap
         if self.tianditu_key:
             return "tianditu_vec"
-        return "xyz" if self.xyz_url else "none"
+        return "xyz" if self.xyz_url else "builtin"
 
 
 def get_map_settings() -> MapSettings:

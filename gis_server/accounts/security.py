@@ -22,13 +22,32 @@ from layers.errors import Unauthenticated
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 (an algorithm name, not a secret)
 
 
+# Argon2id, m = 19 MiB, t = 2, p = 1: OWASP Password Storage Cheat Sheet (2023–), first of its equivalent
+# Argon2id settings; RFC 9106 §4 allows choosing memory and passes to the time budget (its 64 MiB/t=3/p=4
+# option is the library's default, 0.9 s per sign-in on this 2-core server, most of the first map's wait).
+# A password hashed with other parameters still verifies and is re-hashed with these on sign-in
+# (:func:`needs_rehash`). Local parameter, measured in bench/bench_first_map.py.
+ARGON2_TIME_COST = 2
+ARGON2_MEMORY_KIB = 19 * 1024
+ARGON2_PARALLELISM = 1
+
+
 @cache
 def _hasher() -> PasswordHasher:
-    return PasswordHasher()
+    return PasswordHasher(time_cost=ARGON2_TIME_COST, memory_cost=ARGON2_MEMORY_KIB,
+                          parallelism=ARGON2_PARALLELISM)
 
 
 def hash_password(password: str) -> str:
     return _hasher().hash(password)
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Hashed with other parameters than today's (an older default): to be re-hashed at the next sign-in."""
+    try:
+        return _hasher().check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return False
 
 
 def verify_password(password_hash: str, password: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from gis_server.accounts.cache import Account, read_account
-from gis_server.accounts.security import dummy_hash, hash_password, verify_password
+from gis_server.accounts.security import dummy_hash, hash_password, needs_rehash, verify_password
 from gis_server.accounts.sessions import revoke_all
 from gis_server.accounts.throttle import Throttle, claim_attempt, give_back
 from gis_server.db import Database
@@ -109,9 +109,14 @@ def authenticate(db: Database, username: str, password: str, address: str | None
         row = conn.execute(text("SELECT password_hash, disabled FROM users WHERE username = :u"),
                            {"u": username}).first()
     ok = verify_password(row[0], password) if row else verify_password(dummy_hash(), password)
+    # a hash made with older parameters is replaced by one with today's (same password: sessions stay)
+    new_hash = hash_password(password) if ok and row is not None and needs_rehash(row[0]) else None
     with db.transaction() as conn:
         if ok and row is not None and not row[1]:
             give_back(conn, username, address)
+            if new_hash:  # unless the password was changed meanwhile
+                conn.execute(text("UPDATE users SET password_hash = :h WHERE username = :u AND password_hash = :old"),
+                             {"h": new_hash, "u": username, "old": row[0]})
             actor = load_actor(conn, username, address)
             audit.record(conn, actor, "login")
             return actor

@@ -16,12 +16,12 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, Connection, and_, text
 
-from gis_server.deps import DbDep, LayerDep, SettingsDep
+from gis_server.deps import DbDep, LayerDep, Public, SettingsDep, require_read
 from gis_server.ogc import cql2
 from gis_server.ogc.auth import OgcActor
 from gis_server.ogc.crs import CRS84, STORAGE_CRS, Crs, bbox_to_storage, geometry_sql, header, parse_crs, supported
 from gis_server.ogc.html import render
-from gis_server.routers.features import _parse_bbox, _require_read
+from gis_server.routers.features import _parse_bbox
 from layers.audit import audit_personal_read, read_record, reading
 from layers.catalog import registry
 from layers.errors import InvalidInput
@@ -115,7 +115,7 @@ def readable_layers(actor: Actor) -> list[LayerSpec]:
     return [spec for spec in registry() if spec.can_read(actor.roles)]
 
 
-@router.get("", summary="OGC API 首页（landing page）", response_class=Response)
+@router.get("", summary="OGC API 首页（landing page）", response_class=Response, dependencies=[Public])
 def landing(request: Request, f: FormatQuery = None) -> Response:
     root = root_url(request)
     return answer(request, {
@@ -131,13 +131,13 @@ def landing(request: Request, f: FormatQuery = None) -> Response:
         ]}, f)
 
 
-@router.get("/conformance", summary="符合的标准（conformance）", response_class=Response)
+@router.get("/conformance", summary="符合的标准（conformance）", response_class=Response, dependencies=[Public])
 def conformance(request: Request, f: FormatQuery = None) -> Response:
     return answer(request, {"title": "符合的标准", "conformsTo": CONFORMANCE,
                             "links": [_link(f"{root_url(request)}/conformance", "self", "application/json")]}, f)
 
 
-@router.get("/api", summary="OpenAPI 文档（仅 /ogc）", response_class=Response)
+@router.get("/api", summary="OpenAPI 文档（仅 /ogc）", response_class=Response, dependencies=[Public])
 def openapi(request: Request) -> Response:
     app = request.app
     if not hasattr(app.state, "ogc_openapi"):  # the service's document, its /ogc paths only
@@ -159,13 +159,13 @@ def collections(request: Request, actor: OgcActor, f: FormatQuery = None) -> Res
 
 @router.get("/collections/{layer}", summary="一个图层（collection）", response_class=Response)
 def one_collection(request: Request, spec: LayerDep, actor: OgcActor, f: FormatQuery = None) -> Response:
-    _require_read(spec, actor)
+    require_read(spec, actor)
     return answer(request, collection(request, spec), f)
 
 
 @router.get("/collections/{layer}/queryables", summary="可查询字段（不含个人信息）", response_class=Response)
 def get_queryables(request: Request, spec: LayerDep, actor: OgcActor, f: FormatQuery = None) -> Response:
-    _require_read(spec, actor)
+    require_read(spec, actor)
     json_types = {"date": ("string", "date"), "datetime": ("string", "date-time")}
     properties: dict[str, Any] = {"geometry": {"title": "几何", "format": f"geometry-{spec.geometry_type.lower()}"
                                                if spec.geometry_type != "Geometry" else "geometry-any"}}
@@ -251,7 +251,7 @@ def items(
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy（bbox-crs 的轴序，默认 CRS84）")] = None,
     f: FormatQuery = None,
 ) -> Response:
-    _require_read(spec, actor)
+    require_read(spec, actor)
     limit = min(limit, settings.page_limit_max)
     query, crs = items_query(request, spec, actor, limit, offset)
     audit_record = read_record(spec, actor, "read_personal", bbox=bbox, offset=offset, via="ogc",
@@ -289,7 +289,7 @@ def _page_links(request: Request, spec: LayerSpec, offset: int, limit: int, matc
             responses={200: {"content": {GEOJSON: {}}}})
 def item(request: Request, spec: LayerDep, feature_id: int, db: DbDep, actor: OgcActor,
          crs: Annotated[str | None, Query(description="输出坐标系 URI")] = None, f: FormatQuery = None) -> Response:
-    _require_read(spec, actor)
+    require_read(spec, actor)
     target = parse_crs(crs, "crs")
     with reading(db, spec) as conn:
         require_visible(conn, spec, actor, feature_id)

@@ -22,13 +22,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Request, Response
 from sqlalchemy import Connection
 
-from gis_server.deps import DbDep, LayerDep, SettingsDep
+from gis_server.bodies import FeatureBody, FeaturePatch
+from gis_server.deps import DbDep, LayerDep, Public, SettingsDep, require_write
 from gis_server.ogc.auth import OgcActor
 from gis_server.ogc.core import GEOJSON, root_url
 from gis_server.ogc.crs import CRS84, Crs, header, parse_crs
 from gis_server.routers.features import (
     _feature_body,
-    _require_write,
     _write_transaction,
     expected_version,
     prepare,
@@ -111,21 +111,22 @@ def _response(request: Request, spec: LayerSpec, conn: Connection, actor: Actor,
     return Response(body, status_code=status, media_type=GEOJSON, headers=headers)
 
 
-@router.options("", include_in_schema=False)
+@router.options("", include_in_schema=False, dependencies=[Public])
 def items_options() -> Response:
     return Response(status_code=204, headers={"Allow": ITEMS_ALLOW})
 
 
-@router.options("/{feature_id}", include_in_schema=False)
+@router.options("/{feature_id}", include_in_schema=False, dependencies=[Public])
 def item_options() -> Response:
     return Response(status_code=204, headers={"Allow": ITEM_ALLOW})
 
 
 @router.post("", status_code=201, summary="新建要素（Part 4）", response_class=Response)
 def create(request: Request, spec: LayerDep, db: DbDep, actor: OgcActor, settings: SettingsDep,
-           body: Annotated[Any, Body(description="GeoJSON Feature")], content_crs: ContentCrs = None) -> Response:
-    _require_write(spec, actor)
-    geometry, properties, body_crs = _feature_body(body, partial=False)
+           body: Annotated[FeatureBody, Body(description="GeoJSON Feature")], content_crs: ContentCrs = None
+           ) -> Response:
+    require_write(spec, actor)
+    geometry, properties, body_crs = _feature_body(body.given(), partial=False)
     geom = _geometry(geometry, _crs(content_crs, body_crs), spec, settings.extent_margin_deg)
     props = validate_properties(spec, client_properties(spec, properties, None), partial=False)
     with _write_transaction(db, spec, actor) as conn:
@@ -134,10 +135,10 @@ def create(request: Request, spec: LayerDep, db: DbDep, actor: OgcActor, setting
         return _response(request, spec, conn, actor, feature_id, 201)
 
 
-def _update(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: Actor, settings: Any, body: Any,
-            if_match: str | None, content_crs: str | None, *, replace: bool) -> Response:
-    _require_write(spec, actor)
-    geometry, properties, body_crs = _feature_body(body, partial=not replace)
+def _update(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: Actor, settings: Any,
+            body: FeaturePatch, if_match: str | None, content_crs: str | None, *, replace: bool) -> Response:
+    require_write(spec, actor)
+    geometry, properties, body_crs = _feature_body(body.given(), partial=not replace)
     version = _version(if_match, properties)
     geom = None
     if replace or geometry is not None:
@@ -159,19 +160,20 @@ def _update(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: 
 
 @router.put("/{feature_id}", summary="替换要素（Part 4；If-Match 或属性 version）", response_class=Response)
 def replace(request: Request, spec: LayerDep, feature_id: int, db: DbDep, actor: OgcActor, settings: SettingsDep,
-            body: Annotated[Any, Body()], if_match: IfMatch = None, content_crs: ContentCrs = None) -> Response:
+            body: Annotated[FeatureBody, Body()], if_match: IfMatch = None, content_crs: ContentCrs = None) -> Response:
     return _update(request, spec, feature_id, db, actor, settings, body, if_match, content_crs, replace=True)
 
 
 @router.patch("/{feature_id}", summary="修改要素（Part 4；If-Match 或属性 version）", response_class=Response)
 def update(request: Request, spec: LayerDep, feature_id: int, db: DbDep, actor: OgcActor, settings: SettingsDep,
-           body: Annotated[Any, Body()], if_match: IfMatch = None, content_crs: ContentCrs = None) -> Response:
+           body: Annotated[FeaturePatch, Body()], if_match: IfMatch = None, content_crs: ContentCrs = None
+           ) -> Response:
     return _update(request, spec, feature_id, db, actor, settings, body, if_match, content_crs, replace=False)
 
 
 @router.delete("/{feature_id}", status_code=204, summary="注销要素（Part 4；可恢复）", response_class=Response)
 def delete(spec: LayerDep, feature_id: int, db: DbDep, actor: OgcActor, if_match: IfMatch = None) -> Response:
-    _require_write(spec, actor)
+    require_write(spec, actor)
     with db.transaction() as conn:
         require_visible(conn, spec, actor, feature_id)
         state = current_version(conn, spec, feature_id)

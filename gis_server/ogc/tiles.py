@@ -9,11 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
-from gis_server.deps import DbDep, LayerDep
+from gis_server.deps import DbDep, LayerDep, Public, require_read
 from gis_server.ogc.auth import OgcActor
 from gis_server.ogc.core import FormatQuery, _link, answer, root_url
 from gis_server.routers import tiles
-from gis_server.routers.features import _require_read
 from layers.registry import LayerSpec
 
 router = APIRouter(prefix="/ogc", tags=["OGC API – Tiles"])
@@ -37,7 +36,7 @@ def tile_matrix_set() -> dict[str, Any]:
             "orderedAxes": ["X", "Y"], "tileMatrices": matrices}
 
 
-@router.get("/tileMatrixSets", summary="切片方案列表", response_class=Response)
+@router.get("/tileMatrixSets", summary="切片方案列表", response_class=Response, dependencies=[Public])
 def tile_matrix_sets(request: Request, f: FormatQuery = None) -> Response:
     url = f"{root_url(request)}/tileMatrixSets/{TMS_ID}"
     return answer(request, {"title": "切片方案", "tileMatrixSets": [
@@ -47,7 +46,7 @@ def tile_matrix_sets(request: Request, f: FormatQuery = None) -> Response:
 
 
 @router.get("/tileMatrixSets/WebMercatorQuad", summary="WebMercatorQuad 切片方案（TileMatrixSet）",
-            response_class=Response)
+            dependencies=[Public], response_class=Response)
 def web_mercator_quad(request: Request, f: FormatQuery = None) -> Response:
     return answer(request, {**tile_matrix_set(), "links": [
         _link(f"{root_url(request)}/tileMatrixSets/{TMS_ID}", "self", "application/json")]}, f)
@@ -72,7 +71,7 @@ def tileset(request: Request, spec: LayerSpec) -> dict[str, Any]:
 
 @router.get("/collections/{layer}/tiles", summary="图层的切片集", response_class=Response)
 def tilesets(request: Request, spec: LayerDep, actor: OgcActor, f: FormatQuery = None) -> Response:
-    _require_read(spec, actor)
+    require_read(spec, actor)
     return answer(request, {"title": spec.title, "tilesets": [tileset(request, spec)],
                             "links": [_link(f"{root_url(request)}/collections/{spec.name}/tiles", "self",
                                             "application/json")]}, f)
@@ -81,7 +80,7 @@ def tilesets(request: Request, spec: LayerDep, actor: OgcActor, f: FormatQuery =
 @router.get("/collections/{layer}/tiles/WebMercatorQuad", summary="图层的 WebMercatorQuad 切片集",
             response_class=Response)
 def one_tileset(request: Request, spec: LayerDep, actor: OgcActor, f: FormatQuery = None) -> Response:
-    _require_read(spec, actor)
+    require_read(spec, actor)
     return answer(request, tileset(request, spec), f)
 
 
@@ -91,4 +90,5 @@ def tile(request: Request, spec: LayerDep, db: DbDep, actor: OgcActor,
          tile_matrix: Annotated[int, Path(description="缩放级别（tileMatrix）")],
          tile_row: Annotated[int, Path(description="行号（自上而下）")],
          tile_col: Annotated[int, Path(description="列号")]) -> Response:
+    require_read(spec, actor)  # the tile route's own check is its dependency, not run on this call
     return tiles.get_tile(request, spec, db, actor, z=tile_matrix, x=tile_col, y=tile_row)

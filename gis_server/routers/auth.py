@@ -11,7 +11,16 @@ from gis_server.accounts.service import authenticate
 from gis_server.accounts.sessions import revoke_session, start_session
 from gis_server.accounts.throttle import Rule, Throttle
 from gis_server.db import Database
-from gis_server.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentActor, DbDep, SettingsDep, client_address, credentials
+from gis_server.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    CurrentActor,
+    DbDep,
+    Public,
+    SettingsDep,
+    client_address,
+    credentials,
+)
 from gis_server.routers.login import local_next
 from gis_server.settings import Settings
 from layers import audit
@@ -39,14 +48,14 @@ def _sign_in(request: Request, db: Database, settings: Settings, username: str, 
     return actor, token, session.session_id
 
 
-@router.post("/token", summary="获取访问令牌（OAuth2 密码模式）")
+@router.post("/token", summary="获取访问令牌（OAuth2 密码模式）", dependencies=[Public])
 def token(request: Request, db: DbDep, settings: SettingsDep, username: Annotated[str, Form()],
           password: Annotated[str, Form()]) -> dict[str, Any]:
     _, access_token, _ = _sign_in(request, db, settings, username, password, "token")
     return {"access_token": access_token, "token_type": "bearer", "expires_in": settings.token_ttl_minutes * 60}
 
 
-@router.post("/session", summary="网页登录（设置会话 Cookie 与 CSRF 令牌）")
+@router.post("/session", summary="网页登录（设置会话 Cookie 与 CSRF 令牌）", dependencies=[Public])
 def session(request: Request, response: Response, db: DbDep, settings: SettingsDep,
             username: Annotated[str, Form()], password: Annotated[str, Form()],
             next: Annotated[str | None, Form(description="登录后要打开的本站页面（路径）")] = None) -> dict[str, Any]:
@@ -62,8 +71,8 @@ def session(request: Request, response: Response, db: DbDep, settings: SettingsD
     return {"username": actor.name, "roles": sorted(actor.roles), "csrf_token": csrf, "next": local_next(next)}
 
 
-@router.delete("/session", status_code=204, summary="退出登录（网页会话或访问令牌）")
-@router.delete("/token", status_code=204, summary="退出登录（吊销访问令牌）")
+@router.delete("/session", status_code=204, summary="退出登录（网页会话或访问令牌）", dependencies=[Public])
+@router.delete("/token", status_code=204, summary="退出登录（吊销访问令牌）", dependencies=[Public])
 def logout(request: Request, response: Response, db: DbDep, settings: SettingsDep) -> Response:
     """End the session of the presented cookie or Bearer token on the server; the token stops working
     everywhere at once. No CSRF token is asked for: a forged logout can only take access away.

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Body, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Query, Response
 from sqlalchemy import text
 
 from formats.media_types import GEOJSON, XLSX
-from gis_server.deps import CurrentActor, DbDep, require_admin
+from gis_server.bodies import NetworkParametersBody, OfficerBody
+from gis_server.deps import Admin, CurrentActor, DbDep, RequireRoles
 from gis_server.downloads import disposition
 from layers import audit
 from layers.coverage import analysis, care, child_welfare, radii, refresh, shelters, suggest
@@ -41,6 +42,10 @@ ModeQuery = Annotated[Literal["walking", "driving"], Query(description="路网�
 ByQuery = Annotated[Literal["village", "township"], Query(description="village 按村 / township 按乡镇")]
 RevealQuery = Annotated[bool, Query(description="显示完整个人信息（仅授权角色，记入审计）")]
 ListRevealQuery = Annotated[bool, Query(description="不支持：名单始终脱敏，请逐户查看（true 时返回 422）")]
+OfficerRegistrar = Annotated[Actor, Depends(RequireRoles(*child_welfare.WRITE_ROLES,
+                                                         message="只有社会救助经办人员可以登记儿童福利工作人员"))]
+OfficerEditor = Annotated[Actor, Depends(RequireRoles(*child_welfare.WRITE_ROLES,
+                                                      message="只有社会救助经办人员可以修改儿童福利工作人员"))]
 
 
 def _selection(db: Any, audience: Audience, facility_type: str, category: str | None, method: str,
@@ -222,9 +227,8 @@ def _refresh(db: Any, force: bool) -> None:
 
 
 @router.post("/refresh", status_code=202, summary="后台重新计算服务范围（直线与路网）")
-def refresh_service_areas(db: DbDep, actor: CurrentActor, background: BackgroundTasks,
+def refresh_service_areas(db: DbDep, actor: Admin, background: BackgroundTasks,
                           force: Annotated[bool, Query()] = False) -> dict[str, Any]:
-    require_admin(actor)
     background.add_task(_refresh, db, force)
     return {"status": "scheduled", "force": force}
 
@@ -236,10 +240,9 @@ def get_parameters(db: DbDep, actor: CurrentActor) -> dict[str, Any]:
 
 
 @router.put("/parameters", summary="修改路网参数（管理员；服务范围随后重算）")
-def put_parameters(db: DbDep, actor: CurrentActor, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-    require_admin(actor)
+def put_parameters(db: DbDep, actor: Admin, body: NetworkParametersBody) -> dict[str, Any]:
     with db.transaction() as conn:
-        return refresh.save_params(conn, body, actor)
+        return refresh.save_params(conn, body.given(), actor)
 
 
 @router.get("/shelters", summary="避难场所容量与服务区人口")
@@ -286,20 +289,16 @@ def officers(db: DbDep, actor: CurrentActor, reveal: RevealQuery = False,
 
 
 @router.post("/child-welfare/officers", status_code=201, summary="登记儿童主任或儿童督导员")
-def add_officer(db: DbDep, actor: CurrentActor, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-    if not child_welfare.WRITE_ROLES & actor.roles:
-        raise Forbidden("只有社会救助经办人员可以登记儿童福利工作人员", "case_worker role required")
+def add_officer(db: DbDep, actor: OfficerRegistrar, body: OfficerBody) -> dict[str, Any]:
     with db.transaction() as conn:
-        officer_id = child_welfare.create_officer(conn, body, actor)
+        officer_id = child_welfare.create_officer(conn, body.given(), actor)
         audit.record(conn, actor, "insert", layer="child_welfare_officers", feature_id=officer_id)
     return {"id": officer_id}
 
 
 @router.delete("/child-welfare/officers/{officer_id}", status_code=204, summary="儿童福利工作人员离任（保留记录）",
                response_class=Response)
-def retire_officer(officer_id: int, db: DbDep, actor: CurrentActor) -> Response:
-    if not child_welfare.WRITE_ROLES & actor.roles:
-        raise Forbidden("只有社会救助经办人员可以修改儿童福利工作人员", "case_worker role required")
+def retire_officer(officer_id: int, db: DbDep, actor: OfficerEditor) -> Response:
     with db.transaction() as conn:
         child_welfare.retire_officer(conn, officer_id, actor)
         audit.record(conn, actor, "retire", layer="child_welfare_officers", feature_id=officer_id)

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from formats import FileRefused
-from gis_server.deps import CurrentActor, DbDep, LayerDep
+from gis_server.deps import CurrentActor, DbDep, ReadableLayer
 from gis_server.downloads import disposition
 from gis_server.routers.features import list_query
 from layers import audit
@@ -29,7 +29,7 @@ FORMAT_TITLES = "gpkg（GeoPackage）、shp（Shapefile 压缩包）、geojson�
 @router.get("/{layer}/export", response_class=Response,
             summary="导出（GeoPackage/Shapefile/GeoJSON/CSV/XLSX/KML，按范围和属性筛选，脱敏，记入审计）")
 def export(
-    request: Request, spec: LayerDep, db: DbDep, actor: CurrentActor,
+    request: Request, spec: ReadableLayer, db: DbDep, actor: CurrentActor,
     format: Annotated[Literal["gpkg", "shp", "geojson", "csv", "xlsx", "kml"],
                       Query(description=f"文件格式：{FORMAT_TITLES}")] = "xlsx",
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy（经纬度）")] = None,
@@ -39,8 +39,6 @@ def export(
     reveal: Annotated[bool, Query(description="导出完整个人信息（仅授权角色，须填写原因，逐条记入审计日志）")] = False,
     reason: Annotated[str | None, Query(max_length=500, description="完整导出的原因")] = None,
 ) -> Response:
-    if not spec.can_read(actor.roles):
-        raise Forbidden(f"您无权查看图层“{spec.title}”", f"no read permission on {spec.name}")
     if encoding == "gbk" and format not in ("csv", "shp"):
         raise InvalidInput("只有 CSV 和 Shapefile 可以选择 GBK 编码", "encoding=gbk is for csv and shp only",
                            field="encoding")

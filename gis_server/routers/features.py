@@ -14,7 +14,8 @@ from sqlalchemy import Connection
 
 from formats.media_types import GEOJSON
 from gis_server.accounts import duplicate_hits
-from gis_server.deps import CurrentActor, DbDep, LayerDep, SettingsDep
+from gis_server.bodies import FeatureBody, FeaturePatch, RestoreBody
+from gis_server.deps import CurrentActor, DbDep, LayerDep, ReadableLayer, SettingsDep, WritableLayer
 from gis_server.settings import Settings
 from layers.audit import audit_personal_read, read_record, reading
 from layers.catalog import registry
@@ -45,16 +46,6 @@ RESERVED_PARAMS = {"bbox", "limit", "offset", "sort", "crs", "reason", "format",
 ReasonQuery = Annotated[str | None, Query(description="修改原因（写入历史）", max_length=500)]
 CrsQuery = Annotated[str | None, Query(description="输入几何的坐标系：EPSG:4490/4326/4550/4529 或 gcj02")]
 IfMatch = Annotated[str | None, Header(description="要素当前版本（ETag），防止覆盖他人修改")]
-
-
-def _require_read(spec: LayerSpec, actor: Actor) -> None:
-    if not spec.can_read(actor.roles):
-        raise Forbidden(f"您无权查看图层“{spec.title}”", f"no read permission on {spec.name}")
-
-
-def _require_write(spec: LayerSpec, actor: Actor) -> None:
-    if not spec.can_write(actor.roles):
-        raise Forbidden(f"您无权修改图层“{spec.title}”", f"no write permission on {spec.name}")
 
 
 def _etag(version: int) -> str:
@@ -145,13 +136,12 @@ def describe_layer(spec: LayerDep, actor: CurrentActor) -> dict[str, Any]:
 
 @router.get("/{layer}/features", summary="要素列表（分页、范围、筛选）", response_class=Response)
 def get_features(
-    request: Request, spec: LayerDep, db: DbDep, actor: CurrentActor, settings: SettingsDep,
+    request: Request, spec: ReadableLayer, db: DbDep, actor: CurrentActor, settings: SettingsDep,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy（经纬度）")] = None,
     limit: Annotated[int | None, Query(ge=1, description="每页条数（有上限）")] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     sort: Annotated[str | None, Query(description="排序字段，前加 - 为降序，逗号分隔")] = None,
 ) -> Response:
-    _require_read(spec, actor)
     query = list_query(request, spec, actor, bbox, min(limit or settings.page_limit_default, settings.page_limit_max),
                        offset, sort)
     audit_record = read_record(spec, actor, "read_personal", bbox=bbox, offset=offset, sort=sort,
@@ -163,10 +153,9 @@ def get_features(
 
 @router.get("/{layer}/features/{feature_id}", summary="单个要素（ETag 为版本号）", response_class=Response)
 def get_one(
-    request: Request, spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor,
+    request: Request, spec: ReadableLayer, feature_id: int, db: DbDep, actor: CurrentActor,
     reveal: Annotated[bool, Query(description="显示完整个人信息（仅授权角色，逐条记入审计日志）")] = False,
 ) -> Response:
-    _require_read(spec, actor)
     if reveal and not may_reveal(spec, actor):
         raise Forbidden(f"您无权查看“{spec.title}”的完整个人信息", f"no reveal permission on {spec.name}")
     with reading(db, spec) as conn:
@@ -181,11 +170,11 @@ def get_one(
 @router.post("/{layer}/features", status_code=201, summary="新建要素（GeoJSON Feature）",
              response_class=Response)
 def post_feature(
-    request: Request, spec: LayerDep, db: DbDep, actor: CurrentActor, settings: SettingsDep,
-    body: Annotated[Any, Body(description="GeoJSON Feature")], crs: CrsQuery = None, reason: ReasonQuery = None,
+    request: Request, spec: WritableLayer, db: DbDep, actor: CurrentActor, settings: SettingsDep,
+    body: Annotated[FeatureBody, Body(description="GeoJSON Feature")], crs: CrsQuery = None,
+    reason: ReasonQuery = None,
 ) -> Response:
-    _require_write(spec, actor)
-    geometry, properties, body_crs = _feature_body(body, partial=False)
+    geometry, properties, body_crs = _feature_body(body.given(), partial=False)
     geom = validate_geometry(geometry, spec.geometry_type, crs or body_crs, settings.extent_margin_deg)
     props = validate_properties(spec, properties, partial=False)
     with _write_transaction(db, spec, actor) as conn:
@@ -221,11 +210,10 @@ def _write_transaction(db: Any, spec: LayerSpec, actor: Actor) -> Iterator[Conne
         raise
 
 
-def _write(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: Actor, settings: Any, body: Any,
+def _write(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: Actor, settings: Any, body: FeaturePatch,
            if_match: str | None, crs: str | None, reason: str | None, *, replace: bool) -> Response:
-    _require_write(spec, actor)
     version = expected_version(if_match)
-    geometry, properties, body_crs = _feature_body(body, partial=not replace)
+    geometry, properties, body_crs = _feature_body(body.given(), partial=not replace)
     geom = None
     if replace or geometry is not None:
         geom = validate_geometry(geometry, spec.geometry_type, crs or body_crs, settings.extent_margin_deg)
@@ -241,16 +229,17 @@ def _write(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: A
 
 @router.put("/{layer}/features/{feature_id}", summary="整体替换要素（需 If-Match）", response_class=Response)
 def put_feature(
-    request: Request, spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
-    body: Annotated[Any, Body()], if_match: IfMatch = None, crs: CrsQuery = None, reason: ReasonQuery = None,
+    request: Request, spec: WritableLayer, feature_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
+    body: Annotated[FeatureBody, Body()], if_match: IfMatch = None, crs: CrsQuery = None, reason: ReasonQuery = None,
 ) -> Response:
     return _write(request, spec, feature_id, db, actor, settings, body, if_match, crs, reason, replace=True)
 
 
 @router.patch("/{layer}/features/{feature_id}", summary="部分修改要素（需 If-Match）", response_class=Response)
 def patch_feature(
-    request: Request, spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
-    body: Annotated[Any, Body()], if_match: IfMatch = None, crs: CrsQuery = None, reason: ReasonQuery = None,
+    request: Request, spec: WritableLayer, feature_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
+    body: Annotated[FeaturePatch, Body()], if_match: IfMatch = None, crs: CrsQuery = None,
+    reason: ReasonQuery = None,
 ) -> Response:
     return _write(request, spec, feature_id, db, actor, settings, body, if_match, crs, reason, replace=False)
 
@@ -258,10 +247,9 @@ def patch_feature(
 @router.delete("/{layer}/features/{feature_id}", status_code=204, summary="注销要素（需 If-Match，可恢复）",
                response_class=Response)
 def delete_feature(
-    spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor,
+    spec: WritableLayer, feature_id: int, db: DbDep, actor: CurrentActor,
     if_match: IfMatch = None, reason: ReasonQuery = None,
 ) -> Response:
-    _require_write(spec, actor)
     version = expected_version(if_match)
     with db.transaction() as conn:
         require_visible(conn, spec, actor, feature_id)
@@ -270,8 +258,7 @@ def delete_feature(
 
 
 @router.get("/{layer}/features/{feature_id}/history", summary="要素历史（每一版）")
-def get_history(spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor) -> dict[str, Any]:
-    _require_read(spec, actor)
+def get_history(spec: ReadableLayer, feature_id: int, db: DbDep, actor: CurrentActor) -> dict[str, Any]:
     with reading(db, spec) as conn:
         require_visible(conn, spec, actor, feature_id)
         versions = feature_history(conn, spec, feature_id)
@@ -286,16 +273,12 @@ def get_history(spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor)
 @router.post("/{layer}/features/{feature_id}/restore", summary="恢复到某一版（生成新版本，需 If-Match）",
              response_class=Response)
 def restore(
-    spec: LayerDep, feature_id: int, db: DbDep, actor: CurrentActor,
-    body: Annotated[dict[str, Any], Body(examples=[{"version": 1}])],
+    spec: WritableLayer, feature_id: int, db: DbDep, actor: CurrentActor,
+    body: Annotated[RestoreBody, Body(examples=[{"version": 1}])],
     if_match: IfMatch = None, reason: ReasonQuery = None,
 ) -> Response:
-    _require_write(spec, actor)
     expected = expected_version(if_match)
-    target = body.get("version")
-    if not isinstance(target, int) or isinstance(target, bool) or target < 1:
-        raise InvalidInput("请给出要恢复的版本号 version（正整数）", "body.version must be a positive integer",
-                           field="version")
+    target = body.version
     with db.transaction() as conn:
         require_visible(conn, spec, actor, feature_id)
         restore_version(conn, spec, feature_id, expected, target, actor, reason)

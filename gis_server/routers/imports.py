@@ -11,13 +11,13 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body, File, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, File, Form, Request, UploadFile
 
 from gis_server.accounts import duplicate_hits
-from gis_server.deps import CurrentActor, DbDep, LayerDep, SettingsDep
+from gis_server.deps import CurrentActor, DbDep, LayerAccess, SettingsDep
 from gis_server.settings import Settings
 from layers import audit
-from layers.errors import Forbidden, InvalidInput
+from layers.errors import InvalidInput
 from layers.features import WriteContext
 from layers.imports import runner, state
 from layers.imports.check import Uniqueness
@@ -29,9 +29,7 @@ from layers.roles import Actor
 router = APIRouter(prefix="/api/layers", tags=["导入 imports"])
 
 
-def require_import(spec: LayerSpec, actor: Actor) -> None:
-    if not spec.can_write(actor.roles):
-        raise Forbidden(f"您无权向图层“{spec.title}”导入数据", f"no write permission on {spec.name}")
+ImportableLayer = Annotated[LayerSpec, Depends(LayerAccess(write=True, refusal="您无权向图层“{title}”导入数据"))]
 
 
 def limits(settings: Settings) -> runner.Limits:
@@ -89,8 +87,7 @@ def audit_record(spec: LayerSpec, actor: Actor, import_id: int) -> Callable[[Any
 
 
 @router.get("/{layer}/imports/options", summary="导入选项：可导入的字段、坐标系、已保存的字段对应关系")
-def import_options(spec: LayerDep, db: DbDep, actor: CurrentActor) -> dict[str, Any]:
-    require_import(spec, actor)
+def import_options(spec: ImportableLayer, db: DbDep, actor: CurrentActor) -> dict[str, Any]:
     with db.read() as conn:
         saved = state.mappings(conn, spec.name)
     return {"layer": spec.name, "title": spec.title, "formats": runner.SUFFIXES, "crs": CRS_CHOICES,
@@ -100,14 +97,13 @@ def import_options(spec: LayerDep, db: DbDep, actor: CurrentActor) -> dict[str, 
 
 @router.post("/{layer}/imports", status_code=202, summary="上传文件并检查（不写入数据，返回导入编号）")
 def upload(
-    request: Request, background: BackgroundTasks, spec: LayerDep, db: DbDep, actor: CurrentActor,
+    request: Request, background: BackgroundTasks, spec: ImportableLayer, db: DbDep, actor: CurrentActor,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="Shapefile（zip）、GeoPackage、GeoJSON、KML、GPX、CSV 或 XLSX")],
     crs: Annotated[str | None, Form(description="文件无坐标系时采用：EPSG:4490、EPSG:4550、EPSG:4529 或 gcj02")] = None,
     mapping: Annotated[str | None, Form(description='字段对应关系 JSON：{"列名": "字段名"}')] = None,
     mapping_name: Annotated[str | None, Form(description="已保存的字段对应关系名称")] = None,
 ) -> dict[str, Any]:
-    require_import(spec, actor)
     opts = runner.options(crs, _mapping(db, spec, mapping, mapping_name))
     content = file.file.read(settings.upload_max_bytes + 1)
     filename = file.filename or "upload"
@@ -121,17 +117,15 @@ def upload(
 
 
 @router.get("/{layer}/imports/{import_id}", summary="导入的状态、进度与检查报告")
-def status(spec: LayerDep, import_id: int, db: DbDep, actor: CurrentActor) -> dict[str, Any]:
-    require_import(spec, actor)
+def status(spec: ImportableLayer, import_id: int, db: DbDep, actor: CurrentActor) -> dict[str, Any]:
     with db.read() as conn:
         return state.get(conn, import_id, spec.name, actor.name)
 
 
 @router.post("/{layer}/imports/{import_id}/commit",
              summary="提交导入（整个文件一次写入；同一文件再次导入不改变数据）")
-def commit(request: Request, spec: LayerDep, import_id: int, db: DbDep, actor: CurrentActor,
+def commit(request: Request, spec: ImportableLayer, import_id: int, db: DbDep, actor: CurrentActor,
            settings: SettingsDep) -> dict[str, Any]:
-    require_import(spec, actor)
     cipher = request.app.state.cipher
     counts = runner.commit_import(db, spec, import_id, actor=actor, cipher=cipher, limits=limits(settings),
                                   context=write_context(actor, cipher, settings),
@@ -142,10 +136,9 @@ def commit(request: Request, spec: LayerDep, import_id: int, db: DbDep, actor: C
 
 @router.put("/{layer}/import-mappings/{name}", summary="保存字段对应关系（列名 → 字段名），供以后导入使用")
 def save_mapping(
-    spec: LayerDep, name: str, db: DbDep, actor: CurrentActor,
+    spec: ImportableLayer, name: str, db: DbDep, actor: CurrentActor,
     body: Annotated[dict[str, Any], Body(examples=[{"户主": "head_name", "X": "_lon"}])],
 ) -> dict[str, Any]:
-    require_import(spec, actor)
     if not 1 <= len(name) <= 100:
         raise InvalidInput("名称应为 1–100 个字", "name must have 1-100 characters", field="name")
     opts = runner.options(None, body)

@@ -10,19 +10,20 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, File, Form, Header, Query, Response, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, Header, Query, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
 from formats.documents import to_docx, to_pdf, to_xlsx
 from formats.media_types import GEOJSON, MEDIA_TYPES
-from gis_server.deps import CurrentActor, DbDep, SettingsDep
+from gis_server.bodies import CampaignBody, CampaignStatusBody, FindingBody, RecordBody, ResurveyBody
+from gis_server.deps import CurrentActor, DbDep, RequireRoles, SettingsDep
 from gis_server.downloads import disposition
 from gis_server.routers.features import IfMatch, expected_version
 from layers import audit
-from layers.errors import Conflict, Forbidden, InvalidInput, NotFound
+from layers.errors import Conflict, InvalidInput, NotFound
 from layers.features import feature_history, retire_feature
 from layers.geometry import validate_geometry
-from layers.inputs import int_or_none, json_object, text_or_none
+from layers.inputs import int_or_none, text_or_none
 from layers.inspections import campaigns, mapdata, package, photos, records, report, results, resurvey
 from layers.inspections.field_records import read_field_file
 from layers.inspections.models import CONDITIONS, InspectionRecord
@@ -39,9 +40,7 @@ OnConflict = Annotated[Literal["abort", "skip", "incoming"],
                                          "incoming 以文件记录替换已有记录")]
 
 
-def require_surveyor(actor: Actor) -> None:
-    if not ({BOUNDARY_SURVEYOR, ADMIN} & set(actor.roles)):
-        raise Forbidden("只有界线测绘人员可以执行此操作", "boundary_surveyor role required")
+Surveyor = Annotated[Actor, Depends(RequireRoles(BOUNDARY_SURVEYOR, ADMIN, message="只有界线测绘人员可以执行此操作"))]
 
 
 def _file(content: bytes, kind: str, filename: str, name: str) -> Response:
@@ -60,11 +59,10 @@ def conditions(actor: CurrentActor) -> dict[str, str]:
 
 
 @router.post("/campaigns", status_code=201, summary="新建联检任务")
-def create_campaign(db: DbDep, actor: CurrentActor, body: Annotated[Any, Body(examples=[
+def create_campaign(db: DbDep, actor: Surveyor, body: Annotated[CampaignBody, Body(examples=[
         {"name": "海城市—大石桥市界线联检", "year": 2025, "round": 1, "line_ids": [1]}])]) -> dict[str, Any]:
-    require_surveyor(actor)
     with db.transaction() as conn:
-        campaign_id = campaigns.create_campaign(conn, json_object(body), actor)
+        campaign_id = campaigns.create_campaign(conn, body.given(), actor)
         audit.record(conn, actor, "insert", layer="inspection_campaigns", feature_id=campaign_id)
         return campaigns.get_campaign(conn, campaign_id)
 
@@ -84,14 +82,12 @@ def get_campaign(campaign_id: int, db: DbDep, actor: CurrentActor) -> dict[str, 
 
 
 @router.post("/campaigns/{campaign_id}/status", summary="变更任务状态（完成时更新界线的联检日期；需 If-Match）")
-def set_status(campaign_id: int, db: DbDep, actor: CurrentActor,
-               body: Annotated[Any, Body(examples=[{"status": "completed", "end_date": "2025-06-30"}])],
+def set_status(campaign_id: int, db: DbDep, actor: Surveyor,
+               body: Annotated[CampaignStatusBody, Body(examples=[{"status": "completed", "end_date": "2025-06-30"}])],
                if_match: IfMatch = None) -> dict[str, Any]:
-    require_surveyor(actor)
-    body = json_object(body)
-    end = campaigns.parse_date(body.get("end_date"), "end_date")
+    end = campaigns.parse_date(body.end_date, "end_date")
     with db.transaction() as conn:
-        out = campaigns.set_status(conn, campaign_id, str(body.get("status")), expected_version(if_match), actor, end)
+        out = campaigns.set_status(conn, campaign_id, body.status, expected_version(if_match), actor, end)
         audit.record(conn, actor, "update", layer="inspection_campaigns", feature_id=campaign_id,
                      status=out["status"])
         return out
@@ -125,10 +121,9 @@ def marker_table(campaign_id: int, fmt: Literal["pdf", "xlsx"], db: DbDep, actor
 
 
 @router.post("/campaigns/{campaign_id}/results", summary="导入外业成果（GeoPackage / CSV / GPX，整体导入，可重复导入）")
-def import_results(campaign_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
+def import_results(campaign_id: int, db: DbDep, actor: Surveyor, settings: SettingsDep,
                    file: Annotated[UploadFile, File(description="编辑后的 .gpkg、.csv 或 .gpx")],
                    on_conflict: OnConflict = "abort") -> JSONResponse:
-    require_surveyor(actor)
     filename = Path(file.filename or "upload").name
     field_file = read_field_file(file.file, filename, settings.import_max_rows, settings.upload_max_bytes)
     with db.transaction() as conn:
@@ -184,14 +179,13 @@ def _record_input(body: dict[str, Any], settings: Any) -> records.RecordInput:
 
 
 @router.post("/campaigns/{campaign_id}/records", summary="提交一条记录（手机表单；按 client_id 幂等）")
-def post_record(campaign_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
-                body: Annotated[Any, Body(examples=[{
+def post_record(campaign_id: int, db: DbDep, actor: Surveyor, settings: SettingsDep,
+                body: Annotated[RecordBody, Body(examples=[{
                     "client_id": "5f0c…uuid", "marker_id": 1, "condition": "intact",
                     "geometry": {"type": "Point", "coordinates": [122.75, 40.85]},
                     "measured_at": "2025-05-01T10:00:00+08:00", "inspector": "张三", "photo_names": ["a.jpg"]}])],
                 ) -> JSONResponse:
-    require_surveyor(actor)
-    record = _record_input(json_object(body), settings)
+    record = _record_input(body.given(), settings)
     with db.transaction() as conn:
         campaigns.get_campaign(conn, campaign_id)
         result = results.plan_and_apply(conn, campaign_id, [record], actor, "手机表单提交")
@@ -216,9 +210,8 @@ def record_history(record_id: int, db: DbDep, actor: CurrentActor) -> dict[str, 
 
 @router.delete("/records/{record_id}", status_code=204, summary="注销一条记录（解决冲突用；需 If-Match）",
                response_class=Response)
-def retire_record(record_id: int, db: DbDep, actor: CurrentActor, if_match: IfMatch = None,
+def retire_record(record_id: int, db: DbDep, actor: Surveyor, if_match: IfMatch = None,
                   reason: Annotated[str | None, Query(max_length=500)] = None) -> Response:
-    require_surveyor(actor)
     with db.transaction() as conn:
         version = retire_feature(conn, RECORDS_SPEC, record_id, expected_version(if_match), actor, reason)
     return Response(status_code=204, headers={"ETag": f'"{version}"'})
@@ -234,12 +227,11 @@ def list_findings(campaign_id: int, db: DbDep, actor: CurrentActor) -> list[dict
 
 
 @router.post("/campaigns/{campaign_id}/findings", status_code=201, summary="记录沿线情况")
-def add_finding(campaign_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
-                body: Annotated[Any, Body(examples=[{"line_id": 1, "kind": "construction",
+def add_finding(campaign_id: int, db: DbDep, actor: Surveyor, settings: SettingsDep,
+                sent: Annotated[FindingBody, Body(examples=[{"line_id": 1, "kind": "construction",
                                                      "description": "跨界修建乡道", "handling": "双方协商"}])],
                 ) -> dict[str, Any]:
-    require_surveyor(actor)
-    body = json_object(body)
+    body = sent.given()
     geom = None
     if body.get("geometry") is not None:
         geom = validate_geometry(body["geometry"], "Geometry", body.get("crs"), settings.extent_margin_deg)
@@ -272,14 +264,13 @@ def nearest(db: DbDep, actor: CurrentActor, lon: Annotated[float, Query(ge=-180,
 
 @router.post("/markers/{marker_id}/resurvey",
              summary="复测：接受新的登记位置（需 If-Match、批准文件号与界线双方的确认；界桩只能经此变更位置）")
-def resurvey_marker(marker_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
-                    body: Annotated[Any, Body(examples=[{
+def resurvey_marker(marker_id: int, db: DbDep, actor: Surveyor, settings: SettingsDep,
+                    sent: Annotated[ResurveyBody, Body(examples=[{
                         "record_id": 1, "document": "联检复测记录〔2025〕1号",
                         "confirmations": {"side_a": {"confirmed_by": "王一", "confirmed_on": "2025-05-02"},
                                           "side_b": {"confirmed_by": "赵三", "confirmed_on": "2025-05-03"}}}])],
                     if_match: IfMatch = None) -> dict[str, Any]:
-    require_surveyor(actor)
-    body = json_object(body)
+    body = sent.given()
     geom = None
     if body.get("geometry") is not None:
         geom = validate_geometry(body["geometry"], "Point", body.get("crs"), settings.extent_margin_deg)
@@ -308,11 +299,10 @@ def upload_offset(sha256: str, actor: CurrentActor, settings: SettingsDep) -> di
 
 
 @router.patch("/uploads/{sha256}", summary="续传：从 Upload-Offset 处追加一段（最后一段校验 SHA-256）")
-def upload_chunk(sha256: str, actor: CurrentActor, settings: SettingsDep,
+def upload_chunk(sha256: str, actor: Surveyor, settings: SettingsDep,
                  chunk: Annotated[bytes, Body(media_type="application/offset+octet-stream")],
                  upload_offset: Annotated[int, Header(ge=0)], upload_length: Annotated[int, Header(ge=1)]
                  ) -> dict[str, Any]:
-    require_surveyor(actor)
     store = _store(settings)
     offset = store.append(sha256, upload_offset, chunk, upload_length)
     return {"sha256": sha256.lower(), "offset": offset, "complete": store.has(sha256.lower())}
@@ -320,7 +310,6 @@ def upload_chunk(sha256: str, actor: CurrentActor, settings: SettingsDep,
 
 def _attach(db: Any, actor: Actor, settings: Any, sha256: str, name: str | None, file: UploadFile | None,
             **target: int) -> JSONResponse:
-    require_surveyor(actor)
     store = _store(settings)
     if file is not None:
         with db.read() as conn:  # nothing is kept for a record or marker that does not exist
@@ -333,14 +322,14 @@ def _attach(db: Any, actor: Actor, settings: Any, sha256: str, name: str | None,
 
 
 @router.post("/records/{record_id}/photos", summary="记录的照片（带 SHA-256；可先分段上传，再只传校验和）")
-def record_photo(record_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
+def record_photo(record_id: int, db: DbDep, actor: Surveyor, settings: SettingsDep,
                  sha256: Annotated[str, Form()], name: Annotated[str | None, Form()] = None,
                  file: Annotated[UploadFile | None, File()] = None) -> JSONResponse:
     return _attach(db, actor, settings, sha256, name, file, record_id=record_id)
 
 
 @router.post("/markers/{marker_id}/photos", summary="界桩的照片（带 SHA-256）")
-def marker_photo(marker_id: int, db: DbDep, actor: CurrentActor, settings: SettingsDep,
+def marker_photo(marker_id: int, db: DbDep, actor: Surveyor, settings: SettingsDep,
                  sha256: Annotated[str, Form()], name: Annotated[str | None, Form()] = None,
                  file: Annotated[UploadFile | None, File()] = None) -> JSONResponse:
     return _attach(db, actor, settings, sha256, name, file, marker_id=marker_id)

@@ -9,6 +9,8 @@ from urllib.parse import unquote
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from gis_server.deps import Public
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "web_map" / "templates"
 HOME = "/"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -50,11 +52,11 @@ def local_next(raw: str | None) -> str:
     return raw
 
 
-@router.get("/login")
+@router.get("/login", dependencies=[Public])
 def login_page() -> FileResponse:
     return FileResponse(TEMPLATES / "login.html", media_type="text/html; charset=utf-8")
 
 
-@router.get("/login.js")
+@router.get("/login.js", dependencies=[Public])
 def login_script() -> FileResponse:
     return FileResponse(TEMPLATES / "login.js", media_type="text/javascript; charset=utf-8")

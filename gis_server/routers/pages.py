@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import inspect
 import os
+from dataclasses import asdict
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -57,6 +58,8 @@ def layer_metadata(spec: LayerSpec, actor: Actor) -> dict[str, Any]:
         "name": spec.name, "title": spec.title, "theme": spec.theme, "geometry_type": spec.geometry_type,
         "large": spec.large, "title_field": spec.title_field, "style": spec.style,
         "personal": bool(spec.personal_fields),
+        "new_feature_page": asdict(spec.new_feature_page) if spec.new_feature_page else None,
+        "search_api": spec.search_api,
         "permissions": {"read": spec.can_read(actor.roles), "write": spec.can_write(actor.roles)},
         "fields": [{"name": f.name, "label": f.label, "choices": f.choices, "unit": f.unit,
                     "array": f.type == "array", "required": f.required, "notice": f.notice}

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import text
 
 from gis_server.deps import CurrentActor, SettingsDep
 from gis_server.routers.pages import MapSettingsDep, OptionalActor, layer_metadata, login_redirect
@@ -82,8 +83,21 @@ def siting_page(request: Request, actor: OptionalActor, settings: MapSettingsDep
               "statuses": STATUSES, "steps": STEPS, "transitions": TRANSITIONS, "nextLabels": NEXT_LABELS,
               "uploadFormats": sorted(SUFFIXES),
               "graveStatus": GRAVE_STATUS, "canWriteGraves": graves_spec.can_write(actor.roles),
-              "scripts": ["hc-style.js", "hc-layers.js", "hc-tools.js", "hc-cluster.js", "hc-siting.js"]}
+              "scripts": ["hc-print.js", "hc-style.js", "hc-layers.js", "hc-tools.js", "hc-cluster.js", "hc-jobs.js",
+                          "hc-siting.js"]}
     return _page("siting.html", "公墓选址", actor, config, (GEOMAN_CSS,), (GEOMAN_JS, VECTORGRID_JS))
+
+
+def _units(request: Request) -> dict[str, list[list[str]]]:
+    """Townships ``[code, name]`` and villages ``[code, name, township code]`` on record, for the page's
+    pickers (the list filter, the officer form): public names, no geometry, a few hundred short rows.
+    """
+    with request.app.state.db.read() as conn:
+        towns = conn.execute(text("SELECT code, name FROM townships WHERE retired_at IS NULL ORDER BY code")).all()
+        villages = conn.execute(text("SELECT code, name, township_code FROM villages WHERE retired_at IS NULL "
+                                     "ORDER BY code")).all()
+    return {"townships": [[t.code, t.name] for t in towns],
+            "villages": [[v.code, v.name, v.township_code or v.code[:9]] for v in villages]}
 
 
 @router.get("/coverage", response_class=HTMLResponse)
@@ -92,8 +106,8 @@ def coverage_page(request: Request, actor: OptionalActor, settings: MapSettingsD
     if actor is None:
         return login_redirect(request)
     config = {**base_page_config(settings, actor.name), "facilityTypes": defaults_table(),
-              "categories": HOUSEHOLD_CATEGORIES, "roles": sorted(actor.roles),
-              "scripts": ["hc-coverage.js", "hc-coverage-sections.js"]}
+              "categories": HOUSEHOLD_CATEGORIES, "roles": sorted(actor.roles), "units": _units(request),
+              "scripts": ["hc-print.js", "hc-coverage.js", "hc-coverage-sections.js"]}
     return _page("coverage.html", "服务覆盖分析", actor, config, (), ())
 
 

@@ -16,12 +16,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import text
 
+from gis_server.deps import Public
 from gis_server.routers.pages import MapSettingsDep, OptionalActor, login_redirect
 from layers.catalog import registry
 from layers.gazetteer.classes import class_table
 from layers.gazetteer.names import VARIANT_KINDS
 from layers.inspections.mapdata import STATUS_TITLES
-from layers.inspections.models import CAMPAIGN_STATUSES, CONDITIONS, FINDING_KINDS
+from layers.inspections.models import CAMPAIGN_STATUSES, CONDITION_COLOURS, CONDITIONS, FINDING_KINDS
 from layers.place_names import NAME_STATUS, SIGN_CONDITIONS, SIGN_TYPES
 from layers.roles import ADMIN, BOUNDARY_SURVEYOR, Actor
 from web_map.builder import LEAFLET_CSS, LEAFLET_JS, PAGE_TITLE, base_page_config, render_template, static_url
@@ -29,11 +30,8 @@ from web_map.settings import MapSettings
 
 router = APIRouter(include_in_schema=False)
 
-# line status (due/overdue/done) and marker condition colours of the inspection map
+# line status (due/overdue/done) colours of the inspection map (condition colours: layers.inspections.models)
 STATUS_COLOURS = {"overdue": "#d62728", "due": "#f28e2b", "done": "#2ca02c"}
-CONDITION_COLOURS = {"intact": "#2ca02c", "damaged": "#d62728", "missing": "#7f0000", "displaced": "#9467bd",
-                     "tilted": "#e377c2", "illegible": "#bcbd22", "reference_changed": "#17becf",
-                     "obscured": "#8c564b", "other": "#7f7f7f", "not_inspected": "#ffffff"}
 
 
 FIELD_SW = Path(__file__).resolve().parents[2] / "web_map" / "static" / "js" / "hc-field-sw.js"
@@ -93,10 +91,10 @@ def place_name_page(request: Request, place_id: int, actor: OptionalActor, setti
 def field_page(request: Request, actor: OptionalActor, settings: MapSettingsDep) -> Response:
     if actor is None:
         return login_redirect(request)
-    return _render("field.html", "界桩外业检查", _inspection_config(settings, actor), "hc-field.js")
+    return _render("field.html", "界桩外业检查", _inspection_config(settings, actor), "hc-field.js", leaflet=True)
 
 
-@router.get("/field-sw.js", include_in_schema=False)
+@router.get("/field-sw.js", include_in_schema=False, dependencies=[Public])
 def field_service_worker() -> Response:
     """The phone form's service worker at the root, so that its scope can be /field (offline reload)."""
     return FileResponse(FIELD_SW, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
@@ -115,5 +113,6 @@ def campaign_page(request: Request, campaign_id: int, actor: OptionalActor, sett
     if actor is None:
         return login_redirect(request)
     config = {**_inspection_config(settings, actor), "id": campaign_id}
-    return _render("campaign.html", f"联检任务 {campaign_id}", config, "hc-inspections.js", "hc-campaign-forms.js",
+    return _render("campaign.html", f"联检任务 {campaign_id}", config, "hc-print.js", "hc-inspections.js",
+                   "hc-campaign-forms.js",
                    leaflet=True)

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from formats.documents import Document, to_pdf
 from formats.media_types import GEOJSON, MEDIA_TYPES, PDF
 from formats.tabular import safe_cell, to_csv, to_xlsx
-from gis_server.deps import CurrentActor, DbDep, SettingsDep
+from gis_server.deps import CurrentActor, DbDep, LayerWriter, SettingsDep
 from gis_server.downloads import disposition
 from gis_server.jobs import submit_and_answer
 from gis_server.jobs.kinds import DICTIONARY
@@ -21,7 +21,6 @@ from gis_server.routers.features import IfMatch, expected_version
 from importers.place_names import Limits, commit_import, dry_run
 from layers import audit
 from layers.catalog import registry
-from layers.errors import Forbidden
 from layers.features import get_feature
 from layers.gazetteer import lifecycle, publication
 from layers.gazetteer.classes import SCOPES, class_table
@@ -99,9 +98,8 @@ def _spec() -> LayerSpec:
     return spec
 
 
-def _require_write(actor: Actor) -> None:
-    if not _spec().can_write(actor.roles):
-        raise Forbidden("您无权修改地名", "no write permission on place_names")
+PLACE_NAME_WRITERS = LayerWriter("place_names", message="您无权修改地名")
+Editor = Annotated[Actor, Depends(PLACE_NAME_WRITERS)]
 
 
 def _feature(conn: Any, place_id: int) -> Response:
@@ -231,7 +229,7 @@ def import_file(
     if not commit:
         with db.read() as conn:
             return dry_run(conn, file.file, filename, crs, limits)
-    _require_write(actor)
+    PLACE_NAME_WRITERS.check(actor)  # the dry run is for everyone; storing is for writers
     with db.transaction() as conn:
         result = commit_import(conn, file.file, filename, actor, crs, limits)
         audit.record(conn, actor, "import", layer="place_names", filename=filename, rows=result["rows"],
@@ -250,8 +248,7 @@ def names(place_id: int, db: DbDep, actor: CurrentActor) -> dict[str, Any]:
 
 
 @router.post("/{place_id}/variants", status_code=201, summary="登记别名、简称、历史名称或俗称")
-def post_variant(place_id: int, body: VariantBody, db: DbDep, actor: CurrentActor) -> dict[str, Any]:
-    _require_write(actor)
+def post_variant(place_id: int, body: VariantBody, db: DbDep, actor: Editor) -> dict[str, Any]:
     with db.transaction() as conn:
         get_feature(conn, _spec(), place_id)
         variant_id = add_variant(conn, place_id, body.name, body.kind, pinyin=body.pinyin,
@@ -263,8 +260,7 @@ def post_variant(place_id: int, body: VariantBody, db: DbDep, actor: CurrentActo
 
 def _step(db: Any, actor: Actor, place_id: int, if_match: str | None, step: Callable[..., int],
           **kwargs: Any) -> Response:
-    """One lifecycle step: writers only, against the version the editor saw; answers the new feature."""
-    _require_write(actor)
+    """One lifecycle step (its route lets writers only), against the version the editor saw; answers the new feature."""
     version = expected_version(if_match)
     with db.transaction() as conn:
         step(conn, place_id, version, actor, **kwargs)
@@ -272,19 +268,19 @@ def _step(db: Any, actor: Actor, place_id: int, if_match: str | None, step: Call
 
 
 @router.post("/{place_id}/approve", summary="批准（分配 20 位地名代码；需 If-Match）", response_class=Response)
-def approve(place_id: int, body: ApproveBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
+def approve(place_id: int, body: ApproveBody, db: DbDep, actor: Editor, if_match: IfMatch = None) -> Response:
     return _step(db, actor, place_id, if_match, lifecycle.approve, authority=body.approval_authority,
                  doc_no=body.approval_doc_no, approval_date=body.approval_date, reason=body.reason)
 
 
 @router.post("/{place_id}/announce", summary="公告（需 If-Match）", response_class=Response)
-def announce(place_id: int, body: AnnounceBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
+def announce(place_id: int, body: AnnounceBody, db: DbDep, actor: Editor, if_match: IfMatch = None) -> Response:
     return _step(db, actor, place_id, if_match, lifecycle.announce, announced_date=body.announced_date,
                  reason=body.reason)
 
 
 @router.post("/{place_id}/file", summary="备案（批准后 15 日内报上级政府备案；需 If-Match）", response_class=Response)
-def file_name(place_id: int, body: FileBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
+def file_name(place_id: int, body: FileBody, db: DbDep, actor: Editor, if_match: IfMatch = None) -> Response:
     return _step(db, actor, place_id, if_match, lifecycle.file_record, filed_date=body.filed_date,
                  filed_to=body.filed_to, reason=body.reason)
 
@@ -292,13 +288,13 @@ def file_name(place_id: int, body: FileBody, db: DbDep, actor: CurrentActor, if_
 @router.post("/{place_id}/rename",
              summary="更名（须填理由；原名连同其备案、公告转为历史名称，新名称 15 日内重新备案、公告；需 If-Match）",
              response_class=Response)
-def rename(place_id: int, body: RenameBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
+def rename(place_id: int, body: RenameBody, db: DbDep, actor: Editor, if_match: IfMatch = None) -> Response:
     return _step(db, actor, place_id, if_match, lifecycle.rename, new_name=body.new_name,
                  doc_no=body.approval_doc_no, rename_date=body.rename_date, authority=body.approval_authority,
                  justification=body.justification, pinyin=body.pinyin, pinyin_toned=body.pinyin_toned)
 
 
 @router.post("/{place_id}/abolish", summary="废止（转为历史地名，仍可查询；需 If-Match）", response_class=Response)
-def abolish(place_id: int, body: AbolishBody, db: DbDep, actor: CurrentActor, if_match: IfMatch = None) -> Response:
+def abolish(place_id: int, body: AbolishBody, db: DbDep, actor: Editor, if_match: IfMatch = None) -> Response:
     return _step(db, actor, place_id, if_match, lifecycle.abolish, abolished_date=body.abolished_date,
                  doc_no=body.approval_doc_no, reason=body.reason)

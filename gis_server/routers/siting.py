@@ -7,22 +7,31 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from formats.documents import to_html, to_pdf
 from formats.media_types import MEDIA_TYPES, PDF, XLSX
 from formats.tabular import safe_cell, to_xlsx
-from gis_server.deps import CurrentActor, DbDep, SettingsDep
+from gis_server.bodies import (
+    CandidateBody,
+    CandidateStatusBody,
+    GraveStatusBody,
+    RuleSetBody,
+    RuleSetVersionBody,
+    SiteBody,
+    SitingParametersBody,
+)
+from gis_server.deps import CurrentActor, DbDep, LayerWriter, RequireRoles, SettingsDep
 from gis_server.downloads import disposition
 from gis_server.jobs import submit_and_answer
 from gis_server.jobs.kinds import SUITABLE_COUNTY
 from gis_server.routers.features import IfMatch, expected_version
 from layers import audit
 from layers.catalog import registry
-from layers.errors import Forbidden, InvalidInput
+from layers.errors import InvalidInput
 from layers.features import update_feature
 from layers.geometry import validate_geometry
-from layers.inputs import int_or_none, json_object, text_or_none
+from layers.inputs import int_or_none, text_or_none
 from layers.roles import ADMIN, FUNERAL_PLANNER, Actor
 from layers.siting import candidates, coverage, graves, rules, suitable
 from layers.siting.check import SITE_TYPES, check_site
@@ -40,9 +49,8 @@ ReportFormat = Literal["pdf", "html"]
 HTML_HEADERS = {"Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"}
 
 
-def require_planner(actor: Actor) -> None:
-    if not ({FUNERAL_PLANNER, ADMIN} & set(actor.roles)):
-        raise Forbidden("只有殡葬规划人员可以执行此操作", "funeral_planner role required")
+Planner = Annotated[Actor, Depends(RequireRoles(FUNERAL_PLANNER, ADMIN, message="只有殡葬规划人员可以执行此操作"))]
+GraveEditor = Annotated[Actor, Depends(LayerWriter("scattered_graves"))]
 
 
 def site_geometry(body: dict[str, Any], settings: Any) -> Any:
@@ -85,11 +93,10 @@ def rule_set_versions(rule_set_id: int, db: DbDep, actor: CurrentActor) -> list[
 
 
 @router.post("/rule-sets", status_code=201, summary="新建规则集（给出全部规则，或复制另一规则集并修改）")
-def create_rule_set(db: DbDep, actor: CurrentActor, body: Annotated[Any, Body()]) -> dict[str, Any]:
-    require_planner(actor)
-    body = json_object(body)
+def create_rule_set(db: DbDep, actor: Planner, sent: RuleSetBody) -> dict[str, Any]:
+    body = sent.given()
     with db.transaction() as conn:
-        created = rules.create_rule_set(conn, body.get("name"), text_or_none(body, "description"), actor,
+        created = rules.create_rule_set(conn, body.get("name") or "", text_or_none(body, "description"), actor,
                                         rules=body.get("rules"), copy_of=int_or_none(body, "copy_of"),
                                         note=text_or_none(body, "note"))
         audit.record(conn, actor, "siting_rule_set", layer="siting_rule_sets", feature_id=created.id, version=1)
@@ -98,17 +105,12 @@ def create_rule_set(db: DbDep, actor: CurrentActor, body: Annotated[Any, Body()]
 
 @router.post("/rule-sets/{rule_set_id}/versions", status_code=201,
              summary="修改规则集：生成新版本（based_on 为所编辑的版本；rules 可只含要改的规则）")
-def edit_rule_set(rule_set_id: int, db: DbDep, actor: CurrentActor,
-                  body: Annotated[Any, Body(examples=[{"based_on": 1, "note": "县道改为 300 米", "rules": [
-                      {"constraint": "highway", "class": "county", "distance_m": 300}]}])]) -> dict[str, Any]:
-    require_planner(actor)
-    body = json_object(body)
-    based_on = int_or_none(body, "based_on")
-    if based_on is None:
-        raise InvalidInput("请给出所编辑的版本 based_on", "based_on is required", field="based_on")
+def edit_rule_set(rule_set_id: int, db: DbDep, actor: Planner,
+                  body: Annotated[RuleSetVersionBody, Body(examples=[{
+                      "based_on": 1, "note": "县道改为 300 米",
+                      "rules": [{"constraint": "highway", "class": "county", "distance_m": 300}]}])]) -> dict[str, Any]:
     with db.transaction() as conn:
-        created = rules.create_version(conn, rule_set_id, body.get("rules"), based_on, actor,
-                                       text_or_none(body, "note"))
+        created = rules.create_version(conn, rule_set_id, body.rules, body.based_on, actor, body.note)
         audit.record(conn, actor, "siting_rule_set", layer="siting_rule_sets", feature_id=rule_set_id,
                      version=created.version)
     return created.to_dict()
@@ -118,9 +120,9 @@ def edit_rule_set(rule_set_id: int, db: DbDep, actor: CurrentActor,
 
 @router.post("/check", summary="选址合规检查（三沿六区）")
 def check(db: DbDep, actor: CurrentActor, settings: SettingsDep,
-          body: Annotated[Any, Body(examples=[{"geometry": {"type": "Point", "coordinates": [122.75, 40.85]}}])]
+          sent: Annotated[SiteBody, Body(examples=[{"geometry": {"type": "Point", "coordinates": [122.75, 40.85]}}])]
           ) -> dict[str, Any]:
-    body = json_object(body)
+    body = sent.given()
     geom = site_geometry(body, settings)
     with db.replica() as conn:
         rule_set = rules.get_rule_set(conn, int_or_none(body, "rule_set"),
@@ -139,9 +141,9 @@ def _report_response(report: dict[str, Any], map_png: bytes, fmt: str, filename:
 
 @router.post("/report.{fmt}", summary="选址合规检查报告（PDF / 独立 HTML 页面，含示意图）", response_class=Response)
 def check_report(fmt: ReportFormat, db: DbDep, actor: CurrentActor, settings: SettingsDep,
-                 body: Annotated[Any, Body(examples=[{"geometry": {"type": "Point", "coordinates": [122.75, 40.85]}}])]
-                 ) -> Response:
-    body = json_object(body)
+                 sent: Annotated[SiteBody, Body(examples=[
+                     {"geometry": {"type": "Point", "coordinates": [122.75, 40.85]}}])]) -> Response:
+    body = sent.given()
     geom = site_geometry(body, settings)
     with db.read() as conn:
         rule_set = rules.get_rule_set(conn, int_or_none(body, "rule_set"),
@@ -154,14 +156,13 @@ def check_report(fmt: ReportFormat, db: DbDep, actor: CurrentActor, settings: Se
 # --- candidate sites -------------------------------------------------------------------------
 
 @router.post("/candidates", status_code=201, summary="保存候选地（当场检查并冻结报告）")
-def save_candidate(db: DbDep, actor: CurrentActor, settings: SettingsDep,
-                   body: Annotated[Any, Body()]) -> dict[str, Any]:
-    require_planner(actor)
-    body = json_object(body)
+def save_candidate(db: DbDep, actor: Planner, settings: SettingsDep,
+                   sent: CandidateBody) -> dict[str, Any]:
+    body = sent.given()
     geom = site_geometry(body, settings)
     with db.transaction() as conn:
         rule_set = rules.get_rule_set(conn, int_or_none(body, "rule_set"))
-        saved = candidates.save_candidate(conn, geom, body.get("name"), rule_set, actor,
+        saved = candidates.save_candidate(conn, geom, body.get("name") or "", rule_set, actor,
                                           text_or_none(body, "village_code"), text_or_none(body, "note"))
         audit.record(conn, actor, "siting_candidate", layer="candidate_sites", feature_id=saved["id"],
                      status=saved["status"])
@@ -194,11 +195,10 @@ def candidate_report(candidate_id: int, fmt: ReportFormat, db: DbDep, actor: Cur
 
 
 @router.post("/candidates/{candidate_id}/status", summary="推进审批流程（需 If-Match）")
-def change_status(candidate_id: int, db: DbDep, actor: CurrentActor, body: Annotated[Any, Body(
+def change_status(candidate_id: int, db: DbDep, actor: Planner, sent: Annotated[CandidateStatusBody, Body(
         examples=[{"status": "township_review", "note": "提交乡镇审核"}])], if_match: IfMatch = None
                   ) -> dict[str, Any]:
-    require_planner(actor)
-    body = json_object(body)
+    body = sent.given()
     version = expected_version(if_match)
     with db.transaction() as conn:
         changed = candidates.change_status(conn, candidate_id, text_or_none(body, "status"), version, actor,
@@ -229,8 +229,7 @@ def suitable_land(db: DbDep, actor: CurrentActor, village: VillageQuery = None, 
 
 
 @router.post("/suitable/county", status_code=202, summary="后台计算全市可选址用地（返回任务，见 /api/jobs/{id}）")
-def compute_county(request: Request, db: DbDep, actor: CurrentActor, rule_set: RuleSetQuery = None) -> dict[str, Any]:
-    require_planner(actor)
+def compute_county(request: Request, db: DbDep, actor: Planner, rule_set: RuleSetQuery = None) -> dict[str, Any]:
     with db.read() as conn:
         chosen = rules.get_rule_set(conn, rule_set)
     job = submit_and_answer(request.app, SUITABLE_COUNTY, f"{chosen.id}:{chosen.version}",
@@ -261,11 +260,11 @@ def coverage_parameters(db: DbDep, actor: CurrentActor) -> dict[str, Any]:
 
 
 @router.put("/coverage/parameters/{scope}", summary="修改参数（scope 为 county 或村代码）")
-def set_coverage_parameters(scope: str, db: DbDep, actor: CurrentActor,
-                            body: Annotated[Any, Body(examples=[{"public_share": 0.8}])]) -> dict[str, Any]:
-    require_planner(actor)
+def set_coverage_parameters(scope: str, db: DbDep, actor: Planner,
+                            body: Annotated[SitingParametersBody, Body(examples=[{"public_share": 0.8}])]
+                            ) -> dict[str, Any]:
     with db.transaction() as conn:
-        stored = coverage.set_parameters(conn, scope, body, actor)
+        stored = coverage.set_parameters(conn, scope, body.given(), actor)
         audit.record(conn, actor, "siting_parameters", layer="siting_parameters", scope=scope)
     return stored
 
@@ -300,15 +299,12 @@ def remediation(db: DbDep, actor: CurrentActor, village: VillageQuery = None, to
 
 
 @router.post("/graves/{grave_id}/status", summary="散坟处置状态（保留须说明理由；需 If-Match）")
-def grave_status(grave_id: int, request: Request, db: DbDep, actor: CurrentActor,
-                 body: Annotated[Any, Body(examples=[{"status": "moved", "reason": "已迁入东响村公墓"}])],
+def grave_status(grave_id: int, request: Request, db: DbDep, actor: GraveEditor,
+                 body: Annotated[GraveStatusBody, Body(examples=[{"status": "moved", "reason": "已迁入东响村公墓"}])],
                  if_match: IfMatch = None) -> dict[str, Any]:
     spec = registry().get("scattered_graves")
     assert spec is not None
-    if not spec.can_write(actor.roles):
-        raise Forbidden(f"您无权修改图层“{spec.title}”", f"no write permission on {spec.name}")
-    body = json_object(body)
-    status, reason = graves.validate_status(body.get("status"), body.get("reason"))
+    status, reason = graves.validate_status(body.status, body.reason)
     version = expected_version(if_match)
     with db.transaction() as conn:
         new_version = update_feature(conn, spec, grave_id, version, {"status": status, "status_reason": reason},

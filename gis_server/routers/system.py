@@ -5,14 +5,14 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from gis_server import migrate
-from gis_server.deps import get_current_actor, require_admin
+from gis_server.deps import Public, get_current_actor, require_admin
 
 router = APIRouter(tags=["系统 system"])
 LOOPBACK = {"127.0.0.1", "::1"}
@@ -20,7 +20,7 @@ LOOPBACK = {"127.0.0.1", "::1"}
 PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
 
 
-@router.get("/api/health", summary="存活检查（进程在运行）")
+@router.get("/api/health", summary="存活检查（进程在运行）", dependencies=[Public])
 async def health() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -51,7 +51,7 @@ def _disk_check(request: Request) -> dict[str, Any]:
                      **({} if ok else {"message": "存放上传文件的磁盘空间不足"})}}
 
 
-@router.get("/api/ready", summary="就绪检查（数据库、数据库结构版本、上传文件磁盘空间）",
+@router.get("/api/ready", summary="就绪检查（数据库、数据库结构版本、上传文件磁盘空间）", dependencies=[Public],
             responses={503: {"description": "未就绪：消息说明原因"}})
 async def ready(request: Request) -> JSONResponse:
     checks = {**await run_in_threadpool(_database_checks, request), **_disk_check(request)}
@@ -67,8 +67,13 @@ def _from_this_machine(request: Request) -> bool:
     return host in LOOPBACK and not any(h in request.headers for h in PROXY_HEADERS)
 
 
-@router.get("/metrics", summary="Prometheus 指标（管理员，或本机访问）", response_class=Response)
-async def metrics(request: Request) -> Response:
+async def admin_or_this_machine(request: Request) -> None:
+    """The permission of ``/metrics``: an admin, or a scraper on this machine (not behind the proxy)."""
     if not _from_this_machine(request):
         require_admin(await get_current_actor(request))
+
+
+@router.get("/metrics", summary="Prometheus 指标（管理员，或本机访问）", response_class=Response,
+            dependencies=[Depends(admin_or_this_machine)])
+async def metrics(request: Request) -> Response:
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -7,7 +7,8 @@ transformed to Web Mercator: they are selected with the tile envelope transforme
 so the GiST index is used.
 Tiles depend on the caller and change with every edit: ``Cache-Control: private, no-cache`` and
 an ETag of the content, so a browser revalidates every time and never shows a stale tile. The server
-keeps rendered tiles by layer, tile, data version and the caller's scope (:mod:`gis_server.tile_cache`).
+keeps rendered tiles by layer, tile and the caller's scope for a data version; a write re-renders only
+the tiles it touched (:mod:`gis_server.tile_cache`).
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import Connection, text
 
 from gis_server.db import Database
-from gis_server.deps import CurrentActor, DbDep, LayerDep
-from gis_server.tile_cache import Tile, TileCache, TileKey
+from gis_server.deps import CurrentActor, DbDep, ReadableLayer
+from gis_server.tile_cache import Bounds, Tile, TileCache, TileKey, tile_bounds
+from gis_server.tile_reads import TileReads
 from layers.audit import read_record
-from layers.errors import Forbidden, InvalidInput
+from layers.errors import InvalidInput
 from layers.features import q, with_cte
 from layers.privacy import masked_expressions, visible_rows_sql
 from layers.registry import FieldSpec, LayerSpec
@@ -97,51 +99,76 @@ def _render(conn: Connection, sql: str, params: dict[str, object]) -> Tile:
     return Tile(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
 
 
-def read_tile(db: Database, cache: TileCache, spec: LayerSpec, actor: Actor, z: int, x: int, y: int) -> Tile:
-    """Tile ``z/x/y`` of ``spec`` as ``actor`` may see it: read permission and tile numbers checked,
+def read_tile(db: Database, cache: TileCache, reads: TileReads, spec: LayerSpec, actor: Actor,
+              z: int, x: int, y: int) -> Tile:
+    """Tile ``z/x/y`` of ``spec`` as ``actor`` may see it (the route has checked the read
+    permission: ``ReadableLayer``): tile numbers checked,
     masks and row filter applied, the read audited when the layer holds personal data (also when the
-    tile comes from ``cache``). Raises :class:`Forbidden` or :class:`InvalidInput`.
+    tile comes from ``cache``). Raises :class:`InvalidInput`.
 
-    Cached by layer, tile, data version and the caller's scope (:mod:`gis_server.tile_cache`): the
-    version is read first, in the statement that writes the audit record, so a hit costs one round trip.
+    Cached by layer, tile and the caller's scope, good for a data version (:mod:`gis_server.tile_cache`):
+    the version is read first, by the statement that commits the audit record, shared with the tile
+    reads arriving meanwhile (``reads``, :mod:`gis_server.tile_reads`); a hit takes no connection of
+    its own. The first reader after a write also reads where the write happened.
     """
-    if not spec.can_read(actor.roles):
-        raise Forbidden(f"您无权查看图层“{spec.title}”", f"no read permission on {spec.name}")
     _check_tile(z, x, y)
     # masks are written over the alias placeholder {t}; tiles never reveal personal data in full
     masks = {name: expression.replace("{t}", "t") for name, expression in masked_expressions(spec, actor).items()}
     sql = tile_sql(spec, masks, visible_rows_sql(spec, actor, "t"))
     params: dict[str, object] = {"z": z, "x": x, "y": y, "layer": spec.name}
     audit_record = read_record(spec, actor, "read_personal", tile=f"{z}/{x}/{y}")
-    with db.autocommit() as conn:
-        if not cache.enabled:
+    if not cache.enabled:
+        with db.autocommit() as conn:
             if audit_record:  # written by the tile's own statement
                 return _render(conn, with_cte(sql, audit_record[0]), {**params, **audit_record[1]})
             return _render(conn, sql, params)
-        version_sql = "SELECT version FROM layer_data_versions WHERE layer_table = :table"
-        version_params: dict[str, object] = {"table": spec.table.name}
-        if audit_record:  # every read is audited, from the cache or not
-            version_sql = with_cte(version_sql, audit_record[0])
-            version_params.update(audit_record[1])
-        version = conn.execute(text(version_sql), version_params).scalar_one_or_none()
-        if version is None:  # a table without a data version (no trigger): never cached
+    table = spec.table.name
+    version = reads.version(table, audit_record[1] if audit_record else None)  # audited, from the cache or not
+    learnt = cache.learnt(table)
+    if version is None or (learnt is not None and version < learnt):
+        # no data version (never cached), or it went back (a reader behind another, or reset):
+        # trust none of this table's entries
+        cache.forget(table)
+        with db.autocommit() as conn:
             return _render(conn, sql, params)
-        key = TileKey(spec.table.name, version, hashlib.sha256(sql.encode()).hexdigest()[:24], z, x, y)
-        tile = cache.get(key)
-        if tile is None:
+    if learnt is None or version > learnt:  # the first reader after a write: where it happened
+        with db.autocommit() as conn:
+            changes = _changes(conn, table, learnt, version) if learnt is not None else []
+        cache.learn(table, version, changes)
+    key = TileKey(table, hashlib.sha256(sql.encode()).hexdigest()[:24], z, x, y)
+    tile = cache.get(key, version, tile_bounds(z, x, y, BUFFER / EXTENT))
+    if tile is None:
+        with db.autocommit() as conn:
             tile = _render(conn, sql, params)
-            cache.put(key, tile)
-        return tile
+        cache.put(key, tile, version)
+    return tile
+
+
+def _changes(conn: Connection, table: str, after: int, upto: int) -> list[tuple[int, Bounds | None]]:
+    """Where the writes of ``table`` after version ``after`` up to ``upto`` happened (migration 0029)."""
+    rows = conn.execute(text("SELECT version, west, south, east, north FROM layer_data_changes "
+                             "WHERE layer_table = :table AND version > :after AND version <= :upto"),
+                        {"table": table, "after": after, "upto": upto}).all()
+    return [(r[0], None if r[1] is None else (r[1], r[2], r[3], r[4])) for r in rows]
+
+
+def _reads(request: Request) -> TileReads:
+    """The app's group commit of tile reads, made by the first tile (one per app and database)."""
+    state = request.app.state
+    reads = getattr(state, "tile_reads", None)
+    if reads is None or reads.db is not state.db:
+        reads = state.tile_reads = TileReads(state.db)
+    return reads
 
 
 @router.get("/tiles/{layer}/{z}/{x}/{y}.pbf", summary="矢量切片（MVT，Web 墨卡托 z/x/y）",
             response_class=Response, responses={200: {"content": {MVT: {}}}})
 def get_tile(
-    request: Request, spec: LayerDep, db: DbDep, actor: CurrentActor,
+    request: Request, spec: ReadableLayer, db: DbDep, actor: CurrentActor,
     z: Annotated[int, Path(description="缩放级别")], x: Annotated[int, Path(description="列号")],
     y: Annotated[int, Path(description="行号（XYZ，自上而下）")],
 ) -> Response:
-    tile = read_tile(db, request.app.state.tiles, spec, actor, z, x, y)
+    tile = read_tile(db, request.app.state.tiles, _reads(request), spec, actor, z, x, y)
     headers = {"ETag": tile.etag, "Cache-Control": "private, no-cache", "Vary": "Cookie, Authorization"}
     if tile.etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)

@@ -12,7 +12,7 @@ from importers.demo.boundaries import build_boundaries
 from importers.demo.cemeteries import build_cemeteries, write_candidate_sites
 from importers.demo.child_welfare import build_officers
 from importers.demo.common import TAG, Table
-from importers.demo.facilities import build_care_facilities, build_shelters
+from importers.demo.facilities import build_care_facilities, build_community_service_centers, build_shelters
 from importers.demo.households import build_households
 from importers.demo.network import build_network
 from importers.demo.partition import Partition, build_partition, multi, seat_name
@@ -25,7 +25,7 @@ TABLE_ORDER = [
     "townships", "villages", "roads", "railways", "rivers", "basic_farmland", "cultivated_land", "forest_land",
     "urban_parks", "urban_planning_zones", "scenic_areas", "nature_reserves", "water_source_zones",
     "heritage_sites", "place_names", "place_name_signs", "boundary_lines", "boundary_markers", "shelters",
-    "care_facilities", "cemeteries", "scattered_graves", "households",
+    "care_facilities", "community_service_centers", "cemeteries", "scattered_graves", "households",
 ]
 
 
@@ -82,6 +82,7 @@ def build_all(echo: Callable[[str], None] = print,
         "界线界桩 boundaries", lambda: build_boundaries(partition))
     out["shelters"] = build_shelters(partition)
     out["care_facilities"] = build_care_facilities(partition)
+    out["community_service_centers"] = build_community_service_centers(partition)
     cemeteries, graves, sites = stage(
         "公墓与散坟 cemeteries", lambda: build_cemeteries(partition, settlements, net, zones))
     out["cemeteries"], out["scattered_graves"] = cemeteries, graves

@@ -1,4 +1,6 @@
-"""Shelters and care facilities (DOMAIN.md §6), placed at the city and the township seats."""
+"""Shelters, care facilities (DOMAIN.md §6) and village/community service centres, placed at the city, township
+and village seats.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ HAPPINESS_HOMES = 144
 PRIVATE_HOMES = 20
 DAY_CARE = 40
 VILLAGE_SHELTERS = 9
+COMMUNITY_SERVICE_CENTERS = 24
 
 
 def _near(r: np.random.Generator, x: float, y: float, d: float) -> Point:
@@ -91,4 +94,20 @@ def build_care_facilities(partition: Partition) -> Table:
         v = communities[int(i)]
         add(_near(r, *v.seat, 100), f"{short_name(v.name)}社区日间照料站", "day_care", int(r.integers(6, 20)),
             v.code, v.parent, f"{v.name}")
+    return t
+
+
+def build_community_service_centers(partition: Partition) -> Table:
+    """A few 村(社区)综合服务设施 (党群服务中心) at village and community seats: far fewer than the villages,
+    so the demo's coverage by them is low and visible.
+    """
+    r = rng("community_services")
+    t = Table("community_service_centers")
+    labels = village_labels(partition)
+    units = list(partition.villages.values())
+    for i in sorted(r.choice(len(units), COMMUNITY_SERVICE_CENTERS, replace=False)):
+        v = units[int(i)]
+        kind = "village_service_center" if v.kind == "village" else "community_service_center"
+        t.add(_near(r, *v.seat, 60), name=f"{labels[v.code]}党群服务中心", service_type=kind,
+              floor_area_m2=float(round(r.uniform(200, 800), -1)), address=f"{v.name}（{LABEL}）", village_code=v.code)
     return t

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 
 from layers.catalog import registry
 from layers.errors import Conflict, InvalidInput, NotFound
+from layers.households import HOUSEHOLDS
 from layers.privacy import visible_rows_sql
 from layers.roles import ADMIN, BOUNDARY_SURVEYOR, CASE_WORKER, FUNERAL_PLANNER, PLACE_NAMES_EDITOR, Actor
 
@@ -32,11 +33,9 @@ def topics_for(actor: Actor) -> list[str]:
     """The topics of the actor's roles; an admin oversees every topic but coverage, whose items are
     households and their positions: only for who may read households (《个人信息保护法》第五十一条（三））.
     """
-    households = registry().get("households")
-
     def may(topic: str, role: str) -> bool:
         if topic == "coverage":
-            return households is not None and households.can_read(actor.roles)
+            return HOUSEHOLDS.can_read(actor.roles)
         return role in actor.roles or ADMIN in actor.roles
 
     return [t for t, (_, role) in TOPICS.items() if may(t, role)]
@@ -45,9 +44,8 @@ def topics_for(actor: Actor) -> list[str]:
 def _visibility(actor: Actor) -> tuple[str, dict[str, Any]]:
     """The WHERE condition (alias f) of the findings ``actor`` may see."""
     condition = "f.topic = ANY(:topics)"
-    households = registry().get("households")
-    if "coverage" in topics_for(actor) and households is not None:
-        hidden = visible_rows_sql(households, actor, "h")
+    if "coverage" in topics_for(actor):
+        hidden = visible_rows_sql(HOUSEHOLDS, actor, "h")
         condition += (" AND (f.topic <> 'coverage' OR EXISTS (SELECT 1 FROM households h WHERE h.id = f.record_id "
                       f"AND h.retired_at IS NULL{f' AND {hidden}' if hidden else ''}))")
     return condition, {"topics": topics_for(actor)}

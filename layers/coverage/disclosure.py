@@ -59,9 +59,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from layers.catalog import registry
 from layers.coverage.selection import Selection
 from layers.errors import Forbidden
+from layers.households import HOUSEHOLDS
 from layers.privacy import visible_rows_sql
 from layers.registry import LayerSpec
 from layers.roles import Actor
@@ -71,9 +71,7 @@ RESTRICTED_NOTE = f"小于 {SUPPRESS_BELOW} 户的格子不显示；乡镇和全
 
 
 def households_spec() -> LayerSpec:
-    spec = registry().get("households")
-    assert spec is not None  # noqa: S101 - the catalogue always has it
-    return spec
+    return HOUSEHOLDS
 
 
 def is_small(value: int | None) -> bool:

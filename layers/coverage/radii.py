@@ -21,16 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from layers.catalog import registry
 from layers.errors import InvalidInput
-from layers.facilities import CARE_SERVICE_RADIUS_M, CARE_TYPES, SHELTER_SERVICE_RADIUS_M, SHELTER_TYPES
-
-
-@dataclass(frozen=True)
-class Radius:
-    radius_m: float | None  # None: serves an administrative unit (scope)
-    scope: str  # "radius" | "village" | "township" | "county"
-    basis: str
-    mode: str = "walking"  # network mode used by default for this type
+from layers.facilities import CARE_SERVICE_RADIUS_M, SHELTER_SERVICE_RADIUS_M, SHELTER_TYPES
+from layers.registry import Radius
 
 
 @dataclass(frozen=True)
@@ -40,12 +34,15 @@ class FacilitySource:
     types: dict[str, str]  # code → Chinese title
     township_columns: tuple[str, ...]  # columns that give the township code, in order
     village_column: str = "village_code"  # the column that gives the village code
+    radius_column: str | None = "service_radius_m"  # a facility's own radius, if the layer records one
 
 
-SOURCES = (
-    FacilitySource("shelters", "shelter_type", SHELTER_TYPES, ("village_code",)),
-    FacilitySource("care_facilities", "facility_type", CARE_TYPES, ("township_code", "village_code")),
-)
+# every layer whose declaration says it counts in coverage (``LayerSpec.coverage``), in catalog order
+SOURCES = tuple(FacilitySource(spec.table.name, c.type_column, c.types, c.township_columns, c.village_column,
+                               "service_radius_m" if "service_radius_m" in spec.table.columns else None)
+                for spec in registry() if (c := spec.coverage) is not None)
+# the layers whose writes make the stored service areas stale: the road network and the facilities
+WATCHED = ("roads", *(source.layer for source in SOURCES))
 
 _SHELTER_BASIS = {
     "emergency": "默认值：紧急避难场所服务半径 500 m（约 10 分钟步行；GB 51143-2015）",
@@ -71,6 +68,7 @@ _CARE = {
 DEFAULTS: dict[str, Radius] = {
     **{code: Radius(float(SHELTER_SERVICE_RADIUS_M[code]), "radius", _SHELTER_BASIS[code]) for code in SHELTER_TYPES},
     **_CARE,
+    **{code: r for spec in registry() if spec.coverage for code, r in spec.coverage.defaults.items()},
 }
 TYPE_TITLES = {code: title for source in SOURCES for code, title in source.types.items()}
 
@@ -100,7 +98,10 @@ def radius_sql(source: FacilitySource, alias: str = "f") -> str:
     cases = " ".join(f"WHEN '{code}' THEN {DEFAULTS[code].radius_m!r}" for code in source.types
                      if DEFAULTS[code].radius_m is not None)
     villages = ", ".join(f"'{code}'" for code in source.types if DEFAULTS[code].scope == "village")
-    radius = f"coalesce({alias}.service_radius_m, CASE {alias}.{source.type_column} {cases} END)::float8"
+    # a layer may record no radius of its own, and its types may all serve a unit (no default radius)
+    parts = [p for p in (source.radius_column and f"{alias}.{source.radius_column}",
+                         cases and f"CASE {alias}.{source.type_column} {cases} END") if p]
+    radius = f"coalesce({', '.join(parts)})::float8" if parts else "NULL::float8"
     if not villages:
         return radius
     return f"(CASE WHEN {alias}.{source.type_column} IN ({villages}) THEN NULL ELSE {radius} END)"

@@ -1,7 +1,8 @@
 """Keep the stored service areas current: dirty markers and the refresh job.
 
-Every write to ``roads``, ``shelters`` or ``care_facilities`` appends a ``feature_history`` row;
-a trigger on that table (migration 0007) upserts ``coverage_dirty(layer, changed_at)`` — so edits
+Every write to ``roads`` or a facility layer that counts in coverage (``radii.WATCHED``, from the layers'
+declarations) appends a ``feature_history`` row; a trigger on that table (migration 0007, re-created by
+``install_layer`` for each new facility layer) upserts ``coverage_dirty(layer, changed_at)`` — so edits
 made through the API, in QGIS or by a bulk load all mark it. Changing the network parameters marks
 ``coverage_parameters``. :func:`refresh` (one transaction, one refresh at a time) rebuilds the graph
 when roads or parameters changed, recomputes the straight-line and network service areas of the
@@ -29,7 +30,6 @@ from layers.coverage.selection import Selection, facilities_cte
 from layers.errors import InvalidInput
 from layers.roles import Actor
 
-WATCHED = ("roads", "shelters", "care_facilities")
 PARAMETERS = "coverage_parameters"
 LOCK_KEY = 90_0007  # pg_advisory_xact_lock: one refresh at a time
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from formats.sheets import Column
+from layers.labels import account_title
 from layers.registry import FieldSpec, LayerSpec
 
 BEIJING = timezone(timedelta(hours=8))  # 北京时间: the one standard time of China, UTC+8, no summer time since 1992
@@ -23,9 +24,6 @@ BEIJING = timezone(timedelta(hours=8))  # 北京时间: the one standard time of
 UNIT_CODE_FIELDS = {"village_code": "villages", "township_code": "townships"}
 LEFT_OUT = {"retired_at", "retired_reason"}
 SOURCE_TITLES = {"demo": "示例数据", "user": "用户录入", "import": "批量导入"}
-# accounts of programs, as people should read them (people's accounts are shown as they are)
-ACTOR_TITLES = {"demo-loader": "示例数据导入程序", "cli:privacy purge": "到期个人信息删除（命令行）",
-                "cli:pinyin regenerate": "拼音重新生成（命令行）"}
 LIST_SEPARATOR, LABEL_SEPARATOR = ",", "、"
 
 
@@ -42,8 +40,8 @@ def beijing_time(value: Any) -> Any:
 
 
 def actor_title(name: Any) -> Any:
-    """``demo-loader`` → ``示例数据导入程序``; other accounts as they are."""
-    return ACTOR_TITLES.get(name, name) if isinstance(name, str) else name
+    """``demo-loader`` → ``示例数据导入程序`` (``layers.labels``); people's accounts as they are."""
+    return account_title(name)
 
 
 def plain(value: Any) -> Any:

@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from layers.catalog import registry
 from layers.errors import Conflict, InvalidInput, NotFound
 from layers.features import update_feature
 from layers.gazetteer.classes import class_table
+from layers.gazetteer.declaration import PLACE_NAMES
 from layers.gazetteer.names import add_variant
 from layers.gazetteer.pinyin import suggest
 from layers.gazetteer.rules import require_no_errors
@@ -30,9 +30,7 @@ NO_TOWNSHIP = "000"  # county-level records (the county itself) have no township
 
 
 def _spec() -> LayerSpec:
-    spec = registry().get("place_names")
-    assert spec is not None
-    return spec
+    return PLACE_NAMES
 
 
 def _load(conn: Connection, place_id: int) -> Any:

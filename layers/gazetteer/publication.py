@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 
 from formats.documents import Document
 from layers.gazetteer.classes import class_table, major_classes
+from layers.gazetteer.lifecycle import beijing_today
 from layers.gazetteer.names import VARIANT_KINDS
 from layers.place_names import NAME_STATUS
 
@@ -119,9 +120,11 @@ def _scope(rows: list[dict[str, Any]], township_code: str | None, class_code: st
 
 def directory_document(rows: list[dict[str, Any]], township_code: str | None = None,
                        class_code: str | None = None, as_of: date | None = None) -> Document:
-    """地名录: a heading per township, a sub-heading and a table per class, names in pinyin order."""
+    """地名录: a heading per township, a sub-heading and a table per class, names in pinyin order. Dated
+    ``as_of`` or today in Beijing (not in the server's zone: at 01:00 Beijing a UTC server is a day behind).
+    """
     doc = Document(title="海城市地名录", subtitle=f"{_scope(rows, township_code, class_code)} · 共 {len(rows)} 条 · "
-                                                  f"截至 {(as_of or date.today()).isoformat()} · 经纬度为 CGCS2000")
+                                                  f"截至 {(as_of or beijing_today()).isoformat()} · 经纬度为 CGCS2000")
     if not rows:
         doc.paragraph("没有符合条件的地名。")
     for township, in_township in groupby(rows, key=lambda r: (r["township_code"], r["township_name"])):

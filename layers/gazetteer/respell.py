@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from layers.catalog import registry
 from layers.features import update_feature
+from layers.gazetteer.declaration import PLACE_NAMES
 from layers.gazetteer.pinyin import suggest
 from layers.roles import Actor
 
@@ -23,8 +23,7 @@ REASON = "拼音按《中国地名汉语拼音字母拼写规则（汉语地名�
 
 def regenerate(conn: Connection, actor: Actor, *, dry_run: bool = False) -> dict[str, Any]:
     """``{"checked", "changed": [{id, name, old, new}], "kept_manual": [{id, name, pinyin, suggestion}]}``."""
-    spec = registry().get("place_names")
-    assert spec is not None
+    spec = PLACE_NAMES
     rows = conn.execute(text(
         "SELECT id, version, name, class_code, pinyin, pinyin_toned, specific_part, generic_part, pinyin_manual "
         "FROM place_names WHERE retired_at IS NULL ORDER BY id")).all()

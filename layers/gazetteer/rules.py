@@ -51,6 +51,23 @@ class Problem:
     message: str
     conflicts: list[int] = field(default_factory=list)
     basis: str = ""
+    # the conflicting records ``{id, name, township}``: a message and a link name the place and its
+    # township, never a bare number (issue 16)
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+# the conflicting records with the name of their township (a record without one says so)
+_WITH_TOWNSHIP = ("SELECT p.id, p.name, p.pinyin, p.class_code, coalesce(t.name, '乡镇未定') AS township "
+                  "FROM place_names p LEFT JOIN townships t ON t.code = p.township_code AND t.retired_at IS NULL ")
+
+
+def _records(rows: list[Any]) -> list[dict[str, Any]]:
+    return [{"id": r.id, "name": r.name, "township": r.township} for r in rows]
+
+
+def _where_is(r: Any) -> str:
+    """``海州街道，编号 12``: where a conflicting record lies and how to find it."""
+    return f"{r.township}，编号 {r.id}"
 
 
 def text_problems(name: str, class_code: str) -> tuple[list[Problem], Spelling]:
@@ -149,7 +166,7 @@ def conflict_problems(conn: Connection, name: str, class_code: str, key: str, ge
     if scope == "none" and township is None:
         return []
     rows = conn.execute(text(
-        f"SELECT p.id, p.name, p.pinyin FROM place_names p WHERE p.retired_at IS NULL "
+        f"{_WITH_TOWNSHIP}WHERE p.retired_at IS NULL "
         "AND p.status <> 'historical' AND p.id IS DISTINCT FROM CAST(:self AS bigint) "
         f"AND {_scope_sql(scope, class_code)} "
         "AND (p.name = :name OR p.pinyin_key = CAST(:key AS text)) ORDER BY p.id"),
@@ -162,12 +179,13 @@ def conflict_problems(conn: Connection, name: str, class_code: str, key: str, ge
     basis = SCOPE_BASIS[scope]
     if same:
         severity = "warning" if scope in ADVISORY_SCOPES or scope == "built_up" and geom is None else "error"
-        problems.append(Problem("duplicate", severity, f"与{where}内已有地名重名：{name}（编号 "
-                                f"{'、'.join(str(r.id) for r in same)}）", [r.id for r in same], basis))
+        listed = "、".join(f"{name}（{_where_is(r)}）" for r in same)
+        problems.append(Problem("duplicate", severity, f"与{where}内已有地名重名：{listed}", [r.id for r in same],
+                                basis, _records(same)))
     if sounds:
-        listed = "、".join(f"{r.name}（{r.pinyin}）" for r in sounds)
+        listed = "、".join(f"{r.name}（{r.pinyin}；{_where_is(r)}）" for r in sounds)
         problems.append(Problem("homophone", "warning", f"与{where}内已有地名同音：{listed}，应避免同音",
-                                [r.id for r in sounds], basis))
+                                [r.id for r in sounds], basis, _records(sounds)))
     if scope == "townships":  # Art. 9: township names are unique in the whole province, beyond this database
         problems.append(Problem("province_scope", "warning",
                                 "乡、镇名称须在全省范围内不重名、不同音：本系统只核对了海城市的记录，请与省级地名数据核对",
@@ -184,7 +202,7 @@ def _same_name_other_class(conn: Connection, name: str, class_code: str, townshi
     if township is None:
         return []
     rows = conn.execute(text(
-        "SELECT p.id, p.class_code FROM place_names p WHERE p.retired_at IS NULL AND p.status <> 'historical' "
+        f"{_WITH_TOWNSHIP}WHERE p.retired_at IS NULL AND p.status <> 'historical' "
         "AND p.id IS DISTINCT FROM CAST(:self AS bigint) AND p.name = :name AND p.class_code <> :class_code "
         "AND p.township_code = :township AND NOT p.id = ANY(CAST(:reported AS bigint[])) ORDER BY p.id"),
         {"self": place_id, "name": name, "class_code": class_code, "township": township,
@@ -196,7 +214,7 @@ def _same_name_other_class(conn: Connection, name: str, class_code: str, townshi
                       for r in rows)
     return [Problem("same_name_other_class", "warning",
                     f"同一乡镇（{township_name}）内已有同名的其他类别地名“{name}”：{listed}，请确认不是同一地方",
-                    [r.id for r in rows], "本项目提示：同名不同类别，常为类别选错")]
+                    [r.id for r in rows], "本项目提示：同名不同类别，常为类别选错", _records(rows))]
 
 
 def _record(conn: Connection, place_id: int) -> Any:

@@ -26,7 +26,7 @@ from sqlalchemy import text
 from layers.errors import InvalidInput, NotFound
 from layers.gazetteer.pinyin import suggest
 from layers.gazetteer.rules import require_no_errors
-from layers.place_names import NAME_STATUS, prepare_place_name
+from layers.place_names import NAME_STATUS, PlaceName, prepare_place_name
 
 # set only by the lifecycle steps (and by imports of records approved elsewhere)
 LIFECYCLE_FIELDS = ("status", "code", "approval_authority", "approval_doc_no", "approval_date", "announced_date",
@@ -40,10 +40,7 @@ APPROVAL_BASIS = "《地名管理条例》（2022）第四条：未经批准，�
 
 
 def _labels() -> dict[str, str]:
-    from layers.catalog import registry
-
-    spec = registry().get("place_names")
-    return {f.name: f.label for f in spec.all_fields} if spec else {}
+    return {c.name: c.info.get("label", c.name) for c in PlaceName.__table__.columns}
 
 
 def _refuse_lifecycle(fields: list[str], place_id: int | None) -> InvalidInput:

@@ -285,3 +285,28 @@ def _match(conn: Connection, spec: LayerSpec, run: DryRun, key: tuple[str, ...],
 def _key_text(values: tuple[Any, ...]) -> str:
     """As the query joins the key's columns: texts separated by the unit separator."""
     return "\x1f".join(str(v) for v in values)
+
+
+def recheck(conn: Connection, spec: LayerSpec, planned: list[Planned], *, actor: Actor, cipher: Any) -> DryRun:
+    """In the commit's transaction, what may have changed since the dry run of ``planned`` (its checked
+    rows): codes still name live villages and townships (``check_references``, one query per field), and
+    each row's live record by its key, whether the user may see it and whether the row changes it
+    (``check_natural_key``; the database's unique indexes hold it too).
+    """
+    run = DryRun(planned=planned)
+    labels = _labels(spec)
+    for f in spec.editable_fields:
+        if f.references is None:
+            continue
+        codes = sorted({str(p.properties[f.name]) for p in planned if p.properties.get(f.name) is not None})
+        live = set(conn.execute(text(f"SELECT code FROM {q(f.references)} WHERE code = ANY(:codes) "
+                                     "AND retired_at IS NULL"), {"codes": codes}).scalars())
+        for p in planned:
+            value = p.properties.get(f.name)
+            if value is not None and value not in live:
+                run.problem(p.number, labels.get(f.name, f.label), f"{f.label}“{value}”已不是在册的区划代码")
+    for p in planned:
+        p.existing, p.action = None, "insert"
+    _match(conn, spec, run, import_key(spec), actor, cipher, None)
+    run.planned = [p for p in run.planned if p.number not in run.problem_rows]
+    return run

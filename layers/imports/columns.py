@@ -1,8 +1,9 @@
 """Which column of a file is which field of a layer, and turning its cells into field values.
 
-Headers are matched by the field's name and Chinese label (from the layer's declaration) and by the
-aliases below (headers as bureaus' tables write them). Codes may be given by their labels (低保 →
-``dibao``); village and township names become their codes (:class:`Places`).
+Headers are matched by the field's name, Chinese label and aliases, all from the layer's declaration
+(``FieldSpec.aliases``: headers as bureaus' tables write them), and by the common aliases below. Codes
+may be given by their labels (低保 → ``dibao``); village and township names become their codes
+(:class:`Places`).
 
 >>> normalise_header(" 经度（°） ")
 '经度'
@@ -27,29 +28,19 @@ from layers.registry import FieldSpec, LayerSpec
 LON, LAT, WKT = "_lon", "_lat", "_wkt"
 GEOMETRY_FIELDS = {LON: "经度/东坐标", LAT: "纬度/北坐标", WKT: "几何（WKT）"}
 
-# Headers bureaus' tables use (in addition to every field's name and label); local list, from the
-# census and roster tables of the demo and the issue's examples.
+# Headers of the geometry, and of fields every layer names alike (a local list, from the census and roster
+# tables of the demo and the issue's examples). A layer's own fields declare theirs (``FieldSpec.aliases``).
 ALIASES: dict[str, tuple[str, ...]] = {
     LON: ("经度", "东经", "lon", "lng", "long", "longitude", "x", "东坐标", "easting", "e"),
     LAT: ("纬度", "北纬", "lat", "latitude", "y", "北坐标", "northing", "n"),
     WKT: ("wkt", "几何", "geometry", "geom", "几何（wkt）", "几何(wkt,cgcs2000经纬度)"),
     "name": ("名称", "标准名称", "地名", "name", "mc"),
-    "head_name": ("户主", "户主姓名", "姓名"),
-    "id_number": ("身份证", "身份证号", "身份证号码", "公民身份号码", "idno"),
-    "phone": ("电话", "联系电话", "手机", "手机号", "tel"),
-    "address": ("地址", "住址", "家庭住址"),
-    "categories": ("类别", "救助类别", "保障类别"),
-    "members": ("人口", "家庭人口", "家庭人数", "人数"),
-    "village_code": ("村", "村名", "所在村", "村代码", "所在村代码", "村（社区）", "村居"),
-    "township_code": ("乡镇", "乡镇名", "所属乡镇", "乡镇代码", "所属乡镇代码", "乡镇（街道）"),
     "code": ("代码", "编码", "区划代码", "地名代码"),
 }
-
-# Per layer: short headers of Shapefiles (a .dbf field name has at most 10 bytes) and desktop tables.
-LAYER_ALIASES: dict[str, dict[str, str]] = {
-    "shelters": {"类型": "shelter_type", "人数": "capacity", "容纳": "capacity"},
-    "care_facilities": {"类型": "facility_type", "床位": "beds"},
-    "cemeteries": {"类型": "cemetery_type", "公墓类型": "cemetery_type", "状态": "status"},
+# a field that takes a village's or township's code, whatever its name, also by these headers
+REFERENCE_ALIASES: dict[str, tuple[str, ...]] = {
+    "villages": ("村", "村名", "所在村", "村代码", "所在村代码", "村（社区）", "村居"),
+    "townships": ("乡镇", "乡镇名", "所属乡镇", "乡镇代码", "所属乡镇代码", "乡镇（街道）"),
 }
 
 _TRAILING_UNIT = re.compile(r"[（(][^）)]*[）)]$")
@@ -73,10 +64,11 @@ def _names_of(spec: LayerSpec) -> dict[str, str]:
     for target, aliases in ALIASES.items():
         for alias in aliases:
             out.setdefault(normalise_header(alias), target)
-    for alias, target in LAYER_ALIASES.get(spec.name, {}).items():
-        out[normalise_header(alias)] = target
     fields = importable_fields(spec)
-    for f in fields.values():  # a field's own name and label win over the common aliases
+    for f in fields.values():  # the layer's declaration wins over the common aliases
+        for alias in (*REFERENCE_ALIASES.get(f.references or "", ()), *f.aliases):
+            out[normalise_header(alias)] = f.name
+    for f in fields.values():  # and a field's own name and label over every alias
         out[normalise_header(f.name)] = f.name
         out[normalise_header(f.label)] = f.name
     return {k: v for k, v in out.items() if v in fields or v in GEOMETRY_FIELDS}

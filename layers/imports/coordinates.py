@@ -21,8 +21,6 @@ True
 
 from __future__ import annotations
 
-from typing import Any
-
 import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
@@ -57,14 +55,6 @@ def choice(value: str | None) -> str | None:
         raise InvalidInput(f"坐标系“{text}”不可选：可选 " + "、".join(CRS_CHOICES.values()),
                            f"unsupported CRS choice {text!r}", field="crs")
     return key
-
-
-def file_crs_name(crs: Any) -> str | None:
-    """``EPSG:nnnn`` of a pyproj CRS (or its WKT name when it has no code); None when the file has none."""
-    if crs is None:
-        return None
-    epsg = crs.to_epsg(min_confidence=70)
-    return f"EPSG:{epsg}" if epsg else crs.to_wkt()
 
 
 def resolve(file_crs: str | None, chosen: str | None, coordinates: list[tuple[float, float]]) -> tuple[str | None, str]:

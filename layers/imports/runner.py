@@ -3,14 +3,13 @@
 - :func:`receive_and_read` — the file through ``formats`` (refusals: ``InvalidInput``, nothing stored);
 - :func:`start` — the import's row (state ``checking``), the file kept encrypted;
 - :func:`check` — the dry run, its progress and report written to the import's row as it goes;
-- :func:`commit_import` — the file read and checked again (the data may have changed since), then
-  written in one transaction; progress is written in transactions of its own so a page can poll it.
+- :func:`commit_import` — the dry run's checked rows (kept encrypted with the import, not the file),
+  re-checked for what may have changed since and written in one transaction, set-based; progress is
+  written in transactions of its own so a page can poll it.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +17,8 @@ from typing import Any
 import formats
 from layers.errors import DomainError, InvalidInput
 from layers.features import WriteContext
-from layers.imports import state
-from layers.imports.check import DryRun, Uniqueness, dry_run
+from layers.imports import staged, state
+from layers.imports.check import DryRun, Uniqueness, dry_run, recheck
 from layers.imports.commit import commit
 from layers.imports.coordinates import choice
 from layers.imports.source import ACCEPTED, SourceFile, read_source
@@ -36,24 +35,7 @@ class Limits:
     margin: float = 0.05
 
 
-# The last files read, by their content's digest: a commit in the process that ran the dry run does not
-# read the file again (an XLSX roster takes seconds). Immutable: a digest names one content only.
-_READ: OrderedDict[tuple[str, str, Limits], SourceFile] = OrderedDict()
-READ_KEPT = 2
-
-
 def receive_and_read(content: bytes, filename: str, limits: Limits) -> SourceFile:
-    key = (hashlib.sha256(content).hexdigest(), filename, limits)
-    if key in _READ:
-        return _READ[key]
-    source = _receive_and_read(content, filename, limits)
-    _READ[key] = source
-    while len(_READ) > READ_KEPT:
-        _READ.popitem(last=False)
-    return source
-
-
-def _receive_and_read(content: bytes, filename: str, limits: Limits) -> SourceFile:
     try:
         with formats.receive(content, filename, ACCEPTED, limits.max_bytes) as upload:
             return read_source(upload, limits.max_rows)
@@ -106,7 +88,8 @@ def check(db: Any, spec: LayerSpec, import_id: int, source: SourceFile, opts: di
             state.finish(conn, import_id, "failed", message="检查时出错，未写入任何数据：请重试或联系管理员")
         raise
     with db.transaction() as conn:
-        state.finish(conn, import_id, "checked", report=run.report(source), keep_file=run.ok)
+        state.finish(conn, import_id, "checked", report=run.report(source),
+                     checked=staged.dump(run.planned) if run.ok else None, cipher=cipher)
     return run
 
 
@@ -120,15 +103,15 @@ def commit_import(db: Any, spec: LayerSpec, import_id: int, *, actor: Actor, cip
     with db.transaction() as conn:
         row = state.claim(conn, import_id, spec.name, actor.name)
         content = state.content_of(conn, import_id, cipher)
-    opts = row["options"] or {}
     try:
-        source = receive_and_read(content, row["filename"], limits)
+        planned = staged.load(spec, content)
         with db.transaction() as conn:
-            run = dry_run(conn, spec, source, actor=actor, cipher=cipher, crs_choice=opts.get("crs"),
-                          mapping=opts.get("mapping"), margin=limits.margin)
+            run = recheck(conn, spec, planned, actor=actor, cipher=cipher)
             if not run.ok:  # the data changed since the dry run (e.g. a record was added meanwhile)
                 raise InvalidInput("数据在检查之后发生了变化，重新检查发现问题：请查看报告并重新上传",
-                                   "the import no longer passes its checks", report=run.report(source))
+                                   "the import no longer passes its checks",
+                                   report={**row["report"], "counts": run.counts(), "ok": False,
+                                           "problems": sorted(run.problems, key=lambda p: p["row"])})
             counts = commit(conn, spec, run, actor=actor, reason=f"导入文件“{row['filename']}”",
                             context=lambda fid, geom: context(conn, fid, geom),
                             progress=_progress(db, import_id, on_progress))

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import formats
-from layers.imports.coordinates import file_crs_name
+from formats.archives import shapefile_field_names
+from formats.kml import extended_data
+from formats.reading import crs_name
 
 ACCEPTED = ("shapefile", "gpkg", "geojson", "kml", "gpx", "csv", "xlsx")
 TABLES = ("csv", "xlsx")
@@ -102,12 +104,35 @@ def _read_vector(upload: formats.Upload, max_rows: int) -> SourceFile:
     layer, frame = _vector_layer(upload, max_rows)
     if frame is None:
         frame = formats.read_features(upload, layer, max_rows=max_rows, **options)
+    if upload.format.key == "shapefile":  # our export's key undoes dBASE's 10-character names
+        frame = frame.rename(columns=shapefile_field_names(upload.path))
+    if upload.format.key == "kml":  # GDAL's KML driver reads the names only, not the fields
+        frame = _with_extended_data(frame, extended_data(upload.path))
     columns = [c for c in frame.columns if c != "geometry"]
-    crs = file_crs_name(frame.crs) if "geometry" in frame else None
+    crs = crs_name(frame.crs) if "geometry" in frame else None
     geometries = list(frame.geometry) if "geometry" in frame else [None] * len(frame)
     rows = [SourceRow(i + 1, {c: _plain(v) for c, v in zip(columns, values, strict=True)}, geometries[i])
             for i, values in enumerate(frame[columns].itertuples(index=False, name=None))]
     return SourceFile(upload.format.label, [str(c) for c in columns], rows, crs, encoding)
+
+
+def _with_extended_data(frame: Any, data: list[dict[str, str]]) -> Any:
+    """``frame`` with each placemark's ExtendedData fields as columns (placemarks in document order, as
+    GDAL reads them); GDAL's Name/Description columns go when a field repeats them or they are empty.
+    """
+    names = list(dict.fromkeys(n for fields in data for n in fields))
+    if not names or len(data) != len(frame):
+        return frame
+    frame = frame.copy()
+    for gdal_column in ("Name", "Description"):
+        if gdal_column not in frame:
+            continue
+        empty = not frame[gdal_column].fillna("").astype(str).str.strip().astype(bool).any()
+        if empty or gdal_column.lower() in names:
+            frame = frame.drop(columns=gdal_column)
+    for name in names:
+        frame[name] = [fields.get(name) for fields in data]
+    return frame
 
 
 _FORMULA = re.compile(rb"<f[ >/]")

@@ -39,6 +39,7 @@ def create(conn: Connection, layer: str, username: str, filename: str, content: 
 
 
 def content_of(conn: Connection, import_id: int, cipher: Any) -> bytes:
+    """The import's file while it is checked, then its checked rows (see :func:`finish`)."""
     token = conn.execute(text("SELECT content FROM imports WHERE id = :id"), {"id": import_id}).scalar()
     if token is None:
         raise NotFound("导入的文件已不再保存（已提交、被拒绝或超过 1 天未提交）：请重新上传",
@@ -52,13 +53,18 @@ def progress(conn: Connection, import_id: int, done: int, total: int) -> None:
 
 
 def finish(conn: Connection, import_id: int, status: str, *, report: dict[str, Any] | None = None,
-           result: dict[str, Any] | None = None, message: str | None = None, keep_file: bool = False) -> None:
+           result: dict[str, Any] | None = None, message: str | None = None, checked: bytes | None = None,
+           cipher: Any = None) -> None:
+    """End a step of the import. ``checked``: the dry run's checked rows (``layers.imports.staged``), kept
+    encrypted in place of the file for the commit; without them the file is dropped.
+    """
     conn.execute(text(
         "UPDATE imports SET status = :status, report = coalesce(CAST(:report AS jsonb), report), "
         "result = CAST(:result AS jsonb), message = :message, updated_at = now(), "
-        f"format = coalesce(CAST(:report AS jsonb) ->> 'format', format)"
-        f"{'' if keep_file else ', content = NULL'} WHERE id = :id"),
+        "format = coalesce(CAST(:report AS jsonb) ->> 'format', format)"
+        ", content = :content WHERE id = :id"),
         {"id": import_id, "status": status, "message": message,
+         "content": None if checked is None else cipher.encrypt(base64.b64encode(checked).decode("ascii")),
          "report": json.dumps(report, ensure_ascii=False) if report is not None else None,
          "result": json.dumps(result, ensure_ascii=False) if result is not None else None})
 

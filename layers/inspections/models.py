@@ -44,6 +44,10 @@ CONDITIONS = {
     "obscured": "被遮挡",
     "other": "其他",
 }
+# marker colours by condition, on the inspection map and in the report's map
+CONDITION_COLOURS = {"intact": "#2ca02c", "damaged": "#d62728", "missing": "#7f0000", "displaced": "#9467bd",
+                     "tilted": "#e377c2", "illegible": "#bcbd22", "reference_changed": "#17becf",
+                     "obscured": "#8c564b", "other": "#7f7f7f", "not_inspected": "#ffffff"}
 CAMPAIGN_KINDS = {"regular": "五年定期联检", "ad_hoc": "专项检查（洪水、道路河流变化等）"}
 CAMPAIGN_STATUSES = {"planned": "计划", "in_progress": "进行中", "completed": "已完成"}
 FINDING_KINDS = {

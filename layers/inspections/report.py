@@ -17,6 +17,8 @@ from layers.inspections.models import CONDITIONS
 from layers.inspections.package import marker_rows, marker_table
 from layers.inspections.photos import PhotoStore, campaign_photos
 from layers.inspections.records import list_records
+from layers.inspections.reportmap import campaign_map
+from layers.labels import account_title
 
 RECOMMENDATIONS = {
     "missing": "丢失的界桩应由双方共同按登记坐标恢复埋设，并补测方位物、报备案。",
@@ -53,6 +55,10 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 def _en(position: dict[str, Any] | None) -> tuple[str, str]:
     return (_fmt(position["e_4550"]), _fmt(position["n_4550"])) if position else ("", "")
+
+
+def _inspectors(record: dict[str, Any]) -> str:
+    return "、".join(account_title(p) for p in (record["inspector"], record["inspector_partner"]) if p)
 
 
 def build_report(conn: Connection, campaign_id: int, store: PhotoStore | None = None) -> Document:
@@ -93,7 +99,16 @@ def build_report(conn: Connection, campaign_id: int, store: PhotoStore | None = 
               [[r["marker_number"], r["condition_title"],
                 *_en(r["registered_position"]), *_en(r["measured_position"]),
                 _fmt(r["displacement_m"]), "是" if r["exceeds_tolerance"] else "否",
-                "、".join(p for p in (r["inspector"], r["inspector_partner"]) if p)] for r in records], "位移表")
+                _inspectors(r)] for r in records], "位移表")
+    picture = campaign_map(conn, campaign_id, markers, records)
+    if picture is not None:
+        doc.image(picture, "图 1　界桩检查情况与位移示意图", width_mm=170)
+    noted = [r for r in records if r["notes"] or r["reference_check"]]
+    if noted:
+        doc.paragraph("检查组现场记录（方位物核对与备注）：")
+        doc.table(["界桩号", "状况", "检查时间", "检查人", "方位物核对", "备注"],
+                  [[r["marker_number"], r["condition_title"], (r["measured_at"] or "")[:16].replace("T", " "),
+                    _inspectors(r), r["reference_check"] or "", r["notes"] or ""] for r in noted], "检查组记录")
     doc.heading("五、界线沿线情况")
     if findings:
         doc.table(["界线", "类别", "情况", "处理"],

@@ -134,10 +134,14 @@ def stored_county(conn: Connection, rule_set: RuleSetVersion, township: str | No
                coalesce(json_agg(json_build_object(
                    'type', 'Feature', 'id', s.id, 'geometry', ST_AsGeoJSON(s.geom, 9, 0)::json,
                    'properties', json_build_object('village_code', s.village_code, 'township_code', s.township_code,
+                       'village_name', v.name, 'township_name', t.name,  -- codes go out beside their names
                        'area_m2', round(s.area_m2::numeric, 1),
                        'distance_to_centre_m', round(s.distance_to_centre_m::numeric, 1)))
                    ORDER BY s.village_code, s.distance_to_centre_m), '[]'::json)
-        FROM suitable_land s WHERE s.rule_set_id = :id AND s.rule_set_version = :v
+        FROM suitable_land s
+        LEFT JOIN villages v ON v.code = s.village_code AND v.retired_at IS NULL
+        LEFT JOIN townships t ON t.code = s.township_code AND t.retired_at IS NULL
+        WHERE s.rule_set_id = :id AND s.rule_set_version = :v
           AND (CAST(:township AS text) IS NULL OR s.township_code = :township)"""),
         {"id": rule_set.id, "v": rule_set.version, "township": township}).one()
     return {"type": "FeatureCollection", "features": row[2], "computed_at": row[1].isoformat() if row[1] else None,

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from layers.gazetteer import lifecycle
 from tests.compliance.support import findings, settle
-from tests.layers.test_gazetteer_rules import A_XY, ACTOR, add_place, make_area
+from tests.utils.gazetteer import A_XY, ACTOR, add_place, make_area
 from tests.utils.siting import insert, pt, seg, to_metric
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from layers.gazetteer import lifecycle
 from tests.compliance.support import cemetery, findings, settle
-from tests.layers.test_gazetteer_rules import A_XY, ACTOR, add_place, make_area
+from tests.utils.gazetteer import A_XY, ACTOR, add_place, make_area
 from tests.utils.siting import insert, pt, road, seg
 
 SINCE = {"since": "2000-01-01T00:00:00+08:00"}

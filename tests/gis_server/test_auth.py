@@ -162,3 +162,29 @@ def test_audit_log_is_admin_only(client_as):
     assert client_as("viewer").get("/api/audit").status_code == 403
     assert client_as("case_worker").get("/api/audit").status_code == 403
     assert client_as("admin").get("/api/audit").status_code == 200
+
+
+def test_a_hash_with_the_old_default_parameters_still_signs_in_and_is_upgraded(anonymous, conn):
+    from argon2 import PasswordHasher
+
+    old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(PASSWORD)  # argon2-cffi's default
+    conn.execute(text("UPDATE users SET password_hash = :h WHERE username = 'viewer'"), {"h": old})
+    changed_before = conn.execute(text("SELECT password_changed_at FROM users WHERE username = 'viewer'")).scalar()
+    session = token_for(anonymous).json()["access_token"]
+    stored, changed_after = conn.execute(
+        text("SELECT password_hash, password_changed_at FROM users WHERE username = 'viewer'")).one()
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert old.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert changed_after == changed_before  # not a password change: sessions stay valid
+    assert anonymous.get("/api/layers", headers={"Authorization": f"Bearer {session}"}).status_code == 200
+    assert token_for(anonymous).status_code == 200  # the new hash signs in
+    assert token_for(anonymous, password="wrong password").status_code == 401
+
+
+def test_a_wrong_password_leaves_an_old_hash_alone(anonymous, conn):
+    from argon2 import PasswordHasher
+
+    old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(PASSWORD)
+    conn.execute(text("UPDATE users SET password_hash = :h WHERE username = 'viewer'"), {"h": old})
+    assert token_for(anonymous, password="wrong password").status_code == 401
+    assert conn.execute(text("SELECT password_hash FROM users WHERE username = 'viewer'")).scalar() == old

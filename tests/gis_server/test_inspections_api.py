@@ -359,3 +359,40 @@ def test_a_complete_resurvey_moves_the_marker_and_history_keeps_document_and_bot
     assert "geometry" in history[-1]["changed_fields"]
     assert history[-1]["properties"]["position_doc"] == "海石界复测〔2025〕4号"
     assert client.get(f"/api/inspections/markers/{a['id']}/positions").json()[-1] == last
+
+
+def pdf_text_and_images(content, tmp_path):
+    """The text of a PDF (pdftotext) and how many images it holds (pdfimages -list)."""
+    path = tmp_path / "report.pdf"
+    path.write_bytes(content)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout
+    listing = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, check=True, text=True).stdout
+    kinds = [line.split()[2] for line in listing.strip().splitlines()[2:]]  # after two header lines
+    return text, kinds.count("image")  # a PNG's alpha channel is listed apart, as "smask"
+
+
+def test_report_has_the_crews_notes_photos_and_a_map(client, scene, tmp_path):
+    campaign_id, (a, b, _c) = scene["campaign"]["id"], scene["markers"]
+    url = f"/api/inspections/campaigns/{campaign_id}/records"
+    first = client.post(url, json={
+        "client_id": "report-a", "marker_id": a["id"], "condition": "displaced", "inspector": "funeral_planner",
+        "inspector_partner": "赵三", "notes": "疑被车辆撞击，桩身向东偏移", "reference_check": "独立树已砍伐",
+        "geometry": {"type": "Point", "coordinates": list(moved(a["lon"], a["lat"], 1.20, 0.50))},
+        "photo_names": ["front.jpg", "north.jpg"]}).json()["record"]
+    client.post(url, json={"client_id": "report-b", "marker_id": b["id"], "condition": "intact", "inspector": "王一",
+                           "geometry": {"type": "Point", "coordinates": list(moved(b["lon"], b["lat"], 0.02, 0))}})
+    for name, colour in (("front.jpg", "red"), ("north.jpg", "blue")):
+        data = jpeg(colour)
+        assert client.post(f"/api/inspections/records/{first['id']}/photos", data={"sha256": sha(data), "name": name},
+                           files={"file": (name, data)}).status_code == 201
+    report = client.get(f"/api/inspections/campaigns/{campaign_id}/report.pdf")
+    assert report.status_code == 200
+    text, images = pdf_text_and_images(report.content, tmp_path)
+    flat = "".join(text.split())
+    assert images == 3  # the map and the two thumbnails
+    assert "疑被车辆撞击，桩身向东偏移" in flat and "独立树已砍伐" in flat and "检查组现场记录" in flat
+    assert "图1界桩检查情况与位移示意图" in flat
+    assert "殡葬规划账号、赵三" in flat and "funeral_planner" not in text
+    assert "1.30" in flat and "001Q·front.jpg" in flat and "001Q·north.jpg" in flat
+    assert "二手资料" not in text and "无法定数值" not in text
+    assert "项目默认值：参照界桩点位以GNSS测定" in flat

@@ -16,6 +16,7 @@ EXPECTED_WRITERS = {
     "place_names": {"admin", "place_names_editor"}, "place_name_signs": {"admin", "place_names_editor"},
     "boundary_lines": {"admin", "boundary_surveyor"}, "boundary_markers": {"admin", "boundary_surveyor"},
     "shelters": {"admin"}, "care_facilities": {"admin", "case_worker"},
+    "community_service_centers": {"admin", "case_worker"},
     "cemeteries": {"admin", "funeral_planner"}, "scattered_graves": {"admin", "funeral_planner"},
     "households": {"case_worker"},  # an admin only with the case office (issue 14)
     **{name: {"admin", "funeral_planner"} for name in (

@@ -9,8 +9,8 @@ from urllib.parse import quote
 from openpyxl import load_workbook
 
 from layers.gazetteer.lifecycle import beijing_today
-from tests.layers.test_gazetteer_rules import A_XY, B_XY, add_place, make_area
 from tests.utils.features import create, point
+from tests.utils.gazetteer import A_XY, B_XY, add_place, make_area
 
 
 def place(client, name, class_code, xy, **extra):
@@ -29,7 +29,10 @@ def test_validate_homophone_and_built_up_duplicate(client, conn):
         "ok": True, "pinyin_suggestion": "Wangjia Cun", "pinyin_suggestion_toned": "Wāngjiā Cūn",
         "specific_part": "汪家", "generic_part": "村",
         "problems": [{"rule": "homophone", "severity": "warning", "conflicts": [wang["id"]],
-                      "message": "与全市（县级行政区域）内已有地名同音：王家村（Wangjia Cun），应避免同音",
+                      # the conflict names its township and number (issue 16: not the number alone)
+                      "message": "与全市（县级行政区域）内已有地名同音："
+                                 f"王家村（Wangjia Cun；海州街道，编号 {wang['id']}），应避免同音",
+                      "records": [{"id": wang["id"], "name": "王家村", "township": "海州街道"}],
                       "basis": "《地名管理条例》（2022）第九条：村（居）民委员会所在地名称在一个县级行政区域内不重名、"
                                "避免同音"}]}
     street = place(client, "幸福路", "07100", A_XY)

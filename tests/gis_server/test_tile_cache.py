@@ -9,11 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
 from gis_server.deps import get_current_actor
-from gis_server.tile_cache import Tile, TileCache, TileKey
+from gis_server.tile_cache import Tile, TileCache, TileKey, tile_bounds
 from layers.catalog import registry
 from layers.roles import ADMIN, CASE_WORKER, Actor
-from tests.gis_server.test_tiles import LAT, LON, household, tile_of
 from tests.utils.features import shelter
+from tests.utils.tiles import LAT, LON, household, tile_of
 
 TILE = tile_of(LON, LAT, 14)
 PATH = "/tiles/{}/{}/{}/{}.pbf"
@@ -61,7 +61,75 @@ def test_an_api_write_shows_in_the_next_tile(client: TestClient) -> None:
                             json={"properties": {"members": 5}})
     assert response.status_code == 200, response.text
     assert features(client, "households")[made["id"]]["members"] == 5
-    assert len(cache(client)) == 1  # the old version's tile is gone
+    assert (cache(client).hits, len(cache(client))) == (1, 1)  # re-rendered in place
+
+
+FAR = (LON + 0.2, LAT + 0.1)  # ≈ 17 km north-east: other tiles at z14 and z12
+
+
+def test_a_write_re_renders_only_the_tiles_it_touches(client: TestClient, conn: Connection) -> None:
+    near, far = household(client), household(client, *FAR)
+    far_tile, near_z12, far_z12 = tile_of(*FAR, 14), tile_of(LON, LAT, 12), tile_of(*FAR, 12)
+    assert near_z12 != far_z12
+    for tile in (TILE, far_tile, near_z12, far_z12):
+        features(client, "households", tile)
+    assert (cache(client).hits, cache(client).misses) == (0, 4)
+    response = client.patch(f"/api/layers/households/features/{near['id']}", headers={"If-Match": '"1"'},
+                            json={"properties": {"members": 5}})
+    assert response.status_code == 200, response.text
+    assert features(client, "households")[near["id"]]["members"] == 5  # touched: rendered again
+    assert features(client, "households", near_z12)[near["id"]]["members"] == 5
+    assert features(client, "households", far_tile)[far["id"]]["members"] == 3  # away: from the cache
+    assert features(client, "households", far_z12)[far["id"]]["members"] == 3
+    assert (cache(client).hits, cache(client).misses) == (2, 6)
+    # a move by plain SQL from the far place to here: both places are touched, old and new
+    conn.execute(text("UPDATE households SET geom = ST_SetSRID(ST_MakePoint(:lon, :lat), 4490) WHERE id = :id"),
+                 {"lon": LON + 0.0004, "lat": LAT, "id": far["id"]})
+    assert set(features(client, "households")) == {near["id"], far["id"]}
+    assert features(client, "households", far_tile) == {}
+    assert (cache(client).hits, cache(client).misses) == (2, 8)
+    # a write elsewhere in the county leaves both cached
+    household(client, LON - 0.3, LAT - 0.2)
+    assert set(features(client, "households")) == {near["id"], far["id"]}
+    assert features(client, "households", far_tile) == {}
+    assert (cache(client).hits, cache(client).misses) == (4, 8)
+
+
+def test_a_write_on_the_edge_of_a_tile_re_renders_its_neighbour_within_the_buffer(client: TestClient) -> None:
+    """A symbol just across the edge is drawn in the buffer of the neighbouring tile (64/4096 of a side)."""
+    z, x, y = TILE
+    west, _, _, _ = tile_bounds(z, x, y, 0.0)
+    inside_buffer = west - 1e-5  # 1 m west of the edge: in tile x-1, in the buffer of tile x
+    assert tile_of(inside_buffer, LAT, 14) == (z, x - 1, y)
+    features(client, "households")
+    made = household(client, inside_buffer, LAT)
+    assert made["id"] in features(client, "households")
+    assert cache(client).hits == 0
+
+
+def test_a_write_of_unknown_place_re_renders_every_tile_of_its_layer(client: TestClient, conn: Connection) -> None:
+    """A version without a recorded place (TRUNCATE, or one older than those kept) touches every tile."""
+    made = household(client, *FAR)
+    far_tile = tile_of(*FAR, 14)
+    features(client, "households", far_tile)
+    features(client, "households")
+    household(client, LON - 0.3, LAT - 0.2)  # away from both tiles, but its place is then forgotten
+    conn.execute(text("DELETE FROM layer_data_changes WHERE layer_table = 'households' AND version = "
+                      "(SELECT version FROM layer_data_versions WHERE layer_table = 'households')"))
+    assert set(features(client, "households", far_tile)) == {made["id"]}
+    assert features(client, "households") == {}
+    assert (cache(client).hits, cache(client).misses) == (0, 4)
+
+
+def test_each_write_records_where_it_happened(client: TestClient, conn: Connection) -> None:
+    before = conn.execute(text("SELECT version FROM layer_data_versions WHERE layer_table = 'shelters'")).scalar_one()
+    shelter(client)
+    conn.execute(text("UPDATE shelters SET name = name WHERE false"))
+    rows = conn.execute(text("SELECT version, round(west::numeric, 4), round(south::numeric, 4), east IS NULL "
+                             "FROM layer_data_changes WHERE layer_table = 'shelters' AND version > :v "
+                             "ORDER BY version"), {"v": before}).all()
+    assert [tuple(r) for r in rows][-1] == (rows[-1][0], None, None, True)  # no row: nothing drawn changed
+    assert all(r[1] is not None for r in rows[:-1]) and len(rows) >= 2
 
 
 def test_a_write_by_plain_sql_shows_in_the_next_tile(client: TestClient, conn: Connection) -> None:
@@ -139,29 +207,88 @@ def test_the_cache_is_disabled_with_zero_bytes(client: TestClient) -> None:
 
 # --- the cache alone ---------------------------------------------------------------------------
 
-def key(version: int = 1, x: int = 0, table: str = "shelters", scope: str = "s") -> TileKey:
-    return TileKey(table, version, scope, 14, x, 0)
+def key(x: int = 0, table: str = "shelters", scope: str = "s") -> TileKey:
+    return TileKey(table, scope, 14, x, 0)
+
+
+ANYWHERE = (-180.0, -85.0, 180.0, 85.0)
 
 
 def test_least_recently_used_tiles_go_first_past_the_memory_limit() -> None:
     tiles = TileCache(250)
     for x in range(3):
-        tiles.put(key(x=x), Tile(b"x" * 100, str(x)))
+        tiles.put(key(x=x), Tile(b"x" * 100, str(x)), 1)
     assert len(tiles) == 2 and tiles.size_bytes == 200
-    assert tiles.get(key(x=0)) is None and tiles.get(key(x=1)) is not None
-    tiles.put(key(x=3), Tile(b"y" * 100, "3"))  # 2 was used least recently
-    assert tiles.get(key(x=2)) is None and tiles.get(key(x=1)) is not None
-    tiles.put(key(x=4), Tile(b"z" * 300, "4"))  # larger than the whole cache: not kept
-    assert tiles.get(key(x=4)) is None and tiles.size_bytes == 200
+    assert tiles.get(key(x=0), 1, ANYWHERE) is None and tiles.get(key(x=1), 1, ANYWHERE) is not None
+    tiles.put(key(x=3), Tile(b"y" * 100, "3"), 1)  # 2 was used least recently
+    assert tiles.get(key(x=2), 1, ANYWHERE) is None and tiles.get(key(x=1), 1, ANYWHERE) is not None
+    tiles.put(key(x=4), Tile(b"z" * 300, "4"), 1)  # larger than the whole cache: not kept
+    assert tiles.get(key(x=4), 1, ANYWHERE) is None and tiles.size_bytes == 200
 
 
-def test_a_newer_version_drops_the_older_tiles_of_its_table_only() -> None:
+def test_an_older_entry_is_served_only_across_known_writes_away_from_it() -> None:
     tiles = TileCache(10_000)
-    tiles.put(key(1, x=0), Tile(b"a", "a"))
-    tiles.put(key(1, x=1), Tile(b"b", "b"))
-    tiles.put(key(7, table="roads"), Tile(b"r", "r"))
-    assert tiles.get(key(2, x=0)) is None  # version 2 seen: both version-1 shelters tiles are dropped
-    assert len(tiles) == 1 and tiles.size_bytes == 1
-    tiles.put(key(1, x=1), Tile(b"late", "late"))  # rendered by a reader that read version 1 before the write
-    assert tiles.get(key(1, x=1)) is None and len(tiles) == 1
-    assert tiles.get(key(7, table="roads")) == Tile(b"r", "r")
+    tiles.learn("shelters", 1, ())
+    here, there = (0.0, 0.0, 1.0, 1.0), (5.0, 5.0, 6.0, 6.0)
+    tiles.put(key(x=0), Tile(b"a", "a"), 1)
+    tiles.learn("shelters", 3, [(2, there), (3, None)])  # one write elsewhere, one of rows without geometry
+    assert tiles.get(key(x=0), 3, here) == Tile(b"a", "a")
+    tiles.learn("shelters", 5, [(5, (0.5, 0.5, 0.5, 0.5))])  # version 4 unknown (a TRUNCATE), 5 here
+    assert tiles.get(key(x=0), 5, there) is None and len(tiles) == 0
+    tiles.put(key(x=0), Tile(b"b", "b"), 5)
+    tiles.put(key(x=0), Tile(b"late", "late"), 4)  # rendered by a reader that read version 4 before the write
+    assert tiles.get(key(x=0), 5, here) == Tile(b"b", "b")
+    tiles.learn("shelters", 6, [(6, (1.0 + 1e-10, 0.0, 2.0, 1.0))])  # on the edge: touches
+    assert tiles.get(key(x=0), 6, here) is None
+
+
+def test_a_version_going_back_forgets_the_table_only() -> None:
+    tiles = TileCache(10_000)
+    tiles.learn("shelters", 7, ())
+    tiles.learn("roads", 7, ())
+    tiles.put(key(), Tile(b"a", "a"), 7)
+    tiles.put(key(table="roads"), Tile(b"r", "r"), 7)
+    tiles.forget("shelters")
+    assert tiles.learnt("shelters") is None and tiles.learnt("roads") == 7
+    assert tiles.get(key(), 7, ANYWHERE) is None
+    assert tiles.get(key(table="roads"), 7, ANYWHERE) == Tile(b"r", "r")
+
+
+def test_tile_bounds_are_the_tiles_envelope_in_degrees() -> None:
+    assert tile_bounds(0, 0, 0, 0.0) == pytest.approx((-180.0, -85.0511287798, 180.0, 85.0511287798))
+    west, south, east, north = tile_bounds(1, 1, 0, 0.0)
+    assert (west, south, east) == pytest.approx((0.0, 0.0, 180.0)) and north == pytest.approx(85.0511287798)
+    grown = tile_bounds(1, 1, 0, 64 / 4096)
+    assert grown[0] == pytest.approx(-180.0 * 64 / 4096)  # 64/4096 of its 180° side further west
+
+
+def test_concurrent_tile_reads_are_audited_and_versioned_by_one_statement(client: TestClient, conn: Connection) -> None:
+    """Group commit (gis_server/tile_reads.py): reads arriving while a statement runs share the next one;
+    each gets its audit record committed and the version read after it."""
+    import threading
+    import time
+
+    from gis_server.routers.tiles import _reads
+    from layers.audit import read_record
+
+    spec = registry().get("households")
+    reader = Actor("tester", frozenset([CASE_WORKER]), "127.0.0.1")
+    reads = _reads(type("R", (), {"app": client.app})())
+    version = conn.execute(text("SELECT version FROM layer_data_versions WHERE layer_table = 'households'")).scalar()
+    got: list[int | None] = []
+    with reads._busy:  # a statement "running": the reads queue up
+        threads = [threading.Thread(target=lambda i=i: got.append(reads.version(
+            "households", read_record(spec, reader, "read_personal", tile=f"14/{i}/9")[1]))) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while reads._queue.qsize() < 7 and time.monotonic() < deadline:  # the 8th is with the writer
+            time.sleep(0.01)
+    for thread in threads:
+        thread.join(10)
+    assert got == [version] * 8
+    assert (reads.statements, reads.reads) == (1, 8)
+    audited = conn.execute(text("SELECT count(*), count(DISTINCT detail->>'tile') FROM audit_log "
+                                "WHERE action = 'read_personal' AND layer = 'households' AND username = 'tester' "
+                                "AND detail->>'tile' LIKE '14/_/9'")).one()
+    assert tuple(audited) == (8, 8)

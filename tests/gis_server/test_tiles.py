@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
@@ -12,9 +10,8 @@ from gis_server.deps import get_current_actor
 from gis_server.routers.tiles import key_fields, tile_sql
 from layers.catalog import registry
 from layers.roles import ADMIN, CASE_WORKER, VIEWER, Actor
-from tests.utils.features import create, line, point, shelter
-
-LON, LAT = 122.69, 40.88
+from tests.utils.features import create, line, shelter
+from tests.utils.tiles import LAT, LON, decode, household, tile_of
 
 
 @pytest.fixture(autouse=True)
@@ -25,27 +22,6 @@ def as_admin(client: TestClient):
                                                                        "127.0.0.1")
     yield
     client.app.dependency_overrides.clear()
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
-    n = 1 << z
-    x = int((lon + 180.0) / 360.0 * n)
-    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
-    return z, x, y
-
-
-def decode(client: TestClient, layer: str, z: int, x: int, y: int) -> list[dict]:
-    response = client.get(f"/tiles/{layer}/{z}/{x}/{y}.pbf")
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
-    if not response.content:
-        return []
-    return mapbox_vector_tile.decode(response.content)[layer]["features"]
-
-
-def household(client: TestClient, lon: float = LON, lat: float = LAT, **extra) -> dict:
-    props = {"head_name": "王某", "categories": ["dibao", "disabled"], "members": 3, **extra}
-    return create(client, "households", point(lon, lat), **props)
 
 
 def test_tile_has_the_features_and_key_properties(client: TestClient) -> None:

@@ -76,6 +76,7 @@ def test_every_feature_lies_inside_the_county(demo_engine):
     ("care_facilities", "facility_type = 'regional_center'", 3),
     ("care_facilities", "facility_type = 'private_home'", 20),
     ("care_facilities", "facility_type = 'nursing_home'", 21),
+    ("community_service_centers", "", 24),
     ("scattered_graves", "", 3000), ("households", "", 30000),
 ])
 def test_counts_match_the_issue(demo_engine, table, where, expected):

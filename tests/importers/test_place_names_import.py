@@ -10,7 +10,7 @@ from shapely.geometry import Point
 from sqlalchemy import text
 
 from importers.place_names import commit_import, dry_run
-from tests.layers.test_gazetteer_rules import ACTOR, make_area
+from tests.utils.gazetteer import ACTOR, make_area
 
 CSV = (
     "标准名称,罗马字母拼写,类别,东经,北纬,地名代码,别名,含义,测量方法\n"

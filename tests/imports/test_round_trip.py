@@ -10,13 +10,13 @@ from tests.imports.conftest import checked, problems
 from tests.imports.corpus import HOUSEHOLDS
 
 
-@pytest.mark.parametrize("fmt", ["geojson", "csv", "xlsx", "gpkg"])
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "xlsx", "gpkg", "shp", "kml"])
 def test_export_then_import_changes_nothing(client, corpus, places, tmp_path: Path, fmt: str) -> None:
     body = checked(client, "shelters", corpus["shelters.geojson"])
     client.post(f"/api/layers/shelters/imports/{body['id']}/commit")
     exported = client.get("/api/layers/shelters/export", params={"format": fmt})
     assert exported.status_code == 200
-    path = tmp_path / f"shelters.{fmt}"
+    path = tmp_path / f"shelters.{'zip' if fmt == 'shp' else fmt}"
     path.write_bytes(exported.content)
     again = checked(client, "shelters", path)
     assert again["report"]["ok"], again["report"]

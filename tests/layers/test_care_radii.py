@@ -11,7 +11,7 @@ from layers.coverage.analysis import coverage_rows, totals
 from layers.coverage.radii import DEFAULTS, defaults_table
 from layers.coverage.refresh import refresh
 from layers.coverage.selection import Selection
-from tests.layers.test_coverage_euclidean import (
+from tests.utils.coverage import (
     TOWNSHIP,
     VILLAGE,
     VILLAGE2,

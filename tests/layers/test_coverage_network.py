@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from layers.coverage.refresh import refresh, status
 from layers.coverage.selection import Selection
-from tests.layers.test_coverage_euclidean import add_care, add_household, covered_ids, make_units, origin_xy
+from tests.utils.coverage import add_care, add_household, covered_ids, make_units, origin_xy
 
 
 def line_sql(*points: tuple[float, float]) -> str:

@@ -10,7 +10,7 @@ from layers.coverage import care, child_welfare, shelters
 from layers.coverage.suggest import solve, suggest
 from layers.errors import InvalidInput
 from layers.roles import Actor
-from tests.layers.test_coverage_euclidean import (
+from tests.utils.coverage import (
     TOWNSHIP,
     VILLAGE,
     add_care,

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from layers.coverage.analysis import coverage_rows, exact_rows_sql, totals
 from layers.coverage.selection import Selection
-from tests.layers.test_coverage_euclidean import TOWNSHIP, VILLAGE, VILLAGE2, ring  # noqa: F401 (fixture)
+from tests.utils.coverage import TOWNSHIP, VILLAGE, VILLAGE2, ring  # noqa: F401 (fixture)
 
 COPIES = 2000  # other counties' households: 1° east and further, same village code (as the province makes)
 

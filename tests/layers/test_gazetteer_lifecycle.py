@@ -14,7 +14,7 @@ from layers.gazetteer import lifecycle, publication
 from layers.gazetteer.names import add_variant, variants_of
 from layers.gazetteer.search import SearchQuery, search
 from layers.gazetteer.signs import mismatched_signs
-from tests.layers.test_gazetteer_rules import A_XY, ACTOR, B_XY, A, B, add_place, make_area
+from tests.utils.gazetteer import A_XY, ACTOR, B_XY, A, B, add_place, make_area
 
 DAY = date(2025, 3, 1)
 

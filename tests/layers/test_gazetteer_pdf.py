@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import text
 
 from formats.documents import to_pdf
-from layers.gazetteer import publication
+from layers.gazetteer import lifecycle, publication
 from layers.gazetteer.names import add_variant
-from tests.layers.test_gazetteer_rules import A_XY, B_XY, add_place, make_area
 from tests.layers.test_siting_report import pdf_text, render_first_page
+from tests.utils.gazetteer import A_XY, B_XY, add_place, make_area
 
 APPROVED = {"approval_authority": "海城市人民政府", "approval_doc_no": "海政地〔2025〕3号",
             "approval_date": "2025-04-01"}
@@ -52,6 +52,23 @@ def test_directory_pdf_by_township_class_and_pinyin(conn, names, tmp_path):
     filtered = publication.directory_rows(conn, "210381101")
     body = compact(to_pdf(publication.directory_document(filtered, "210381101")), tmp_path, "directory_b")
     assert "牛庄镇·共1条" in body and "王家屯" not in body
+
+
+class _UtcEvening(datetime):
+    """2025-03-31 17:00 UTC, when it is already 01:00 on 2025-04-01 in Beijing (a fixed day, far from the
+    real one, so that a server clock read anywhere shows)."""
+
+    @classmethod
+    def now(cls, tz=None):  # type: ignore[override]
+        moment = datetime(2025, 3, 31, 17, 0, tzinfo=UTC)
+        return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+
+def test_directory_pdf_is_dated_in_beijing(conn, names, tmp_path, monkeypatch):
+    """Issue 16: the directory printed at 01:00 Beijing time carries Beijing's date, not the UTC server's."""
+    monkeypatch.setattr(lifecycle, "datetime", _UtcEvening)
+    body = compact(to_pdf(publication.directory_document(publication.directory_rows(conn))), tmp_path, "dated")
+    assert "截至2025-04-01·" in body and "2025-03-31" not in body
 
 
 def test_dictionary_entries(conn, names, tmp_path):

@@ -11,7 +11,7 @@ from layers.catalog import registry
 from layers.features import feature_history
 from layers.gazetteer.respell import REASON, regenerate
 from layers.gazetteer.rules import validate
-from tests.layers.test_gazetteer_rules import A_XY, ACTOR, make_area
+from tests.utils.gazetteer import A_XY, ACTOR, make_area
 
 # spellings as the old rules stored them (曾 céng, 朝阳 zhāo), and one staff set by hand
 OLD = (("曾家屯", "06100", "Cengjiatun", False), ("朝阳路", "07100", "Zhaoyang Lu", False),

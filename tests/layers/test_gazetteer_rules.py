@@ -1,52 +1,17 @@
-"""Naming rules against the database: scopes of duplicates and homophones, derived township/village.
-
-Also provides the small test area (two townships with a village and a built-up area each) that the
-other gazetteer tests use.
-"""
+"""Naming rules against the database: scopes of duplicates and homophones, derived township/village (on the
+small test area of ``tests.utils.gazetteer``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from shapely.geometry import Point, box
-from sqlalchemy import Connection, text
+from shapely.geometry import Point
+from sqlalchemy import text
 
 from layers.catalog import registry
-from layers.features import create_feature, update_feature
+from layers.features import update_feature
 from layers.gazetteer.rules import validate
-from layers.place_names import prepare_place_name
-from layers.roles import Actor
-
-ACTOR = Actor("tester", frozenset({"place_names_editor"}))
-# township A (a 街道 with the city's built-up area) and township B (a town with its own)
-A, B = "210381001", "210381101"
-A_XY, B_XY = (122.72, 40.86), (122.62, 40.86)
-
-
-class _New:
-    feature_id = None
-
-
-def make_area(conn: Connection) -> None:
-    for code, name, (x, y) in ((A, "海州街道", A_XY), (B, "牛庄镇", B_XY)):
-        square = box(x - 0.02, y - 0.02, x + 0.03, y + 0.03).wkt
-        conn.execute(text("INSERT INTO townships (code, name, geom) "
-                          "VALUES (:c, :n, ST_Multi(ST_GeomFromText(:g, 4490)))"),
-                     {"c": code, "n": name, "g": square})
-        conn.execute(text("INSERT INTO villages (code, name, township_code, geom) "
-                          "VALUES (:c, :n, :t, ST_Multi(ST_GeomFromText(:g, 4490)))"),
-                     {"c": code + "001", "n": name[:2] + "社区", "t": code, "g": square})
-        conn.execute(text("INSERT INTO urban_planning_zones (name, geom) "
-                          "VALUES (:n, ST_Multi(ST_GeomFromText(:g, 4490)))"),
-                     {"n": name[:2] + "建成区", "g": box(x - 0.01, y - 0.01, x + 0.01, y + 0.01).wkt})
-
-
-def add_place(conn: Connection, name: str, class_code: str, xy: tuple[float, float], **extra: Any) -> int:
-    """A record written straight to the table, as imports do: by default one already on record (approved)."""
-    spec = registry().get("place_names")
-    props = prepare_place_name({"name": name, "class_code": class_code, "status": "approved", **extra}, _New())
-    place_id, _ = create_feature(conn, spec, props, Point(*xy), ACTOR)
-    return place_id
+from tests.utils.gazetteer import A_XY, ACTOR, B_XY, A, B, add_place, make_area
 
 
 def rules(result: dict[str, Any]) -> list[tuple[str, str, list[int]]]:
@@ -60,7 +25,9 @@ def test_homophone_in_the_county_is_a_warning(conn):
     assert result["ok"] is True
     assert result["pinyin_suggestion"] == "Wangjia Cun"
     assert rules(result) == [("homophone", "warning", [wang])]
-    assert result["problems"][0]["message"] == "与全市（县级行政区域）内已有地名同音：王家村（Wangjia Cun），应避免同音"
+    assert result["problems"][0]["message"] == (
+        f"与全市（县级行政区域）内已有地名同音：王家村（Wangjia Cun；海州街道，编号 {wang}），应避免同音")
+    assert result["problems"][0]["records"] == [{"id": wang, "name": "王家村", "township": "海州街道"}]
 
 
 def test_duplicate_village_anywhere_in_the_county_is_an_error(conn):
@@ -79,7 +46,8 @@ def test_street_duplicate_only_within_the_same_built_up_area(conn):
                           "specific_part": "幸福", "generic_part": "路", "problems": []}
     same_area = validate(conn, "幸福路", "07100", Point(A_XY[0] + 0.005, A_XY[1]))
     assert rules(same_area) == [("duplicate", "error", [street])]
-    assert same_area["problems"][0]["message"] == f"与同一建成区（海州建成区）内已有地名重名：幸福路（编号 {street}）"
+    assert same_area["problems"][0]["message"] == (
+        f"与同一建成区（海州建成区）内已有地名重名：幸福路（海州街道，编号 {street}）")
     # a residential area counts too: streets and residential areas share the built-up scope
     assert rules(validate(conn, "幸福路", "06200", Point(*A_XY))) == [("duplicate", "error", [street])]
 
@@ -161,7 +129,8 @@ def test_each_class_is_held_to_its_own_scope_with_its_basis(conn):
     elsewhere = Point(*B_XY)  # another township, another built-up area
     natural = validate(conn, "和平屯", "06100", elsewhere)
     assert (natural["ok"], rules(natural)) == (True, [("duplicate", "warning", [village])])
-    assert natural["problems"][0]["message"] == f"与全市（县级行政区域）内已有地名重名：和平屯（编号 {village}）"
+    assert natural["problems"][0]["message"] == (
+        f"与全市（县级行政区域）内已有地名重名：和平屯（海州街道，编号 {village}）")
     assert natural["problems"][0]["basis"] == "第九条未列入此类（如自然村）：全市范围内重名仅作提示（本项目约定）"
     same_township = validate(conn, "和平屯", "06100", Point(A_XY[0] + 0.005, A_XY[1]))
     assert rules(same_township)[0] == ("duplicate", "warning", [village])

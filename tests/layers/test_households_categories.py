@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from layers.households import CHILD_CATEGORIES, HOUSEHOLD_CATEGORIES
-from tests.layers.test_coverage_euclidean import TOWNSHIP, VILLAGE, add_household, lonlat, make_units
+from tests.utils.coverage import TOWNSHIP, VILLAGE, add_household, lonlat, make_units
 
 NEW_LABELS = {"dibao_marginal": "低保边缘家庭", "orphan": "散居孤儿", "orphan_institutional": "机构孤儿",
               "de_facto_unsupported_child": "事实无人抚养儿童", "severely_disabled": "重度残疾（一、二级）"}

@@ -16,7 +16,7 @@ from gis_server.db import SESSION_OPTIONS
 from gis_server.settings import Settings
 from layers.households import HOUSEHOLDS
 from layers.privacy_purge import ERASED, erased_values
-from tests.layers.test_coverage_euclidean import add_household, make_units
+from tests.utils.coverage import add_household, make_units
 
 PERSONAL = ("head_name", "phone", "address", "id_number_masked", "id_number_cipher", "id_number_hash")
 DAYS = 1095

@@ -18,7 +18,7 @@ from gis_server.app import create_app
 from gis_server.settings import Settings
 from layers.roles import ALL_ROLES
 from tests.conftest import PASSWORD
-from tests.layers.test_coverage_euclidean import add_household, make_units
+from tests.utils.coverage import add_household, make_units
 from tests.utils.database import committed_database
 from tests.utils.features import feature, point
 from tests.utils.live_server import serving

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from layers.coverage.radii import DEFAULTS
-from tests.layers.test_coverage_euclidean import VILLAGE, VILLAGE2, add_household, lonlat, make_units
+from tests.utils.coverage import VILLAGE, VILLAGE2, add_household, lonlat, make_units
 
 RESTRICTED = ("viewer", "place_names_editor", "funeral_planner", "boundary_surveyor", "admin")
 CHILD_AT = (1234.0, 567.0)  # metres from the test origin, inside 东村

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from gis_server.settings import Settings
-from tests.layers.test_gazetteer_rules import make_area
 from tests.utils.bad_files import ENDPOINTS, LEAKS, campaign, corpus, listener, post, xlsx, zip_of
+from tests.utils.gazetteer import make_area
 
 CHINESE = re.compile("[\u4e00-\u9fff]")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from layers.roles import ALL_ROLES
-from tests.layers.test_coverage_euclidean import add_care, add_household, make_units
+from tests.utils.coverage import add_care, add_household, make_units
 
 
 def test_every_layer_count_equals_numbers_matched_for_every_role(conn, client_as):

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from layers.roles import ALL_ROLES
 from tests.conftest import PASSWORD
-from tests.layers.test_coverage_euclidean import add_household, make_units
+from tests.utils.coverage import add_household, make_units
 from tests.utils.features import feature, point
 
 ITEMS = "/ogc/collections/households/items"

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from tests.layers.test_gazetteer_rules import A_XY, B_XY, add_place, make_area
 from tests.utils.features import feature, point
+from tests.utils.gazetteer import A_XY, B_XY, add_place, make_area
 
 FEATURES = "/api/layers/place_names/features"
 APPROVAL = {"approval_authority": "海城市人民政府", "approval_doc_no": "海政地〔2026〕7号",

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from layers.catalog import registry
 from tests.utils.features import feature, line, square
 
 
@@ -45,4 +46,13 @@ def sample_properties(client: TestClient, layer: str, unique: str = "a") -> dict
     }
     if layer == "boundary_markers":
         return {"line_id": _boundary_line_id(client, unique), "number": f"00{unique}Q", "marker_type": "single"}
-    return samples.get(layer, {"name": f"测试区{unique}"})
+    return samples.get(layer) or _from_declaration(layer, unique)
+
+
+def _from_declaration(layer: str, unique: str) -> dict[str, Any]:
+    """A layer without a sample above: its title field and the first allowed value of each required code
+    field (so a layer added the short way needs no sample here)."""
+    spec = registry().get(layer)
+    assert spec is not None, layer
+    out: dict[str, Any] = {f.name: next(iter(f.choices)) for f in spec.editable_fields if f.required and f.choices}
+    return {spec.title_field: f"测试区{unique}", **out}

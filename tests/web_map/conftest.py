@@ -22,6 +22,7 @@ from gis_server.app import create_app
 from gis_server.settings import PROJECT_ROOT, Settings
 from tests.conftest import PASSWORD
 from tests.utils.accounts import ADMIN_CASE_OFFICE, create_test_accounts
+from tests.utils.browser import CENTER
 from tests.utils.database import committed_database
 from tests.utils.live_server import serving
 from web_map.assets import install
@@ -47,13 +48,19 @@ def browser_database_url(database_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def live_server(browser_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app on a free port of 127.0.0.1, in a thread, until the session ends."""
+def live_app(browser_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The app the live server runs (a test may swap ``app.state.map_settings`` for a while)."""
     install()  # the vendor folder (fast when current)
     app = create_app(Settings(environment="test", database_url=browser_database_url, _env_file=None,
                               data_dir=tmp_path_factory.mktemp("browser-data")))
     app.state.map_settings = MapSettings(_env_file=None, basemap="none", tianditu_key=None, xyz_url=None)
-    with serving(app) as base:
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Any) -> Iterator[str]:
+    """The app on a free port of 127.0.0.1, in a thread, until the session ends."""
+    with serving(live_app) as base:
         yield base
 
 
@@ -99,9 +106,6 @@ def _line(*coords: tuple[float, float]) -> dict[str, Any]:
     return {"type": "LineString", "coordinates": [list(c) for c in coords]}
 
 
-CENTER = (122.73, 40.85)
-
-
 @pytest.fixture(scope="session")
 def seed(api: httpx.Client) -> dict[str, int]:
     """A few hand-made features of every theme around the map's centre (committed in gis_browser)."""
@@ -122,6 +126,8 @@ def seed(api: httpx.Client) -> dict[str, int]:
                             shelter_type="emergency"),
         "care_facilities": _create(api, "care_facilities", _pt(lon - 0.004, lat - 0.003), name="示例幸福院",
                                    facility_type="happiness_home"),
+        "community_service_centers": _create(api, "community_service_centers", _pt(lon - 0.015, lat - 0.012),
+                                             name="样板村党群服务中心", service_type="village_service_center"),
         "cemeteries": _create(api, "cemeteries", _square(lon + 0.006, lat - 0.008, 0.003), name="示例公墓",
                               cemetery_type="village_public", status="existing"),
         "scattered_graves": _create(api, "scattered_graves", _pt(lon + 0.002, lat - 0.004)),

@@ -13,29 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from layers.catalog import THEMES, registry
+from layers.catalog import THEMES
+from tests.utils.browser import click_at, drawn, show_theme, zoom_to
 from tests.web_map.conftest import CENTER, OUTPUT, PageWatch
 
 LON, LAT = CENTER
-
-
-def zoom_to(web: PageWatch, zoom: int = 15) -> None:
-    web.page.evaluate(f"HC.map.setView([{LAT}, {LON}], {zoom}, {{animate: false}})")
-
-
-def drawn(web: PageWatch, theme: str) -> int:
-    names = [s.name for s in registry() if s.theme == theme]
-    return web.page.evaluate("names => names.reduce((n, l) => n + HC.layers.count(l), 0)", names)
-
-
-def show_theme(web: PageWatch, theme: str) -> None:
-    box = web.page.locator(f'input[data-theme="{theme}"]')
-    if not box.is_checked():
-        box.check()
-    names = [s.name for s in registry() if s.theme == theme]
-    web.page.wait_for_function("names => names.reduce((n, l) => n + HC.layers.count(l), 0) > 0", arg=names,
-                               timeout=10000)
-    web.page.wait_for_load_state("networkidle")
 
 
 def open_popup(web: PageWatch, layer: str) -> None:
@@ -62,13 +44,6 @@ def test_each_theme_toggles_and_draws(web: PageWatch, theme: str) -> None:
     web.shot(f"02-theme-{THEMES.index(theme)}")
     web.page.locator(f'input[data-theme="{theme}"]').uncheck()
     assert drawn(web, theme) == 0
-
-
-def click_at(web: PageWatch, lon: float, lat: float) -> None:
-    """A real mouse click where (lon, lat) is on the map now."""
-    point = web.page.evaluate("ll => { const p = HC.map.latLngToContainerPoint(ll); return [p.x, p.y]; }", [lat, lon])
-    box = web.page.locator(".folium-map").bounding_box()
-    web.page.mouse.click(box["x"] + point[0], box["y"] + point[1])
 
 
 def test_edit_feature_and_reload(as_role: Any, api: httpx.Client, seed: dict[str, int]) -> None:

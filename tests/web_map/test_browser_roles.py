@@ -14,8 +14,8 @@ import pytest
 
 from layers.roles import ALL_ROLES
 from tests.conftest import PASSWORD
+from tests.utils.browser import zoom_to
 from tests.web_map.conftest import CENTER, OUTPUT, PageWatch, new_context, sign_in, token
-from tests.web_map.test_browser import zoom_to
 
 LON, LAT = CENTER
 MAX_FIRST_LOAD = 1_500_000  # bytes: the first load of / may not grow with the data

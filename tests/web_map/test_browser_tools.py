@@ -14,8 +14,8 @@ import httpx
 from pyproj import Transformer
 from sqlalchemy import text
 
+from tests.utils.browser import click_at, show_theme, zoom_to
 from tests.web_map.conftest import CENTER, OUTPUT, PageWatch
-from tests.web_map.test_browser import click_at, show_theme, zoom_to
 
 LON, LAT = CENTER
 TO_4550 = Transformer.from_crs("EPSG:4490", "EPSG:4550", always_xy=True)

@@ -65,13 +65,16 @@ def test_only_readable_layers_are_offered() -> None:
     assert 'id="hc-btn-new"' not in html
 
 
-def test_no_basemap_by_default_and_tianditu_with_a_key() -> None:
+def test_the_builtin_basemap_by_default_and_tianditu_with_a_key() -> None:
     plain = settings()
-    assert plain.default_basemap() == "none" and [b["id"] for b in plain.basemaps()] == ["none"]
+    assert plain.default_basemap() == "builtin" and [b["id"] for b in plain.basemaps()] == ["builtin", "none"]
+    assert plain.basemaps()[0]["layers"][0]["url"] == "/basemap/{z}/{x}/{y}.png"  # this server: works offline
+    assert settings(xyz_url="http://10.0.0.1/t/{z}/{x}/{y}.png").default_basemap() == "xyz"
+    assert settings(basemap="none").default_basemap() == "none"
     keyed = settings(tianditu_key="abc")
     assert keyed.default_basemap() == "tianditu_vec"
     ids = [b["id"] for b in keyed.basemaps()]
-    assert ids[0] == "tianditu_vec" and set(ids) == {"none", "tianditu_vec", "tianditu_img"}
+    assert ids[0] == "tianditu_vec" and set(ids) == {"none", "builtin", "tianditu_vec", "tianditu_img"}
     vec = keyed.basemaps()[0]["layers"]
     assert "LAYER=vec" in vec[0]["url"] and "LAYER=cva" in vec[1]["url"] and "tk=abc" in vec[0]["url"]
     m = build_map(layers_for(ADMIN), plain, themes=THEMES)

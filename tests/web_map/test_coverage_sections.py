@@ -142,7 +142,8 @@ def test_village_without_child_director_is_listed_drawn_then_filled(as_role: Any
     assert web.page.locator(f"#hc-gap-townships tr[data-code='{T3}']").count() == 1
     assert web.page.locator(f"path.hc-gap-supervisor-{T3}").count() == 1
     web.page.select_option("#hc-officer-role", "director")
-    web.page.fill("#hc-officer-unit", VB)
+    web.page.select_option("#hc-officer-township", T3)
+    web.page.select_option("#hc-officer-village", VB)
     web.page.fill("#hc-officer-name", "钱小红")
     web.page.fill("#hc-officer-phone", "13900001234")
     web.page.click("#hc-officer-save")

@@ -176,3 +176,29 @@ def test_campaign_list_on_a_phone(phone: PageWatch, scene: dict[str, Any]) -> No
     last.evaluate("th => th.closest('.hc-scroll').scrollLeft = 0")
     name.scroll_into_view_if_needed()
     phone.shot("field-07-inspections-phone")
+
+
+def test_phone_form_small_map_shows_the_marker_and_my_position(phone: PageWatch, scene: dict[str, Any]) -> None:
+    """Issue 16 item 5: the phone form has a small map with the chosen marker and the phone's position."""
+    page, marker = phone.page, scene["markers"][1]
+    phone.open(f"/field?campaign={scene['campaign']}")
+    at = moved(marker["lon"], marker["lat"], 30.0, 40.0)  # 50 m from the marker
+    page.context.set_geolocation({"longitude": at[0], "latitude": at[1], "accuracy": 5})
+    page.click("#fd-locate")
+    page.locator("#fd-markers input[name=marker]").first.wait_for()
+    assert page.locator("#fd-map").is_visible()
+    assert page.locator("#fd-map .fd-map-marker").count() == 1 and page.locator("#fd-map .fd-map-me").count() == 1
+    assert page.locator("#fd-map .leaflet-tooltip").first.inner_text() == "002Q 号界桩"
+    note = page.locator("#fd-map-note").inner_text()
+    assert note.startswith("我的位置距 002Q 号界桩约 ") and 49.5 <= float(note.split("约 ")[1].split(" 米")[0]) <= 50.5
+    # both dots inside the small map's box
+    box = page.locator("#fd-map").bounding_box()
+    for selector in ("#fd-map .fd-map-marker", "#fd-map .fd-map-me"):
+        dot = page.locator(selector).bounding_box()
+        assert box["x"] <= dot["x"] and dot["x"] + dot["width"] <= box["x"] + box["width"]
+        assert box["y"] <= dot["y"] and dot["y"] + dot["height"] <= box["y"] + box["height"]
+    # choosing the other marker moves the map to it
+    page.check(f"#fd-markers input[value='{scene['markers'][0]['id']}']")
+    page.wait_for_function("document.getElementById('fd-map-note').textContent.indexOf('001Q') >= 0")
+    assert page.locator("#fd-map .leaflet-tooltip").first.inner_text() == "001Q 号界桩"
+    _full(page, "field-05-small-map")

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from pyproj import Transformer
 
+from tests.utils.browser import click_at, zoom_to
 from tests.web_map.conftest import CENTER, PageWatch, _create, _line, _pt
-from tests.web_map.test_browser import click_at, zoom_to
 from tests.web_map.test_siting_page import click_at as siting_click
 from tests.web_map.test_siting_page import open_siting, view, wait_report
 

@@ -20,9 +20,10 @@
     document.querySelectorAll('[data-close]').forEach(function (b) {
       b.addEventListener('click', function () { document.getElementById(b.dataset.close).classList.remove('hc-open'); });
     });
-    if (window.matchMedia('(min-width: 761px)').matches) { panel.classList.add('hc-open'); }
+    // open on load only where it leaves the map room (≥ 1024 px wide); a tablet or phone opens it by the button
+    if (window.matchMedia('(min-width: 1024px)').matches) { panel.classList.add('hc-open'); }
     // on a phone the default zoom cut the county off: fit its extent instead
-    else if (config.extent) { map.fitBounds(config.extent, {animate: false}); }
+    if (window.matchMedia('(max-width: 760px)').matches && config.extent) { map.fitBounds(config.extent, {animate: false}); }
     HC.ready = true;
   };
 })();

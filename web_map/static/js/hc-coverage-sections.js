@@ -166,22 +166,36 @@
 
   /* ---- 儿童关爱 ---------------------------------------------------------------------------------- */
   var childGroup;
+  /* The unit is picked, township → village (names, code beside), never typed (issue 16); units that
+   * lack an officer are marked 缺. */
   function officerForm(gaps, reload) {
-    var units = {director: gaps.villages.features, supervisor: gaps.townships.features};
-    var list = HC.el('datalist', {id: 'hc-officer-units'});
+    var missing = {};
+    gaps.villages.features.concat(gaps.townships.features).forEach(function (f) { missing[f.properties.code] = true; });
     var role = HC.el('select', {name: 'role', id: 'hc-officer-role'}, [HC.el('option', {value: 'director', text: '儿童主任（村）'}),
       HC.el('option', {value: 'supervisor', text: '儿童督导员（乡镇）'})]);
-    function fill() {
-      list.innerHTML = '';
-      units[role.value].forEach(function (f) { list.appendChild(HC.el('option', {value: f.properties.code, text: f.properties.name})); });
+    var town = HC.el('select', {id: 'hc-officer-township', required: true});
+    var village = HC.el('select', {id: 'hc-officer-village'});
+    var villageRow = HC.el('label', {}, ['村（社区） ', village]);
+    function mark() {
+      [town, village].forEach(function (sel) {
+        Array.prototype.forEach.call(sel.options, function (o) {
+          var lacks = missing[o.value] && (sel === village) === (role.value === 'director');
+          o.textContent = o.textContent.replace('（缺）', '') + (lacks ? '（缺）' : '');
+        });
+      });
     }
-    role.addEventListener('change', fill);
-    fill();
+    C.unitPicker(town, village, ['请选择乡镇', '请选择村'], mark);
+    function byRole() {
+      village.required = role.value === 'director';
+      villageRow.style.display = role.value === 'director' ? '' : 'none';  // (the form's labels are flex: no [hidden])
+      mark();
+    }
+    role.addEventListener('change', byRole);
+    byRole();
     var out = HC.el('p', {'class': 'hc-form-error', id: 'hc-officer-error', role: 'alert'});
     var form = HC.el('form', {'class': 'hc-mini-form', id: 'hc-officer-form', autocomplete: 'off'}, [
       HC.el('label', {}, ['职务 ', role]),
-      HC.el('label', {}, ['单位代码 ', HC.el('input', {name: 'unit_code', id: 'hc-officer-unit', list: 'hc-officer-units', required: true,
-        inputmode: 'numeric', pattern: '[0-9]{9}|[0-9]{12}', placeholder: '村 12 位 / 乡镇 9 位', title: '村 12 位，乡镇 9 位区划代码'})]), list,
+      HC.el('label', {}, ['乡镇（街道） ', town]), villageRow,
       HC.el('label', {}, ['姓名 ', HC.el('input', {name: 'name', id: 'hc-officer-name', required: true, maxlength: 50})]),
       HC.el('label', {}, ['电话 ', HC.el('input', {name: 'phone', id: 'hc-officer-phone', type: 'tel', maxlength: 20})]),
       HC.el('label', {}, ['备注 ', HC.el('input', {name: 'note', id: 'hc-officer-note', maxlength: 200})]),
@@ -189,7 +203,7 @@
     form.addEventListener('submit', function (e) {
       e.preventDefault();
       var v = function (id) { return $(id).value.trim(); };
-      var body = {role: role.value, unit_code: v('hc-officer-unit'), name: v('hc-officer-name')};
+      var body = {role: role.value, unit_code: role.value === 'director' ? village.value : town.value, name: v('hc-officer-name')};
       if (v('hc-officer-phone')) { body.phone = v('hc-officer-phone'); }
       if (v('hc-officer-note')) { body.note = v('hc-officer-note'); }
       $('hc-officer-save').disabled = true;
@@ -323,17 +337,36 @@
     return LOADERS[name](group).catch(function (e) { HC.toast('加载失败：' + e.message, 'error'); })
       .then(function () { details.setAttribute('data-state', 'ready'); });
   }
+  /* Each section's own legend (what its overlays mean), shown with them and only with them. */
+  function key(colour, text, cls) { return '<i class="' + (cls || '') + '" style="background:' + colour + ';border-color:' + colour + '"></i>' + text; }
+  var LEGENDS = {
+    shelters: ['避难场所', key('#1565c0', '容量足够（虚线圈为服务半径）', 'hc-ring'), key('#c62828', '服务区人口超出容量', 'hc-ring'),
+      key('#ce93d8', '无避难场所覆盖的村'), key('#6a1b9a', '境内无避难场所的乡镇', 'hc-dash')],
+    care: ['养老设施入住率', key('#2e7d32', '低于 90%', 'hc-ring'), key('#ef6c00', '90%–100%', 'hc-ring'),
+      key('#c62828', '超过 100%', 'hc-ring'), key('#9e9e9e', '未登记床位', 'hc-ring')],
+    children: ['儿童关爱', key('#f48fb1', '缺儿童主任的村'), key('#00838f', '缺儿童督导员的乡镇', 'hc-dash')],
+    points: ['困难群众户点位', key('#d32f2f', '未覆盖', 'hc-ring'), key('#2e7d32', '已覆盖', 'hc-ring')]};
+  function legendHtml(name) { var l = LEGENDS[name]; return '<strong>' + l[0] + '</strong><br>' + l.slice(1).join('<br>'); }
+  /* One section on the map at a time: opening one closes the others, so overlays never pile up under
+   * another section's legend (issue 16); with none open the choropleth and its legend come back. */
   function wire(details) {
     details.addEventListener('toggle', function () {
       var name = details.getAttribute('data-section');
       if (details.open) {
+        Array.prototype.forEach.call(document.querySelectorAll('details.hc-lazy[open]'), function (other) {
+          if (other !== details) { other.open = false; hide(other.getAttribute('data-section')); }
+        });
         if (!details.getAttribute('data-state')) { run(details); }
         (groups[name] = groups[name] || L.featureGroup()).addTo(map);
-      } else if (groups[name]) { map.removeLayer(groups[name]); }
-      // the choropleth fades while a section draws on the map, so outlines and symbols read clearly
+        C.showSection(name, legendHtml(name));
+      } else {
+        hide(name);
+        if (!document.querySelector('details.hc-lazy[open]')) { C.showSection(null); }
+      }
       document.body.classList.toggle('hc-sections-open', !!document.querySelector('details.hc-lazy[open]'));
     });
   }
+  function hide(name) { if (groups[name]) { map.removeLayer(groups[name]); } }
   Array.prototype.forEach.call(document.querySelectorAll('details.hc-lazy'), wire);
   $('hc-care-type').addEventListener('change', function () { if ($('hc-sec-care').open) { run($('hc-sec-care')); } });
   choices('care_facilities', 'facility_type').then(function (c) {

@@ -9,6 +9,7 @@
   var HC = window.HC;
   var cfg = JSON.parse(document.getElementById('hc-config').textContent);
   var map, choropleth, sites, people, legend, seq = 0, offset = 0, PAGE = 50;
+  var legendHtml = '', section = null;  // the choropleth's legend; the open section's {name, html} or null
   var $ = function (id) { return document.getElementById(id); };
   var SVG = 'http://www.w3.org/2000/svg';
   // uncovered households per village: classes and colours (light to dark); grey = suppressed (< 5 households)
@@ -96,18 +97,75 @@
   /* The legend shows what is drawn for this person: the case office sees exact counts (1–4 too, nothing
    * suppressed); other roles never see 1–4, those villages are grey. */
   function showLegend(exact) {
-    if (!legend) {
-      legend = new (L.Control.extend({options: {position: 'bottomright'}, onAdd: function () {
-        var div = L.DomUtil.create('div', 'hc-legend-box');
-        div.id = 'hc-legend';
-        return div;
-      }}))().addTo(map);
-    }
     var classes = CLASSES.filter(function (c) { return exact || c.max === 0 || c.min >= 5; });
     var rows = classes.map(function (c) { return '<i style="background:' + c.color + '"></i>' + HC.esc(c.label); });
     if (!exact) { rows.push('<i style="background:' + SUPPRESSED + '"></i>少于 5 户，不显示'); }
-    legend.getContainer().innerHTML = '<strong>未覆盖户数（按村）</strong><br>' + rows.join('<br>');
+    legendHtml = '<strong>未覆盖户数（按村）</strong><br>' + rows.join('<br>');
     legend.getContainer().setAttribute('data-exact', String(exact));
+    paintLegend();
+  }
+  function paintLegend() {
+    legend.getContainer().innerHTML = section ? section.html : legendHtml;
+    legend.getContainer().setAttribute('data-legend', section ? section.name : 'choropleth');
+  }
+  /* One theme on the map at a time (issue 16): an open section's overlays come with its own legend and
+   * the choropleth steps aside; closing it (null) brings the choropleth and its legend back. */
+  function showSection(name, html) {
+    section = name ? {name: name, html: html} : null;
+    if (section) { map.removeLayer(choropleth); } else if (!map.hasLayer(choropleth)) { choropleth.addTo(map); }
+    paintLegend();
+  }
+
+  /* ---- townships and villages: names with the code beside (the page's units, no typing of codes) ---- */
+  function townName(code) {
+    var t = cfg.units.townships.filter(function (u) { return u[0] === code; })[0];
+    return t ? t[1] + '　' + t[0] : (code || '—');
+  }
+  function unitOptions(select, rows, blank) {
+    select.innerHTML = '';
+    select.appendChild(HC.el('option', {value: '', text: blank}));
+    rows.forEach(function (u) { select.appendChild(HC.el('option', {value: u[0], text: u[1] + '　' + u[0]})); });
+  }
+  /* Fills ``town`` with the townships and ``village`` with the chosen township's villages; returns the refill. */
+  function unitPicker(town, village, blanks, onChange) {
+    unitOptions(town, cfg.units.townships, blanks[0]);
+    function fill() {
+      unitOptions(village, cfg.units.villages.filter(function (v) { return v[2] === town.value; }), blanks[1]);
+      village.disabled = !town.value;
+    }
+    town.addEventListener('change', function () { fill(); if (onChange) { onChange(); } });
+    if (onChange) { village.addEventListener('change', onChange); }
+    fill();
+    return fill;
+  }
+  function listUnit() { return $('hc-list-village').value || $('hc-list-township').value; }
+  function filterList(township, village) {
+    $('hc-list-township').value = township;
+    refillList();
+    $('hc-list-village').value = village;
+    offset = 0;
+    $('hc-sec-list').open = true;
+    return list(seq);
+  }
+  var refillList;
+
+  /* ---- a village's figures, on a click on the map ---------------------------------------------- */
+  function figures(p) {
+    var t = types()[$('hc-facility').value], rows = [['村（社区）', p.name + '　' + p.code], ['所属乡镇', townName(p.township_code)],
+      ['设施类型', t ? t.title : ''], ['救助类别', cfg.categories[$('hc-category').value] || '全部困难群众户']];
+    rows = rows.concat(p.suppressed ? [['困难群众户', '少于 5 户，不显示']] : [['困难群众户', p.households + ' 户'],
+      ['已覆盖', p.covered + ' 户'], ['未覆盖', p.uncovered + ' 户'], ['覆盖率', pct(p.rate)]]);
+    var box = HC.el('div', {'class': 'hc-village-figures', 'data-code': p.code}, [HC.el('table', {}, rows.map(function (r) {
+      return HC.el('tr', {}, [HC.el('td', {'class': 'hc-muted', text: r[0]}), HC.el('td', {text: r[1]})]);
+    }))]);
+    // the case office may read the list: one click narrows it to this village
+    if ($('hc-sec-list').getAttribute('data-state') === 'list' && p.uncovered) {
+      box.appendChild(HC.el('button', {type: 'button', id: 'hc-village-list', text: '查看本村未覆盖名单', onclick: function () {
+        map.closePopup();
+        filterList(p.township_code, p.code).then(function () { $('hc-sec-list').scrollIntoView(); });
+      }}));
+    }
+    return box;
   }
 
   /* ---- the uncovered list (case office) ---------------------------------------------------------- */
@@ -136,10 +194,12 @@
   }
   function list(mine) {
     var box = $('hc-list-box');
-    return HC.request('GET', '/api/coverage/uncovered?' + query({limit: PAGE, offset: offset})).then(function (r) {
+    var unit = listUnit(), where = unit ? {village: unit} : {};
+    return HC.request('GET', '/api/coverage/uncovered?' + query(L.extend({limit: PAGE, offset: offset}, where))).then(function (r) {
       if (mine !== seq) { return; }
       box.innerHTML = '';
       showLegend(r.status !== 403);  // may read the households ⇔ counts are exact
+      $('hc-list-filter').hidden = r.status === 403;
       if (r.status === 403) {
         box.appendChild(HC.el('p', {'class': 'hc-notice', id: 'hc-no-list', text: '您的角色无权查看困难群众户名单，本页只显示汇总数字' +
           '（少于 5 户的格子不显示）。如需名单，请联系社会救助经办人员。'}));
@@ -154,8 +214,9 @@
         tr.insertBefore(HC.el('td', {}, [button]), tr.firstChild);
         return tr;
       });
-      box.append(HC.el('p', {text: '共 ' + data.numberMatched + ' 户未覆盖（默认脱敏；点“显示”查看一户的完整信息，每次查看都记入审计日志）。'}),
-        HC.el('p', {}, [HC.el('a', {id: 'hc-export-list', href: '/api/coverage/uncovered/export?' + query(), text: '导出名单（XLSX，脱敏）'})]),
+      var scope = unit ? (unit.length > 9 ? $('hc-list-village') : $('hc-list-township')).selectedOptions[0].text + '：' : '';
+      box.append(HC.el('p', {id: 'hc-list-count', 'data-matched': data.numberMatched, text: scope + '共 ' + data.numberMatched + ' 户未覆盖（默认脱敏；点“显示”查看一户的完整信息，每次查看都记入审计日志）。'}),
+        HC.el('p', {}, [HC.el('a', {id: 'hc-export-list', href: '/api/coverage/uncovered/export?' + query(where), text: '导出名单（XLSX，脱敏）'})]),
         HC.el('div', {'class': 'hc-table-wrap'}, [HC.el('table', {'class': 'hc-people', id: 'hc-people'}, [
           HC.el('thead', {}, [HC.el('tr', {}, [HC.el('th')].concat(COLUMNS.map(function (c) { return HC.el('th', {text: c[1]}); })))]),
           HC.el('tbody', {}, rows)])]),
@@ -227,12 +288,22 @@
     var base = HC.basemapLayers(map, cfg.basemaps);
     if (base[cfg.basemap]) { base[cfg.basemap].addTo(map); }
     choropleth = L.geoJSON(null, {style: function (f) {
-      return {color: '#666', weight: 0.8, fillColor: colour(f.properties), fillOpacity: 0.8, className: 'hc-choro'}; },
+      return {color: '#666', weight: 0.8, fillColor: colour(f.properties), fillOpacity: 0.8, className: 'hc-choro hc-choro-' + f.properties.code}; },
       onEachFeature: function (f, l) {
         var p = f.properties;
         l.bindTooltip(HC.esc(p.name + '：' + (p.suppressed ? '户数少于 5，不显示' : '未覆盖 ' + p.uncovered + ' 户 / 共 ' + p.households +
           ' 户，覆盖率 ' + pct(p.rate))), {sticky: true});
+        l.bindPopup(function () { return figures(f.properties); }, {maxWidth: 320});
       }}).addTo(map);
+    legend = new (L.Control.extend({options: {position: 'bottomright'}, onAdd: function () {
+      var div = L.DomUtil.create('div', 'hc-legend-box');
+      div.id = 'hc-legend';
+      return div;
+    }}))().addTo(map);
+    refillList = unitPicker($('hc-list-township'), $('hc-list-village'), ['全部乡镇', '全部村'], function () {
+      offset = 0;
+      list(seq);
+    });
     sites = L.featureGroup().addTo(map);
     people = L.featureGroup().addTo(map);
     cfg.facilityTypes.forEach(function (t) {
@@ -255,7 +326,8 @@
     $('hc-filters').addEventListener('submit', function (e) { e.preventDefault(); });
     $('hc-suggest').addEventListener('submit', suggest);
     HC.coverage = {map: map, load: load, colour: colour, count: function () { return choropleth.getLayers().length; },
-      selection: selection, query: query, pct: pct, listeners: []};
+      selection: selection, query: query, pct: pct, listeners: [],
+      showSection: showSection, unitPicker: unitPicker, townName: townName};
     load().then(function () { HC.ready = true; });
   }
 

@@ -9,7 +9,7 @@
   var cfg = JSON.parse(document.getElementById('hc-config').textContent);
   var $ = function (id) { return document.getElementById(id); };
   var CHUNK = 256 * 1024, RETRY_MS = 20000, DB_NAME = 'hc-field';
-  var state = {campaigns: [], markers: [], position: null, photos: [], flushing: null};
+  var state = {campaigns: [], markers: [], nearby: [], position: null, photos: [], flushing: null};
 
   /* ---- IndexedDB: records (by client id) and photo blobs (by SHA-256) ---------------------------- */
   var dbPromise = new Promise(function (resolve, reject) {
@@ -125,12 +125,14 @@
       (id ? '&campaign_id=' + id : '')).then(function (r) {
       if (!r.ok) { throw new Error(HC.message(r)); }
       return r.data.map(function (m) {
-        return {id: m.id, number: m.number, line: m.line_name, distance: m.distance_m, warning: m.reference_warning};
+        return {id: m.id, number: m.number, line: m.line_name, distance: m.distance_m, warning: m.reference_warning,
+          lon: m.lon, lat: m.lat};
       });
     }).catch(function () {
       return state.markers.map(function (f) {
         return {id: f.id, number: f.properties.number, line: lineName(f.properties.line_id),
-          distance: metres([pos.lon, pos.lat], f.geometry.coordinates), warning: f.properties.reference_warning};
+          distance: metres([pos.lon, pos.lat], f.geometry.coordinates), warning: f.properties.reference_warning,
+          lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1]};
       }).sort(function (a, b) { return a.distance - b.distance; }).slice(0, 3);
     });
   }
@@ -140,7 +142,40 @@
     var c = f && f.properties.condition;
     return c && c !== 'not_inspected' ? (cfg.conditions[c] || c) : null;
   }
+  /* ---- the small map: the chosen marker and where the phone is (no basemap: nothing is fetched) ---- */
+  var mini = null;
+  function showOnMap() {
+    var box = $('fd-map'), chosen = document.querySelector('input[name=marker]:checked');
+    var m = chosen && state.nearby.filter(function (x) { return String(x.id) === chosen.value; })[0];
+    var pos = state.position;
+    if (!window.L || !box || (!m && !pos)) { return; }
+    box.hidden = false;
+    if (!mini) {
+      mini = L.map(box, {maxZoom: 21, attributionControl: false});
+      mini.drawn = L.layerGroup().addTo(mini);
+    }
+    mini.invalidateSize();
+    mini.drawn.clearLayers();
+    var points = [];
+    if (m) {
+      L.circleMarker([m.lat, m.lon], {radius: 9, color: '#6a1b9a', weight: 3, fillColor: '#fff', fillOpacity: 1,
+        className: 'fd-map-marker'}).bindTooltip(m.number + ' 号界桩', {permanent: true, direction: 'top'}).addTo(mini.drawn);
+      points.push([m.lat, m.lon]);
+    }
+    if (pos) {
+      L.circle([pos.lat, pos.lon], {radius: pos.accuracy, color: '#1e88e5', weight: 1, fillOpacity: 0.15,
+        className: 'fd-map-accuracy'}).addTo(mini.drawn);
+      L.circleMarker([pos.lat, pos.lon], {radius: 6, color: '#fff', weight: 2, fillColor: '#1e88e5', fillOpacity: 1,
+        className: 'fd-map-me'}).bindTooltip('我的位置', {direction: 'bottom'}).addTo(mini.drawn);
+      points.push([pos.lat, pos.lon]);
+    }
+    if (points.length === 2) { mini.fitBounds(points, {padding: [40, 40], maxZoom: 20}); } else { mini.setView(points[0], 18); }
+    $('fd-map-note').textContent = m && pos ? '我的位置距 ' + m.number + ' 号界桩约 ' +
+      metres([pos.lon, pos.lat], [m.lon, m.lat]).toFixed(1) + ' 米' : (m ? '未定位：只显示界桩' : '');
+  }
+
   function showMarkers(list) {
+    state.nearby = list;
     var ul = $('fd-markers');
     ul.innerHTML = '';
     if (!list.length) { ul.appendChild(HC.el('li', {'class': 'hc-muted', text: '附近没有本任务的界桩'})); }
@@ -156,6 +191,7 @@
         ' ' + m.line + ' · 距离 ' + (m.distance < 1000 ? m.distance.toFixed(1) + ' 米' : (m.distance / 1000).toFixed(2) + ' 千米'),
         m.warning ? HC.el('div', {'class': 'hc-warning', 'data-warning': 'reference', text: m.warning}) : null])])]));
     });
+    showOnMap();
   }
   function locate() {
     if (!navigator.geolocation) { $('fd-position').textContent = '本设备不能定位'; return; }
@@ -196,7 +232,7 @@
     if (error.textContent) { return; }
     var photos = state.photos, pos = state.position, usePos = $('fd-use-position').checked && pos;
     var body = {client_id: uuid(), marker_id: Number(marker.value), condition: condition.value,
-      notes: $('fd-notes').value.trim() || null, measured_at: new Date().toISOString(), inspector: cfg.user,
+      notes: $('fd-notes').value.trim() || null, measured_at: new Date().toISOString(), inspector: $('fd-inspector').value.trim() || null,
       photo_names: photos.map(function (p) { return p.name; }),
       geometry: usePos ? {type: 'Point', coordinates: [pos.lon, pos.lat]} : null, accuracy_m: usePos ? pos.accuracy : null};
     var rec = {client_id: body.client_id, campaign_id: Number(campaign), body: body, state: 'queued', record_id: null,
@@ -312,6 +348,9 @@
     window.addEventListener('offline', showNet);
     $('fd-campaign').addEventListener('change', loadMarkers);
     $('fd-locate').addEventListener('click', locate);
+    $('fd-markers').addEventListener('change', showOnMap);
+    $('fd-inspector').value = recall('inspector') || '';  // a person's name, typed once on this phone
+    $('fd-inspector').addEventListener('change', function () { remember('inspector', $('fd-inspector').value.trim()); });
     $('fd-photos').addEventListener('change', pickPhotos);
     $('fd-form').addEventListener('submit', save);
     $('fd-send').addEventListener('click', flush);

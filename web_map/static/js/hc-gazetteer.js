@@ -38,9 +38,9 @@
         return HC.el('li', {'class': 'pn-problem pn-' + p.severity, 'data-rule': p.rule, 'data-severity': p.severity},
           [HC.el('span', {'class': 'pn-sev', text: SEVERITY[p.severity] || p.severity}), ' ' + p.message + ' ']
             .concat(p.basis ? [HC.el('span', {'class': 'pn-basis hc-muted', text: '（依据：' + p.basis + '）'})] : [])
-            .concat(p.conflicts.map(function (id) {
-              return HC.el('a', {href: '/place-names/' + id, target: '_blank', rel: 'noopener',
-                'class': 'pn-conflict', 'data-id': id, text: '查看编号 ' + id});
+            .concat((p.records || []).map(function (c) {  // the record by name and township, a link to it
+              return HC.el('a', {href: '/place-names/' + c.id, target: '_blank', rel: 'noopener',
+                'class': 'pn-conflict', 'data-id': c.id, text: '查看“' + c.name + '”（' + c.township + '）'});
             })));
       })));
       suggestion = {toneless: r.pinyin_suggestion, toned: r.pinyin_suggestion_toned};
@@ -126,8 +126,17 @@
     function exports() {
       var f = filters(), q = {township_code: f.township_code, class_code: f.class_code,
         include_historical: $('pn-historical').checked ? 'true' : ''};
-      ['xlsx', 'csv'].forEach(function (fmt) {
+      ['pdf', 'xlsx', 'csv'].forEach(function (fmt) {
         $('pn-export-' + fmt).href = cfg.api + '/directory?' + query(L.extend({format: fmt}, q));
+      });
+    }
+    /* 公告 of a period: from the first of this month to today (Beijing), as PDF, XLSX or CSV. */
+    function announcement() {
+      var start = $('pn-announce-start').value, end = $('pn-announce-end').value, bad = !start || !end || start > end;
+      $('pn-announce-error').textContent = bad ? '请填写公告期间：开始日期不能晚于结束日期' : '';
+      ['pdf', 'xlsx', 'csv'].forEach(function (fmt) {
+        var a = $('pn-announce-' + fmt);
+        if (bad) { a.removeAttribute('href'); } else { a.href = cfg.api + '/announcement?' + query({start: start, end: end, format: fmt}); }
       });
     }
     function row(item) {
@@ -173,6 +182,11 @@
       $(id).addEventListener('change', function () { page = 0; load(); });
     });
     $('pn-historical').addEventListener('change', exports);
+    $('pn-announce-start').value = today().slice(0, 8) + '01';
+    $('pn-announce-end').value = today();
+    $('pn-announce-form').addEventListener('change', announcement);
+    $('pn-announce-form').addEventListener('submit', function (e) { e.preventDefault(); });
+    announcement();
     $('pn-dictionary').addEventListener('click', function () {  // the county's can take a while: a job
       var f = filters();
       HC.job.start(cfg.api + '/dictionary/jobs?' + query({township_code: f.township_code, class_code: f.class_code,

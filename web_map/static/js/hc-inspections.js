@@ -34,6 +34,7 @@
   function makeMap() {
     map = L.map('ins-map', {maxZoom: cfg.maxZoom}).setView(cfg.center, cfg.zoom);
     map.attributionControl.setPrefix('Leaflet');
+    map.hcPrintLayers = ['boundary_lines', 'boundary_markers'];  // what 打印 (hc-print.js) puts on the sheet
     var base = HC.basemapLayers(map, cfg.basemaps);
     if (base[cfg.basemap]) { base[cfg.basemap].addTo(map); }
     drawn.addTo(map);

@@ -3,11 +3,13 @@
  * Asks the gazetteer search (GET /api/place-names/search?q=: Chinese, pinyin, initials, other names);
  * when that does not answer 200 (an older server without it), falls back to the generic feature API
  * with an exact name (GET /api/layers/place_names/features?name=). A chosen result is fetched with its
- * geometry, the map zooms to it and marks it. */
+ * geometry, the map zooms to it and marks it, and outlines the township it lies in (and its village when
+ * the hit is a village or a settlement: place-name classes 04 and 06), found by the codes the database
+ * derived from its position. */
 (function () {
   'use strict';
   var HC = window.HC = window.HC || {};
-  var map, cfg, hits, list, input, seq = 0;
+  var map, cfg, hits, list, input, seq = 0, shown = 0;  // seq: searches; shown: results shown
 
   function featuresUrl(q) {
     return cfg.api + '/' + encodeURIComponent(cfg.search.layer) + '/features?' + encodeURIComponent(cfg.search.field) +
@@ -32,6 +34,21 @@
     });
   }
 
+  var UNIT_STYLE = {townships: {color: '#6a1b9a', weight: 3, dashArray: '10 6'},
+    villages: {color: '#8e24aa', weight: 2, dashArray: '4 4'}};
+
+  /* Outline the unit of ``layer`` whose code is ``code`` (under the hit, not filled: the map stays readable). */
+  function outline(layer, code, ticket) {
+    if (!code) { return Promise.resolve(); }
+    var url = cfg.api + '/' + layer + '/features?code=' + encodeURIComponent(code) + '&limit=1';
+    return HC.request('GET', url).then(function (r) {
+      if (ticket !== shown || !r.ok || !r.data.features.length) { return; }
+      L.geoJSON(r.data.features[0], {interactive: false, style: function () {
+        return L.extend({fill: false, className: 'hc-search-unit hc-search-' + layer}, UNIT_STYLE[layer]);
+      }}).addTo(hits).bringToBack();
+    });
+  }
+
   function close() { list.hidden = true; list.innerHTML = ''; }
 
   /* Zoom to one result and mark it. */
@@ -42,6 +59,9 @@
     return got.then(function (r) {
       if (!r.ok || !r.data.geometry) { HC.toast(HC.message(r, '找不到该地名的位置'), 'error'); return; }
       hits.clearLayers();
+      var props = r.data.properties || {}, ticket = ++shown;
+      outline('townships', props.township_code, ticket);
+      if (/^0[46]/.test(props.class_code || '')) { outline('villages', props.village_code, ticket); }
       var shape = L.geoJSON(r.data.geometry, {
         style: function () { return {color: '#ff3d00', weight: 4, fill: false, className: 'hc-search-hit'}; },
         pointToLayer: function (f, latlng) {

@@ -329,6 +329,29 @@
       });
     });
   }
+  /* The county's suitable land: a background job (issue 18) with its progress, then the result on the map. */
+  function countySuitable() {
+    var button = $('hc-county-suitable');
+    button.disabled = true;
+    g.county.clearLayers(); note('hc-county-note', '');
+    return HC.job.start('/api/siting/suitable/county', $('hc-county-job')).then(function (job) {
+      if (!job || job.status !== 'done') { return; }
+      return HC.request('GET', '/api/siting/suitable/county').then(function (r) {
+        if (!r.ok) { note('hc-county-note', HC.message(r)); return; }
+        var villages = {}, total = 0;
+        var layer = L.geoJSON(r.data, {pane: 'hc-overlay', style: function () {
+          return {color: '#1b5e20', weight: 1, fillColor: '#a5d6a7', fillOpacity: 0.5, className: 'hc-suitable-county'}; },
+          onEachFeature: function (f, l) {
+            var p = f.properties;
+            villages[p.village_code] = true; total += p.area_m2;
+            l.bindTooltip(HC.esc((p.township_name || '') + (p.village_name || '') + '：' + area(p.area_m2)), {sticky: true});
+          }}).addTo(g.county);
+        note('hc-county-note', '全市可选址用地 ' + r.data.features.length + ' 块，分布在 ' + Object.keys(villages).length +
+          ' 个村，共 ' + area(total) + '（规则 ' + r.data.rule_set.name + '）');
+        if (r.data.features.length) { map.fitBounds(layer.getBounds(), {padding: [20, 20]}); }
+      });
+    }).then(function () { button.disabled = false; }, function (e) { button.disabled = false; note('hc-county-note', '网络错误：' + e.message); });
+  }
   function uncoveredShapes() {
     if (!$('hc-tog-uncovered').checked || !coverage) { return Promise.resolve(); }
     var codes = {};
@@ -432,7 +455,7 @@
     HC.layers.init(map, cfg);
     map.createPane('hc-overlay').style.zIndex = 415;
     map.createPane('hc-analysis').style.zIndex = 450;
-    ['rings', 'hits', 'site', 'suitable', 'uncovered', 'uncoveredMarks', 'graves'].forEach(function (k) { g[k] = L.featureGroup().addTo(map); });
+    ['rings', 'hits', 'site', 'suitable', 'county', 'uncovered', 'uncoveredMarks', 'graves'].forEach(function (k) { g[k] = L.featureGroup().addTo(map); });
     if (map.pm) {
       map.pm.setLang('zh');
       map.on('pm:create', function (e) {
@@ -449,6 +472,7 @@
     $('hc-clear').addEventListener('click', clearAll);
     $('hc-upload').addEventListener('change', function (e) { if (e.target.files[0]) { upload(e.target.files[0]); e.target.value = ''; } });
     $('hc-tog-suitable').addEventListener('change', function (e) { showSuitable(e.target.checked); });
+    if ($('hc-county-suitable')) { $('hc-county-suitable').addEventListener('click', countySuitable); }
     $('hc-tog-uncovered').addEventListener('change', function (e) { showUncovered(e.target.checked); });
     $('hc-tog-graves').addEventListener('change', function (e) { showGraves(e.target.checked); });
     map.on('moveend', HC.debounce(uncoveredShapes, cfg.debounceMs));

@@ -87,7 +87,8 @@
 
   /* A label layer for one thematic layer: update(features) after each load, sync() after each zoom. */
   function Labels(map, layer) {
-    var group = L.layerGroup(), features = [], rank = layer.labels[0] < 12 ? 'major' : 'minor';
+    var group = L.layerGroup(), features = [],
+      rank = kind(layer.geometry_type) === 'point' ? 'point' : layer.labels[0] < 12 ? 'major' : 'minor';
     function inRange() { var z = map.getZoom(); return z >= layer.labels[0] && z <= layer.labels[1]; }
     function build() {
       group.clearLayers();

@@ -155,6 +155,8 @@
       if (current) { map.removeLayer(current); }
       current = layers[id] ? layers[id].addTo(map) : null;
       L.DomUtil[id === 'none' ? 'addClass' : 'removeClass'](map.getContainer(), 'hc-no-basemap');
+      // the built-in basemap writes the township and village names itself: not twice (hc-map.css)
+      L.DomUtil[id === 'builtin' ? 'addClass' : 'removeClass'](map.getContainer(), 'hc-basemap-builtin');
     };
     config.basemaps.forEach(function (b) {
       section.appendChild(HC.el('label', {'class': 'hc-radio'}, [HC.el('input', {type: 'radio', name: 'hc-basemap',

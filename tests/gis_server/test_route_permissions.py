@@ -1,0 +1,151 @@
+"""Every route declares who may call it, as a dependency (issue 19 item 2).
+
+The route table is walked; a route passes when one of its dependencies, at any depth, is a permission
+from ``gis_server.deps`` (``RequireRoles``, ``ReadableLayer``/``WritableLayer``/``LayerAccess``,
+``LayerWriter``, ``Authenticated`` = the signed-in user, ``Public``), the OGC sign-in (Basic or Bearer)
+or the pages' optional sign-in (a page sends the signed-out browser to the login page), or
+``/metrics``' own (an admin, or this machine). No database:
+the app is only built, never started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import Mount, Route
+
+from gis_server.app import create_app
+from gis_server.deps import (
+    Admin,
+    LayerAccess,
+    LayerWriter,
+    Public,
+    ReadableLayer,
+    RequireRoles,
+    WritableLayer,
+    get_current_actor,
+    public,
+)
+from gis_server.ogc.auth import ogc_actor
+from gis_server.routers.pages import _actor_or_none
+from gis_server.routers.system import admin_or_this_machine
+from gis_server.settings import Settings
+from layers.errors import Forbidden
+from layers.roles import ADMIN, Actor
+
+MARKERS: set[Callable[..., Any]] = {get_current_actor, public, ogc_actor, _actor_or_none, admin_or_this_machine}
+PERMISSION_CLASSES = (LayerAccess, LayerWriter, RequireRoles)
+# FastAPI's own documentation routes and the static files: public, and not ours to decorate
+FRAMEWORK_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static"}
+
+
+def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
+    for sub in dependant.dependencies:
+        if sub.call is not None:
+            yield sub.call
+        yield from _calls(sub)
+
+
+def permissions_of(route: Any) -> list[Callable[..., Any]]:
+    """The permission dependencies a route declares (its parameters', its decorator's and its router's)."""
+    return [call for call in _calls(route.dependant) if call in MARKERS or isinstance(call, PERMISSION_CLASSES)]
+
+
+def api_routes(app: FastAPI) -> Iterator[Any]:
+    """The API routes as served: included routers flattened, with their full path and dependencies."""
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute):
+            yield context
+
+
+def undeclared(app: FastAPI) -> list[str]:
+    """``METHODS path`` of every route that declares no permission."""
+    missing = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            if not permissions_of(context):
+                missing.append(f"{','.join(sorted(context.methods))} {context.path}")
+        elif isinstance(route, (Route, Mount)):
+            if context.path not in FRAMEWORK_PATHS:
+                missing.append(f"(not an API route) {context.path}")
+        else:
+            missing.append(f"(unknown route type) {route!r}")
+    return missing
+
+
+@pytest.fixture(scope="module")
+def app() -> FastAPI:
+    return create_app(Settings(environment="test", database_url="postgresql://unused@127.0.0.1:1/none",
+                               _env_file=None))
+
+
+def test_every_route_declares_its_permission(app: FastAPI) -> None:
+    assert undeclared(app) == []
+    assert len(list(api_routes(app))) >= 150  # the walk saw the whole table
+
+
+def test_a_route_without_a_permission_is_found(app: FastAPI) -> None:
+    router = APIRouter()
+
+    @router.get("/api/forgotten")
+    def forgotten() -> dict[str, str]:
+        return {}
+
+    @router.get("/api/declared", dependencies=[Public])
+    def declared() -> dict[str, str]:
+        return {}
+
+    @router.get("/api/admins")
+    def admins(actor: Admin) -> dict[str, str]:
+        return {}
+
+    tiny = FastAPI()
+    tiny.include_router(router)
+    assert undeclared(tiny) == ["GET /api/forgotten"]
+    assert [r.path for r in api_routes(tiny) if permissions_of(r)] == [
+        "/api/declared", "/api/admins"]
+
+
+def test_layer_permissions_are_the_layer_dependencies(app: FastAPI) -> None:
+    """The feature routes read and write through ``ReadableLayer``/``WritableLayer`` (not by hand)."""
+    readable = ReadableLayer.__metadata__[0].dependency
+    writable = WritableLayer.__metadata__[0].dependency
+    by_route = {(m, r.path): permissions_of(r) for r in api_routes(app) for m in r.methods}
+    assert readable in by_route[("GET", "/api/layers/{layer}/features")]
+    assert readable in by_route[("GET", "/api/layers/{layer}/features/{feature_id}/history")]
+    assert readable in by_route[("GET", "/tiles/{layer}/{z}/{x}/{y}.pbf")]
+    for method in ("POST",):
+        assert writable in by_route[(method, "/api/layers/{layer}/features")]
+    for method in ("PUT", "PATCH", "DELETE"):
+        assert writable in by_route[(method, "/api/layers/{layer}/features/{feature_id}")]
+
+
+def test_require_roles_refuses_the_others() -> None:
+    check = RequireRoles(ADMIN, "case_worker", message="只有……")
+    assert asyncio.run(check(Actor("a", frozenset({"case_worker"})))).name == "a"
+    with pytest.raises(Forbidden) as refused:
+        asyncio.run(check(Actor("b", frozenset({"viewer"}))))
+    assert refused.value.message == "只有……"
+
+
+
+def test_tiles_of_households_only_for_the_case_office(client_as: Any) -> None:
+    """Both tile routes refuse a role that may not read the layer; the OGC one calls the other's function,
+    so it checks itself (a dependency runs only for the route that declares it). An admin reads no
+    household unless also in the case office (issue 14).
+    """
+    paths = ("/tiles/households/10/861/384.pbf", "/ogc/collections/households/tiles/WebMercatorQuad/10/384/861")
+    for username in ("viewer", "admin"):
+        for path in paths:
+            refused = client_as(username).get(path)
+            assert (refused.status_code, refused.json()["message"]) == (403, "您无权查看图层“困难群众户”"), path
+    for path in paths:
+        assert client_as("case_worker").get(path).status_code == 200, path
+    assert client_as("viewer").get("/api/layers/households/export").status_code == 403

@@ -1,0 +1,97 @@
+"""``install_layer`` gives a new table the triggers every layer table has: a table installed by it keeps
+versions and history, is audited, listed and counted in the tile cache's data version, as ``shelters`` is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import Connection, MetaData, Text, create_engine, text
+from sqlalchemy.orm import DeclarativeBase, Mapped
+
+from gis_server.migrations.layer_install import install_layer, uninstall_layer
+from layers.base import FeatureMixin, field, geometry_column
+from layers.registry import LayerSpec
+from layers.roles import EVERYONE
+
+
+class _ScratchBase(DeclarativeBase):  # its own metadata: the app's schema never sees the scratch table
+    metadata = MetaData()
+
+
+class Kiosk(FeatureMixin, _ScratchBase):
+    __tablename__ = "scratch_kiosks"
+
+    name: Mapped[str] = field(Text, "名称", required=True)
+    geom = geometry_column("Point")
+
+
+KIOSKS = LayerSpec("scratch_kiosks", "测试亭", "测试", Kiosk, "Point", EVERYONE, frozenset())  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def owner(database_urls) -> Iterator[Connection]:
+    """The schema owner (as a migration runs), in a transaction rolled back at the end."""
+    engine = create_engine(database_urls.owner)
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        KIOSKS.table.create(connection)
+        install_layer(Operations(MigrationContext.configure(connection)), KIOSKS)
+        yield connection
+        transaction.rollback()
+    engine.dispose()
+
+
+def _triggers(conn: Connection, table: str) -> set[tuple[str, int, str]]:
+    """(name without the table, timing/event bits, function) of the table's own triggers."""
+    rows = conn.execute(text("SELECT t.tgname, t.tgtype, p.proname FROM pg_trigger t "
+                             "JOIN pg_proc p ON p.oid = t.tgfoid "
+                             "WHERE t.tgrelid = CAST(:t AS regclass) AND NOT t.tgisinternal"), {"t": table}).all()
+    return {(name.removeprefix(table), kind, function.replace(table, "{t}")) for name, kind, function in rows}
+
+
+def test_an_installed_table_has_the_triggers_of_an_existing_layer(owner):
+    assert _triggers(owner, "scratch_kiosks") == _triggers(owner, "shelters")
+    assert {name for name, _, _ in _triggers(owner, "shelters")} == {
+        "_before_write", "_after_write", "_audit", "_listed", "_data_version", "_data_insert", "_data_update",
+        "_data_delete"}
+
+
+def test_an_installed_table_keeps_history_audit_listed_text_and_data_version(owner):
+    owner.execute(text("SELECT set_config('gis.user', '测试员', true), set_config('gis.reason', '安装检查', true)"))
+    kiosk = owner.execute(text("INSERT INTO scratch_kiosks (name, geom) VALUES ('一号亭', "
+                               "ST_SetSRID(ST_Point(122.7, 40.85), 4490)) RETURNING id")).scalar_one()
+    owner.execute(text("UPDATE scratch_kiosks SET name = '二号亭' WHERE id = :id"), {"id": kiosk})
+    history = owner.execute(text("SELECT version, operation, changed_by, data->>'name' FROM feature_history "
+                                 "WHERE layer = 'scratch_kiosks' AND feature_id = :id ORDER BY version"),
+                            {"id": kiosk}).all()
+    assert history == [(1, "insert", "测试员", "一号亭"), (2, "update", "测试员", "二号亭")]
+    audit = owner.execute(text("SELECT action, username, old_version, new_version, reason FROM audit_log "
+                               "WHERE layer = 'scratch_kiosks' AND feature_id = :id ORDER BY id"), {"id": kiosk}).all()
+    assert audit == [("insert", "测试员", None, 1, "安装检查"), ("update", "测试员", 1, 2, "安装检查")]
+    listed = owner.execute(text("SELECT CAST(feature AS json)->'properties'->>'name', "
+                                "CAST(feature AS json)->'properties'->>'version' FROM listed_features "
+                                "WHERE layer = 'scratch_kiosks' AND id = :id"), {"id": kiosk}).one()
+    assert listed == ("二号亭", "2")
+    assert owner.execute(text("SELECT version FROM layer_data_versions WHERE layer_table = 'scratch_kiosks'")
+                         ).scalar_one() == 2
+    # where each statement wrote (0029): the point, twice
+    assert owner.execute(text("SELECT version, west, south FROM layer_data_changes "
+                              "WHERE layer_table = 'scratch_kiosks' ORDER BY version")).all() == [
+        (1, 122.7, 40.85), (2, 122.7, 40.85)]
+    owner.execute(text("DELETE FROM scratch_kiosks WHERE id = :id"), {"id": kiosk})
+    assert owner.execute(text("SELECT count(*) FROM listed_features WHERE layer = 'scratch_kiosks'")).scalar_one() == 0
+
+
+def test_install_is_rerunnable_and_uninstall_leaves_nothing_behind(owner):
+    operations = Operations(MigrationContext.configure(owner))
+    install_layer(operations, KIOSKS)  # a second time: nothing doubles
+    assert _triggers(owner, "scratch_kiosks") == _triggers(owner, "shelters")
+    uninstall_layer(operations, KIOSKS)
+    owner.execute(text("DROP TABLE scratch_kiosks"))
+    assert owner.execute(text("SELECT count(*) FROM pg_proc WHERE proname = 'gis_scratch_kiosks_listed'")
+                         ).scalar_one() == 0
+    assert owner.execute(text("SELECT count(*) FROM layer_data_versions WHERE layer_table = 'scratch_kiosks'")
+                         ).scalar_one() == 0
