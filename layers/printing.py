@@ -72,7 +72,8 @@ def parse_request(body: Any) -> PrintRequest:
     sheet = Sheet(_choice(body, "size", "纸张", ("A4", "A3"), "A4"),  # type: ignore[arg-type]
                   _choice(body, "orientation", "方向", ("landscape", "portrait"), "landscape"))  # type: ignore[arg-type]
     fmt = _choice(body, "format", "格式", ("pdf", "png"), "pdf")
-    return PrintRequest(tuple(float(v) for v in bbox), tuple(dict.fromkeys(layers)), sheet, title.strip(), fmt)
+    x0, y0, x1, y1 = (float(v) for v in bbox)
+    return PrintRequest((x0, y0, x1, y1), tuple(dict.fromkeys(layers)), sheet, title.strip(), fmt)
 
 
 def metric_extent(bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:

@@ -34,6 +34,7 @@ from layers.features import (
     update_feature,
 )
 from layers.geometry import validate_geometry
+from layers.labels import code_labels
 from layers.privacy import mask_properties, masked_expressions, may_reveal, require_visible, visible_rows_sql
 from layers.registry import LayerSpec
 from layers.roles import Actor
@@ -124,13 +125,17 @@ def list_layers(db: DbDep, actor: CurrentActor) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/{layer}", summary="图层说明（字段、中文标签、取值）")
-def describe_layer(spec: LayerDep, actor: CurrentActor) -> dict[str, Any]:
+@router.get("/{layer}", summary="图层说明（字段、中文标签、取值；代码字段附名称 labels）")
+def describe_layer(spec: LayerDep, actor: CurrentActor, db: DbDep) -> dict[str, Any]:
+    labels: dict[str, dict[str, str]] = {}
+    if spec.can_read(actor.roles):  # codes are shown beside their names (issue 16: no bare codes)
+        with db.read() as conn:
+            labels = code_labels(conn, spec)
     return {
         "name": spec.name, "title": spec.title, "theme": spec.theme, "geometry_type": spec.geometry_type,
         "title_field": spec.title_field, "style": spec.style, "natural_key": list(spec.natural_key),
         "permissions": {"read": spec.can_read(actor.roles), "write": spec.can_write(actor.roles)},
-        "fields": [vars(f) for f in spec.fields],
+        "fields": [{**vars(f), "labels": labels.get(f.name)} for f in spec.fields],
     }
 
 

@@ -16,12 +16,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from formats.sheets import Column
-from layers.labels import account_title
+from layers.labels import UNIT_CODE_FIELDS, account_title
 from layers.registry import FieldSpec, LayerSpec
 
 BEIJING = timezone(timedelta(hours=8))  # 北京时间: the one standard time of China, UTC+8, no summer time since 1992
-# codes of the administrative units a field may hold without declaring ``references`` (place names)
-UNIT_CODE_FIELDS = {"village_code": "villages", "township_code": "townships"}
 LEFT_OUT = {"retired_at", "retired_reason"}
 SOURCE_TITLES = {"demo": "示例数据", "user": "用户录入", "import": "批量导入"}
 LIST_SEPARATOR, LABEL_SEPARATOR = ",", "、"

@@ -175,7 +175,7 @@
     return described[layer];
   };
 
-  /* A value as people read it: choice labels, units, 是/否, lists. */
+  /* A value as people read it: choice labels, 名称（代码） for unit and class codes, units, 是/否, lists. */
   HC.format = function (field, value) {
     if (value === null || value === undefined || value === '') { return '—'; }
     if (typeof value === 'string' && field && field.type === 'array' && value.indexOf(',') >= 0) {
@@ -186,6 +186,9 @@
     }
     if (field && field.choices && Object.prototype.hasOwnProperty.call(field.choices, value)) {
       return field.choices[value];
+    }
+    if (field && field.labels && Object.prototype.hasOwnProperty.call(field.labels, value)) {
+      return field.labels[value] + '（' + value + '）';  // a code only beside its name
     }
     if (field && field.type === 'datetime') { return HC.time(value); }
     if (typeof value === 'boolean') { return value ? '是' : '否'; }
