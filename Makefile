@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CLI := $(VENV)/bin/haicheng-gis
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install db serve stop lint format assets system-packages test-packages apt-packages bench revision
+.PHONY: demo test install db serve stop lint format assets system-packages test-packages apt-packages bench revision screenshots
 
 ## Python environment (re-installed when pyproject.toml changes)
 $(STAMP): pyproject.toml
@@ -48,6 +48,10 @@ demo: install
 	$(CLI) demo accounts
 	-$(CLI) coverage refresh  # needs pgRouting; the rest of the demo works without it
 	$(CLI) serve --detach
+
+## README screenshots of every page (docs/screenshots/; throwaway PostGIS + demo data, ≈ 10 min; not in `make test`)
+screenshots: install
+	$(PY) -m tools.screenshots
 
 ## The whole test suite (starts its own throwaway PostGIS)
 test: install test-packages

@@ -183,16 +183,19 @@ def test_coverage_page(as_role: Any, scene: dict[str, Any]) -> None:
     web.open("/coverage")
     web.page.wait_for_selector("body[data-sections='ready']")
     web.page.evaluate(f"HC.coverage.map.setView([{ORIGIN[1]}, {ORIGIN[0]}], 13, {{animate: false}})")
-    for section in ("shelters", "care", "children", "points"):
-        web.page.locator(f"#hc-sec-{section} summary").click()
-        web.page.wait_for_selector(f"#hc-sec-{section}[data-state='ready']")
     web.page.fill("#hc-k", "50")
     web.page.click("#hc-suggest-go")
     web.page.wait_for_selector("#hc-sites li")
     assert any(PAYLOAD in t for t in web.page.locator("#hc-sites li").all_text_contents())
+    texts = open_everything(web.page, "HC.coverage.map")  # the choropleth and the suggested sites
+    # one section on the map at a time (issue 16): each one's symbols and outlines while it is open
+    for section in ("shelters", "care", "children", "points"):
+        web.page.locator(f"#hc-sec-{section} summary").click()
+        web.page.wait_for_selector(f"#hc-sec-{section}[data-state='ready']")
+        web.page.wait_for_function("s => document.getElementById('hc-legend').dataset.legend === s", arg=section)
+        texts += open_everything(web.page, "HC.coverage.map")
     for table in ("#hc-shelters", "#hc-care", "#hc-gap-villages"):
         assert PAYLOAD in web.page.locator(table).text_content(), table
-    texts = open_everything(web.page, "HC.coverage.map")
     for what in ("村：", "幸福院：", "避难场所：", "村：缺儿童主任"):  # choropleth, care, shelter, child welfare
         assert any(named(what) in t for t in texts), (what, texts)
     assert any(named("村：新增覆盖") in t for t in texts), texts  # the suggested site
