@@ -38,7 +38,8 @@ class FeaturePatch(BaseModel):
     type: Literal["Feature"] | None = Field(None, title="类型")
     geometry: Any = Field(None, title=GEOMETRY)
     properties: dict[str, Any] | None = Field(None, title="属性")
-    crs: StrictStr | dict[str, Any] | None = Field(None, title=CRS)
+    # a name, or the GeoJSON 2008 {"type": "name", "properties": {"name": …}}: read by routers.features._feature_body
+    crs: Any = Field(None, title=CRS)
 
     def given(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
@@ -71,6 +72,9 @@ class RuleSetVersionBody(Body):
 
 
 class SiteBody(Body):
+    """A site to check; other fields are ignored (clients check a candidate's own body before saving it)."""
+
+    model_config = ConfigDict(extra="ignore")
     geometry: Any = Field(None, title=GEOMETRY)
     crs: StrictStr | None = Field(None, title=CRS)
     rule_set: StrictInt | None = Field(None, title="规则集编号")

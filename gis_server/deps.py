@@ -94,7 +94,7 @@ CurrentActor = Annotated[Actor, Depends(get_current_actor)]
 # Every route declares who may call it with one of these dependencies (tests/gis_server/
 # test_route_permissions.py walks the route table): RequireRoles(...), ReadableLayer, WritableLayer,
 # Authenticated (any signed-in user: CurrentActor) or Public (no sign-in: login, health, assets).
-# A refusal is raised before the body is read, so a caller without the right learns nothing from a 422.
+# A refusal is raised before the body is validated: a caller without the right learns nothing from a 422.
 
 def require_read(spec: LayerSpec, actor: Actor) -> None:
     """403 unless ``actor`` may read ``spec`` (issue 14: an admin reads no household unless also case_worker)."""
@@ -130,21 +130,18 @@ class LayerAccess:
 
 class LayerWriter:
     """The signed-in user, if they may write a fixed layer (one not named in the path: the scattered
-    graves of the siting routes, the place names); ``message`` words the refusal where the layer's
-    title would read oddly.
+    graves of the siting routes, the place names); ``refusal`` words the refusal as in ``require_write``.
     """
 
-    def __init__(self, layer: str, *, message: str | None = None) -> None:
+    def __init__(self, layer: str, *, refusal: str = WRITE_REFUSAL) -> None:
         self.layer = layer
-        self.message = message
+        self.refusal = refusal
 
     def check(self, actor: Actor) -> Actor:
         """The check itself, for the route whose refusal depends on the request (an import's commit)."""
         spec = registry().get(self.layer)
         assert spec is not None, self.layer
-        if self.message is not None and not spec.can_write(actor.roles):
-            raise Forbidden(self.message, f"no write permission on {spec.name}")
-        require_write(spec, actor)
+        require_write(spec, actor, self.refusal)
         return actor
 
     async def __call__(self, actor: CurrentActor) -> Actor:

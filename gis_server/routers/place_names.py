@@ -98,7 +98,7 @@ def _spec() -> LayerSpec:
     return spec
 
 
-PLACE_NAME_WRITERS = LayerWriter("place_names", message="您无权修改地名")
+PLACE_NAME_WRITERS = LayerWriter("place_names", refusal="您无权修改地名")
 Editor = Annotated[Actor, Depends(PLACE_NAME_WRITERS)]
 
 

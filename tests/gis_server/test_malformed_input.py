@@ -46,7 +46,7 @@ def test_an_object_where_text_belongs_is_a_422_even_where_nothing_checks_it(clie
     response = client.post("/api/inspections/campaigns", json={"name": "2026 年联检", "year": 2026,
                                                                 "line_ids": [line_id], "trigger": {"a": 1}})
     assert response.status_code == 422, response.text
-    assert response.json()["message"] == "某个字段的值类型不对（应为文本或数字，不能是对象或列表）"
+    assert response.json()["message"] == "起因（trigger）应为文本"  # the typed body names it (issue 19)
     assert client.get("/api/inspections/campaigns").json() == before
 
 

@@ -149,3 +149,19 @@ def test_tiles_of_households_only_for_the_case_office(client_as: Any) -> None:
     for path in paths:
         assert client_as("case_worker").get(path).status_code == 200, path
     assert client_as("viewer").get("/api/layers/households/export").status_code == 403
+
+
+def test_fixed_layer_and_role_refusals_keep_their_words(client_as: Any) -> None:
+    """The refusals read as before the checks became dependencies, whatever the body holds."""
+    viewer = client_as("viewer")
+    cases = [
+        ("post", "/api/place-names/1/approve", {}, "您无权修改地名"),
+        ("post", "/api/siting/graves/1/status", {"status": []}, "您无权修改图层“散坟”"),
+        ("post", "/api/inspections/campaigns", {"name": 1}, "只有界线测绘人员可以执行此操作"),
+        ("put", "/api/coverage/parameters", {"walking": 1}, "只有系统管理员可以执行此操作"),
+        ("post", "/api/coverage/child-welfare/officers", {}, "只有社会救助经办人员可以登记儿童福利工作人员"),
+        ("post", "/api/layers/households/imports/1/commit", None, "您无权向图层“困难群众户”导入数据"),
+    ]
+    for method, path, body, message in cases:
+        refused = getattr(viewer, method)(path, json=body)
+        assert (refused.status_code, refused.json()["message"]) == (403, message), path
