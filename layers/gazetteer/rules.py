@@ -22,6 +22,7 @@ Every problem carries its ``basis``: the article and clause, or the project conv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -61,7 +62,7 @@ _WITH_TOWNSHIP = ("SELECT p.id, p.name, p.pinyin, p.class_code, coalesce(t.name,
                   "FROM place_names p LEFT JOIN townships t ON t.code = p.township_code AND t.retired_at IS NULL ")
 
 
-def _records(rows: list[Any]) -> list[dict[str, Any]]:
+def _records(rows: Sequence[Any]) -> list[dict[str, Any]]:
     return [{"id": r.id, "name": r.name, "township": r.township} for r in rows]
 
 
