@@ -151,7 +151,7 @@
     if (!window.L || !box || (!m && !pos)) { return; }
     box.hidden = false;
     if (!mini) {
-      mini = L.map(box, {maxZoom: 21, attributionControl: false});
+      mini = L.map(box, {maxZoom: 21, attributionControl: false, fadeAnimation: false});  // a replaced marker's tooltip goes at once
       mini.drawn = L.layerGroup().addTo(mini);
     }
     mini.invalidateSize();
