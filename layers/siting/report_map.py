@@ -49,6 +49,18 @@ class Feature:
     closest: BaseGeometry | None  # the point of the feature nearest to the site (EPSG:4550)
 
 
+def legend_text(label: str, name: str | None, feature_id: int) -> str:
+    """A legend entry names the feature; an unnamed one shows its number as a number, not as a name
+    (issue 16 item 3: "乡道：900001114").
+
+    >>> legend_text("乡道", None, 900001114)
+    '乡道：未命名（编号 900001114）'
+    >>> legend_text("乡道", "海岔线", 7)
+    '乡道：海岔线'
+    """
+    return f"{label}：{name or f'未命名（编号 {feature_id}）'}"
+
+
 def site_metric(report: dict[str, Any]) -> BaseGeometry:
     """The site of a report in EPSG:4550."""
     return reproject(shapely.geometry.shape(report["geometry"]), "EPSG:4490", "EPSG:4550")
@@ -146,7 +158,7 @@ def render_site_map(report: dict[str, Any], features: list[Feature], village: Ba
         drawn.add((feature.layer, feature.id))
         kind = constraint_of[feature.layer]
         zone = CONSTRAINTS[kind].areal
-        layers.append(MapLayer(f"{result['label']}：{feature.name or feature.id}", [feature.geom],
+        layers.append(MapLayer(legend_text(result["label"], feature.name, feature.id), [feature.geom],
                                labels=[feature.name], zorder=2 if zone else 3, **STYLES[kind]))
         if feature.closest is not None and result["distance_m"]:
             start, end = shapely.ops.nearest_points(site, feature.closest)

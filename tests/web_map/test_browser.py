@@ -180,6 +180,8 @@ def test_edit_scattered_grave_as_funeral_planner(as_role: Any, api: httpx.Client
     show_theme(web, "公墓与散坟")
     click_at(web, LON + 0.002, LAT - 0.004)
     web.page.wait_for_selector('.hc-popup button[data-act="edit"]')
+    # a grave is titled by its layer, its status's label and its number, never by a raw code (issue 16 item 3)
+    assert web.page.locator(".hc-popup h3").first.inner_text() == f"散坟：待迁移（编号 {seed['scattered_graves']}）"
     web.page.click('.hc-popup button[data-act="edit"]')
     web.page.fill('.hc-edit-dialog input[name="grave_count"]', "3")
     web.page.fill('.hc-edit-dialog input[name="__reason"]', "现场核实")

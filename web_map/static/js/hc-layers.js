@@ -56,9 +56,14 @@
   var PANES = {polygon: 410, line: 420, point: 430, label: 440};  // zones under lines under points, names on top
   var kind = HC.style.kind, pathStyle = HC.style.pathStyle;
 
-  function title(layer, props, id) {
-    var t = layer.title_field && props[layer.title_field];
-    return t ? String(t) : layer.title + ' ' + id;
+  /* the popup's title: the record's name; a coded title field (a grave's status) by its label beside the
+   * layer's title, never a raw code or a bare number (issue 16 item 3) */
+  function title(layer, props, id, byName) {
+    var name = layer.title_field, t = name && props[name];
+    if (!t) { return layer.title + '（编号 ' + id + '）'; }
+    var f = byName[name] || layer.fields.filter(function (x) { return x.name === name; })[0];
+    if (f && (f.choices || f.labels)) { return layer.title + '：' + HC.format(f, t) + '（编号 ' + id + '）'; }
+    return String(t);
   }
 
   function popupHtml(layer, id, props, describedFields, township) {
@@ -85,7 +90,7 @@
     }
     var demo = props.source === cfg.demoSource ? ' <span class="hc-demo">' + HC.esc(cfg.demoLabel) + '</span>' : '';
     return '<div class="hc-popup" data-layer="' + HC.esc(layer.name) + '" data-id="' + HC.esc(id) + '">' +
-      '<h3>' + HC.esc(title(layer, props, id)) + demo + '</h3><p class="hc-muted">' + HC.esc(layer.title) + '</p>' +
+      '<h3>' + HC.esc(title(layer, props, id, byName)) + demo + '</h3><p class="hc-muted">' + HC.esc(layer.title) + '</p>' +
       notices + '<table>' + rows + '</table><div class="hc-popup-actions">' + actions + '</div></div>';
   }
 
