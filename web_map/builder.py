@@ -47,7 +47,7 @@ EPSG_4550 = "+proj=tmerc +lat_0=0 +lon_0=123 +k=1 +x_0=500000 +y_0=0 +ellps=GRS8
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
            "#9c755f", "#79706e")
 OWN_JS = ("hc-core.js", "hc-style.js", "hc-exports.js", "hc-layers.js", "hc-edit.js", "hc-tools.js", "hc-search.js",
-          "hc-app.js")
+          "hc-print.js", "hc-app.js")
 # labels of administrative units (polygons of the first theme): by rank in the theme, the zoom from
 # which names are shown; ``style.label_min_zoom`` of a layer overrides it
 LABEL_MIN_ZOOM = (0, 12)

@@ -37,3 +37,19 @@ def click_at(web: PageWatch, lon: float, lat: float) -> None:
     point = web.page.evaluate("ll => { const p = HC.map.latLngToContainerPoint(ll); return [p.x, p.y]; }", [lat, lon])
     box = web.page.locator(".folium-map").bounding_box()
     web.page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+
+
+def click_until(web: PageWatch, lon: float, lat: float, selector: str, tries: int = 5) -> None:
+    """Click (lon, lat) until ``selector`` shows: a vector tile's features answer a click only once the
+    tile is drawn, which a loaded machine may not have done when the theme's requests have ended."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(tries - 1):
+        click_at(web, lon, lat)
+        try:
+            web.page.wait_for_selector(selector, timeout=3000)
+            return
+        except PlaywrightTimeout:
+            continue
+    click_at(web, lon, lat)
+    web.page.wait_for_selector(selector)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from layers.catalog import THEMES
-from tests.utils.browser import click_at, drawn, show_theme, zoom_to
+from tests.utils.browser import click_at, click_until, drawn, show_theme, zoom_to
 from tests.web_map.conftest import CENTER, OUTPUT, PageWatch
 
 LON, LAT = CENTER
@@ -178,8 +178,7 @@ def test_edit_scattered_grave_as_funeral_planner(as_role: Any, api: httpx.Client
     web.open()
     zoom_to(web, 16)
     show_theme(web, "公墓与散坟")
-    click_at(web, LON + 0.002, LAT - 0.004)
-    web.page.wait_for_selector('.hc-popup button[data-act="edit"]')
+    click_until(web, LON + 0.002, LAT - 0.004, '.hc-popup button[data-act="edit"]')
     # a grave is titled by its layer, its status's label and its number, never by a raw code (issue 16 item 3)
     assert web.page.locator(".hc-popup h3").first.inner_text() == f"散坟：待迁移（编号 {seed['scattered_graves']}）"
     web.page.click('.hc-popup button[data-act="edit"]')

@@ -1,5 +1,4 @@
-"""打印 on /siting, /coverage and a campaign page (not yet on /): the button opens the print dialog,
-生成 sends the view and the visible
+"""打印 on the four map pages: the button opens the print dialog, 生成 sends the view and the visible
 layers to /api/print, shows progress, then saves the sheet (issue 16, 'Print the map'). No JS errors,
 nothing leaves 127.0.0.1."""
 
@@ -31,6 +30,16 @@ def print_sheet(web: Any, orientation: str = "landscape") -> tuple[str, bytes, s
     status = web.page.locator(".hc-print-status[data-done='1']")
     status.wait_for(timeout=30_000)
     return layers, open(download.value.path(), "rb").read(), status.inner_text()
+
+
+def test_print_from_the_map_page(web: Any) -> None:
+    web.open("/")
+    box = web.page.locator("input[data-layer='shelters']")
+    if not box.is_checked():
+        box.check()
+    layers, content, status = print_sheet(web)
+    assert "应急避难场所" in layers
+    assert content.startswith(b"%PDF") and status.startswith("已生成：A4 横向，比例尺 1:")
 
 
 @pytest.mark.parametrize("path", ["/siting", "/coverage"])
