@@ -184,3 +184,16 @@ class OfficerBody(Body):
     name: StrictStr = Field(title="姓名")
     phone: StrictStr | None = Field(None, title="联系电话")
     note: StrictStr | None = Field(None, title="备注")
+
+
+# --- printing --------------------------------------------------------------------------------------
+
+class PrintBody(Body):
+    """A map sheet to print (``layers.printing.parse_request`` checks the values)."""
+
+    bbox: list[Number] = Field(title="打印范围（经纬度 [最小经度, 最小纬度, 最大经度, 最大纬度]）")
+    layers: list[StrictStr] = Field(default_factory=list, title="图层")
+    title: StrictStr | None = Field(None, title="图名")
+    size: StrictStr | None = Field(None, title="纸张（A4/A3）")
+    orientation: StrictStr | None = Field(None, title="方向（landscape/portrait）")
+    format: StrictStr | None = Field(None, title="格式（pdf/png）")

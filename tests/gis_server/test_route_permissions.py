@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -127,11 +128,18 @@ def test_layer_permissions_are_the_layer_dependencies(app: FastAPI) -> None:
         assert writable in by_route[(method, "/api/layers/{layer}/features/{feature_id}")]
 
 
+def _run(coroutine: Any) -> Any:
+    """Run a coroutine in a thread of its own (a browser test earlier in the run may leave this thread
+    an event loop, where ``asyncio.run`` is refused)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_require_roles_refuses_the_others() -> None:
     check = RequireRoles(ADMIN, "case_worker", message="只有……")
-    assert asyncio.run(check(Actor("a", frozenset({"case_worker"})))).name == "a"
+    assert _run(check(Actor("a", frozenset({"case_worker"})))).name == "a"
     with pytest.raises(Forbidden) as refused:
-        asyncio.run(check(Actor("b", frozenset({"viewer"}))))
+        _run(check(Actor("b", frozenset({"viewer"}))))
     assert refused.value.message == "只有……"
 
 
