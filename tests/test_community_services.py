@@ -4,25 +4,16 @@ counts in coverage: a household is covered by a centre of its own village (《�
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import text
 
 from layers.catalog import registry
 from layers.community_services import COMMUNITY_SERVICE_CENTERS, PLAN_BASIS, SERVICE_TYPES
-from tests.utils.coverage import TOWNSHIP, VILLAGE, VILLAGE2, add_household, lonlat, make_units
+from tests.utils.coverage import TOWNSHIP, VILLAGE, VILLAGE2, add_household, lonlat, make_units, villages  # noqa: F401 (fixture)
 from tests.utils.features import create, point
 from tests.utils.tiles import decode, tile_of
 
 LAYER = COMMUNITY_SERVICE_CENTERS.name
 
-
-@pytest.fixture
-def villages(conn):
-    """3 households in 东村 (20 m, 5 km and 7.9 km west of x = 0), 2 in 西村 (10 m and 400 m east of it)."""
-    make_units(conn)
-    east = [add_household(conn, dx, 0) for dx in (-30, -5000, -7900)]
-    west = [add_household(conn, dx, 0, village=VILLAGE2, name="李四") for dx in (10, 400)]
-    return east, west
 
 
 def centre(client, dx: float, village: str | None = VILLAGE, name: str = "东村党群服务中心") -> dict:
@@ -38,7 +29,7 @@ def test_the_layer_is_in_the_registry_and_the_map(client):
     assert '"name": "community_service_centers"' in client.get("/").text
 
 
-def test_written_read_and_versioned_through_the_features_api(client, client_as, villages):
+def test_written_read_and_versioned_through_the_features_api(client, client_as, villages):  # noqa: F811 (the fixture)
     made = centre(client, -10)
     url = f"/api/layers/{LAYER}/features/{made['id']}"
     assert made["properties"]["service_type"] == "village_service_center" and made["properties"]["version"] == 1
@@ -60,7 +51,7 @@ def test_written_read_and_versioned_through_the_features_api(client, client_as, 
     assert bad.status_code == 422 and "建筑面积" in bad.json()["message"]
 
 
-def test_served_in_tiles(client, villages):
+def test_served_in_tiles(client, villages):  # noqa: F811 (the fixture)
     made = centre(client, -10)
     z, x, y = tile_of(*lonlat(-10, 0), 14)
     features = decode(client, LAYER, z, x, y)
@@ -68,7 +59,7 @@ def test_served_in_tiles(client, villages):
     assert made["id"] in {f["id"] for f in features}
 
 
-def test_counts_in_coverage_for_its_own_village(client, conn, villages):
+def test_counts_in_coverage_for_its_own_village(client, conn, villages):  # noqa: F811 (the fixture)
     conn.execute(text("DELETE FROM coverage_dirty"))
     centre(client, -10)
     assert conn.execute(text("SELECT layer FROM coverage_dirty")).scalars().all() == [LAYER]

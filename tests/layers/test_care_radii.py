@@ -4,7 +4,6 @@ by one iff they are in the same village, whatever the distance — and a 日间�
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import text
 
 from layers.coverage.analysis import coverage_rows, totals
@@ -20,6 +19,7 @@ from tests.utils.coverage import (
     covered_ids,
     make_units,
     point_sql,
+    villages,  # noqa: F401 (fixture)
 )
 
 # make_units: 东村 (VILLAGE) is the 16 km square west of x = 0, 西村 (VILLAGE2) the one east of it
@@ -32,16 +32,8 @@ def add_home(conn, dx: float, village: str | None, radius: float | None = None) 
         {"r": radius, "v": village}).scalar_one()
 
 
-@pytest.fixture
-def villages(conn):
-    """Households: 3 in 东村 (20 m, 5 km and 7.9 km from where the 幸福院 will stand), 2 in 西村 (20 m, 400 m)."""
-    make_units(conn)
-    east = [add_household(conn, dx, 0) for dx in (-30, -5000, -7900)]
-    west = [add_household(conn, dx, 0, village=VILLAGE2, name="李四") for dx in (10, 400)]
-    return east, west
 
-
-def test_a_happiness_home_covers_its_village_and_nothing_across_the_line(conn, villages):
+def test_a_happiness_home_covers_its_village_and_nothing_across_the_line(conn, villages):  # noqa: F811 (the fixture)
     east, west = villages
     add_home(conn, -10, VILLAGE)
     sel = Selection.parse("happiness_home")
@@ -54,14 +46,14 @@ def test_a_happiness_home_covers_its_village_and_nothing_across_the_line(conn, v
     assert totals(conn, sel, restricted=False)["covered"] == 3
 
 
-def test_its_village_is_its_polygon_when_no_code_is_recorded_and_a_radius_does_not_widen_it(conn, villages):
+def test_its_village_is_its_polygon_when_no_code_is_recorded_and_a_radius_does_not_widen_it(conn, villages):  # noqa: F811 (the fixture)
     east, west = villages
     add_home(conn, 10, None, radius=5000)  # stands in 西村; its 5 km would reach all of 东村's first two
     assert covered_ids(conn, Selection.parse("happiness_home")) == set(west)
     assert covered_ids(conn, Selection.parse("happiness_home", method="network")) == set(west)
 
 
-def test_no_happiness_home_no_coverage(conn, villages):
+def test_no_happiness_home_no_coverage(conn, villages):  # noqa: F811 (the fixture)
     assert covered_ids(conn, Selection.parse("happiness_home")) == set()
 
 
@@ -84,7 +76,7 @@ def test_the_bases_say_where_the_values_come_from():
     assert "服务本村" in home["basis"] and "不按距离" in home["basis"]
 
 
-def test_the_service_area_of_a_happiness_home_is_its_village(conn, villages):
+def test_the_service_area_of_a_happiness_home_is_its_village(conn, villages):  # noqa: F811 (the fixture)
     facility = add_home(conn, -10, VILLAGE)
     refresh(conn, force=True)
     same = conn.execute(text(

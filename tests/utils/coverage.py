@@ -86,3 +86,13 @@ def make_ring(conn) -> tuple[int, int, int, int]:
 @pytest.fixture
 def ring(conn):
     return make_ring(conn)
+
+
+@pytest.fixture
+def villages(conn):
+    """Households: 3 in 东村 (VILLAGE; 30 m, 5 km and 7.9 km west of x = 0), 2 in 西村 (VILLAGE2; 10 m and
+    400 m east of it) — for facilities that serve their village (make_units: two 16 km squares)."""
+    make_units(conn)
+    east = [add_household(conn, dx, 0) for dx in (-30, -5000, -7900)]
+    west = [add_household(conn, dx, 0, village=VILLAGE2, name="李四") for dx in (10, 400)]
+    return east, west
