@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 Number = StrictInt | StrictFloat
 GEOMETRY = "几何（GeoJSON，默认经纬度）"
@@ -188,6 +188,17 @@ class OfficerBody(Body):
 
 # --- printing --------------------------------------------------------------------------------------
 
+class PrintOverlay(Body):
+    """A page's own overlay (not a registry layer): geometry under one legend entry."""
+
+    title: StrictStr = Field(title="图例名称")
+    color: StrictStr = Field(title="线色（#rrggbb）")
+    fill: StrictStr | None = Field(None, title="填充色（#rrggbb）")
+    dashed: StrictBool | None = Field(None, title="虚线")
+    opacity: Number | None = Field(None, title="填充透明度（0–1）")
+    features: list[dict[str, Any]] = Field(title="要素（[{geometry, radius_m}]，经纬度）")
+
+
 class PrintBody(Body):
     """A map sheet to print (``layers.printing.parse_request`` checks the values)."""
 
@@ -197,3 +208,4 @@ class PrintBody(Body):
     size: StrictStr | None = Field(None, title="纸张（A4/A3）")
     orientation: StrictStr | None = Field(None, title="方向（landscape/portrait）")
     format: StrictStr | None = Field(None, title="格式（pdf/png）")
+    overlays: list[PrintOverlay] | None = Field(None, title="页面自有叠加图层（服务半径、分级设色等）")

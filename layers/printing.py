@@ -21,6 +21,7 @@ from layers.catalog import registry
 from layers.errors import Forbidden, InvalidInput
 from layers.features import ListQuery, list_features
 from layers.geometry import transformer
+from layers.print_overlays import Overlay, parse_overlays
 from layers.privacy import visible_rows_sql
 from layers.roles import Actor
 
@@ -38,6 +39,7 @@ class PrintRequest:
     sheet: Sheet
     title: str
     fmt: str
+    overlays: tuple[Overlay, ...] = ()
 
 
 def _choice(body: dict[str, Any], name: str, label: str, options: tuple[str, ...], default: str) -> str:
@@ -73,7 +75,8 @@ def parse_request(body: Any) -> PrintRequest:
                   _choice(body, "orientation", "方向", ("landscape", "portrait"), "landscape"))  # type: ignore[arg-type]
     fmt = _choice(body, "format", "格式", ("pdf", "png"), "pdf")
     x0, y0, x1, y1 = (float(v) for v in bbox)
-    return PrintRequest((x0, y0, x1, y1), tuple(dict.fromkeys(layers)), sheet, title.strip(), fmt)
+    return PrintRequest((x0, y0, x1, y1), tuple(dict.fromkeys(layers)), sheet, title.strip(), fmt,
+                        parse_overlays(body.get("overlays")))
 
 
 def metric_extent(bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
@@ -107,7 +110,7 @@ def print_map(conn: Connection, request: PrintRequest, actor: Actor, now: dateti
               ) -> tuple[bytes, dict[str, Any]]:
     """The sheet's bytes and what it shows (scale, scale bar, layers drawn)."""
     drawn = [_layer(conn, name, actor, request.bbox) for name in request.layers]
-    layers = [layer for layer, _ in drawn]
+    layers = [layer for layer, _ in drawn] + [overlay.map_layer() for overlay in request.overlays]
     notes = [note for _, note in drawn if note]
     notes.append("坐标系：CGCS2000 高斯-克吕格 3° 带（中央子午线 123°E，EPSG:4550）")
     today = (now or datetime.now(UTC)).astimezone(BEIJING).date()
@@ -116,4 +119,5 @@ def print_map(conn: Connection, request: PrintRequest, actor: Actor, now: dateti
                                  fmt=request.fmt, notes=notes)  # type: ignore[arg-type]
     return content, {"scale": round(plan.scale), "scale_bar_m": plan.bar_m, "date": today.isoformat(),
                      "layers": [{"name": n, "title": layer.label, "count": len(layer.geoms)}
-                                for n, layer in zip(request.layers, layers, strict=True)]}
+                                for n, layer in zip(request.layers, layers, strict=False)],
+                     "overlays": [{"title": o.title, "count": len(o.geoms)} for o in request.overlays]}

@@ -66,9 +66,11 @@
         var bad = s.over_capacity, colour = bad ? '#c62828' : '#1565c0', tip = s.name + '：容量 ' + num(s.capacity) +
           ' 人，服务区约 ' + s.population_est + ' 人' + (bad ? '（超出 ' + s.shortfall + ' 人）' : '');
         L.circle(latlng(f), {radius: s.radius_m, color: colour, weight: 1, fillColor: colour, fillOpacity: bad ? 0.18 : 0.08,
-          dashArray: '5 4', interactive: false, className: 'hc-shelter-area'}).addTo(group);
+          dashArray: '5 4', interactive: false, className: 'hc-shelter-area',
+          hcLegend: bad ? '服务半径（服务区人口超出容量）' : '服务半径（容量足够）'}).addTo(group);
         marks[s.id] = L.circleMarker(latlng(f), {radius: 8, color: '#fff', weight: 2, fillColor: colour, fillOpacity: 1,
-          className: 'hc-shelter ' + (bad ? 'hc-shelter-over' : 'hc-shelter-ok') + ' hc-shelter-id-' + s.id})
+          className: 'hc-shelter ' + (bad ? 'hc-shelter-over' : 'hc-shelter-ok') + ' hc-shelter-id-' + s.id,
+          hcLegend: bad ? '避难场所（超出容量）' : '避难场所（容量足够）'})
           .bindTooltip(HC.esc(tip)).addTo(group);
       });
       box.innerHTML = '';
@@ -92,7 +94,7 @@
       }, '尚无避难场所'));
       if (!gaps) { return; }
       var villages = outlines(group, gaps.villages, 'hc-gap-shelter', {color: '#6a1b9a', dashArray: '4 3', fillColor: '#ce93d8',
-        tip: '无避难场所覆盖'});
+        tip: '无避难场所覆盖', hcLegend: '无避难场所覆盖的村'});
       box.append(HC.el('h3', {'class': 'hc-sub', text: '无避难场所覆盖的村（' + gaps.villages.features.length + ' 个，紫色）'}),
         table('hc-shelter-gap-villages', [['村（社区）', function (p) { return p.name; }], ['代码', function (p) { return p.code; }],
           ['户籍人口', function (p) { return p.population; }, 'hc-num']],
@@ -107,7 +109,8 @@
         if (!r.ok) { return; }
         drawn = outlines(group, {type: 'FeatureCollection', features: r.data.features.filter(function (f) {
           return codes.indexOf(f.properties.code) >= 0; })}, 'hc-gap-shelter-township',
-        {color: '#6a1b9a', weight: 2.5, dashArray: '10 6', fill: false, tip: '境内无避难场所'});
+        {color: '#6a1b9a', weight: 2.5, dashArray: '10 6', fill: false, tip: '境内无避难场所',
+          hcLegend: '境内无避难场所的乡镇'});
       }) : Promise.resolve();
       return outlinesDone.then(function () {
         tbox.appendChild(table('hc-shelter-gap-townships', [['乡镇（街道）', function (t) { return t.name; }], ['代码', function (t) { return t.code; }]],
@@ -131,7 +134,8 @@
         if (!where[r.id]) { return; }
         var c = occupancyClass(r.occupancy), colour = c === 'hc-over' ? '#c62828' : c === 'hc-high' ? '#ef6c00' : '#2e7d32';
         marks[r.id] = L.circleMarker(latlng(where[r.id]), {radius: 6, color: '#fff', weight: 1.5, fillColor: r.beds ? colour : '#9e9e9e',
-          fillOpacity: 1, className: 'hc-care hc-care-id-' + r.id})
+          fillOpacity: 1, className: 'hc-care hc-care-id-' + r.id, hcLegend: '养老设施（' + (!r.beds ? '未登记床位' :
+            c === 'hc-over' ? '入住率超过 100%' : c === 'hc-high' ? '入住率 90%–100%' : '入住率低于 90%') + '）'})
           .bindTooltip(HC.esc(r.name + '：床位 ' + num(r.beds) + '，在院 ' + num(r.residents) + '，入住率 ' + pct(r.occupancy))).addTo(group);
       });
       box.innerHTML = '';
@@ -241,8 +245,9 @@
         };
         group.clearLayers();
         var towns = outlines(group, g.townships, 'hc-gap-supervisor', {color: '#00838f', weight: 2.5, dashArray: '8 5', fill: false,
-          tip: '缺儿童督导员'});
-        var villages = outlines(group, g.villages, 'hc-gap-director', {color: '#ad1457', fillColor: '#f48fb1', tip: '缺儿童主任'});
+          tip: '缺儿童督导员', hcLegend: '缺儿童督导员的乡镇'});
+        var villages = outlines(group, g.villages, 'hc-gap-director', {color: '#ad1457', fillColor: '#f48fb1', tip: '缺儿童主任',
+          hcLegend: '缺儿童主任的村'});
         box.innerHTML = '';
         box.append(HC.el('h3', {'class': 'hc-sub', text: '缺儿童主任的村：' + g.villages.missing + ' / ' + g.villages.total + '（粉色）'}),
           table('hc-gap-villages', [['村（社区）', function (p) { return p.name; }], ['代码', function (p) { return p.code; }],
@@ -297,14 +302,14 @@
         ids[f.id] = true;
         if (!f.geometry) { return; }
         L.circleMarker(latlng(f), {radius: 5, color: '#fff', weight: 1, fillColor: '#d32f2f', fillOpacity: 0.95,
-          className: 'hc-hh hc-hh-uncovered'}).bindPopup(popup(f.properties, false)).addTo(group);
+          className: 'hc-hh hc-hh-uncovered', hcLegend: '未覆盖的困难群众户'}).bindPopup(popup(f.properties, false)).addTo(group);
       });
       if (complete && all[1].ok) {
         all[1].data.features.forEach(function (f) {
           if (ids[f.id] || !f.geometry) { return; }
           covered += 1;
           L.circleMarker(latlng(f), {radius: 4, color: '#fff', weight: 1, fillColor: '#2e7d32', fillOpacity: 0.9,
-            className: 'hc-hh hc-hh-covered'}).bindPopup(popup(f.properties, true)).addTo(group);
+            className: 'hc-hh hc-hh-covered', hcLegend: '已覆盖的困难群众户'}).bindPopup(popup(f.properties, true)).addTo(group);
         });
       }
       $('hc-sec-points').setAttribute('data-uncovered', String(un.length));

@@ -83,11 +83,12 @@
   }
 
   /* ---- choropleth of uncovered households per village ------------------------------------------- */
-  function colour(props) {
-    if (props.uncovered === null || props.uncovered === undefined) { return SUPPRESSED; }
-    for (var i = 0; i < CLASSES.length; i++) { if (props.uncovered <= CLASSES[i].max) { return CLASSES[i].color; } }
-    return CLASSES[CLASSES.length - 1].color;
+  function shade(props) {
+    if (props.uncovered === null || props.uncovered === undefined) { return {color: SUPPRESSED, label: '少于 5 户，不显示'}; }
+    for (var i = 0; i < CLASSES.length; i++) { if (props.uncovered <= CLASSES[i].max) { return CLASSES[i]; } }
+    return CLASSES[CLASSES.length - 1];
   }
+  function colour(props) { return shade(props).color; }
   function drawChoropleth(body) {
     choropleth.clearLayers();
     choropleth.addData(body);
@@ -251,7 +252,8 @@
         var text = (s.name || '候选点 ' + s.candidate_id) + '：新增覆盖 ' + gain + ' 户（累计 ' + s.cumulative_covered + ' 户，' +
           '占未覆盖的 ' + pct(s.cumulative_rate_of_uncovered) + '）';
         L.marker(ll, {icon: L.divIcon({className: 'hc-rank-icon', html: HC.esc(s.rank), iconSize: [26, 26]})}).bindTooltip(HC.esc(text)).addTo(sites);
-        L.circle(ll, {radius: d.radius_m, color: '#1f4e9c', weight: 1, dashArray: '4 4', fillOpacity: 0.05, interactive: false}).addTo(sites);
+        L.circle(ll, {radius: d.radius_m, color: '#1f4e9c', weight: 1, dashArray: '4 4', fillOpacity: 0.05, interactive: false,
+          hcLegend: '建议新建点服务半径（' + d.radius_m + ' 米）'}).addTo(sites);
         return HC.el('li', {'data-rank': s.rank, 'data-gain': s.newly_covered, text: text, onclick: function () { map.setView(ll, 14); }});
       })));
       if (!d.sites.length) { out.appendChild(HC.el('p', {'class': 'hc-muted', text: '没有能新覆盖未覆盖户的候选点。'})); }
@@ -288,7 +290,8 @@
     var base = HC.basemapLayers(map, cfg.basemaps);
     if (base[cfg.basemap]) { base[cfg.basemap].addTo(map); }
     choropleth = L.geoJSON(null, {style: function (f) {
-      return {color: '#666', weight: 0.8, fillColor: colour(f.properties), fillOpacity: 0.8, className: 'hc-choro hc-choro-' + f.properties.code}; },
+      return {color: '#666', weight: 0.8, fillColor: colour(f.properties), fillOpacity: 0.8, className: 'hc-choro hc-choro-' + f.properties.code,
+        hcLegend: '未覆盖户数（按村）：' + shade(f.properties).label + (f.properties.uncovered === null ? '' : ' 户')}; },
       onEachFeature: function (f, l) {
         var p = f.properties;
         l.bindTooltip(HC.esc(p.name + '：' + (p.suppressed ? '户数少于 5，不显示' : '未覆盖 ' + p.uncovered + ' 户 / 共 ' + p.households +
