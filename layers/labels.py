@@ -19,8 +19,9 @@ from layers.roles import ROLE_TITLES
 
 # codes of the administrative units a field may hold without declaring ``references`` (place names)
 UNIT_CODE_FIELDS = {"village_code": "villages", "township_code": "townships"}
-# the pages name a township code themselves (HC.townshipName, one request per code); village codes are many
-LABELLED_UNITS = frozenset({"villages"})
+# named in the layer description, so that a page names every unit code it shows from the one description
+# it loads per layer (a request per code, as the pages once made for townships, is slow on a busy map)
+LABELLED_UNITS = frozenset({"villages", "townships"})
 
 PROGRAM_TITLES = {"demo-loader": "示例数据导入程序", "cli:privacy purge": "到期个人信息删除（命令行）",
                   "cli:pinyin regenerate": "拼音重新生成（命令行）"}

@@ -17,6 +17,9 @@ def test_description_names_class_and_village_codes(client):
     fields = {f["name"]: f for f in client.get("/api/layers/place_names").json()["fields"]}
     assert fields["class_code"]["labels"]["06100"] == "自然村"
     assert fields["village_code"]["labels"][VILLAGE] == "测试村"
+    named = {t["properties"]["code"]: t["properties"]["name"] for t in client.get(
+        "/api/layers/townships/features?limit=500").json()["features"]}
+    assert fields["township_code"]["labels"] == named  # one description names every township (no request per code)
     assert fields["name"]["labels"] is None  # plain text has nothing to name
     households = {f["name"]: f for f in client.get("/api/layers/households").json()["fields"]}
     assert households["village_code"]["labels"][VILLAGE] == "测试村"

@@ -149,20 +149,6 @@
     return new Date(t + 8 * 3600 * 1000).toISOString().slice(0, 16).replace('T', ' ');
   };
 
-  var townships = {};
-  /* A township's name by its code (asked once per page), or null: a code alone means little to people. */
-  HC.townshipName = function (api, code) {
-    if (!code) { return Promise.resolve(null); }
-    if (!townships[code]) {
-      townships[code] = HC.request('GET', api + '/townships/features?limit=1&code=' + encodeURIComponent(code))
-        .then(function (r) {
-          var f = r.ok && r.data.features[0];
-          return f ? f.properties.name : null;
-        }, function () { return null; });
-    }
-    return townships[code];
-  };
-
   var described = {};
   /* GET /api/layers/{layer}: fields with Chinese labels and choices (cached per page). */
   HC.describe = function (api, layer) {

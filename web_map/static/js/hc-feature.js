@@ -10,13 +10,12 @@
   var status = document.getElementById('hc-feature-status');
   var smallMapObject = null;
 
-  function attributes(described, properties, retired, township) {
+  function attributes(described, properties, retired) {
     var body = document.querySelector('#hc-attrs tbody');
     body.innerHTML = '';
     described.fields.forEach(function (f) {
       // provenance is stored as a code (demo, user, import): show what it means
       var value = HC.format(f.name === 'source' ? L.extend({}, f, {choices: cfg.sources}) : f, properties[f.name]);
-      if (f.name === 'township_code' && township) { value = township + '（' + value + '）'; }
       var warning = f.notice && properties[f.name];  // a warning about the record: stands out
       body.appendChild(HC.el('tr', {'data-field': f.name, 'class': warning ? 'hc-warning' : null},
         [HC.el('th', {text: f.label}), HC.el('td', {text: value})]));
@@ -85,10 +84,8 @@
       var shown = feature.ok ? feature.data : last;
       status.textContent = feature.ok ? '当前为第 ' + feature.data.properties.version + ' 版' : HC.message(feature);
       if (!shown) { return; }
-      return HC.townshipName(cfg.api, shown.properties.township_code).then(function (township) {
-        attributes(described, shown.properties, !feature.ok && last.operation === 'retire', township);
-        if (shown.geometry) { smallMap(shown.geometry); }
-      });
+      attributes(described, shown.properties, !feature.ok && last.operation === 'retire');
+      if (shown.geometry) { smallMap(shown.geometry); }
     }).then(function () {
       document.body.setAttribute('data-loaded', String(Date.now()));
     }).catch(function (e) { status.textContent = '加载失败：' + e.message; });

@@ -66,7 +66,7 @@
     return String(t);
   }
 
-  function popupHtml(layer, id, props, describedFields, township) {
+  function popupHtml(layer, id, props, describedFields) {
     var byName = {};
     (describedFields || []).forEach(function (f) { byName[f.name] = f; });
     var notices = '';  // warnings about the record (e.g. too few 方位物): above the table, only when set
@@ -76,8 +76,7 @@
         return '';
       }
       if (f.name === layer.title_field) { return ''; }
-      var value = HC.format(byName[f.name] || f, props[f.name]);
-      if (f.name === 'township_code' && township) { value = township + '（' + value + '）'; }
+      var value = HC.format(byName[f.name] || f, props[f.name]);  // unit codes: 名称（代码）, from the description
       return '<tr><th>' + HC.esc(f.label) + '</th><td>' + HC.esc(value) + '</td></tr>';
     }).join('');
     var link = cfg.featurePage + '/' + encodeURIComponent(layer.name) + '/' + id;
@@ -104,12 +103,9 @@
       HC.request('GET', url).then(function (r) { return r.ok ? r.data.properties : props; },
         function () { return props; })
     ]).then(function (all) {
-      var current = all[1] || props;
-      HC.townshipName(cfg.api, current.township_code).then(function (township) {
-        if (ticket !== lastPopup) { return; }
-        L.popup({maxWidth: 320, autoPanPaddingTopLeft: [10, 60]}).setLatLng(latlng)
-          .setContent(popupHtml(layer, id, current, all[0], township)).openOn(map);
-      });
+      if (ticket !== lastPopup) { return; }
+      L.popup({maxWidth: 320, autoPanPaddingTopLeft: [10, 60]}).setLatLng(latlng)
+        .setContent(popupHtml(layer, id, all[1] || props, all[0])).openOn(map);
     });
   }
 
