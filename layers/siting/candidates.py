@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from layers.errors import Conflict, InvalidInput, NotFound, VersionConflict
+from layers.labels import account_title
 from layers.roles import Actor
 from layers.siting.check import check_site
 from layers.siting.rules import RuleSetVersion, get_rule_set
@@ -106,7 +107,8 @@ def get_candidate(conn: Connection, candidate_id: int) -> dict[str, Any]:
     events = conn.execute(text("SELECT from_status, to_status, at, by, note FROM candidate_site_events "
                                "WHERE candidate_id = :id ORDER BY id"), {"id": candidate_id}).all()
     out["events"] = [{"from_status": e.from_status, "to_status": e.to_status,
-                      "to_status_title": STATUSES[e.to_status], "at": e.at.isoformat(), "by": e.by, "note": e.note}
+                      "to_status_title": STATUSES[e.to_status], "at": e.at.isoformat(), "by": e.by,
+                      "by_title": account_title(e.by), "note": e.note}
                      for e in events]
     return out
 
@@ -126,7 +128,7 @@ def list_candidates(conn: Connection, village_code: str | None = None, township_
                               "WHERE candidate_id = ANY(:ids) ORDER BY id"), {"ids": [c["id"] for c in out]}).all()
     by_id: dict[int, dict[str, dict[str, str]]] = {c["id"]: {} for c in out}
     for e in steps:  # who made each step (the latest time a status was reached), shown beside it
-        by_id[e.candidate_id][e.to_status] = {"by": e.by, "at": e.at.isoformat()}
+        by_id[e.candidate_id][e.to_status] = {"by": e.by, "by_title": account_title(e.by), "at": e.at.isoformat()}
     for c in out:
         c["steps"] = by_id[c["id"]]
     return out
@@ -148,8 +150,8 @@ def change_status(conn: Connection, candidate_id: int, to_status: str | None, ex
                        "a non-compliant candidate cannot proceed")
     last = current["events"][-1] if current["events"] else None
     if to_status in APPROVAL_STEPS and last is not None and last["by"] == actor.name:
-        raise Conflict(f"同一账号不能连续办理两个审批环节：上一环节“{last['to_status_title']}”由 {actor.name} 办理，"
-                       f"“{STATUSES[to_status]}”须由另一名审批人办理",
+        raise Conflict(f"同一账号不能连续办理两个审批环节：上一环节“{last['to_status_title']}”由 {last['by_title']} "
+                       f"办理，“{STATUSES[to_status]}”须由另一名审批人办理",
                        "the same account made the previous step")
     row = conn.execute(text(
         "UPDATE candidate_sites SET status = :to_status, version = version + 1, updated_at = now(), "

@@ -30,6 +30,7 @@ import shapely.geometry
 from formats.documents import Document
 from layers.catalog import registry
 from layers.geometry import transformer
+from layers.labels import account_title
 from layers.siting.rules import CONSTRAINTS, shipped
 
 TITLE = "公墓选址合规检查报告"
@@ -137,7 +138,7 @@ def build_site_report(report: dict[str, Any], map_png: bytes | None, checker: st
         ["面积", area_text(report)],
         ["规则集", f"{rule_set['name']}（编号 {rule_set['id']}，第 {rule_set['version']} 版）"],
         ["检查时间", local_time(report.get("checked_at"))],
-        ["检查人", checker or report.get("checked_by") or "—"],
+        ["检查人", account_title(checker or report.get("checked_by")) or "—"],
         ["总体结论", overall_text(report)],
     ], "基本情况", widths=[1, 5])
     if map_png:
@@ -168,7 +169,7 @@ def build_site_report(report: dict[str, Any], map_png: bytes | None, checker: st
     if candidate:
         doc.heading("五、审批记录")
         doc.table(["时间", "操作人", "状态", "说明"],
-                  [[local_time(e["at"]), e["by"], e["to_status_title"], e.get("note") or ""]
+                  [[local_time(e["at"]), account_title(e["by"]), e["to_status_title"], e.get("note") or ""]
                    for e in candidate.get("events", [])], "审批记录", widths=[2, 1.5, 1.5, 5])
         doc.paragraph("本报告为保存候选地时冻结的检查结果；示意图中的要素几何取自当前数据。")
     return doc

@@ -95,6 +95,7 @@ def test_candidate_workflow_and_recheck(client_as, scene):
     assert {s: v["by"] for s, v in listed["steps"].items()} == {
         "candidate": "funeral_planner", "township_review": "funeral_planner", "county_approval": "admin",
         "under_construction": "funeral_planner", "in_use": "admin"}
+    assert listed["steps"]["county_approval"]["by_title"] == "系统管理员账号"  # what the page shows (issue 16)
     # a newer rule set version: national roads 3,000 m → the saved site (2,543 m away) now fails that rule
     rule_set = candidate["rule_set_id"]
     edited = planner.post(f"/api/siting/rule-sets/{rule_set}/versions", json={
@@ -117,7 +118,7 @@ def test_one_account_cannot_make_two_consecutive_approval_steps(client_as, conn,
     assert planner.post(url, json={"status": "township_review"}, headers={"If-Match": '"1"'}).status_code == 200
     refused = planner.post(url, json={"status": "county_approval"}, headers={"If-Match": '"2"'})
     assert refused.status_code == 409
-    assert refused.json()["message"] == ("同一账号不能连续办理两个审批环节：上一环节“乡镇审核”由 funeral_planner 办理，"
+    assert refused.json()["message"] == ("同一账号不能连续办理两个审批环节：上一环节“乡镇审核”由 殡葬规划账号 办理，"
                                          "“县民政局审批”须由另一名审批人办理")
     after = planner.get(f"/api/siting/candidates/{saved['id']}").json()
     assert after["status"] == "township_review" and after["version"] == 2 and len(after["events"]) == 2

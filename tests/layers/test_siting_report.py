@@ -137,7 +137,9 @@ def test_candidate_report_is_the_frozen_one(client_as, scene, conn, tmp_path):
     pdf = viewer.get(f"/api/siting/candidates/{candidate['id']}/report.pdf")
     assert pdf.status_code == 200, pdf.text
     compact = re.sub(r"\s+", "", pdf_text(pdf.content, tmp_path, "candidate_report"))
-    assert "甲村公墓候选地" in compact and "第1版" in compact and "funeral_planner" in compact
+    assert "甲村公墓候选地" in compact and "第1版" in compact
+    # the checker and each step's account by the role's title, not the raw account code (issue 16 item 3)
+    assert "检查人殡葬规划账号" in compact and "funeral_planner" not in compact
     assert "审批记录" in compact and "≥4,000米" not in compact
     render_first_page(pdf.content, tmp_path, "candidate_report")
     html = viewer.get(f"/api/siting/candidates/{candidate['id']}/report.html")

@@ -145,7 +145,7 @@ def test_the_planners_siting_journey(as_role: Any, scene: dict[str, Any], builti
     shown = shown_distance(web, "highway.national")
     assert f"距用地边缘{shown:,.1f}米" in words and "宽14米" in words
     assert "公墓选址合规检查报告" in words and "南坡村" in words and "旅程国道" in words
-    assert "检查人" in words
+    assert "检查人殡葬规划账号" in words and "funeral_planner" not in words  # the account by its role's title
 
     # 保存为候选地: disabled while saving, two quick clicks make one candidate
     posts: list[str] = []
@@ -173,13 +173,13 @@ def test_the_planners_siting_journey(as_role: Any, scene: dict[str, Any], builti
     # the approval steps: never two in a row by one account
     step(web, "township_review", "提交乡镇审核")
     page.wait_for_selector('#hc-candidates li[data-status="township_review"]')
-    assert refusal(web, "county_approval") == refused_text("funeral_planner", "乡镇审核", "县民政局审批")
+    assert refusal(web, "county_approval") == refused_text("殡葬规划账号", "乡镇审核", "县民政局审批")
     page.click('#hc-dialog button:has-text("取消")')
     admin = as_role("admin")
     open_siting(admin)
     step(admin, "county_approval", "县局同意")
     admin.page.wait_for_selector('#hc-candidates li[data-status="county_approval"]')
-    assert refusal(admin, "under_construction") == refused_text("admin", "县民政局审批", "建设中")
+    assert refusal(admin, "under_construction") == refused_text("系统管理员账号", "县民政局审批", "建设中")
     admin.page.click('#hc-dialog button:has-text("取消")')
     open_siting(web)
     step(web, "under_construction", "开工")
@@ -188,8 +188,8 @@ def test_the_planners_siting_journey(as_role: Any, scene: dict[str, Any], builti
     step(admin, "in_use", "建成使用")
     admin.page.wait_for_selector('#hc-candidates li[data-status="in_use"]')
     done = admin.page.locator("#hc-candidates li[data-candidate]", has_text=NAME)
-    assert done.locator('[data-step-by="county_approval"]').inner_text().startswith("县民政局审批：admin（")
-    assert done.locator('[data-step-by="under_construction"]').inner_text().startswith("建设中：funeral_planner（")
+    assert done.locator('[data-step-by="county_approval"]').inner_text().startswith("县民政局审批：系统管理员账号（")
+    assert done.locator('[data-step-by="under_construction"]').inner_text().startswith("建设中：殡葬规划账号（")
     candidate = next(c for c in api.get("/api/siting/candidates", params={"village": VILLAGE}).json()
                      if c["name"] == NAME)
     events = api.get(f"/api/siting/candidates/{candidate['id']}").json()["events"]

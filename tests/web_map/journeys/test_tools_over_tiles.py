@@ -149,13 +149,13 @@ def test_save_once_withdraw_a_draft_and_name_each_approver(as_role: Any, tiles_s
     web.page.wait_for_timeout(500)
     assert web.page.locator("#hc-candidates li[data-candidate]").count() == before + 1
     assert web.page.locator("#hc-save").is_disabled()
-    assert item.locator('[data-step-by="candidate"]').inner_text().startswith("候选：funeral_planner（")
+    assert item.locator('[data-step-by="candidate"]').inner_text().startswith("候选：殡葬规划账号（")
     item.locator('button[data-next="withdrawn"]').click()
     web.page.click('#hc-dialog [data-action="confirm-status"]')
     web.page.wait_for_selector('#hc-candidates li[data-status="withdrawn"] .hc-steps li[data-step="withdrawn"]')
     withdrawn = web.page.locator('#hc-candidates li[data-status="withdrawn"]', has_text="撤回测试候选地")
     assert withdrawn.locator("button[data-next]").count() == 0
-    assert withdrawn.locator('[data-step-by="withdrawn"]').inner_text().startswith("已撤回：funeral_planner（")
+    assert withdrawn.locator('[data-step-by="withdrawn"]').inner_text().startswith("已撤回：殡葬规划账号（")
 
 
 def test_graves_clustered_and_disposed_from_the_map(as_role: Any, tiles_scene: dict[str, Any],

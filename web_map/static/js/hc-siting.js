@@ -273,7 +273,7 @@
     }
     // who made each step: the approver is named beside it
     var byStep = Object.keys(c.steps || {}).map(function (s) {
-      return HC.el('li', {'data-step-by': s, text: cfg.statuses[s] + '：' + c.steps[s].by + '（' + c.steps[s].at.slice(0, 10) + '）'});
+      return HC.el('li', {'data-step-by': s, text: cfg.statuses[s] + '：' + (c.steps[s].by_title || c.steps[s].by) + '（' + HC.time(c.steps[s].at).slice(0, 10) + '）'});
     });
     var buttons = cfg.canSave ? c.next_statuses.map(function (s) {
       return HC.el('button', {type: 'button', 'data-next': s, 'class': s === 'rejected' || s === 'withdrawn' ? 'hc-danger' : null, text: cfg.nextLabels[s],
