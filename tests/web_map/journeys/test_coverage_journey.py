@@ -71,6 +71,7 @@ def test_case_office_coverage_journey(as_role: Any, journey_scene: None, live_se
     assert "缺儿童主任的村" in page.inner_text("#hc-legend")
     assert page.locator("path.hc-choro").count() == 0
     assert page.locator(f"path.hc-gap-director-{VA1}").count() == 1
+    assert page.locator(f"#hc-gap-villages tr[data-code='{VA1}'] td").last.inner_text() == f"旅程甲镇　{TA}"
     page.locator("#hc-sec-shelters summary").click()
     page.wait_for_selector("#hc-sec-shelters[data-state='ready']")
     page.wait_for_function("!document.getElementById('hc-sec-children').open")
@@ -91,6 +92,8 @@ def test_case_office_coverage_journey(as_role: Any, journey_scene: None, live_se
     page.select_option("#hc-list-village", VA1)
     wait_count(web, 8)
     assert page.locator("#hc-people tbody tr").count() == 8
+    # the village by its name, the code beside (was the bare 12-digit code under 村代码)
+    assert page.locator("#hc-people tbody tr").first.locator("td").last.inner_text() == f"甲镇一村　{VA1}"
     assert "甲镇一村" in page.inner_text("#hc-list-count")
     assert VA1 in page.get_attribute("#hc-export-list", "href")
     page.select_option("#hc-list-township", "")

@@ -251,7 +251,7 @@
         box.innerHTML = '';
         box.append(HC.el('h3', {'class': 'hc-sub', text: '缺儿童主任的村：' + g.villages.missing + ' / ' + g.villages.total + '（粉色）'}),
           table('hc-gap-villages', [['村（社区）', function (p) { return p.name; }], ['代码', function (p) { return p.code; }],
-            ['乡镇代码', function (p) { return p.township_code; }]], g.villages.features.map(function (f) { return f.properties; }),
+            ['乡镇（街道）', function (p) { return C.townName(p.township_code); }]], g.villages.features.map(function (f) { return f.properties; }),
           function (p) { return {'data-code': p.code, onclick: villages[p.code] ? zoomTo(villages[p.code]) : null}; }, '每个村都有儿童主任'),
           HC.el('h3', {'class': 'hc-sub', text: '缺儿童督导员的乡镇：' + g.townships.missing + ' / ' + g.townships.total + '（青色虚线）'}),
           table('hc-gap-townships', [['乡镇（街道）', function (p) { return p.name; }], ['代码', function (p) { return p.code; }]],
@@ -276,7 +276,7 @@
   function popup(p, covered) {
     var cats = (p.categories || []).map(function (c) { return cfg.categories[c] || c; }).join('、');
     return '<strong>' + HC.esc(p.head_name) + '</strong>（' + (covered ? '已覆盖' : '未覆盖') + '）<br>' + HC.esc(cats) +
-      '<br>家庭人口 ' + HC.esc(num(p.members)) + '，村代码 ' + HC.esc(num(p.village_code)) + '<br><span class="hc-muted">已脱敏</span>';
+      '<br>家庭人口 ' + HC.esc(num(p.members)) + '，' + HC.esc(C.villageName(p.village_code)) + '<br><span class="hc-muted">已脱敏</span>';
   }
   function uncoveredPages(mine, offset, acc) {
     return HC.request('GET', '/api/coverage/uncovered?' + C.query({limit: 1000, offset: offset})).then(function (r) {

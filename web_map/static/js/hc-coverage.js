@@ -122,6 +122,10 @@
     var t = cfg.units.townships.filter(function (u) { return u[0] === code; })[0];
     return t ? t[1] + '　' + t[0] : (code || '—');
   }
+  function villageName(code) {  // a village code as people read it: its name, the code beside
+    var v = cfg.units.villages.filter(function (u) { return u[0] === code; })[0];
+    return v ? v[1] + '　' + v[0] : (code || '—');
+  }
   function unitOptions(select, rows, blank) {
     select.innerHTML = '';
     select.appendChild(HC.el('option', {value: '', text: blank}));
@@ -171,11 +175,12 @@
 
   /* ---- the uncovered list (case office) ---------------------------------------------------------- */
   var COLUMNS = [['head_name', '户主'], ['id_number_masked', '身份证号'], ['phone', '电话'], ['address', '住址'],
-    ['categories', '类别'], ['members', '人口'], ['village_code', '村代码']];
+    ['categories', '类别'], ['members', '人口'], ['village_code', '村（社区）']];
   function cell(name, props) {
     var v = props[name];
     if (name === 'categories') { return (v || []).map(function (c) { return cfg.categories[c] || c; }).join('、'); }
     if (name === 'id_number_masked' && props.id_number) { return props.id_number; }
+    if (name === 'village_code') { return villageName(v); }
     return v === null || v === undefined ? '—' : String(v);
   }
   function reveal(id, tr, button) {
@@ -330,7 +335,7 @@
     $('hc-suggest').addEventListener('submit', suggest);
     HC.coverage = {map: map, load: load, colour: colour, count: function () { return choropleth.getLayers().length; },
       selection: selection, query: query, pct: pct, listeners: [],
-      showSection: showSection, unitPicker: unitPicker, townName: townName};
+      showSection: showSection, unitPicker: unitPicker, townName: townName, villageName: villageName};
     load().then(function () { HC.ready = true; });
   }
 
