@@ -178,9 +178,20 @@
     }
     if (field && field.type === 'datetime') { return HC.time(value); }
     if (typeof value === 'boolean') { return value ? '是' : '否'; }
-    if (typeof value === 'object') { return JSON.stringify(value); }
+    if (typeof value === 'object') { return recordText(value); }
     return String(value) + (field && field.unit ? ' ' + field.unit : '');
   };
+  /* A JSON record as people read it, not as JSON: a 方位物 {name, bearing_deg, distance_m} reads
+   * 独立树（方位 45°，距离 12.5 米）; other keys follow as they are. */
+  var RECORD_KEYS = [['bearing_deg', '方位 ', '°'], ['distance_m', '距离 ', ' 米']];  // in this order (JSONB keeps none)
+  function recordText(o) {
+    var known = RECORD_KEYS.map(function (r) { return r[0]; });
+    var parts = RECORD_KEYS.filter(function (r) { return o[r[0]] !== null && o[r[0]] !== undefined; }).map(function (r) {
+      return r[1] + o[r[0]] + r[2];
+    }).concat(Object.keys(o).filter(function (k) { return k !== 'name' && known.indexOf(k) < 0 && o[k] !== null && o[k] !== ''; })
+      .map(function (k) { return k + ' ' + HC.format(null, o[k]); }));
+    return (o.name || '') + (parts.length ? '（' + parts.join('，') + '）' : '');
+  }
 
   /* CGCS2000 lon/lat → EPSG:4550 (proj4 definition handed over by the page). */
   HC.projection = function (definition) {
