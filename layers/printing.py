@@ -1,7 +1,8 @@
 """Printing the map (打印地图): the visible layers of a view, read as the feature list reads them —
 only layers the role may read, only rows it may see, personal fields masked, and a read of a
 personal layer recorded in the audit log (action ``print``) in the same statement — drawn on an A4/A3
-sheet (``formats.mapsheet``) in EPSG:4550 metres.
+sheet (``formats.mapsheet``) in EPSG:4550 metres, with the page's own overlays (``layers.print_overlays``)
+above them, each a legend entry.
 """
 
 from __future__ import annotations
@@ -110,14 +111,15 @@ def print_map(conn: Connection, request: PrintRequest, actor: Actor, now: dateti
               ) -> tuple[bytes, dict[str, Any]]:
     """The sheet's bytes and what it shows (scale, scale bar, layers drawn)."""
     drawn = [_layer(conn, name, actor, request.bbox) for name in request.layers]
-    layers = [layer for layer, _ in drawn] + [overlay.map_layer() for overlay in request.overlays]
+    layers = [layer for layer, _ in drawn]
     notes = [note for _, note in drawn if note]
     notes.append("坐标系：CGCS2000 高斯-克吕格 3° 带（中央子午线 123°E，EPSG:4550）")
     today = (now or datetime.now(UTC)).astimezone(BEIJING).date()
-    content, plan = render_sheet(request.sheet, layers, metric_extent(request.bbox), title=request.title,
+    overlays = [overlay.map_layer() for overlay in request.overlays]  # above the layers, as on the page
+    content, plan = render_sheet(request.sheet, layers + overlays, metric_extent(request.bbox), title=request.title,
                                  unit=MAPPING_UNIT, date_text=f"{today.year} 年 {today.month} 月 {today.day} 日",
                                  fmt=request.fmt, notes=notes)  # type: ignore[arg-type]
     return content, {"scale": round(plan.scale), "scale_bar_m": plan.bar_m, "date": today.isoformat(),
                      "layers": [{"name": n, "title": layer.label, "count": len(layer.geoms)}
-                                for n, layer in zip(request.layers, layers, strict=False)],
+                                for n, layer in zip(request.layers, layers, strict=True)],
                      "overlays": [{"title": o.title, "count": len(o.geoms)} for o in request.overlays]}
