@@ -1,7 +1,8 @@
 """``make screenshots``: one PNG per page for the README's "The pages" table, in docs/screenshots/.
 
 As the browser tests do: a throwaway PostGIS cluster, migrated; the demo data loaded; one account per
-role; the app served on a free port of 127.0.0.1 with no basemap (nothing leaves the machine); headless
+role; the app served on a free port of 127.0.0.1 as installed with no 天地图 key or tile URL, so the maps
+stand on the built-in basemap the service draws itself (nothing leaves the machine); headless
 Chromium signs in through /login as the person who uses each page and waits for the page to be ready.
 Each PNG is reduced to 256 colours so that it stays well under 200 kB. Not part of ``make test``
 (a minute or two); ``tests/tools/test_screenshots.py`` checks that this list matches the README.
@@ -98,7 +99,7 @@ def take(shots: list[Shot]) -> tuple[list[tuple[Path, int]], list[str]]:
         ids = {"place_name": _first_place_name(owner)}
         owner.dispose()
         app = create_app(Settings(environment="test", database_url=urls.app, _env_file=None, data_dir=Path(data)))
-        app.state.map_settings = MapSettings(_env_file=None, basemap="none", tianditu_key=None, xyz_url=None)
+        app.state.map_settings = MapSettings(_env_file=None, basemap="auto", tianditu_key=None, xyz_url=None)
         with serving(app) as base, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
             for shot in shots:
@@ -126,6 +127,7 @@ def _one(page: Any, base: str, shot: Shot, path: str) -> tuple[Path, int]:
     page.wait_for_function(shot.ready, timeout=60_000)
     if shot.prepare:
         shot.prepare(page)
+    page.wait_for_load_state("networkidle")  # the basemap's tiles, drawn by the service
     page.wait_for_timeout(400)  # tiles and labels settle
     if outside:
         raise RuntimeError(f"requests left 127.0.0.1: {outside}")
