@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 
 from layers.errors import InvalidInput, NotFound, VersionConflict
 from layers.history import OPERATION_TITLES
+from layers.labels import account_title
 from layers.masks import output_masks
 from layers.registry import FieldSpec, LayerSpec
 from layers.roles import Actor
@@ -461,8 +462,9 @@ def feature_history(conn: Connection, spec: LayerSpec, feature_id: int) -> list[
                 changed.append("geometry")
         out.append({"version": version, "operation": operation,
                     "operation_title": OPERATION_TITLES.get(operation, operation),
-                    "changed_at": changed_at.isoformat(), "changed_by": changed_by, "reason": reason,
-                    "changed_fields": changed, "properties": data,
+                    "changed_at": changed_at.isoformat(), "changed_by": changed_by,
+                    "changed_by_title": account_title(changed_by), "reason": reason, "changed_fields": changed,
+                    "properties": data,
                     "geometry": json.loads(geometry) if geometry else None})
         previous = (data, geometry)
     return out

@@ -18,6 +18,7 @@ from layers.catalog import registry
 from layers.compliance.todo import KINDS, topics_for
 from layers.coverage.disclosure import RESTRICTED_NOTE, SUPPRESS_BELOW
 from layers.history import OPERATION_TITLES
+from layers.labels import account_title
 from layers.roles import Actor
 
 MAX_ROWS = 5000
@@ -50,7 +51,8 @@ def changes(conn: Connection, actor: Actor, since: datetime, until: datetime | N
     listed = [{"id": r.id, "layer": r.source, "layer_title": source_title(r.source), "feature_id": r.feature_id,
                "version": r.version, "operation": r.operation,
                "operation_title": OPERATION_TITLES.get(r.operation, r.operation),
-               "changed_at": r.changed_at.isoformat(), "changed_by": r.changed_by, "reason": r.reason,
+               "changed_at": r.changed_at.isoformat(), "changed_by": r.changed_by,
+               "changed_by_title": account_title(r.changed_by), "reason": r.reason,
                "processed": r.processed_at is not None, "caused": caused.get(r.id, {}),
                "coverage_suppressed": r.id in suppressed} for r in rows]
     summary: dict[str, dict[str, Any]] = {}

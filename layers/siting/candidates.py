@@ -92,6 +92,7 @@ def _public(row: Any) -> dict[str, Any]:
     out = dict(row._asdict())
     out["geometry"] = json.loads(out["geometry"])
     out["status_title"] = STATUSES[out["status"]]
+    out["created_by_title"] = account_title(out["created_by"])
     out["next_statuses"] = list(TRANSITIONS[out["status"]])
     for k in ("created_at", "updated_at"):
         out[k] = out[k].isoformat()

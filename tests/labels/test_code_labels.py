@@ -4,7 +4,7 @@ by the role's title (layers/labels.py)."""
 
 from __future__ import annotations
 
-from tests.utils.features import create, square
+from tests.utils.features import create, point, square
 
 VILLAGE = "210381190201"
 
@@ -29,3 +29,11 @@ def test_a_role_without_read_gets_no_names(client_as):
     fields = client_as("viewer").get("/api/layers/households").json()["fields"]
     assert all(f["labels"] is None for f in fields)
 
+
+
+def test_a_role_named_account_is_named_by_its_title_in_a_history(client_as):
+    """Issue 16 item 3: the record pages' history named the demo and test accounts by their code."""
+    planner = client_as("funeral_planner")
+    grave = create(planner, "scattered_graves", point(), status="to_move")
+    versions = planner.get(f"/api/layers/scattered_graves/features/{grave['id']}/history").json()["versions"]
+    assert [(v["changed_by"], v["changed_by_title"]) for v in versions] == [("funeral_planner", "殡葬规划账号")]

@@ -219,3 +219,8 @@ def test_the_planners_siting_journey(as_role: Any, scene: dict[str, Any], builti
     got = api.get(f"/api/layers/scattered_graves/features/{grave}").json()["properties"]
     assert (got["status"], got["status_reason"], got["version"]) == ("moved", "已迁入南坡公墓", 2)
     web.shot("j-siting-grave")
+    # the grave's record: who moved it, by the account's title (not its code)
+    page.goto(f"{web.base}/features/scattered_graves/{grave}")
+    latest = page.locator("#hc-history li[data-version='2'] .hc-history-who")
+    latest.wait_for()
+    assert latest.inner_text() == "殡葬规划账号"

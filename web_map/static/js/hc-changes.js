@@ -90,8 +90,8 @@
       result.data.changes.forEach(function (c) {
         list.appendChild(HC.el('tr', {}, [HC.el('td', {}, [String(c.id)]), HC.el('td', {}, [c.layer_title]),
           HC.el('td', {}, [c.feature_id + (c.version ? ' 第 ' + c.version + ' 版' : '')]),
-          HC.el('td', {}, [c.operation_title]), HC.el('td', {}, [c.changed_at.slice(0, 19).replace('T', ' ')]),
-          HC.el('td', {}, [c.changed_by || '']), HC.el('td', {}, [c.reason || '']),
+          HC.el('td', {}, [c.operation_title]), HC.el('td', {}, [HC.time(c.changed_at)]),
+          HC.el('td', {}, [c.changed_by_title || '']), HC.el('td', {}, [c.reason || '']),
           HC.el('td', {}, [caused(c.caused) + (c.processed ? '' : '（复核中）')])]));
       });
     });

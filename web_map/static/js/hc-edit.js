@@ -298,7 +298,7 @@
         var list = HC.el('ol', {'class': 'hc-history'}, versions.slice().reverse().map(function (v) {
           var fields = v.changed_fields.map(function (n) { return labels[n] || n; }).join('、');
           var item = HC.el('li', {}, [HC.el('strong', {text: '第 ' + v.version + ' 版 ' + v.operation_title}),
-            ' ' + HC.time(v.changed_at) + ' ' + (v.changed_by || ''),
+            ' ' + HC.time(v.changed_at) + ' ' + (v.changed_by_title || ''),
             v.reason ? HC.el('div', {text: '原因：' + v.reason}) : null,
             fields ? HC.el('div', {'class': 'hc-muted', text: '修改：' + fields}) : null]);
           if (HC.layers.get(layer).write && v.version !== current && v.operation !== 'retire') {

@@ -64,7 +64,7 @@
         HC.el('div', {'class': 'hc-history-head'}, [
           HC.el('strong', {text: '第 ' + v.version + ' 版 ' + v.operation_title}),
           HC.el('span', {'class': 'hc-history-when', text: HC.time(v.changed_at)}),
-          HC.el('span', {'class': 'hc-history-who', text: v.changed_by || '（未记录）'})]),
+          HC.el('span', {'class': 'hc-history-who', text: v.changed_by_title || '（未记录）'})]),
         HC.el('div', {'class': 'hc-history-why', text: '原因：' + (v.reason || '（未填写）')}),
         fields ? HC.el('div', {'class': 'hc-muted', text: '修改：' + fields}) : null]);
       if (cfg.layer.write && v.version !== current.version && v.operation !== 'retire') {

@@ -282,7 +282,7 @@
     return HC.el('li', {'data-candidate': c.id, 'data-status': c.status}, [
       HC.el('div', {'class': 'hc-cand-head'}, [HC.el('strong', {text: c.name, title: '在地图上查看', onclick: function () { showCandidate(c); }}),
         HC.el('span', {'class': 'hc-badge ' + (c.compliant ? 'hc-badge-ok' : 'hc-badge-bad'), text: c.compliant ? '合规' : '不合规'}),
-        HC.el('span', {'class': 'hc-muted', text: (c.village_name || c.village_code) + ' · ' + c.created_by + ' · 第 ' + c.version + ' 版'})]),
+        HC.el('span', {'class': 'hc-muted', text: (c.village_name || c.village_code) + ' · ' + c.created_by_title + ' · 第 ' + c.version + ' 版'})]),
       HC.el('ol', {'class': 'hc-steps'}, steps),
       HC.el('ul', {'class': 'hc-step-by hc-muted', 'aria-label': '审批人'}, byStep),
       HC.el('div', {'class': 'hc-actions-row'}, buttons.concat([HC.el('a', {href: '/api/siting/candidates/' + c.id + '/report.pdf',
