@@ -17,6 +17,7 @@ from formats.documents import Document
 from layers.catalog import registry
 from layers.compliance.todo import KINDS, topics_for
 from layers.coverage.disclosure import RESTRICTED_NOTE, SUPPRESS_BELOW
+from layers.exports.columns import beijing_time
 from layers.history import OPERATION_TITLES
 from layers.labels import account_title
 from layers.roles import Actor
@@ -81,9 +82,9 @@ def document(report: dict[str, Any]) -> Document:
               [[s["layer_title"], s["changes"], s["features"], _caused_text(s["caused"])] for s in report["layers"]],
               "各图层汇总")
     doc.table(["变更号", "图层", "要素编号", "版本", "操作", "时间", "操作人", "原因", "引起的结果"],
-              [[c["id"], c["layer_title"], c["feature_id"], c["version"], c["operation_title"], c["changed_at"][:19],
-                c["changed_by"], c["reason"], _caused_text(c["caused"]) + ("（含不公布的小格子）"
-                                                                           if c["coverage_suppressed"] else "")]
+              [[c["id"], c["layer_title"], c["feature_id"], c["version"], c["operation_title"],
+                beijing_time(c["changed_at"])[:19], c["changed_by_title"], c["reason"],
+                _caused_text(c["caused"]) + ("（含不公布的小格子）" if c["coverage_suppressed"] else "")]
                for c in report["changes"]], "变更明细")
     if report["note"]:
         doc.paragraph(report["note"])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
 from datetime import date
 
 import pytest
 from sqlalchemy import text
 
+from layers.exports.columns import beijing_time
 from layers.gazetteer import lifecycle
+from layers.labels import account_title
 from tests.compliance.support import cemetery, findings, settle
 from tests.utils.gazetteer import A_XY, ACTOR, add_place, make_area
 from tests.utils.siting import insert, pt, road, seg
@@ -110,6 +113,12 @@ def test_change_report_exports_and_checks_its_period(world, client):
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     pdf = client.get("/api/changes", params={**SINCE, "format": "pdf"})
     assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+    # times in Beijing time (they were UTC), accounts by their title
+    words = "".join(subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True,
+                                   check=True).stdout.decode().split())
+    first = client.get("/api/changes", params=SINCE).json()["changes"][0]
+    assert beijing_time(first["changed_at"])[:19].replace(" ", "") in words
+    assert first["changed_by_title"] == account_title(first["changed_by"])
     wrong = client.get("/api/changes", params={**SINCE, "until": "1999-01-01T00:00:00+08:00"})
     assert wrong.status_code == 422 and "until" in wrong.json()["message"]
     assert client.get("/api/changes", params={"since": "上个月"}).status_code == 422
