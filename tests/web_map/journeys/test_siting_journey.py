@@ -105,7 +105,7 @@ def test_the_planners_siting_journey(as_role: Any, scene: dict[str, Any], builti
     assert page.evaluate("HC.layers.isVisible('roads') && HC.layers.isVisible('basic_farmland')")
     view(web, *ORIGIN, 16)
     page.wait_for_load_state("networkidle")
-    assert basemap and set(basemap) == {200}
+    assert basemap and set(basemap) <= {200, 304}  # drawn by the service (304: the browser's copy is current)
     show_tiles(web, "roads")
 
     # draw the site beside the road (a vector-tile layer) and read its report
