@@ -31,6 +31,8 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
+from formats.srids import STORAGE_SRID
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
@@ -120,7 +122,8 @@ def load_households(url: str, n: int, seed: int) -> None:
         conn.execute(
             "INSERT INTO households (head_name, phone, address, categories, members, has_child_under_14, "
             "village_code, source, geom) "
-            "SELECT n, p, a, string_to_array(c, ','), m, k, v, 'bench', ST_SetSRID(ST_MakePoint(x, y), 4490) "
+            "SELECT n, p, a, string_to_array(c, ','), m, k, v, 'bench', "
+            f"ST_SetSRID(ST_MakePoint(x, y), {STORAGE_SRID}) "
             "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::int[], %s::bool[], %s::text[], "
             "%s::float8[], %s::float8[]) AS u(n, p, a, c, m, k, v, x, y)",
             [cols[k] for k in ("head_name", "phone", "address", "categories", "members", "has_child",

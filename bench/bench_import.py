@@ -21,6 +21,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from formats.srids import STORAGE_SRID
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import sqlalchemy_url, throwaway_cluster  # noqa: E402
@@ -109,7 +111,7 @@ def _copy_households(raw_url: str, rows: list[tuple], codes: dict[str, str]) -> 
 
     cipher = PersonalDataCipher(Settings(environment="test", _env_file=None).data_key)
     prepared = [(name, cipher.encrypt(number), cipher.match_hash(number), mask_id_number(number),
-                 "{dibao}", members, codes[village], f"SRID=4490;POINT({lon} {lat})")
+                 "{dibao}", members, codes[village], f"SRID={STORAGE_SRID};POINT({lon} {lat})")
                 for name, number, _cat, members, village, lon, lat in rows]
     with psycopg.connect(raw_url) as conn:
         start = time.perf_counter()

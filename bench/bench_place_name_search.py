@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from formats.srids import STORAGE_SRID
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import HttpGetter, sqlalchemy_url, throwaway_cluster, uvicorn_server  # noqa: E402
@@ -56,7 +58,7 @@ def load(conn, rows: list[tuple[str, str, str]], copies: int, r: random.Random) 
     from sqlalchemy import text
 
     sql = text("INSERT INTO place_names (name, class_code, pinyin, township_code, village_code, geom) VALUES "
-               "(:n, :c, :p, '210381001', '210381001001', ST_SetSRID(ST_MakePoint(:x, :y), 4490))")
+               f"(:n, :c, :p, '210381001', '210381001001', ST_SetSRID(ST_MakePoint(:x, :y), {STORAGE_SRID}))")
     batch = [{"n": n, "c": c, "p": p, "x": r.uniform(122.4, 123.1), "y": r.uniform(40.5, 41.1)}
              for _ in range(copies) for n, c, p in rows]
     for i in range(0, len(batch), 5000):

@@ -22,8 +22,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 from formats.errors import FileRefused
 from formats.sheets import Column
+from formats.srids import STORAGE_CRS
 
-CRS = "EPSG:4490"
+CRS = STORAGE_CRS
 KEY_NAME = "字段说明"
 DBF_NAME_MAX = 10  # dBASE III column names
 

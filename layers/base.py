@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, Identity, Integer, MetaData, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-STORAGE_SRID = 4490  # CGCS2000, lon/lat
-METRIC_SRID = 4550  # CGCS2000 / 3-degree Gauss-Kruger CM 123E
+from formats.srids import STORAGE_SRID
 
 # Local parameters (no standard fixes them): the longest text a client may send to a Text column
 # without a declared length, and to a layer's title field (a name). Longer texts were a 30 MB name

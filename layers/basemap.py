@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from shapely import wkb
 from sqlalchemy import Connection, text
 
+from formats.srids import STORAGE_SRID, WEB_MERCATOR_SRID
 from formats.tile_image import Dot, Fill, Label, Stroke
 
 MIN_ZOOM, MAX_ZOOM = 9, 18
@@ -57,11 +58,11 @@ ROADS = {  # drawn in this order, so the higher grade lies on top at a crossing
 def _clip(table: str, columns: str, where: str = "TRUE", geom: str = "t.geom") -> str:
     """Rows of ``table`` near the tile, ``geom`` in tile pixels; binds z, x, y. Names come from this module."""
     return f"""
-        SELECT {columns}, ST_AsBinary(ST_AsMVTGeom(ST_Transform({geom}, 3857), ST_TileEnvelope(:z, :x, :y),
-                                                   {EXTENT}, 8, true)) AS shape
+        SELECT {columns}, ST_AsBinary(ST_AsMVTGeom(ST_Transform({geom}, {WEB_MERCATOR_SRID}),
+                                                   ST_TileEnvelope(:z, :x, :y), {EXTENT}, 8, true)) AS shape
         FROM {table} t
         WHERE t.retired_at IS NULL AND ({where})
-          AND t.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {8 / EXTENT}), 4490)"""
+          AND t.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {8 / EXTENT}), {STORAGE_SRID})"""
 
 
 def _anchors(table: str, columns: str, anchor: str, where: str = "TRUE") -> str:
@@ -69,17 +70,17 @@ def _anchors(table: str, columns: str, anchor: str, where: str = "TRUE") -> str:
     margin = LABEL_MARGIN / EXTENT
     return f"""
         SELECT label, ST_X(p) AS px, ST_Y(p) AS py FROM (
-            SELECT {columns} AS label, ST_AsMVTGeom(ST_Transform({anchor}, 3857), ST_TileEnvelope(:z, :x, :y),
-                                           {EXTENT}, {LABEL_MARGIN}, true) AS p
+            SELECT {columns} AS label, ST_AsMVTGeom(ST_Transform({anchor}, {WEB_MERCATOR_SRID}),
+                                                    ST_TileEnvelope(:z, :x, :y), {EXTENT}, {LABEL_MARGIN}, true) AS p
             FROM {table} t
             WHERE t.retired_at IS NULL AND ({where})
-              AND t.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {margin}), 4490)) a
+              AND t.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {margin}), {STORAGE_SRID})) a
         WHERE p IS NOT NULL"""
 
 
 # a road's or river's name goes where the line passes nearest the tile's centre: every tile it crosses
 # can write it (whole, see _labels), not only the one holding the middle of a long piece
-_NEAR_CENTRE = "ST_ClosestPoint(t.geom, ST_Transform(ST_Centroid(ST_TileEnvelope(:z, :x, :y)), 4490))"
+_NEAR_CENTRE = f"ST_ClosestPoint(t.geom, ST_Transform(ST_Centroid(ST_TileEnvelope(:z, :x, :y)), {STORAGE_SRID}))"
 _NAMED = "t.status IN ('approved', 'announced')"
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, Computed, Date, Float, ForeignKey, Index, Str
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from formats.srids import METRIC_SRID, STORAGE_SRID
 from layers.base import Base, FeatureMixin, field, geometry_column
 from layers.errors import Conflict, InvalidInput
 from layers.registry import LayerSpec
@@ -203,8 +204,8 @@ def validate_marker_write(write: ProposedWrite) -> None:
     current: dict[str, Any] = {}
     if write.feature_id is not None:
         row = conn.execute(text(
-            "SELECT line_id, number, marker_type, position_doc, ST_Distance(ST_Transform(geom, 4550), "
-            "ST_Transform(ST_GeomFromWKB(CAST(:wkb AS bytea), 4490), 4550)) AS moved_m "
+            f"SELECT line_id, number, marker_type, position_doc, ST_Distance(ST_Transform(geom, {METRIC_SRID}), "
+            f"ST_Transform(ST_GeomFromWKB(CAST(:wkb AS bytea), {STORAGE_SRID}), {METRIC_SRID})) AS moved_m "
             "FROM boundary_markers WHERE id = :id"),
             {"id": write.feature_id, "wkb": write.geom.wkb if write.geom is not None else None}).mappings().first()
         if row is None:

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import DBAPIError
 
+from formats.srids import STORAGE_SRID
 from layers.errors import InvalidInput, NotFound, VersionConflict
 from layers.history import OPERATION_TITLES
 from layers.labels import account_title
@@ -163,7 +164,7 @@ INNER_MARGIN = 1e-4  # degrees, ≈ 10 m: far beyond the spatial index's single-
 
 def _bbox_sql(spec: LayerSpec, bbox: tuple[float, float, float, float], params: dict[str, Any],
               counting: bool) -> str:
-    envelope = "ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4490)"
+    envelope = f"ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, {STORAGE_SRID})"
     minx, miny, maxx, maxy = bbox
     if not (counting and spec.geometry_type == "Point" and maxx > minx and maxy > miny):
         return f"ST_Intersects(t.geom, {envelope})"  # (a box of no area is no polygon: as pages say)
@@ -175,7 +176,7 @@ def _bbox_sql(spec: LayerSpec, bbox: tuple[float, float, float, float], params: 
     if maxx - minx > 2 * INNER_MARGIN and maxy - miny > 2 * INNER_MARGIN:
         params.update(iminx=minx + INNER_MARGIN, iminy=miny + INNER_MARGIN,
                       imaxx=maxx - INNER_MARGIN, imaxy=maxy - INNER_MARGIN)
-        exact = f"(t.geom && ST_MakeEnvelope(:iminx, :iminy, :imaxx, :imaxy, 4490) OR ({exact}))"
+        exact = f"(t.geom && ST_MakeEnvelope(:iminx, :iminy, :imaxx, :imaxy, {STORAGE_SRID}) OR ({exact}))"
     return f"t.geom && {envelope} AND {exact}"
 
 
@@ -364,7 +365,7 @@ def create_feature(conn: Connection, spec: LayerSpec, properties: dict[str, Any]
     names = [n for n in properties if n in fields]
     columns = ", ".join([*(q(n) for n in names), "source", "geom"])
     values = ", ".join([*(_value_sql(spec, fields[n], f"v_{n}") for n in names), ":source",
-                        "ST_GeomFromWKB(:wkb, 4490)"])
+                        f"ST_GeomFromWKB(:wkb, {STORAGE_SRID})"])
     params = {f"v_{n}": _bind(spec, n, properties[n]) for n in names}
     params.update(source=source, wkb=_geometry_param(geom))
     row = conn.execute(text(f"INSERT INTO {q(spec.table.name)} ({columns}) VALUES ({values}) "
@@ -417,7 +418,7 @@ def update_feature(conn: Connection, spec: LayerSpec, feature_id: int, expected_
         elif replace:
             assignments.append(f"{q(name)} = {'DEFAULT' if f.has_default else 'NULL'}")
     if geom is not None:
-        assignments.append("geom = ST_GeomFromWKB(:wkb, 4490)")
+        assignments.append(f"geom = ST_GeomFromWKB(:wkb, {STORAGE_SRID})")
         params["wkb"] = _geometry_param(geom)
     if not assignments:
         raise InvalidInput("没有要修改的内容", "nothing to change")

@@ -25,14 +25,25 @@ from pyproj import Transformer
 from shapely.geometry import MultiLineString, MultiPolygon, shape
 from shapely.geometry.base import BaseGeometry
 
+from formats.srids import (
+    METRIC_CRS,
+    METRIC_SRID,
+    STORAGE_CRS,
+    STORAGE_SRID,
+    SURVEY_ZONE_CRS,
+    SURVEY_ZONE_SRID,
+    WGS84_CRS,
+    WGS84_SRID,
+    epsg,
+)
 from layers.errors import InvalidGeometry
 
 # Haicheng's extent (DOMAIN.md §1), lon/lat.
 HAICHENG_EXTENT = (122.31, 40.48, 123.15, 41.18)
 DEFAULT_MARGIN_DEG = 0.05
 
-ACCEPTED_CRS = {"4490": "EPSG:4490", "4326": "EPSG:4326", "4550": "EPSG:4550", "4529": "EPSG:4529",
-                "gcj02": "gcj02"}
+ACCEPTED_CRS = {str(srid): epsg(srid) for srid in (STORAGE_SRID, WGS84_SRID, METRIC_SRID, SURVEY_ZONE_SRID)}
+ACCEPTED_CRS["gcj02"] = "gcj02"
 GEOMETRY_TYPE_ZH = {"Point": "点", "LineString": "线", "Polygon": "面", "MultiPoint": "多点",
                     "MultiLineString": "线", "MultiPolygon": "面", "Geometry": "点、线或面"}
 # what each declared layer type accepts from a client
@@ -53,10 +64,10 @@ def normalise_crs(crs: str | int | None) -> str:
     'EPSG:4326'
     """
     if crs is None:
-        return "EPSG:4490"
+        return STORAGE_CRS
     text = str(crs).strip().lower()
     if text in ("crs84", "ogc:crs84", "http://www.opengis.net/def/crs/ogc/1.3/crs84", "wgs84"):
-        return "EPSG:4326"
+        return WGS84_CRS
     if text in ("gcj02", "gcj-02"):
         return "gcj02"
     match = re.search(r"(\d{4,5})$", text)
@@ -64,7 +75,7 @@ def normalise_crs(crs: str | int | None) -> str:
         return ACCEPTED_CRS[match.group(1)]
     raise InvalidGeometry(
         f"不支持的坐标系“{crs}”：可用 EPSG:4490、EPSG:4326、EPSG:4550、EPSG:4529 或 gcj02",
-        f"unsupported CRS {crs!r}: use EPSG:4490, 4326, 4550, 4529 or gcj02", field="crs")
+        f"unsupported CRS {crs!r}: use EPSG:4490, EPSG:4326, EPSG:4550, EPSG:4529 or gcj02", field="crs")
 
 
 @cache
@@ -116,11 +127,11 @@ def gcj02_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
 
 def to_storage_crs(geom: BaseGeometry, crs: str) -> BaseGeometry:
     """Transform from an accepted CRS to EPSG:4490 (lon/lat)."""
-    if crs in ("EPSG:4490", "EPSG:4326"):  # WGS84 and CGCS2000 differ by centimetres
+    if crs in (STORAGE_CRS, WGS84_CRS):  # WGS84 and CGCS2000 differ by centimetres
         return geom
     if crs == "gcj02":
         return shapely.transform(geom, lambda xy: _vectorised(gcj02_to_wgs84, xy))
-    return reproject(geom, crs, "EPSG:4490")
+    return reproject(geom, crs, STORAGE_CRS)
 
 
 def reproject(geom: Any, source: str, target: str) -> Any:
@@ -187,8 +198,8 @@ def _check_type(geom: BaseGeometry, expected: str) -> BaseGeometry:
 
 # the projected systems Haicheng's survey data come in (metres), for naming a file's likely CRS
 PROJECTED_CRS_NAMES = {
-    "EPSG:4550": "CGCS2000 3 度带高斯-克吕格投影，中央经线 123°E，不带带号",
-    "EPSG:4529": "CGCS2000 3 度带高斯-克吕格投影，第 41 带，带带号",
+    METRIC_CRS: "CGCS2000 3 度带高斯-克吕格投影，中央经线 123°E，不带带号",
+    SURVEY_ZONE_CRS: "CGCS2000 3 度带高斯-克吕格投影，第 41 带，带带号",
 }
 
 
@@ -226,8 +237,8 @@ def _check_extent(geom: BaseGeometry, original: BaseGeometry, crs: str, margin: 
         raise InvalidGeometry(
             f"经纬度顺序颠倒：{first} 应写作 {first[::-1]}（GeoJSON 为先经度后纬度）",
             f"longitude and latitude are swapped: {first} should be {first[::-1]}",
-            field="geometry", location=first[::-1] if crs in ("EPSG:4490", "EPSG:4326") else None)
-    guess = likely_crs(original, margin) if crs in ("EPSG:4490", "EPSG:4326") else None
+            field="geometry", location=first[::-1] if crs in (STORAGE_CRS, WGS84_CRS) else None)
+    guess = likely_crs(original, margin) if crs in (STORAGE_CRS, WGS84_CRS) else None
     if guess:
         raise InvalidGeometry("坐标超出海城市范围。" + crs_hint(guess), f"coordinates look like {guess}",
                               field="geometry")

@@ -22,7 +22,8 @@ from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, String, T
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.base import STORAGE_SRID, Base
+from formats.srids import STORAGE_SRID
+from layers.base import Base
 
 
 class FeatureHistory(Base):

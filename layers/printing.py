@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from formats.mapimage import MapLayer
 from formats.mapsheet import Sheet, render_sheet
+from formats.srids import METRIC_CRS, METRIC_SRID, STORAGE_CRS
 from layers.audit import read_record
 from layers.catalog import registry
 from layers.errors import Forbidden, InvalidInput
@@ -30,7 +31,7 @@ BEIJING = timezone(timedelta(hours=8))  # 北京时间, UTC+8 all year
 MAPPING_UNIT = "海城市民政局"  # 制图单位: the bureau the service belongs to
 MAX_FEATURES = 5000  # per layer; beyond it the sheet says how many were left out
 MAX_LAYERS = 20
-METRIC = "ST_AsGeoJSON(ST_Transform({g}, 4550), 2, 0)"  # to the centimetre
+METRIC = f"ST_AsGeoJSON(ST_Transform({{g}}, {METRIC_SRID}), 2, 0)"  # to the centimetre
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def parse_request(body: Any) -> PrintRequest:
 
 def metric_extent(bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
     """The EPSG:4550 rectangle around a lon/lat box (its four corners and edge midpoints)."""
-    to = transformer("EPSG:4490", "EPSG:4550")
+    to = transformer(STORAGE_CRS, METRIC_CRS)
     x0, y0, x1, y1 = bbox
     points = [to.transform(x, y) for x in (x0, (x0 + x1) / 2, x1) for y in (y0, (y0 + y1) / 2, y1)]
     return (min(p[0] for p in points), min(p[1] for p in points), max(p[0] for p in points), max(p[1] for p in points))

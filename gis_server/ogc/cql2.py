@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, and_, any_, bindparam, cast, false, func, 
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.sql.expression import ColumnClause
 
+from formats.srids import STORAGE_SRID
 from gis_server.ogc.crs import Crs, geometry_to_storage
 from layers.errors import InvalidInput
 from layers.registry import FieldSpec, LayerSpec
@@ -231,7 +232,7 @@ class Translator:
         if geom.is_empty or not geom.is_valid:
             raise InvalidInput("过滤条件中的几何为空或无效", "empty or invalid geometry in filter", field="filter")
         geom = geometry_to_storage(geom, self.crs)
-        return func.ST_GeomFromWKB(self.param(shapely.to_wkb(geom)), 4490)
+        return func.ST_GeomFromWKB(self.param(shapely.to_wkb(geom)), STORAGE_SRID)
 
     def _geometry_column(self, node: Any) -> Any:
         if not isinstance(node, ast.Attribute) or node.name not in (GEOMETRY, "geom"):
@@ -252,7 +253,7 @@ class Translator:
         metres = float(node.distance) * factor
         other = self._geometry(node.rhs)
         near = func.ST_DWithin(column, other, self.param(metres / METRES_PER_DEGREE_MIN))  # index-assisted box
-        exact = func.ST_DWithin(cast(column, Geography(srid=4490)), cast(other, Geography(srid=4490)),
+        exact = func.ST_DWithin(cast(column, Geography(srid=STORAGE_SRID)), cast(other, Geography(srid=STORAGE_SRID)),
                                 self.param(metres))
         return and_(near, exact)
 

@@ -14,11 +14,12 @@ from functools import cache
 from pyproj import CRS, Transformer
 from shapely import Geometry, ops
 
+from formats.srids import METRIC_SRID, STORAGE_SRID, SURVEY_ZONE_SRID
 from layers.errors import InvalidInput
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{code}"
-STORAGE_CRS = EPSG_URI.format(code=4490)
+STORAGE_CRS = EPSG_URI.format(code=STORAGE_SRID)
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,8 @@ def _make(uri: str, srid: int) -> Crs:
 @cache
 def supported() -> dict[str, Crs]:
     """Every CRS a client may ask for, by URI: CRS84 first (the default)."""
-    out = {CRS84: _make(CRS84, 4490)}
-    for code in (4490, 4550, 4529):
+    out = {CRS84: _make(CRS84, STORAGE_SRID)}
+    for code in (STORAGE_SRID, METRIC_SRID, SURVEY_ZONE_SRID):
         out[EPSG_URI.format(code=code)] = _make(EPSG_URI.format(code=code), code)
     return out
 
@@ -66,13 +67,13 @@ def parse_crs(value: str | None, parameter: str) -> Crs:
 
 @cache
 def _to_storage(srid: int) -> Transformer:
-    return Transformer.from_crs(srid, 4490, always_xy=True)
+    return Transformer.from_crs(srid, STORAGE_SRID, always_xy=True)
 
 
 def bbox_to_storage(bbox: tuple[float, float, float, float], crs: Crs) -> tuple[float, float, float, float]:
     """A bbox given in ``crs`` (in its axis order) as lon/lat in EPSG:4490, densified edges included."""
     minx, miny, maxx, maxy = (bbox[1], bbox[0], bbox[3], bbox[2]) if crs.flipped else bbox
-    if crs.srid == 4490:
+    if crs.srid == STORAGE_SRID:
         return minx, miny, maxx, maxy
     out = _to_storage(crs.srid).transform_bounds(minx, miny, maxx, maxy, densify_pts=21)
     return out[0], out[1], out[2], out[3]
@@ -82,7 +83,7 @@ def geometry_to_storage(geom: Geometry, crs: Crs) -> Geometry:
     """A geometry given in ``crs`` (its axis order) as lon/lat in EPSG:4490."""
     if crs.flipped:
         geom = ops.transform(lambda x, y, *z: (y, x), geom)
-    if crs.srid == 4490:
+    if crs.srid == STORAGE_SRID:
         return geom
     return ops.transform(_to_storage(crs.srid).transform, geom)
 
@@ -91,7 +92,7 @@ def geometry_sql(crs: Crs) -> str | None:
     """The GeoJSON text of the geometry column ``{g}`` in ``crs`` (None: the stored lon/lat, as stored)."""
     if crs.uri == CRS84:
         return None
-    geom = "{g}" if crs.srid == 4490 else f"ST_Transform({{g}}, {crs.srid})"
+    geom = "{g}" if crs.srid == STORAGE_SRID else f"ST_Transform({{g}}, {crs.srid})"
     if crs.flipped:
         geom = f"ST_FlipCoordinates({geom})"
     return f"ST_AsGeoJSON({geom}, {crs.decimals}, 0)"

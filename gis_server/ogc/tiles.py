@@ -9,9 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
+from formats.srids import WEB_MERCATOR_SRID
 from gis_server.deps import DbDep, LayerDep, Public, require_read
 from gis_server.ogc.auth import OgcActor
 from gis_server.ogc.core import FormatQuery, _link, answer, root_url
+from gis_server.ogc.crs import EPSG_URI
 from gis_server.routers import tiles
 from layers.registry import LayerSpec
 
@@ -19,7 +21,7 @@ router = APIRouter(prefix="/ogc", tags=["OGC API – Tiles"])
 
 TMS_ID = "WebMercatorQuad"
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
-WEB_MERCATOR = "http://www.opengis.net/def/crs/EPSG/0/3857"
+WEB_MERCATOR = EPSG_URI.format(code=WEB_MERCATOR_SRID)
 HALF_WORLD = 20037508.3427892  # metres: the Web Mercator square (EPSG:3857), OGC 17-083r4 Annex D.1
 TILE_SIZE = 256
 PIXEL = 0.00028  # metres: the standardized rendering pixel of OGC 17-083r4 §6.1.1

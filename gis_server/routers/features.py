@@ -45,7 +45,8 @@ router = APIRouter(prefix="/api/layers", tags=["图层与要素 layers"])
 
 RESERVED_PARAMS = {"bbox", "limit", "offset", "sort", "crs", "reason", "format", "reveal"}
 ReasonQuery = Annotated[str | None, Query(description="修改原因（写入历史）", max_length=500)]
-CrsQuery = Annotated[str | None, Query(description="输入几何的坐标系：EPSG:4490/4326/4550/4529 或 gcj02")]
+CrsQuery = Annotated[str | None,
+                     Query(description="输入几何的坐标系：EPSG:4490、EPSG:4326、EPSG:4550、EPSG:4529 或 gcj02")]
 IfMatch = Annotated[str | None, Header(description="要素当前版本（ETag），防止覆盖他人修改")]
 
 

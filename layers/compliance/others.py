@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from formats.srids import METRIC_SRID
 from layers.compliance.siting import Change
 from layers.coverage.radii import DEFAULTS, SOURCES, FacilitySource, radius_sql
 from layers.gazetteer.signs import MISMATCH_SQL
@@ -78,8 +79,8 @@ def markers(conn: Connection, changes: list[Change]) -> int:
         old, new = _versions(conn, change)
         if old is None or new is None:
             continue
-        moved = conn.execute(text("SELECT ST_Distance(ST_Transform(CAST(:a AS geometry), 4550), "
-                                  "ST_Transform(CAST(:b AS geometry), 4550))"), {"a": old.geom, "b": new.geom}
+        moved = conn.execute(text(f"SELECT ST_Distance(ST_Transform(CAST(:a AS geometry), {METRIC_SRID}), "
+                                  f"ST_Transform(CAST(:b AS geometry), {METRIC_SRID}))"), {"a": old.geom, "b": new.geom}
                              ).scalar_one()
         if not moved or moved <= 0.001:  # DOMAIN.md §4: moves ≤ 0.001 m are no move
             continue
@@ -109,7 +110,8 @@ def _radius(source: FacilitySource, data: dict[str, Any] | None) -> float | None
 
 
 _WITHIN = ("(CAST(:{g} AS geometry) IS NOT NULL AND ST_DWithin(h.geom, CAST(:{g} AS geometry), :{r} / {mpd}) "
-           "AND ST_Distance(ST_Transform(h.geom, 4550), ST_Transform(CAST(:{g} AS geometry), 4550)) <= :{r})")
+           f"AND ST_Distance(ST_Transform(h.geom, {METRIC_SRID}), "
+           f"ST_Transform(CAST(:{{g}} AS geometry), {METRIC_SRID})) <= :{{r}})")
 
 
 def coverage(conn: Connection, changes: list[Change]) -> int:
@@ -131,7 +133,8 @@ def coverage(conn: Connection, changes: list[Change]) -> int:
         others = (f"EXISTS (SELECT 1 FROM {source.layer} f WHERE f.id <> :fid AND f.retired_at IS NULL "
                   f"AND f.{source.type_column} = :type AND {radius_sql(source)} IS NOT NULL "
                   f"AND ST_DWithin(f.geom, h.geom, {radius_sql(source)} / {METRES_PER_DEGREE_MIN}) "
-                  f"AND ST_Distance(ST_Transform(f.geom, 4550), ST_Transform(h.geom, 4550)) <= {radius_sql(source)})")
+                  f"AND ST_Distance(ST_Transform(f.geom, {METRIC_SRID}), ST_Transform(h.geom, {METRIC_SRID})) "
+                  f"<= {radius_sql(source)})")
         rows = conn.execute(text(
             f"SELECT h.id, h.village_code, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat, {within_new} AS now_in "
             f"FROM households h WHERE h.retired_at IS NULL AND ({within_old}) <> ({within_new}) AND NOT {others}"),

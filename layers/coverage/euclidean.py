@@ -10,6 +10,7 @@ Straight-line service areas for the map are buffers in EPSG:4550 (``refresh.py``
 
 from __future__ import annotations
 
+from formats.srids import METRIC_SRID, STORAGE_SRID
 from layers.coverage.selection import Selection, household_filter, unit_covered_sql
 from layers.siting.check import METRES_PER_DEGREE_MIN
 
@@ -18,11 +19,11 @@ def covered_sql(sel: Selection) -> str:
     """``SELECT id`` of the covered households (needs the ``fac`` CTE)."""
     return (f"SELECT DISTINCT h.id FROM fac JOIN households h "
             f"ON ST_DWithin(h.geom, fac.geom, fac.r / {METRES_PER_DEGREE_MIN!r}) "
-            f"AND ST_DWithin(ST_Transform(h.geom, 4550), fac.m, fac.r) "
+            f"AND ST_DWithin(ST_Transform(h.geom, {METRIC_SRID}), fac.m, fac.r) "
             f"WHERE fac.r IS NOT NULL AND {household_filter(sel)} "
             f"UNION {unit_covered_sql(sel)}")
 
 
 def buffer_sql(alias: str = "fac") -> str:
     """The straight-line service area of a facility row as a 4490 MultiPolygon (NULL for unit-serving)."""
-    return f"ST_Multi(ST_Transform(ST_Buffer({alias}.m, {alias}.r, 'quad_segs=16'), 4490))"
+    return f"ST_Multi(ST_Transform(ST_Buffer({alias}.m, {alias}.r, 'quad_segs=16'), {STORAGE_SRID}))"

@@ -23,7 +23,8 @@ from sqlalchemy import BigInteger, DateTime, Float, Identity, Index, Integer, St
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.base import METRIC_SRID, STORAGE_SRID, Base, created_now, field
+from formats.srids import METRIC_SRID, STORAGE_SRID
+from layers.base import Base, created_now, field
 
 
 class CoverageParameters(Base):

@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from formats.srids import METRIC_SRID, STORAGE_SRID
 from layers.constraints import ROAD_CLASSES
 from layers.coverage.methods import MODES
 from layers.coverage.selection import Selection, household_filter, unit_covered_sql
@@ -60,7 +61,8 @@ def cost_factor_sql(params: dict[str, Any], mode: str) -> str:
 
 SNAP_TOLERANCE_M = 1.0  # a line end this close to another line joins it (T-junctions, digitising near-misses)
 _RAW_SQL = "CREATE TEMP TABLE cov_raw ON COMMIT DROP AS SELECT r.id, r.road_class, d.geom AS g FROM roads r, " \
-           "LATERAL ST_Dump(ST_Transform(r.geom, 4550)) d WHERE r.retired_at IS NULL AND NOT ST_IsEmpty(d.geom)"
+           f"LATERAL ST_Dump(ST_Transform(r.geom, {METRIC_SRID})) d " \
+           "WHERE r.retired_at IS NULL AND NOT ST_IsEmpty(d.geom)"
 _ENDS_SQL = "CREATE TEMP TABLE cov_ends ON COMMIT DROP AS SELECT ST_StartPoint(g) AS p FROM cov_raw " \
             "UNION ALL SELECT ST_EndPoint(g) FROM cov_raw"
 # every line gets a vertex where another line's end lies within the tolerance, so noding splits it there
@@ -140,7 +142,7 @@ def polygon_sql(mode: str, access: str, reach: str, buffer_m: float) -> str:
     cost = _cost(mode)
     return f"""
         SELECT a.layer, a.id, ST_Multi(ST_Transform(ST_Buffer(ST_Collect(part.g), {float(buffer_m)!r}, 'quad_segs=4'),
-                                                    4490)) AS geom
+                                                    {STORAGE_SRID})) AS geom
         FROM {access} a CROSS JOIN LATERAL (
             SELECT ST_MakeLine(a.m, ST_LineInterpolatePoint(e.geom, a.t)) AS g
             FROM coverage_network_edges e WHERE e.id = a.edge_id
@@ -172,10 +174,11 @@ def covered_pairs_sql(sel: Selection, access: str, reach: str) -> str:
         WITH k AS (SELECT greatest(1.0, coalesce(max(e.length_m / nullif({cost}, 0)), 1.0)) AS k
                    FROM coverage_network_edges e),
         near AS MATERIALIZED (
-            SELECT h.id AS hid, a.layer, a.id, a.r, a.edge_id, a.t, a.access_m, ST_Transform(h.geom, 4550) AS hm
+            SELECT h.id AS hid, a.layer, a.id, a.r, a.edge_id, a.t, a.access_m,
+                   ST_Transform(h.geom, {METRIC_SRID}) AS hm
             FROM {access} a CROSS JOIN k JOIN households h
               ON ST_DWithin(h.geom, a.geom, a.r * k.k / {METRES_PER_DEGREE_MIN!r})
-             AND ST_DWithin(ST_Transform(h.geom, 4550), a.m, a.r * k.k)
+             AND ST_DWithin(ST_Transform(h.geom, {METRIC_SRID}), a.m, a.r * k.k)
             WHERE a.access_m < a.r AND {household_filter(sel)}),
         snap AS MATERIALIZED (
             SELECT n.*, e.id AS h_edge, e.source, e.target, e.cost, ST_LineLocatePoint(e.geom, n.hm) AS s,

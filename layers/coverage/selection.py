@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from formats.srids import METRIC_SRID
 from layers.coverage.methods import METHODS, MODES, NO_ACCESS_CLASSES
 from layers.coverage.radii import parse_types, radius_sql, scope_sql, source_of, township_sql, village_sql
 from layers.errors import InvalidInput
@@ -83,7 +84,7 @@ def facilities_cte(sel: Selection) -> str:
         radius = radius_sql(source)
         parts.append(
             f"SELECT '{source.layer}'::text AS layer, f.id, f.{source.type_column}::text AS type, f.geom, "
-            f"ST_Transform(f.geom, 4550) AS m, {radius} AS r, "
+            f"ST_Transform(f.geom, {METRIC_SRID}) AS m, {radius} AS r, "
             f"CASE WHEN {radius} IS NULL THEN {scope_sql(source)} END AS scope, {township_sql(source)} AS township, "
             f"{village_sql(source)} AS village "
             f"FROM {source.layer} f WHERE f.retired_at IS NULL AND f.{source.type_column} = ANY(:types)")

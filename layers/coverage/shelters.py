@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from formats.srids import METRIC_SRID
 from layers.coverage.selection import Selection, facilities_cte
 from layers.facilities import AREA_PER_PERSON_M2, SHELTER_TYPES
 from layers.siting.check import METRES_PER_DEGREE_MIN
@@ -43,7 +44,7 @@ def shelter_capacity(conn: Connection, restricted: bool = False, row_filter: str
                     WHEN s.usable_area_m2 IS NOT NULL THEN 'area' END AS capacity_basis,
                (SELECT round(coalesce(sum(v.population * ST_Area(ST_Intersection(vm.g, a.buf))
                                           / nullif(ST_Area(vm.g), 0)), 0))::int
-                FROM villages v CROSS JOIN LATERAL (SELECT ST_Transform(v.geom, 4550) AS g) vm
+                FROM villages v CROSS JOIN LATERAL (SELECT ST_Transform(v.geom, {METRIC_SRID}) AS g) vm
                 WHERE v.retired_at IS NULL AND ST_DWithin(v.geom, a.geom, a.r / {METRES_PER_DEGREE_MIN!r})
                   AND ST_Intersects(vm.g, a.buf)) AS population_est,
                hh.households, hh.members
@@ -51,7 +52,7 @@ def shelter_capacity(conn: Connection, restricted: bool = False, row_filter: str
         CROSS JOIN LATERAL (
             SELECT count(*) AS households, coalesce(sum(h.members), 0) AS members FROM households h
             WHERE h.retired_at IS NULL AND {row_filter} AND ST_DWithin(h.geom, a.geom, a.r / {METRES_PER_DEGREE_MIN!r})
-              AND ST_DWithin(ST_Transform(h.geom, 4550), a.m, a.r)) hh
+              AND ST_DWithin(ST_Transform(h.geom, {METRIC_SRID}), a.m, a.r)) hh
         ORDER BY s.id"""
     out = []
     for row in conn.execute(text(sql), {"types": list(SHELTER_TYPES), "per_person": AREA_PER_PERSON_M2}):
@@ -80,7 +81,7 @@ def areas_without_shelter(conn: Connection) -> dict[str, Any]:
         SELECT v.code, v.name, v.township_code, v.population, ST_AsGeoJSON(v.geom, 6, 0) AS geometry
         FROM villages v WHERE v.retired_at IS NULL AND NOT EXISTS (
             SELECT 1 FROM fac WHERE ST_DWithin(v.geom, fac.geom, fac.r / {METRES_PER_DEGREE_MIN!r})
-              AND ST_DWithin(ST_Transform(v.geom, 4550), fac.m, fac.r))
+              AND ST_DWithin(ST_Transform(v.geom, {METRIC_SRID}), fac.m, fac.r))
         ORDER BY v.code"""
     features = [{"type": "Feature", "id": r.code, "geometry": json.loads(r.geometry),
                  "properties": {"code": r.code, "name": r.name, "township_code": r.township_code,

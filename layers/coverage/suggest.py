@@ -31,6 +31,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 from sqlalchemy import Connection, text
 
+from formats.srids import METRIC_SRID, STORAGE_SRID
 from layers.coverage import network
 from layers.coverage.analysis import coverage_rows
 from layers.coverage.covered import covered_ctes
@@ -79,12 +80,13 @@ def _candidates(conn: Connection, body: SuggestRequest, radius: float) -> None:
                                    field="points")
             rows.append({"id": i, "x": coords[0], "y": coords[1], "name": name or f"候选点 {i}", "r": radius})
         conn.execute(text("INSERT INTO cov_cand SELECT 'candidate', :id, NULL, :r, "
-                          "ST_SetSRID(ST_MakePoint(:x, :y), 4490), "
-                          "ST_Transform(ST_SetSRID(ST_MakePoint(:x, :y), 4490), 4550), NULL, :name"), rows)
+                          f"ST_SetSRID(ST_MakePoint(:x, :y), {STORAGE_SRID}), "
+                          f"ST_Transform(ST_SetSRID(ST_MakePoint(:x, :y), {STORAGE_SRID}), {METRIC_SRID}), "
+                          "NULL, :name"), rows)
     else:
         conn.execute(text(
             "INSERT INTO cov_cand SELECT 'candidate', row_number() OVER (ORDER BY v.code), NULL, :r, p.g, "
-            "ST_Transform(p.g, 4550), v.code, v.name FROM villages v CROSS JOIN LATERAL "
+            f"ST_Transform(p.g, {METRIC_SRID}), v.code, v.name FROM villages v CROSS JOIN LATERAL "
             "(SELECT ST_PointOnSurface(v.geom) AS g) p WHERE v.retired_at IS NULL "
             "AND (CAST(:township AS text) IS NULL OR v.township_code = :township)"),
             {"r": radius, "township": body.township})
@@ -101,7 +103,7 @@ def _pairs(conn: Connection, sel: Selection, row_filter: str) -> list[tuple[int,
     demand_filter = f"{household_filter(sel)} AND h.id IN (SELECT id FROM cov_demand)"
     if sel.method == "euclidean":
         sql = (f"SELECT c.id, h.id FROM cov_cand c JOIN households h ON ST_DWithin(h.geom, c.geom, "
-               f"c.r / {METRES_PER_DEGREE_MIN!r}) AND ST_DWithin(ST_Transform(h.geom, 4550), c.m, c.r) "
+               f"c.r / {METRES_PER_DEGREE_MIN!r}) AND ST_DWithin(ST_Transform(h.geom, {METRIC_SRID}), c.m, c.r) "
                f"WHERE {demand_filter}")
         return [(a, b) for a, b in conn.execute(text(sql), params)]
     access = network.access_sql(sel.mode, "cov_cand")
@@ -186,7 +188,7 @@ def _published_pairs(conn: Connection, sel: Selection, row_filter: str
     reach = conn.execute(text(
         "SELECT c.id, v.code FROM cov_cand c JOIN villages v ON v.retired_at IS NULL "
         f"AND ST_DWithin(ST_PointOnSurface(v.geom), c.geom, c.r / {METRES_PER_DEGREE_MIN!r}) "
-        "AND ST_DWithin(ST_Transform(ST_PointOnSurface(v.geom), 4550), c.m, c.r)"))
+        f"AND ST_DWithin(ST_Transform(ST_PointOnSurface(v.geom), {METRIC_SRID}), c.m, c.r)"))
     return [(cand, index[code]) for cand, code in reach if weights.get(index.get(code, -1))], weights
 
 

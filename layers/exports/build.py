@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 
 from formats import sheets, vectors
 from formats.sheets import Column
+from formats.srids import METRIC_CRS, STORAGE_CRS
 from layers.exports.columns import ExportColumn, export_columns, unit_layer
 from layers.features import ListQuery, list_features, property_sql, q
 from layers.registry import LayerSpec
@@ -32,7 +33,7 @@ FORMATS = {
     "kml": ("application/vnd.google-earth.kml+xml", "kml"),
 }
 SPREADSHEETS = ("csv", "xlsx")
-METRIC_CRS = "EPSG:4550"
+METRIC_CRS = METRIC_CRS
 LON, LAT = Column("lon", "经度（CGCS2000）"), Column("lat", "纬度（CGCS2000）")
 LENGTH = Column("geom_length_m", "长度（米，EPSG:4550）", derived=True)
 AREA = Column("geom_area_m2", "面积（平方米，EPSG:4550）", derived=True)
@@ -69,7 +70,7 @@ def measures(geometry_type: str, geometries: list[Any]) -> tuple[list[Column], l
     kinds = {"Point": [LON, LAT], "MultiLineString": [LENGTH], "MultiPolygon": [AREA]}
     columns = kinds.get(geometry_type, [LON, LAT, LENGTH, AREA])
     array = np.array(geometries, dtype=object)
-    to_metres = Transformer.from_crs("EPSG:4490", METRIC_CRS, always_xy=True)
+    to_metres = Transformer.from_crs(STORAGE_CRS, METRIC_CRS, always_xy=True)
     metric = shapely.transform(array, lambda xy: np.column_stack(to_metres.transform(xy[:, 0], xy[:, 1])))
     values = {"lon": [round(g.x, 7) if g.geom_type == "Point" else None for g in array],
               "lat": [round(g.y, 7) if g.geom_type == "Point" else None for g in array],

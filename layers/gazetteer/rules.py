@@ -30,6 +30,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
+from formats.srids import STORAGE_SRID
 from layers.errors import InvalidInput
 from layers.gazetteer.art9 import ARTICLE, art9_problems
 from layers.gazetteer.charset import is_han, outside_table
@@ -132,7 +133,7 @@ def _where(conn: Connection, geom: BaseGeometry | None) -> tuple[int | None, str
     if geom is None:
         return None, None, None, None
     row = conn.execute(text(
-        "WITH g AS (SELECT ST_PointOnSurface(ST_GeomFromWKB(:wkb, 4490)) AS spot) SELECT "
+        f"WITH g AS (SELECT ST_PointOnSurface(ST_GeomFromWKB(:wkb, {STORAGE_SRID})) AS spot) SELECT "
         "(SELECT z.id FROM urban_planning_zones z, g WHERE z.retired_at IS NULL AND ST_Intersects(z.geom, g.spot) "
         " ORDER BY z.id LIMIT 1), "
         "(SELECT z.name FROM urban_planning_zones z, g WHERE z.retired_at IS NULL AND ST_Intersects(z.geom, g.spot) "

@@ -9,6 +9,7 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
+from formats.srids import METRIC_SRID, STORAGE_SRID
 from layers.boundaries import INSPECTION_CYCLE_YEARS, LAYERS, next_inspection_date
 from layers.errors import InvalidInput, NotFound, VersionConflict
 from layers.features import update_feature
@@ -91,9 +92,9 @@ def create_campaign(conn: Connection, body: dict[str, Any], actor: Actor) -> int
     return campaign_id
 
 
-_LINE_SQL = """
+_LINE_SQL = f"""
 SELECT l.id, l.name, l.line_level, l.side_a, l.side_b, l.agreement_ref, l.approval_doc,
-       coalesce(l.length_m, round(ST_Length(ST_Transform(l.geom, 4550))::numeric, 1)::float) AS length_m,
+       coalesce(l.length_m, round(ST_Length(ST_Transform(l.geom, {METRIC_SRID}))::numeric, 1)::float) AS length_m,
        l.last_inspection_date, l.next_inspection_date,
        (SELECT count(*) FROM boundary_markers m WHERE m.line_id = l.id AND m.retired_at IS NULL) AS marker_count
 FROM inspection_campaign_lines cl JOIN boundary_lines l ON l.id = cl.line_id
@@ -179,7 +180,7 @@ def add_finding(conn: Connection, campaign_id: int, body: dict[str, Any], geom: 
         raise InvalidInput("请填写情况说明（description）", "description is required", field="description")
     row = conn.execute(text(
         "INSERT INTO inspection_line_findings (campaign_id, line_id, kind, description, handling, geom, created_by) "
-        "VALUES (:c, :l, :k, :d, :h, ST_GeomFromWKB(:wkb, 4490), :by) RETURNING id"),
+        f"VALUES (:c, :l, :k, :d, :h, ST_GeomFromWKB(:wkb, {STORAGE_SRID}), :by) RETURNING id"),
         {"c": campaign_id, "l": line_id, "k": kind, "d": description.strip(), "h": body.get("handling"),
          "wkb": geom.wkb if geom is not None else None, "by": actor.name}).scalar_one()
     return next(f for f in list_findings(conn, campaign_id) if f["id"] == row)

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from formats.srids import METRIC_CRS, STORAGE_CRS
 from layers.geometry import transformer
 
 DEFAULTS_FILE = Path(__file__).resolve().parents[2] / "data" / "inspections" / "defaults.json"
@@ -43,7 +44,7 @@ def default_tolerance() -> tuple[float, str]:
 
 def to_metric(lon: float, lat: float) -> tuple[float, float]:
     """EPSG:4490 lon/lat → EPSG:4550 easting/northing."""
-    return transformer("EPSG:4490", "EPSG:4550").transform(lon, lat)
+    return transformer(STORAGE_CRS, METRIC_CRS).transform(lon, lat)
 
 
 @dataclass(frozen=True)
@@ -94,4 +95,4 @@ def offset_position(lon: float, lat: float, bearing_deg: float, distance_m: floa
     e, n = to_metric(lon, lat)
     rad = math.radians(bearing_deg)
     x, y = e + distance_m * math.sin(rad), n + distance_m * math.cos(rad)
-    return transformer("EPSG:4550", "EPSG:4490").transform(x, y)
+    return transformer(METRIC_CRS, STORAGE_CRS).transform(x, y)

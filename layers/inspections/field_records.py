@@ -16,6 +16,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 import formats
+from formats.srids import METRIC_CRS, STORAGE_CRS, SURVEY_ZONE_CRS, WGS84_CRS
 from layers.errors import InvalidInput
 from layers.uploads import received
 
@@ -42,7 +43,7 @@ class FieldRow:
     where: str  # "第 3 行" / "要素 5": how the user finds the row in the file
     values: dict[str, Any] = field(default_factory=dict)
     geometry: BaseGeometry | None = None
-    crs: str = "EPSG:4490"
+    crs: str = STORAGE_CRS
 
 
 @dataclass
@@ -78,7 +79,7 @@ def read_gpkg(upload: formats.Upload, max_rows: int = MAX_ROWS) -> FieldFile:
         table = formats.read_features(upload, CAMPAIGN_TABLE, max_rows, read_geometry=False)
         if len(table) and "campaign_id" in table.columns:
             campaign_id = _integer(table["campaign_id"].iloc[0], upload)
-    crs = _required_crs(frame) if len(frame) else "EPSG:4490"
+    crs = _required_crs(frame) if len(frame) else STORAGE_CRS
     rows = []
     for fid, record in frame.iterrows():
         geom = record.geometry
@@ -113,11 +114,11 @@ def csv_rows(table: formats.Table) -> FieldFile:
         values = {k: _clean(raw.get(col)) for k, col in mapping.items() if col}
         lon, lat = _number(values.pop("lon", None)), _number(values.pop("lat", None))
         e, n = _number(values.pop("easting", None)), _number(values.pop("northing", None))
-        geom, crs = None, "EPSG:4490"
+        geom, crs = None, STORAGE_CRS
         if lon is not None and lat is not None:
             geom = Point(lon, lat)
         elif e is not None and n is not None:
-            geom, crs = Point(e, n), ("EPSG:4529" if e > 10_000_000 else "EPSG:4550")
+            geom, crs = Point(e, n), (SURVEY_ZONE_CRS if e > 10_000_000 else METRIC_CRS)
         rows.append(FieldRow(f"第 {number} 行", values, geom, crs))
     return FieldFile("csv", rows)
 
@@ -130,7 +131,7 @@ def read_csv(data: bytes, filename: str = "成果.csv", max_rows: int = MAX_ROWS
 
 def read_gpx(upload: formats.Upload, max_rows: int = MAX_ROWS) -> FieldFile:
     frame = formats.read_features(upload, WAYPOINTS_LAYER, max_rows, fid_as_index=True)
-    crs = _required_crs(frame) if len(frame) else "EPSG:4326"
+    crs = _required_crs(frame) if len(frame) else WGS84_CRS
     rows = []
     for fid, wpt in frame.iterrows():
         values = {"marker": _clean(wpt.get("name")), "measured_at": _clean(wpt.get("time")),

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from formats.srids import STORAGE_SRID
 from layers.inspections.displacement import defaults
 
 STATUS_TITLES = {"overdue": "逾期未检", "due": "待检", "done": "已检"}
@@ -37,7 +38,7 @@ def lines_geojson(conn: Connection, today: date | None = None, bbox: tuple[float
     where = "l.retired_at IS NULL"
     params: dict[str, Any] = {"today": today or date.today(), "window": window}
     if bbox:
-        where += " AND ST_Intersects(l.geom, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490))"
+        where += f" AND ST_Intersects(l.geom, ST_MakeEnvelope(:x0, :y0, :x1, :y1, {STORAGE_SRID}))"
         params.update(x0=bbox[0], y0=bbox[1], x1=bbox[2], y1=bbox[3])
     sql = f"""
     WITH s AS (

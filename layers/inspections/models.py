@@ -30,7 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.base import STORAGE_SRID, Base, FeatureMixin, created_now, field
+from formats.srids import STORAGE_SRID
+from layers.base import Base, FeatureMixin, created_now, field
 
 # Conditions recorded in practice (DOMAIN.md §4); the codes are what files and the API carry.
 CONDITIONS = {

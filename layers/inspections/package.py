@@ -21,12 +21,13 @@ from sqlalchemy import Connection, text
 
 from formats.gpkg import add_enum_domain, write_layer
 from formats.gpx import Waypoint, write_waypoints
+from formats.srids import METRIC_SRID, STORAGE_CRS, SURVEY_ZONE_SRID
 from layers.boundaries import LINE_LEVELS, MARKER_MATERIALS, MARKER_TYPES, SURVEY_METHODS
 from layers.inspections.campaigns import get_campaign
 from layers.inspections.displacement import defaults, grid_positions, offset_position
 from layers.inspections.models import CONDITIONS
 
-CRS = "EPSG:4490"
+CRS = STORAGE_CRS
 RECORD_COLUMNS = {  # the empty table the field device fills in: column → (dtype, label)
     "marker_id": ("int64", "界桩编号"), "condition": ("object", "界桩状况"),
     "measured_at": ("datetime64[ms]", "检查时间"),
@@ -146,8 +147,8 @@ def gpx_bytes(conn: Connection, campaign_id: int) -> bytes:
     return write_waypoints(points)
 
 
-MARKER_TABLE_HEADER = ["界线", "界桩号", "类型", "材质", "经度", "纬度", "E（4550）", "N（4550）", "Y（4529 带号）",
-                       "方位物", "状况", "备注", "甲方签字", "乙方签字"]
+MARKER_TABLE_HEADER = ["界线", "界桩号", "类型", "材质", "经度", "纬度", f"E（{METRIC_SRID}）", f"N（{METRIC_SRID}）",
+                       f"Y（{SURVEY_ZONE_SRID} 带号）", "方位物", "状况", "备注", "甲方签字", "乙方签字"]
 
 
 def marker_table(conn: Connection, campaign_id: int) -> tuple[list[str], list[list[Any]]]:

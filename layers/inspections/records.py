@@ -18,6 +18,7 @@ import shapely
 from shapely.geometry import Point
 from sqlalchemy import Connection, text
 
+from formats.srids import METRIC_SRID, STORAGE_SRID
 from layers.errors import NotFound
 from layers.features import set_actor
 from layers.inspections.displacement import centimetres, displacement, exceeds, grid_positions
@@ -123,7 +124,8 @@ def insert_record(conn: Connection, campaign_id: int, record: RecordInput, marke
         "inspector_partner, reference_check, notes, photo_names, accuracy_m, marker_version, registered_geom, geom, "
         "displacement_m, displacement_dx_m, displacement_dy_m, content_hash, source) VALUES (:campaign_id, "
         ":marker_id, :client_id, :condition, :measured_at, :inspector, :inspector_partner, :reference_check, :notes, "
-        ":photo_names, :accuracy_m, :marker_version, ST_GeomFromWKB(:reg_wkb, 4490), ST_GeomFromWKB(:wkb, 4490), "
+        ":photo_names, :accuracy_m, :marker_version, "
+        f"ST_GeomFromWKB(:reg_wkb, {STORAGE_SRID}), ST_GeomFromWKB(:wkb, {STORAGE_SRID}), "
         ":displacement_m, :dx, :dy, :content_hash, 'field') RETURNING id"),
         {"campaign_id": campaign_id, **_values(record, marker)}).scalar_one()
 
@@ -145,8 +147,8 @@ def update_record(conn: Connection, record_id: int, record: RecordInput, marker:
         "UPDATE inspection_records SET marker_id = :marker_id, client_id = :client_id, condition = :condition, "
         "measured_at = :measured_at, inspector = :inspector, inspector_partner = :inspector_partner, "
         "reference_check = :reference_check, notes = :notes, photo_names = :photo_names, accuracy_m = :accuracy_m, "
-        "marker_version = :marker_version, registered_geom = ST_GeomFromWKB(:reg_wkb, 4490), "
-        "geom = ST_GeomFromWKB(:wkb, 4490), displacement_m = :displacement_m, displacement_dx_m = :dx, "
+        f"marker_version = :marker_version, registered_geom = ST_GeomFromWKB(:reg_wkb, {STORAGE_SRID}), "
+        f"geom = ST_GeomFromWKB(:wkb, {STORAGE_SRID}), displacement_m = :displacement_m, displacement_dx_m = :dx, "
         "displacement_dy_m = :dy, content_hash = :content_hash WHERE id = :id"), {"id": record_id, **values})
 
 
@@ -218,13 +220,14 @@ def nearest_markers(conn: Connection, lon: float, lat: float, campaign_id: int |
     scope = ("AND m.line_id IN (SELECT line_id FROM inspection_campaign_lines WHERE campaign_id = :c)"
              if campaign_id is not None else "")
     sql = f"""
-    WITH here AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4490) AS g),
+    WITH here AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), {STORAGE_SRID}) AS g),
     knn AS (SELECT m.geom FROM boundary_markers m, here WHERE m.retired_at IS NULL {scope}
             ORDER BY m.geom <-> here.g LIMIT :limit),
-    bound AS (SELECT max(ST_Distance(ST_Transform(knn.geom, 4550), ST_Transform(here.g, 4550))) AS d FROM knn, here)
+    bound AS (SELECT max(ST_Distance(ST_Transform(knn.geom, {METRIC_SRID}), ST_Transform(here.g, {METRIC_SRID}))) AS d
+              FROM knn, here)
     SELECT m.id, m.line_id, l.name AS line_name, m.number, m.marker_type, m.reference_warning,
            ST_X(m.geom) AS lon, ST_Y(m.geom) AS lat,
-           ST_Distance(ST_Transform(m.geom, 4550), ST_Transform(here.g, 4550)) AS distance_m
+           ST_Distance(ST_Transform(m.geom, {METRIC_SRID}), ST_Transform(here.g, {METRIC_SRID})) AS distance_m
     FROM boundary_markers m JOIN boundary_lines l ON l.id = m.line_id, here, bound
     WHERE m.retired_at IS NULL {scope} AND ST_DWithin(m.geom, here.g, bound.d / 83000.0 + 1e-9)
     ORDER BY distance_m, m.id LIMIT :limit"""

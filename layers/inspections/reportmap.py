@@ -21,6 +21,7 @@ from shapely.geometry import LineString, Point
 from sqlalchemy import Connection, text
 
 from formats.mapimage import MapLayer, nice_length, render_png
+from formats.srids import METRIC_SRID
 from layers.inspections.models import CONDITION_COLOURS, CONDITIONS
 
 ARROW_SHARE = 0.05  # the largest arrow is drawn about this share of the map's width
@@ -35,7 +36,7 @@ def magnification(displacements: list[float], width_m: float) -> int:
 
 def _lines(conn: Connection, campaign_id: int) -> list[LineString]:
     rows = conn.execute(text(
-        "SELECT ST_AsBinary(ST_Transform(l.geom, 4550)) FROM boundary_lines l "
+        f"SELECT ST_AsBinary(ST_Transform(l.geom, {METRIC_SRID})) FROM boundary_lines l "
         "JOIN inspection_campaign_lines cl ON cl.line_id = l.id AND cl.campaign_id = :c ORDER BY l.id"),
         {"c": campaign_id}).scalars()
     return [wkb.loads(bytes(g)) for g in rows]

@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
+from formats.srids import STORAGE_SRID
 from layers.errors import Conflict, InvalidInput, NotFound, VersionConflict
 from layers.labels import account_title
 from layers.roles import Actor
@@ -72,7 +73,7 @@ def save_candidate(conn: Connection, geom: BaseGeometry, name: str, rule_set: Ru
     candidate_id = conn.execute(text(
         "INSERT INTO candidate_sites (name, village_code, township_code, area_m2, rule_set_id, rule_set_version, "
         "compliant, report, note, created_by, updated_by, geom) VALUES (:name, :village, :township, :area, "
-        ":rs, :rsv, :compliant, CAST(:report AS jsonb), :note, :by, :by, ST_GeomFromWKB(:wkb, 4490)) "
+        f":rs, :rsv, :compliant, CAST(:report AS jsonb), :note, :by, :by, ST_GeomFromWKB(:wkb, {STORAGE_SRID})) "
         "RETURNING id"),
         {"name": name.strip(), "village": village.code, "township": village.township_code,
          "area": report["area_m2"], "rs": rule_set.id, "rsv": rule_set.version, "compliant": report["compliant"],

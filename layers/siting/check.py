@@ -25,6 +25,7 @@ import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
+from formats.srids import METRIC_CRS, METRIC_SRID, STORAGE_CRS, STORAGE_SRID
 from layers.constraints import MAX_CORRIDOR_WIDTH_M
 from layers.features import q
 from layers.geometry import reproject
@@ -35,29 +36,29 @@ SITE_TYPES = ("Point", "Polygon", "MultiPolygon")
 
 # One branch per rule. :wkb is the site (EPSG:4490). Lateral references act as parameters, so both
 # the KNN ordering and ST_DWithin use the layer's GiST index.
-_BRANCH = """
-SELECT {i} AS i, n.id, n.name, n.distance, o.inside, o.overlap, NULL::text AS code, n.centre, n.width,
+_BRANCH = f"""
+SELECT {{i}} AS i, n.id, n.name, n.distance, o.inside, o.overlap, NULL::text AS code, n.centre, n.width,
        n.width_recorded
 FROM site s
 CROSS JOIN LATERAL (
-    SELECT ST_Distance(ST_Transform(t.geom, 4550), s.m) AS d
-    FROM {table} t WHERE t.retired_at IS NULL{cls}
+    SELECT ST_Distance(ST_Transform(t.geom, {METRIC_SRID}), s.m) AS d
+    FROM {{table}} t WHERE t.retired_at IS NULL{{cls}}
     ORDER BY t.geom <-> s.g LIMIT 1) k
 CROSS JOIN LATERAL (
     SELECT t.id, t.name::text AS name, greatest(c.centre - c.width / 2, 0) AS distance, c.centre, c.width,
            c.recorded AS width_recorded
-    FROM {table} t CROSS JOIN LATERAL (
-        SELECT ST_Distance(ST_Transform(t.geom, 4550), s.m) AS centre, {width} AS width,
-               {recorded} AS recorded) c
-    WHERE t.retired_at IS NULL{cls}
-      AND ST_DWithin(t.geom, s.g, (k.d + {reach_extra}) / {mpd} + 1e-9)
+    FROM {{table}} t CROSS JOIN LATERAL (
+        SELECT ST_Distance(ST_Transform(t.geom, {METRIC_SRID}), s.m) AS centre, {{width}} AS width,
+               {{recorded}} AS recorded) c
+    WHERE t.retired_at IS NULL{{cls}}
+      AND ST_DWithin(t.geom, s.g, (k.d + {{reach_extra}}) / {{mpd}} + 1e-9)
     ORDER BY distance, t.id LIMIT 1) n
 CROSS JOIN LATERAL (
     SELECT coalesce(bool_or(NOT ST_Touches(t.geom, s.g)), false) AS inside,
-           {overlap} AS overlap
-    FROM {table} t WHERE n.distance = 0 AND t.retired_at IS NULL{cls} AND ST_Intersects(t.geom, s.g)) o
+           {{overlap}} AS overlap
+    FROM {{table}} t WHERE n.distance = 0 AND t.retired_at IS NULL{{cls}} AND ST_Intersects(t.geom, s.g)) o
 """
-_AREAL_OVERLAP = "coalesce(ST_Area(ST_Intersection(s.m, ST_Union(ST_Transform(t.geom, 4550)))), 0)"
+_AREAL_OVERLAP = f"coalesce(ST_Area(ST_Intersection(s.m, ST_Union(ST_Transform(t.geom, {METRIC_SRID})))), 0)"
 # where the site lies: the village and township that contain a point on its surface
 _PLACE = """
 SELECT {i} AS i, u.id, u.name::text, NULL::float8, NULL::bool, NULL::float8, u.code::text, NULL::float8,
@@ -105,14 +106,14 @@ def check_sql(rules: tuple[Rule, ...]) -> tuple[str, dict[str, Any]]:
                                        reach_extra=f"{MAX_CORRIDOR_WIDTH_M / 2 if corridor else 0.0!r}"))
     branches.append(_PLACE.format(i=VILLAGE, table="villages"))
     branches.append(_PLACE.format(i=TOWNSHIP, table="townships"))
-    sql = ("WITH site AS MATERIALIZED (SELECT g, ST_Transform(g, 4550) AS m, ST_PointOnSurface(g) AS p "
-           "FROM (SELECT ST_GeomFromWKB(:wkb, 4490) AS g) x)\n" + "\nUNION ALL\n".join(branches))
+    sql = (f"WITH site AS MATERIALIZED (SELECT g, ST_Transform(g, {METRIC_SRID}) AS m, ST_PointOnSurface(g) AS p "
+           f"FROM (SELECT ST_GeomFromWKB(:wkb, {STORAGE_SRID}) AS g) x)\n" + "\nUNION ALL\n".join(branches))
     return sql, params
 
 
 def area_m2(geom: BaseGeometry) -> float:
     """Area in EPSG:4550 square metres (0 for a point)."""
-    return float(reproject(geom, "EPSG:4490", "EPSG:4550").area)
+    return float(reproject(geom, STORAGE_CRS, METRIC_CRS).area)
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:

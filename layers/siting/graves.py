@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from formats.srids import METRIC_SRID
 from layers.cemeteries import GRAVE_KINDS, GRAVE_STATUS
 from layers.constraints import MAX_CORRIDOR_WIDTH_M
 from layers.errors import InvalidInput
@@ -20,20 +21,20 @@ from layers.features import q
 from layers.siting.check import METRES_PER_DEGREE_MIN, class_condition, width_sql
 from layers.siting.rules import RuleSetVersion, is_violated
 
-_BRANCH = """
-SELECT g.id, {i} AS i, x.d, x.inside, x.depth
+_BRANCH = f"""
+SELECT g.id, {{i}} AS i, x.d, x.inside, x.depth
 FROM g CROSS JOIN LATERAL (
-    SELECT min(greatest(ST_Distance(ST_Transform(t.geom, 4550), g.m) - {width} / 2, 0)) AS d,
+    SELECT min(greatest(ST_Distance(ST_Transform(t.geom, {METRIC_SRID}), g.m) - {{width}} / 2, 0)) AS d,
            coalesce(bool_or(ST_Intersects(t.geom, g.geom) AND NOT ST_Touches(t.geom, g.geom)), false) AS inside,
-           {depth} AS depth
-    FROM {table} t WHERE t.retired_at IS NULL{cls} AND ST_DWithin(t.geom, g.geom, {reach})) x
+           {{depth}} AS depth
+    FROM {{table}} t WHERE t.retired_at IS NULL{{cls}} AND ST_DWithin(t.geom, g.geom, {{reach}})) x
 WHERE x.d IS NOT NULL"""
-_DEPTH = ("coalesce(max(ST_Distance(g.m, ST_Boundary(ST_Transform(t.geom, 4550)))) "
+_DEPTH = (f"coalesce(max(ST_Distance(g.m, ST_Boundary(ST_Transform(t.geom, {METRIC_SRID})))) "
           "FILTER (WHERE ST_Intersects(t.geom, g.geom)), 0)")
 
-_GRAVES = """
+_GRAVES = f"""
 g AS MATERIALIZED (
-    SELECT s.id, s.grave_count, s.kind, s.status, s.status_reason, s.geom, ST_Transform(s.geom, 4550) AS m,
+    SELECT s.id, s.grave_count, s.kind, s.status, s.status_reason, s.geom, ST_Transform(s.geom, {METRIC_SRID}) AS m,
            coalesce(s.village_code, (SELECT v.code FROM villages v WHERE v.retired_at IS NULL
                                      AND ST_Intersects(v.geom, s.geom) ORDER BY v.id LIMIT 1)) AS village_code
     FROM scattered_graves s WHERE s.retired_at IS NULL)"""

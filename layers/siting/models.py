@@ -26,7 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.base import STORAGE_SRID, Base, created_now
+from formats.srids import STORAGE_SRID
+from layers.base import Base, created_now
 
 
 class RuleSet(Base):

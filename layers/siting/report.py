@@ -28,6 +28,7 @@ from typing import Any
 import shapely.geometry
 
 from formats.documents import Document
+from formats.srids import METRIC_CRS, STORAGE_CRS
 from layers.catalog import registry
 from layers.geometry import transformer
 from layers.labels import account_title
@@ -112,7 +113,7 @@ def location_text(report: dict[str, Any]) -> str:
 
 def position_text(report: dict[str, Any]) -> str:
     point = shapely.geometry.shape(report["geometry"]).representative_point()
-    east, north = transformer("EPSG:4490", "EPSG:4550").transform(point.x, point.y)
+    east, north = transformer(STORAGE_CRS, METRIC_CRS).transform(point.x, point.y)
     return (f"东经 {point.x:.6f}°，北纬 {point.y:.6f}°（CGCS2000）；E {east:,.2f}，N {north:,.2f}"
             "（EPSG:4550）")
 

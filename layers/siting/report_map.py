@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from formats.mapimage import MapLayer, render_png
+from formats.srids import METRIC_CRS, METRIC_SRID, STORAGE_CRS
 from layers.features import q
 from layers.geometry import reproject
 from layers.siting.rules import CONSTRAINTS
@@ -63,7 +64,7 @@ def legend_text(label: str, name: str | None, feature_id: int) -> str:
 
 def site_metric(report: dict[str, Any]) -> BaseGeometry:
     """The site of a report in EPSG:4550."""
-    return reproject(shapely.geometry.shape(report["geometry"]), "EPSG:4490", "EPSG:4550")
+    return reproject(shapely.geometry.shape(report["geometry"]), STORAGE_CRS, METRIC_CRS)
 
 
 def map_radius(report: dict[str, Any]) -> float:
@@ -81,11 +82,11 @@ def map_radius(report: dict[str, Any]) -> float:
     return round(max([largest, *(min(d, 3 * largest) for d in seen)]) * 1.1, 1)
 
 
-_FEATURE_SQL = """
+_FEATURE_SQL = f"""
 SELECT t.id, t.name::text AS name,
-       ST_AsBinary(ST_Intersection(ST_Transform(t.geom, 4550), ST_Expand(s.m, :r))) AS clipped,
-       ST_AsBinary(ST_ClosestPoint(ST_Transform(t.geom, 4550), s.m)) AS closest
-FROM {table} t, (SELECT ST_GeomFromWKB(:site, 4550) AS m) s
+       ST_AsBinary(ST_Intersection(ST_Transform(t.geom, {METRIC_SRID}), ST_Expand(s.m, :r))) AS clipped,
+       ST_AsBinary(ST_ClosestPoint(ST_Transform(t.geom, {METRIC_SRID}), s.m)) AS closest
+FROM {{table}} t, (SELECT ST_GeomFromWKB(:site, {METRIC_SRID}) AS m) s
 WHERE t.id = ANY(:ids)
 """
 
@@ -114,10 +115,11 @@ def fetch_village(conn: Connection, report: dict[str, Any], radius: float | None
     if not code:
         return None
     wkb = conn.execute(text(
-        "SELECT ST_AsBinary(ST_Intersection(ST_Boundary(ST_Transform(geom, 4550)), "
-        "ST_Expand(ST_GeomFromWKB(:site, 4550), :r))) FROM villages WHERE code = :code AND retired_at IS NULL "
-        "LIMIT 1"), {"code": code, "site": shapely.to_wkb(site_metric(report)),
-                     "r": (radius or map_radius(report)) * 1.5}).scalar()
+        f"SELECT ST_AsBinary(ST_Intersection(ST_Boundary(ST_Transform(geom, {METRIC_SRID})), "
+        f"ST_Expand(ST_GeomFromWKB(:site, {METRIC_SRID}), :r))) "
+        "FROM villages WHERE code = :code AND retired_at IS NULL LIMIT 1"),
+        {"code": code, "site": shapely.to_wkb(site_metric(report)), "r": (radius or map_radius(report)) * 1.5},
+    ).scalar()
     return shapely.from_wkb(bytes(wkb)) if wkb else None
 
 

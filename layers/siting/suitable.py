@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from formats.srids import METRIC_SRID, STORAGE_SRID
 from layers.constraints import MAX_CORRIDOR_WIDTH_M
 from layers.errors import InvalidInput, NotFound
 from layers.features import q
@@ -43,19 +44,20 @@ def _pieces_sql(rules: RuleSetVersion) -> tuple[str, dict[str, Any]]:
         width, width_params = width_sql(rule, "t", f"w{i}")
         params.update(width_params)
         if width_params:  # a corridor: from its edge
-            shape = f"ST_Buffer(ST_Transform(t.geom, 4550), {d!r} + {width} / 2)"
+            shape = f"ST_Buffer(ST_Transform(t.geom, {METRIC_SRID}), {d!r} + {width} / 2)"
             d += MAX_CORRIDOR_WIDTH_M / 2
         else:
-            shape = f"ST_Buffer(ST_Transform(t.geom, 4550), {d!r})" if d > 0 else "ST_Transform(t.geom, 4550)"
+            metric = f"ST_Transform(t.geom, {METRIC_SRID})"
+            shape = f"ST_Buffer({metric}, {d!r})" if d > 0 else metric
         buffers.append(_BUFFER.format(shape=shape, table=q(rule.kind.layer), cls=cls,
                                       reach=f"{d / METRES_PER_DEGREE_MIN + 1e-6!r}"))
     sql = f"""
     targets AS MATERIALIZED (
-        SELECT v.code, v.name, v.township_code, ST_Transform(v.geom, 4550) AS m, v.geom AS g
+        SELECT v.code, v.name, v.township_code, ST_Transform(v.geom, {METRIC_SRID}) AS m, v.geom AS g
         FROM villages v WHERE v.retired_at IS NULL AND {{where}}),
     extent AS MATERIALIZED (
-        SELECT ST_SetSRID(ST_Extent(g)::geometry, 4490) AS g,
-               ST_SetSRID(ST_Expand(ST_Extent(m), 1.0)::geometry, 4550) AS box FROM targets),
+        SELECT ST_SetSRID(ST_Extent(g)::geometry, {STORAGE_SRID}) AS g,
+               ST_SetSRID(ST_Expand(ST_Extent(m), 1.0)::geometry, {METRIC_SRID}) AS box FROM targets),
     blocked AS MATERIALIZED (
         SELECT ST_Union(b) AS u FROM ({' UNION ALL '.join(buffers) or 'SELECT NULL::geometry AS b'}) x
         WHERE NOT ST_IsEmpty(b)),
@@ -91,7 +93,7 @@ def suitable_land(conn: Connection, rule_set: RuleSetVersion, village: str | Non
     SELECT (SELECT count(*) FROM targets),
            coalesce(json_agg(json_build_object(
                'type', 'Feature', 'id', r.rank,
-               'geometry', ST_AsGeoJSON(ST_Transform(r.m, 4490), 9, 0)::json,
+               'geometry', ST_AsGeoJSON(ST_Transform(r.m, {STORAGE_SRID}), 9, 0)::json,
                'properties', json_build_object(
                    'rank', r.rank, 'village_code', r.code, 'village_name', r.name,
                    'township_code', r.township_code, 'area_m2', round(r.area::numeric, 1),
@@ -119,7 +121,7 @@ def compute_county(conn: Connection, rule_set: RuleSetVersion,
     WITH {pieces.format(where="v.township_code = :unit")}
     INSERT INTO suitable_land (rule_set_id, rule_set_version, village_code, township_code, area_m2,
                                distance_to_centre_m, geom)
-    SELECT :id, :v, p.code, p.township_code, p.area, p.to_centre, ST_Transform(p.m, 4490) FROM pieces p""")
+    SELECT :id, :v, p.code, p.township_code, p.area, p.to_centre, ST_Transform(p.m, {STORAGE_SRID}) FROM pieces p""")
     total = 0
     for code in townships:
         total += conn.execute(insert, {**rule_params, "unit": code, "min_area": min_area_m2, "id": rule_set.id,

@@ -212,7 +212,7 @@ def test_closing_the_new_feature_form_drops_the_drawing(web: PageWatch, how: str
         web.page.keyboard.press("Escape")
     assert web.page.locator("#hc-dialog").is_hidden()
     assert drawn_marker_count(web) == 0
-    assert web.page.evaluate("HC.mode") is None and web.page.locator("#hc-bar-float").is_hidden()
+    assert web.page.evaluate("HC.mode.current()") is None and web.page.locator("#hc-bar-float").is_hidden()
     web.page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)  # no longer drawing
     assert drawn_marker_count(web) == 0 and web.page.locator("#hc-dialog").is_hidden()
     web.shot(f"11-new-feature-closed-{how}")

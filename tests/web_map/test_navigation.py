@@ -51,6 +51,29 @@ def test_every_page_has_the_same_links(as_role: Any, seed: dict[str, int]) -> No
     web.shot("90-nav-desktop-map-feature")
 
 
+STARTED = {"/": ["map"], "/siting": ["siting"], "/coverage": ["coverage", "coverage-sections"],
+           "/place-names": ["gazetteer"], "/inspections": ["inspections", "campaign-forms"], "/field": ["field"],
+           "/imports": ["import"], "/changes": ["changes"]}
+
+
+def started(path: str) -> list[str]:
+    """The page scripts a path runs (``HC.page`` names, in order), by the page's kind."""
+    if path.startswith("/features/"):
+        return ["feature"]
+    return STARTED["/place-names" if path.startswith("/place-names/") else path]
+
+
+def test_every_page_starts_its_scripts_through_the_helper(as_role: Any, seed: dict[str, int]) -> None:
+    web = as_role("admin")
+    for path in [p for p, _ in pages(seed)] + ["/changes"]:
+        expected = started(path)
+        web.page.goto(web.base + path)
+        web.page.wait_for_function("n => window.HC && HC.started && HC.started.length >= n", arg=len(expected))
+        assert web.page.evaluate("HC.started") == expected, path
+        assert web.page.evaluate("HC.mode.current()") is None, path
+        assert web.errors == [], (path, web.errors)
+
+
 @pytest.mark.parametrize("path_index", range(9))
 def test_every_link_is_reachable_on_a_phone(as_role: Any, seed: dict[str, int], path_index: int) -> None:
     web = as_role("admin", PHONE)

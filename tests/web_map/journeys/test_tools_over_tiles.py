@@ -128,7 +128,7 @@ def test_draw_a_site_over_roads_and_farmland(as_role: Any, tiles_scene: dict[str
     web.page.click("#hc-draw-polygon")
     siting_click(web, *ll(-100, -100))
     web.page.keyboard.press("Escape")
-    assert web.page.evaluate("HC.mode") is None
+    assert web.page.evaluate("HC.mode.current()") is None
     assert not web.page.evaluate("HC.siting.map.pm.globalDrawModeEnabled()")
     web.shot("j02-draw-over-tiles")
 

@@ -3,7 +3,12 @@
   'use strict';
   var HC = window.HC = window.HC || {};
 
+  /* the page folium builds hands over its map and config */
   HC.start = function (map, config) {
+    HC.page('map', function () { startMap(map, config); }, config);
+  };
+
+  function startMap(map, config) {
     HC.map = map;
     HC.config = config;
     map.attributionControl.setPrefix('Leaflet');
@@ -25,5 +30,5 @@
     // on a phone the default zoom cut the county off: fit its extent instead
     if (window.matchMedia('(max-width: 760px)').matches && config.extent) { map.fitBounds(config.extent, {animate: false}); }
     HC.ready = true;
-  };
+  }
 })();

@@ -11,7 +11,6 @@
   'use strict';
   var HC = window.HC, I = HC.inspections, cfg = I.cfg;
   var $ = function (id) { return document.getElementById(id); };
-  if (!cfg.write) { return; }
 
   function value(id) { var node = $(id); return node ? node.value.trim() : ''; }
   function today() {
@@ -244,7 +243,11 @@
     });
   }
 
-  I.loaded.then(function () {
+  HC.page('campaign-forms', function () {
+    if (cfg.write) { I.loaded.then(forms); }
+  });
+
+  function forms() {
     if (cfg.id) {
       I.onCampaign = function (c) { statusActions(c); findingLines(c); };
       if (I.campaign) { I.onCampaign(I.campaign); }
@@ -254,5 +257,5 @@
       newCampaignForm();
     }
     document.body.setAttribute('data-forms', 'ready');
-  });
+  }
 })();

@@ -97,11 +97,13 @@
     });
   }
 
-  var month = new Date(Date.now() - 30 * 86400000);
-  document.getElementById('hc-since').value = month.toISOString().slice(0, 10);
-  document.getElementById('hc-changes-form').addEventListener('submit', function (event) {
-    event.preventDefault();
-    loadChanges();
-  });
-  Promise.all([loadTodo(), loadChanges()]).then(function () { HC.ready = true; });
+  HC.page('changes', function () {
+    var month = new Date(Date.now() - 30 * 86400000);
+    document.getElementById('hc-since').value = month.toISOString().slice(0, 10);
+    document.getElementById('hc-changes-form').addEventListener('submit', function (event) {
+      event.preventDefault();
+      loadChanges();
+    });
+    return Promise.all([loadTodo(), loadChanges()]);
+  }).then(function () { HC.ready = true; });
 })();

@@ -4,6 +4,35 @@
   'use strict';
   var HC = window.HC = window.HC || {};
 
+  /* ---- page start-up: every page script starts through HC.page ---------------------------------- */
+  var pageConfig = null;
+  /* The page's config (the #hc-config JSON the server wrote; {} on a page without one), read once. */
+  HC.pageConfig = function () {
+    if (pageConfig === null) {
+      var node = document.getElementById('hc-config');
+      pageConfig = node ? JSON.parse(node.textContent) : {};
+    }
+    return pageConfig;
+  };
+  /* Start a page script: HC.page('coverage', start) runs start(config) now (the scripts stand at the end
+   * of the body, so the page is there) and names it in HC.started, which the browser tests read to
+   * know each script's start-up ran. config: the map page passes the one folium wrote. */
+  HC.started = [];
+  HC.page = function (name, start, config) {
+    HC.started.push(name);
+    return start(config || HC.pageConfig());
+  };
+
+  /* ---- the map's mode: one owner --------------------------------------------------------------- */
+  /* 'draw', 'edit-geometry', 'measure' or null. While a mode is on, a click belongs to the map
+   * (placing a vertex), not to the feature under it. Only this API changes it. */
+  var mode = null;
+  HC.mode = {
+    set: function (name) { mode = name; },
+    clear: function () { mode = null; },
+    current: function () { return mode; }
+  };
+
   HC.esc = function (value) {
     return String(value === null || value === undefined ? '' : value)
       .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')

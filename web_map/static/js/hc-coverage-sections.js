@@ -9,7 +9,7 @@
 (function () {
   'use strict';
   var HC = window.HC, C = HC.coverage, map = C.map;
-  var cfg = JSON.parse(document.getElementById('hc-config').textContent);
+  var cfg = HC.pageConfig();
   var $ = function (id) { return document.getElementById(id); };
   var pct = C.pct, roles = cfg.roles || [];  // the signed-in user's roles, from the page config
   var me = Promise.resolve(roles);
@@ -372,13 +372,15 @@
     });
   }
   function hide(name) { if (groups[name]) { map.removeLayer(groups[name]); } }
-  Array.prototype.forEach.call(document.querySelectorAll('details.hc-lazy'), wire);
-  $('hc-care-type').addEventListener('change', function () { if ($('hc-sec-care').open) { run($('hc-sec-care')); } });
-  choices('care_facilities', 'facility_type').then(function (c) {
-    Object.keys(c).forEach(function (k) { $('hc-care-type').appendChild(HC.el('option', {value: k, text: c[k]})); });
-  });
-  me.then(function () {
-    if (has('case_worker')) { pointsSection(); }  // the case office only; never other roles, not even admin
-    document.body.setAttribute('data-sections', 'ready');
+  HC.page('coverage-sections', function () {
+    Array.prototype.forEach.call(document.querySelectorAll('details.hc-lazy'), wire);
+    $('hc-care-type').addEventListener('change', function () { if ($('hc-sec-care').open) { run($('hc-sec-care')); } });
+    choices('care_facilities', 'facility_type').then(function (c) {
+      Object.keys(c).forEach(function (k) { $('hc-care-type').appendChild(HC.el('option', {value: k, text: c[k]})); });
+    });
+    me.then(function () {
+      if (has('case_worker')) { pointsSection(); }  // the case office only; never other roles, not even admin
+      document.body.setAttribute('data-sections', 'ready');
+    });
   });
 })();

@@ -7,7 +7,7 @@
 (function () {
   'use strict';
   var HC = window.HC;
-  var cfg = JSON.parse(document.getElementById('hc-config').textContent);
+  var cfg = HC.pageConfig();
   var map, choropleth, sites, people, legend, seq = 0, offset = 0, PAGE = 50;
   var legendHtml = '', section = null;  // the choropleth's legend; the open section's {name, html} or null
   var $ = function (id) { return document.getElementById(id); };
@@ -339,5 +339,5 @@
     load().then(function () { HC.ready = true; });
   }
 
-  start();
+  HC.page('coverage', start);
 })();

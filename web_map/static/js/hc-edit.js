@@ -180,7 +180,7 @@
   }
 
   function stopGeometry() {
-    HC.mode = null;
+    HC.mode.clear();
     if (editLayer) { editLayer.pm && editLayer.pm.disable(); map.removeLayer(editLayer); editLayer = null; }
     if (map.pm) { map.pm.disableDraw(); }
     document.getElementById('hc-bar-float').hidden = true;
@@ -194,7 +194,7 @@
       editLayer = L.geoJSON(got.data, {pane: 'hc-edit', pmIgnore: false,
         style: function () { return {color: '#ff00ff', weight: 3, fillOpacity: 0.1}; },
         pointToLayer: function (f, latlng) { return L.marker(latlng, {pane: 'hc-edit'}); }}).addTo(map);
-      HC.mode = 'edit-geometry';
+      HC.mode.set('edit-geometry');
       editLayer.eachLayer(function (l) { l.pm.enable({snappable: true, snapDistance: 15, allowSelfIntersection: true}); });
       floatBar('拖动节点修改“' + spec.title + '”的图形（可吸附到其他要素）', [
         {text: '保存图形', primary: true, action: 'save-geometry', onclick: function () {
@@ -231,12 +231,12 @@
   function startDraw(layer) {
     stopGeometry();
     var spec = HC.layers.get(layer), k = HC.layers.kind(spec.geometry_type);
-    HC.mode = 'draw';
+    HC.mode.set('draw');
     map.pm.enableDraw(DRAW[k], {snappable: true, snapDistance: 15, continueDrawing: false});
     floatBar('在地图上绘制新的“' + spec.title + '”' + (k === 'point' ? '（点击放置）' : '（单击加点，点击首点或末点结束）'),
       [{text: '取消', action: 'cancel-draw', onclick: stopGeometry}]);
     map.once('pm:create', function (e) {
-      HC.mode = null;
+      HC.mode.clear();
       editLayer = e.layer;
       document.getElementById('hc-bar-float').hidden = true;
       createForm(layer, e.layer.toGeoJSON(9).geometry);
@@ -335,7 +335,7 @@
       var button = document.getElementById('hc-btn-new');
       if (button) { button.addEventListener('click', chooseLayer); }
       document.addEventListener('keydown', function (e) {  // Esc ends drawing or reshaping, like 取消
-        if (e.key === 'Escape' && (HC.mode === 'draw' || HC.mode === 'edit-geometry')) { stopGeometry(); }
+        if (e.key === 'Escape' && ['draw', 'edit-geometry'].indexOf(HC.mode.current()) >= 0) { stopGeometry(); }
       });
     },
     action: function (act, layer, id) {

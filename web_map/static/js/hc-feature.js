@@ -4,7 +4,7 @@
 (function () {
   'use strict';
   var HC = window.HC;
-  var cfg = JSON.parse(document.getElementById('hc-config').textContent);
+  var cfg = HC.pageConfig();
   var base = cfg.api + '/' + encodeURIComponent(cfg.layer.name);
   var url = base + '/features/' + cfg.id;
   var status = document.getElementById('hc-feature-status');
@@ -91,5 +91,5 @@
     }).catch(function (e) { status.textContent = '加载失败：' + e.message; });
   }
 
-  load();
+  HC.page('feature', load);
 })();

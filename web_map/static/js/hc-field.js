@@ -6,7 +6,7 @@
 (function () {
   'use strict';
   var HC = window.HC;
-  var cfg = JSON.parse(document.getElementById('hc-config').textContent);
+  var cfg = HC.pageConfig();
   var $ = function (id) { return document.getElementById(id); };
   var CHUNK = 256 * 1024, RETRY_MS = 20000, DB_NAME = 'hc-field';
   var state = {campaigns: [], markers: [], nearby: [], position: null, photos: [], flushing: null};
@@ -375,5 +375,5 @@
     }).catch(function (e) { HC.toast('离线缓存不可用：' + e.message, 'error'); });
   }
 
-  start().then(function () { HC.ready = true; offlineShell(); }, function (e) { HC.toast(e.message, 'error'); HC.ready = true; });
+  HC.page('field', start).then(function () { HC.ready = true; offlineShell(); }, function (e) { HC.toast(e.message, 'error'); HC.ready = true; });
 })();

@@ -6,7 +6,7 @@
 (function () {
   'use strict';
   var HC = window.HC;
-  var cfg = JSON.parse(document.getElementById('hc-config').textContent);
+  var cfg = HC.pageConfig();
   var $ = function (id) { return document.getElementById(id); };
   var classTitle = {}, townshipName = {};
   cfg.classes.forEach(function (c) { classTitle[c.code] = c.title; });
@@ -436,5 +436,6 @@
     }
   }
 
-  (cfg.id ? loadRecord() : listPage()).then(function () { HC.ready = true; }, function () { HC.ready = true; });
+  HC.page('gazetteer', function () { return cfg.id ? loadRecord() : listPage(); })
+    .then(function () { HC.ready = true; }, function () { HC.ready = true; });
 })();

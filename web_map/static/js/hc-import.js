@@ -2,9 +2,9 @@
 (function () {
   'use strict';
   var HC = window.HC;
-  var config = JSON.parse(document.getElementById('hc-config').textContent);
+  var config = HC.pageConfig();
   var $ = function (id) { return document.getElementById(id); };
-  if (!config.layer) { HC.ready = true; return; }
+  if (!config.layer) { HC.page('import', function () { HC.ready = true; }); return; }
   var base = '/api/layers/' + encodeURIComponent(config.layer.name) + '/imports';
   var current = null;
 
@@ -99,5 +99,5 @@
     poll(id, function (body) { return done || body.status !== 'committing'; }).catch(function () {});
   });
 
-  loadMappings().then(function () { HC.ready = true; });
+  HC.page('import', loadMappings).then(function () { HC.ready = true; });
 })();

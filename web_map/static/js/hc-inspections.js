@@ -6,7 +6,7 @@
 (function () {
   'use strict';
   var HC = window.HC;
-  var cfg = JSON.parse(document.getElementById('hc-config').textContent);
+  var cfg = HC.pageConfig();
   var $ = function (id) { return document.getElementById(id); };
   var map, drawn = L.featureGroup(), lineLayers = {};
   // what hc-campaign-forms.js builds on: the map, the line layers by id, and a reload of the campaign
@@ -256,7 +256,7 @@
     });
   }
 
-  api.loaded = (cfg.id ? campaignPage() : listPage());
+  api.loaded = HC.page('inspections', function () { return cfg.id ? campaignPage() : listPage(); });
   api.loaded.catch(function (e) { HC.toast('加载失败：' + e.message, 'error'); })
     .then(function () { document.body.setAttribute('data-loaded', String(Date.now())); HC.ready = true; });
 })();

@@ -28,7 +28,7 @@
         if (l.options.interactive && l._containsPoint(point) && !this._map._draggableMoved(l)) { clicked = l; }
       }
       var toMap = function (self) { self._map._fireDOMEvent(e, e.type, false); };
-      if (HC.mode) { toMap(this); return; }
+      if (HC.mode.current()) { toMap(this); return; }
       if (!clicked) {
         if (e.type === 'click' && clickBelow(this._container, e)) { L.DomEvent.stop(e); } else { toMap(this); }
         return;
@@ -128,7 +128,7 @@
       },
       onEachFeature: function (f, l) {
         l.on('click', function (e) {
-          if (HC.mode) { return; }  // drawing or measuring: the click belongs to the map
+          if (HC.mode.current()) { return; }  // drawing or measuring: the click belongs to the map
           L.DomEvent.stop(e);
           openPopup(layer, f.id, f.properties, e.latlng);
         });

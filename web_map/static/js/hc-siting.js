@@ -6,7 +6,7 @@
 (function () {
   'use strict';
   var HC = window.HC;
-  var cfg = JSON.parse(document.getElementById('hc-config').textContent);
+  var cfg = HC.pageConfig();
   var map, toMetric, toLonLat, coverage = null, current = null, g = {}, graveClusters = null, uncoveredMarks = null;
   var RED = '#d32f2f', GREY = '#757575', SITE = '#6a1b9a';
   var $ = function (id) { return document.getElementById(id); };
@@ -169,7 +169,7 @@
   /* ---- drawing and uploading ---------------------------------------------------------------- */
   function draw(shape) {
     map.pm.disableDraw();
-    HC.mode = 'draw';
+    HC.mode.set('draw');
     map.pm.enableDraw(shape, {snappable: true, snapDistance: 15, continueDrawing: false});
     HC.toast(shape === 'Marker' ? '在地图上点击选址位置' : '单击添加顶点，点击第一个顶点结束');
   }
@@ -459,13 +459,13 @@
     if (map.pm) {
       map.pm.setLang('zh');
       map.on('pm:create', function (e) {
-        HC.mode = null;
+        HC.mode.clear();
         HC.toast.hide();  // the 在地图上点击… hint is done with
         var geometry = e.layer.toGeoJSON(9).geometry;
         map.removeLayer(e.layer);
         check(geometry);
       });
-      map.on('pm:drawend', function () { HC.mode = null; });  // finished, or cancelled with Esc
+      map.on('pm:drawend', function () { HC.mode.clear(); });  // finished, or cancelled with Esc
     }
     $('hc-draw-point').addEventListener('click', function () { draw('Marker'); });
     $('hc-draw-polygon').addEventListener('click', function () { draw('Polygon'); });
@@ -489,5 +489,5 @@
     });
   }
 
-  start();
+  HC.page('siting', start);
 })();

@@ -75,7 +75,7 @@
     L.DomUtil.removeClass(map.getContainer(), 'hc-measuring');
     measure.done = true;
     measure = null;
-    HC.mode = null;
+    HC.mode.clear();
   }
 
   function clearMeasure() {
@@ -92,7 +92,7 @@
     var shape = mode === 'line' ? L.polyline([], {color: '#d81b60', weight: 3, dashArray: '6 4'}) :
       L.polygon([], {color: '#d81b60', weight: 2, fillOpacity: 0.15});
     measure = {mode: mode, points: [], shape: shape.addTo(HC.tools.layer)};
-    HC.mode = 'measure';
+    HC.mode.set('measure');
     measure.onClick = function (e) { measure.points.push(e.latlng); redraw(); };
     measure.onMove = function (e) { if (measure.points.length) { redraw(e.latlng); } };
     measure.onDone = function () { redraw(); stopMeasure(); };
