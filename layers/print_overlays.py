@@ -16,6 +16,7 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 
 from formats.mapimage import MapLayer
+from formats.srids import METRIC_CRS, STORAGE_CRS
 from layers.errors import InvalidGeometry, InvalidInput
 from layers.geometry import reproject, validate_geometry
 
@@ -66,7 +67,7 @@ def _feature(item: Any, where: str) -> BaseGeometry:
         geom = validate_geometry(geometry, EXPECTED[kind])
     except InvalidGeometry as exc:
         raise _refuse(where, exc.message) from exc
-    metric = reproject(geom, "EPSG:4490", "EPSG:4550")
+    metric = reproject(geom, STORAGE_CRS, METRIC_CRS)
     radius = item.get("radius_m")
     if radius is None:
         return metric
