@@ -55,8 +55,9 @@ def _triggers(conn: Connection, table: str) -> set[tuple[str, int, str]]:
 def test_an_installed_table_has_the_triggers_of_an_existing_layer(owner):
     assert _triggers(owner, "scratch_kiosks") == _triggers(owner, "shelters")
     assert {name for name, _, _ in _triggers(owner, "shelters")} == {
-        "_before_write", "_after_write", "_audit", "_listed", "_data_version", "_data_insert", "_data_update",
-        "_data_delete"}
+        "_before_write", "_history_insert", "_history_update", "_history_delete", "_audit_insert", "_audit_update",
+        "_audit_delete", "_listed_insert", "_listed_update", "_listed_delete", "_data_version", "_data_insert",
+        "_data_update", "_data_delete"}
 
 
 def test_an_installed_table_keeps_history_audit_listed_text_and_data_version(owner):
