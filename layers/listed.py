@@ -63,7 +63,8 @@ def trigger_body(spec: LayerSpec) -> str:
 
 def install_sql(spec: LayerSpec) -> str:
     """The function and its triggers (re-runnable; the row-level trigger of before migration 0031 dropped),
-    as a migration runs them."""
+    as a migration runs them.
+    """
     table = spec.table.name
     triggers = statement_triggers_sql(table, "listed", function_name(spec))
     return (f"CREATE OR REPLACE FUNCTION {function_name(spec)}() RETURNS trigger LANGUAGE plpgsql "

@@ -28,7 +28,8 @@ def test_the_database_trigger_builds_what_the_models_say(conn, spec):
                    "delete": "OLD TABLE AS old_rows"}
     assert triggers == [(f"{table}_listed_{event}", "O",
                          f"CREATE TRIGGER {table}_listed_{event} AFTER {event.upper()} ON public.{table} "
-                         f"REFERENCING {transitions[event]} FOR EACH STATEMENT EXECUTE FUNCTION {function_name(spec)}()")
+                         f"REFERENCING {transitions[event]} FOR EACH STATEMENT "
+                         f"EXECUTE FUNCTION {function_name(spec)}()")
                         for event in ("delete", "insert", "update")]
 
 
