@@ -94,7 +94,7 @@ def _import(db: Any, layer: str, content: bytes, filename: str, username: str) -
     times["dry run"] = time.perf_counter() - mark
     assert run.ok, run.report(source)["problems"][:5]
     mark = time.perf_counter()
-    counts = runner.commit_import(db, spec, import_id, actor=actor, cipher=cipher, limits=limits,
+    counts = runner.commit_import(db, spec, import_id, actor=actor, cipher=cipher,
                                   context=write_context(actor, cipher, settings), after=audit_record(spec, actor, 0))
     times["commit (re-check, set-based write)"] = time.perf_counter() - mark
     times["end to end"] = time.perf_counter() - start

@@ -1,7 +1,8 @@
 """Reading tables (CSV in UTF-8 or GBK, XLSX) from a received upload, bounded in rows and cell size.
 
-XLSX is read by openpyxl in read-only mode; with ``defusedxml`` installed openpyxl parses through it,
-so DTD entity bombs and external entities are refused. The zip itself was bounded on receipt.
+XLSX is read in one streaming pass by ``formats.xlsx_sheet`` (expat; a DTD or entity refused, as
+defusedxml would). Where openpyxl still reads a workbook (formula cells) it parses through
+``defusedxml``, which must be installed. The zip itself was bounded on receipt.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import defusedxml  # noqa: F401  (required: openpyxl parses XLSX through it only
 from formats.errors import FileRefused
 from formats.opening import Upload
 from formats.reading import too_many, unreadable
+from formats.xlsx_sheet import NoWorksheet, read_first_sheet
 
 # The most characters one cell may hold: Excel's own limit (Microsoft, "Excel specifications and
 # limits": 32,767 characters per cell); a longer field is no census value.
@@ -105,34 +107,23 @@ def read_csv(upload: Upload, max_rows: int = DEFAULT_MAX_ROWS) -> Table:
     return _bounded(upload, _csv_rows(upload, reader), headers, max_rows, encoding)
 
 
-def _xlsx_rows(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[int, list[Any]]]:
+def _xlsx_rows(rows: list[list[Any]]) -> Iterator[tuple[int, list[Any]]]:
     for number, values in enumerate(rows, start=2):
         if any(v not in (None, "") for v in values):
-            yield number, list(values)
+            yield number, values
 
 
 def read_xlsx(upload: Upload, max_rows: int = DEFAULT_MAX_ROWS) -> Table:
-    from openpyxl import load_workbook
-
     try:
-        book = load_workbook(upload.path, read_only=True, data_only=True)
-    except Exception:  # corrupt XML, missing parts, a DTD (defusedxml): openpyxl raises many types
+        rows = read_first_sheet(upload.path, max_rows)
+    except NoWorksheet:
+        raise FileRefused(f"文件“{upload.filename}”中没有工作表", f"{upload.filename}: no worksheet") from None
+    except Exception:  # a DTD or entity (Refused), a missing part, corrupt XML or zip, a value of the wrong kind
         raise unreadable(upload) from None
-    try:
-        if not book.worksheets:
-            raise FileRefused(f"文件“{upload.filename}”中没有工作表", f"{upload.filename}: no worksheet")
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        first = next(rows, ())
-        headers = [str(h).strip() if h is not None else "" for h in first]
-        if not any(headers):
-            raise FileRefused(f"文件“{upload.filename}”第一个工作表没有表头", f"{upload.filename}: no header")
-        return _bounded(upload, _xlsx_rows(rows), headers, max_rows, None)
-    except FileRefused:
-        raise
-    except Exception:
-        raise unreadable(upload) from None
-    finally:
-        book.close()
+    headers = [str(h).strip() if h is not None else "" for h in (rows[0] if rows else [])]
+    if not any(headers):
+        raise FileRefused(f"文件“{upload.filename}”第一个工作表没有表头", f"{upload.filename}: no header")
+    return _bounded(upload, _xlsx_rows(rows[1:]), headers, max_rows, None)
 
 
 def read_table(upload: Upload, max_rows: int = DEFAULT_MAX_ROWS) -> Table:

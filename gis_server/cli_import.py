@@ -100,7 +100,7 @@ def import_command(
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()) as bar:
             task = bar.add_task("写入", total=len(run.planned))
             counts = runner.commit_import(
-                db, spec, import_id, actor=actor, cipher=cipher, limits=limits(settings),
+                db, spec, import_id, actor=actor, cipher=cipher,
                 context=write_context(actor, cipher, settings), after=audit_record(spec, actor, import_id),
                 on_progress=lambda done, total: bar.update(task, completed=done, total=total))
         typer.echo(f"已导入：新建 {counts['insert']}，更新 {counts['update']}，不变 {counts['unchanged']}")

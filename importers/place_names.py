@@ -21,6 +21,7 @@ from shapely.geometry import Point, mapping
 from sqlalchemy import Connection, text
 
 import formats
+from layers.base import STORAGE_SRID
 from layers.catalog import registry
 from layers.errors import DomainError, InvalidInput
 from layers.features import create_feature, update_feature
@@ -116,7 +117,7 @@ def read_table(upload: formats.Upload, crs: str | None, max_rows: int) -> dict[s
     if frame.crs is None and not crs:
         raise InvalidInput("文件没有坐标系（.prj）：请在 crs 参数中说明坐标系", "no CRS in the file", field="crs")
     try:
-        frame = (frame.set_crs(crs) if frame.crs is None else frame).to_crs(4490)
+        frame = (frame.set_crs(crs) if frame.crs is None else frame).to_crs(STORAGE_SRID)
     except Exception:  # pyproj: a CRS it cannot use or transform
         raise InvalidInput(f"坐标系“{crs or '文件中的坐标系'}”无法识别或无法转换到 CGCS2000", "bad CRS",
                            field="crs") from None
@@ -224,8 +225,8 @@ _NEW = _NewFeature()
 def _township_of(conn: Connection, geom: Any) -> str | None:
     return conn.execute(text(
         "SELECT t.code FROM townships t WHERE t.retired_at IS NULL "
-        "AND ST_Intersects(t.geom, ST_PointOnSurface(ST_GeomFromWKB(:wkb, 4490))) ORDER BY t.code LIMIT 1"),
-        {"wkb": shapely.to_wkb(geom)}).scalar()
+        "AND ST_Intersects(t.geom, ST_PointOnSurface(ST_GeomFromWKB(:wkb, :srid))) ORDER BY t.code LIMIT 1"),
+        {"wkb": shapely.to_wkb(geom), "srid": STORAGE_SRID}).scalar()
 
 
 def _existing(conn: Connection, props: dict[str, Any], geom: Any) -> Any:
@@ -246,8 +247,9 @@ def _changes(existing: Any, props: dict[str, Any], geom: Any, conn: Connection) 
                and existing[k] != v}
     if props.get("status") == "historical" and existing["status"] != "historical":
         changed["status"] = "historical"
-    same_place = conn.execute(text("SELECT ST_Equals(geom, ST_GeomFromWKB(:wkb, 4490)) FROM place_names "
-                                   "WHERE id = :id"), {"wkb": shapely.to_wkb(geom), "id": existing["id"]}).scalar()
+    same_place = conn.execute(text("SELECT ST_Equals(geom, ST_GeomFromWKB(:wkb, :srid)) FROM place_names "
+                                   "WHERE id = :id"),
+                              {"wkb": shapely.to_wkb(geom), "srid": STORAGE_SRID, "id": existing["id"]}).scalar()
     if not same_place:
         changed["_geom"] = True
     return changed

@@ -30,6 +30,7 @@ import shapely
 import shapely.geometry
 
 import formats
+from layers.base import STORAGE_SRID
 from layers.errors import InvalidInput
 from layers.geometry import DEFAULT_MARGIN_DEG, crs_hint, likely_crs, validate_geometry
 from layers.uploads import received
@@ -88,8 +89,8 @@ def read_site(data: bytes | BinaryIO, filename: str, margin: float = DEFAULT_MAR
         raise InvalidInput(f"选址应为点或面，文件中的要素是 {geom.geom_type}", f"site must be a Point or Polygon, got "
                            f"{geom.geom_type}", field="file")
     source_crs = formats.reading.crs_name(frame.crs) or ""  # not None: checked above
-    if frame.crs.to_epsg() != 4490:
-        geom = frame.geometry.iloc[0:1].set_crs(frame.crs, allow_override=True).to_crs(4490).iloc[0]
+    if frame.crs.to_epsg() != STORAGE_SRID:
+        geom = frame.geometry.iloc[0:1].set_crs(frame.crs, allow_override=True).to_crs(STORAGE_SRID).iloc[0]
         geom = shapely.force_2d(geom)
     checked = validate_geometry(shapely.geometry.mapping(geom), "Geometry", "EPSG:4490", margin)
     name = next((str(frame[c].iloc[0]) for c in NAME_COLUMNS if c in frame and frame[c].iloc[0] not in (None, "")),

@@ -1,8 +1,9 @@
 """Feature history, kept by database triggers so that every writer is versioned.
 
-The trigger functions are created by migration ``0001`` (``gis_before_write``,
-``gis_after_write``). Each write to a layer table bumps ``version`` (BEFORE trigger) and appends a snapshot of
-the new row to ``feature_history`` (AFTER trigger), with the acting user, the operation and
+The trigger functions are created by migrations ``0001`` (``gis_before_write``) and ``0031``
+(``gis_history_rows``). Each write to a layer table bumps ``version`` (BEFORE trigger, per row) and appends a
+snapshot of each new row to ``feature_history`` (AFTER trigger, once per statement for all its rows, from the
+statement's transition tables), with the acting user, the operation and
 the reason taken from transaction-local settings (``gis.user``, ``gis.reason``,
 ``gis.operation``) that the service sets per transaction. Edits made straight in PostGIS
 (QGIS) are recorded with the database user's name.

@@ -21,6 +21,7 @@ from layers.base import Base
 from layers.features import LISTED_TABLE, feature_sql
 from layers.masks import output_masks
 from layers.registry import LayerSpec
+from layers.triggers import statement_triggers_sql
 
 
 class ListedFeature(Base):
@@ -40,30 +41,35 @@ def function_name(spec: LayerSpec) -> str:
 
 
 def trigger_name(spec: LayerSpec) -> str:
+    """The triggers' common prefix: ``{table}_listed_insert``, ``…_update``, ``…_delete``."""
     return f"{spec.table.name}_listed"
 
 
 def trigger_body(spec: LayerSpec) -> str:
-    """The plpgsql body of the layer's trigger function (as ``pg_proc.prosrc`` holds it)."""
+    """The plpgsql body of the layer's trigger function (as ``pg_proc.prosrc`` holds it): statement-level,
+    every row of the statement written by one INSERT … SELECT from its transition table (``layers.triggers``).
+    """
     layer = spec.name.replace("'", "''")
     return (f"\nBEGIN\n"
             f"  IF TG_OP = 'DELETE' THEN\n"
-            f"    DELETE FROM {LISTED_TABLE} WHERE layer = '{layer}' AND id = OLD.id;\n"
+            f"    DELETE FROM {LISTED_TABLE} WHERE layer = '{layer}' AND id IN (SELECT o.id FROM old_rows o);\n"
             f"    RETURN NULL;\n"
             f"  END IF;\n"
             f"  INSERT INTO {LISTED_TABLE} (layer, id, feature)\n"
-            f"  VALUES ('{layer}', NEW.id, {feature_sql(spec, 'NEW', output_masks(spec))})\n"
+            f"  SELECT '{layer}', n.id, {feature_sql(spec, 'n', output_masks(spec))} FROM new_rows n\n"
             f"  ON CONFLICT (layer, id) DO UPDATE SET feature = EXCLUDED.feature;\n"
             f"  RETURN NULL;\nEND ")
 
 
 def install_sql(spec: LayerSpec) -> str:
-    """The function and its trigger (re-runnable), as a migration runs them."""
+    """The function and its triggers (re-runnable; the row-level trigger of before migration 0031 dropped),
+    as a migration runs them.
+    """
+    table = spec.table.name
+    triggers = statement_triggers_sql(table, "listed", function_name(spec))
     return (f"CREATE OR REPLACE FUNCTION {function_name(spec)}() RETURNS trigger LANGUAGE plpgsql "
             f"SET {FUNCTION_SETTINGS} AS $${trigger_body(spec)}$$;\n"
-            f"DROP TRIGGER IF EXISTS {trigger_name(spec)} ON {spec.table.name};\n"
-            f"CREATE TRIGGER {trigger_name(spec)} AFTER INSERT OR UPDATE OR DELETE ON {spec.table.name} "
-            f"FOR EACH ROW EXECUTE FUNCTION {function_name(spec)}();\n")
+            f"DROP TRIGGER IF EXISTS {trigger_name(spec)} ON {table};\n" + ";\n".join(triggers) + ";\n")
 
 
 def refill_statements(spec: LayerSpec) -> list[str]:

@@ -55,8 +55,9 @@ def _triggers(conn: Connection, table: str) -> set[tuple[str, int, str]]:
 def test_an_installed_table_has_the_triggers_of_an_existing_layer(owner):
     assert _triggers(owner, "scratch_kiosks") == _triggers(owner, "shelters")
     assert {name for name, _, _ in _triggers(owner, "shelters")} == {
-        "_before_write", "_after_write", "_audit", "_listed", "_data_version", "_data_insert", "_data_update",
-        "_data_delete"}
+        "_before_write", "_history_insert", "_history_update", "_history_delete", "_audit_insert", "_audit_update",
+        "_audit_delete", "_listed_insert", "_listed_update", "_listed_delete", "_data_version", "_data_insert",
+        "_data_update", "_data_delete"}
 
 
 def test_an_installed_table_keeps_history_audit_listed_text_and_data_version(owner):
@@ -95,3 +96,37 @@ def test_install_is_rerunnable_and_uninstall_leaves_nothing_behind(owner):
                          ).scalar_one() == 0
     assert owner.execute(text("SELECT count(*) FROM layer_data_versions WHERE layer_table = 'scratch_kiosks'")
                          ).scalar_one() == 0
+
+
+def test_one_statement_of_many_rows_writes_each_rows_history_audit_and_text(owner):
+    """History, audit and listed texts are written per statement (migration 0031): one UPDATE of three rows
+    gives three history rows, three audit rows and three texts, each with its own operation and versions —
+    a retired row as 'retire', the others as the transaction's operation."""
+    owner.execute(text("SELECT set_config('gis.user', '批量员', true), set_config('gis.reason', '批量', true)"))
+    ids = owner.execute(text("INSERT INTO scratch_kiosks (name, geom) SELECT '亭' || n, "
+                             "ST_SetSRID(ST_Point(122.7 + n / 100.0, 40.85), 4490) FROM generate_series(1, 3) n "
+                             "RETURNING id")).scalars().all()
+    owner.execute(text("SELECT set_config('gis.operation', 'restore', true)"))
+    owner.execute(text("UPDATE scratch_kiosks SET name = name || '改', "
+                       "retired_at = CASE WHEN id = :last THEN now() END WHERE id = ANY(:ids)"),
+                  {"ids": ids, "last": ids[-1]})
+    owner.execute(text("DELETE FROM scratch_kiosks WHERE id = :first"), {"first": ids[0]})
+    history = owner.execute(text("SELECT feature_id, version, operation, changed_by, reason, data->>'name' "
+                                 "FROM feature_history WHERE layer = 'scratch_kiosks' ORDER BY feature_id, version")
+                            ).all()
+    a, b, c = ids
+    assert history == [(a, 1, "insert", "批量员", "批量", "亭1"), (a, 2, "restore", "批量员", "批量", "亭1改"),
+                       (a, 3, "delete", "批量员", "批量", "亭1改"),
+                       (b, 1, "insert", "批量员", "批量", "亭2"), (b, 2, "restore", "批量员", "批量", "亭2改"),
+                       (c, 1, "insert", "批量员", "批量", "亭3"), (c, 2, "retire", "批量员", "批量", "亭3改")]
+    audit = owner.execute(text("SELECT feature_id, action, old_version, new_version FROM audit_log "
+                               "WHERE layer = 'scratch_kiosks' ORDER BY feature_id, id")).all()
+    assert audit == [(a, "insert", None, 1), (a, "restore", 1, 2), (a, "delete", 2, None),
+                     (b, "insert", None, 1), (b, "restore", 1, 2),
+                     (c, "insert", None, 1), (c, "retire", 1, 2)]
+    texts = owner.execute(text("SELECT id, CAST(feature AS json)->'properties'->>'name' FROM listed_features "
+                               "WHERE layer = 'scratch_kiosks' ORDER BY id")).all()
+    assert texts == [(b, "亭2改"), (c, "亭3改")]
+    calls = owner.execute(text("SELECT count(*) FROM pg_trigger t WHERE t.tgrelid = 'scratch_kiosks'::regclass "
+                               "AND NOT t.tgisinternal AND t.tgtype & 1 = 1")).scalar_one()
+    assert calls == 1  # only the BEFORE trigger (version, stamps) runs per row

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from gis_server.schema import metadata
 from layers.catalog import registry
+from layers.triggers import statement_trigger_names
 
 
 def test_autogenerate_finds_no_difference(conn):
@@ -27,8 +28,9 @@ def test_every_layer_table_has_srid_4490_gist_index_and_history_triggers(conn):
         assert gist == 1, table
         triggers = set(conn.execute(text("SELECT tgname FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass) "
                                          "AND NOT tgisinternal"), {"t": table}).scalars())
-        # version + history (before/after) and audit; a layer may add triggers of its own
-        assert {f"{table}_before_write", f"{table}_after_write", f"{table}_audit"} <= triggers, table
+        # version (before, per row) + history and audit (after, per statement); a layer may add triggers of its own
+        assert {f"{table}_before_write", *statement_trigger_names(table, "history"),
+                *statement_trigger_names(table, "audit")} <= triggers, table
 
 
 def test_place_names_have_a_trigram_index(conn):

@@ -127,7 +127,7 @@ def status(spec: ImportableLayer, import_id: int, db: DbDep, actor: CurrentActor
 def commit(request: Request, spec: ImportableLayer, import_id: int, db: DbDep, actor: CurrentActor,
            settings: SettingsDep) -> dict[str, Any]:
     cipher = request.app.state.cipher
-    counts = runner.commit_import(db, spec, import_id, actor=actor, cipher=cipher, limits=limits(settings),
+    counts = runner.commit_import(db, spec, import_id, actor=actor, cipher=cipher,
                                   context=write_context(actor, cipher, settings),
                                   after=audit_record(spec, actor, import_id))
     with db.read() as conn:

@@ -30,7 +30,7 @@ from layers.imports.columns import (
     importable_fields,
     map_columns,
 )
-from layers.imports.coordinates import checked_geometry, resolve
+from layers.imports.coordinates import STORAGE_CRS, checked_geometry, resolve
 from layers.imports.source import SourceFile
 from layers.privacy import visible_rows_sql
 from layers.registry import LayerSpec
@@ -205,7 +205,7 @@ def _check_row(spec: LayerSpec, source: SourceFile, row: Any, columns: dict[str,
         raw = row.geometry if row.geometry is not None else _table_geometry(row.values, columns)
         if raw is None or raw.is_empty:
             raise InvalidInput("没有几何（坐标为空）", "no geometry")
-        geom = checked_geometry(raw, run.crs or "EPSG:4490", spec.geometry_type, margin)
+        geom = checked_geometry(raw, run.crs or STORAGE_CRS, spec.geometry_type, margin)
     except InvalidInput as exc:
         run.problem(row.number, GEOMETRY_LABEL, exc.message)
     try:

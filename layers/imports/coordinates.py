@@ -25,8 +25,9 @@ import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from layers.base import STORAGE_SRID
 from layers.errors import InvalidInput
-from layers.geometry import ACCEPTED_CRS, reproject, validate_geometry
+from layers.geometry import ACCEPTED_CRS, ACCEPTS, HAICHENG_EXTENT, reproject, validate_geometry
 
 # What the user may choose for a file that does not say (the issue: CGCS2000 geographic, EPSG:4550,
 # EPSG:4529 with the zone prefix 41, GCJ-02 on request).
@@ -37,6 +38,8 @@ CRS_CHOICES = {
     "gcj02": "GCJ-02（高德、腾讯等互联网地图坐标）",
 }
 GEOGRAPHIC = ("EPSG:4490", "EPSG:4326", "gcj02")
+STORAGE_CRS = f"EPSG:{STORAGE_SRID}"
+LONLAT = (STORAGE_CRS, "EPSG:4326")  # read as stored: CGCS2000 and WGS 84 differ by centimetres
 ZONE_PREFIX_EASTING = 10_000_000  # an easting ≥ this carries a zone number in front (41 500 000 m = zone 41's 0)
 
 
@@ -89,10 +92,29 @@ def value_problem(x: float, y: float, crs: str) -> str | None:
 def checked_geometry(geom: BaseGeometry, crs: str, geometry_type: str, margin: float) -> BaseGeometry:
     """The geometry in EPSG:4490, checked as every write is (type, swap, extent, validity)."""
     geom = shapely.force_2d(geom)
+    if _plain_point(geom, crs, geometry_type, margin):
+        return geom
     x, y = shapely.get_coordinates(geom)[0] if not geom.is_empty else (0.0, 0.0)
     problem = value_problem(float(x), float(y), crs)
     if problem:
         raise InvalidInput(problem, "coordinates do not fit the coordinate system", field="geometry")
     if crs not in ACCEPTED_CRS.values():  # another system a file declared: to CGCS2000 first
-        geom, crs = reproject(geom, crs, "EPSG:4490"), "EPSG:4490"
+        geom, crs = reproject(geom, crs, STORAGE_CRS), STORAGE_CRS
     return validate_geometry(mapping(geom), geometry_type, crs, margin)
+
+
+def _plain_point(geom: BaseGeometry, crs: str, geometry_type: str, margin: float) -> bool:
+    """A lon/lat point of a layer of points, finite and inside the county (with the margin): nothing more to
+    check (a point is always valid, and it is stored as read), so no GeoJSON round trip per row. Anything
+    else — NaN, outside, swapped — goes through :func:`validate_geometry`, which names what is wrong.
+
+    >>> _plain_point(shapely.Point(122.75, 40.85), "EPSG:4490", "Point", 0.05)
+    True
+    >>> _plain_point(shapely.Point(40.85, 122.75), "EPSG:4490", "Point", 0.05)
+    False
+    """
+    if crs not in LONLAT or geom.geom_type != "Point" or "Point" not in ACCEPTS[geometry_type]:
+        return False
+    x, y = geom.x, geom.y  # NaN fails every comparison
+    return bool(HAICHENG_EXTENT[0] - margin <= x <= HAICHENG_EXTENT[2] + margin
+                and HAICHENG_EXTENT[1] - margin <= y <= HAICHENG_EXTENT[3] + margin)

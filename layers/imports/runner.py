@@ -93,7 +93,7 @@ def check(db: Any, spec: LayerSpec, import_id: int, source: SourceFile, opts: di
     return run
 
 
-def commit_import(db: Any, spec: LayerSpec, import_id: int, *, actor: Actor, cipher: Any, limits: Limits,
+def commit_import(db: Any, spec: LayerSpec, import_id: int, *, actor: Actor, cipher: Any,
                   context: Callable[[Any, int | None, Any], WriteContext],
                   after: Callable[[Any, dict[str, int]], None] | None = None,
                   on_progress: Progress | None = None) -> dict[str, Any]:

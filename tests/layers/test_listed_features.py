@@ -21,11 +21,16 @@ def test_the_database_trigger_builds_what_the_models_say(conn, spec):
                                   {"name": function_name(spec)}).one()
     assert body == trigger_body(spec)
     assert settings == ["TimeZone=UTC"]
-    enabled, definition = conn.execute(text("SELECT tgenabled, pg_get_triggerdef(oid) FROM pg_trigger "
-                                            "WHERE tgname = :name"), {"name": trigger_name(spec)}).one()
-    assert enabled == "O"
-    assert definition == (f"CREATE TRIGGER {trigger_name(spec)} AFTER INSERT OR DELETE OR UPDATE ON "
-                          f"public.{spec.table.name} FOR EACH ROW EXECUTE FUNCTION {function_name(spec)}()")
+    triggers = conn.execute(text("SELECT tgname, tgenabled, pg_get_triggerdef(oid) FROM pg_trigger "
+                                 "WHERE tgname LIKE :name ORDER BY tgname"), {"name": trigger_name(spec) + "%"}).all()
+    table = spec.table.name
+    transitions = {"insert": "NEW TABLE AS new_rows", "update": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+                   "delete": "OLD TABLE AS old_rows"}
+    assert triggers == [(f"{table}_listed_{event}", "O",
+                         f"CREATE TRIGGER {table}_listed_{event} AFTER {event.upper()} ON public.{table} "
+                         f"REFERENCING {transitions[event]} FOR EACH STATEMENT "
+                         f"EXECUTE FUNCTION {function_name(spec)}()")
+                        for event in ("delete", "insert", "update")]
 
 
 def test_every_stored_text_is_what_the_models_build_now(client, conn):
