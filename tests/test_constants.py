@@ -19,7 +19,7 @@ MIGRATIONS = "gis_server/migrations/versions/"
 KNOWN = {
     "gis_server/routers/tiles.py",
     "importers/demo/common.py", "importers/demo/loader.py", "importers/place_names.py", "importers/site_upload.py",
-    "layers/imports/check.py", "layers/imports/coordinates.py",
+    "layers/imports/coordinates.py",
 }
 SRIDS = {4490, 4550}
 IN_TEXT = re.compile(r"(?<![\w.])(?<!EPSG:)(?:4490|4550)(?![\w.])")
