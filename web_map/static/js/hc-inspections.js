@@ -196,7 +196,7 @@
           'data-warning': 'reference', text: r.marker_reference_warning}) : null]),
         HC.el('td', {}, [HC.el('i', {'class': 'hc-key-dot',
           style: 'background:' + (cfg.conditionColours[r.condition] || '#999')}), ' ' + r.condition_title]),
-        HC.el('td', {text: when(r.measured_at)}), HC.el('td', {'class': 'ins-inspectors', text: [r.inspector_title, r.inspector_partner_title].filter(Boolean).join('、') || '—'}),
+        HC.el('td', {text: when(r.measured_at)}), HC.el('td', {text: [r.inspector_title, r.inspector_partner_title].filter(Boolean).join('、') || '—'}),
         HC.el('td', {}, [metres(r.displacement_m), r.exceeds_tolerance ? HC.el('span', {'class': 'hc-badge hc-badge-bad', text: '超限'}) : null]),
         HC.el('td', {}, [photos(r.photos)]), HC.el('td', {text: text(r.notes)})]));
     });
