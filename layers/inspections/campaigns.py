@@ -15,6 +15,7 @@ from layers.errors import InvalidInput, NotFound, VersionConflict
 from layers.features import update_feature
 from layers.inspections.displacement import default_tolerance
 from layers.inspections.models import CAMPAIGN_KINDS, CAMPAIGN_STATUSES, FINDING_KINDS
+from layers.labels import account_title
 from layers.roles import Actor
 
 LINES_SPEC = next(s for s in LAYERS if s.name == "boundary_lines")
@@ -193,4 +194,5 @@ def list_findings(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
         "JOIN boundary_lines l ON l.id = f.line_id WHERE f.campaign_id = :c ORDER BY f.line_id, f.id"),
         {"c": campaign_id}).mappings()
     return [{**r, "kind_title": FINDING_KINDS.get(r["kind"], r["kind"]), "created_at": r["created_at"].isoformat(),
+             "created_by_title": account_title(r["created_by"]),
              "geometry": json.loads(r["geometry"]) if r["geometry"] else None} for r in rows]

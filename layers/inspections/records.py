@@ -23,6 +23,7 @@ from layers.errors import NotFound
 from layers.features import set_actor
 from layers.inspections.displacement import centimetres, displacement, exceeds, grid_positions
 from layers.inspections.models import CONDITIONS
+from layers.labels import account_title
 from layers.roles import Actor
 
 CHINA_TIME = timezone(timedelta(hours=8))  # times are shown in China Standard Time
@@ -187,6 +188,9 @@ def public_record(row: Any) -> dict[str, Any]:
     r["measured_at"] = r["measured_at"].astimezone(CHINA_TIME).isoformat() if r["measured_at"] else None
     r["updated_at"] = r["updated_at"].isoformat()
     r["condition_title"] = CONDITIONS.get(r["condition"]) if r["condition"] else "未记录"
+    # a role-named account typed as 检查人 reads as its title on the page; people's names stay
+    r["inspector_title"], r["inspector_partner_title"] = account_title(r["inspector"]), account_title(
+        r["inspector_partner"])
     r["displacement_m"] = centimetres(r["displacement_m"])
     r["displacement_dx_m"], r["displacement_dy_m"] = centimetres(r["displacement_dx_m"]), centimetres(
         r["displacement_dy_m"])

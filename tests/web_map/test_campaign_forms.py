@@ -99,6 +99,7 @@ def test_surveyor_prepares_a_campaign_and_lands_on_its_page(as_role: Any, lines:
     item.wait_for()
     said = item.inner_text()
     assert "跨界建设" in said and "北线中段新修乡道" in said and "维持原界线" in said
+    assert "— 界线测绘账号 " in said and "boundary_surveyor" not in said  # who recorded it, by the role's title
     findings = api.get(f"/api/inspections/campaigns/{campaign_id}/findings").json()
     assert len(findings) == 1 and findings[0]["kind"] == "construction" and findings[0]["geometry"]["type"] == "Point"
     assert page.locator("path.hc-finding").count() == 1
@@ -136,3 +137,25 @@ def test_form_errors_and_viewer(as_role: Any, lines: dict[str, int]) -> None:
     first.click()
     viewer.page.wait_for_function("window.HC && HC.ready === true")
     assert viewer.page.locator("#ins-status-actions").count() == 0 and viewer.page.locator("#ins-finding").count() == 0
+
+
+def test_the_records_name_a_role_account_by_its_title_and_people_by_name(as_role: Any, lines: dict[str, int],
+                                                                        api: httpx.Client) -> None:
+    """Issue 16: a 检查人 typed as an account name (boundary_surveyor) showed as stored; people's names stay."""
+    marker = _create(api, "boundary_markers", {"type": "Point", "coordinates": [START[0] + 0.01, START[1] + 0.04]},
+                     line_id=lines["other"], number="077Q", marker_type="single")
+    created = api.post("/api/inspections/campaigns", json={"name": "检查人称呼测试", "year": date.today().year,
+                                                          "round": 1, "line_ids": [lines["other"]]})
+    assert created.status_code == 201, created.text
+    campaign_id = created.json()["id"]
+    sent = api.post(f"/api/inspections/campaigns/{campaign_id}/records", json={
+        "client_id": "inspector-title-077Q", "marker_id": marker, "condition": "intact",
+        "measured_at": f"{date.today().year}-05-02T09:30:00+08:00", "inspector": "boundary_surveyor",
+        "inspector_partner": "李四"})
+    assert sent.status_code == 201, sent.text
+    web = as_role("boundary_surveyor")
+    web.open(f"/inspections/{campaign_id}")
+    row = web.page.locator("#ins-records tr[data-record]")
+    row.wait_for()
+    cells = row.locator("td").all_inner_texts()
+    assert cells[3] == "界线测绘账号、李四" and "boundary_surveyor" not in row.inner_text()

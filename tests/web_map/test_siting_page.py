@@ -23,6 +23,7 @@ from pyproj import Transformer
 from shapely.geometry import Polygon, shape
 
 from tests.web_map.conftest import OUTPUT, PageWatch, _create, _line
+from tests.web_map.test_print_coverage import print_coverage as print_view
 
 ORIGIN = (122.95, 40.62)
 TOWNSHIP, VILLAGE_A, VILLAGE_B = "210381120", "210381120001", "210381120002"
@@ -86,13 +87,18 @@ def wait_report(web: PageWatch, before: str | None) -> None:
     web.page.wait_for_function("b => document.body.getAttribute('data-report') !== b", arg=before)
 
 
-def test_draw_a_site_report_and_highlights(as_role: Any, siting_scene: dict[str, int], api: httpx.Client) -> None:
-    web = as_role("funeral_planner")
+def draw_the_site(web: PageWatch) -> None:
+    """Open /siting and draw the point SITE with the 点 tool, as a planner does; wait for its report."""
     open_siting(web)
     view(web, *SITE, 15)
     web.page.click("#hc-draw-point")
     click_at(web, *SITE)
     wait_report(web, None)
+
+
+def test_draw_a_site_report_and_highlights(as_role: Any, siting_scene: dict[str, int], api: httpx.Client) -> None:
+    web = as_role("funeral_planner")
+    draw_the_site(web)
     assert web.page.locator("#hc-verdict").inner_text() == "不合规"
     drawn = web.page.evaluate("HC.siting.current().geometry")
     truth = api.post("/api/siting/check", json={"geometry": drawn}).json()
@@ -118,6 +124,30 @@ def test_draw_a_site_report_and_highlights(as_role: Any, siting_scene: dict[str,
     with web.page.expect_download() as download:
         web.page.click("#hc-report-pdf")
     assert download.value.suggested_filename.endswith(".pdf")
+
+
+def test_print_has_the_drawn_site_its_rings_and_what_it_violates(as_role: Any, siting_scene: dict[str, int],
+                                                                 api: httpx.Client, tmp_path: Path) -> None:
+    """Issue 16: 打印 on /siting sent only the registry layers; the sheet lacked the site the planner drew."""
+    web = as_role("funeral_planner")
+    draw_the_site(web)
+    web.page.wait_for_selector("path.hc-hit")
+    drawn = web.page.evaluate("HC.siting.current().geometry")
+    truth = api.post("/api/siting/check", json={"geometry": drawn}).json()
+    expressway = next(r for r in truth["results"] if r["rule"] == "highway.expressway")
+    body, words = print_view(web, tmp_path)
+    by_title = {o["title"]: o for o in body["overlays"]}
+    site = by_title["选址"]
+    assert (site["color"], site["fill"], site["dashed"]) == ("#6a1b9a", "#6a1b9a", False)
+    # the drawn point itself (Leaflet sends 6 decimals: 0.1 m)
+    point = {"type": "Point", "coordinates": [round(c, 6) for c in drawn["coordinates"]]}
+    assert site["features"] == [{"geometry": point}]
+    ring = by_title[f"距选址 {expressway['required_distance_m']:g} 米（有违反）"]
+    assert (ring["color"], ring["fill"], ring["dashed"], ring["opacity"]) == ("#d32f2f", None, True, 0)
+    assert ring["features"][0]["geometry"]["type"] == "Polygon"
+    hit = by_title[f"{expressway['label']}（违反）"]
+    assert hit["color"] == "#d32f2f" and hit["features"][0]["geometry"]["type"] == "MultiLineString"
+    assert all(t.replace(" ", "") in words for t in by_title) and "图例" in words
 
 
 def test_save_candidates_and_approval_steps(as_role: Any, siting_scene: dict[str, int]) -> None:

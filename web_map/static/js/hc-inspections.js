@@ -196,7 +196,7 @@
           'data-warning': 'reference', text: r.marker_reference_warning}) : null]),
         HC.el('td', {}, [HC.el('i', {'class': 'hc-key-dot',
           style: 'background:' + (cfg.conditionColours[r.condition] || '#999')}), ' ' + r.condition_title]),
-        HC.el('td', {text: when(r.measured_at)}), HC.el('td', {text: [r.inspector, r.inspector_partner].filter(Boolean).join('、') || '—'}),
+        HC.el('td', {text: when(r.measured_at)}), HC.el('td', {text: [r.inspector_title, r.inspector_partner_title].filter(Boolean).join('、') || '—'}),
         HC.el('td', {}, [metres(r.displacement_m), r.exceeds_tolerance ? HC.el('span', {'class': 'hc-badge hc-badge-bad', text: '超限'}) : null]),
         HC.el('td', {}, [photos(r.photos)]), HC.el('td', {text: text(r.notes)})]));
     });
@@ -209,7 +209,7 @@
     list.forEach(function (f) {
       ul.appendChild(HC.el('li', {'data-finding': f.id, 'data-line': f.line_id, 'data-kind': f.kind}, [
         HC.el('strong', {text: f.kind_title}), ' ' + f.line_name + '：' + f.description +
-        (f.handling ? '（处理：' + f.handling + '）' : '') + (f.created_by ? '　— ' + f.created_by + ' ' + when(f.created_at) : '')]));
+        (f.handling ? '（处理：' + f.handling + '）' : '') + (f.created_by ? '　— ' + f.created_by_title + ' ' + when(f.created_at) : '')]));
       if (f.geometry) {  // where it was found, if recorded
         L.geoJSON(f.geometry, {pointToLayer: function (g, at) {
           return L.circleMarker(at, {radius: 7, color: '#6a1b9a', weight: 2, fillColor: '#fff', fillOpacity: 1, className: 'hc-finding'});

@@ -24,6 +24,12 @@
       Math.round(m2) + ' 平方米（' + (m2 / 666.6667).toFixed(2) + ' 亩）';
   }
   function note(id, text) { $(id).textContent = text ? '（' + text + '）' : ''; }
+  /* what an overlay is called on a printed sheet (hc-print.js sends the paths tagged hcLegend; ≤ 40 characters) */
+  function legend(text) { return text.length > 40 ? text.slice(0, 39) + '…' : text; }
+  function siteLegend() {
+    var c = current || {};
+    return legend(c.candidate ? '候选地：' + c.candidate.name : c.name ? '选址：' + c.name : '选址');
+  }
   function bbox() {
     var b = map.getBounds();
     return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(',');
@@ -132,17 +138,20 @@
     Object.keys(byDistance).forEach(function (d) {
       var rs = byDistance[d], bad = rs.some(function (r) { return r.violated; });
       var line = L.polygon(ring(geometry, Number(d)), {pane: 'hc-analysis', color: bad ? RED : GREY, weight: bad ? 2.5 : 1,
-        dashArray: '6 5', fill: false, interactive: false, className: 'hc-ring' + (bad ? ' hc-ring-bad' : '')}).addTo(g.rings);
+        dashArray: '6 5', fill: false, interactive: false, className: 'hc-ring' + (bad ? ' hc-ring-bad' : ''),
+        hcLegend: '距选址 ' + d + ' 米' + (bad ? '（有违反）' : '')}).addTo(g.rings);
       line.bindTooltip(HC.esc(d + ' 米（' + rs.map(function (r) { return r.label; }).join('、') + '）'), {sticky: true});
       if (bad) { bounds = bounds ? bounds.extend(line.getBounds()) : line.getBounds(); }
     });
-    var site = L.geoJSON(geometry, {pane: 'hc-analysis', style: function () { return {color: SITE, weight: 3, fillOpacity: 0.25, className: 'hc-site'}; },
-      pointToLayer: function (f, ll) { return L.circleMarker(ll, {pane: 'hc-analysis', radius: 8, color: '#fff', weight: 2, fillColor: SITE, fillOpacity: 1, className: 'hc-site'}); }}).addTo(g.site);
+    var title = siteLegend();
+    var site = L.geoJSON(geometry, {pane: 'hc-analysis', style: function () { return {color: SITE, weight: 3, fillOpacity: 0.25, className: 'hc-site', hcLegend: title}; },
+      pointToLayer: function (f, ll) { return L.circleMarker(ll, {pane: 'hc-analysis', radius: 8, color: '#fff', weight: 2, fillColor: SITE, fillOpacity: 1, className: 'hc-site', hcLegend: title}); }}).addTo(g.site);
     report.results.filter(function (r) { return r.violated && r.nearest; }).forEach(function (r) {
       HC.request('GET', '/api/layers/' + encodeURIComponent(r.nearest.layer) + '/features/' + r.nearest.id).then(function (got) {
         if (!got.ok) { return; }
         L.geoJSON(got.data, {pane: 'hc-analysis', style: function () {
-          return {color: r.hard ? RED : '#f57c00', weight: 6, opacity: 0.8, fillOpacity: 0.35, className: 'hc-hit'}; }})
+          return {color: r.hard ? RED : '#f57c00', weight: 6, opacity: 0.8, fillOpacity: 0.35, className: 'hc-hit',
+            hcLegend: legend(r.label + (r.hard ? '（违反）' : '（建议避让）'))}; }})
           .bindTooltip(HC.esc(r.label + '：' + (r.nearest.name || '编号 ' + r.nearest.id) + '，' + (r.inside ? '选址位于其内' : '相距 ' + metres(r.distance_m))),
             {sticky: true, className: 'hc-distance-tip'}).addTo(g.hits);
       });
@@ -318,7 +327,8 @@
       return HC.request('GET', '/api/siting/suitable?village=' + encodeURIComponent(v.code)).then(function (r) {
         if (!r.ok) { note('hc-suitable-note', HC.message(r)); return; }
         var layer = L.geoJSON(r.data, {pane: 'hc-overlay', style: function () {
-          return {color: '#1b5e20', weight: 1.5, fillColor: '#66bb6a', fillOpacity: 0.45, className: 'hc-suitable'}; },
+          return {color: '#1b5e20', weight: 1.5, fillColor: '#66bb6a', fillOpacity: 0.45, className: 'hc-suitable',
+            hcLegend: legend('可选址用地（' + v.name + '）')}; },
           onEachFeature: function (f, l) { l.bindTooltip(HC.esc('第 ' + f.properties.rank + ' 块：' + area(f.properties.area_m2)), {sticky: true}); }}).addTo(g.suitable);
         note('hc-suitable-note', v.name + '：' + r.data.features.length + ' 块，共 ' + area(r.data.total_area_m2));
         r.data.features.slice(0, 30).forEach(function (f) {
@@ -340,7 +350,8 @@
         if (!r.ok) { note('hc-county-note', HC.message(r)); return; }
         var villages = {}, total = 0;
         var layer = L.geoJSON(r.data, {pane: 'hc-overlay', style: function () {
-          return {color: '#1b5e20', weight: 1, fillColor: '#a5d6a7', fillOpacity: 0.5, className: 'hc-suitable-county'}; },
+          return {color: '#1b5e20', weight: 1, fillColor: '#a5d6a7', fillOpacity: 0.5, className: 'hc-suitable-county',
+            hcLegend: '全市可选址用地'}; },
           onEachFeature: function (f, l) {
             var p = f.properties;
             villages[p.village_code] = true; total += p.area_m2;
@@ -360,7 +371,8 @@
       if (!r.ok || !$('hc-tog-uncovered').checked) { return; }
       g.uncovered.clearLayers();
       L.geoJSON({type: 'FeatureCollection', features: r.data.features.filter(function (f) { return codes[f.properties.code]; })}, {
-        pane: 'hc-overlay', style: function () { return {color: RED, weight: 2, dashArray: '4 3', fillColor: RED, fillOpacity: 0.12, className: 'hc-uncovered'}; },
+        pane: 'hc-overlay', style: function () { return {color: RED, weight: 2, dashArray: '4 3', fillColor: RED, fillOpacity: 0.12, className: 'hc-uncovered',
+          hcLegend: '无公益性公墓覆盖的村'}; },
         onEachFeature: function (f, l) { l.bindTooltip(HC.esc(f.properties.name + '：无公益性公墓覆盖'), {sticky: true}); }}).addTo(g.uncovered);
     });
   }
@@ -401,7 +413,8 @@
   function graveMarker(x) {
     var why = x.violations.map(function (v) { return v.label + (v.hard ? '，深入 ' + metres(v.inside_by_m) : ''); }).join('；');
     var marker = L.circleMarker([x.lat, x.lon], {pane: 'hc-analysis', radius: 6, color: '#fff', weight: 1.5, fillOpacity: 0.95,
-      fillColor: x.violates_hard_rule ? RED : '#f57c00', className: 'hc-grave'}).bindTooltip(HC.esc(graveTitle(x) + '：' + why));
+      fillColor: x.violates_hard_rule ? RED : '#f57c00', className: 'hc-grave',
+      hcLegend: x.violates_hard_rule ? '待迁移坟墓（位于三沿六区内）' : '待迁移坟墓（建议避让）'}).bindTooltip(HC.esc(graveTitle(x) + '：' + why));
     return marker.on('click', function () { graveActions(x, why, marker.getLatLng()); });
   }
   /* The disposal of a grave from the map (保留 needs a reason; the grave's version guards the change). */
