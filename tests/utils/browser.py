@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
 
 from layers.catalog import registry
 
@@ -53,3 +57,30 @@ def click_until(web: PageWatch, lon: float, lat: float, selector: str, tries: in
             continue
     click_at(web, lon, lat)
     web.page.wait_for_selector(selector)
+
+
+def download(web: PageWatch) -> tuple[str, bytes]:
+    """Press 导出 in the open export dialog of the layer list; the file's name and bytes once it is done."""
+    with web.page.expect_download() as info:
+        web.page.click('#hc-dialog [data-action="export"]')
+    file = info.value
+    web.page.wait_for_selector("#hc-export-status[data-done]")
+    return file.suggested_filename, Path(file.path()).read_bytes()
+
+
+@pytest.fixture
+def phone(browser: Any, live_server: str, phone_position: dict[str, float]) -> Iterator[PageWatch]:
+    """A phone (390×844, touch) signed in as boundary_surveyor, its device position allowed and set to the
+    test module's ``phone_position`` ({"longitude", "latitude"[, "accuracy"]}); back online and checked clean
+    at the end (served to the browser tests by tests/web_map/conftest.py)."""
+    from tests.web_map.conftest import PageWatch, new_context, sign_in
+
+    context = new_context(browser, viewport={"width": 390, "height": 844}, has_touch=True,
+                          permissions=["geolocation"], geolocation=phone_position)
+    page = context.new_page()
+    sign_in(page, live_server, "boundary_surveyor")
+    watch = PageWatch(page, live_server)
+    yield watch
+    context.set_offline(False)
+    context.close()
+    watch.assert_clean()

@@ -22,7 +22,8 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import Polygon, shape
 
-from tests.web_map.conftest import OUTPUT, PageWatch, _create, _line
+from tests.utils.siting_page import click_at, open_siting, view, wait_report
+from tests.web_map.conftest import OUTPUT, _create, _line
 
 ORIGIN = (122.95, 40.62)
 TOWNSHIP, VILLAGE_A, VILLAGE_B = "210381120", "210381120001", "210381120002"
@@ -65,25 +66,6 @@ def siting_scene(api: httpx.Client) -> dict[str, int]:
                          status="to_move"),
     }
     return ids
-
-
-def open_siting(web: PageWatch) -> None:
-    web.page.goto(web.base + "/siting")
-    web.page.wait_for_function("window.HC && HC.ready === true")
-
-
-def click_at(web: PageWatch, lon: float, lat: float) -> None:
-    point = web.page.evaluate(f"HC.siting.map.latLngToContainerPoint([{lat}, {lon}])")
-    box = web.page.locator("#hc-map").bounding_box()
-    web.page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
-
-
-def view(web: PageWatch, lon: float, lat: float, zoom: int) -> None:
-    web.page.evaluate(f"HC.siting.map.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
-
-
-def wait_report(web: PageWatch, before: str | None) -> None:
-    web.page.wait_for_function("b => document.body.getAttribute('data-report') !== b", arg=before)
 
 
 def test_draw_a_site_report_and_highlights(as_role: Any, siting_scene: dict[str, int], api: httpx.Client) -> None:
