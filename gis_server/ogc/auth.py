@@ -67,7 +67,7 @@ class OgcLayerAccess(LayerAccess):
     body is looked at (a caller without the right learns nothing of its shape from a 422).
     """
 
-    async def __call__(self, spec: LayerDep, actor: OgcActor) -> LayerSpec:  # type: ignore[override]
+    async def __call__(self, spec: LayerDep, actor: OgcActor) -> LayerSpec:
         return await super().__call__(spec, actor)
 
 
