@@ -189,10 +189,6 @@ BY_HAND = {
     ("gis_server/routers/coverage.py", "officers"): "reveal=true asks for more than reading the officers",
     ("gis_server/routers/system.py", "admin_or_this_machine"): "an admin, or a request from this machine",
     ("gis_server/routers/pages.py", "__call__"): "PageLayer: the pages' dependency itself",
-    ("gis_server/ogc/tiles.py", "tile"): "calls the tile route's function, whose own dependency does not run",
-    # left to the helper who owns the tile code this round (issue 19): OgcReadableLayer will do
-    ("gis_server/ogc/tiles.py", "tilesets"): "not yet a dependency",
-    ("gis_server/ogc/tiles.py", "one_tileset"): "not yet a dependency",
 }
 
 
