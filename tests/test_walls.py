@@ -113,7 +113,7 @@ def test_no_test_module_imports_another():
 
 def test_the_check_sees_a_helper_taken_from_a_test_module(tmp_path):
     source = tmp_path / "m.py"
-    taken = "from tests.layers." + "test_coverage_network import river_case"  # split: the grep of issue 19 stays empty
+    taken = "from " + "tests.layers.test_coverage_network import river_case"  # split: the grep of issue 19 stays empty
     source.write_text(f"{taken}\nfrom tests.utils.coverage import make_units\ndef f():\n"
                       "    import tests.web_map.test_export_menu\n")
     assert imported_test_modules(source) == {"tests.layers.test_coverage_network", "tests.web_map.test_export_menu"}
