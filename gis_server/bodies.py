@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictFloat, StrictInt, StrictStr
 
 Number = StrictInt | StrictFloat
 GEOMETRY = "几何（GeoJSON，默认经纬度）"
@@ -184,6 +184,22 @@ class OfficerBody(Body):
     name: StrictStr = Field(title="姓名")
     phone: StrictStr | None = Field(None, title="联系电话")
     note: StrictStr | None = Field(None, title="备注")
+
+
+# --- continuous compliance ------------------------------------------------------------------------
+
+class NoteBody(Body):
+    """A 待办 item acknowledged or resolved (``layers.compliance.todo.act`` requires the note to acknowledge)."""
+
+    note: StrictStr | None = Field(None, title="说明")
+
+
+# --- imports ---------------------------------------------------------------------------------------
+
+class FieldMapping(RootModel[dict[str, StrictStr]]):
+    """A file's columns to the layer's fields: ``{"列名": "字段名"}``; ``""`` leaves a column out."""
+
+    model_config = ConfigDict(title="字段对应关系")
 
 
 # --- printing --------------------------------------------------------------------------------------

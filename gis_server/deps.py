@@ -96,13 +96,16 @@ CurrentActor = Annotated[Actor, Depends(get_current_actor)]
 # Authenticated (any signed-in user: CurrentActor) or Public (no sign-in: login, health, assets).
 # A refusal is raised before the body is validated: a caller without the right learns nothing from a 422.
 
-def require_read(spec: LayerSpec, actor: Actor) -> None:
-    """403 unless ``actor`` may read ``spec`` (issue 14: an admin reads no household unless also case_worker)."""
-    if not spec.can_read(actor.roles):
-        raise Forbidden(f"您无权查看图层“{spec.title}”", f"no read permission on {spec.name}")
-
-
+READ_REFUSAL = "您无权查看图层“{title}”"
 WRITE_REFUSAL = "您无权修改图层“{title}”"
+
+
+def require_read(spec: LayerSpec, actor: Actor, refusal: str = READ_REFUSAL) -> None:
+    """403 unless ``actor`` may read ``spec`` (issue 14: an admin reads no household unless also case_worker);
+    ``refusal`` words it (``{title}`` is the layer's title).
+    """
+    if not spec.can_read(actor.roles):
+        raise Forbidden(refusal.format(title=spec.title), f"no read permission on {spec.name}")
 
 
 def require_write(spec: LayerSpec, actor: Actor, refusal: str = WRITE_REFUSAL) -> None:
@@ -137,15 +140,29 @@ class LayerWriter:
         self.layer = layer
         self.refusal = refusal
 
-    def check(self, actor: Actor) -> Actor:
-        """The check itself, for the route whose refusal depends on the request (an import's commit)."""
+    def spec(self) -> LayerSpec:
         spec = registry().get(self.layer)
         assert spec is not None, self.layer
-        require_write(spec, actor, self.refusal)
+        return spec
+
+    def check(self, actor: Actor) -> Actor:
+        """The check itself, for the route whose refusal depends on the request (an import's commit)."""
+        require_write(self.spec(), actor, self.refusal)
         return actor
 
     async def __call__(self, actor: CurrentActor) -> Actor:
         return self.check(actor)
+
+
+class LayerReader(LayerWriter):
+    """The signed-in user, if they may read a fixed layer (the households behind coverage's lists)."""
+
+    def __init__(self, layer: str, *, refusal: str = READ_REFUSAL) -> None:
+        super().__init__(layer, refusal=refusal)
+
+    def check(self, actor: Actor) -> Actor:
+        require_read(self.spec(), actor, self.refusal)
+        return actor
 
 
 class RequireRoles:

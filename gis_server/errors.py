@@ -130,6 +130,16 @@ def page_error(status: int, message: str, request_id: str | None = None) -> HTML
         f'<p><a href="/">返回地图</a></p></body></html>', status_code=status)
 
 
+class PageAnswer(Exception):
+    """A page's answer given by one of its dependencies (the sign-in redirect, a 403 or 404 page), so that
+    a page route, too, declares its permission instead of checking it by hand (``routers.pages.PageLayer``).
+    """
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
 def _wants_page(request: Request) -> bool:
     return (not request.url.path.startswith(("/api/", "/tiles/", "/static/"))
             and "text/html" in request.headers.get("accept", ""))
@@ -145,6 +155,10 @@ def register_error_handlers(app: FastAPI) -> None:
         if "retry_after" in exc.details:
             headers = {"Retry-After": str(exc.details["retry_after"])}
         return JSONResponse(exc.to_dict(), status_code=status, headers=headers)
+
+    @app.exception_handler(PageAnswer)
+    async def page_answer(request: Request, exc: PageAnswer) -> Response:
+        return exc.response
 
     @app.exception_handler(MissingFont)
     async def missing_font(request: Request, exc: MissingFont) -> JSONResponse:

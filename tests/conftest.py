@@ -17,7 +17,7 @@ from gis_server.app import create_app
 from gis_server.db import SESSION_OPTIONS
 from gis_server.migrate import upgrade
 from gis_server.settings import Settings
-from tests.utils.accounts import ADMIN_CASE_OFFICE, create_test_accounts
+from tests.utils.accounts import ADMIN_CASE_OFFICE, create_role_accounts
 from tests.utils.database import ROLES, DatabaseUrls, RollbackDatabase, throwaway_cluster
 
 PASSWORD = "correct horse battery"
@@ -41,7 +41,7 @@ def database_url(database_urls: DatabaseUrls) -> str:
 def engine(database_url: str) -> Iterator[Engine]:
     engine = create_engine(database_url, connect_args={"options": SESSION_OPTIONS})  # as the app's sessions
     with engine.begin() as connection:  # one account per role, named after it, kept for the session
-        create_test_accounts(connection, PASSWORD)
+        create_role_accounts(connection, PASSWORD)
     yield engine
     engine.dispose()
 

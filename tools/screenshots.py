@@ -79,7 +79,7 @@ def take(shots: list[Shot]) -> tuple[list[tuple[Path, int]], list[str]]:
     from gis_server.settings import Settings
     from importers.demo import load_demo
     from tests.conftest import PASSWORD
-    from tests.utils.accounts import create_test_accounts
+    from tests.utils.accounts import create_role_accounts
     from tests.utils.database import ROLES, throwaway_cluster
     from tests.utils.live_server import serving
     from tests.web_map.conftest import CHROMIUM, CHROMIUM_FLAGS, new_context
@@ -95,7 +95,7 @@ def take(shots: list[Shot]) -> tuple[list[tuple[Path, int]], list[str]]:
         owner = create_engine(urls.owner)
         load_demo(owner, echo=lambda line: print(line, file=sys.stderr))
         with owner.begin() as conn:
-            create_test_accounts(conn, PASSWORD)
+            create_role_accounts(conn, PASSWORD)
         ids = {"place_name": _first_place_name(owner)}
         owner.dispose()
         app = create_app(Settings(environment="test", database_url=urls.app, _env_file=None, data_dir=Path(data)))

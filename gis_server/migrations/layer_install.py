@@ -117,29 +117,51 @@ def trigger_statements(spec: LayerSpec) -> list[str]:
     return statements
 
 
+def _history_watch_sql(trigger: str, function: str, watched: tuple[str, ...]) -> str:
+    """(Re-)create a trigger on ``feature_history`` that calls ``function`` for the history rows of ``watched``."""
+    names = ", ".join("'" + name.replace("'", "''") + "'" for name in watched)
+    return (f"DROP TRIGGER IF EXISTS {trigger} ON feature_history;\n"
+            f"CREATE TRIGGER {trigger} AFTER INSERT ON feature_history "
+            f"FOR EACH ROW WHEN (NEW.layer IN ({names})) EXECUTE FUNCTION {function}();\n")
+
+
 def coverage_watch_sql(watched: tuple[str, ...]) -> str:
     """The trigger of migration 0007 that marks a layer's coverage stale on each history row, watching
     ``watched`` (``layers.coverage.radii.WATCHED``: the roads and every layer that counts in coverage)."""
-    names = ", ".join("'" + name.replace("'", "''") + "'" for name in watched)
-    return ("DROP TRIGGER IF EXISTS feature_history_coverage_dirty ON feature_history;\n"
-            "CREATE TRIGGER feature_history_coverage_dirty AFTER INSERT ON feature_history "
-            f"FOR EACH ROW WHEN (NEW.layer IN ({names})) EXECUTE FUNCTION coverage_mark_dirty();\n")
+    return _history_watch_sql("feature_history_coverage_dirty", "coverage_mark_dirty", watched)
+
+
+def compliance_watch_sql(watched: tuple[str, ...]) -> str:
+    """The trigger of migration 0025 that queues a compliance re-check on each history row, watching
+    ``watched`` (``layers.compliance.queue.WATCHED``: built from the declarations)."""
+    return _history_watch_sql("feature_history_compliance", "compliance_queue_history", watched)
+
+
+def _compliance_watched() -> tuple[str, ...]:
+    from layers.compliance.queue import WATCHED  # every layer declared now, this one included
+
+    return WATCHED
 
 
 def install_layer(op: Any, spec: LayerSpec) -> None:
     """Create the history, audit, listed-text and data-version triggers of ``spec``'s (existing) table;
-    a layer that counts in coverage is also watched by the coverage refresh."""
+    a layer that counts in coverage is also watched by the coverage refresh, and a layer a compliance rule
+    follows by the compliance queue."""
     for statement in trigger_statements(spec):
         op.execute(statement)
     if spec.coverage is not None:
         from layers.coverage.radii import WATCHED  # every coverage layer declared now, this one included
 
         op.execute(coverage_watch_sql(WATCHED))
+    if spec.name in _compliance_watched():
+        op.execute(compliance_watch_sql(_compliance_watched()))
 
 
 def uninstall_layer(op: Any, spec: LayerSpec) -> None:
     """Undo :func:`install_layer` (the downgrade, before the table is dropped)."""
     table = spec.table.name
+    if spec.name in _compliance_watched():
+        op.execute(compliance_watch_sql(tuple(name for name in _compliance_watched() if name != spec.name)))
     if spec.coverage is not None:
         from layers.coverage.radii import WATCHED
 

@@ -22,9 +22,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from gis_server.accounts.cache import Account, AccountCache
 from gis_server.accounts.service import actor_for, authenticate
-from gis_server.deps import client_address, get_current_actor
+from gis_server.deps import LayerAccess, LayerDep, client_address, get_current_actor
 from gis_server.routers.auth import throttle_of
 from layers.errors import Unauthenticated
+from layers.registry import LayerSpec
 from layers.roles import Actor
 
 
@@ -59,3 +60,16 @@ async def ogc_actor(request: Request) -> Actor:
 
 
 OgcActor = Annotated[Actor, Depends(ogc_actor)]
+
+
+class OgcLayerAccess(LayerAccess):
+    """``LayerAccess`` for the OGC caller (Basic or Bearer): a dependency, so the 403 comes before the
+    body is looked at (a caller without the right learns nothing of its shape from a 422).
+    """
+
+    async def __call__(self, spec: LayerDep, actor: OgcActor) -> LayerSpec:
+        return await super().__call__(spec, actor)
+
+
+OgcReadableLayer = Annotated[LayerSpec, Depends(OgcLayerAccess(write=False))]
+OgcWritableLayer = Annotated[LayerSpec, Depends(OgcLayerAccess(write=True))]

@@ -16,9 +16,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, Connection, and_, text
 
-from gis_server.deps import DbDep, LayerDep, Public, SettingsDep, require_read
+from gis_server.deps import DbDep, Public, SettingsDep
 from gis_server.ogc import cql2
-from gis_server.ogc.auth import OgcActor
+from gis_server.ogc.auth import OgcActor, OgcReadableLayer
 from gis_server.ogc.crs import CRS84, STORAGE_CRS, Crs, bbox_to_storage, geometry_sql, header, parse_crs, supported
 from gis_server.ogc.html import render
 from gis_server.routers.features import _parse_bbox
@@ -158,14 +158,12 @@ def collections(request: Request, actor: OgcActor, f: FormatQuery = None) -> Res
 
 
 @router.get("/collections/{layer}", summary="一个图层（collection）", response_class=Response)
-def one_collection(request: Request, spec: LayerDep, actor: OgcActor, f: FormatQuery = None) -> Response:
-    require_read(spec, actor)
+def one_collection(request: Request, spec: OgcReadableLayer, actor: OgcActor, f: FormatQuery = None) -> Response:
     return answer(request, collection(request, spec), f)
 
 
 @router.get("/collections/{layer}/queryables", summary="可查询字段（不含个人信息）", response_class=Response)
-def get_queryables(request: Request, spec: LayerDep, actor: OgcActor, f: FormatQuery = None) -> Response:
-    require_read(spec, actor)
+def get_queryables(request: Request, spec: OgcReadableLayer, actor: OgcActor, f: FormatQuery = None) -> Response:
     json_types = {"date": ("string", "date"), "datetime": ("string", "date-time")}
     properties: dict[str, Any] = {"geometry": {"title": "几何", "format": f"geometry-{spec.geometry_type.lower()}"
                                                if spec.geometry_type != "Geometry" else "geometry-any"}}
@@ -245,13 +243,12 @@ _COUNTS = re.compile(rb'"numberMatched":(\d+),"numberReturned":(\d+)')
 @router.get("/collections/{layer}/items", summary="要素（分页、bbox、crs、datetime、CQL2 filter）",
             response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
 def items(
-    request: Request, spec: LayerDep, db: DbDep, actor: OgcActor, settings: SettingsDep,
+    request: Request, spec: OgcReadableLayer, db: DbDep, actor: OgcActor, settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, description="每页条数")] = 10,
     offset: Annotated[int, Query(ge=0, description="跳过的条数（next/prev 链接给出）")] = 0,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy（bbox-crs 的轴序，默认 CRS84）")] = None,
     f: FormatQuery = None,
 ) -> Response:
-    require_read(spec, actor)
     limit = min(limit, settings.page_limit_max)
     query, crs = items_query(request, spec, actor, limit, offset)
     audit_record = read_record(spec, actor, "read_personal", bbox=bbox, offset=offset, via="ogc",
@@ -287,9 +284,8 @@ def _page_links(request: Request, spec: LayerSpec, offset: int, limit: int, matc
 
 @router.get("/collections/{layer}/items/{feature_id}", summary="一个要素（ETag 为版本号）", response_class=Response,
             responses={200: {"content": {GEOJSON: {}}}})
-def item(request: Request, spec: LayerDep, feature_id: int, db: DbDep, actor: OgcActor,
+def item(request: Request, spec: OgcReadableLayer, feature_id: int, db: DbDep, actor: OgcActor,
          crs: Annotated[str | None, Query(description="输出坐标系 URI")] = None, f: FormatQuery = None) -> Response:
-    require_read(spec, actor)
     target = parse_crs(crs, "crs")
     with reading(db, spec) as conn:
         require_visible(conn, spec, actor, feature_id)

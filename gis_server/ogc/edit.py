@@ -23,8 +23,8 @@ from fastapi import APIRouter, Body, Header, Request, Response
 from sqlalchemy import Connection
 
 from gis_server.bodies import FeatureBody, FeaturePatch
-from gis_server.deps import DbDep, LayerDep, Public, SettingsDep, require_write
-from gis_server.ogc.auth import OgcActor
+from gis_server.deps import DbDep, Public, SettingsDep
+from gis_server.ogc.auth import OgcActor, OgcWritableLayer
 from gis_server.ogc.core import GEOJSON, root_url
 from gis_server.ogc.crs import CRS84, Crs, header, parse_crs
 from gis_server.routers.features import (
@@ -122,10 +122,9 @@ def item_options() -> Response:
 
 
 @router.post("", status_code=201, summary="新建要素（Part 4）", response_class=Response)
-def create(request: Request, spec: LayerDep, db: DbDep, actor: OgcActor, settings: SettingsDep,
+def create(request: Request, spec: OgcWritableLayer, db: DbDep, actor: OgcActor, settings: SettingsDep,
            body: Annotated[FeatureBody, Body(description="GeoJSON Feature")], content_crs: ContentCrs = None
            ) -> Response:
-    require_write(spec, actor)
     geometry, properties, body_crs = _feature_body(body.given(), partial=False)
     geom = _geometry(geometry, _crs(content_crs, body_crs), spec, settings.extent_margin_deg)
     props = validate_properties(spec, client_properties(spec, properties, None), partial=False)
@@ -137,7 +136,6 @@ def create(request: Request, spec: LayerDep, db: DbDep, actor: OgcActor, setting
 
 def _update(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: Actor, settings: Any,
             body: FeaturePatch, if_match: str | None, content_crs: str | None, *, replace: bool) -> Response:
-    require_write(spec, actor)
     geometry, properties, body_crs = _feature_body(body.given(), partial=not replace)
     version = _version(if_match, properties)
     geom = None
@@ -159,21 +157,22 @@ def _update(request: Request, spec: LayerSpec, feature_id: int, db: Any, actor: 
 
 
 @router.put("/{feature_id}", summary="替换要素（Part 4；If-Match 或属性 version）", response_class=Response)
-def replace(request: Request, spec: LayerDep, feature_id: int, db: DbDep, actor: OgcActor, settings: SettingsDep,
-            body: Annotated[FeatureBody, Body()], if_match: IfMatch = None, content_crs: ContentCrs = None) -> Response:
+def replace(request: Request, spec: OgcWritableLayer, feature_id: int, db: DbDep, actor: OgcActor,
+            settings: SettingsDep, body: Annotated[FeatureBody, Body()], if_match: IfMatch = None,
+            content_crs: ContentCrs = None) -> Response:
     return _update(request, spec, feature_id, db, actor, settings, body, if_match, content_crs, replace=True)
 
 
 @router.patch("/{feature_id}", summary="修改要素（Part 4；If-Match 或属性 version）", response_class=Response)
-def update(request: Request, spec: LayerDep, feature_id: int, db: DbDep, actor: OgcActor, settings: SettingsDep,
-           body: Annotated[FeaturePatch, Body()], if_match: IfMatch = None, content_crs: ContentCrs = None
-           ) -> Response:
+def update(request: Request, spec: OgcWritableLayer, feature_id: int, db: DbDep, actor: OgcActor,
+           settings: SettingsDep, body: Annotated[FeaturePatch, Body()], if_match: IfMatch = None,
+           content_crs: ContentCrs = None) -> Response:
     return _update(request, spec, feature_id, db, actor, settings, body, if_match, content_crs, replace=False)
 
 
 @router.delete("/{feature_id}", status_code=204, summary="注销要素（Part 4；可恢复）", response_class=Response)
-def delete(spec: LayerDep, feature_id: int, db: DbDep, actor: OgcActor, if_match: IfMatch = None) -> Response:
-    require_write(spec, actor)
+def delete(spec: OgcWritableLayer, feature_id: int, db: DbDep, actor: OgcActor,
+           if_match: IfMatch = None) -> Response:
     with db.transaction() as conn:
         require_visible(conn, spec, actor, feature_id)
         state = current_version(conn, spec, feature_id)

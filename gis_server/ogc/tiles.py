@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 
 from formats.srids import WEB_MERCATOR_SRID
-from gis_server.deps import DbDep, LayerDep, Public, require_read
-from gis_server.ogc.auth import OgcActor
+from gis_server.deps import DbDep, Public
+from gis_server.ogc.auth import OgcActor, OgcReadableLayer
 from gis_server.ogc.core import FormatQuery, _link, answer, root_url
 from gis_server.ogc.crs import EPSG_URI
 from gis_server.routers import tiles
@@ -72,8 +72,7 @@ def tileset(request: Request, spec: LayerSpec) -> dict[str, Any]:
 
 
 @router.get("/collections/{layer}/tiles", summary="图层的切片集", response_class=Response)
-def tilesets(request: Request, spec: LayerDep, actor: OgcActor, f: FormatQuery = None) -> Response:
-    require_read(spec, actor)
+def tilesets(request: Request, spec: OgcReadableLayer, actor: OgcActor, f: FormatQuery = None) -> Response:
     return answer(request, {"title": spec.title, "tilesets": [tileset(request, spec)],
                             "links": [_link(f"{root_url(request)}/collections/{spec.name}/tiles", "self",
                                             "application/json")]}, f)
@@ -81,16 +80,14 @@ def tilesets(request: Request, spec: LayerDep, actor: OgcActor, f: FormatQuery =
 
 @router.get("/collections/{layer}/tiles/WebMercatorQuad", summary="图层的 WebMercatorQuad 切片集",
             response_class=Response)
-def one_tileset(request: Request, spec: LayerDep, actor: OgcActor, f: FormatQuery = None) -> Response:
-    require_read(spec, actor)
+def one_tileset(request: Request, spec: OgcReadableLayer, actor: OgcActor, f: FormatQuery = None) -> Response:
     return answer(request, tileset(request, spec), f)
 
 
 @router.get("/collections/{layer}/tiles/WebMercatorQuad/{tile_matrix}/{tile_row}/{tile_col}",
             summary="矢量切片（MVT）", response_class=Response, responses={200: {"content": {tiles.MVT: {}}}})
-def tile(request: Request, spec: LayerDep, db: DbDep, actor: OgcActor,
+def tile(request: Request, spec: OgcReadableLayer, db: DbDep, actor: OgcActor,
          tile_matrix: Annotated[int, Path(description="缩放级别（tileMatrix）")],
          tile_row: Annotated[int, Path(description="行号（自上而下）")],
          tile_col: Annotated[int, Path(description="列号")]) -> Response:
-    require_read(spec, actor)  # the tile route's own check is its dependency, not run on this call
     return tiles.get_tile(request, spec, db, actor, z=tile_matrix, x=tile_col, y=tile_row)

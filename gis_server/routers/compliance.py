@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import text
 
 from formats.documents import to_pdf, to_xlsx
+from gis_server.bodies import NoteBody
 from gis_server.deps import CurrentActor, DbDep
 from gis_server.downloads import disposition
 from gis_server.jobs import JobContext, handler
@@ -48,8 +49,7 @@ def drain(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
 
 TYPES = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 FindingId = Annotated[int, Path(ge=1, le=2**63 - 1, description="待办事项编号")]
-NoteBody = Annotated[dict[str, Any], Body(description='{"note": "说明"}（确认知悉时必填）',
-                                          examples=[{"note": "已通知乡镇，下周现场核实"}])]
+Note = Annotated[NoteBody, Body(description="确认知悉时须填写说明", examples=[{"note": "已通知乡镇，下周现场核实"}])]
 
 
 @router.get("/api/compliance/todo", summary="我的待办：本角色需处理的复核结果（计数与列表）")
@@ -64,23 +64,21 @@ def my_todo(db: DbDep, actor: CurrentActor,
     return out
 
 
-def _act(db: Any, actor: Actor, finding_id: int, action: str, body: dict[str, Any]) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise InvalidInput("请求体应为对象 {\"note\": …}", "body must be an object")
+def _act(db: Any, actor: Actor, finding_id: int, action: str, body: Note) -> dict[str, Any]:
     with db.transaction() as conn:
-        out = todo.act(conn, actor, finding_id, action, body.get("note"))
+        out = todo.act(conn, actor, finding_id, action, body.note)
         audit.record(conn, actor, f"compliance_{action}", layer=out["record_layer"], feature_id=out["record_id"],
                      reason=out["note"], finding=finding_id, kind=out["kind"])
     return out
 
 
 @router.post("/api/compliance/findings/{finding_id}/acknowledge", summary="确认知悉一条待办（须填写说明，记入审计）")
-def acknowledge(finding_id: FindingId, db: DbDep, actor: CurrentActor, body: NoteBody) -> dict[str, Any]:
+def acknowledge(finding_id: FindingId, db: DbDep, actor: CurrentActor, body: Note) -> dict[str, Any]:
     return _act(db, actor, finding_id, "acknowledge", body)
 
 
 @router.post("/api/compliance/findings/{finding_id}/resolve", summary="处理完毕一条待办（记入审计）")
-def resolve(finding_id: FindingId, db: DbDep, actor: CurrentActor, body: NoteBody) -> dict[str, Any]:
+def resolve(finding_id: FindingId, db: DbDep, actor: CurrentActor, body: Note) -> dict[str, Any]:
     return _act(db, actor, finding_id, "resolve", body)
 
 

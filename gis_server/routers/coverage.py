@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from formats.media_types import GEOJSON, XLSX
 from gis_server.bodies import NetworkParametersBody, OfficerBody
-from gis_server.deps import Admin, CurrentActor, DbDep, RequireRoles
+from gis_server.deps import Admin, CurrentActor, DbDep, LayerReader, RequireRoles
 from gis_server.downloads import disposition
 from layers import audit
 from layers.coverage import analysis, care, child_welfare, radii, refresh, shelters, suggest
@@ -44,6 +44,8 @@ RevealQuery = Annotated[bool, Query(description="显示完整个人信息（仅�
 ListRevealQuery = Annotated[bool, Query(description="不支持：名单始终脱敏，请逐户查看（true 时返回 422）")]
 OfficerRegistrar = Annotated[Actor, Depends(RequireRoles(*child_welfare.WRITE_ROLES,
                                                          message="只有社会救助经办人员可以登记儿童福利工作人员"))]
+# the lists name households: only for roles that may read them (a refusal before the question is looked at)
+HouseholdLister = Annotated[Actor, Depends(LayerReader(households_spec().name, refusal="您无权查看困难群众户名单"))]
 OfficerEditor = Annotated[Actor, Depends(RequireRoles(*child_welfare.WRITE_ROLES,
                                                       message="只有社会救助经办人员可以修改儿童福利工作人员"))]
 
@@ -126,9 +128,8 @@ def choropleth(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, categor
 
 def _uncovered(db: Any, actor: Actor, sel: Selection, reveal: bool, village: str | None, limit: int | None,
                offset: int, action: str, **detail: Any) -> dict[str, Any]:
+    """The masked list; the caller's right to read households is its route's dependency (``HouseholdLister``)."""
     spec = households_spec()
-    if not spec.can_read(actor.roles):
-        raise Forbidden("您无权查看困难群众户名单", "no read permission on households")
     if reveal:  # a reveal is for one record at a time (GET /api/layers/households/features/{id}?reveal=true)
         raise InvalidInput("名单和导出中的个人信息始终脱敏：请在名单中逐户点击“显示”查看完整信息（逐条记入审计）",
                            "lists and exports are always masked: reveal one household at a time", field="reveal")
@@ -141,7 +142,7 @@ def _uncovered(db: Any, actor: Actor, sel: Selection, reveal: bool, village: str
 
 
 @router.get("/uncovered", summary="未覆盖困难群众户名单（个案人员；始终脱敏，记入审计）")
-def uncovered(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
+def uncovered(db: DbDep, actor: HouseholdLister, facility_type: TypeQuery, category: CategoryQuery = None,
               method: MethodQuery = "euclidean", mode: ModeQuery = "walking", reveal: ListRevealQuery = False,
               village: Annotated[str | None, Query(description="村或乡镇代码")] = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
@@ -151,7 +152,7 @@ def uncovered(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category
 
 
 @router.get("/uncovered/export", summary="导出未覆盖名单 XLSX（始终脱敏，记入审计）", response_class=Response)
-def uncovered_export(db: DbDep, actor: CurrentActor, facility_type: TypeQuery, category: CategoryQuery = None,
+def uncovered_export(db: DbDep, actor: HouseholdLister, facility_type: TypeQuery, category: CategoryQuery = None,
                      method: MethodQuery = "euclidean", mode: ModeQuery = "walking", reveal: ListRevealQuery = False,
                      village: Annotated[str | None, Query()] = None) -> Response:
     sel = _selection(db, Audience.of(actor), facility_type, category, method, mode)

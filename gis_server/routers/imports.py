@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, File, Form, Request, UploadFile
 
 from gis_server.accounts import duplicate_hits
+from gis_server.bodies import FieldMapping
 from gis_server.deps import CurrentActor, DbDep, LayerAccess, SettingsDep
 from gis_server.settings import Settings
 from layers import audit
@@ -137,11 +138,11 @@ def commit(request: Request, spec: ImportableLayer, import_id: int, db: DbDep, a
 @router.put("/{layer}/import-mappings/{name}", summary="保存字段对应关系（列名 → 字段名），供以后导入使用")
 def save_mapping(
     spec: ImportableLayer, name: str, db: DbDep, actor: CurrentActor,
-    body: Annotated[dict[str, Any], Body(examples=[{"户主": "head_name", "X": "_lon"}])],
+    body: Annotated[FieldMapping, Body(examples=[{"户主": "head_name", "X": "_lon"}])],
 ) -> dict[str, Any]:
     if not 1 <= len(name) <= 100:
         raise InvalidInput("名称应为 1–100 个字", "name must have 1-100 characters", field="name")
-    opts = runner.options(None, body)
+    opts = runner.options(None, body.root)
     allowed = {*importable_fields(spec), *GEOMETRY_FIELDS, ""}
     wrong = [k for k, v in opts["mapping"].items() if v not in allowed]
     if wrong:

@@ -18,10 +18,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import text
 
-from gis_server.deps import CurrentActor, DbDep
+from gis_server.deps import DbDep, ReadableLayer
 from gis_server.routers.tiles import key_fields
-from layers.catalog import registry
-from layers.errors import Forbidden, NotFound
+from layers.errors import NotFound
 from layers.features import q
 
 router = APIRouter(prefix="/api/outlines", tags=["行政区划轮廓 outlines"])
@@ -43,14 +42,11 @@ def digits(z: int) -> int:
 
 @router.get("/{layer}", summary="全县乡镇或村的轮廓（按缩放级别简化，可缓存）", response_class=Response,
             responses={200: {"content": {GEOJSON: {}}}, 304: {"description": "未变化"}})
-def outlines(request: Request, layer: str, db: DbDep, actor: CurrentActor,
+def outlines(request: Request, spec: ReadableLayer, db: DbDep,
              z: Annotated[int, Query(ge=0, le=MAX_ZOOM, description="地图缩放级别（0–18）")]) -> Response:
-    spec = registry().get(layer)
-    if spec is None or layer not in OUTLINE_LAYERS:
-        raise NotFound(f"没有可整体加载轮廓的图层“{layer}”（可用：{'、'.join(OUTLINE_LAYERS)}）",
-                       f"no outline layer {layer}")
-    if not spec.can_read(actor.roles):
-        raise Forbidden(f"您无权查看图层“{spec.title}”", f"no read permission on {spec.name}")
+    if spec.name not in OUTLINE_LAYERS:
+        raise NotFound(f"没有可整体加载轮廓的图层“{spec.name}”（可用：{'、'.join(OUTLINE_LAYERS)}）",
+                       f"no outline layer {spec.name}")
     columns = "".join(f", {q(f.name)}" for f in key_fields(spec))
     with db.read() as conn:
         version = conn.execute(text("SELECT version FROM layer_data_versions WHERE layer_table = :t"),

@@ -13,13 +13,13 @@ from dataclasses import asdict
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from gis_server.deps import get_current_actor
-from gis_server.errors import page_error
+from gis_server.errors import PageAnswer, page_error
 from gis_server.routers.tiles import key_fields
 from layers.catalog import THEMES, registry
 from layers.errors import Unauthenticated
@@ -52,6 +52,41 @@ OptionalActor = Annotated[Actor | None, Depends(_actor_or_none)]
 MapSettingsDep = Annotated[MapSettings, Depends(_map_settings)]
 
 
+async def page_actor(request: Request, actor: OptionalActor) -> Actor:
+    """The signed-in user; signed out, the page answers with the sign-in page (and back here afterwards)."""
+    if actor is None:
+        raise PageAnswer(login_redirect(request))
+    return actor
+
+
+PageActor = Annotated[Actor, Depends(page_actor)]
+
+
+class PageLayer:
+    """The layer named in a page's path, if the signed-in user may read it (``write``: write it). Otherwise
+    the page answers as a page: 404 for an unknown layer, 403 for one not allowed, or, with ``fallback``,
+    None (the page then offers what the user may use instead).
+    """
+
+    def __init__(self, *, write: bool, fallback: bool = False) -> None:
+        self.write = write
+        self.fallback = fallback
+
+    async def __call__(self, layer: Annotated[str, Path(description="图层名")], actor: PageActor) -> LayerSpec | None:
+        spec = registry().get(layer)
+        if spec is not None and (spec.can_write if self.write else spec.can_read)(actor.roles):
+            return spec
+        if self.fallback:
+            return None
+        if spec is None:
+            raise PageAnswer(page_error(404, f"没有名为“{layer}”的图层"))
+        verb = "修改" if self.write else "查看"
+        raise PageAnswer(page_error(403, f"您无权{verb}图层“{spec.title}”"))
+
+
+ReadablePageLayer = Annotated[LayerSpec, Depends(PageLayer(write=False))]
+
+
 def layer_metadata(spec: LayerSpec, actor: Actor) -> dict[str, Any]:
     """What the map needs to know about a layer (no rows): title, theme, permissions, key fields."""
     return {
@@ -82,15 +117,7 @@ def index(request: Request, actor: OptionalActor, settings: MapSettingsDep) -> R
 
 
 @router.get("/features/{layer}/{feature_id}", response_class=HTMLResponse)
-def feature_page(request: Request, layer: str, feature_id: int, actor: OptionalActor,
-                 settings: MapSettingsDep) -> Response:
-    if actor is None:
-        return login_redirect(request)
-    spec = registry().get(layer)
-    if spec is None:
-        return page_error(404, f"没有名为“{layer}”的图层")
-    if not spec.can_read(actor.roles):
-        return page_error(403, f"您无权查看图层“{spec.title}”")
+def feature_page(spec: ReadablePageLayer, feature_id: int, actor: PageActor, settings: MapSettingsDep) -> Response:
     html = render_feature_page(layer_metadata(spec, actor), feature_id, settings)
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 

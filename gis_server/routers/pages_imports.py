@@ -4,29 +4,41 @@ uploads a file, shows the dry run's report and progress, and commits (the API: `
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 
-from gis_server.routers.pages import MapSettingsDep, OptionalActor, login_redirect
+from gis_server.routers.pages import MapSettingsDep, PageActor, PageLayer
 from gis_server.routers.pages_records import _render
 from layers.catalog import registry
 from layers.imports.coordinates import CRS_CHOICES
 from layers.imports.runner import SUFFIXES
+from layers.registry import LayerSpec
+from layers.roles import Actor
 from web_map.builder import base_page_config
+from web_map.settings import MapSettings
 
 router = APIRouter(include_in_schema=False)
 POLL_MS = 300  # how often the page asks for the import's progress
 
 
+# the layer's page for those who may write it; anyone else gets the list of the layers they may import into
+WritablePageLayerOrList = Annotated[LayerSpec | None, Depends(PageLayer(write=True, fallback=True))]
+
+
 @router.get("/imports", response_class=HTMLResponse)
+def import_list_page(actor: PageActor, settings: MapSettingsDep) -> Response:
+    return _import_page(actor, settings, None)
+
+
 @router.get("/imports/{layer}", response_class=HTMLResponse)
-def import_page(request: Request, actor: OptionalActor, settings: MapSettingsDep, layer: str | None = None) -> Response:
-    if actor is None:
-        return login_redirect(request)
+def import_page(spec: WritablePageLayerOrList, actor: PageActor, settings: MapSettingsDep) -> Response:
+    return _import_page(actor, settings, spec)
+
+
+def _import_page(actor: Actor, settings: MapSettings, spec: LayerSpec | None) -> Response:
     writable = [{"name": s.name, "title": s.title} for s in registry() if s.can_write(actor.roles)]
-    spec = registry().get(layer) if layer else None
-    if layer and (spec is None or not spec.can_write(actor.roles)):
-        spec = None  # the page then lists what this user may import into
     config = {**base_page_config(settings, actor.name), "layers": writable, "crs": CRS_CHOICES,
               "accept": ",".join(SUFFIXES), "pollMs": POLL_MS,
               "layer": {"name": spec.name, "title": spec.title} if spec else None}

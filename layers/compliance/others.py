@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 
 from formats.srids import METRIC_SRID
 from layers.compliance.siting import Change
-from layers.coverage.radii import DEFAULTS, SOURCES, FacilitySource, radius_sql
+from layers.coverage.radii import DEFAULTS, SOURCES, FacilitySource, radius_sql, township_sql, village_sql
 from layers.gazetteer.signs import MISMATCH_SQL
 from layers.siting.check import METRES_PER_DEGREE_MIN
 
@@ -115,8 +115,9 @@ _WITHIN = ("(CAST(:{g} AS geometry) IS NOT NULL AND ST_DWithin(h.geom, CAST(:{g}
 
 
 def coverage(conn: Connection, changes: list[Change]) -> int:
-    """A facility with a service radius opened, closed or moved: households now without (or newly with) a
-    facility of that type within reach. Unit-serving types (村/乡镇/全市) do not depend on a position.
+    """A facility opened, closed or moved: households now without (or newly with) a facility of that type
+    within reach, or, for a type serving its village or township, in their unit. County-wide types are
+    not followed (one such facility covers everyone, whatever changes).
     """
     added = 0
     for change in changes:
@@ -124,6 +125,7 @@ def coverage(conn: Connection, changes: list[Change]) -> int:
         old, new = _versions(conn, change)
         r_old, r_new = _radius(source, old.data if old else None), _radius(source, new.data if new else None)
         if r_old is None and r_new is None:
+            added += _unit_coverage(conn, change, source, old, new)
             continue
         kind_of = (new or old).data.get(source.type_column)
         own = (new or old).data.get("service_radius_m")  # a facility's own radius, else its type's default
@@ -149,8 +151,58 @@ def coverage(conn: Connection, changes: list[Change]) -> int:
     return added
 
 
-HANDLERS = (("place_names", signs), ("boundary_markers", markers), ("shelters", coverage),
-            ("care_facilities", coverage))
+# a unit-serving facility's unit (its own code column, else the polygon it stands in) and its households
+_UNITS = {"village": ("villages", "h.village_code"), "township": ("townships", "left(h.village_code, 9)")}
+
+
+def _unit(conn: Connection, source: FacilitySource, scope: str, version: Any) -> str | None:
+    """The code of the village (township) a live unit-serving facility version serves; None when retired."""
+    if version is None or version.data.get("retired_at") is not None:
+        return None
+    columns = (source.village_column,) if scope == "village" else source.township_columns
+    own = next((str(version.data[c]) for c in columns if version.data.get(c)), None)
+    if own:
+        return own if scope == "village" else own[:9]
+    table = _UNITS[scope][0]
+    return conn.execute(text(f"SELECT code FROM {table} WHERE retired_at IS NULL "
+                             "AND ST_Covers(geom, CAST(:g AS geometry)) ORDER BY code LIMIT 1"),
+                        {"g": version.geom}).scalar_one_or_none()
+
+
+def _unit_coverage(conn: Connection, change: Change, source: FacilitySource, old: Any, new: Any) -> int:
+    """A facility serving its village (township) opened, closed or moved to another unit: the households of
+    the unit it left lost it, those of the unit it came to gained it — unless another live facility of the
+    type serves that unit.
+    """
+    kind_of = (new or old).data.get(source.type_column)
+    default = DEFAULTS.get(kind_of or "")
+    if default is None or default.scope not in _UNITS:
+        return 0
+    before, after = _unit(conn, source, default.scope, old), _unit(conn, source, default.scope, new)
+    if before == after:
+        return 0
+    household_unit = _UNITS[default.scope][1]
+    facility_unit = village_sql(source) if default.scope == "village" else township_sql(source)
+    added = 0
+    for unit, kind in ((before, "coverage_lost"), (after, "coverage_gained")):
+        if unit is None:
+            continue
+        rows = conn.execute(text(
+            f"SELECT h.id, h.village_code, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat FROM households h "
+            f"WHERE h.retired_at IS NULL AND {household_unit} = :unit AND NOT EXISTS (SELECT 1 FROM {source.layer} f "
+            f"WHERE f.id <> :fid AND f.retired_at IS NULL AND f.{source.type_column} = :type "
+            f"AND {facility_unit} = :unit) ORDER BY h.id"),
+            {"unit": unit, "fid": change.feature_id, "type": kind_of}).all()
+        for r in rows:
+            added += _add(conn, change, topic="coverage", kind=kind, record_layer="households", record_id=r.id,
+                          basis=default.basis, lon=r.lon, lat=r.lat,
+                          detail={"facility_type": kind_of, "village_code": r.village_code,
+                                  "facility_version": change.version, default.scope: unit})
+    return added
+
+
+# the layer-specific rules, and the coverage rule for every layer that declares it counts in coverage
+HANDLERS = (("place_names", signs), ("boundary_markers", markers), *((s.layer, coverage) for s in SOURCES))
 
 
 def handle(conn: Connection, changes: list[Change]) -> dict[str, int]:

@@ -16,14 +16,23 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from layers.catalog import registry
 from layers.compliance import others, siting
 from layers.compliance.siting import Change
-from layers.siting.rules import get_rule_set
+from layers.siting.rules import CONSTRAINTS, get_rule_set
 
 # the channel the queue triggers notify at commit (migration 0025); the service listens on it
 COMPLIANCE_CHANNEL = "compliance"
 
 LOCK_KEY = 90_0025
+
+# the layers whose history rows queue a re-check (the trigger of migration 0025, re-made from this list by
+# gis_server.migrations.layer_install): the 三沿六区 constraints, the siting records that are layers, and
+# the layers of the other rules (coverage: every layer that declares it counts)
+WATCHED = tuple(dict.fromkeys([
+    *(c.layer for c in CONSTRAINTS.values()),
+    *(layer for layer in siting.RECORDS if layer in registry().names()),
+    *(layer for layer, _ in others.HANDLERS)]))
 
 
 def pending(conn: Connection) -> list[Change]:

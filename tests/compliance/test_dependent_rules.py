@@ -8,6 +8,10 @@ from datetime import date
 from shapely.geometry import Point
 from sqlalchemy import text
 
+from layers.catalog import registry
+from layers.compliance import others
+from layers.compliance.queue import WATCHED
+from layers.coverage.radii import DEFAULTS
 from layers.gazetteer import lifecycle
 from tests.compliance.support import findings, settle
 from tests.utils.gazetteer import A_XY, ACTOR, add_place, make_area
@@ -87,3 +91,50 @@ def test_a_closed_shelter_lists_households_that_lost_it(conn):
     assert [(f["record_id"], f["kind"], f["required_m"]) for f in lost] == [
         (homes[100], "coverage_lost", 500.0), (homes[450], "coverage_lost", 500.0)]
     assert lost[0]["basis"] == "默认值：紧急避难场所服务半径 500 m（约 10 分钟步行；GB 51143-2015）"
+
+
+def test_a_village_service_centre_closed_or_moved_lists_the_households_of_its_village(conn):
+    """村(社区)综合服务设施 serves its own village (scope ``village``): its findings follow the village, not a
+    distance — and reach the queue because the layer declares that it counts in coverage (issue 19)."""
+    east, west = "210381100200", "210381100201"
+    centre, _ = insert(conn, "community_service_centers", pt(0, 0), name="东村党群服务中心",
+                       service_type="village_service_center", village_code=east)
+    homes = {(code, x): insert(conn, "households", pt(x, 5000), head_name="张三", categories=["dibao"],
+                               village_code=code)[0] for code in (east, west) for x in (100, 9000)}
+    settle(conn)
+    gained = findings(conn, topic="coverage")
+    assert [(f["record_id"], f["kind"], f["cause_layer"], f["cause_id"], f["required_m"]) for f in gained] == [
+        (homes[(east, 100)], "coverage_gained", "community_service_centers", centre, None),
+        (homes[(east, 9000)], "coverage_gained", "community_service_centers", centre, None)]  # 9 km: same village
+    assert gained[0]["basis"] == DEFAULTS["village_service_center"].basis
+    assert gained[0]["detail"] == {"facility_type": "village_service_center", "village_code": east,
+                                   "facility_version": 1, "village": east}
+    # moved to the west village (its code corrected): the east households lose it, the west ones gain it
+    conn.execute(text("UPDATE community_service_centers SET village_code = :v WHERE id = :id"),
+                 {"v": west, "id": centre})
+    settle(conn)
+    moved = findings(conn, topic="coverage", cause_id=centre)[2:]
+    assert [(f["record_id"], f["kind"]) for f in moved] == [
+        (homes[(east, 100)], "coverage_lost"), (homes[(east, 9000)], "coverage_lost"),
+        (homes[(west, 100)], "coverage_gained"), (homes[(west, 9000)], "coverage_gained")]
+    # a second centre in the west village: closing the first one leaves nobody without
+    insert(conn, "community_service_centers", pt(50, 0), name="西村党群服务中心", service_type="village_service_center",
+           village_code=west)
+    settle(conn)
+    before = len(findings(conn, topic="coverage"))
+    conn.execute(text("UPDATE community_service_centers SET retired_at = now(), retired_reason = '合并' "
+                      "WHERE id = :id"), {"id": centre})
+    settle(conn)
+    assert len(findings(conn, topic="coverage")) == before
+
+
+def test_every_layer_that_counts_in_coverage_is_followed_by_the_queue(conn):
+    """The queue's handlers and the database trigger's watch list are built from the declarations."""
+    counted = [spec.name for spec in registry() if spec.coverage]
+    assert counted == ["shelters", "care_facilities", "community_service_centers"]
+    assert [layer for layer, handler in others.HANDLERS if handler is others.coverage] == counted
+    assert set(counted) <= set(WATCHED)
+    definition = conn.execute(text("SELECT pg_get_triggerdef(oid) FROM pg_trigger "
+                                   "WHERE tgname = 'feature_history_compliance'")).scalar_one()
+    listed = definition[definition.index("ARRAY[") + 6:definition.index("])")]
+    assert [name.strip().split("'")[1] for name in listed.split(",")] == list(WATCHED)

@@ -10,8 +10,7 @@ from sqlalchemy import text
 
 from layers.coverage.refresh import refresh
 from layers.roles import ALL_ROLES
-from tests.layers.test_coverage_network import river_case
-from tests.utils.coverage import VILLAGE, VILLAGE2, add_care, add_household, lonlat, make_units
+from tests.utils.coverage import VILLAGE, VILLAGE2, add_care, add_household, lonlat, make_units, river_case
 
 Q = "facility_type=day_care&category=elderly_alone"
 Q0 = "facility_type=day_care"  # what roles that may not read households may ask: all categories

@@ -11,7 +11,8 @@ from gis_server.app import create_app
 from gis_server.settings import Settings
 from tests.utils.features import feature, point
 
-# the 20 bodies that were ``Any`` or a bare dict, each now a named model
+# the 20 bodies that were ``Any`` or a bare dict, each now a named model, and those typed since (print,
+# compliance notes, import field mappings)
 TYPED = {
     ("post", "/api/layers/{layer}/features"): "FeatureBody",
     ("put", "/api/layers/{layer}/features/{feature_id}"): "FeatureBody",
@@ -34,6 +35,9 @@ TYPED = {
     ("put", "/api/coverage/parameters"): "NetworkParametersBody",
     ("post", "/api/coverage/child-welfare/officers"): "OfficerBody",
     ("post", "/api/print"): "PrintBody",
+    ("post", "/api/compliance/findings/{finding_id}/acknowledge"): "NoteBody",
+    ("post", "/api/compliance/findings/{finding_id}/resolve"): "NoteBody",
+    ("put", "/api/layers/{layer}/import-mappings/{name}"): "FieldMapping",
 }
 
 
@@ -55,11 +59,17 @@ def test_every_body_has_a_schema() -> None:
     for (method, path), model in TYPED.items():
         schema = bodies[(method, path, "application/json")]
         assert schema["$ref"] == f"#/components/schemas/{model}", (method, path)
-        assert models[model]["properties"], model
+        assert models[model].get("properties") or models[model].get("additionalProperties"), model
     assert models["RestoreBody"]["required"] == ["version"]
     version = {"type": "integer", "minimum": 1, "title": "要恢复的版本号"}
     assert models["RestoreBody"]["properties"]["version"] == version
     assert set(models["RecordBody"]["required"]) == {"client_id", "marker_id"}
+    assert models["NoteBody"]["properties"]["note"] == {"anyOf": [{"type": "string"}, {"type": "null"}],
+                                                        "title": "说明"}
+    assert models["FieldMapping"] == {"type": "object", "additionalProperties": {"type": "string"},
+                                      "title": "字段对应关系",
+                                      "description": models["FieldMapping"]["description"]}
+    assert models["FieldMapping"]["description"].startswith("A file's columns to the layer's fields")
 
 
 def _refused(response: Any, message: str, field: str) -> None:
@@ -100,3 +110,16 @@ def test_a_body_that_is_not_an_object(client: Any, client_as: Any) -> None:
     _refused(client.post("/api/layers/shelters/features", json=[1, 2]), "请求体（GeoJSON Feature）应为 JSON 对象",
              "body")
     _refused(client_as("funeral_planner").post("/api/siting/check", json="x"), "请求体应为 JSON 对象", "body")
+
+
+def test_a_note_or_a_mapping_of_the_wrong_shape(client_as: Any) -> None:
+    """Typed since issue 19: the note body and the import field mapping (refused before any row is read)."""
+    planner = client_as("funeral_planner")
+    _refused(planner.post("/api/compliance/findings/1/acknowledge", json={"note": 5}), "说明（note）应为文本", "note")
+    _refused(planner.post("/api/compliance/findings/1/resolve", json={"notes": "x"}), "notes不是可接受的字段",
+             "notes")
+    _refused(planner.post("/api/compliance/findings/1/resolve", json=["x"]), "请求体应为 JSON 对象", "body")
+    editor = client_as("admin")
+    _refused(editor.put("/api/layers/shelters/import-mappings/m", json={"名称": 1}), "名称应为文本", "名称")
+    _refused(editor.put("/api/layers/shelters/import-mappings/m", json=["name"]), "请求体（字段对应关系）应为对象",
+             "body")

@@ -10,9 +10,11 @@ the app is only built, never started.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,14 +36,15 @@ from gis_server.deps import (
     public,
 )
 from gis_server.ogc.auth import ogc_actor
-from gis_server.routers.pages import _actor_or_none
+from gis_server.routers.pages import PageLayer, _actor_or_none, page_actor
 from gis_server.routers.system import admin_or_this_machine
 from gis_server.settings import Settings
 from layers.errors import Forbidden
 from layers.roles import ADMIN, Actor
 
-MARKERS: set[Callable[..., Any]] = {get_current_actor, public, ogc_actor, _actor_or_none, admin_or_this_machine}
-PERMISSION_CLASSES = (LayerAccess, LayerWriter, RequireRoles)
+MARKERS: set[Callable[..., Any]] = {get_current_actor, public, ogc_actor, _actor_or_none, page_actor,
+                                    admin_or_this_machine}
+PERMISSION_CLASSES = (LayerAccess, LayerWriter, RequireRoles, PageLayer)  # with OgcLayerAccess, LayerReader
 # FastAPI's own documentation routes and the static files: public, and not ours to decorate
 FRAMEWORK_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static"}
 
@@ -173,3 +176,88 @@ def test_fixed_layer_and_role_refusals_keep_their_words(client_as: Any) -> None:
     for method, path, body, message in cases:
         refused = getattr(viewer, method)(path, json=body)
         assert (refused.status_code, refused.json()["message"]) == (403, message), path
+
+
+# --- no permission checked by hand -------------------------------------------------------------------
+ROUTE_MODULES = sorted([*Path("gis_server/routers").glob("*.py"), *Path("gis_server/ogc").glob("*.py"),
+                        Path("gis_server/jobs/api.py")])
+CHECKS = {"require_read", "require_write", "require_admin"}
+# the checks that depend on the request itself, so no dependency can make them (each with its reason)
+BY_HAND = {
+    ("gis_server/routers/features.py", "get_one"): "reveal=true asks for more than reading the layer",
+    ("gis_server/routers/exports.py", "export"): "reveal=true asks for more than reading the layer",
+    ("gis_server/routers/coverage.py", "officers"): "reveal=true asks for more than reading the officers",
+    ("gis_server/routers/system.py", "admin_or_this_machine"): "an admin, or a request from this machine",
+    ("gis_server/routers/pages.py", "__call__"): "PageLayer: the pages' dependency itself",
+}
+
+
+def _is_check(node: ast.AST) -> bool:
+    """A refusal written out: ``raise Forbidden(…)``, ``require_read/_write/_admin(…)``, ``page_error(403, …)``."""
+    if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+        return isinstance(node.exc.func, ast.Name) and node.exc.func.id == "Forbidden"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id in CHECKS:
+            return True
+        first = node.args[0] if node.args else None
+        return node.func.id == "page_error" and isinstance(first, ast.Constant) and first.value == 403
+    return False
+
+
+def hand_checks(source: str, path: str) -> set[tuple[str, str]]:
+    """(path, function) of every function of a module that refuses by hand."""
+    found = set()
+    for function in ast.walk(ast.parse(source)):
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            if any(_is_check(node) for node in ast.walk(function)):
+                found.add((path, function.name))
+    return found
+
+
+def test_no_route_module_checks_a_permission_by_hand() -> None:
+    found = set().union(*(hand_checks(module.read_text(encoding="utf-8"), str(module)) for module in ROUTE_MODULES))
+    assert found == set(BY_HAND)
+
+
+def test_a_hand_check_left_is_found() -> None:
+    source = (
+        "def feature_page(spec, actor):\n"
+        "    if not spec.can_read(actor.roles):\n"
+        "        return page_error(403, '您无权查看')\n"
+        "def create(spec, actor):\n"
+        "    require_write(spec, actor)\n"
+        "def _uncovered(spec, actor):\n"
+        "    if not spec.can_read(actor.roles):\n"
+        "        raise Forbidden('您无权查看困难群众户名单', 'no')\n"
+        "def fine(spec, actor):\n"
+        "    return page_error(404, '没有')\n")
+    assert hand_checks(source, "m.py") == {("m.py", "feature_page"), ("m.py", "create"), ("m.py", "_uncovered")}
+
+
+def test_the_ogc_edits_refuse_before_reading_the_body(client_as: Any) -> None:
+    """A 403 before any 422: a caller without the right learns nothing of the body's shape."""
+    viewer = client_as("viewer")
+    items = "/ogc/collections/shelters/items"
+    for method, path, body in (("post", items, {"type": "nonsense"}), ("put", items + "/1", [1]),
+                               ("patch", items + "/1", {"geometry": 5, "extra": []}), ("delete", items + "/1", None)):
+        refused = viewer.request(method.upper(), path, json=body)
+        assert (refused.status_code, refused.json()["message"]) == (403, "您无权修改图层“应急避难场所”"), method
+    refused = viewer.get("/ogc/collections/households/items?limit=0")  # limit=0 alone would be a 422
+    assert (refused.status_code, refused.json()["message"]) == (403, "您无权查看图层“困难群众户”")
+
+
+def test_the_pages_declare_their_layer_and_answer_as_pages(client_as: Any, anonymous: Any) -> None:
+    """The feature page and the import page: sign-in redirect, 404/403 pages, or the import list."""
+    for path in ("/features/shelters/1", "/imports/shelters", "/imports"):
+        signed_out = anonymous.get(path, follow_redirects=False)
+        assert (signed_out.status_code, signed_out.headers["location"]) == (303, f"/login?next={path}")
+    viewer = client_as("viewer")
+    refused = viewer.get("/features/households/1")
+    assert refused.status_code == 403 and "<h1>您无权查看图层“困难群众户”</h1>" in refused.text
+    unknown = viewer.get("/features/nope/1")
+    assert unknown.status_code == 404 and "<h1>没有名为“nope”的图层</h1>" in unknown.text
+    assert viewer.get("/features/shelters/1").status_code == 200
+    listed = viewer.get("/imports/households")  # not theirs to write: the list of what they may import into
+    assert listed.status_code == 200 and "<title>导入数据 — 海城民政一张图</title>" in listed.text
+    own = client_as("case_worker").get("/imports/households")
+    assert own.status_code == 200 and "<title>导入数据：困难群众户 — 海城民政一张图</title>" in own.text

@@ -12,29 +12,7 @@ from sqlalchemy import text
 
 from layers.coverage.refresh import refresh, status
 from layers.coverage.selection import Selection
-from tests.utils.coverage import add_care, add_household, covered_ids, make_units, origin_xy
-
-
-def line_sql(*points: tuple[float, float]) -> str:
-    x, y = origin_xy()
-    coords = ", ".join(f"{x + dx!r} {y + dy!r}" for dx, dy in points)
-    return f"ST_Multi(ST_Transform(ST_GeomFromText('LINESTRING({coords})', 4550), 4490))"
-
-
-def add_road(conn, *points: tuple[float, float], road_class: str = "township") -> int:
-    return conn.execute(text(f"INSERT INTO roads (name, road_class, geom) VALUES ('测试路', :c, {line_sql(*points)}) "
-                             "RETURNING id"), {"c": road_class}).scalar_one()
-
-
-def river_case(conn) -> dict[str, int]:
-    make_units(conn)
-    add_road(conn, (0, 0), (0, 5000))
-    add_road(conn, (0, 5000), (400, 5000))
-    add_road(conn, (400, 5000), (400, 0))
-    facility = add_care(conn, -20, 50)
-    across = add_household(conn, 420, 50, name="河东")
-    along = add_household(conn, -20, 800, name="路西")
-    return {"facility": facility, "across": across, "along": along}
+from tests.utils.coverage import add_care, add_household, add_road, covered_ids, make_units, river_case
 
 
 def test_river_without_bridge_network_much_longer_than_straight_line(conn):

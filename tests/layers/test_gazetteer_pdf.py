@@ -11,7 +11,7 @@ from sqlalchemy import text
 from formats.documents import to_pdf
 from layers.gazetteer import lifecycle, publication
 from layers.gazetteer.names import add_variant
-from tests.layers.test_siting_report import pdf_text, render_first_page
+from tests.utils.documents import pdf_text, render_first_page
 from tests.utils.gazetteer import A_XY, B_XY, add_place, make_area
 
 APPROVED = {"approval_authority": "海城市人民政府", "approval_doc_no": "海政地〔2025〕3号",

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,29 +19,11 @@ from layers.siting.check import check_site
 from layers.siting.report import TITLE, build_site_report
 from layers.siting.report_map import fetch_features, render_site_map, site_map
 from layers.siting.rules import get_rule_set
+from tests.utils.documents import pdf_text, render_first_page
 from tests.utils.siting import geojson, insert, railway, rect, river, road, seg, township, village, zone
 
 T = "210381190"
 SITE = rect(-50, -50, 50, 50)
-
-
-def pdf_text(pdf: bytes, tmp_path: Path, name: str = "doc") -> str:
-    assert pdf.startswith(b"%PDF")
-    assert shutil.which("pdftotext"), "pdftotext missing: apt-get install poppler-utils"
-    path = tmp_path / f"{name}.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True)
-    return out.stdout
-
-
-def render_first_page(pdf: bytes, tmp_path: Path, name: str = "doc") -> Path:
-    """Page 1 as PNG (kept under pytest's basetemp for a look)."""
-    path = tmp_path / f"{name}.pdf"
-    path.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", str(path), str(tmp_path / name)],
-                   check=True)
-    (png,) = tmp_path.glob(f"{name}-*1.png")
-    return png
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from layers.roles import ADMIN, ALL_ROLES, CASE_WORKER
 ADMIN_CASE_OFFICE = "admin_case"
 
 
-def create_test_accounts(conn: Any, password: str) -> None:
+def create_role_accounts(conn: Any, password: str) -> None:
     for role in sorted(ALL_ROLES):
         create_user(conn, role, password, [role])
     create_user(conn, ADMIN_CASE_OFFICE, password, [ADMIN, CASE_WORKER])

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
 
 from layers.catalog import registry
 
@@ -53,3 +59,44 @@ def click_until(web: PageWatch, lon: float, lat: float, selector: str, tries: in
             continue
     click_at(web, lon, lat)
     web.page.wait_for_selector(selector)
+
+
+def download(web: PageWatch) -> tuple[str, bytes]:
+    """Press 导出 in the open export dialog of the layer list; the file's name and bytes once it is done."""
+    with web.page.expect_download() as info:
+        web.page.click('#hc-dialog [data-action="export"]')
+    file = info.value
+    web.page.wait_for_selector("#hc-export-status[data-done]")
+    return file.suggested_filename, Path(file.path()).read_bytes()
+
+
+@pytest.fixture
+def phone(browser: Any, live_server: str, phone_position: dict[str, float]) -> Iterator[PageWatch]:
+    """A phone (390×844, touch) signed in as boundary_surveyor, its device position allowed and set to the
+    test module's ``phone_position`` ({"longitude", "latitude"[, "accuracy"]}); back online and checked clean
+    at the end (served to the browser tests by tests/web_map/conftest.py)."""
+    from tests.web_map.conftest import PageWatch, new_context, sign_in
+
+    context = new_context(browser, viewport={"width": 390, "height": 844}, has_touch=True,
+                          permissions=["geolocation"], geolocation=phone_position)
+    page = context.new_page()
+    sign_in(page, live_server, "boundary_surveyor")
+    watch = PageWatch(page, live_server)
+    yield watch
+    context.set_offline(False)
+    context.close()
+    watch.assert_clean()
+
+
+def print_sheet(web: Any, tmp_path: Path) -> tuple[dict[str, Any], str]:
+    """Print the view as an A4 PDF; returns the body sent to /api/print and the sheet's words."""
+    web.page.click(".hc-print-button")
+    web.page.locator(".hc-print-form").wait_for()
+    with web.page.expect_request("**/api/print") as sent, web.page.expect_download() as download:
+        web.page.click(".hc-print-dialog .hc-primary")
+    web.page.locator(".hc-print-status[data-done='1']").wait_for()
+    web.page.locator(".hc-print-dialog button", has_text="关闭").click()
+    path = tmp_path / "sheet.pdf"
+    download.value.save_as(path)
+    words = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout
+    return json.loads(sent.value.post_data or "{}"), "".join(words.split())

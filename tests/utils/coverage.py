@@ -96,3 +96,29 @@ def villages(conn):
     east = [add_household(conn, dx, 0) for dx in (-30, -5000, -7900)]
     west = [add_household(conn, dx, 0, village=VILLAGE2, name="李四") for dx in (10, 400)]
     return east, west
+
+
+def line_sql(*points: tuple[float, float]) -> str:
+    x, y = origin_xy()
+    coords = ", ".join(f"{x + dx!r} {y + dy!r}" for dx, dy in points)
+    return f"ST_Multi(ST_Transform(ST_GeomFromText('LINESTRING({coords})', 4550), 4490))"
+
+
+def add_road(conn, *points: tuple[float, float], road_class: str = "township") -> int:
+    return conn.execute(text(f"INSERT INTO roads (name, road_class, geom) VALUES ('测试路', :c, {line_sql(*points)}) "
+                             "RETURNING id"), {"c": road_class}).scalar_one()
+
+
+def river_case(conn) -> dict[str, int]:
+    """West road x = 0 and east road x = 400 m run north from y = 0 to y = 5,000 m and meet only at the top
+    (a river between, no bridge); a 幸福院 20 m west of the west road at y = 50; a household 20 m east of
+    the east road (440 m in a straight line, ≈ 10.3 km by road) and one beside the west road 750 m further
+    north (≈ 790 m by road)."""
+    make_units(conn)
+    add_road(conn, (0, 0), (0, 5000))
+    add_road(conn, (0, 5000), (400, 5000))
+    add_road(conn, (400, 5000), (400, 0))
+    facility = add_care(conn, -20, 50)
+    across = add_household(conn, 420, 50, name="河东")
+    along = add_household(conn, -20, 800, name="路西")
+    return {"facility": facility, "across": across, "along": along}

@@ -21,8 +21,8 @@ from sqlalchemy import create_engine
 from gis_server.app import create_app
 from gis_server.settings import PROJECT_ROOT, Settings
 from tests.conftest import PASSWORD
-from tests.utils.accounts import ADMIN_CASE_OFFICE, create_test_accounts
-from tests.utils.browser import CENTER
+from tests.utils.accounts import ADMIN_CASE_OFFICE, create_role_accounts
+from tests.utils.browser import CENTER, phone  # noqa: F401 (the phone fixture, for every browser test)
 from tests.utils.database import committed_database
 from tests.utils.live_server import serving
 from web_map.assets import install
@@ -42,7 +42,7 @@ def browser_database_url(database_url: str) -> Iterator[str]:
     with committed_database(database_url, BROWSER_DB) as url:
         engine = create_engine(url)
         with engine.begin() as conn:  # one account per role, named after it, and admin + case office
-            create_test_accounts(conn, PASSWORD)
+            create_role_accounts(conn, PASSWORD)
         engine.dispose()
         yield url
 

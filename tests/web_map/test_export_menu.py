@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.exports.readback import read_back
+from tests.utils.browser import download
 from tests.web_map.conftest import CENTER, token
 
 LON, LAT = CENTER
@@ -19,14 +19,6 @@ def open_menu(web: Any, layer: str) -> None:
     assert web.page.locator("#hc-panel").is_visible()  # open from the start on a desktop
     web.page.click(f'[data-export="{layer}"]')
     web.page.wait_for_selector("#hc-dialog .hc-export")
-
-
-def download(web: Any) -> tuple[str, bytes]:
-    with web.page.expect_download() as info:
-        web.page.click('#hc-dialog [data-action="export"]')
-    file = info.value
-    web.page.wait_for_selector("#hc-export-status[data-done]")
-    return file.suggested_filename, Path(file.path()).read_bytes()
 
 
 def test_a_case_worker_downloads_households_filtered_by_category(as_role: Any, live_server: str,

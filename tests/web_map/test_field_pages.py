@@ -8,7 +8,6 @@ campaign list's map colours lines by inspection status. Data is made through the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -56,17 +55,9 @@ def scene(api: httpx.Client) -> dict[str, Any]:
 
 
 @pytest.fixture
-def phone(browser: Any, live_server: str) -> Iterator[PageWatch]:
-    """A phone signed in as boundary_surveyor, with the device position allowed."""
-    context = new_context(browser, viewport={"width": 390, "height": 844}, has_touch=True,
-                          permissions=["geolocation"], geolocation={"longitude": START[0], "latitude": START[1]})
-    page = context.new_page()
-    sign_in(page, live_server, "boundary_surveyor")
-    watch = PageWatch(page, live_server)
-    yield watch
-    context.set_offline(False)
-    context.close()
-    watch.assert_clean()
+def phone_position() -> dict[str, float]:
+    """The phone (tests/utils/browser.py) stands at the lines' west end."""
+    return {"longitude": START[0], "latitude": START[1]}
 
 
 def _full(page: Any, name: str) -> None:

@@ -5,28 +5,12 @@ nothing leaves 127.0.0.1."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.utils.browser import CENTER
+from tests.utils.browser import CENTER, print_sheet
 
 LON, LAT = CENTER
-
-
-def print_coverage(web: Any, tmp_path: Path) -> tuple[dict[str, Any], str]:
-    """Print the view as an A4 PDF; returns the body sent to /api/print and the sheet's words."""
-    web.page.click(".hc-print-button")
-    web.page.locator(".hc-print-form").wait_for()
-    with web.page.expect_request("**/api/print") as sent, web.page.expect_download() as download:
-        web.page.click(".hc-print-dialog .hc-primary")
-    web.page.locator(".hc-print-status[data-done='1']").wait_for()
-    web.page.locator(".hc-print-dialog button", has_text="关闭").click()
-    path = tmp_path / "sheet.pdf"
-    download.value.save_as(path)
-    words = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout
-    return json.loads(sent.value.post_data or "{}"), "".join(words.split())
 
 
 def open_coverage(web: Any, zoom: int = 14) -> None:
@@ -45,7 +29,7 @@ def test_case_office_prints_the_shelter_radius_and_household_points(as_role: Any
     web = as_role("case_worker")
     open_coverage(web)
     open_section(web, "shelters")
-    body, words = print_coverage(web, tmp_path)
+    body, words = print_sheet(web, tmp_path)
     radii = [o for o in body["overlays"] if o["title"].startswith("服务半径")]
     assert len(radii) == 1 and radii[0]["color"] == radii[0]["fill"]
     assert [round(f["radius_m"]) > 0 for f in radii[0]["features"]] == [True] * len(radii[0]["features"])
@@ -53,7 +37,7 @@ def test_case_office_prints_the_shelter_radius_and_household_points(as_role: Any
     assert not any("困难群众户" in o["title"] for o in body["overlays"])  # the points section is closed
     open_section(web, "points")
     web.page.wait_for_selector("path.hc-hh", state="attached")
-    body, words = print_coverage(web, tmp_path)
+    body, words = print_sheet(web, tmp_path)
     titles = {o["title"] for o in body["overlays"]}
     assert "未覆盖的困难群众户" in titles or "已覆盖的困难群众户" in titles
     assert not any(t.startswith("服务半径") for t in titles)  # one section on the map (and the sheet) at a time
@@ -66,7 +50,7 @@ def test_a_viewer_prints_the_published_villages_and_nothing_personal(as_role: An
     web = as_role("viewer")
     open_coverage(web, 12)
     assert web.page.locator("#hc-sec-points").count() == 0
-    body, words = print_coverage(web, tmp_path)
+    body, words = print_sheet(web, tmp_path)
     titles = [o["title"] for o in body["overlays"]]
     assert titles and all(t.startswith("未覆盖户数（按村）：") for t in titles), titles
     assert "1–4" not in "".join(titles)  # the viewer's legend has no 1–4 class (suppressed, grey)

@@ -22,8 +22,9 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import Polygon, shape
 
+from tests.utils.browser import print_sheet
+from tests.utils.siting_page import click_at, open_siting, view, wait_report
 from tests.web_map.conftest import OUTPUT, PageWatch, _create, _line
-from tests.web_map.test_print_coverage import print_coverage as print_view
 
 ORIGIN = (122.95, 40.62)
 TOWNSHIP, VILLAGE_A, VILLAGE_B = "210381120", "210381120001", "210381120002"
@@ -66,25 +67,6 @@ def siting_scene(api: httpx.Client) -> dict[str, int]:
                          status="to_move"),
     }
     return ids
-
-
-def open_siting(web: PageWatch) -> None:
-    web.page.goto(web.base + "/siting")
-    web.page.wait_for_function("window.HC && HC.ready === true")
-
-
-def click_at(web: PageWatch, lon: float, lat: float) -> None:
-    point = web.page.evaluate(f"HC.siting.map.latLngToContainerPoint([{lat}, {lon}])")
-    box = web.page.locator("#hc-map").bounding_box()
-    web.page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
-
-
-def view(web: PageWatch, lon: float, lat: float, zoom: int) -> None:
-    web.page.evaluate(f"HC.siting.map.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
-
-
-def wait_report(web: PageWatch, before: str | None) -> None:
-    web.page.wait_for_function("b => document.body.getAttribute('data-report') !== b", arg=before)
 
 
 def draw_the_site(web: PageWatch) -> None:
@@ -135,7 +117,7 @@ def test_print_has_the_drawn_site_its_rings_and_what_it_violates(as_role: Any, s
     drawn = web.page.evaluate("HC.siting.current().geometry")
     truth = api.post("/api/siting/check", json={"geometry": drawn}).json()
     expressway = next(r for r in truth["results"] if r["rule"] == "highway.expressway")
-    body, words = print_view(web, tmp_path)
+    body, words = print_sheet(web, tmp_path)
     by_title = {o["title"]: o for o in body["overlays"]}
     site = by_title["选址"]
     assert (site["color"], site["fill"], site["dashed"]) == ("#6a1b9a", "#6a1b9a", False)

@@ -5,7 +5,6 @@ records appear with arrows sized by their displacement, and a table row finds it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import pytest
 from shapely.geometry import Point
 
 from tests.utils.inspections import moved
-from tests.web_map.conftest import PageWatch, _create, new_context, sign_in
+from tests.web_map.conftest import PageWatch, _create
 
 START, END = (122.86, 40.76), (122.88, 40.765)  # away from the other tests' scenes
 CST = timezone(timedelta(hours=8))
@@ -86,19 +85,10 @@ def test_gpkg_round_trip_through_the_campaign_page(as_role: Any, campaign: dict[
 
 
 @pytest.fixture
-def phone(browser: Any, live_server: str, campaign: dict[str, Any]) -> Iterator[PageWatch]:
-    """A phone signed in as boundary_surveyor, standing at the first marker."""
+def phone_position(campaign: dict[str, Any]) -> dict[str, float]:
+    """The phone (tests/utils/browser.py) stands at the marker not in the uploaded file."""
     marker = campaign["markers"][2]
-    context = new_context(browser, viewport={"width": 390, "height": 844}, has_touch=True,
-                          permissions=["geolocation"],
-                          geolocation={"longitude": marker["lon"], "latitude": marker["lat"], "accuracy": 0.02})
-    page = context.new_page()
-    sign_in(page, live_server, "boundary_surveyor")
-    watch = PageWatch(page, live_server)
-    yield watch
-    context.set_offline(False)
-    context.close()
-    watch.assert_clean()
+    return {"longitude": marker["lon"], "latitude": marker["lat"], "accuracy": 0.02}
 
 
 def test_field_reloads_offline_and_sends_later(phone: PageWatch, api: httpx.Client, campaign: dict[str, Any]) -> None:

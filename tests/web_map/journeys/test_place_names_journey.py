@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from layers.gazetteer.lifecycle import beijing_today
-from tests.layers.test_siting_report import pdf_text
+from tests.utils.documents import pdf_text
 from tests.web_map.conftest import CENTER
 
 LON, LAT = CENTER

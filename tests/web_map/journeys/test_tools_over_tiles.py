@@ -15,9 +15,9 @@ import pytest
 from pyproj import Transformer
 
 from tests.utils.browser import click_at, zoom_to
+from tests.utils.siting_page import click_at as siting_click
+from tests.utils.siting_page import open_siting, view, wait_report
 from tests.web_map.conftest import CENTER, PageWatch, _create, _line, _pt
-from tests.web_map.test_siting_page import click_at as siting_click
-from tests.web_map.test_siting_page import open_siting, view, wait_report
 
 LON, LAT = CENTER
 TO_4550 = Transformer.from_crs("EPSG:4490", "EPSG:4550", always_xy=True)

@@ -14,7 +14,7 @@ import pytest
 
 from layers.geometry import HAICHENG_EXTENT
 from tests.exports.readback import read_back
-from tests.web_map.test_export_menu import download
+from tests.utils.browser import download
 from web_map.builder import POINT_LABEL_MIN_ZOOM
 from web_map.settings import MapSettings
 
