@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
+from tests.utils.documents import PRINT_BBOX
 from tests.utils.features import create, line, point
 
-BBOX = [122.70, 40.80, 122.76, 40.84]  # about 5 km × 4.4 km near the city
+BBOX = PRINT_BBOX
 
 
 def pdf_text(content: bytes, tmp_path) -> str:

@@ -11,7 +11,8 @@ from PIL import Image
 from formats.mapsheet import Sheet
 from layers.geometry import reproject
 from layers.printing import metric_extent
-from tests.printing.test_print_api import BBOX, pdf_text
+from tests.utils.documents import PRINT_BBOX as BBOX
+from tests.utils.documents import pdf_text
 from tests.utils.features import point
 
 BLUE = (0x1F, 0x4E, 0x9C)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from layers.catalog import registry
+from web_map.settings import MapSettings
 
 if TYPE_CHECKING:
     from tests.web_map.conftest import PageWatch
@@ -100,3 +101,20 @@ def print_sheet(web: Any, tmp_path: Path) -> tuple[dict[str, Any], str]:
     download.value.save_as(path)
     words = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout
     return json.loads(sent.value.post_data or "{}"), "".join(words.split())
+
+
+def show_tiles(web: PageWatch, *layers: str) -> None:
+    """Turn vector-tile layers on and wait until their tiles are drawn."""
+    for name in layers:
+        web.page.evaluate("n => HC.layers.setVisible(n, true)", name)
+    web.page.wait_for_function("HC.layers.pending() === 0")
+    assert web.page.locator(".leaflet-tile-container canvas").count() > 0
+
+
+@pytest.fixture
+def builtin_basemap(live_app: Any) -> Iterator[None]:
+    """The server as installed with no 天地图 key and no tile URL: the built-in basemap is the default."""
+    before = live_app.state.map_settings
+    live_app.state.map_settings = MapSettings(_env_file=None, tianditu_key=None, xyz_url=None)
+    yield
+    live_app.state.map_settings = before

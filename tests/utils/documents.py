@@ -6,6 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+PRINT_BBOX = [122.70, 40.80, 122.76, 40.84]  # the print tests' sheet: about 5 km × 4.4 km near the city
+
 
 def pdf_text(pdf: bytes, tmp_path: Path, name: str = "doc") -> str:
     assert pdf.startswith(b"%PDF")

@@ -24,11 +24,10 @@ import pytest
 from shapely.geometry import LineString, shape
 
 from layers.geometry import reproject
+from tests.utils.browser import builtin_basemap, show_tiles  # noqa: F401  (builtin_basemap: a fixture)
 from tests.utils.frame import LocalFrame
+from tests.utils.siting_page import click_at, open_siting, view, wait_report
 from tests.web_map.conftest import PageWatch, _create, _line
-from tests.web_map.journeys.test_tools_over_tiles import show_tiles
-from tests.web_map.journeys.test_viewer_map import builtin_basemap  # noqa: F401  (a fixture)
-from tests.web_map.test_siting_page import click_at, open_siting, view, wait_report
 
 ORIGIN = (122.90, 40.72)
 FRAME = LocalFrame(*ORIGIN)

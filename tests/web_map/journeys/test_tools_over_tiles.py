@@ -14,7 +14,7 @@ import httpx
 import pytest
 from pyproj import Transformer
 
-from tests.utils.browser import click_at, zoom_to
+from tests.utils.browser import click_at, show_tiles, zoom_to
 from tests.utils.siting_page import click_at as siting_click
 from tests.utils.siting_page import open_siting, view, wait_report
 from tests.web_map.conftest import CENTER, PageWatch, _create, _line, _pt
@@ -52,14 +52,6 @@ def tiles_scene(api: httpx.Client) -> dict[str, Any]:
         "graves": [_create(api, "scattered_graves", _pt(*ll(-380 + 60 * i, -380 + 60 * j)), status="to_move")
                    for i in range(6) for j in range(6)],
     }
-
-
-def show_tiles(web: PageWatch, *layers: str) -> None:
-    """Turn vector-tile layers on and wait until their tiles are drawn."""
-    for name in layers:
-        web.page.evaluate("n => HC.layers.setVisible(n, true)", name)
-    web.page.wait_for_function("HC.layers.pending() === 0")
-    assert web.page.locator(".leaflet-tile-container canvas").count() > 0
 
 
 def click_lonlat(web: PageWatch, lon: float, lat: float) -> tuple[float, float]:

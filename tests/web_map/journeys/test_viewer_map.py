@@ -6,26 +6,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from layers.geometry import HAICHENG_EXTENT
 from tests.exports.readback import read_back
-from tests.utils.browser import download
+from tests.utils.browser import builtin_basemap, download  # noqa: F401  (builtin_basemap: a fixture)
 from web_map.builder import POINT_LABEL_MIN_ZOOM
 from web_map.settings import MapSettings
-
-
-@pytest.fixture
-def builtin_basemap(live_app: Any) -> Iterator[None]:
-    """The server as installed with no 天地图 key and no tile URL: the built-in basemap is the default."""
-    before = live_app.state.map_settings
-    live_app.state.map_settings = MapSettings(_env_file=None, tianditu_key=None, xyz_url=None)
-    yield
-    live_app.state.map_settings = before
 
 
 def test_with_a_tianditu_key_tianditu_is_the_default(live_app: Any, api: httpx.Client) -> None:
@@ -69,7 +58,7 @@ def panel_share(web: Any) -> float:
         return (p.width * p.height) / (m.width * m.height); })()""")
 
 
-def test_the_viewers_journey(as_role: Any, builtin_basemap: None, seed: dict[str, int]) -> None:
+def test_the_viewers_journey(as_role: Any, builtin_basemap: None, seed: dict[str, int]) -> None:  # noqa: F811
     web = as_role("viewer")  # signed in through the login page
     basemap_answers: list[tuple[int, str]] = []
     web.page.on("response", lambda r: basemap_answers.append((r.status, r.headers.get("content-type", "")))
