@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import sqlalchemy_url, throwaway_cluster  # noqa: E402
+from layers.base import STORAGE_SRID  # noqa: E402
 
 TARGET_ROAD_S = 1.0
 TARGET_IMPORT_S = 60.0
@@ -60,7 +61,7 @@ def farmland_import(polygons: list[bytes]):  # noqa: ANN201
         from layers.compliance.queue import drain
 
         conn.execute(text("INSERT INTO basic_farmland (name, geom) SELECT '基本农田（新划）' || i, "
-                          "ST_Multi(ST_GeomFromWKB(w, 4490)) "
+                          f"ST_Multi(ST_GeomFromWKB(w, {STORAGE_SRID})) "
                           "FROM unnest(CAST(:w AS bytea[])) WITH ORDINALITY AS x(w, i)"),
                      {"w": polygons})
         return drain(conn)

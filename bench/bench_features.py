@@ -45,6 +45,7 @@ from bench.common import (  # noqa: E402
     uvicorn_server,
 )
 from gis_server.db import SESSION_OPTIONS  # noqa: E402
+from layers.base import STORAGE_SRID  # noqa: E402
 from layers.features import LISTED_TABLE, Utf8Bytes, collection_bytes  # noqa: E402
 
 LAYER = "households"
@@ -120,7 +121,8 @@ def load_households(url: str, n: int, seed: int) -> None:
         conn.execute(
             "INSERT INTO households (head_name, phone, address, categories, members, has_child_under_14, "
             "village_code, source, geom) "
-            "SELECT n, p, a, string_to_array(c, ','), m, k, v, 'bench', ST_SetSRID(ST_MakePoint(x, y), 4490) "
+            "SELECT n, p, a, string_to_array(c, ','), m, k, v, 'bench', "
+            f"ST_SetSRID(ST_MakePoint(x, y), {STORAGE_SRID}) "
             "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::int[], %s::bool[], %s::text[], "
             "%s::float8[], %s::float8[]) AS u(n, p, a, c, m, k, v, x, y)",
             [cols[k] for k in ("head_name", "phone", "address", "categories", "members", "has_child",

@@ -24,6 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import sqlalchemy_url, throwaway_cluster  # noqa: E402
+from layers.base import STORAGE_SRID  # noqa: E402
 
 TARGET_ROWS_PER_S = 5_000
 
@@ -109,7 +110,7 @@ def _copy_households(raw_url: str, rows: list[tuple], codes: dict[str, str]) -> 
 
     cipher = PersonalDataCipher(Settings(environment="test", _env_file=None).data_key)
     prepared = [(name, cipher.encrypt(number), cipher.match_hash(number), mask_id_number(number),
-                 "{dibao}", members, codes[village], f"SRID=4490;POINT({lon} {lat})")
+                 "{dibao}", members, codes[village], f"SRID={STORAGE_SRID};POINT({lon} {lat})")
                 for name, number, _cat, members, village, lon, lat in rows]
     with psycopg.connect(raw_url) as conn:
         start = time.perf_counter()

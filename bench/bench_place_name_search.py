@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import HttpGetter, sqlalchemy_url, throwaway_cluster, uvicorn_server  # noqa: E402
+from layers.base import STORAGE_SRID  # noqa: E402
 
 BASE = 6000
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
@@ -56,7 +57,7 @@ def load(conn, rows: list[tuple[str, str, str]], copies: int, r: random.Random) 
     from sqlalchemy import text
 
     sql = text("INSERT INTO place_names (name, class_code, pinyin, township_code, village_code, geom) VALUES "
-               "(:n, :c, :p, '210381001', '210381001001', ST_SetSRID(ST_MakePoint(:x, :y), 4490))")
+               f"(:n, :c, :p, '210381001', '210381001001', ST_SetSRID(ST_MakePoint(:x, :y), {STORAGE_SRID}))")
     batch = [{"n": n, "c": c, "p": p, "x": r.uniform(122.4, 123.1), "y": r.uniform(40.5, 41.1)}
              for _ in range(copies) for n, c, p in rows]
     for i in range(0, len(batch), 5000):

@@ -24,6 +24,7 @@ from gis_server.deps import CurrentActor, DbDep, ReadableLayer
 from gis_server.tile_cache import Bounds, Tile, TileCache, TileKey, tile_bounds
 from gis_server.tile_reads import TileReads
 from layers.audit import read_record
+from layers.base import STORAGE_SRID
 from layers.errors import InvalidInput
 from layers.features import q, with_cte
 from layers.privacy import masked_expressions, visible_rows_sql
@@ -68,7 +69,7 @@ def tile_sql(spec: LayerSpec, expressions: dict[str, str], row_filter: str | Non
     columns = ", ".join(
         f"{_value_sql(f, expressions.get(f.name, f't.{q(f.name)}'))} AS {q(f.name)}" for f in key_fields(spec))
     where = ["t.retired_at IS NULL",
-             f"t.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4490)"]
+             f"t.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), {STORAGE_SRID})"]
     if row_filter:
         where.append(f"({row_filter})")
     # envelopes inline (constant-folded at planning, so the GiST index is used with a good estimate) and
