@@ -110,6 +110,22 @@ def synthetic_households(n: int, seed: int) -> dict[str, list]:
     return cols
 
 
+# one statement for many households: psycopg parameters are the columns of synthetic_households
+INSERT_HOUSEHOLDS = (
+    "INSERT INTO households (head_name, phone, address, categories, members, has_child_under_14, "
+    "village_code, source, geom) "
+    "SELECT n, p, a, string_to_array(c, ','), m, k, v, 'bench', "
+    f"ST_SetSRID(ST_MakePoint(x, y), {STORAGE_SRID}) "
+    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::int[], %s::bool[], %s::text[], "
+    "%s::float8[], %s::float8[]) AS u(n, p, a, c, m, k, v, x, y)")
+
+
+def insert_parameters(cols: dict[str, list]) -> list[list]:
+    """The parameters of :data:`INSERT_HOUSEHOLDS` for columns made by :func:`synthetic_households`."""
+    return [cols[k] for k in ("head_name", "phone", "address", "categories", "members", "has_child",
+                              "village_code", "lon", "lat")]
+
+
 def load_households(url: str, n: int, seed: int) -> None:
     """One bulk INSERT … SELECT FROM unnest(…) with source='bench', then VACUUM ANALYZE."""
     import psycopg
@@ -118,15 +134,7 @@ def load_households(url: str, n: int, seed: int) -> None:
     t0 = time.perf_counter()
     with psycopg.connect(libpq_url(url)) as conn:
         conn.execute("SELECT set_config('gis.user', 'bench', true), set_config('gis.reason', 'benchmark data', true)")
-        conn.execute(
-            "INSERT INTO households (head_name, phone, address, categories, members, has_child_under_14, "
-            "village_code, source, geom) "
-            "SELECT n, p, a, string_to_array(c, ','), m, k, v, 'bench', "
-            f"ST_SetSRID(ST_MakePoint(x, y), {STORAGE_SRID}) "
-            "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::int[], %s::bool[], %s::text[], "
-            "%s::float8[], %s::float8[]) AS u(n, p, a, c, m, k, v, x, y)",
-            [cols[k] for k in ("head_name", "phone", "address", "categories", "members", "has_child",
-                               "village_code", "lon", "lat")])
+        conn.execute(INSERT_HOUSEHOLDS, insert_parameters(cols))
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE households")
