@@ -60,10 +60,9 @@ def test_county_outlines_come_in_one_request_per_zoom(web: PageWatch) -> None:
                       "return new Promise(done => setTimeout(done, ms)); }", 2 * MapSettings().bbox_debounce_ms)
     web.page.wait_for_load_state("networkidle")
     assert len(seen) == 2  # the same zoom: nothing asked again
-    zoom_to(web, 15)
-    web.page.wait_for_function("HC.layers.count('villages') > 0 && HC.layers.pending() === 0")
-    web.page.wait_for_load_state("networkidle")
-    assert any("/api/layers/villages/features?bbox=" in u for u in seen[2:]), seen
+    with web.page.expect_request(lambda r: "/api/layers/villages/features?bbox=" in r.url):  # closer in
+        zoom_to(web, 15)
+    assert not any("/api/outlines/" in u for u in seen[2:]), seen
 
 
 @pytest.mark.parametrize("theme", THEMES)
