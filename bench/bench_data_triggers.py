@@ -16,7 +16,7 @@ pays) and on the bare table (every other user trigger disabled: the statement tr
 against the plain INSERT/UPDATE). Prints the median seconds per statement and the ratios ``0029 / none``
 and ``0029 / 0026``. For information (no target). Always exits 0.
 
-    .venv/bin/python bench/bench_data_triggers.py              # ≈ 1 minute
+    .venv/bin/python bench/bench_data_triggers.py              # ≈ 5–10 minutes on a loaded machine
     .venv/bin/python bench/bench_data_triggers.py --rows 300000 --rounds 3
 """
 
@@ -66,8 +66,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
     ap.add_argument("--rows", type=int, default=30_000, help="households per statement (default 30,000)")
     ap.add_argument("--rounds", type=int, default=5, help="alternating rounds per variant (default 5)")
     args = ap.parse_args(argv)
-    if quick() and not argv:
-        args.rounds = 3
+    if quick() and not argv:  # make bench: one round (with the row triggers a round takes ≈ 1–2 minutes)
+        args.rounds = 1
 
     import psycopg
 
