@@ -20,11 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-from formats.srids import STORAGE_SRID
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import sqlalchemy_url, throwaway_cluster  # noqa: E402
+from layers.base import STORAGE_SRID  # noqa: E402
 
 TARGET_ROAD_S = 1.0
 TARGET_IMPORT_S = 60.0

@@ -31,8 +31,6 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
-from formats.srids import STORAGE_SRID
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
@@ -47,6 +45,7 @@ from bench.common import (  # noqa: E402
     uvicorn_server,
 )
 from gis_server.db import SESSION_OPTIONS  # noqa: E402
+from layers.base import STORAGE_SRID  # noqa: E402
 from layers.features import LISTED_TABLE, Utf8Bytes, collection_bytes  # noqa: E402
 
 LAYER = "households"
@@ -111,6 +110,22 @@ def synthetic_households(n: int, seed: int) -> dict[str, list]:
     return cols
 
 
+# one statement for many households: psycopg parameters are the columns of synthetic_households
+INSERT_HOUSEHOLDS = (
+    "INSERT INTO households (head_name, phone, address, categories, members, has_child_under_14, "
+    "village_code, source, geom) "
+    "SELECT n, p, a, string_to_array(c, ','), m, k, v, 'bench', "
+    f"ST_SetSRID(ST_MakePoint(x, y), {STORAGE_SRID}) "
+    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::int[], %s::bool[], %s::text[], "
+    "%s::float8[], %s::float8[]) AS u(n, p, a, c, m, k, v, x, y)")
+
+
+def insert_parameters(cols: dict[str, list]) -> list[list]:
+    """The parameters of :data:`INSERT_HOUSEHOLDS` for columns made by :func:`synthetic_households`."""
+    return [cols[k] for k in ("head_name", "phone", "address", "categories", "members", "has_child",
+                              "village_code", "lon", "lat")]
+
+
 def load_households(url: str, n: int, seed: int) -> None:
     """One bulk INSERT … SELECT FROM unnest(…) with source='bench', then VACUUM ANALYZE."""
     import psycopg
@@ -119,15 +134,7 @@ def load_households(url: str, n: int, seed: int) -> None:
     t0 = time.perf_counter()
     with psycopg.connect(libpq_url(url)) as conn:
         conn.execute("SELECT set_config('gis.user', 'bench', true), set_config('gis.reason', 'benchmark data', true)")
-        conn.execute(
-            "INSERT INTO households (head_name, phone, address, categories, members, has_child_under_14, "
-            "village_code, source, geom) "
-            "SELECT n, p, a, string_to_array(c, ','), m, k, v, 'bench', "
-            f"ST_SetSRID(ST_MakePoint(x, y), {STORAGE_SRID}) "
-            "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::int[], %s::bool[], %s::text[], "
-            "%s::float8[], %s::float8[]) AS u(n, p, a, c, m, k, v, x, y)",
-            [cols[k] for k in ("head_name", "phone", "address", "categories", "members", "has_child",
-                               "village_code", "lon", "lat")])
+        conn.execute(INSERT_HOUSEHOLDS, insert_parameters(cols))
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE households")

@@ -21,11 +21,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from formats.srids import STORAGE_SRID
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import sqlalchemy_url, throwaway_cluster  # noqa: E402
+from layers.base import STORAGE_SRID  # noqa: E402
 
 TARGET_ROWS_PER_S = 5_000
 

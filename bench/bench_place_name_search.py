@@ -23,11 +23,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from formats.srids import STORAGE_SRID
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import HttpGetter, sqlalchemy_url, throwaway_cluster, uvicorn_server  # noqa: E402
+from layers.base import STORAGE_SRID  # noqa: E402
 
 BASE = 6000
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"

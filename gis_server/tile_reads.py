@@ -46,13 +46,19 @@ class TileReads:
         """The data version of ``table`` (None: it has none), read after ``audit`` (the values of
         :func:`layers.audit.read_record`, or None) was committed. Raises what the statement raised.
         """
+        return self.submit(table, audit).result()
+
+    def submit(self, table: str, audit: dict[str, Any] | None) -> Future[int | None]:
+        """:meth:`version` without waiting: the future of it. The tile route awaits it on the event loop
+        (``asyncio.wrap_future``), so a cached tile takes no trip through the thread pool.
+        """
         done: Future[int | None] = Future()
         with self._start:  # queued and a writer alive, together: an ending writer sees the read
             self._queue.put((table, audit, done))
             if self._writer is None:
                 self._writer = threading.Thread(target=self._run, name="tile-reads", daemon=True)
                 self._writer.start()
-        return done.result()
+        return done
 
     def _run(self) -> None:
         while True:

@@ -52,6 +52,28 @@ def test_a_tile_asked_again_comes_from_the_cache(client: TestClient) -> None:
     assert list(features(client, "shelters")) == [made["id"]]
 
 
+def test_a_cached_tile_is_answered_without_the_thread_pool(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hit is answered on the event loop (issue 21: each trip through the pool is two thread hand-overs,
+    and each waits for a core on a busy machine); a miss renders in the pool."""
+    import anyio.to_thread
+
+    pooled: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def recording(func, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        pooled.append(getattr(getattr(func, "func", func), "__name__", repr(func)))
+        return await run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", recording)
+    shelter(client)
+    client.get(PATH.format("shelters", *TILE))
+    assert "_render" in pooled or "_run_sync_endpoint" in pooled  # the miss (the old route: all of it)
+    pooled.clear()
+    assert client.get(PATH.format("shelters", *TILE)).status_code == 200
+    assert cache(client).hits == 1
+    assert set(pooled) <= {"<lambda>"}, pooled  # only the test's own actor (act_as), a sync dependency
+
+
 def test_an_api_write_shows_in_the_next_tile(client: TestClient) -> None:
     made = household(client)
     assert features(client, "households")[made["id"]]["members"] == 3

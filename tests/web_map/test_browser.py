@@ -16,6 +16,7 @@ import pytest
 from layers.catalog import THEMES
 from tests.utils.browser import click_at, click_until, drawn, show_theme, zoom_to
 from tests.web_map.conftest import CENTER, OUTPUT, PageWatch
+from web_map.settings import MapSettings
 
 LON, LAT = CENTER
 
@@ -33,6 +34,35 @@ def test_page_loads_clean(web: PageWatch) -> None:
     assert web.page.locator("input[data-theme]").count() == len(THEMES)
     assert "海城民政一张图" in web.page.title()
     web.shot("01-page-loads")
+
+
+def outline_requests(web: PageWatch) -> list[str]:
+    """Start listing the page's requests for the township and village outlines (either source)."""
+    seen: list[str] = []
+    web.page.on("request", lambda r: seen.append(r.url) if any(
+        part in r.url for part in ("/api/outlines/", "/api/layers/villages/", "/api/layers/townships/")) else None)
+    return seen
+
+
+def test_county_outlines_come_in_one_request_per_zoom(web: PageWatch) -> None:
+    """Up to zoom 13 the map draws the townships and villages from /api/outlines (the whole county,
+    simplified for the zoom: issue 21, the villages by viewport were 740 kB on the first map), and a
+    move at the same zoom asks for nothing; closer in they come by viewport again."""
+    seen = outline_requests(web)
+    web.open()
+    web.page.wait_for_function("HC.layers.count('villages') > 0 && HC.layers.count('townships') > 0 "
+                               "&& HC.layers.pending() === 0")
+    zoom = web.page.evaluate("HC.map.getZoom()")
+    assert sorted(u.split("/api/", 1)[1] for u in seen) == [f"outlines/townships?z={zoom}",
+                                                            f"outlines/villages?z={zoom}"]
+    # a timer set after the move, longer than the reload's debounce, fires after it: the reload has run
+    web.page.evaluate("ms => { HC.map.panBy([200, 120], {animate: false}); "
+                      "return new Promise(done => setTimeout(done, ms)); }", 2 * MapSettings().bbox_debounce_ms)
+    web.page.wait_for_load_state("networkidle")
+    assert len(seen) == 2  # the same zoom: nothing asked again
+    with web.page.expect_request(lambda r: "/api/layers/villages/features?bbox=" in r.url):  # closer in
+        zoom_to(web, 15)
+    assert not any("/api/outlines/" in u for u in seen[2:]), seen
 
 
 @pytest.mark.parametrize("theme", THEMES)

@@ -136,15 +136,28 @@
     });
   }
 
-  function loadBbox(entry) {
+  /* The township and village outlines up to zoom 13: the whole county in one request per zoom, simplified
+   * for it and revalidated by ETag (GET /api/outlines/…, issue 21: the villages by viewport were 740 kB
+   * on the first map, again after every move). Closer in, by viewport as every other layer. */
+  var OUTLINES = ['townships', 'villages'], OUTLINES_MAX_ZOOM = 13;
+  function outlineUrl(entry) {
+    var z = Math.round(map.getZoom());
+    if (OUTLINES.indexOf(entry.cfg.name) < 0 || z > OUTLINES_MAX_ZOOM) { return null; }
+    return cfg.api.replace(/\/layers$/, '/outlines') + '/' + entry.cfg.name + '?z=' + z;
+  }
+
+  function loadBbox(entry, again) {
+    var url = outlineUrl(entry);
+    if (url && url === entry.shown && !again) { return Promise.resolve(); }  // a move at the same zoom
     if (entry.abort) { entry.abort.abort(); }
     var controller = entry.abort = new AbortController();
-    var url = cfg.api + '/' + encodeURIComponent(entry.cfg.name) + '/features?bbox=' + bboxParam() +
+    url = url || cfg.api + '/' + encodeURIComponent(entry.cfg.name) + '/features?bbox=' + bboxParam() +
       '&limit=' + cfg.bboxLimit;
     entry.loading = true;
     return HC.request('GET', url, {signal: controller.signal}).then(function (r) {
       if (controller !== entry.abort) { return; }
       entry.loading = false;
+      entry.shown = r.ok ? url : null;
       if (!r.ok) { HC.toast('加载“' + entry.cfg.title + '”失败：' + HC.message(r), 'error'); return; }
       entry.leaflet.clearLayers();
       entry.leaflet.addData(r.data);
@@ -297,7 +310,7 @@
     refresh: function (name) {
       var entry = entries[name];
       if (!entry || !entry.visible) { return; }
-      if (entry.cfg.large) { entry.leaflet.options.rev += 1; entry.leaflet.redraw(); } else { loadBbox(entry); }
+      if (entry.cfg.large) { entry.leaflet.options.rev += 1; entry.leaflet.redraw(); } else { loadBbox(entry, true); }
     },
     /* features drawn now (for the browser tests and the layer notes) */
     count: function (name) {
