@@ -21,6 +21,7 @@ from shapely.geometry import Point, mapping
 from sqlalchemy import Connection, text
 
 import formats
+from formats.srids import STORAGE_CRS
 from layers.base import STORAGE_SRID
 from layers.catalog import registry
 from layers.errors import DomainError, InvalidInput
@@ -200,7 +201,7 @@ def parse_row(raw: dict[str, Any], mapping_: dict[str, str], crs: str | None) ->
     geom = raw.get("__geometry__")
     try:
         if geom is not None:
-            geom = validate_geometry(mapping(geom), "Geometry", "EPSG:4490")
+            geom = validate_geometry(mapping(geom), "Geometry", STORAGE_CRS)
         else:
             lon, lat = parse_angle(record.get("lon")), parse_angle(record.get("lat"))
             if lon is None or lat is None:

@@ -30,6 +30,7 @@ import shapely
 import shapely.geometry
 
 import formats
+from formats.srids import STORAGE_CRS
 from layers.base import STORAGE_SRID
 from layers.errors import InvalidInput
 from layers.geometry import DEFAULT_MARGIN_DEG, crs_hint, likely_crs, validate_geometry
@@ -92,7 +93,7 @@ def read_site(data: bytes | BinaryIO, filename: str, margin: float = DEFAULT_MAR
     if frame.crs.to_epsg() != STORAGE_SRID:
         geom = frame.geometry.iloc[0:1].set_crs(frame.crs, allow_override=True).to_crs(STORAGE_SRID).iloc[0]
         geom = shapely.force_2d(geom)
-    checked = validate_geometry(shapely.geometry.mapping(geom), "Geometry", "EPSG:4490", margin)
+    checked = validate_geometry(shapely.geometry.mapping(geom), "Geometry", STORAGE_CRS, margin)
     name = next((str(frame[c].iloc[0]) for c in NAME_COLUMNS if c in frame and frame[c].iloc[0] not in (None, "")),
                 None)
     return UploadedSite(_lists(shapely.geometry.mapping(checked)), name, source_crs, FORMAT_NAMES[kind])

@@ -15,11 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("formats", "layers", "importers", "gis_server", "web_map", "tools", "scripts", "bench")
 CONSTANTS = "formats/srids.py"
 MIGRATIONS = "gis_server/migrations/versions/"
-# Owned by other sweeps of issue 19 for now; each is to drop out of this list.
-KNOWN = {
-    "importers/demo/common.py", "importers/demo/loader.py", "importers/place_names.py", "importers/site_upload.py",
-    "layers/imports/coordinates.py",
-}
 SRIDS = {4490, 4550}
 IN_TEXT = re.compile(r"(?<![\w.])(?<!EPSG:)(?:4490|4550)(?![\w.])")
 AS_NAME = re.compile(r"EPSG:(?:4490|4550)")  # a string that is only the name is a value (pyproj's CRS argument)
@@ -53,18 +48,12 @@ def scanned_files() -> list[str]:
 def test_no_bare_srid_outside_the_constants():
     found = {}
     for name in scanned_files():
-        if name == CONSTANTS or name.startswith(MIGRATIONS) or name in KNOWN:
+        if name == CONSTANTS or name.startswith(MIGRATIONS):
             continue
         lines = bare_srids((ROOT / name).read_text(encoding="utf-8"))
         if lines:
             found[name] = lines
     assert found == {}
-
-
-def test_the_known_files_still_hold_one():
-    """A known file swept clean leaves the list, so the list only shrinks."""
-    clean = [name for name in sorted(KNOWN) if not bare_srids((ROOT / name).read_text(encoding="utf-8"))]
-    assert clean == []
 
 
 def test_the_check_finds_a_bare_srid_in_sql_and_in_a_number():

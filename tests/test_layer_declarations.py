@@ -44,7 +44,6 @@ def test_the_map_gets_new_feature_pages_and_search_from_the_declarations():
     assert config["searches"] == [{"api": spec.search_api, "layer": spec.name, "field": spec.title_field}
                                   for spec in searchable]
     assert config["searches"] == [{"api": "/api/place-names/search", "layer": "place_names", "field": "name"}]
-    assert config["search"] == config["searches"][0]
 
 
 def test_the_map_searches_every_searchable_layer_it_may_read():

@@ -250,7 +250,7 @@ def map_config(layers: Sequence[dict[str, Any]], settings: MapSettings, themes: 
     # from the layers' declarations (LayerSpec.new_feature_page, .search_api), as the catalog serves them
     new_feature_pages = {layer["name"]: layer["new_feature_page"] for layer in readable
                          if layer.get("new_feature_page")}
-    # every readable layer with a search API; "search" (the first) is what hc-search.js reads until it asks all
+    # every readable layer with a search API: the search box asks them all (hc-search.js)
     searches = [{"api": layer["search_api"], "layer": layer["name"], "field": layer.get("title_field") or "name"}
                 for layer in readable if layer.get("search_api")]
     used = [t for t in themes if any(layer["theme"] == t for layer in out_layers)]
@@ -263,7 +263,7 @@ def map_config(layers: Sequence[dict[str, Any]], settings: MapSettings, themes: 
         "extent": [[HAICHENG_EXTENT[1], HAICHENG_EXTENT[0]], [HAICHENG_EXTENT[3], HAICHENG_EXTENT[2]]],
         "debounceMs": settings.bbox_debounce_ms, "bboxLimit": settings.bbox_limit,
         "api": "/api/layers", "tiles": "/tiles", "featurePage": "/features", "epsg4550": EPSG_4550,
-        "search": searches[0] if searches else None, "searches": searches,
+        "searches": searches,
         "demoSource": "demo", "demoLabel": SOURCE_TITLES["demo"],
         "newFeaturePages": new_feature_pages,
     }

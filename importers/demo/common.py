@@ -21,6 +21,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from formats.srids import METRIC_CRS, STORAGE_CRS
 from layers.geometry import reproject, transformer
 
 SEED = 20240416
@@ -51,16 +52,16 @@ def rng(stage: str) -> np.random.Generator:
 
 
 def to_metric(geom: BaseGeometry) -> BaseGeometry:
-    return reproject(geom, "EPSG:4490", "EPSG:4550")
+    return reproject(geom, STORAGE_CRS, METRIC_CRS)
 
 
 def to_lonlat(geom: Any) -> Any:
     """EPSG:4550 → EPSG:4490 for one geometry or an array of them."""
-    return reproject(geom, "EPSG:4550", "EPSG:4490")
+    return reproject(geom, METRIC_CRS, STORAGE_CRS)
 
 
 def metric_xy(lon: float, lat: float) -> tuple[float, float]:
-    x, y = transformer("EPSG:4490", "EPSG:4550").transform(lon, lat)
+    x, y = transformer(STORAGE_CRS, METRIC_CRS).transform(lon, lat)
     return float(x), float(y)
 
 

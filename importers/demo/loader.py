@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from importers.demo.common import DATASET, ID_BASE, LABEL, SOURCE, Table, fingerprint, to_lonlat
 from importers.demo.dataset import TABLE_ORDER, build_all
 from layers import audit
-from layers.base import Base
+from layers.base import STORAGE_SRID, Base
 from layers.demo_state import DemoState  # noqa: F401  (registers the demo_state table on Base.metadata)
 from layers.errors import Conflict
 from layers.features import q, set_actor
@@ -87,7 +87,7 @@ def _insert(conn: Connection, table: Table, columns: Any) -> None:
         else:
             values.append(f":{n}")
     sql = text(f"INSERT INTO {q(table.name)} (id, {', '.join(q(n) for n in names)}, source, geom) "
-               f"VALUES (:id, {', '.join(values)}, '{SOURCE}', ST_GeomFromWKB(:wkb, 4490))")
+               f"VALUES (:id, {', '.join(values)}, '{SOURCE}', ST_GeomFromWKB(:wkb, {STORAGE_SRID}))")
     geoms = to_lonlat(shapely.force_2d([row["geom"] for row in table.rows]))
     wkbs = shapely.to_wkb(geoms)
     jsonb = {n for n in names if isinstance(columns[n].type, JSONB)}

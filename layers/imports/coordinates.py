@@ -25,21 +25,20 @@ import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from layers.base import STORAGE_SRID
+from formats.srids import METRIC_CRS, STORAGE_CRS, SURVEY_ZONE_CRS, WGS84_CRS
 from layers.errors import InvalidInput
 from layers.geometry import ACCEPTED_CRS, ACCEPTS, HAICHENG_EXTENT, reproject, validate_geometry
 
 # What the user may choose for a file that does not say (the issue: CGCS2000 geographic, EPSG:4550,
 # EPSG:4529 with the zone prefix 41, GCJ-02 on request).
 CRS_CHOICES = {
-    "EPSG:4490": "CGCS2000 经纬度（EPSG:4490）",
-    "EPSG:4550": "CGCS2000 3 度带 中央经线 123°，东坐标无带号（EPSG:4550）",
-    "EPSG:4529": "CGCS2000 3 度带第 41 带，东坐标带带号 41（EPSG:4529）",
+    STORAGE_CRS: "CGCS2000 经纬度（EPSG:4490）",
+    METRIC_CRS: "CGCS2000 3 度带 中央经线 123°，东坐标无带号（EPSG:4550）",
+    SURVEY_ZONE_CRS: "CGCS2000 3 度带第 41 带，东坐标带带号 41（EPSG:4529）",
     "gcj02": "GCJ-02（高德、腾讯等互联网地图坐标）",
 }
-GEOGRAPHIC = ("EPSG:4490", "EPSG:4326", "gcj02")
-STORAGE_CRS = f"EPSG:{STORAGE_SRID}"
-LONLAT = (STORAGE_CRS, "EPSG:4326")  # read as stored: CGCS2000 and WGS 84 differ by centimetres
+GEOGRAPHIC = (STORAGE_CRS, WGS84_CRS, "gcj02")
+LONLAT = (STORAGE_CRS, WGS84_CRS)  # read as stored: CGCS2000 and WGS 84 differ by centimetres
 ZONE_PREFIX_EASTING = 10_000_000  # an easting ≥ this carries a zone number in front (41 500 000 m = zone 41's 0)
 
 
@@ -62,7 +61,7 @@ def choice(value: str | None) -> str | None:
 
 def resolve(file_crs: str | None, chosen: str | None, coordinates: list[tuple[float, float]]) -> tuple[str | None, str]:
     """The system the file is read in and a note saying where it came from (None: the user must choose)."""
-    if chosen == "gcj02" and file_crs in (None, "EPSG:4326", "EPSG:4490"):
+    if chosen == "gcj02" and file_crs in (None, WGS84_CRS, STORAGE_CRS):
         return "gcj02", "按要求以 GCJ-02 读取（转换为 CGCS2000）"
     if file_crs is not None:
         shown = file_crs if file_crs.startswith("EPSG:") else "文件自带的坐标系"
@@ -74,7 +73,7 @@ def resolve(file_crs: str | None, chosen: str | None, coordinates: list[tuple[fl
         return chosen, f"文件未注明坐标系，按所选的 {CRS_CHOICES[chosen]} 读取"
     # lon/lat, or lat/lon swapped (each row then names the swap)
     if coordinates and all(max(abs(x), abs(y)) <= 180 and min(abs(x), abs(y)) <= 90 for x, y in coordinates):
-        return "EPSG:4490", "文件未注明坐标系，坐标为经纬度，按 CGCS2000 经纬度（EPSG:4490）读取"
+        return STORAGE_CRS, "文件未注明坐标系，坐标为经纬度，按 CGCS2000 经纬度（EPSG:4490）读取"
     return None, "文件没有坐标系信息，坐标不是经纬度：请选择坐标系（EPSG:4550 或 EPSG:4529）后重新检查"
 
 
@@ -82,9 +81,9 @@ def value_problem(x: float, y: float, crs: str) -> str | None:
     """What is wrong with the first coordinate for ``crs``, in Chinese; None when nothing obvious."""
     if crs in GEOGRAPHIC and max(abs(x), abs(y)) > 180:  # (≤ 180 both: lon/lat, perhaps swapped)
         return f"坐标 {_shown(x)}, {_shown(y)} 是投影坐标（米），但坐标系为经纬度：请选择 EPSG:4550 或 EPSG:4529"
-    if crs == "EPSG:4550" and x >= ZONE_PREFIX_EASTING:
+    if crs == METRIC_CRS and x >= ZONE_PREFIX_EASTING:
         return f"东坐标 {_shown(x)} 带有带号 {int(x // 1_000_000)}：请选择 EPSG:4529（3 度带第 41 带，带号）"
-    if crs == "EPSG:4529" and abs(x) < ZONE_PREFIX_EASTING:
+    if crs == SURVEY_ZONE_CRS and abs(x) < ZONE_PREFIX_EASTING:
         return f"东坐标 {_shown(x)} 没有带号：请选择 EPSG:4550（中央经线 123°，无带号）"
     return None
 

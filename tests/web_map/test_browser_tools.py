@@ -5,6 +5,7 @@ layout, demo data labels, and finding a place name. Screenshots under test-outpu
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -75,7 +76,7 @@ def test_retire_with_reason_then_restore_from_history(as_role: Any, api: httpx.C
     page.wait_for_selector("#hc-history li")
     top = page.locator("#hc-history li").first
     assert top.get_attribute("data-operation") == "retire"
-    assert "注销" in top.inner_text() and "已迁入公墓" in top.inner_text() and "funeral_planner" in top.inner_text()
+    assert "注销" in top.inner_text() and "已迁入公墓" in top.inner_text() and "殡葬规划账号" in top.inner_text()
     assert page.locator(".hc-retired").count() == 1
     page.screenshot(path=str(_out("32-history-retired")))
     page.once("dialog", lambda dialog: dialog.accept("误注销，恢复"))
@@ -351,3 +352,32 @@ def test_search_a_place_name_and_zoom_to_it(as_role: Any, seed: dict[str, int]) 
     web.page.route("**/api/place-names/search**", lambda route: route.fulfill(
         status=404, content_type="application/json", body='{"message": "没有此接口"}'))
     assert search_and_check("48-search-fallback") == "features"
+
+
+def test_search_asks_every_searchable_layer(as_role: Any, seed: dict[str, int]) -> None:
+    """The search box asks each layer the map config lists in ``searches`` (not only the first): with a
+    second searchable layer declared (shelters, its API answered by the test), both layers' hits are listed,
+    and choosing the shelter's opens it from its own layer."""
+    web = as_role("viewer")
+    second = '{"api": "/api/test-shelter-search", "layer": "shelters", "field": "name"}, '
+
+    def with_second_search(route: Any) -> None:
+        page = route.fetch()
+        body = page.text()
+        assert body.count('"searches": [') == 1
+        route.fulfill(response=page, body=body.replace('"searches": [', '"searches": [' + second))
+
+    web.page.route(lambda url: url.rstrip("/") == web.base, with_second_search)
+    web.page.route("**/api/test-shelter-search**", lambda route: route.fulfill(
+        status=200, content_type="application/json",
+        body=json.dumps({"items": [{"id": seed["shelters"], "name": "示例避难场所"}]})))
+    web.open()
+    web.page.fill("#hc-search-input", "示例")
+    web.page.press("#hc-search-input", "Enter")
+    web.page.wait_for_selector("#hc-search-results li[data-id]")
+    names = web.page.locator("#hc-search-results li[data-id] strong").all_inner_texts()
+    assert names[0] == "示例避难场所" and "示例村" in names[1:]
+    web.page.locator("#hc-search-results li[data-id]").first.click()
+    web.page.wait_for_function("HC.search.last && HC.search.last.name === '示例避难场所'")
+    center = web.page.evaluate("[HC.map.getCenter().lng, HC.map.getCenter().lat]")
+    assert math.dist(center, (LON + 0.004, LAT + 0.002)) < 1e-3

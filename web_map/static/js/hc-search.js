@@ -1,9 +1,9 @@
 /* 海城民政一张图 — find a place name and zoom to it (search box in the top bar).
  *
- * Asks the gazetteer search (GET /api/place-names/search?q=: Chinese, pinyin, initials, other names);
- * when that does not answer 200 (an older server without it), falls back to the generic feature API
- * with an exact name (GET /api/layers/place_names/features?name=). A chosen result is fetched with its
- * geometry, the map zooms to it and marks it, and outlines the township it lies in (and its village when
+ * Asks every searchable layer's search API at once (config.searches, from the layer declarations; today
+ * the gazetteer's GET /api/place-names/search?q=: Chinese, pinyin, initials, other names); when one does
+ * not answer 200 (an older server without it), falls back to the generic feature API with an exact name
+ * (GET /api/layers/place_names/features?name=). A chosen result is fetched with its geometry, the map zooms to it and marks it, and outlines the township it lies in (and its village when
  * the hit is a village or a settlement: place-name classes 04 and 06), found by the codes the database
  * derived from its position. */
 (function () {
@@ -11,26 +11,35 @@
   var HC = window.HC = window.HC || {};
   var map, cfg, hits, list, input, seq = 0, shown = 0;  // seq: searches; shown: results shown
 
-  function featuresUrl(q) {
-    return cfg.api + '/' + encodeURIComponent(cfg.search.layer) + '/features?' + encodeURIComponent(cfg.search.field) +
+  function featuresUrl(search, q) {
+    return cfg.api + '/' + encodeURIComponent(search.layer) + '/features?' + encodeURIComponent(search.field) +
       '=' + encodeURIComponent(q) + '&limit=10';
   }
 
-  /* → Promise of {via: 'search'|'features', items: [{id, name, detail, feature?}]} */
-  function find(q) {
-    return HC.request('GET', cfg.search.api + '?q=' + encodeURIComponent(q) + '&limit=10').then(function (r) {
+  /* One layer's search → Promise of {via: 'search'|'features', items: [{id, layer, name, detail, feature?}]} */
+  function findIn(search, q) {
+    return HC.request('GET', search.api + '?q=' + encodeURIComponent(q) + '&limit=10').then(function (r) {
       if (r.status === 200 && r.data && Array.isArray(r.data.items)) {
         return {via: 'search', items: r.data.items.map(function (i) {
-          return {id: i.id, name: i.name, detail: [i.class_title, i.township_name, i.status_title, i.note]
-            .filter(Boolean).join(' · ')};
+          return {id: i.id, layer: search.layer, name: i.name, detail: [i.class_title, i.township_name,
+            i.status_title, i.note].filter(Boolean).join(' · ')};
         })};
       }
-      return HC.request('GET', featuresUrl(q)).then(function (f) {
+      return HC.request('GET', featuresUrl(search, q)).then(function (f) {
         if (!f.ok) { throw new Error(HC.message(f)); }
         return {via: 'features', items: f.data.features.map(function (feature) {
-          return {id: feature.id, name: feature.properties[cfg.search.field], detail: '', feature: feature};
+          return {id: feature.id, layer: search.layer, name: feature.properties[search.field], detail: '',
+            feature: feature};
         })};
       });
+    });
+  }
+
+  /* Every searchable layer the user may read, asked at once; their hits in the declarations' order. */
+  function find(q) {
+    return Promise.all(cfg.searches.map(function (s) { return findIn(s, q); })).then(function (results) {
+      return {via: results.some(function (r) { return r.via === 'features'; }) ? 'features' : 'search',
+        items: [].concat.apply([], results.map(function (r) { return r.items; }))};
     });
   }
 
@@ -55,7 +64,7 @@
   function show(item) {
     close();
     var got = item.feature ? Promise.resolve({ok: true, data: item.feature}) :
-      HC.request('GET', cfg.api + '/' + encodeURIComponent(cfg.search.layer) + '/features/' + item.id);
+      HC.request('GET', cfg.api + '/' + encodeURIComponent(item.layer) + '/features/' + item.id);
     return got.then(function (r) {
       if (!r.ok || !r.data.geometry) { HC.toast(HC.message(r, '找不到该地名的位置'), 'error'); return; }
       hits.clearLayers();
@@ -111,7 +120,7 @@
       var form = document.getElementById('hc-search');
       list = document.getElementById('hc-search-results');
       input = document.getElementById('hc-search-input');
-      if (!form || !cfg.search) { return; }
+      if (!form || !(cfg.searches || []).length) { return; }
       hits = L.layerGroup().addTo(map);
       form.addEventListener('submit', submit);
       input.addEventListener('search', function () { if (!input.value) { close(); hits.clearLayers(); } });
