@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -66,6 +67,18 @@ def freeze_start_up_objects() -> None:
     gc.freeze()
 
 
+GIL_SWITCH_SECONDS = 0.0005
+
+
+def hand_the_gil_over_sooner() -> None:
+    """Let a thread waiting for the GIL have it after 0.5 ms instead of Python's 5 ms. The event loop keeps
+    the GIL while it has work; the tile reads' group-commit writer and the request threads coming back
+    from the database waited up to 5 ms for it, an idle wait in every warm tile under load (issue 21:
+    z14 tiles at 8 clients 1,190 → 1,370 requests/s, same run).
+    """
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None,
                map_settings: MapSettings | None = None) -> FastAPI:
     """Build the app; tests pass their own settings and database."""
@@ -97,8 +110,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                                               COMPLIANCE_CHANNEL, "gis-compliance-listener", on_notify=wake,
                                               on_listen=wake, idle_seconds=30.0)
         app.state.compliance.start()
-        if owns_db:
+        if owns_db:  # process-wide settings: a server's, not a test's
             freeze_start_up_objects()
+            hand_the_gil_over_sooner()
         yield
         app.state.compliance.stop()
         app.state.jobs.stop()

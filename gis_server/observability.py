@@ -9,6 +9,7 @@ every log line of that request.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import json
 import logging
 import re
@@ -157,7 +158,7 @@ class RequestObserver:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent = _incoming_id(scope) or uuid.uuid4().hex
+        sent = _incoming_id(scope) or _new_request_id()
         scope.setdefault("state", {})["request_id"] = sent
         token = _request_id.set(sent)
         status = 500  # unless a response starts: an exception reaches the server's error handler
@@ -183,6 +184,16 @@ class RequestObserver:
                         extra={"method": scope["method"], "route": route, "path": scope["path"],
                                "status": status, "ms": round(seconds * 1000, 1)})
             _request_id.reset(token)
+
+
+# this process's random prefix and a counter: unique, and no system call per request (uuid4 reads the
+# kernel's random source each time, a tenth of the warm tile's samples in a profile, issue 21)
+_ID_PREFIX = uuid.uuid4().hex[:16]
+_id_counter = itertools.count(1)
+
+
+def _new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_id_counter):016x}"  # 32 hex digits, as uuid4().hex was
 
 
 def _incoming_id(scope: Scope) -> str | None:

@@ -14,6 +14,7 @@ the tiles it touched (:mod:`gis_server.tile_cache`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 from typing import Annotated
 
@@ -29,7 +30,8 @@ from layers.audit import read_record
 from layers.base import STORAGE_SRID
 from layers.errors import InvalidInput
 from layers.features import q, with_cte
-from layers.privacy import masked_expressions, visible_rows_sql
+from layers.masks import output_masks
+from layers.privacy import visible_rows_sql
 from layers.registry import FieldSpec, LayerSpec
 from layers.roles import Actor
 
@@ -87,6 +89,20 @@ def tile_sql(spec: LayerSpec, expressions: dict[str, str], row_filter: str | Non
         ) rows"""
 
 
+@functools.lru_cache(maxsize=256)
+def tile_statement(spec: LayerSpec, row_filter: str | None) -> tuple[str, str]:
+    """The tile statement of ``spec`` for callers whose rows are limited by ``row_filter``, and its hash:
+    the cache's scope (callers who see the same statement share tiles). Built once per layer and
+    filter, not on every tile (issue 21: a warm tile is mostly Python).
+
+    Tiles never reveal personal data in full: always the masks every list shows (``output_masks``),
+    written over the alias placeholder ``{t}``.
+    """
+    masks = {name: expression.replace("{t}", "t") for name, expression in output_masks(spec).items()}
+    sql = tile_sql(spec, masks, row_filter)
+    return sql, hashlib.sha256(sql.encode()).hexdigest()[:24]
+
+
 def _check_tile(z: int, x: int, y: int) -> None:
     if not 0 <= z <= MAX_ZOOM:
         raise InvalidInput(f"缩放级别 z={z} 超出范围（0–{MAX_ZOOM}）", f"z={z} out of range 0..{MAX_ZOOM}", field="z")
@@ -122,9 +138,7 @@ async def read_tile(db: Database, cache: TileCache, reads: TileReads, spec: Laye
     (issue 21: warm tiles' p95 3–50× their p50).
     """
     _check_tile(z, x, y)
-    # masks are written over the alias placeholder {t}; tiles never reveal personal data in full
-    masks = {name: expression.replace("{t}", "t") for name, expression in masked_expressions(spec, actor).items()}
-    sql = tile_sql(spec, masks, visible_rows_sql(spec, actor, "t"))
+    sql, scope = tile_statement(spec, visible_rows_sql(spec, actor, "t"))
     params: dict[str, object] = {"z": z, "x": x, "y": y, "layer": spec.name}
     audit_record = read_record(spec, actor, "read_personal", tile=f"{z}/{x}/{y}")
     if not cache.enabled:
@@ -143,7 +157,7 @@ async def read_tile(db: Database, cache: TileCache, reads: TileReads, spec: Laye
     if learnt is None or version > learnt:  # the first reader after a write: where it happened
         changes = await run_in_threadpool(_changes, db, table, learnt, version) if learnt is not None else []
         cache.learn(table, version, changes)
-    key = TileKey(table, hashlib.sha256(sql.encode()).hexdigest()[:24], z, x, y)
+    key = TileKey(table, scope, z, x, y)
     tile = cache.get(key, version, tile_bounds(z, x, y, BUFFER / EXTENT))
     if tile is None:
         tile = await run_in_threadpool(_render, db, sql, params)

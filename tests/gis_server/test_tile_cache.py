@@ -314,3 +314,66 @@ def test_concurrent_tile_reads_are_audited_and_versioned_by_one_statement(client
                                 "WHERE action = 'read_personal' AND layer = 'households' AND username = 'tester' "
                                 "AND detail->>'tile' LIKE '14/_/9'")).one()
     assert tuple(audited) == (8, 8)
+
+
+
+def test_a_warm_tile_does_not_build_its_statement_again(client: TestClient) -> None:
+    """The statement (masks, row filter) and its scope hash are made once per layer and filter, not per
+    tile (issue 21: a warm tile is mostly Python)."""
+    from gis_server.routers.tiles import tile_statement
+
+    shelter(client)
+    tile_statement.cache_clear()
+    for tile in (TILE, (TILE[0], TILE[1] + 1, TILE[2]), TILE):
+        features(client, "shelters", tile)
+    assert (tile_statement.cache_info().misses, tile_statement.cache_info().hits) == (1, 2)
+
+
+class _Unreachable:
+    """A database whose connections cannot be had (the server is down)."""
+
+    def autocommit(self):  # noqa: ANN201
+        raise OSError("connection refused")
+
+
+def test_tile_readers_get_the_error_when_no_connection_can_be_had() -> None:
+    """The group-commit writer holds one connection across back-to-back batches; when it cannot get one,
+    every waiting reader gets the error instead of waiting for ever, and the next read tries again."""
+    from gis_server.tile_reads import TileReads
+
+    reads = TileReads(_Unreachable())  # type: ignore[arg-type]
+    for _ in range(2):
+        with pytest.raises(OSError, match="connection refused"):
+            reads.submit("shelters", None).result(timeout=10)
+
+
+def test_back_to_back_batches_share_one_connection(client: TestClient, conn: Connection) -> None:
+    """Reads arriving while a statement runs are committed by the next statement on the same connection:
+    under load the writer does not check a connection out and in again for every batch (issue 21)."""
+    import time
+
+    from gis_server.routers.tiles import _reads
+
+    reads = _reads(type("R", (), {"app": client.app})())
+    checkouts: list[int] = []
+    autocommit, write = reads.db.autocommit, reads._write
+    arriving: list = []
+
+    def counting():  # noqa: ANN202
+        checkouts.append(1)
+        return autocommit()
+
+    def reads_arrive_meanwhile(connection, batch):  # noqa: ANN001, ANN202
+        if not arriving:
+            arriving.extend(reads.submit("shelters", None) for _ in range(3))
+        return write(connection, batch)
+
+    reads.db.autocommit = counting  # type: ignore[method-assign]
+    reads._write = reads_arrive_meanwhile  # type: ignore[method-assign]
+    version = conn.execute(text("SELECT version FROM layer_data_versions WHERE layer_table = 'shelters'")).scalar()
+    assert reads.submit("shelters", None).result(timeout=10) == version
+    deadline = time.monotonic() + 10
+    while not (arriving and all(f.done() for f in arriving)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [f.result() for f in arriving] == [version] * 3
+    assert (reads.statements, reads.reads, len(checkouts)) == (2, 4, 1)
