@@ -23,7 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import text
 
 from gis_server.db import Database
-from gis_server.deps import CurrentActor, DbDep, ReadableLayer
+from gis_server.deps import CurrentActor, ReadableLayer
 from gis_server.tile_cache import Bounds, Tile, TileCache, TileKey, tile_bounds
 from gis_server.tile_reads import TileReads
 from layers.audit import read_record
@@ -186,11 +186,12 @@ def _reads(request: Request) -> TileReads:
 @router.get("/tiles/{layer}/{z}/{x}/{y}.pbf", summary="矢量切片（MVT，Web 墨卡托 z/x/y）",
             response_class=Response, responses={200: {"content": {MVT: {}}}})
 async def get_tile(
-    request: Request, spec: ReadableLayer, db: DbDep, actor: CurrentActor,
+    request: Request, spec: ReadableLayer, actor: CurrentActor,
     z: Annotated[int, Path(description="缩放级别")], x: Annotated[int, Path(description="列号")],
     y: Annotated[int, Path(description="行号（XYZ，自上而下）")],
 ) -> Response:
-    tile = await read_tile(db, request.app.state.tiles, _reads(request), spec, actor, z, x, y)
+    state = request.app.state  # not a dependency: each one costs a warm tile a few per cent
+    tile = await read_tile(state.db, state.tiles, _reads(request), spec, actor, z, x, y)
     headers = {"ETag": tile.etag, "Cache-Control": "private, no-cache", "Vary": "Cookie, Authorization"}
     if tile.etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
