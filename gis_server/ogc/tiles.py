@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 
 from formats.srids import WEB_MERCATOR_SRID
-from gis_server.deps import DbDep, Public
+from gis_server.deps import Public
 from gis_server.ogc.auth import OgcActor, OgcReadableLayer
 from gis_server.ogc.core import FormatQuery, _link, answer, root_url
 from gis_server.ogc.crs import EPSG_URI
@@ -86,8 +86,8 @@ def one_tileset(request: Request, spec: OgcReadableLayer, actor: OgcActor, f: Fo
 
 @router.get("/collections/{layer}/tiles/WebMercatorQuad/{tile_matrix}/{tile_row}/{tile_col}",
             summary="矢量切片（MVT）", response_class=Response, responses={200: {"content": {tiles.MVT: {}}}})
-async def tile(request: Request, spec: OgcReadableLayer, db: DbDep, actor: OgcActor,
+async def tile(request: Request, spec: OgcReadableLayer, actor: OgcActor,
                tile_matrix: Annotated[int, Path(description="缩放级别（tileMatrix）")],
                tile_row: Annotated[int, Path(description="行号（自上而下）")],
                tile_col: Annotated[int, Path(description="列号")]) -> Response:
-    return await tiles.get_tile(request, spec, db, actor, z=tile_matrix, x=tile_col, y=tile_row)
+    return await tiles.get_tile(request, spec, actor, z=tile_matrix, x=tile_col, y=tile_row)
