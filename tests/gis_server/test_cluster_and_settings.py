@@ -68,3 +68,14 @@ def test_the_embedded_cluster_is_used_as_the_app_role_and_migrated_as_the_owner(
 def test_role_names_must_be_plain_identifiers(name):
     with pytest.raises(ValidationError, match="db_app_role"):
         Settings(db_app_role=name, _env_file=None)
+
+
+@pytest.mark.parametrize(("cores", "pool"), [(1, 4), (2, 4), (8, 16), (None, 4)])
+def test_request_threads_and_connections_default_to_twice_the_cores(monkeypatch, cores, pool):
+    """Issue 21: 16 statements at once on 2 cores made the slowest wait for the scheduler mid-statement
+    (a feature page's p95 2.2× its p50); twice the cores, at least 4, and the rest wait in order."""
+    monkeypatch.setattr("gis_server.settings.os.cpu_count", lambda: cores)
+    monkeypatch.delenv("GIS_DB_POOL_SIZE", raising=False)
+    assert Settings(environment="test").db_pool_size == pool
+    monkeypatch.setenv("GIS_DB_POOL_SIZE", "10")
+    assert Settings(environment="test").db_pool_size == 10
