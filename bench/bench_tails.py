@@ -120,6 +120,13 @@ def requests(api: str, cold_api: str, tipg: str, properties: list[str]) -> dict[
     return out
 
 
+def pool_size(env: dict[str, str]) -> int:
+    """The service's request threads (= pooled connections) under ``env``."""
+    from gis_server.settings import Settings
+
+    return int(env.get("GIS_DB_POOL_SIZE") or Settings(environment="test").db_pool_size)
+
+
 def drain(url: str, headers: dict[str, str]) -> None:
     """Wait until the server has worked off what wrk left queued (it stops without waiting for the
     answers): one more request is answered after all of them, so the next run starts on an idle server."""
@@ -255,6 +262,9 @@ def main(argv: list[str] | None = None) -> list[Row]:
                         properties)
         if args.only:
             urls = {k: v for k, v in urls.items() if k in args.only.split(",")}
+        # as deployed: `haicheng-gis serve` (and docker-compose's app) runs one uvicorn worker; tipg gets as many
+        print(f"servers: one uvicorn worker each, the service's as deployed (haicheng-gis serve), tipg's the same; "
+              f"service request threads = pooled connections = {pool_size(env)} ({os.cpu_count()} cores)")
         print(f"timing: wrk, {args.rounds} alternating rounds of {args.seconds:g} s per request and concurrency "
               f"{concurrencies}")
         opened_before = sessions_opened(url)
