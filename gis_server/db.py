@@ -47,10 +47,11 @@ def make_engine(settings: Settings, owner: bool = False, replica: bool = False) 
     return create_engine(
         url,
         # one connection per request thread (as many as db_pool_size, gis_server.app) plus the background
-        # users of the same pool: the job workers and the compliance listener (it submits the re-check job),
-        # so a request never takes a connection beyond the pool (a new backend loads PostGIS and PROJ: the
-        # tiles' tail, issue 21)
-        pool_size=settings.db_pool_size + settings.job_workers + 1,
+        # users of the same pool: the job workers, the compliance listener (it submits the re-check job) and
+        # the tile reads' group-commit writer (it keeps its connection while reads keep coming), so a request
+        # never takes a connection beyond the pool (a new backend loads PostGIS and PROJ: the tiles' tail,
+        # issue 21)
+        pool_size=settings.db_pool_size + settings.job_workers + 2,
         max_overflow=settings.db_max_overflow,
         # no pre-ping round trip on every checkout: stale connections are recycled instead; except on a
         # replica, which may go away on its own: a dead one is then noticed and the read goes to the primary

@@ -33,8 +33,8 @@ def test_requests_beyond_the_pool_wait_for_it_instead_of_opening_connections(dat
         with ThreadPoolExecutor(16) as workers:
             statuses = list(workers.map(tile, range(24)))
     assert statuses == [200] * 24
-    # never beyond the pool (request threads, the job worker, the compliance listener): no connection is
-    # opened per request and closed again
-    assert app.state.db.engine.pool.size() == POOL + settings.job_workers + 1
+    # never beyond the pool (request threads, the job worker, the compliance listener, the tile reads'
+    # writer): no connection is opened per request and closed again
+    assert app.state.db.engine.pool.size() == POOL + settings.job_workers + 2
     assert 1 <= len(opened) <= app.state.db.engine.pool.size()
     assert app.state.db.engine.pool.overflow() <= 0
