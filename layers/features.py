@@ -558,12 +558,6 @@ def write_features(conn: Connection, spec: LayerSpec, rows: list[BatchRow], acto
     return counts
 
 
-def _copy_value(spec: LayerSpec, name: str, value: Any) -> Any:
-    if value is not None and isinstance(spec.table.columns[name].type, JSONB):
-        return Jsonb(value)
-    return value
-
-
 def _stage(conn: Connection, spec: LayerSpec, names: tuple[str, ...], rows: list[BatchRow]) -> None:
     """``rows`` into :data:`BATCH_TABLE` (the layer's column types, no constraints), by one COPY."""
     columns = ", ".join([*(q(n) for n in names), "geom"])
@@ -572,12 +566,14 @@ def _stage(conn: Connection, spec: LayerSpec, names: tuple[str, ...], rows: list
                       f"NULL::bigint AS _id, NULL::integer AS _version, {columns} "
                       f"FROM {q(spec.table.name)} WITH NO DATA"))
     geometries = shapely.to_wkb(shapely.force_2d([row.geom for row in rows]), hex=True, include_srid=True)
+    json_columns = {n for n in names if isinstance(spec.table.columns[n].type, JSONB)}  # once, not per value
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor, cursor.copy(f"COPY {BATCH_TABLE} (_n, _id, _version, {columns}) FROM STDIN") as copy:
         for number, (row, wkb) in enumerate(zip(rows, geometries, strict=True)):
-            copy.write_row((number, row.feature_id, row.version,
-                            *(_copy_value(spec, n, row.properties[n]) for n in names), wkb))
+            values = [Jsonb(row.properties[n]) if n in json_columns and row.properties[n] is not None
+                      else row.properties[n] for n in names]
+            copy.write_row((number, row.feature_id, row.version, *values, wkb))
 
 
 def _insert_staged(conn: Connection, spec: LayerSpec, names: tuple[str, ...], source: str) -> int:
