@@ -88,7 +88,7 @@ def check(db: Any, spec: LayerSpec, import_id: int, source: SourceFile, opts: di
         with db.transaction() as conn:
             state.finish(conn, import_id, "failed", message="检查时出错，未写入任何数据：请重试或联系管理员")
         raise
-    with db.transaction() as conn:
+    with collector_paused(), db.transaction() as conn:
         state.finish(conn, import_id, "checked", report=run.report(source),
                      checked=staged.dump(run.planned) if run.ok else None, cipher=cipher)
     return run
