@@ -536,11 +536,12 @@ def write_features(conn: Connection, spec: LayerSpec, rows: list[BatchRow], acto
                    source: str = "user") -> dict[str, int]:
     """Insert and update many checked features with a few set-based statements, in ``conn``'s transaction.
 
-    The rows are copied (``COPY``) into a temporary table, then written by one INSERT … SELECT and one
-    UPDATE … FROM per set of columns: the history, listing and audit triggers run for each row as for
-    any write, in ``actor``'s name. The layer's ``validate_write`` hook runs for each row first. A change
-    of a feature no longer at its version, retired or missing refuses the whole batch (as
-    :func:`update_feature` does). Returns the counts inserted and updated.
+    New features are copied (``COPY``) straight into the layer's table; changes are copied into a
+    temporary table and written by one UPDATE … FROM per set of columns. The history, listing and audit
+    triggers run for each row as for any write (COPY fires the statement triggers as an INSERT does), in
+    ``actor``'s name. The layer's ``validate_write`` hook runs for each row first. A change of a feature
+    no longer at its version, retired or missing refuses the whole batch (as :func:`update_feature` does).
+    Returns the counts inserted and updated.
     """
     for row in rows:
         operation = "insert" if row.feature_id is None else "update"
@@ -552,40 +553,53 @@ def write_features(conn: Connection, spec: LayerSpec, rows: list[BatchRow], acto
         groups.setdefault(tuple(sorted(n for n in row.properties if n in fields)), []).append(row)
     counts = {"insert": 0, "update": 0}
     for names, group in groups.items():
-        _stage(conn, spec, names, group)
-        counts["insert"] += _insert_staged(conn, spec, names, source)
-        counts["update"] += _update_staged(conn, spec, names, group)
+        new = [row for row in group if row.feature_id is None]
+        changed = [row for row in group if row.feature_id is not None]
+        if new:
+            counts["insert"] += _copy_new(conn, spec, names, new, source)
+        if changed:
+            _stage(conn, spec, names, changed)
+            counts["update"] += _update_staged(conn, spec, names, changed)
     return counts
 
 
-def _copy_value(spec: LayerSpec, name: str, value: Any) -> Any:
-    if value is not None and isinstance(spec.table.columns[name].type, JSONB):
-        return Jsonb(value)
-    return value
+def _copy_rows(conn: Connection, spec: LayerSpec, statement: str, names: tuple[str, ...], rows: list[BatchRow],
+               before: Callable[[int, BatchRow], tuple[Any, ...]], after: tuple[Any, ...] = ()) -> int:
+    """``rows`` through one ``COPY … FROM STDIN``: ``before(i, row)``, the values of ``names``, the
+    geometry (EWKB), then ``after``. Returns the rows copied.
+    """
+    json_columns = {n for n in names if isinstance(spec.table.columns[n].type, JSONB)}  # once, not per value
+    geometries = shapely.to_wkb(shapely.force_2d([row.geom for row in rows]), hex=True, include_srid=True)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    try:
+        with raw.cursor() as cursor:
+            with cursor.copy(statement) as copy:
+                for number, (row, wkb) in enumerate(zip(rows, geometries, strict=True)):
+                    values = [Jsonb(row.properties[n]) if n in json_columns and row.properties[n] is not None
+                              else row.properties[n] for n in names]
+                    copy.write_row((*before(number, row), *values, wkb, *after))
+            return cursor.rowcount
+    except psycopg.Error as exc:  # as SQLAlchemy raises it for any statement: the service maps those (409, 422)
+        raise DBAPIError.instance(statement, None, exc, psycopg.Error) from None
+
+
+def _copy_new(conn: Connection, spec: LayerSpec, names: tuple[str, ...], rows: list[BatchRow], source: str) -> int:
+    """New features straight into the layer's table, in the order given (ids follow it)."""
+    columns = ", ".join([*(q(n) for n in names), "geom", "source"])
+    return _copy_rows(conn, spec, f"COPY {q(spec.table.name)} ({columns}) FROM STDIN", names, rows,
+                      lambda number, row: (), (source,))
 
 
 def _stage(conn: Connection, spec: LayerSpec, names: tuple[str, ...], rows: list[BatchRow]) -> None:
-    """``rows`` into :data:`BATCH_TABLE` (the layer's column types, no constraints), by one COPY."""
+    """Changes into :data:`BATCH_TABLE` (the layer's column types, no constraints), by one COPY."""
     columns = ", ".join([*(q(n) for n in names), "geom"])
     conn.execute(text(f"DROP TABLE IF EXISTS {BATCH_TABLE}"))
     conn.execute(text(f"CREATE TEMP TABLE feature_batch ON COMMIT DROP AS SELECT 0::bigint AS _n, "
                       f"NULL::bigint AS _id, NULL::integer AS _version, {columns} "
                       f"FROM {q(spec.table.name)} WITH NO DATA"))
-    geometries = shapely.to_wkb(shapely.force_2d([row.geom for row in rows]), hex=True, include_srid=True)
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(f"COPY {BATCH_TABLE} (_n, _id, _version, {columns}) FROM STDIN") as copy:
-        for number, (row, wkb) in enumerate(zip(rows, geometries, strict=True)):
-            copy.write_row((number, row.feature_id, row.version,
-                            *(_copy_value(spec, n, row.properties[n]) for n in names), wkb))
-
-
-def _insert_staged(conn: Connection, spec: LayerSpec, names: tuple[str, ...], source: str) -> int:
-    columns = ", ".join([*(q(n) for n in names), "geom"])
-    result = conn.execute(text(
-        f"INSERT INTO {q(spec.table.name)} ({columns}, source) "
-        f"SELECT {columns}, :source FROM {BATCH_TABLE} WHERE _id IS NULL ORDER BY _n"), {"source": source})
-    return result.rowcount
+    _copy_rows(conn, spec, f"COPY {BATCH_TABLE} (_n, _id, _version, {columns}) FROM STDIN", names, rows,
+               lambda number, row: (number, row.feature_id, row.version))
 
 
 def _update_staged(conn: Connection, spec: LayerSpec, names: tuple[str, ...], rows: list[BatchRow]) -> int:

@@ -47,6 +47,9 @@ def shown(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+MAY_HOLD_NON_FINITE = (float, dict, list)  # the types that are, or may contain, a NaN or ±Infinity
+
+
 def refuse_non_finite(value: Any, where: str, field: str | None = None) -> None:
     """Refuse NaN and ±Infinity anywhere inside ``value`` (a parsed JSON body or part of one).
 
@@ -68,7 +71,8 @@ def refuse_non_finite(value: Any, where: str, field: str | None = None) -> None:
             place = shown(f"{where}{path}", 200)
             raise InvalidInput(f"{place} 的值 {literal} 不是有限数值：不接受 NaN、Infinity 或超出范围的数（如 1e400）",
                                f"non-finite number at {place}", field=shown(field or where))
+        # only what can hold a number that is not finite: a list of texts makes no path per item
         if isinstance(item, dict):
-            stack.extend((v, f"{path}.{k}") for k, v in item.items())
+            stack.extend((v, f"{path}.{k}") for k, v in item.items() if isinstance(v, MAY_HOLD_NON_FINITE))
         elif isinstance(item, list):
-            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item) if isinstance(v, MAY_HOLD_NON_FINITE))

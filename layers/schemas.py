@@ -29,7 +29,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import BigInteger, SmallInteger
 
 from layers.errors import InvalidInput
-from layers.inputs import refuse_non_finite, shown
+from layers.inputs import MAY_HOLD_NON_FINITE, refuse_non_finite, shown
 from layers.registry import FieldSpec, LayerSpec
 
 _PY_TYPES: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool,
@@ -159,15 +159,21 @@ def explain(spec: LayerSpec, error: ValidationError) -> InvalidInput:
                         "; ".join(f"{p['field']}: {p['message_en']}" for p in problems), problems=problems)
 
 
+@cache
+def _labels(spec: LayerSpec) -> dict[str, str]:
+    return {f.name: f.label for f in [*spec.fields, *spec.input_fields]}
+
+
 def validate_properties(spec: LayerSpec, properties: Any, *, partial: bool) -> dict[str, Any]:
     """Checked properties, only those given when ``partial``; raises :class:`InvalidInput`."""
     if properties is None:
         properties = {}
     if not isinstance(properties, dict):
         raise InvalidInput("properties 应为对象", "properties must be an object", field="properties")
-    labels = {f.name: f.label for f in [*spec.fields, *spec.input_fields]}
     for name, value in properties.items():  # also inside objects and lists, which the schema takes as they are
-        refuse_non_finite(value, f"{labels[name]}（{name}）" if name in labels else f"properties.{shown(name)}", name)
+        if isinstance(value, MAY_HOLD_NON_FINITE):  # nothing else can hold one (an import checks every row)
+            label = _labels(spec).get(name)
+            refuse_non_finite(value, f"{label}（{name}）" if label else f"properties.{shown(name)}", name)
     schema = schemas_for(spec).update if partial else schemas_for(spec).create
     try:
         model = schema.model_validate(properties)

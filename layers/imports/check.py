@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
@@ -30,9 +31,9 @@ from layers.imports.columns import (
     importable_fields,
     map_columns,
 )
-from layers.imports.coordinates import STORAGE_CRS, checked_geometry, resolve
+from layers.imports.coordinates import STORAGE_CRS, checked_geometry, plain_points, resolve
 from layers.imports.source import SourceFile
-from layers.privacy import visible_rows_sql
+from layers.privacy import validate_id_number, visible_rows_sql
 from layers.registry import LayerSpec
 from layers.roles import Actor
 from layers.schemas import validate_properties
@@ -91,6 +92,9 @@ def import_key(spec: LayerSpec) -> tuple[str, ...]:
     if spec.natural_key:
         return spec.natural_key
     return tuple(f.name for f in spec.input_fields if f.name == "id_number")
+
+
+ID_NUMBER_KEY = ("id_number",)  # matched by the number's keyed hash (``id_number_hash``), never in clear
 
 
 def _labels(spec: LayerSpec) -> dict[str, str]:
@@ -165,7 +169,7 @@ def dry_run(conn: Connection, spec: LayerSpec, source: SourceFile, *, actor: Act
     run.crs, note = resolve(source.crs, crs_choice, _sample(rows, mapped.columns))
     (run.notes if run.crs else run.file_problems).append(note)
     key = import_key(spec)
-    if key == ("id_number",) and "id_number" not in mapped.columns.values():
+    if key == ID_NUMBER_KEY and "id_number" not in mapped.columns.values():
         run.file_problems.append("导入困难群众户须有“身份证号码”列：用它识别同一户，重复导入不会重复登记")
     if run.file_problems:
         return run
@@ -175,17 +179,37 @@ def dry_run(conn: Connection, spec: LayerSpec, source: SourceFile, *, actor: Act
     fields = importable_fields(spec)
     seen: dict[tuple[Any, ...], int] = {}
     total = len(rows)
-    for done, row in enumerate(rows, start=1):
-        _check_row(spec, source, row, mapped.columns, run, places, fields, labels, seen, key, margin)
+    plain = plain_points(_table_lonlat(rows, mapped.columns), run.crs, spec.geometry_type, margin)
+    for done, (row, point) in enumerate(zip(rows, plain, strict=True), start=1):
+        _check_row(spec, source, row, mapped.columns, run, places, fields, labels, seen, key, margin, point)
         if progress and (done % PROGRESS_EVERY == 0 or done == total):
             progress(done, total)
     _match(conn, spec, run, key, actor, cipher, uniqueness)
     return run
 
 
+def _table_lonlat(rows: list[Any], columns: dict[str, str]) -> np.ndarray:
+    """Each row's (lon, lat) from its coordinate columns as numbers; NaN where a row has a geometry of its own,
+    a WKT column may give one, or a cell is not a number (:func:`_table_geometry` then says why).
+    """
+    xy = np.full((len(rows), 2), np.nan)
+    headers = {target: header for header, target in columns.items()}
+    if WKT in headers or not {LON, LAT} <= headers.keys():
+        return xy
+    lon, lat = headers[LON], headers[LAT]
+    for i, row in enumerate(rows):
+        if row.geometry is None:
+            try:
+                xy[i] = float(row.values.get(lon)), float(row.values.get(lat))
+            except (TypeError, ValueError):
+                pass
+    return xy
+
+
 def _check_row(spec: LayerSpec, source: SourceFile, row: Any, columns: dict[str, str], run: DryRun,
                places: Places, fields: dict[str, Any], labels: dict[str, str], seen: dict[tuple[Any, ...], int],
-               key: tuple[str, ...], margin: float) -> None:
+               key: tuple[str, ...], margin: float, point: BaseGeometry | None) -> None:
+    """One row checked; ``point``: its geometry when :func:`plain_points` found nothing more to check."""
     before = len(run.problem_rows)
     for header in source.formula_cells.get(row.number, []):
         run.problem(row.number, header, "单元格是公式，不导入公式：请复制后“粘贴为数值”再导入")
@@ -200,18 +224,14 @@ def _check_row(spec: LayerSpec, source: SourceFile, row: Any, columns: dict[str,
             failed.add(target)
             run.problem(row.number, labels[target], f"{labels[target]}：{exc}")
     properties = {k: v for k, v in properties.items() if v is not None or not fields[k].required}
-    geom = None
-    try:
-        raw = row.geometry if row.geometry is not None else _table_geometry(row.values, columns)
-        if raw is None or raw.is_empty:
-            raise InvalidInput("没有几何（坐标为空）", "no geometry")
-        geom = checked_geometry(raw, run.crs or STORAGE_CRS, spec.geometry_type, margin)
-    except InvalidInput as exc:
-        run.problem(row.number, GEOMETRY_LABEL, exc.message)
+    geom = point if point is not None else _row_geometry(spec, row, columns, run, margin)
     try:
         properties = validate_properties(spec, properties, partial=False)
+        if key == ID_NUMBER_KEY and properties.get("id_number") is not None:
+            # as the write will check it (prepare_write): named here by row, and "x" and "X" are one number
+            properties["id_number"] = validate_id_number(properties["id_number"])
     except InvalidInput as exc:
-        for p in exc.details.get("problems", [{"field": "", "message": exc.message}]):
+        for p in exc.details.get("problems", [{"field": exc.details.get("field", ""), "message": exc.message}]):
             if p["field"] in failed:
                 continue
             run.problem(row.number, labels.get(p["field"], p["field"]), p["message"])
@@ -225,6 +245,19 @@ def _check_row(spec: LayerSpec, source: SourceFile, row: Any, columns: dict[str,
             return
         seen[values] = row.number
     run.planned.append(Planned(row.number, properties, geom, values))
+
+
+def _row_geometry(spec: LayerSpec, row: Any, columns: dict[str, str], run: DryRun,
+                  margin: float) -> BaseGeometry | None:
+    """The row's geometry checked as a write's, or None with the problem named."""
+    try:
+        raw = row.geometry if row.geometry is not None else _table_geometry(row.values, columns)
+        if raw is None or raw.is_empty:
+            raise InvalidInput("没有几何（坐标为空）", "no geometry")
+        return checked_geometry(raw, run.crs or STORAGE_CRS, spec.geometry_type, margin)
+    except InvalidInput as exc:
+        run.problem(row.number, GEOMETRY_LABEL, exc.message)
+        return None
 
 
 @dataclass(frozen=True)
@@ -246,8 +279,8 @@ def _match(conn: Connection, spec: LayerSpec, run: DryRun, key: tuple[str, ...],
     if uniqueness is not None:
         uniqueness.guard()
     visible = visible_rows_sql(spec, actor) or "true"
-    if key == ("id_number",):
-        lookups = {p.number: (cipher.match_hash(p.properties["id_number"]),) for p in keyed}
+    if key == ID_NUMBER_KEY:  # hashed once, by the dry run; its commit reads the hashes from its checked rows
+        lookups = {p.number: p.checked or (cipher.match_hash(p.properties["id_number"]),) for p in keyed}
         columns = ["id_number_hash"]
     else:
         lookups = {p.number: p.key for p in keyed}  # type: ignore[misc]

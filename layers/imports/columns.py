@@ -150,11 +150,11 @@ def _choice(f: FieldSpec, value: str) -> str:
     assert f.choices is not None
     if value in f.choices:
         return value
-    by_label = {label: code for code, label in f.choices.items()}
+    for code, label in f.choices.items():  # no dict per cell: a roster has a category in every row
+        if label == value:
+            return code
     # a label with its bracketed detail left off (特困 → the one 特困 category, if only one)
-    if value in by_label:
-        return by_label[value]
-    close = [code for label, code in by_label.items() if label.split("（")[0] == value]
+    close = [code for code, label in f.choices.items() if label.split("（")[0] == value]
     if len(close) == 1:
         return close[0]
     raise CellError(f"“{value}”不是可选值：可选 " + "、".join(f.choices.values()))

@@ -5,9 +5,9 @@ In its transaction it first re-checks what may have changed since (``check.reche
 row's live record by its natural key, what the user may see), then runs the layer's ``prepare_write``
 hook on each new or changed row (households: the ID number validated, encrypted, hashed — no query per
 row: its hash was looked up for the whole file by the re-check) and writes them all with
-:func:`layers.features.write_features` (COPY into a temporary table, one INSERT and one UPDATE): history
-and audit by the database triggers, in the importing user's name. An unchanged row is left alone, so
-importing the same file twice changes nothing the second time.
+:func:`layers.features.write_features` (new rows by one COPY into the layer's table, changes by one
+UPDATE from a temporary table): history and audit by the database triggers, in the importing user's name.
+An unchanged row is left alone, so importing the same file twice changes nothing the second time.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ import formats
 from layers.errors import DomainError, InvalidInput
 from layers.features import WriteContext
 from layers.imports import staged, state
-from layers.imports.check import DryRun, Uniqueness, dry_run, recheck
+from layers.imports.check import DryRun, Planned, Uniqueness, dry_run, recheck
+from layers.imports.collector import collector_paused
 from layers.imports.commit import commit
 from layers.imports.coordinates import choice
 from layers.imports.source import ACCEPTED, SourceFile, read_source
@@ -37,7 +38,7 @@ class Limits:
 
 def receive_and_read(content: bytes, filename: str, limits: Limits) -> SourceFile:
     try:
-        with formats.receive(content, filename, ACCEPTED, limits.max_bytes) as upload:
+        with collector_paused(), formats.receive(content, filename, ACCEPTED, limits.max_bytes) as upload:
             return read_source(upload, limits.max_rows)
     except formats.FileRefused as exc:
         raise InvalidInput(exc.message, exc.message_en, field="file") from None
@@ -75,7 +76,7 @@ def check(db: Any, spec: LayerSpec, import_id: int, source: SourceFile, opts: di
           uniqueness: Uniqueness | None = None) -> DryRun:
     """The dry run of a started import; its report is stored with the import."""
     try:
-        with db.read() as conn:
+        with collector_paused(), db.read() as conn:
             run = dry_run(conn, spec, source, actor=actor, cipher=cipher, crs_choice=opts.get("crs"),
                           mapping=opts.get("mapping"), margin=limits.margin,
                           progress=_progress(db, import_id, on_progress), uniqueness=uniqueness)
@@ -87,7 +88,7 @@ def check(db: Any, spec: LayerSpec, import_id: int, source: SourceFile, opts: di
         with db.transaction() as conn:
             state.finish(conn, import_id, "failed", message="检查时出错，未写入任何数据：请重试或联系管理员")
         raise
-    with db.transaction() as conn:
+    with collector_paused(), db.transaction() as conn:
         state.finish(conn, import_id, "checked", report=run.report(source),
                      checked=staged.dump(run.planned) if run.ok else None, cipher=cipher)
     return run
@@ -104,19 +105,9 @@ def commit_import(db: Any, spec: LayerSpec, import_id: int, *, actor: Actor, cip
         row = state.claim(conn, import_id, spec.name, actor.name)
         content = state.content_of(conn, import_id, cipher)
     try:
-        planned = staged.load(spec, content)
-        with db.transaction() as conn:
-            run = recheck(conn, spec, planned, actor=actor, cipher=cipher)
-            if not run.ok:  # the data changed since the dry run (e.g. a record was added meanwhile)
-                raise InvalidInput("数据在检查之后发生了变化，重新检查发现问题：请查看报告并重新上传",
-                                   "the import no longer passes its checks",
-                                   report={**row["report"], "counts": run.counts(), "ok": False,
-                                           "problems": sorted(run.problems, key=lambda p: p["row"])})
-            counts = commit(conn, spec, run, actor=actor, reason=f"导入文件“{row['filename']}”",
-                            context=lambda fid, geom: context(conn, fid, geom),
-                            progress=_progress(db, import_id, on_progress))
-            if after is not None:
-                after(conn, counts)
+        with collector_paused():
+            counts = _write_checked(db, spec, import_id, row, staged.load(spec, content), actor=actor, cipher=cipher,
+                                    context=context, after=after, on_progress=on_progress)
     except Exception as exc:
         with db.transaction() as conn:
             message = getattr(exc, "message", "导入失败，未写入任何数据")
@@ -125,6 +116,26 @@ def commit_import(db: Any, spec: LayerSpec, import_id: int, *, actor: Actor, cip
         raise
     with db.transaction() as conn:
         state.finish(conn, import_id, "committed", result=counts)
+    return counts
+
+
+def _write_checked(db: Any, spec: LayerSpec, import_id: int, row: dict[str, Any], planned: list[Planned], *,
+                   actor: Actor, cipher: Any, context: Callable[[Any, int | None, Any], WriteContext],
+                   after: Callable[[Any, dict[str, int]], None] | None,
+                   on_progress: Progress | None) -> dict[str, int]:
+    """The commit's transaction: the re-check, the write, and ``after``."""
+    with db.transaction() as conn:
+        run = recheck(conn, spec, planned, actor=actor, cipher=cipher)
+        if not run.ok:  # the data changed since the dry run (e.g. a record was added meanwhile)
+            raise InvalidInput("数据在检查之后发生了变化，重新检查发现问题：请查看报告并重新上传",
+                               "the import no longer passes its checks",
+                               report={**row["report"], "counts": run.counts(), "ok": False,
+                                       "problems": sorted(run.problems, key=lambda p: p["row"])})
+        counts = commit(conn, spec, run, actor=actor, reason=f"导入文件“{row['filename']}”",
+                        context=lambda fid, geom: context(conn, fid, geom),
+                        progress=_progress(db, import_id, on_progress))
+        if after is not None:
+            after(conn, counts)
     return counts
 
 

@@ -83,3 +83,33 @@ def test_the_checked_rows_come_back_typed() -> None:
     back = staged.load(spec, staged.dump(rows))  # type: ignore[arg-type]
     assert [(p.number, p.properties, p.key, p.geom.wkt) for p in back] == [
         (7, {"surveyed_on": date(2026, 12, 4)}, (date(2026, 12, 4),), "POINT (122.7 40.8)")]
+
+
+def test_new_rows_are_copied_into_the_table_in_order_and_a_taken_key_refuses_them_all(conn) -> None:
+    """New rows go straight into the layer's table by COPY: ids in the file's order, history in the writer's name;
+    a key the database already holds refuses the batch as SQLAlchemy's IntegrityError (the service's 409)."""
+    import pytest
+    import shapely
+    from sqlalchemy.exc import IntegrityError
+
+    from layers.features import BatchRow, write_features
+    from layers.roles import Actor
+
+    spec = runner_spec("households")
+    actor = Actor("导入员", frozenset({"case_worker"}))
+
+    def household(i: int) -> BatchRow:
+        return BatchRow({"head_name": f"户主{i}", "categories": ["dibao"], "members": i, "has_child_under_14": False,
+                         "id_number_hash": f"{i:064d}"}, shapely.Point(float(f"122.7{i}"), 40.85))
+
+    assert write_features(conn, spec, [household(i) for i in (1, 2, 3)], actor, "测试", source="import") == {
+        "insert": 3, "update": 0}
+    written = conn.execute(text("SELECT head_name, members, source, ST_AsText(geom) FROM households ORDER BY id"))
+    assert written.all() == [
+        ("户主1", 1, "import", "POINT(122.71 40.85)"), ("户主2", 2, "import", "POINT(122.72 40.85)"),
+        ("户主3", 3, "import", "POINT(122.73 40.85)")]
+    assert conn.execute(text("SELECT count(*), min(changed_by), min(reason) FROM feature_history "
+                             "WHERE layer = 'households'")).one() == (3, "导入员", "测试")
+    with pytest.raises(IntegrityError) as refused:
+        write_features(conn, spec, [household(4), household(2)], actor, "测试", source="import")
+    assert refused.value.orig.diag.constraint_name == "ix_households_id_number_hash"  # type: ignore[union-attr]
