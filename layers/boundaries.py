@@ -180,12 +180,23 @@ def check_number(number: str, marker_type: str) -> str:
                        field="number")
 
 
-def _prepare_marker(props: dict[str, Any], ctx: Any) -> dict[str, Any]:
+def check_marker_values(props: dict[str, Any]) -> dict[str, Any]:
+    """A marker's own values checked and normalised (the spec's ``check_values``).
+
+    >>> check_marker_values({"number": "004a", "marker_type": "double"})
+    {'number': '004A', 'marker_type': 'double'}
+    """
     if "reference_objects" in props:
         props = {**props, "reference_objects": check_reference_objects(props["reference_objects"])}
     if "number" in props:
         props = {**props, "number": normalize_number(props["number"])}
+        if isinstance(props["number"], str) and isinstance(props.get("marker_type"), str):
+            check_number(props["number"], props["marker_type"])
     return props
+
+
+def _prepare_marker(props: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    return check_marker_values(props)
 
 
 def _refuse_move(feature_id: int, what: str, field_name: str) -> InvalidInput:
@@ -257,6 +268,6 @@ LAYERS = [
               natural_key=("name",), style={"color": "#8e24aa", "weight": 3, "dashArray": "8 4"}),
     LayerSpec("boundary_markers", "界桩", THEME, BoundaryMarker, "Point", EVERYONE, WRITERS,
               natural_key=("line_id", "number"), title_field="number",
-              style={"color": "#6a1b9a", "radius": 5}, prepare_write=_prepare_marker,
+              style={"color": "#6a1b9a", "radius": 5}, prepare_write=_prepare_marker, check_values=check_marker_values,
               validate_write=validate_marker_write),
 ]

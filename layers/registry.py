@@ -155,6 +155,10 @@ class LayerSpec:
     # input-only fields (e.g. an ID number) and the hook that turns them into stored columns
     input_fields: tuple[FieldSpec, ...] = ()
     prepare_write: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+    # checks and normalises a row's own values (no database): the layer's prepare_write runs it on every
+    # write, and an import's dry run on every row, so that a file's row is refused by its number and its
+    # natural key is matched as it will be stored (e.g. a marker's 004a is 004A)
+    check_values: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     # adds what only a reveal shows (e.g. the decrypted ID number) to one Feature's GeoJSON text
     reveal_hook: Callable[[Any, int, str, Any], str] | None = None
     # the same for many records at once (a full export): (conn, ids, cipher) → id → the properties it adds

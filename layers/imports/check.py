@@ -227,6 +227,8 @@ def _check_row(spec: LayerSpec, source: SourceFile, row: Any, columns: dict[str,
     geom = point if point is not None else _row_geometry(spec, row, columns, run, margin)
     try:
         properties = validate_properties(spec, properties, partial=False)
+        if spec.check_values is not None:
+            properties = spec.check_values(properties)
         if key == ID_NUMBER_KEY and properties.get("id_number") is not None:
             # as the write will check it (prepare_write): named here by row, and "x" and "X" are one number
             properties["id_number"] = validate_id_number(properties["id_number"])

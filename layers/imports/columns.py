@@ -192,6 +192,8 @@ def convert(f: FieldSpec, value: Any, places: Places) -> Any:
     if f.type == "array":
         labels = _json_list(value) or split_labels(_text(value))
         return [_choice(f, label) for label in labels] if f.choices else labels
+    if f.type == "object":
+        return _json_value(value)
     if f.choices:
         return _choice(f, _text(value))
     if f.type == "integer":
@@ -233,6 +235,31 @@ def _json_list(value: Any) -> list[str] | None:
         if isinstance(parsed, list) and all(isinstance(v, str) for v in parsed):
             return parsed
     return None
+
+
+JSON_EXAMPLE = '应为 JSON 写法的列表或对象，如 [{"name": "独立树", "bearing_deg": 45, "distance_m": 12.5}]'
+
+
+def _json_value(value: Any) -> Any:
+    """A structured value (a marker's 方位物): as it came from GeoJSON or GeoPackage, whose readers give it as
+    JSON text, or as this system's exports write it in a cell.
+
+    >>> _json_value('[{"name": "独立树", "bearing_deg": 45, "distance_m": 12.5}]')
+    [{'name': '独立树', 'bearing_deg': 45, 'distance_m': 12.5}]
+    >>> _json_value("独立树")
+    Traceback (most recent call last):
+    ...
+    layers.imports.columns.CellError: 应为 JSON 写法的列表或对象，如 [...]
+    """
+    if isinstance(value, (list, dict)):
+        return value
+    try:
+        parsed = json.loads(_text(value))
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, (list, dict)):
+        raise CellError(JSON_EXAMPLE)
+    return parsed
 
 
 def _text(value: Any) -> str:
