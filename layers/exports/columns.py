@@ -43,10 +43,15 @@ def actor_title(name: Any) -> Any:
 
 
 def plain(value: Any) -> Any:
-    """A value a table cell can hold: lists joined by commas, objects as JSON text."""
-    if isinstance(value, list):
+    """A value a table cell can hold: lists of plain values joined by commas, objects (and lists of them,
+    a marker's 方位物) as JSON text, which an import reads back.
+
+    >>> plain(["低保", "特困"]), plain([{"name": "独立树", "bearing_deg": 45.0}])
+    ('低保,特困', '[{"name": "独立树", "bearing_deg": 45.0}]')
+    """
+    if isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value):
         return LIST_SEPARATOR.join(str(v) for v in value)
-    if isinstance(value, dict):
+    if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return value
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from layers.boundaries import SUFFIX_BASIS
@@ -19,7 +20,7 @@ TREE = {"name": "独立树", "bearing_deg": 45, "distance_m": 12.5}
 def _markers_file(tmp_path: Path, line_id: int, rows: list[dict[str, Any]]) -> Path:
     path = tmp_path / "markers.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [122.65 + i * 0.001, 40.825]},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(122.65 + i / 1000, 3), 40.825]},
          "properties": {"line_id": line_id, "marker_type": "single", **row}} for i, row in enumerate(rows)]},
         ensure_ascii=False), "utf-8")
     return path
@@ -70,3 +71,19 @@ def test_a_marker_the_write_would_refuse_is_named_by_row_in_the_dry_run(client_a
                       '"distance_m": 12.5}]'),
     ]
     assert body["report"]["counts"]["problem_rows"] == 3
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "xlsx", "gpkg", "shp", "kml"])
+def test_exported_markers_import_back_unchanged(client_as, tmp_path: Path, fmt: str) -> None:
+    """方位物 leave as JSON text in a table (a list of objects has no other cell form) and come back the same."""
+    surveyor, line_id = _surveyor_and_line(client_as)
+    first = checked(surveyor, "boundary_markers", _markers_file(tmp_path, line_id, [
+        {"number": "0601Q", "reference_objects": [TREE]}, {"number": "0602Q"}]))
+    assert surveyor.post(f"/api/layers/boundary_markers/imports/{first['id']}/commit").status_code == 200
+    exported = surveyor.get("/api/layers/boundary_markers/export", params={"format": fmt})
+    assert exported.status_code == 200, exported.text
+    path = tmp_path / f"markers-export.{'zip' if fmt == 'shp' else fmt}"
+    path.write_bytes(exported.content)
+    again = checked(surveyor, "boundary_markers", path)
+    assert again["report"]["counts"] == {"rows": 2, "problem_rows": 0, "problems": 0, "insert": 0, "update": 0,
+                                         "unchanged": 2}, again["report"]
