@@ -228,10 +228,7 @@ def convert(f: FieldSpec, value: Any, places: Places) -> Any:
 def _json_list(value: Any) -> list[str] | None:
     """A list as this system's exports write it (``["dibao", "disabled"]``), else None."""
     if isinstance(value, str) and value.startswith("["):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return None
+        parsed = _parsed_json(value)
         if isinstance(parsed, list) and all(isinstance(v, str) for v in parsed):
             return parsed
     return None
@@ -253,13 +250,23 @@ def _json_value(value: Any) -> Any:
     """
     if isinstance(value, (list, dict)):
         return value
-    try:
-        parsed = json.loads(_text(value))
-    except ValueError:
-        parsed = None
+    parsed = _parsed_json(_text(value))
     if not isinstance(parsed, (list, dict)):
         raise CellError(JSON_EXAMPLE)
     return parsed
+
+
+def _parsed_json(value: str) -> Any:
+    """JSON text parsed, or None when it is not JSON; nesting deep enough to exhaust the parser's stack
+    (a cell of ``[[[[…``) is not JSON either, not an error of the service.
+
+    >>> _parsed_json("[1]"), _parsed_json("独立树"), _parsed_json("[" * 100_000)
+    ([1], None, None)
+    """
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _text(value: Any) -> str:

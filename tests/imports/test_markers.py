@@ -87,3 +87,14 @@ def test_exported_markers_import_back_unchanged(client_as, tmp_path: Path, fmt: 
     again = checked(surveyor, "boundary_markers", path)
     assert again["report"]["counts"] == {"rows": 2, "problem_rows": 0, "problems": 0, "insert": 0, "update": 0,
                                          "unchanged": 2}, again["report"]
+
+
+def test_a_cell_nested_too_deep_is_a_problem_of_its_row(client_as, tmp_path: Path) -> None:
+    """JSON nested beyond the parser's stack (RecursionError, an answer 500 before) is not JSON."""
+    surveyor, line_id = _surveyor_and_line(client_as)
+    path = tmp_path / "deep.csv"
+    deep = "[" * 30_000
+    path.write_text(f"所在界线编号,界桩号,界桩类型,方位物,经度,纬度\n{line_id},0701Q,单立,{deep},122.65,40.825\n",
+                    "utf-8")
+    body = checked(surveyor, "boundary_markers", path)
+    assert [(row, field) for row, field, _ in problems(body)] == [(2, "方位物")]
