@@ -34,6 +34,8 @@ from layers.geometry import validate_geometry
 from layers.roles import Actor
 from layers.uploads import received
 
+clock = time.monotonic  # the import's time limit; a test replaces it here, not for every caller of time
+
 HEADERS = {
     "name": ("标准名称", "名称", "地名", "标准地名", "name"),
     "pinyin": ("罗马字母拼写", "罗马字母拼音", "汉语拼音", "拼音", "pinyin"),
@@ -277,9 +279,9 @@ def plan(conn: Connection, data: bytes | BinaryIO, filename: str, crs: str | Non
     mapping_, unmapped = map_headers(table["headers"])
     items: list[dict[str, Any]] = []
     seen_codes: set[str | None] = set()
-    started = time.monotonic()
+    started = clock()
     for number, raw in zip(table["numbers"], table["rows"], strict=True):
-        if time.monotonic() - started > limits.max_seconds:
+        if clock() - started > limits.max_seconds:
             _too_slow(len(items), len(table["rows"]), limits.max_seconds)
         props, geom, problems = parse_row(raw, mapping_, crs)
         if props.get("name") and props.get("class_code"):

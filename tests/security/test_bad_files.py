@@ -104,7 +104,7 @@ def test_an_import_stops_checking_rows_at_the_time_limit_and_changes_nothing(cli
     villages = "标准名称,类别,东经,北纬\n" + "".join(f"{c}家屯,自然村,{122.62 + i * 0.01:.2f},40.86\n"
                                                   for i, c in enumerate("甲乙丙丁戊己庚辛壬癸"))
     clock = iter(range(1000))  # one second per look at the clock
-    monkeypatch.setattr(importers.place_names.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(importers.place_names, "clock", lambda: next(clock))
     settings.import_max_seconds = 3
     editor = client_as("place_names_editor")
     for commit in ("false", "true"):
