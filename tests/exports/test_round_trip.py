@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.imports.conftest import checked
+from tests.imports.conftest import UNCHANGED, checked, export_then_import
 from tests.utils.features import create, point
 from tests.utils.write_strictness import VILLAGE, admin_units
 
@@ -23,14 +23,8 @@ def test_a_full_household_export_imports_back_unchanged(client, client_as, tmp_p
     for number, name in zip(IDS, ("张三丰", "李四"), strict=True):
         create(worker, "households", point(122.65, 40.85), head_name=name, id_number=number, phone="13812345678",
                categories=["dibao", "disabled"], members=2, village_code=VILLAGE)
-    exported = worker.get("/api/layers/households/export", params={"format": fmt, "reveal": "true",
-                                                                   "reason": "导出后再导入核对"})
-    assert exported.status_code == 200, exported.text
-    path = tmp_path / f"households.{'zip' if fmt == 'shp' else fmt}"
-    path.write_bytes(exported.content)
-    body = checked(worker, "households", path)
-    assert body["report"]["counts"] == {"rows": 2, "problem_rows": 0, "problems": 0, "insert": 0, "update": 0,
-                                        "unchanged": 2}, body["report"]
+    report = export_then_import(worker, "households", fmt, tmp_path, reveal="true", reason="导出后再导入核对")
+    assert report["counts"] == {"rows": 2, **UNCHANGED, "unchanged": 2}, report
 
 
 def test_a_masked_household_export_is_refused_by_the_import(client, client_as, tmp_path: Path) -> None:

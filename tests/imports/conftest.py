@@ -46,6 +46,18 @@ def checked(client: TestClient, layer: str, path: Path, **form: Any) -> dict[str
     raise AssertionError("dry run did not finish")
 
 
+def export_then_import(client: TestClient, layer: str, fmt: str, folder: Path, **params: Any) -> dict[str, Any]:
+    """Export ``layer`` in ``fmt`` and dry-run the file back in: the import's report."""
+    exported = client.get(f"/api/layers/{layer}/export", params={"format": fmt, **params})
+    assert exported.status_code == 200, exported.text
+    path = folder / f"{layer}-export.{'zip' if fmt == 'shp' else fmt}"
+    path.write_bytes(exported.content)
+    return checked(client, layer, path)["report"]  # type: ignore[no-any-return]
+
+
+UNCHANGED = {"problem_rows": 0, "problems": 0, "insert": 0, "update": 0}
+
+
 def problems(body: dict[str, Any]) -> list[tuple[int, str, str]]:
     return [(p["row"], p["field"], p["message"]) for p in body["report"]["problems"]]
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from layers.boundaries import SUFFIX_BASIS
-from tests.imports.conftest import checked, problems
+from tests.imports.conftest import UNCHANGED, checked, export_then_import, problems
 from tests.utils.features import feature, line
 
 TREE = {"name": "独立树", "bearing_deg": 45, "distance_m": 12.5}
@@ -80,13 +80,8 @@ def test_exported_markers_import_back_unchanged(client_as, tmp_path: Path, fmt: 
     first = checked(surveyor, "boundary_markers", _markers_file(tmp_path, line_id, [
         {"number": "0601Q", "reference_objects": [TREE]}, {"number": "0602Q"}]))
     assert surveyor.post(f"/api/layers/boundary_markers/imports/{first['id']}/commit").status_code == 200
-    exported = surveyor.get("/api/layers/boundary_markers/export", params={"format": fmt})
-    assert exported.status_code == 200, exported.text
-    path = tmp_path / f"markers-export.{'zip' if fmt == 'shp' else fmt}"
-    path.write_bytes(exported.content)
-    again = checked(surveyor, "boundary_markers", path)
-    assert again["report"]["counts"] == {"rows": 2, "problem_rows": 0, "problems": 0, "insert": 0, "update": 0,
-                                         "unchanged": 2}, again["report"]
+    report = export_then_import(surveyor, "boundary_markers", fmt, tmp_path)
+    assert report["counts"] == {"rows": 2, **UNCHANGED, "unchanged": 2}, report
 
 
 def test_a_cell_nested_too_deep_is_a_problem_of_its_row(client_as, tmp_path: Path) -> None:
