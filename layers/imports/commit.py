@@ -5,7 +5,7 @@ In its transaction it first re-checks what may have changed since (``check.reche
 row's live record by its natural key, what the user may see), then runs the layer's ``prepare_write``
 hook on each new or changed row (households: the ID number validated, encrypted, hashed — no query per
 row: its hash was looked up for the whole file by the re-check) and writes them all with
-:func:`layers.features.write_features` (new rows by one COPY into the layer's table, changes by one
+:func:`layers.batch_write.write_features` (new rows by one COPY into the layer's table, changes by one
 UPDATE from a temporary table): history and audit by the database triggers, in the importing user's name.
 An unchanged row is left alone, so importing the same file twice changes nothing the second time.
 """
@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from layers.features import BatchRow, WriteContext, write_features
+from layers.batch_write import BatchRow, write_features
+from layers.features import WriteContext
 from layers.imports.check import DryRun, Planned
 from layers.registry import LayerSpec
 from layers.roles import Actor

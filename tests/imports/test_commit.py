@@ -92,7 +92,7 @@ def test_new_rows_are_copied_into_the_table_in_order_and_a_taken_key_refuses_the
     import shapely
     from sqlalchemy.exc import IntegrityError
 
-    from layers.features import BatchRow, write_features
+    from layers.batch_write import BatchRow, write_features
     from layers.roles import Actor
 
     spec = runner_spec("households")
