@@ -30,7 +30,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_map import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
-from bench.common import HOST, create_bench_user, sqlalchemy_url, throwaway_cluster, uvicorn_server  # noqa: E402
+from bench.common import (  # noqa: E402
+    HOST,
+    create_bench_user,
+    sqlalchemy_url,
+    throwaway_cluster,
+    uvicorn_server,
+    wait_for_background_checks,
+)
 from bench.rows import Row, quick  # noqa: E402
 
 TARGET_MS = 1500.0
@@ -106,6 +113,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
                                                  "GIS_ENVIRONMENT": "development", "GIS_MAP_BASEMAP": "none",
                                                  **dict(item.split("=", 1) for item in args.service_env)},
             factory=True, ready_path="/api/health"))
+        wait_for_background_checks(url)
         base = f"http://{HOST}:{api.port}"
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)

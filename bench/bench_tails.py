@@ -52,6 +52,7 @@ from bench.common import (  # noqa: E402
     sqlalchemy_url,
     throwaway_cluster,
     uvicorn_server,
+    wait_for_background_checks,
 )
 from bench.rows import Row, quick  # noqa: E402
 
@@ -255,6 +256,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
                  "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": f'["public.{LAYER}"]',
                  "TIPG_CATALOG_TTL": "0", "TIPG_MAX_FEATURES_PER_TILE": "1000000",
                  "TIPG_MAX_FEATURES_PER_QUERY": "10000", "TIPG_DEBUG": "false"}))
+        wait_for_background_checks(url)
         login = HttpGetter(api.port, "/api/health")
         headers = sign_in(login.post, credentials)
         login.close()

@@ -209,6 +209,24 @@ def uvicorn_server(name: str, app: str, env: Mapping[str, str] | None = None, *,
         echo(f"server: {name} stopped")
 
 
+def wait_for_background_checks(url: str, timeout: float = 900.0, echo: Callable[[str], None] = print) -> None:
+    """Wait until the service has re-checked what loading the demo changed (the compliance queue's
+    background job, one transaction over ~12,000 changes): while it runs it takes a share of the
+    service's process that a measured request would otherwise have, and tipg has no such job."""
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        while True:
+            row = conn.execute("SELECT count(*) FROM compliance_changes WHERE processed_at IS NULL").fetchone()
+            waiting = int(row[0]) if row else 0
+            if not waiting or time.perf_counter() - started > timeout:
+                break
+            time.sleep(1.0)
+    state = "done" if not waiting else f"NOT done ({waiting} waiting)"
+    echo(f"background: compliance re-check of the loaded data {state} after {time.perf_counter() - started:.0f} s")
+
+
 class HttpGetter:
     """GET one path over a single keep-alive HTTP/1.1 connection, reading the whole body."""
 

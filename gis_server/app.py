@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import inspect
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -46,6 +48,7 @@ from gis_server.routers.pages import install_pages
 from gis_server.settings import Settings, get_settings
 from gis_server.strict_json import RefuseNonFiniteJson
 from gis_server.tile_cache import TileCache
+from gis_server.tile_fast_path import TileFastPath
 from layers.compliance.queue import COMPLIANCE_CHANNEL
 from layers.privacy import PersonalDataCipher
 from web_map.settings import MapSettings
@@ -77,6 +80,16 @@ def hand_the_gil_over_sooner() -> None:
     z14 tiles at 8 clients 1,190 → 1,370 requests/s, same run).
     """
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
+
+
+def without_open_telemetry() -> dict[str, Any]:
+    """FastAPI's arguments that switch its OpenTelemetry hooks off, where it has them (FastAPI ≥ 0.16x):
+    they asked OpenTelemetry on every request whether anyone listened, 4–5 % of a warm tile's time
+    (issue 21). The service exports its own Prometheus metrics (:mod:`gis_server.observability`).
+    """
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters:
+        return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    return {}
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None,
@@ -121,7 +134,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             app.state.db.dispose()
 
     app = FastAPI(title="海城民政一张图 Haicheng civil-affairs GIS", description=DESCRIPTION, version="0.1.0",
-                  lifespan=lifespan)
+                  lifespan=lifespan, **without_open_telemetry())
     app.state.settings = settings
     app.state.map_settings = map_settings or MapSettings()
     app.state.cipher = PersonalDataCipher(settings.data_key)
@@ -157,4 +170,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     app.include_router(analysis_pages.router)
     install_pages(app)
+    # in front of the route table, inside the middleware and error handlers (issue 21): ``Router(middleware=…)``
+    # wraps the same attribute, which FastAPI's app does not let us pass
+    app.router.middleware_stack = TileFastPath(app.router.middleware_stack, tiles.tile_route())
     return app

@@ -13,7 +13,6 @@ the tiles it touched (:mod:`gis_server.tile_cache`).
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 from typing import Annotated
@@ -21,6 +20,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import text
+from starlette.datastructures import State
+from starlette.routing import BaseRoute
 
 from gis_server.db import Database
 from gis_server.deps import CurrentActor, ReadableLayer
@@ -147,7 +148,7 @@ async def read_tile(db: Database, cache: TileCache, reads: TileReads, spec: Laye
         return await run_in_threadpool(_render, db, sql, params)
     table = spec.table.name
     # audited, from the cache or not
-    version = await asyncio.wrap_future(reads.submit(table, audit_record[1] if audit_record else None))
+    version = await reads.read(table, audit_record[1] if audit_record else None)
     learnt = cache.learnt(table)
     if version is None or (learnt is not None and version < learnt):
         # no data version (never cached), or it went back (a reader behind another, or reset):
@@ -174,25 +175,43 @@ def _changes(db: Database, table: str, after: int, upto: int) -> list[tuple[int,
     return [(r[0], None if r[1] is None else (r[1], r[2], r[3], r[4])) for r in rows]
 
 
-def _reads(request: Request) -> TileReads:
+def tile_reads(state: State) -> TileReads:
     """The app's group commit of tile reads, made by the first tile (one per app and database)."""
-    state = request.app.state
     reads = getattr(state, "tile_reads", None)
     if reads is None or reads.db is not state.db:
         reads = state.tile_reads = TileReads(state.db)
     return reads
 
 
-@router.get("/tiles/{layer}/{z}/{x}/{y}.pbf", summary="矢量切片（MVT，Web 墨卡托 z/x/y）",
+def tile_answer(tile: Tile, if_none_match: str) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (the body's type and length aside) and body of the answer with ``tile``:
+    304 when the client holds it already (``If-None-Match``).
+    """
+    headers = {"ETag": tile.etag, "Cache-Control": "private, no-cache", "Vary": "Cookie, Authorization"}
+    if tile.etag in if_none_match:
+        return 304, headers, b""
+    return 200, headers, tile.body
+
+
+TILE_PATH = "/tiles/{layer}/{z}/{x}/{y}.pbf"
+
+
+def tile_route() -> BaseRoute:
+    """The tile route (requests answered before it are still named after it: metrics, the request log)."""
+    return next(r for r in router.routes if getattr(r, "path", None) == TILE_PATH)
+
+
+@router.get(TILE_PATH, summary="矢量切片（MVT，Web 墨卡托 z/x/y）",
             response_class=Response, responses={200: {"content": {MVT: {}}}})
 async def get_tile(
     request: Request, spec: ReadableLayer, actor: CurrentActor,
     z: Annotated[int, Path(description="缩放级别")], x: Annotated[int, Path(description="列号")],
     y: Annotated[int, Path(description="行号（XYZ，自上而下）")],
 ) -> Response:
+    """Most tiles are answered before this route by :mod:`gis_server.tile_fast_path`, with the same code;
+    this one answers the rest (a session not in the account cache, refusals, errors).
+    """
     state = request.app.state  # not a dependency: each one costs a warm tile a few per cent
-    tile = await read_tile(state.db, state.tiles, _reads(request), spec, actor, z, x, y)
-    headers = {"ETag": tile.etag, "Cache-Control": "private, no-cache", "Vary": "Cookie, Authorization"}
-    if tile.etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return Response(tile.body, media_type=MVT, headers=headers)
+    tile = await read_tile(state.db, state.tiles, tile_reads(state), spec, actor, z, x, y)
+    status, headers, body = tile_answer(tile, request.headers.get("if-none-match", ""))
+    return Response(body, status_code=status, media_type=MVT if status == 200 else None, headers=headers)

@@ -290,12 +290,12 @@ def test_concurrent_tile_reads_are_audited_and_versioned_by_one_statement(client
     import threading
     import time
 
-    from gis_server.routers.tiles import _reads
+    from gis_server.routers.tiles import tile_reads
     from layers.audit import read_record
 
     spec = registry().get("households")
     reader = Actor("tester", frozenset([CASE_WORKER]), "127.0.0.1")
-    reads = _reads(type("R", (), {"app": client.app})())
+    reads = tile_reads(client.app.state)
     version = conn.execute(text("SELECT version FROM layer_data_versions WHERE layer_table = 'households'")).scalar()
     got: list[int | None] = []
     with reads._busy:  # a statement "running": the reads queue up
@@ -347,14 +347,63 @@ def test_tile_readers_get_the_error_when_no_connection_can_be_had() -> None:
             reads.submit("shelters", None).result(timeout=10)
 
 
+def test_readers_on_the_event_loop_are_settled_with_one_call_into_it(client: TestClient, conn: Connection,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tile route awaits its read on the event loop (``TileReads.read``): a batch's readers are given
+    their versions by one call into the loop, not one wake-up each (issue 21); a reader that left meanwhile
+    (its task cancelled: the client went away) is skipped, and the others still get theirs."""
+    import asyncio
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gis_server import tile_reads as module
+    from gis_server.routers.tiles import tile_reads
+
+    settled: list[int] = []
+    settle = module._settle
+    monkeypatch.setattr(module, "_settle", lambda reads, *rest: (settled.append(len(reads)), settle(reads, *rest)))
+    reads = tile_reads(client.app.state)
+    version = conn.execute(text("SELECT version FROM layer_data_versions WHERE layer_table = 'shelters'")).scalar()
+
+    async def eight() -> list[object]:
+        tasks = [asyncio.create_task(reads.read("shelters", None)) for _ in range(8)]
+        while reads._queue.qsize() < 7:  # the 8th is with the writer, which waits for the statement "running"
+            await asyncio.sleep(0.01)
+        tasks[3].cancel()
+        ready.set()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    ready = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        with reads._busy:  # a statement "running": the reads queue up
+            got = pool.submit(asyncio.run, eight())
+            assert ready.wait(10)
+            time.sleep(0.05)
+        results = got.result(timeout=10)
+    assert isinstance(results[3], asyncio.CancelledError)
+    assert results[:3] + results[4:] == [version] * 7
+    assert (reads.statements, reads.reads, settled) == (1, 8, [8])
+
+
+def test_readers_on_the_event_loop_get_the_error_when_no_connection_can_be_had() -> None:
+    import asyncio
+
+    from gis_server.tile_reads import TileReads
+
+    reads = TileReads(_Unreachable())  # type: ignore[arg-type]
+    with pytest.raises(OSError, match="connection refused"):
+        asyncio.run(asyncio.wait_for(reads.read("shelters", None), 10))
+
+
 def test_back_to_back_batches_share_one_connection(client: TestClient, conn: Connection) -> None:
     """Reads arriving while a statement runs are committed by the next statement on the same connection:
     under load the writer does not check a connection out and in again for every batch (issue 21)."""
     import time
 
-    from gis_server.routers.tiles import _reads
+    from gis_server.routers.tiles import tile_reads
 
-    reads = _reads(type("R", (), {"app": client.app})())
+    reads = tile_reads(client.app.state)
     checkouts: list[int] = []
     autocommit, write = reads.db.autocommit, reads._write
     arriving: list = []
