@@ -5,7 +5,7 @@ tiles around the city core are drawn cold (no cache: ``layers.basemap.tile_conte
 ``formats.tile_image.draw_tile``); the reference, in the same run, is the roads vector tile of the same
 tiles (``gis_server.routers.tiles.tile_sql``, one ``ST_AsMVT``), which the map asks for as a layer.
 Prints ms per tile and the ratio; writes each zoom's 3 × 3 mosaic to ``bench/output/basemap-z{z}.png``
-so the cartography can be looked at. Always exits 0.
+so the cartography can be looked at. Rows for ``run_all.py``: ms per tile and the ratio, no target.
 
     .venv/bin/python bench/bench_basemap.py            # ≈ 1–2 minutes
 """
@@ -22,12 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_map import tile_of  # noqa: E402
 from bench.common import sqlalchemy_url, throwaway_cluster  # noqa: E402
+from bench.rows import Row  # noqa: E402
 
 CORE = (122.79, 40.88)  # 海城 city core (the demo's densest roads and names)
 OUTPUT = Path(__file__).resolve().parent / "output"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> list[Row]:
+    rows: list[Row] = []
     from PIL import Image
     from sqlalchemy import create_engine, text
 
@@ -67,10 +69,11 @@ def main() -> int:
                 mosaic.save(OUTPUT / f"basemap-z{z}.png")
                 a, b = statistics.median(ours) * 1000, statistics.median(theirs) * 1000
                 print(f"{z:>3} {a:>16.1f} {b:>18.1f} {a / b:>6.1f} {statistics.mean(sizes) / 1024:>9.1f}")
+                rows += [Row(f"basemap z{z}: cold tile", a, "ms"), Row(f"basemap z{z}: / roads MVT", a / b, "×")]
         engine.dispose()
     print(f"mosaics: {OUTPUT}/basemap-z9.png … basemap-z18.png")
-    return 0
+    return rows
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

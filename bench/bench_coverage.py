@@ -8,7 +8,7 @@ Steps: a throwaway cluster, migrations, the demo dataset; time the coverage stat
 functions the API calls, ``layers.coverage.analysis.coverage_rows``) for three questions, by village
 and by township; the refresh job (graph + straight-line + walking + driving areas); network
 coverage. Then add 9 jittered copies of every household (±400 m) and 4 of every facility (±3 km),
-bulk (triggers off for the copies), and time it all again. Always exits 0: read the verdicts.
+bulk (triggers off for the copies), and time it all again. Rows for ``run_all.py`` with the verdicts.
 
     .venv/bin/python bench/bench_coverage.py [--runs 5] [--households-factor 10] [--facilities-factor 5]
 """
@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from bench.common import throwaway_cluster  # noqa: E402
+from bench.rows import Row, quick  # noqa: E402
 
 QUESTIONS = [  # (facility types, categories, label)
     ("happiness_home,day_care", "elderly_alone", "独居/空巢老人 ← 幸福院+日间照料站 1 km"),
@@ -113,12 +114,14 @@ def scale_up(engine, households_factor: int, facilities_factor: int) -> None:
             conn.execute(text(f"VACUUM ANALYZE {table}"))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--households-factor", type=int, default=10)
     parser.add_argument("--facilities-factor", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if quick() and not argv:  # make bench: fewer runs
+        args.runs = 3
     from gis_server.migrate import upgrade
     from importers.demo import load_demo
 
@@ -138,6 +141,16 @@ def main() -> None:
         for key in demo:
             print(f"  {key:<50} {big[key] / demo[key]:6.2f}×")
         engine.dispose()
+    scaled = f"{args.households_factor}× households"
+    rows = [Row("coverage: slowest euclidean question, demo", demo["euclidean_worst"], "s", "< 1",
+                demo["euclidean_worst"] < 1.0),
+            Row(f"coverage: slowest euclidean question, {scaled}", big["euclidean_worst"], "s", "< 5",
+                big["euclidean_worst"] < 5.0),
+            Row("coverage: network job (service areas), demo", demo["refresh"], "s"),
+            Row(f"coverage: network job (service areas), {scaled}", big["refresh"], "s")]
+    rows += [Row(f"coverage: {key} (walking), {label}", values[key], "s")
+             for label, values in (("demo", demo), (scaled, big)) for key in values if key.startswith("network ")]
+    return rows
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from bench.common import (  # noqa: E402
     throwaway_cluster,
     uvicorn_server,
 )
+from bench.rows import Row, quick  # noqa: E402
 
 TARGET_CHECK_RATIO = 3.0
 TARGET_SUITABLE_S = 0.3
@@ -97,11 +98,13 @@ def time_api(getter: HttpGetter, headers: dict, sites: list[dict], rounds: int) 
     return samples
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> list[Row]:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sites", type=int, default=60)
     ap.add_argument("--rounds", type=int, default=4)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    if quick() and not argv:  # make bench: fewer rounds
+        args.rounds = 2
 
     from sqlalchemy import create_engine, text
 
@@ -157,8 +160,12 @@ def main() -> int:
             print(f"\ngraves batch: GET /api/siting/graves classified all graves in {graves_s:.2f} s: {summary}")
             getter.close()
         engine.dispose()
-    return 0
+    return [Row("siting: site check endpoint / bare SQL", ratio, "×", f"≤ {TARGET_CHECK_RATIO}",
+                ratio <= TARGET_CHECK_RATIO),
+            Row("siting: suitable land, slowest township", worst * 1000, "ms", f"< {TARGET_SUITABLE_S * 1000:.0f}",
+                worst < TARGET_SUITABLE_S),
+            Row("siting: all graves classified", graves_s, "s")]
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()
