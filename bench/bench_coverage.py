@@ -103,10 +103,12 @@ def scale_up(engine, households_factor: int, facilities_factor: int) -> None:
                                                    "operator, address, village_code, township_code"),
                                ("shelters", "name, shelter_class, shelter_type, level, usable_area_m2, capacity, "
                                             "service_radius_m, address, village_code")):
+            # copies numbered: a live facility's name is unique (a later migration's constraint)
+            copied_columns = columns.replace("name,", "name || '（副本' || g || '）',", 1)
             conn.execute(text(
-                f"INSERT INTO {table} ({columns}, source, geom) SELECT {columns}, 'bench', "
+                f"INSERT INTO {table} ({columns}, source, geom) SELECT {copied_columns}, 'bench', "
                 "ST_Translate(geom, (random() - 0.5) * 0.072, (random() - 0.5) * 0.054) "
-                f"FROM {table}, generate_series(2, :n)"), {"n": facilities_factor})
+                f"FROM {table}, generate_series(2, :n) AS g"), {"n": facilities_factor})
         # the listed texts of the copies, as `haicheng-gis listed rebuild` writes them after such a load
         rebuild(conn, [spec for spec in registry() if spec.name in ("households", "care_facilities", "shelters")])
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
