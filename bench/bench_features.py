@@ -44,6 +44,7 @@ from bench.common import (  # noqa: E402
     throwaway_cluster,
     uvicorn_server,
 )
+from bench.rows import Row  # noqa: E402
 from gis_server.db import SESSION_OPTIONS  # noqa: E402
 from layers.base import STORAGE_SRID  # noqa: E402
 from layers.features import LISTED_TABLE, Utf8Bytes, collection_bytes  # noqa: E402
@@ -241,7 +242,7 @@ def contestants(url: str, bbox: tuple[float, ...], limit: int, with_tipg: bool,
 
 # --- report ------------------------------------------------------------------------------------
 
-def report(stats: dict[str, Stats], sizes: dict[str, int], counts: dict[str, int]) -> None:
+def report(stats: dict[str, Stats], sizes: dict[str, int], counts: dict[str, int]) -> list[Row]:
     print()
     print(f"{'contestant':<10} {'req/s':>8} {'median ms':>10} {'p90 ms':>8} {'mean ms':>8} "
           f"{'n':>4} {'features':>9} {'bytes':>10}")
@@ -252,6 +253,7 @@ def report(stats: dict[str, Stats], sizes: dict[str, int], counts: dict[str, int
     print()
     api = stats["api"]
     verdicts = []
+    rows = [Row(f"page of {counts['api']}: api median", api.median * 1000, "ms")]
     for other, target, label in (("sql", TARGET_SQL, "api/sql "), ("tipg", TARGET_TIPG, "api/tipg")):
         if other not in stats:
             continue
@@ -259,13 +261,15 @@ def report(stats: dict[str, Stats], sizes: dict[str, int], counts: dict[str, int
         ratio_mean = api.rps_mean / stats[other].rps_mean
         ok = ratio >= target
         verdicts.append(ok)
+        rows.append(Row(f"page: {label.strip()} (requests/s)", ratio, "×", f"≥ {target:g}", ok))
         print(f"{label} = {ratio:5.2f}×  [{ratio_mean:5.2f}×]   target ≥ {target:g}×   "
               f"{'MET' if ok else 'NOT MET'}")
     print()
     print("RESULT:", "all targets met" if all(verdicts) else "target(s) NOT met")
+    return rows
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> list[Row]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--database-url", help="an existing migrated database (e.g. the demo); no data is added")
     ap.add_argument("--households", type=int, default=30_000, help="synthetic rows (default 30000)")
@@ -325,13 +329,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"timing: warm-up {args.warmup}, then {args.requests} requests each in {args.rounds} "
                   f"alternating rounds")
             stats = run_rounds(fns, requests=args.requests, rounds=args.rounds, warmup=args.warmup)
-    report(stats, sizes, counts)
-    return 0
+    return report(stats, sizes, counts)
 
 
 if __name__ == "__main__":
     try:
-        sys.exit(main())
+        main()
+        sys.exit(0)
     except KeyboardInterrupt:
         print("interrupted (cluster and servers stopped)")
         sys.exit(0)

@@ -44,6 +44,7 @@ from bench.common import (  # noqa: E402
     throwaway_cluster,
     uvicorn_server,
 )
+from bench.rows import Row  # noqa: E402
 
 LAYER = "households"
 MAX_FIRST_LOAD = 1_500_000
@@ -161,7 +162,7 @@ def tile_bench(api_port: int, tipg_port: int, headers: dict[str, str], propertie
 
 # --- main --------------------------------------------------------------------------------------
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> list[Row]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--extra", type=int, default=270_000, help="synthetic households added for the second pass")
     ap.add_argument("--seed", type=int, default=20240601)
@@ -220,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                                                      args.requests, args.rounds, args.warmup)
     except KeyboardInterrupt:
         print("interrupted")
-        return 0
+        return []
 
     print("\n=== summary ===")
     labels = list(results)
@@ -228,12 +229,20 @@ def main(argv: list[str] | None = None) -> int:
         size, ms = results[label]["page"]
         tiles = ", ".join(f"z{z} {r:.2f}×" for z, r in results[label]["tiles"].items())
         print(f"{label:<32} page {size / 1e6:.3f} MB, {ms:.0f} ms; tiles api/tipg {tiles}")
+    rows: list[Row] = []
+    for label in labels:
+        size, ms = results[label]["page"]
+        rows += [Row(f"map [{label}]: page bytes", size / 1e6, "MB", "< 1.5", size < 1.5e6),
+                 Row(f"map [{label}]: first full render", ms, "ms")]
+        rows += [Row(f"map [{label}]: tile z{z} api/tipg", r, "×", "≥ 1", r >= 1.0)
+                 for z, r in results[label]["tiles"].items()]
     if len(labels) == 2:
         (a, _), (b, _) = results[labels[0]]["page"], results[labels[1]]["page"]
         print(f"page bytes with 10× households / demo = {b / a:.3f} (must not grow: "
               f"{'MET' if b <= a * 1.01 else 'NOT MET'})")
-    return 0
+        rows.append(Row("map: page bytes with 10× households / demo", b / a, "×", "≤ 1.01", b <= a * 1.01))
+    return rows
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

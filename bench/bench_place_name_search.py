@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import HttpGetter, sqlalchemy_url, throwaway_cluster, uvicorn_server  # noqa: E402
-from bench.rows import quick  # noqa: E402
+from bench.rows import Row, quick  # noqa: E402
 from layers.base import STORAGE_SRID  # noqa: E402
 
 BASE = 6000
@@ -76,7 +76,7 @@ def median_ms(call, rounds: int) -> float:  # noqa: ANN001
     return statistics.median(times)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="1,10,100")
     parser.add_argument("--rounds", type=int, default=200)
@@ -115,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
 
             headers = {"Authorization": "Bearer " + json.loads(body)["access_token"]}
             loaded = 1
+            figures: list[Row] = []
             print(f"{'规模':>8} {'查询':<8} {'q':<12} {'命中':>7} {'sql ms':>8} {'api ms':>8} {'api/sql':>8}")
             for scale in scales:
                 if scale > loaded:
@@ -137,10 +138,11 @@ def main(argv: list[str] | None = None) -> int:
                         total = rows[0].total if rows else 0
                         print(f"{BASE * scale:>8} {label:<8} {q:<12} {total:>7} {sql_ms:>8.2f} {api_ms:>8.2f} "
                               f"{api_ms / sql_ms:>8.1f}")
+                        figures.append(Row(f"search {BASE * scale} names, {label} {q}: api", api_ms, "ms"))
             session.close()
         engine.dispose()
-    return 0
+    return figures
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
