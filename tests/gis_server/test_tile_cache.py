@@ -368,7 +368,9 @@ def test_readers_on_the_event_loop_are_settled_with_one_call_into_it(client: Tes
 
     async def eight() -> list[object]:
         tasks = [asyncio.create_task(reads.read("shelters", None)) for _ in range(8)]
-        while reads._queue.qsize() < 7:  # the 8th is with the writer, which waits for the statement "running"
+        for _ in range(1000):  # the 8th is with the writer, which waits for the statement "running"
+            if reads._queue.qsize() >= 7:
+                break
             await asyncio.sleep(0.01)
         tasks[3].cancel()
         ready.set()
